@@ -1,0 +1,51 @@
+# The two commands of the README: `make demo` and `make test`. Each installs
+# what it needs first, so both work on a fresh Debian/Ubuntu machine.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Build and run-time packages (Debian 12 names). The second line is for tests:
+# a private X display, D-Bus session and keyring, a notification daemon mock
+# and the WebKit WebDriver.
+APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev \
+	libsoup-3.0-dev libxdo-dev libssl-dev libdbus-1-dev pkg-config build-essential curl \
+	xvfb xauth dbus-x11 gnome-keyring libsecret-tools python3-dbusmock webkit2gtk-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help deps demo test build lint unit e2e
+
+help:
+	@echo "make demo   run Presently against its built-in simulated tenant"
+	@echo "make test   run every test (lint, unit, end-to-end)"
+
+# Installs only what is missing, so a second run costs a second.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v cargo >/dev/null || { echo "Rust is needed: see https://rustup.rs"; exit 1; }
+
+build: deps
+	cargo build -p presently
+
+# With a display: the tray app on the simulated tenant. Without one (a server,
+# CI): the same engine in the terminal.
+demo: build
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		target/debug/presently --demo; \
+	else \
+		echo "No display found: running 'presently watch --demo' in this terminal instead (Ctrl-C to stop)."; \
+		target/debug/presently watch --demo; \
+	fi
+
+lint: deps
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Unit and integration tests of every crate, then the end-to-end tests of the
+# built binary, all inside a private session (X display, D-Bus, keyring).
+test: lint build
+	tests/with-session.sh cargo test --workspace --no-fail-fast

@@ -1,0 +1,99 @@
+//! What one poll costs the watcher: reading a presence answer and diffing it
+//! against what is held, for 650 people (one request) and 10,000 (a large
+//! organisation's roster), next to plain `serde_json` parsing of the same
+//! bytes into a `Value` (the floor: any reader of the answer pays at least
+//! that).
+//!
+//! The answers look like Graph's: every field, `@odata` noise, status notes,
+//! out-of-office replies, and a tenth of the people changed since the
+//! previous poll, so that the diff emits changes as it would in real life.
+
+use chrono::Utc;
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use presently_core::engine::LastSeen;
+use presently_core::presence::parse_presences;
+
+const AVAILABILITY: [(&str, &str); 6] = [
+    ("Available", "Available"),
+    ("Busy", "InAMeeting"),
+    ("Busy", "InACall"),
+    ("Away", "Away"),
+    ("DoNotDisturb", "Presenting"),
+    ("Offline", "OffWork"),
+];
+
+fn id(n: usize) -> String {
+    format!(
+        "{:08x}-0000-4000-8000-{n:012x}",
+        n * 2_654_435_761 % 0xffff_ffff
+    )
+}
+
+/// A Graph answer for `n` people; `round` shifts every tenth person's state.
+fn answer(n: usize, round: usize) -> Vec<u8> {
+    let mut out = String::from(
+        r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#Collection(microsoft.graph.presence)","value":["#,
+    );
+    for i in 0..n {
+        let shift = if i % 10 == 0 { round } else { 0 };
+        let (availability, activity) = AVAILABILITY[(i + shift) % AVAILABILITY.len()];
+        let note = if i % 8 == 0 {
+            r#"{"message":{"content":"Heads down on the quarterly report until 3","contentType":"text"},"expiryDateTime":null,"publishedDateTime":null}"#
+        } else {
+            "null"
+        };
+        let ooo = if i % 25 == 0 {
+            r#"{"isOutOfOffice":true,"message":"I am on leave until Monday."}"#
+        } else {
+            r#"{"isOutOfOffice":false,"message":null}"#
+        };
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!(
+            r##"{{"@odata.type":"#microsoft.graph.presence","id":"{}","availability":"{availability}","activity":"{activity}","statusMessage":{note},"outOfOfficeSettings":{ooo},"sequenceNumber":"C{:010}","workLocation":{{"workLocationType":"office","source":"automatic","placeId":null}}}}"##,
+            id(i),
+            1_000_000 + round * 100_000 + i
+        ));
+    }
+    out.push_str("]}");
+    out.into_bytes()
+}
+
+fn parse_and_diff(c: &mut Criterion) {
+    for n in [650, 10_000] {
+        let ids: Vec<String> = (0..n).map(id).collect();
+        let before = answer(n, 0);
+        let after = answer(n, 1);
+        let mut held = LastSeen::new();
+        held.apply(&ids, parse_presences(&before).unwrap(), Utc::now());
+        // The answer must really differ, or the diff would be measured idle.
+        let changes = held
+            .clone()
+            .apply(&ids, parse_presences(&after).unwrap(), Utc::now());
+        assert_eq!(changes.len(), n.div_ceil(10));
+
+        let mut group = c.benchmark_group(format!("answer of {n}"));
+        group.throughput(Throughput::Bytes(after.len() as u64));
+        group.bench_function("serde_json::Value (floor)", |b| {
+            b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(&after)).unwrap())
+        });
+        group.bench_function("parse", |b| {
+            b.iter(|| parse_presences(black_box(&after)).unwrap())
+        });
+        group.bench_function("parse + diff", |b| {
+            b.iter_batched(
+                || held.clone(),
+                |mut state| {
+                    let answer = parse_presences(black_box(&after)).unwrap();
+                    state.apply(&ids, answer, Utc::now())
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, parse_and_diff);
+criterion_main!(benches);

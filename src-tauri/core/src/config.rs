@@ -1,0 +1,491 @@
+//! Settings: where to sign in, which tenant and app, where to keep files.
+//!
+//! Each setting comes from, in order of precedence: a command-line flag, its
+//! environment variable (both handled by the caller and passed in as
+//! [`Overrides`]), the config file `config.toml` in the config dir, and the
+//! default. The config file is plain TOML that people may edit; keys this
+//! version does not know are kept when the app writes it back.
+
+use std::fs;
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::cloud::Cloud;
+use crate::error::{Error, Result};
+
+/// Microsoft Graph Command Line Tools: a Microsoft public client that allows
+/// the device-code flow in most tenants.
+pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+pub const DEFAULT_TENANT: &str = "organizations";
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// Default and lowest poll interval.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
+pub const MIN_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Delegated permissions asked for at sign-in, each for one feature:
+/// `User.Read` to know who signed in, `Presence.Read.All` for teammates'
+/// presence (and `/me/presence`), `User.ReadBasic.All` to find people and
+/// their photos, `People.Read` for "people I work with", `offline_access` for
+/// a refresh token so that sign-in lasts. None of them needs an admin.
+pub const SCOPES: &[&str] = &[
+    "User.Read",
+    "Presence.Read.All",
+    "User.ReadBasic.All",
+    "People.Read",
+    "offline_access",
+];
+
+/// Values given on the command line or in the environment. `None` means "not
+/// given": the config file or the default decides.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub cloud: Option<String>,
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub login_url: Option<String>,
+    pub graph_url: Option<String>,
+    pub config_dir: Option<PathBuf>,
+    pub interval_secs: Option<u64>,
+}
+
+/// The resolved settings the engine runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub cloud: Cloud,
+    pub tenant: String,
+    pub client_id: String,
+    /// Base of the sign-in service, without `/{tenant}/oauth2/...`.
+    pub login_url: Url,
+    /// Base of Microsoft Graph, without `/v1.0`.
+    pub graph_url: Url,
+    pub config_dir: PathBuf,
+    pub interval: Duration,
+}
+
+impl Settings {
+    /// Resolves the settings from overrides, the config file and defaults.
+    pub fn resolve(overrides: &Overrides) -> Result<Settings> {
+        let config_dir = match &overrides.config_dir {
+            Some(dir) => dir.clone(),
+            None => default_config_dir()?,
+        };
+        let file = ConfigFile::load(&config_dir)?;
+        let pick = |given: &Option<String>, key: &str| -> Result<Option<String>> {
+            match given {
+                Some(v) => Ok(Some(v.clone())),
+                None => file.string(key),
+            }
+        };
+
+        let cloud: Cloud = match pick(&overrides.cloud, "cloud")? {
+            Some(c) => c.parse()?,
+            None => Cloud::default(),
+        };
+        let tenant = pick(&overrides.tenant, "tenant")?.unwrap_or_else(|| DEFAULT_TENANT.into());
+        validate_tenant(&tenant)?;
+        let client_id =
+            pick(&overrides.client_id, "client_id")?.unwrap_or_else(|| DEFAULT_CLIENT_ID.into());
+        validate_client_id(&client_id)?;
+        let login_url = parse_service_url(
+            "login URL",
+            &pick(&overrides.login_url, "login_url")?.unwrap_or_else(|| cloud.login_host().into()),
+        )?;
+        let graph_url = parse_service_url(
+            "Graph URL",
+            &pick(&overrides.graph_url, "graph_url")?.unwrap_or_else(|| cloud.graph_host().into()),
+        )?;
+        let interval_secs = match overrides.interval_secs {
+            Some(s) => Some(s),
+            None => file.integer("interval")?,
+        };
+        let interval = match interval_secs {
+            Some(s) => interval_from_secs(s)?,
+            None => DEFAULT_INTERVAL,
+        };
+
+        Ok(Settings {
+            cloud,
+            tenant,
+            client_id,
+            login_url,
+            graph_url,
+            config_dir,
+            interval,
+        })
+    }
+
+    /// `{login}/{tenant}/oauth2/v2.0/{endpoint}`.
+    pub fn oauth_url(&self, endpoint: &str) -> Url {
+        join(
+            &self.login_url,
+            &format!("{}/oauth2/v2.0/{endpoint}", self.tenant),
+        )
+    }
+
+    /// `{graph}/v1.0/{path}`; `path` may carry a query string.
+    pub fn graph_endpoint(&self, path: &str) -> Url {
+        join(
+            &self.graph_url,
+            &format!("v1.0/{}", path.trim_start_matches('/')),
+        )
+    }
+
+    /// The scopes to ask for, qualified with the cloud's Graph resource so that
+    /// national clouds issue tokens for their own Graph.
+    pub fn scopes(&self) -> String {
+        SCOPES
+            .iter()
+            .map(|s| match *s {
+                "offline_access" => s.to_string(),
+                _ => format!("{}/{s}", self.cloud.graph_host()),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The name under which this sign-in's tokens live in the keyring.
+    pub fn keyring_account(&self) -> String {
+        format!("{}/{}/{}", self.cloud.id(), self.tenant, self.client_id)
+    }
+}
+
+fn join(base: &Url, rest: &str) -> Url {
+    let mut s = base.as_str().trim_end_matches('/').to_string();
+    s.push('/');
+    s.push_str(rest);
+    Url::parse(&s).expect("a valid base URL joined with a path is a valid URL")
+}
+
+/// The platform's config directory for Presently.
+pub fn default_config_dir() -> Result<PathBuf> {
+    dirs::config_dir().map(|d| d.join("presently")).ok_or_else(|| {
+        Error::Config(
+            "Could not find your home or config directory; set --config-dir or PRESENTLY_CONFIG_DIR."
+                .into(),
+        )
+    })
+}
+
+pub fn interval_from_secs(secs: u64) -> Result<Duration> {
+    let d = Duration::from_secs(secs);
+    if d < MIN_INTERVAL {
+        return Err(Error::Config(format!(
+            "The poll interval must be at least {} seconds (got {secs}).",
+            MIN_INTERVAL.as_secs()
+        )));
+    }
+    Ok(d)
+}
+
+/// Accepts `https://` anywhere, and `http://` only for loopback addresses
+/// (the simulator), so that tokens never travel in clear text.
+pub fn parse_service_url(what: &str, raw: &str) -> Result<Url> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::Config(format!("The {what} \"{raw}\" is not a valid URL ({e}).")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::Config(format!(
+                "The {what} \"{raw}\" uses plain http://, which is only allowed for loopback addresses (127.0.0.1, ::1, localhost). Use https://."
+            )))
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "The {what} \"{raw}\" must start with https:// (not {other}://)."
+            )))
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::Config(format!("The {what} \"{raw}\" has no host.")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "The {what} \"{raw}\" must not carry a query or fragment."
+        )));
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn validate_tenant(tenant: &str) -> Result<()> {
+    let ok = !tenant.is_empty()
+        && tenant.len() <= 256
+        && tenant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !ok {
+        return Err(Error::Config(format!(
+            "The tenant \"{tenant}\" is not valid: use organizations, common, a tenant ID (GUID) or a domain such as contoso.onmicrosoft.com."
+        )));
+    }
+    if tenant.eq_ignore_ascii_case("consumers") {
+        return Err(Error::Config(
+            "Personal Microsoft accounts cannot read presence; use a work or school tenant (organizations, a tenant ID or a domain)."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_client_id(id: &str) -> Result<()> {
+    if uuid::Uuid::try_parse(id).is_err() {
+        return Err(Error::Config(format!(
+            "The client ID \"{id}\" is not valid: it is the Application (client) ID of an app registration, a GUID like {DEFAULT_CLIENT_ID}."
+        )));
+    }
+    Ok(())
+}
+
+/// The config file as people wrote it, with every key kept.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFile {
+    path: PathBuf,
+    table: toml::Table,
+}
+
+impl ConfigFile {
+    /// Reads `config.toml` from `dir`; a missing file is an empty config.
+    pub fn load(dir: &Path) -> Result<ConfigFile> {
+        let path = dir.join(CONFIG_FILE);
+        let table = match fs::read_to_string(&path) {
+            Ok(text) => text.parse::<toml::Table>().map_err(|e| {
+                Error::Config(format!(
+                    "The config file {} could not be read: {}",
+                    path.display(),
+                    e.message()
+                ))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+            Err(e) => {
+                return Err(Error::Config(format!(
+                    "The config file {} could not be opened: {e}",
+                    path.display()
+                )))
+            }
+        };
+        Ok(ConfigFile { path, table })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn table(&self) -> &toml::Table {
+        &self.table
+    }
+
+    pub fn string(&self, key: &str) -> Result<Option<String>> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self.wrong_type(key, "a string", other)),
+        }
+    }
+
+    pub fn integer(&self, key: &str) -> Result<Option<u64>> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),
+            Some(other) => Err(self.wrong_type(key, "a positive whole number", other)),
+        }
+    }
+
+    pub fn boolean(&self, key: &str) -> Result<Option<bool>> {
+        match self.table.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.wrong_type(key, "true or false", other)),
+        }
+    }
+
+    fn wrong_type(&self, key: &str, wanted: &str, got: &toml::Value) -> Error {
+        Error::Config(format!(
+            "In {}, \"{key}\" should be {wanted}, not {got}.",
+            self.path.display()
+        ))
+    }
+
+    /// Sets one key, keeping every other (including unknown ones).
+    pub fn set(&mut self, key: &str, value: impl Into<toml::Value>) {
+        self.table.insert(key.to_string(), value.into());
+    }
+
+    pub fn remove(&mut self, key: &str) {
+        self.table.remove(key);
+    }
+
+    /// Writes the file atomically: a temporary file beside it, fsync, rename.
+    pub fn save(&self) -> Result<()> {
+        let text = toml::to_string_pretty(&self.table)
+            .map_err(|e| Error::Config(format!("Could not write the settings: {e}")))?;
+        write_atomically(&self.path, text.as_bytes())
+    }
+}
+
+/// Replaces `path` with `bytes` so that a crash leaves either the old or the
+/// new file, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let fail =
+        |e: std::io::Error| Error::Storage(format!("Could not save {}: {e}", path.display()));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(fail)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        // The rename itself is durable only once the directory is synced.
+        if let Ok(d) = fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn in_dir(dir: &Path, o: Overrides) -> Result<Settings> {
+        Settings::resolve(&Overrides {
+            config_dir: Some(dir.to_path_buf()),
+            ..o
+        })
+    }
+
+    #[test]
+    fn defaults_are_global_organizations_and_graph_cli_tools() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = in_dir(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.cloud, Cloud::Global);
+        assert_eq!(s.tenant, "organizations");
+        assert_eq!(s.client_id, DEFAULT_CLIENT_ID);
+        assert_eq!(
+            s.oauth_url("devicecode").as_str(),
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode"
+        );
+        assert_eq!(
+            s.graph_endpoint("/communications/getPresencesByUserId")
+                .as_str(),
+            "https://graph.microsoft.com/v1.0/communications/getPresencesByUserId"
+        );
+        assert_eq!(s.interval, DEFAULT_INTERVAL);
+    }
+
+    #[test]
+    fn each_cloud_brings_its_own_hosts() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = in_dir(
+            dir.path(),
+            Overrides {
+                cloud: Some("dod".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.login_url.as_str(), "https://login.microsoftonline.us/");
+        assert_eq!(s.graph_url.as_str(), "https://dod-graph.microsoft.us/");
+        assert!(s
+            .scopes()
+            .contains("https://dod-graph.microsoft.us/Presence.Read.All"));
+        assert!(s.scopes().split(' ').any(|x| x == "offline_access"));
+    }
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join(CONFIG_FILE),
+            "cloud = \"china\"\ntenant = \"contoso.onmicrosoft.com\"\ninterval = 30\nfuture_key = 1\n",
+        )
+        .unwrap();
+        let s = in_dir(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.cloud, Cloud::China);
+        assert_eq!(s.tenant, "contoso.onmicrosoft.com");
+        assert_eq!(s.interval, Duration::from_secs(30));
+        let s = in_dir(
+            dir.path(),
+            Overrides {
+                tenant: Some("common".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(s.tenant, "common");
+        assert_eq!(s.cloud, Cloud::China);
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(parse_service_url("login URL", "http://127.0.0.1:8080").is_ok());
+        assert!(parse_service_url("login URL", "http://[::1]:8080/").is_ok());
+        assert!(parse_service_url("login URL", "http://localhost:1").is_ok());
+        let err = parse_service_url("login URL", "http://login.example.com").unwrap_err();
+        assert!(
+            err.to_string().contains("only allowed for loopback"),
+            "{err}"
+        );
+        assert!(parse_service_url("login URL", "ftp://127.0.0.1").is_err());
+        assert!(parse_service_url("login URL", "not a url").is_err());
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = |o: Overrides| in_dir(dir.path(), o).unwrap_err().to_string();
+        assert!(bad(Overrides {
+            client_id: Some("abc".into()),
+            ..Default::default()
+        })
+        .contains("client ID"));
+        assert!(bad(Overrides {
+            tenant: Some("a/b".into()),
+            ..Default::default()
+        })
+        .contains("tenant"));
+        assert!(bad(Overrides {
+            interval_secs: Some(2),
+            ..Default::default()
+        })
+        .contains("at least 5"));
+        fs::write(dir.path().join(CONFIG_FILE), "cloud = [").unwrap();
+        assert!(bad(Overrides::default()).contains("config file"));
+        fs::write(dir.path().join(CONFIG_FILE), "interval = \"fast\"").unwrap();
+        assert!(bad(Overrides::default()).contains("\"interval\" should be"));
+    }
+
+    #[test]
+    fn unknown_keys_survive_a_save() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(CONFIG_FILE), "mystery = { a = 1 }\n").unwrap();
+        let mut f = ConfigFile::load(dir.path()).unwrap();
+        f.set("tenant", "common");
+        f.save().unwrap();
+        let again = ConfigFile::load(dir.path()).unwrap();
+        assert_eq!(again.string("tenant").unwrap().as_deref(), Some("common"));
+        assert!(again.table().contains_key("mystery"));
+    }
+}

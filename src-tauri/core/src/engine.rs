@@ -1,0 +1,1009 @@
+//! The presence poller: roster IDs in, presence changes out.
+//!
+//! One poll asks for everyone in `ceil(N/650)` `getPresencesByUserId`
+//! requests of distinct, GUID-checked IDs, a few at a time. The answers update
+//! [`LastSeen`], which keeps each teammate's last presence and turns answers
+//! into [`PresenceChange`]s. The first complete poll is announced as one
+//! [`EngineEvent::Snapshot`]; after that only real changes are emitted, and the
+//! engine's health as an [`EngineStatus`] whenever it changes.
+//!
+//! # Pacing: sharing the tenant's budget
+//!
+//! All installs of one client ID in a tenant share 1,500 presence requests per
+//! 30 s: a fleet of K installs sending B requests per poll needs an interval of
+//! at least K*B/50 s. No install can know K, but every install learns when the
+//! fleet is over budget: Graph answers 429. So the interval follows AIMD, like
+//! TCP's congestion window:
+//!
+//! - a poll that met a 429 doubles the interval (up to `max_interval`), and
+//!   the interval it was throttled at becomes unusable: the floor rises to one
+//!   step above it;
+//! - each clean poll shortens the interval by one step (a fifth of the
+//!   configured interval), never below that floor.
+//!
+//! Once throttling has shown that the budget is shared, the engine therefore
+//! never again goes below the shortest interval that worked without a 429 (one
+//! step above the last one that did not). Every install converges on the same
+//! rule, so the fleet settles just above K*B/50 s instead of oscillating into
+//! the limit. The floor is kept for the life of the run: a fleet rarely
+//! shrinks, and the cost of staying slow is freshness, not the budget.
+//!
+//! Network loss, timeouts and server errors are different: they say nothing
+//! about the budget, so they leave the pace alone and back off exponentially
+//! with jitter (so that many installs do not come back in step) until a poll
+//! works again.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, StreamExt};
+use rand::Rng;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use crate::config::{DEFAULT_INTERVAL, MIN_INTERVAL};
+use crate::error::{Error, Result};
+use crate::graph::GraphClient;
+use crate::presence::{normalize_user_id, Presence, MAX_IDS_PER_REQUEST};
+
+/// How the engine polls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineOptions {
+    /// Time between the starts of two polls when all is well (default 15 s).
+    pub interval: Duration,
+    /// The shortest interval accepted; `interval` is raised to it. 5 s: the
+    /// product's floor. Only tests lower it.
+    pub min_interval: Duration,
+    /// The longest interval throttling may push the engine to.
+    pub max_interval: Duration,
+    /// The longest wait between tries while offline or while Graph fails.
+    pub max_backoff: Duration,
+    /// Presence requests in flight at once during one poll.
+    pub concurrency: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            interval: DEFAULT_INTERVAL,
+            min_interval: MIN_INTERVAL,
+            max_interval: Duration::from_secs(300),
+            max_backoff: Duration::from_secs(120),
+            concurrency: 4,
+        }
+    }
+}
+
+/// What the engine tells its front end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    /// Everyone's presence, once, after the first poll that covered everyone.
+    Snapshot {
+        at: DateTime<Utc>,
+        presences: Vec<Presence>,
+    },
+    /// One teammate's presence changed in a way people notice.
+    Changed(PresenceChange),
+    /// The engine's health changed.
+    Status(EngineStatus),
+    /// IDs that are not polled, and why.
+    InvalidIds { ids: Vec<String>, reason: IdProblem },
+}
+
+/// Why an ID is left out of polling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdProblem {
+    /// Not a user object ID (a GUID); never sent.
+    NotAUserId,
+    /// Graph refused a request holding only this ID (400); no longer sent.
+    RejectedByGraph,
+}
+
+impl IdProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdProblem::NotAUserId => "not_a_user_id",
+            IdProblem::RejectedByGraph => "rejected_by_graph",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            IdProblem::NotAUserId => {
+                "not a user object ID (a GUID such as fa8bf3dc-eca7-46b7-bad1-db199b62afc3)"
+            }
+            IdProblem::RejectedByGraph => "refused by Microsoft Graph",
+        }
+    }
+}
+
+/// One teammate's presence changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PresenceChange {
+    pub id: String,
+    pub presence: Presence,
+    /// What was shown before; `None` for someone added to the roster after the
+    /// snapshot, seen for the first time.
+    pub previous: Option<Presence>,
+    /// When the previous presence was first seen.
+    pub previous_since: Option<DateTime<Utc>>,
+    /// When this change was seen.
+    pub at: DateTime<Utc>,
+}
+
+/// The engine's health, in the words of `presently watch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EngineState {
+    /// Polling works.
+    Ok,
+    /// Graph asked to slow down; nothing is sent until `retry_after` is over.
+    Throttled,
+    /// Graph cannot be reached (no network, timeouts).
+    Offline,
+    /// The sign-in was lost; the engine has stopped.
+    SignedOut,
+    /// Graph answers, but with errors or nonsense.
+    Error,
+}
+
+impl EngineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineState::Ok => "ok",
+            EngineState::Throttled => "throttled",
+            EngineState::Offline => "offline",
+            EngineState::SignedOut => "signed_out",
+            EngineState::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineStatus {
+    pub state: EngineState,
+    /// A sentence for people.
+    pub detail: String,
+    /// When the next request may go out, if the engine is waiting.
+    pub retry_after: Option<Duration>,
+    /// The poll interval in force.
+    pub interval: Duration,
+}
+
+/// The last presence of each teammate, and the diff of a new answer against it.
+#[derive(Debug, Clone, Default)]
+pub struct LastSeen {
+    held: HashMap<String, Seen>,
+}
+
+#[derive(Debug, Clone)]
+struct Seen {
+    presence: Presence,
+    /// When this presence (as people see it) was first seen.
+    since: DateTime<Utc>,
+}
+
+impl LastSeen {
+    pub fn new() -> LastSeen {
+        LastSeen::default()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Presence> {
+        self.held.get(id).map(|s| &s.presence)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.held.contains_key(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    /// Forgets everyone for whom `keep` is false.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.held.retain(|id, _| keep(id));
+    }
+
+    /// The held presences of `ids`, in that order (someone never seen is
+    /// left out).
+    pub fn presences(&self, ids: &[String]) -> Vec<Presence> {
+        ids.iter().filter_map(|id| self.get(id).cloned()).collect()
+    }
+
+    /// Applies Graph's `answer` to a request for the distinct IDs `asked`, seen
+    /// at `at`; returns one change per teammate whose presence changed as
+    /// people see it (`previous: None` for someone seen for the first time).
+    ///
+    /// An asked ID missing from the answer becomes `PresenceUnknown`. An entry
+    /// with an older `sequenceNumber` than the one held is stale and ignored;
+    /// entries for IDs that were not asked are ignored too.
+    pub fn apply(
+        &mut self,
+        asked: &[String],
+        answer: Vec<Presence>,
+        at: DateTime<Utc>,
+    ) -> Vec<PresenceChange> {
+        // Slots follow `asked`, keyed by borrowed IDs: no string is copied
+        // for the 10,000 entries of a large roster.
+        let position: HashMap<&str, usize> = asked
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        let mut slots: Vec<Option<Presence>> = vec![None; asked.len()];
+        for p in answer {
+            let Some(&i) = position.get(p.id.as_str()) else {
+                continue;
+            };
+            match &slots[i] {
+                // Graph repeated someone: keep the newer of the two.
+                Some(kept) if p.is_older_than(kept) => {}
+                _ => slots[i] = Some(p),
+            }
+        }
+
+        let mut changes = Vec::new();
+        for (id, slot) in asked.iter().zip(slots) {
+            let new = slot.unwrap_or_else(|| Presence::unknown(id.clone()));
+            match self.held.get_mut(id.as_str()) {
+                None => {
+                    changes.push(PresenceChange {
+                        id: id.clone(),
+                        presence: new.clone(),
+                        previous: None,
+                        previous_since: None,
+                        at,
+                    });
+                    self.held.insert(
+                        id.clone(),
+                        Seen {
+                            presence: new,
+                            since: at,
+                        },
+                    );
+                }
+                Some(seen) => {
+                    if new.is_older_than(&seen.presence) {
+                        continue;
+                    }
+                    if new.differs_from(&seen.presence) {
+                        let previous = std::mem::replace(&mut seen.presence, new);
+                        let previous_since = std::mem::replace(&mut seen.since, at);
+                        changes.push(PresenceChange {
+                            id: id.clone(),
+                            presence: seen.presence.clone(),
+                            previous: Some(previous),
+                            previous_since: Some(previous_since),
+                            at,
+                        });
+                    } else {
+                        // Same to the eye; keep the newer stamp so that a
+                        // later stale answer is still recognised.
+                        seen.presence = new;
+                    }
+                }
+            }
+        }
+        changes
+    }
+}
+
+/// Changes the roster of a running engine.
+#[derive(Debug, Clone)]
+pub struct EngineHandle {
+    ids: Arc<watch::Sender<Vec<String>>>,
+}
+
+impl EngineHandle {
+    /// Replaces the IDs to poll. The next poll (at the earliest `min_interval`
+    /// after the previous one started) uses the new list; teammates who stay
+    /// keep their state, new ones appear as changes with no previous value.
+    pub fn set_ids(&self, ids: Vec<String>) {
+        self.ids.send_replace(ids);
+    }
+}
+
+/// The poller. See the module documentation.
+#[derive(Debug)]
+pub struct Engine {
+    graph: GraphClient,
+    ids: Arc<watch::Sender<Vec<String>>>,
+    options: EngineOptions,
+}
+
+impl Engine {
+    /// An engine for the user object IDs `ids` (any order, duplicates and
+    /// invalid ones allowed: they are reported, not sent).
+    pub fn new(graph: GraphClient, ids: Vec<String>, options: EngineOptions) -> Engine {
+        let (tx, _) = watch::channel(ids);
+        Engine {
+            graph,
+            ids: Arc::new(tx),
+            options,
+        }
+    }
+
+    pub fn handle(&self) -> EngineHandle {
+        EngineHandle {
+            ids: self.ids.clone(),
+        }
+    }
+
+    /// Polls until `events`' receiver is dropped (then `Ok(())`) or the sign-in
+    /// is lost (then, after a `signed_out` status, `Err(Error::SignInNeeded)`).
+    /// Every other trouble is reported as a status and retried.
+    pub async fn run(self, events: mpsc::Sender<EngineEvent>) -> Result<()> {
+        let mut run = Run::new(self.graph, self.options, events);
+        let mut roster = self.ids.subscribe();
+        // Keep a sender alive so that `changed()` never reports a closed
+        // channel while handles come and go.
+        let _keep = self.ids;
+        let outcome = async {
+            // Cloned first: the borrow guard is not Send and must not live across
+            // the await (the engine runs on spawned tasks).
+            let ids = roster.borrow_and_update().clone();
+            run.set_roster(ids).await?;
+            loop {
+                let started = Instant::now();
+                let wait = run.poll().await?;
+                let wake = started + wait;
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => {}
+                    _ = run.events.closed() => return Err(Stop::Unwatched),
+                    Ok(()) = roster.changed() => {
+                        // Poll the new roster soon, but never sooner than the
+                        // floor allows: a roster edited key by key must not
+                        // turn into a burst of polls.
+                        let earliest = started + run.pace.min_interval;
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(earliest.max(Instant::now())) => {}
+                            _ = run.events.closed() => return Err(Stop::Unwatched),
+                        }
+                    }
+                }
+                if roster.has_changed().unwrap_or(false) {
+                    // Cloned first: the borrow guard is not Send and must not live across
+                    // the await (the engine runs on spawned tasks).
+                    let ids = roster.borrow_and_update().clone();
+                    run.set_roster(ids).await?;
+                }
+            }
+        }
+        .await;
+        match outcome {
+            Ok(()) | Err(Stop::Unwatched) => Ok(()),
+            Err(Stop::SignIn(e)) => Err(e),
+        }
+    }
+}
+
+/// Why a run ends.
+enum Stop {
+    /// Nobody listens any more.
+    Unwatched,
+    SignIn(Error),
+}
+
+type Flow<T = ()> = std::result::Result<T, Stop>;
+
+/// The state of one run of the engine.
+struct Run {
+    graph: GraphClient,
+    options: EngineOptions,
+    events: mpsc::Sender<EngineEvent>,
+    /// The distinct, valid IDs to poll, in roster order.
+    active: Vec<String>,
+    reported_invalid: HashSet<String>,
+    rejected: HashSet<String>,
+    seen: LastSeen,
+    snapshot_sent: bool,
+    status: Option<EngineStatus>,
+    pace: Pace,
+    /// Failed polls in a row (offline or errors), for the backoff.
+    failures: u32,
+}
+
+/// What one batch of IDs gave, after any splitting.
+#[derive(Debug, Default)]
+struct BatchOutcome {
+    answered: Vec<(Vec<String>, Vec<Presence>)>,
+    rejected: Vec<String>,
+    error: Option<Error>,
+}
+
+impl Run {
+    fn new(graph: GraphClient, options: EngineOptions, events: mpsc::Sender<EngineEvent>) -> Run {
+        let pace = Pace::new(&options);
+        Run {
+            graph,
+            options,
+            events,
+            active: Vec::new(),
+            reported_invalid: HashSet::new(),
+            rejected: HashSet::new(),
+            seen: LastSeen::new(),
+            snapshot_sent: false,
+            status: None,
+            pace,
+            failures: 0,
+        }
+    }
+
+    async fn emit(&self, event: EngineEvent) -> Flow {
+        self.events.send(event).await.map_err(|_| Stop::Unwatched)
+    }
+
+    async fn set_roster(&mut self, ids: Vec<String>) -> Flow {
+        let mut distinct = HashSet::with_capacity(ids.len());
+        let mut active = Vec::with_capacity(ids.len());
+        let mut invalid = Vec::new();
+        for raw in ids {
+            match normalize_user_id(&raw) {
+                Some(id) => {
+                    if !self.rejected.contains(&id) && distinct.insert(id.clone()) {
+                        active.push(id);
+                    }
+                }
+                None => {
+                    if self.reported_invalid.insert(raw.clone()) {
+                        invalid.push(raw);
+                    }
+                }
+            }
+        }
+        self.seen.retain(|id| distinct.contains(id));
+        self.active = active;
+        if !invalid.is_empty() {
+            self.emit(EngineEvent::InvalidIds {
+                ids: invalid,
+                reason: IdProblem::NotAUserId,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// One poll of everyone; returns how long to wait before the next one.
+    async fn poll(&mut self) -> Flow<Duration> {
+        let throttles_before = self.graph.throttle_count();
+        let outcomes = self.fetch_all().await?;
+        let throttled = self.graph.throttle_count() > throttles_before;
+        let at = Utc::now();
+
+        let mut changes = Vec::new();
+        let mut rejected = Vec::new();
+        let mut errors = Vec::new();
+        let mut any_answer = false;
+        for outcome in outcomes {
+            for (asked, answer) in outcome.answered {
+                any_answer = true;
+                changes.extend(self.seen.apply(&asked, answer, at));
+            }
+            rejected.extend(outcome.rejected);
+            errors.extend(outcome.error);
+        }
+
+        if !rejected.is_empty() {
+            let gone: HashSet<&str> = rejected.iter().map(String::as_str).collect();
+            self.active.retain(|id| !gone.contains(id.as_str()));
+            self.seen.retain(|id| !gone.contains(id));
+            self.rejected.extend(rejected.iter().cloned());
+            self.emit(EngineEvent::InvalidIds {
+                ids: rejected,
+                reason: IdProblem::RejectedByGraph,
+            })
+            .await?;
+        }
+
+        // Health first, so that a front end learns "ok again" before it
+        // shows what happened while it was not.
+        if let Some(i) = errors.iter().position(Error::needs_sign_in) {
+            let e = errors.swap_remove(i);
+            self.set_status(EngineState::SignedOut, e.to_string(), None)
+                .await?;
+            return Err(Stop::SignIn(e));
+        }
+        if throttled || errors.iter().any(|e| matches!(e, Error::Throttled { .. })) {
+            self.pace.on_throttled();
+        } else if any_answer {
+            self.pace.on_clean();
+        }
+        let wait = if let Some(e) = errors.first() {
+            self.failures += 1;
+            let wait = self.backoff();
+            let (state, retry_after) = match e {
+                Error::Throttled { .. } => (
+                    EngineState::Throttled,
+                    self.graph.throttled_for().or(Some(self.pace.current)),
+                ),
+                Error::Network(_) => (EngineState::Offline, Some(wait)),
+                _ => (EngineState::Error, Some(wait)),
+            };
+            let detail = match state {
+                EngineState::Throttled => THROTTLED.to_string(),
+                _ => e.to_string(),
+            };
+            self.set_status(state, detail, retry_after).await?;
+            if state == EngineState::Throttled {
+                // The gate holds requests back; the pace has already slowed.
+                self.pace.current
+            } else {
+                wait
+            }
+        } else {
+            self.failures = 0;
+            if throttled {
+                self.set_status(EngineState::Throttled, THROTTLED.into(), None)
+                    .await?;
+            } else {
+                let detail = self.pace.describe();
+                self.set_status(EngineState::Ok, detail, None).await?;
+            }
+            self.pace.current
+        };
+
+        if self.snapshot_sent {
+            for change in changes {
+                self.emit(EngineEvent::Changed(change)).await?;
+            }
+        } else if self.active.iter().all(|id| self.seen.contains(id)) {
+            // Changes before the first complete poll are part of the picture,
+            // not news: a start-up must not be a burst of notifications.
+            self.snapshot_sent = true;
+            self.emit(EngineEvent::Snapshot {
+                at,
+                presences: self.seen.presences(&self.active),
+            })
+            .await?;
+        }
+        Ok(wait)
+    }
+
+    /// Sends every batch, a few at a time, reporting throttling the moment
+    /// Graph asks for it rather than when the poll ends.
+    async fn fetch_all(&mut self) -> Flow<Vec<BatchOutcome>> {
+        let graph = self.graph.clone();
+        let batches: Vec<Vec<String>> = self
+            .active
+            .chunks(MAX_IDS_PER_REQUEST)
+            .map(<[String]>::to_vec)
+            .collect();
+        let all = stream::iter(batches)
+            .map(|batch| {
+                let graph = graph.clone();
+                async move {
+                    fetch_splitting(batch, move |ids| {
+                        let graph = graph.clone();
+                        async move { graph.presences_by_user_id(&ids).await }
+                    })
+                    .await
+                }
+            })
+            .buffer_unordered(self.options.concurrency.max(1))
+            .collect::<Vec<_>>();
+        tokio::pin!(all);
+        let mut gate = self.graph.throttle_changes();
+        loop {
+            tokio::select! {
+                outcomes = &mut all => return Ok(outcomes),
+                Ok(()) = gate.changed() => {
+                    if let Some(wait) = self.graph.throttled_for() {
+                        self.set_status(EngineState::Throttled, THROTTLED.into(), Some(wait)).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn set_status(
+        &mut self,
+        state: EngineState,
+        detail: String,
+        retry_after: Option<Duration>,
+    ) -> Flow {
+        let same = self
+            .status
+            .as_ref()
+            .is_some_and(|s| s.state == state && s.detail == detail);
+        if same {
+            return Ok(());
+        }
+        let status = EngineStatus {
+            state,
+            detail,
+            retry_after,
+            interval: self.pace.current,
+        };
+        self.status = Some(status.clone());
+        self.emit(EngineEvent::Status(status)).await
+    }
+
+    /// Exponential backoff with jitter for failures that say nothing about
+    /// the budget: half to all of `interval * 2^(failures-1)`, capped.
+    fn backoff(&self) -> Duration {
+        let doublings = self.failures.saturating_sub(1).min(16);
+        let full = self
+            .pace
+            .current
+            .saturating_mul(1 << doublings)
+            .min(self.options.max_backoff.max(self.pace.min_interval));
+        let share: f64 = rand::thread_rng().gen_range(0.5..=1.0);
+        full.mul_f64(share).max(self.pace.min_interval)
+    }
+}
+
+const THROTTLED: &str = "Microsoft Graph is throttling presence requests: nothing is sent until it allows, and polling slows down.";
+
+/// Fetches one batch; a batch Graph refuses with 400 is split in halves until
+/// the IDs it refuses on their own are found. The others are still answered.
+async fn fetch_splitting<F, Fut>(batch: Vec<String>, fetch: F) -> BatchOutcome
+where
+    F: Fn(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<Vec<Presence>>>,
+{
+    let whole = batch.len();
+    let mut out = BatchOutcome::default();
+    let mut todo = vec![batch];
+    let mut first_refusal = None;
+    while let Some(part) = todo.pop() {
+        match fetch(part.clone()).await {
+            Ok(answer) => out.answered.push((part, answer)),
+            Err(e @ Error::Graph { status: 400, .. }) => {
+                if part.len() > 1 {
+                    let mut left = part;
+                    let right = left.split_off(left.len() / 2);
+                    todo.push(right);
+                    todo.push(left);
+                } else {
+                    out.rejected.extend(part);
+                }
+                first_refusal.get_or_insert(e);
+            }
+            Err(e) => {
+                // Whatever was not asked yet keeps its last presence.
+                out.error = Some(e);
+                return out;
+            }
+        }
+    }
+    // If Graph refuses every ID on its own as well, the fault is Graph's or
+    // the request's, not the IDs': dropping them all would blind the engine.
+    if whole > 1 && out.rejected.len() == whole {
+        out.rejected.clear();
+        out.error = first_refusal;
+    }
+    out
+}
+
+/// The poll interval under AIMD; see the module documentation.
+#[derive(Debug, Clone)]
+struct Pace {
+    base: Duration,
+    min_interval: Duration,
+    max: Duration,
+    step: Duration,
+    /// The fleet-safe floor learnt from throttling.
+    floor: Duration,
+    current: Duration,
+}
+
+impl Pace {
+    fn new(o: &EngineOptions) -> Pace {
+        let base = o.interval.max(o.min_interval);
+        Pace {
+            base,
+            min_interval: o.min_interval,
+            max: o.max_interval.max(base),
+            step: (base / 5).max(Duration::from_millis(1)),
+            floor: base,
+            current: base,
+        }
+    }
+
+    fn on_throttled(&mut self) {
+        let throttled_at = self.current;
+        self.floor = self.floor.max(throttled_at + self.step).min(self.max);
+        self.current = (throttled_at * 2).clamp(self.floor, self.max);
+    }
+
+    fn on_clean(&mut self) {
+        self.current = self.current.saturating_sub(self.step).max(self.floor);
+    }
+
+    fn describe(&self) -> String {
+        let secs = |d: Duration| format_secs(d);
+        if self.current > self.floor {
+            "Recovering from throttling: polling a little faster after each clean poll.".into()
+        } else if self.floor > self.base {
+            format!(
+                "Polling every {}: the tenant's request budget is shared with other installs.",
+                secs(self.floor)
+            )
+        } else {
+            format!("Polling every {}.", secs(self.base))
+        }
+    }
+}
+
+fn format_secs(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presence::{Activity, Availability, OutOfOffice};
+    use std::sync::Mutex;
+
+    fn id(n: u32) -> String {
+        format!("00000000-0000-4000-8000-{n:012x}")
+    }
+
+    fn p(id: &str, a: &str, act: &str, seq: &str) -> Presence {
+        Presence {
+            id: id.into(),
+            availability: Availability::parse(a),
+            activity: Activity::parse(act),
+            status_message: None,
+            out_of_office: None,
+            sequence_number: Some(seq.into()),
+            work_location: None,
+        }
+    }
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn first_sight_then_only_real_changes() {
+        let (a, b) = (id(1), id(2));
+        let mut seen = LastSeen::new();
+        let first = seen.apply(
+            &[a.clone(), b.clone()],
+            vec![
+                p(&a, "Available", "Available", "1"),
+                p(&b, "Busy", "InACall", "1"),
+            ],
+            t(0),
+        );
+        assert_eq!(first.len(), 2);
+        assert!(first.iter().all(|c| c.previous.is_none()));
+
+        // The same presence with a new stamp is no change.
+        let none = seen.apply(
+            &[a.clone(), b.clone()],
+            vec![
+                p(&a, "Available", "Available", "2"),
+                p(&b, "Busy", "InACall", "2"),
+            ],
+            t(15),
+        );
+        assert!(none.is_empty());
+
+        let one = seen.apply(
+            &[a.clone(), b.clone()],
+            vec![
+                p(&a, "Busy", "InAMeeting", "3"),
+                p(&b, "Busy", "InACall", "3"),
+            ],
+            t(30),
+        );
+        assert_eq!(one.len(), 1);
+        let c = &one[0];
+        assert_eq!(c.id, a);
+        assert_eq!(c.presence.activity, Activity::InAMeeting);
+        assert_eq!(
+            c.previous.as_ref().unwrap().availability,
+            Availability::Available
+        );
+        assert_eq!(
+            c.previous_since,
+            Some(t(0)),
+            "first seen, not last confirmed"
+        );
+        assert_eq!(c.at, t(30));
+    }
+
+    #[test]
+    fn status_notes_and_out_of_office_are_changes() {
+        let a = id(1);
+        let mut seen = LastSeen::new();
+        seen.apply(&[a.clone()], vec![p(&a, "Away", "Away", "1")], t(0));
+        let mut noted = p(&a, "Away", "Away", "2");
+        noted.status_message = Some("Back at 3".into());
+        assert_eq!(seen.apply(&[a.clone()], vec![noted.clone()], t(1)).len(), 1);
+        let mut ooo = noted;
+        ooo.sequence_number = Some("3".into());
+        ooo.out_of_office = Some(OutOfOffice {
+            is_out_of_office: true,
+            message: None,
+        });
+        let c = seen.apply(&[a.clone()], vec![ooo], t(2));
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].previous_since, Some(t(1)));
+    }
+
+    #[test]
+    fn stale_answers_are_ignored() {
+        let a = id(1);
+        let mut seen = LastSeen::new();
+        seen.apply(&[a.clone()], vec![p(&a, "Busy", "InACall", "0000B")], t(0));
+        let stale = seen.apply(
+            &[a.clone()],
+            vec![p(&a, "Available", "Available", "0000A")],
+            t(1),
+        );
+        assert!(stale.is_empty());
+        assert_eq!(seen.get(&a).unwrap().availability, Availability::Busy);
+        // A newer one is taken.
+        let fresh = seen.apply(&[a.clone()], vec![p(&a, "Away", "Away", "0000C")], t(2));
+        assert_eq!(fresh.len(), 1);
+        // And the held stamp moved, so "0000B" is now stale too.
+        assert!(seen
+            .apply(&[a.clone()], vec![p(&a, "Busy", "InACall", "0000B")], t(3))
+            .is_empty());
+    }
+
+    #[test]
+    fn missing_means_unknown_and_extra_entries_are_ignored() {
+        let (a, b, stranger) = (id(1), id(2), id(99));
+        let mut seen = LastSeen::new();
+        seen.apply(
+            &[a.clone(), b.clone()],
+            vec![p(&a, "Busy", "Busy", "1"), p(&b, "Away", "Away", "1")],
+            t(0),
+        );
+        let c = seen.apply(
+            &[a.clone(), b.clone()],
+            vec![
+                p(&b, "Away", "Away", "2"),
+                p(&stranger, "Busy", "Busy", "1"),
+            ],
+            t(1),
+        );
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].id, a);
+        assert_eq!(c[0].presence.availability, Availability::PresenceUnknown);
+        assert!(!seen.contains(&stranger));
+        // Unknown again is no news.
+        assert!(seen.apply(&[a.clone()], vec![], t(2)).is_empty());
+        // Back from unknown: any stamp is taken.
+        assert_eq!(
+            seen.apply(&[a.clone()], vec![p(&a, "Busy", "Busy", "0")], t(3))
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_repeated_entry_keeps_the_newer() {
+        let a = id(1);
+        let mut seen = LastSeen::new();
+        seen.apply(
+            &[a.clone()],
+            vec![p(&a, "Busy", "Busy", "2"), p(&a, "Away", "Away", "1")],
+            t(0),
+        );
+        assert_eq!(seen.get(&a).unwrap().availability, Availability::Busy);
+    }
+
+    fn refusing(
+        bad: &'static [u32],
+        calls: Arc<Mutex<Vec<usize>>>,
+    ) -> impl Fn(Vec<String>) -> futures::future::BoxFuture<'static, Result<Vec<Presence>>> {
+        move |ids: Vec<String>| {
+            calls.lock().unwrap().push(ids.len());
+            let refuse = ids.iter().any(|i| bad.iter().any(|b| *i == id(*b)));
+            Box::pin(async move {
+                if refuse {
+                    Err(Error::Graph {
+                        status: 400,
+                        code: String::new(),
+                        message: "Bad Request".into(),
+                    })
+                } else {
+                    Ok(ids
+                        .iter()
+                        .map(|i| p(i, "Available", "Available", "1"))
+                        .collect())
+                }
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn splitting_finds_the_refused_ids_and_answers_the_rest() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let batch: Vec<String> = (0..650).map(id).collect();
+        let out = fetch_splitting(batch.clone(), refusing(&[17, 400], calls.clone())).await;
+        assert!(out.error.is_none());
+        let mut rejected = out.rejected.clone();
+        rejected.sort();
+        assert_eq!(rejected, vec![id(17), id(400)]);
+        let mut answered: Vec<String> = out.answered.iter().flat_map(|(a, _)| a.clone()).collect();
+        answered.sort();
+        let mut rest: Vec<String> = batch
+            .into_iter()
+            .filter(|i| *i != id(17) && *i != id(400))
+            .collect();
+        rest.sort();
+        assert_eq!(answered, rest, "everyone else is answered exactly once");
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls[0], 650);
+        // Two refused IDs cost about two binary searches, not 650 requests.
+        assert!(calls.len() <= 2 * 2 * 10 + 1, "{} requests", calls.len());
+    }
+
+    #[tokio::test]
+    async fn a_refusal_of_everything_drops_nobody() {
+        static ALL: [u32; 4] = [0, 1, 2, 3];
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let out = fetch_splitting((0..4).map(id).collect(), refusing(&ALL, calls)).await;
+        assert!(out.rejected.is_empty());
+        assert!(matches!(out.error, Some(Error::Graph { status: 400, .. })));
+    }
+
+    #[tokio::test]
+    async fn other_errors_stop_the_batch_without_rejecting() {
+        let out = fetch_splitting((0..3).map(id).collect(), |_ids| async {
+            Err::<Vec<Presence>, _>(Error::Network("down".into()))
+        })
+        .await;
+        assert!(out.rejected.is_empty() && out.answered.is_empty());
+        assert!(matches!(out.error, Some(Error::Network(_))));
+    }
+
+    #[test]
+    fn pace_doubles_on_throttling_and_recovers_to_the_fleet_floor() {
+        let mut pace = Pace::new(&EngineOptions::default());
+        assert_eq!(pace.current, Duration::from_secs(15));
+        pace.on_clean();
+        assert_eq!(
+            pace.current,
+            Duration::from_secs(15),
+            "never below the interval asked"
+        );
+        pace.on_throttled();
+        assert_eq!(pace.current, Duration::from_secs(30));
+        assert_eq!(
+            pace.floor,
+            Duration::from_secs(18),
+            "15 s was throttled: never again"
+        );
+        for _ in 0..20 {
+            pace.on_clean();
+        }
+        assert_eq!(pace.current, Duration::from_secs(18));
+        assert!(pace.describe().contains("shared"), "{}", pace.describe());
+        // Throttled again at the floor: the floor ratchets up by one step.
+        pace.on_throttled();
+        assert_eq!(pace.floor, Duration::from_secs(21));
+        assert_eq!(pace.current, Duration::from_secs(36));
+        for _ in 0..40 {
+            pace.on_throttled();
+        }
+        assert_eq!(pace.current, Duration::from_secs(300), "capped");
+        assert!(pace.floor <= Duration::from_secs(300));
+    }
+
+    #[test]
+    fn the_interval_never_goes_below_the_minimum() {
+        let pace = Pace::new(&EngineOptions {
+            interval: Duration::from_secs(1),
+            ..Default::default()
+        });
+        assert_eq!(pace.current, MIN_INTERVAL);
+    }
+}

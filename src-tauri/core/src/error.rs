@@ -1,0 +1,100 @@
+//! The one error type of the engine. Every message is a sentence a user can act
+//! on; none of them ever contains a token.
+
+use std::time::Duration;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting, flag, environment variable or config file is wrong.
+    #[error("{0}")]
+    Config(String),
+
+    /// Nobody is signed in, or the sign-in was lost (revoked, expired).
+    #[error("{0}")]
+    SignInNeeded(String),
+
+    /// The person declined the sign-in request in the browser.
+    #[error("Sign-in was declined in the browser. Run `presently login` to try again.")]
+    SignInDeclined,
+
+    /// The device code ran out before anyone approved it.
+    #[error("The sign-in code expired before it was used. Run `presently login` for a new code.")]
+    SignInExpired,
+
+    /// The tenant has not consented to the app (AADSTS65001).
+    #[error("Your organisation has not allowed this app yet (consent required). Ask an administrator to grant consent, or sign in with your own app registration (--client-id). Microsoft said: {0}")]
+    ConsentRequired(String),
+
+    /// Any other refusal from the sign-in service.
+    #[error("Sign-in failed: {0}")]
+    SignInFailed(String),
+
+    /// The OS keyring is missing, locked or did not answer in time.
+    #[error("{0}")]
+    Keyring(String),
+
+    /// The network or the service could not be reached.
+    #[error("{0}")]
+    Network(String),
+
+    /// Graph asked us to slow down.
+    #[error("Microsoft Graph is throttling requests; retrying in {} s.", retry_after.as_secs())]
+    Throttled { retry_after: Duration },
+
+    /// Graph answered with an error status.
+    #[error("Microsoft Graph answered {status}: {message}")]
+    Graph {
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    /// Graph answered with something that is not what the API promises.
+    #[error("Microsoft Graph sent an answer that could not be read: {0}")]
+    Malformed(String),
+
+    /// The roster file or another local file could not be read or written.
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl Error {
+    /// A stable, machine-readable name for the kind of error, for the UI and
+    /// for scripts. Never rename one: callers match on these.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config",
+            Error::SignInNeeded(_) => "signed_out",
+            Error::SignInDeclined => "sign_in_declined",
+            Error::SignInExpired => "sign_in_expired",
+            Error::ConsentRequired(_) => "consent_required",
+            Error::SignInFailed(_) => "sign_in_failed",
+            Error::Keyring(_) => "keyring",
+            Error::Network(_) => "offline",
+            Error::Throttled { .. } => "throttled",
+            Error::Graph { .. } => "graph",
+            Error::Malformed(_) => "malformed",
+            Error::Storage(_) => "storage",
+        }
+    }
+
+    /// True when the user has to sign in (again) before anything else works.
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(self, Error::SignInNeeded(_))
+    }
+
+    pub(crate) fn network(context: &str, err: reqwest::Error) -> Error {
+        // reqwest's Display can include the URL but never headers or bodies,
+        // so no token can leak through it.
+        let why = if err.is_timeout() {
+            "the request timed out".to_string()
+        } else if err.is_connect() {
+            "could not connect".to_string()
+        } else {
+            err.without_url().to_string()
+        };
+        Error::Network(format!("{context}: {why}. Check your network connection."))
+    }
+}

@@ -1,0 +1,689 @@
+//! Requests to Microsoft Graph: bearer tokens, retries, throttling, errors.
+//!
+//! Every request of one [`GraphClient`] (and of its clones) goes through one
+//! throttle gate: once Graph has answered with `Retry-After`, no request at all
+//! leaves before that time has passed, because any request sent earlier counts
+//! against the tenant's budget again and prolongs the throttling for everyone.
+//!
+//! Retries follow Microsoft's SDK retry handler: 429, 503 and 504 are retried
+//! (3 times by default), each retry carries `Retry-Attempt: n`, and waits for
+//! `Retry-After` (seconds or an HTTP date) or else 3 s * 2^n, at most 180 s.
+//! A 401 is answered by asking the token source for a fresh token once.
+//!
+//! No error and no log line ever contains a token: reqwest's errors carry no
+//! headers, and the token is only read at the moment the header is set.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::auth::AccessTokens;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::presence::{self, Presence, MAX_IDS_PER_REQUEST};
+
+/// Path of the batched presence request, below `/v1.0`.
+pub const PRESENCES_PATH: &str = "communications/getPresencesByUserId";
+
+/// Most requests Graph accepts inside one `$batch`.
+pub const MAX_BATCH_REQUESTS: usize = 20;
+
+/// A `Retry-After` longer than this is taken as this: Graph asks for seconds or
+/// minutes, and a broken header must not silence the app for days.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// Timeouts and the retry policy. The defaults are Microsoft's SDK defaults;
+/// tests shorten them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphOptions {
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole request, answer included.
+    pub request_timeout: Duration,
+    /// Retries of a 429, 503 or 504 before giving up (the SDK allows 10 at most).
+    pub max_retries: u32,
+    /// Without `Retry-After`, retry `n` waits `retry_delay * 2^n`...
+    pub retry_delay: Duration,
+    /// ...but never longer than this.
+    pub max_retry_delay: Duration,
+}
+
+impl Default for GraphOptions {
+    fn default() -> Self {
+        GraphOptions {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_retries: 3,
+            retry_delay: Duration::from_secs(3),
+            max_retry_delay: Duration::from_secs(180),
+        }
+    }
+}
+
+/// A client for Microsoft Graph. Cheap to clone; clones share the connection
+/// pool, the token source and the throttle gate.
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    tokens: Arc<dyn AccessTokens>,
+    settings: Settings,
+    options: GraphOptions,
+    /// The time before which nothing may be sent. A watch channel rather than
+    /// a mutex so that the engine can also be told the moment it moves.
+    gate: watch::Sender<Option<Instant>>,
+    throttled: AtomicU64,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient")
+            .field("graph_url", &self.inner.settings.graph_url.as_str())
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GraphClient {
+    /// A client for the Graph of `settings`, with the SDK's default policy.
+    pub fn new(settings: &Settings, tokens: Arc<dyn AccessTokens>) -> Result<GraphClient> {
+        GraphClient::with_options(settings, tokens, GraphOptions::default())
+    }
+
+    pub fn with_options(
+        settings: &Settings,
+        tokens: Arc<dyn AccessTokens>,
+        options: GraphOptions,
+    ) -> Result<GraphClient> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .user_agent(concat!("Presently/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("Could not start the HTTP client: {e}")))?;
+        let (gate, _) = watch::channel(None);
+        Ok(GraphClient {
+            inner: Arc::new(Inner {
+                http,
+                tokens,
+                settings: settings.clone(),
+                options,
+                gate,
+                throttled: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// `{graph}/v1.0/{path}`.
+    pub fn endpoint(&self, path: &str) -> Url {
+        self.inner.settings.graph_endpoint(path)
+    }
+
+    /// How long the throttle gate stays closed, if it is closed.
+    pub fn throttled_for(&self) -> Option<Duration> {
+        let until = (*self.inner.gate.borrow())?;
+        let now = Instant::now();
+        (until > now).then(|| until - now)
+    }
+
+    /// Tells the holder each time Graph pushes the throttle gate further out.
+    pub fn throttle_changes(&self) -> watch::Receiver<Option<Instant>> {
+        self.inner.gate.subscribe()
+    }
+
+    /// How many 429 answers this client (and its clones) has received.
+    pub fn throttle_count(&self) -> u64 {
+        self.inner.throttled.load(Ordering::Relaxed)
+    }
+
+    /// The presence of up to 650 users (`getPresencesByUserId`). Users Graph
+    /// does not know are simply absent from the answer.
+    pub async fn presences_by_user_id(&self, ids: &[String]) -> Result<Vec<Presence>> {
+        if ids.len() > MAX_IDS_PER_REQUEST {
+            return Err(Error::Config(format!(
+                "At most {MAX_IDS_PER_REQUEST} IDs fit in one presence request (got {}).",
+                ids.len()
+            )));
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            ids: &'a [String],
+        }
+        let body = serde_json::to_vec(&Body { ids }).expect("a list of strings serialises");
+        let answer = self
+            .send(Call {
+                method: Method::POST,
+                url: self.endpoint(PRESENCES_PATH),
+                headers: &[],
+                body: Some(body),
+                presence: true,
+            })
+            .await?;
+        presence::parse_presences(&answer)
+    }
+
+    /// The signed-in user's own presence (`GET /me/presence`).
+    pub async fn my_presence(&self) -> Result<Presence> {
+        let answer = self
+            .send(Call {
+                method: Method::GET,
+                url: self.endpoint("me/presence"),
+                headers: &[],
+                body: None,
+                presence: true,
+            })
+            .await?;
+        presence::parse_presence(&answer)
+    }
+
+    /// `GET {graph}/v1.0/{path}` read as `T`.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.get_json_with_headers(path, &[]).await
+    }
+
+    /// Like [`GraphClient::get_json`], with extra headers (for example
+    /// `ConsistencyLevel: eventual`, which `$search` needs).
+    pub async fn get_json_with_headers<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<T> {
+        self.get_url(self.endpoint(path), headers).await
+    }
+
+    /// Every item of a collection, following `@odata.nextLink`, stopping once
+    /// `limit` items are in hand.
+    pub async fn get_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        limit: usize,
+    ) -> Result<Vec<T>> {
+        #[derive(Deserialize)]
+        struct Page<T> {
+            value: Vec<T>,
+            #[serde(rename = "@odata.nextLink")]
+            next_link: Option<String>,
+        }
+        let mut items = Vec::new();
+        let mut url = self.endpoint(path);
+        loop {
+            let page: Page<T> = self.get_url(url, headers).await?;
+            items.extend(page.value);
+            if items.len() >= limit {
+                items.truncate(limit);
+                return Ok(items);
+            }
+            match page.next_link {
+                Some(next) => url = self.same_origin(&next)?,
+                None => return Ok(items),
+            }
+        }
+    }
+
+    /// `POST {graph}/v1.0/{path}` with a JSON body, the answer read as `T`.
+    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| Error::Config(format!("Could not write the request: {e}")))?;
+        let answer = self
+            .send(Call {
+                method: Method::POST,
+                url: self.endpoint(path),
+                headers: &[],
+                body: Some(body),
+                presence: false,
+            })
+            .await?;
+        read_json(&answer)
+    }
+
+    /// Sends requests through `POST /$batch`, 20 to a batch, and returns one
+    /// answer per request in the order given. A request inside a batch can fail
+    /// on its own: look at each [`BatchResponse`].
+    pub async fn batch(&self, requests: &[BatchRequest]) -> Result<Vec<BatchResponse>> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            requests: &'a [BatchRequest],
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            responses: Vec<BatchResponse>,
+        }
+        let mut out = Vec::with_capacity(requests.len());
+        for chunk in requests.chunks(MAX_BATCH_REQUESTS) {
+            let answer: Answer = self.post_json("$batch", &Body { requests: chunk }).await?;
+            let mut by_id: BTreeMap<String, BatchResponse> = answer
+                .responses
+                .into_iter()
+                .map(|r| (r.id.clone(), r))
+                .collect();
+            for r in &by_id {
+                // A throttled request inside a batch closes the gate too:
+                // the budget it counts against is the same.
+                if r.1.status == 429 {
+                    self.inner.throttled.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(wait) =
+                    r.1.header("Retry-After")
+                        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+                {
+                    self.hold_gate(wait);
+                }
+            }
+            for req in chunk {
+                let r = by_id.remove(&req.id).ok_or_else(|| {
+                    Error::Malformed(format!(
+                        "the batch answer has no response for \"{}\"",
+                        req.id
+                    ))
+                })?;
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get_url<T: DeserializeOwned>(&self, url: Url, headers: &[(&str, &str)]) -> Result<T> {
+        let answer = self
+            .send(Call {
+                method: Method::GET,
+                url,
+                headers,
+                body: None,
+                presence: false,
+            })
+            .await?;
+        read_json(&answer)
+    }
+
+    /// A next-page link is followed only if it stays on this Graph host: the
+    /// token must never be sent anywhere else.
+    fn same_origin(&self, link: &str) -> Result<Url> {
+        let url = Url::parse(link)
+            .map_err(|_| Error::Malformed("the next-page link is not a URL".into()))?;
+        let base = &self.inner.settings.graph_url;
+        if url.origin() != base.origin() {
+            return Err(Error::Malformed(
+                "the next-page link points away from Microsoft Graph".into(),
+            ));
+        }
+        Ok(url)
+    }
+
+    fn hold_gate(&self, wait: Duration) {
+        let until = Instant::now() + wait.min(MAX_RETRY_AFTER);
+        self.inner.gate.send_if_modified(|held| match *held {
+            Some(t) if t >= until => false,
+            _ => {
+                *held = Some(until);
+                true
+            }
+        });
+    }
+
+    async fn wait_for_gate(&self) {
+        // Loop: while one request sleeps, another answer may push the gate
+        // further out.
+        loop {
+            let until = *self.inner.gate.borrow();
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => return,
+            }
+        }
+    }
+
+    /// Sends one call with the retry policy; the body of a 2xx answer.
+    async fn send(&self, call: Call<'_>) -> Result<Vec<u8>> {
+        let inner = &self.inner;
+        let mut token = inner.tokens.access_token().await?;
+        let mut refreshed = false;
+        let mut attempt: u32 = 0;
+        loop {
+            self.wait_for_gate().await;
+            let mut req = inner
+                .http
+                .request(call.method.clone(), call.url.clone())
+                .bearer_auth(token.expose())
+                .header(ACCEPT, "application/json");
+            for (name, value) in call.headers {
+                req = req.header(*name, *value);
+            }
+            if attempt > 0 {
+                req = req.header("Retry-Attempt", attempt.to_string());
+            }
+            if let Some(body) = &call.body {
+                req = req
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            let answer = req
+                .send()
+                .await
+                .map_err(|e| Error::network("Could not reach Microsoft Graph", e))?;
+            let status = answer.status();
+            tracing::debug!(method = %call.method, path = call.url.path(), %status, attempt, "graph");
+
+            if status == StatusCode::UNAUTHORIZED {
+                if refreshed {
+                    return Err(Error::SignInNeeded(
+                        "Microsoft Graph no longer accepts your sign-in. Run `presently login` to sign in again."
+                            .into(),
+                    ));
+                }
+                // A token can expire or be revoked between being handed out
+                // and being used; one fresh one settles which it is.
+                refreshed = true;
+                token = inner.tokens.token_rejected().await?;
+                continue;
+            }
+
+            if is_retryable(status) {
+                let retry_after = answer
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    inner.throttled.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(wait) = retry_after {
+                    self.hold_gate(wait);
+                }
+                // Reading the body lets the connection be reused; its content
+                // only matters if this was the last try.
+                let body = answer.bytes().await.unwrap_or_default();
+                if attempt >= inner.options.max_retries {
+                    return Err(match status {
+                        StatusCode::TOO_MANY_REQUESTS => Error::Throttled {
+                            retry_after: self
+                                .throttled_for()
+                                .or(retry_after)
+                                .unwrap_or_else(|| self.backoff(attempt + 1)),
+                        },
+                        _ => error_from_answer(status, &body, call.presence),
+                    });
+                }
+                attempt += 1;
+                if retry_after.is_none() {
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                }
+                // With Retry-After, the gate at the top of the loop waits.
+                continue;
+            }
+
+            let body = answer
+                .bytes()
+                .await
+                .map_err(|e| Error::network("Microsoft Graph's answer was cut off", e))?;
+            if status.is_success() {
+                return Ok(body.to_vec());
+            }
+            return Err(error_from_answer(status, &body, call.presence));
+        }
+    }
+
+    /// The SDK's delay before retry `n` when Graph gave no `Retry-After`.
+    fn backoff(&self, n: u32) -> Duration {
+        let o = &self.inner.options;
+        o.retry_delay
+            .saturating_mul(2u32.saturating_pow(n))
+            .min(o.max_retry_delay)
+    }
+}
+
+struct Call<'a> {
+    method: Method,
+    url: Url,
+    headers: &'a [(&'a str, &'a str)],
+    body: Option<Vec<u8>>,
+    /// A presence endpoint: a 404 means this cloud has no presence.
+    presence: bool,
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    )
+}
+
+fn read_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| Error::Malformed(format!("the answer is not in the promised shape ({e})")))
+}
+
+/// One request inside a `$batch`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchRequest {
+    /// Unique within the batch; the answer carries it back.
+    pub id: String,
+    pub method: String,
+    /// Relative to the version, for example `/users/{id}?$select=displayName`.
+    pub url: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+}
+
+impl BatchRequest {
+    pub fn get(id: impl Into<String>, url: impl Into<String>) -> BatchRequest {
+        BatchRequest {
+            id: id.into(),
+            method: "GET".into(),
+            url: url.into(),
+            headers: BTreeMap::new(),
+            body: None,
+        }
+    }
+}
+
+/// One answer inside a `$batch` answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BatchResponse {
+    pub id: String,
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: serde_json::Value,
+}
+
+impl BatchResponse {
+    /// A header of this answer, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body read as `T` when the status is 2xx, else the error it carries.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if !(200..300).contains(&self.status) {
+            let (code, message) =
+                graph_error_body(&serde_json::to_vec(&self.body).unwrap_or_default())
+                    .unwrap_or_else(|| (String::new(), reason(self.status)));
+            return Err(Error::Graph {
+                status: self.status,
+                code,
+                message,
+            });
+        }
+        T::deserialize(&self.body).map_err(|e| {
+            Error::Malformed(format!("a batch answer is not in the promised shape ({e})"))
+        })
+    }
+}
+
+/// `Retry-After` as a wait from `now`: whole seconds (a fraction is tolerated)
+/// or an HTTP date. A date in the past means "now".
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Graph's `{"error":{"code","message"}}`, if that is what the body holds.
+fn graph_error_body(body: &[u8]) -> Option<(String, String)> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        error: Detail,
+    }
+    #[derive(Deserialize)]
+    struct Detail {
+        code: Option<String>,
+        message: Option<String>,
+    }
+    let e: Envelope = serde_json::from_slice(body).ok()?;
+    let message = e.error.message.filter(|m| !m.trim().is_empty())?;
+    Some((e.error.code.unwrap_or_default(), shorten(&message, 300)))
+}
+
+fn reason(status: u16) -> String {
+    StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("an error")
+        .to_string()
+}
+
+fn shorten(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+        None => s.to_string(),
+    }
+}
+
+fn error_from_answer(status: StatusCode, body: &[u8], presence: bool) -> Error {
+    let (code, message) =
+        graph_error_body(body).unwrap_or_else(|| (String::new(), reason(status.as_u16())));
+    if presence && status == StatusCode::NOT_FOUND {
+        // The China cloud (21Vianet) may have no presence API at all.
+        return Error::Graph {
+            status: 404,
+            code,
+            message: "presence is not available in this cloud.".into(),
+        };
+    }
+    Error::Graph {
+        status: status.as_u16(),
+        code,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(7)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn graph_errors_are_read_and_bare_ones_named() {
+        let body = br#"{"error":{"code":"Forbidden","message":"Missing scope Presence.Read.All"}}"#;
+        match error_from_answer(StatusCode::FORBIDDEN, body, true) {
+            Error::Graph {
+                status,
+                code,
+                message,
+            } => {
+                assert_eq!((status, code.as_str()), (403, "Forbidden"));
+                assert_eq!(message, "Missing scope Presence.Read.All");
+            }
+            other => panic!("{other:?}"),
+        }
+        match error_from_answer(StatusCode::BAD_REQUEST, b"", true) {
+            Error::Graph {
+                status, message, ..
+            } => {
+                assert_eq!((status, message.as_str()), (400, "Bad Request"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = error_from_answer(StatusCode::NOT_FOUND, b"<html>", true);
+        assert!(
+            e.to_string()
+                .contains("presence is not available in this cloud"),
+            "{e}"
+        );
+        let e = error_from_answer(StatusCode::NOT_FOUND, b"", false);
+        assert!(!e.to_string().contains("presence"), "{e}");
+    }
+
+    #[test]
+    fn long_messages_are_shortened() {
+        let long = "é".repeat(400);
+        let body = format!(r#"{{"error":{{"code":"x","message":"{long}"}}}}"#);
+        let (_, m) = graph_error_body(body.as_bytes()).unwrap();
+        assert_eq!(m.chars().count(), 303);
+    }
+
+    #[test]
+    fn batch_answers_carry_their_own_errors() {
+        let ok: BatchResponse = serde_json::from_str(
+            r#"{"id":"1","status":200,"headers":{"Content-Type":"application/json"},"body":{"displayName":"Megan"}}"#,
+        )
+        .unwrap();
+        #[derive(Debug, Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct U {
+            display_name: String,
+        }
+        assert_eq!(ok.json::<U>().unwrap().display_name, "Megan");
+        assert_eq!(ok.header("content-type"), Some("application/json"));
+        let missing: BatchResponse = serde_json::from_str(
+            r#"{"id":"2","status":404,"body":{"error":{"code":"Request_ResourceNotFound","message":"No such user"}}}"#,
+        )
+        .unwrap();
+        match missing.json::<U>().unwrap_err() {
+            Error::Graph { status, code, .. } => {
+                assert_eq!((status, code.as_str()), (404, "Request_ResourceNotFound"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = serde_json::to_value(BatchRequest::get("1", "/me")).unwrap();
+        assert_eq!(r, serde_json::json!({"id":"1","method":"GET","url":"/me"}));
+    }
+}

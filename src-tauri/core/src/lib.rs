@@ -1,0 +1,36 @@
+//! Presently's engine. It knows nothing of Tauri: the desktop app and the
+//! `presently` command line are two front ends of this one crate.
+//!
+//! The map, following the data:
+//! - [`config`] and [`cloud`]: which cloud, tenant and app; where files live.
+//! - [`auth`]: the device-code sign-in, silent refresh with rotating refresh
+//!   tokens, and [`token_store`], which keeps tokens in the OS keyring only.
+//! - [`graph`]: requests to Microsoft Graph with retries and throttling.
+//! - [`presence`]: Graph's presence answer, typed; [`engine`] polls it in
+//!   batches and turns answers into changes; [`watch`] prints them as lines.
+//! - [`roster`]: the teammates to watch, kept in a file; [`directory`] finds
+//!   them in Graph (search, manager, reports, people, group members).
+//! - [`notify`]: the notification policy (bell, quiet hours, pause, own
+//!   Do Not Disturb, merging bursts).
+//! - [`monitor`]: the desktop app's state (sign-in, roster with presence,
+//!   health, own presence, notifications) on top of the same engine.
+//! - [`secret`]: the wrapper that keeps tokens out of logs and files.
+//! - [`error`]: the one error type, with stable codes for the UI and scripts.
+
+pub mod auth;
+pub mod cloud;
+pub mod config;
+pub mod directory;
+pub mod engine;
+pub mod error;
+pub mod graph;
+pub mod monitor;
+pub mod notify;
+pub mod presence;
+pub mod roster;
+pub mod secret;
+pub mod token_store;
+pub mod watch;
+
+pub use error::{Error, Result};
+pub use secret::Secret;

@@ -1,0 +1,496 @@
+//! The desktop app's engine room: sign-in state, the roster with everyone's
+//! latest presence, the poller's health, the user's own presence and the
+//! notification policy, in one place that front ends drive and listen to.
+//!
+//! It is the tray app's counterpart of `presently watch`: the same
+//! [`Engine`] underneath, plus what a window needs. Front ends call its
+//! methods and receive [`MonitorEvent`]s on a channel; it never reaches
+//! back into them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::auth::{self, Account, DeviceCode, Session, SignInFlow};
+use crate::config::Settings;
+use crate::engine::{
+    Engine, EngineEvent, EngineHandle, EngineOptions, EngineStatus, PresenceChange,
+};
+use crate::error::{Error, Result};
+use crate::graph::GraphClient;
+use crate::notify::{Interest, Notification, Notifier};
+use crate::presence::Presence;
+use crate::roster::{Roster, Teammate};
+use crate::token_store::TokenStore;
+
+/// Where sign-in stands, as the window shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignInState {
+    SignedOut {
+        reason: Option<String>,
+    },
+    SigningIn {
+        code: CodeShown,
+    },
+    SignedIn {
+        account: Account,
+    },
+    /// The last attempt ended without a sign-in; `code` is the error's code
+    /// ("sign_in_declined", "sign_in_expired", "consent_required", ...).
+    Failed {
+        code: &'static str,
+        message: String,
+    },
+}
+
+/// The part of a device code people see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeShown {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub message: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl CodeShown {
+    fn of(code: &DeviceCode) -> CodeShown {
+        CodeShown {
+            user_code: code.user_code.clone(),
+            verification_uri: code.verification_uri.clone(),
+            message: code.message.clone(),
+            expires_at: Utc::now()
+                + chrono::Duration::from_std(code.expires_in).unwrap_or_default(),
+        }
+    }
+}
+
+/// A teammate and what is known of their presence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeammateState {
+    pub teammate: Teammate,
+    pub presence: Option<Presence>,
+    /// When the current presence was first seen.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// What the monitor tells its front ends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MonitorEvent {
+    SignIn(SignInState),
+    /// The roster itself changed (added, removed, flags).
+    Roster,
+    /// These teammates' presence changed.
+    Presence(Vec<String>),
+    Status(EngineStatus),
+    /// The user's own presence changed.
+    Me(Presence),
+    Notify(Notification),
+}
+
+struct State {
+    settings: Settings,
+    sign_in: SignInState,
+    session: Option<Arc<Session>>,
+    graph: Option<GraphClient>,
+    roster: Roster,
+    seen: HashMap<String, (Presence, DateTime<Utc>)>,
+    me: Option<Presence>,
+    status: Option<EngineStatus>,
+    notifier: Notifier,
+    engine: Option<EngineHandle>,
+    tasks: Vec<JoinHandle<()>>,
+    sign_in_task: Option<JoinHandle<()>>,
+}
+
+/// See the module documentation.
+pub struct Monitor {
+    store: Arc<dyn TokenStore>,
+    // A std mutex: it is never held across an await, only to read or update.
+    state: Mutex<State>,
+    events: mpsc::UnboundedSender<MonitorEvent>,
+}
+
+impl Monitor {
+    /// A monitor for `settings`, with its roster loaded. Events go to the
+    /// returned receiver.
+    pub fn new(
+        settings: Settings,
+        store: Arc<dyn TokenStore>,
+        notifier: Notifier,
+    ) -> Result<(Arc<Monitor>, mpsc::UnboundedReceiver<MonitorEvent>)> {
+        let roster = Roster::load(&settings.config_dir)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let monitor = Arc::new(Monitor {
+            store,
+            state: Mutex::new(State {
+                settings,
+                sign_in: SignInState::SignedOut { reason: None },
+                session: None,
+                graph: None,
+                roster,
+                seen: HashMap::new(),
+                me: None,
+                status: None,
+                notifier,
+                engine: None,
+                tasks: Vec::new(),
+                sign_in_task: None,
+            }),
+            events: tx,
+        });
+        Ok((monitor, rx))
+    }
+
+    fn emit(&self, event: MonitorEvent) {
+        let _ = self.events.send(event);
+    }
+
+    fn set_sign_in(&self, state: SignInState) {
+        self.state.lock().unwrap().sign_in = state.clone();
+        self.emit(MonitorEvent::SignIn(state));
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.state.lock().unwrap().settings.clone()
+    }
+
+    pub fn sign_in_state(&self) -> SignInState {
+        self.state.lock().unwrap().sign_in.clone()
+    }
+
+    pub fn status(&self) -> Option<EngineStatus> {
+        self.state.lock().unwrap().status.clone()
+    }
+
+    pub fn me(&self) -> Option<Presence> {
+        self.state.lock().unwrap().me.clone()
+    }
+
+    /// A message about the roster file, if it had to be kept aside on load.
+    pub fn roster_recovery(&self) -> Option<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .roster
+            .recovery()
+            .map(|r| r.message())
+    }
+
+    /// Everyone on the roster with their latest presence, in roster order.
+    pub fn teammates(&self) -> Vec<TeammateState> {
+        let state = self.state.lock().unwrap();
+        state
+            .roster
+            .teammates()
+            .iter()
+            .map(|t| teammate_state(&state, t))
+            .collect()
+    }
+
+    pub fn teammate(&self, id: &str) -> Option<TeammateState> {
+        let state = self.state.lock().unwrap();
+        state.roster.get(id).map(|t| teammate_state(&state, t))
+    }
+
+    /// Resumes a stored sign-in, if there is one, and starts polling.
+    pub async fn start(self: &Arc<Self>) {
+        let settings = self.settings();
+        match Session::resume(&settings, self.store.clone()).await {
+            Ok(session) => self.signed_in(session),
+            Err(e) if e.needs_sign_in() => {
+                self.set_sign_in(SignInState::SignedOut { reason: None })
+            }
+            Err(e) => self.set_sign_in(SignInState::Failed {
+                code: e.code(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Starts the device-code flow and returns the code to show. The outcome
+    /// arrives as a [`MonitorEvent::SignIn`].
+    pub async fn begin_sign_in(self: &Arc<Self>) -> Result<CodeShown> {
+        self.cancel_sign_in();
+        let flow = SignInFlow::new(&self.settings())?;
+        let mut code = flow.start().await?;
+        let shown = CodeShown::of(&code);
+        self.set_sign_in(SignInState::SigningIn {
+            code: shown.clone(),
+        });
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            let outcome = match flow.wait(&mut code).await {
+                Ok(tokens) => flow.complete(tokens, me.store.clone()).await,
+                Err(e) => Err(e),
+            };
+            let settings = me.settings();
+            match outcome
+                .and_then(|stored| Session::from_stored(&settings, me.store.clone(), stored))
+            {
+                Ok(session) => me.signed_in(session),
+                Err(e) => me.set_sign_in(SignInState::Failed {
+                    code: e.code(),
+                    message: e.to_string(),
+                }),
+            }
+        });
+        self.state.lock().unwrap().sign_in_task = Some(task);
+        Ok(shown)
+    }
+
+    pub fn cancel_sign_in(&self) {
+        let task = self.state.lock().unwrap().sign_in_task.take();
+        if let Some(task) = task {
+            task.abort();
+            if matches!(self.sign_in_state(), SignInState::SigningIn { .. }) {
+                self.set_sign_in(SignInState::SignedOut { reason: None });
+            }
+        }
+    }
+
+    /// Stops polling and removes the stored sign-in. The roster stays.
+    pub async fn sign_out(&self) -> Result<()> {
+        self.stop_polling();
+        let settings = self.settings();
+        let store = self.store.clone();
+        auth::blocking(move || auth::sign_out(&settings, store.as_ref()).map(|_| ())).await?;
+        self.set_sign_in(SignInState::SignedOut { reason: None });
+        Ok(())
+    }
+
+    fn signed_in(self: &Arc<Self>, session: Arc<Session>) {
+        let account = session.account().clone();
+        let graph = match GraphClient::new(&self.settings(), session.clone()) {
+            Ok(g) => g,
+            Err(e) => {
+                return self.set_sign_in(SignInState::Failed {
+                    code: e.code(),
+                    message: e.to_string(),
+                })
+            }
+        };
+        {
+            let mut state = self.state.lock().unwrap();
+            state.session = Some(session);
+            state.graph = Some(graph.clone());
+        }
+        self.set_sign_in(SignInState::SignedIn { account });
+        self.start_polling(graph);
+    }
+
+    fn start_polling(self: &Arc<Self>, graph: GraphClient) {
+        self.stop_polling();
+        let (ids, interval) = {
+            let state = self.state.lock().unwrap();
+            (state.roster.ids(), state.settings.interval)
+        };
+        let engine = Engine::new(
+            graph.clone(),
+            ids,
+            EngineOptions {
+                interval,
+                ..Default::default()
+            },
+        );
+        let handle = engine.handle();
+        let (tx, mut rx) = mpsc::channel(256);
+        let me = self.clone();
+        let run = tokio::spawn(async move {
+            if let Err(e) = engine.run(tx).await {
+                me.lost(e);
+            }
+        });
+        let me = self.clone();
+        let consume = tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                me.on_engine_event(event);
+            }
+        });
+        let me = self.clone();
+        let own = tokio::spawn(async move { me.watch_own_presence(graph, interval).await });
+        let me = self.clone();
+        let notify = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tick.tick().await;
+                let due = me.state.lock().unwrap().notifier.due(Utc::now());
+                if let Some(n) = due {
+                    me.emit(MonitorEvent::Notify(n));
+                }
+            }
+        });
+        let mut state = self.state.lock().unwrap();
+        state.engine = Some(handle);
+        state.tasks = vec![run, consume, own, notify];
+    }
+
+    fn stop_polling(&self) {
+        let mut state = self.state.lock().unwrap();
+        for task in state.tasks.drain(..) {
+            task.abort();
+        }
+        state.engine = None;
+        state.graph = None;
+        state.session = None;
+    }
+
+    /// The sign-in was lost while polling (revoked, expired): say why and keep
+    /// everything else.
+    fn lost(&self, e: Error) {
+        if e.needs_sign_in() {
+            self.stop_polling();
+            self.set_sign_in(SignInState::SignedOut {
+                reason: Some(e.to_string()),
+            });
+        }
+    }
+
+    async fn watch_own_presence(&self, graph: GraphClient, interval: Duration) {
+        loop {
+            match graph.my_presence().await {
+                Ok(p) => {
+                    let changed = {
+                        let mut state = self.state.lock().unwrap();
+                        state.notifier.set_own_presence(&p);
+                        let changed = state.me.as_ref().is_none_or(|m| p.differs_from(m));
+                        state.me = Some(p.clone());
+                        changed
+                    };
+                    if changed {
+                        self.emit(MonitorEvent::Me(p));
+                    }
+                }
+                Err(e) if e.needs_sign_in() => return self.lost(e),
+                // The roster poller reports trouble; own presence just waits.
+                Err(_) => {}
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    fn on_engine_event(&self, event: EngineEvent) {
+        match event {
+            EngineEvent::Snapshot { at, presences } => {
+                let ids = {
+                    let mut state = self.state.lock().unwrap();
+                    presences
+                        .into_iter()
+                        .map(|p| {
+                            let id = p.id.clone();
+                            state.seen.insert(id.clone(), (p, at));
+                            id
+                        })
+                        .collect()
+                };
+                self.emit(MonitorEvent::Presence(ids));
+            }
+            EngineEvent::Changed(change) => self.on_change(change),
+            EngineEvent::Status(status) => {
+                self.state.lock().unwrap().status = Some(status.clone());
+                self.emit(MonitorEvent::Status(status));
+            }
+            EngineEvent::InvalidIds { ids, reason } => {
+                tracing::warn!(
+                    count = ids.len(),
+                    reason = reason.as_str(),
+                    "IDs left out of polling"
+                );
+            }
+        }
+    }
+
+    fn on_change(&self, change: PresenceChange) {
+        let id = change.id.clone();
+        {
+            let mut state = self.state.lock().unwrap();
+            if let Some(t) = state.roster.get(&id) {
+                let interest = Interest {
+                    display_name: t.name().to_string(),
+                    notify: t.notify,
+                    every_change: false,
+                };
+                state.notifier.consider(&change, &interest, change.at);
+            }
+            state.seen.insert(id.clone(), (change.presence, change.at));
+        }
+        self.emit(MonitorEvent::Presence(vec![id]));
+    }
+
+    /// Pauses notifications for `minutes` (0 resumes). Returns the end.
+    pub fn pause_notifications(&self, minutes: u32) -> Option<DateTime<Utc>> {
+        let until = (minutes > 0).then(|| Utc::now() + chrono::Duration::minutes(minutes.into()));
+        self.state.lock().unwrap().notifier.pause_until(until);
+        until
+    }
+
+    pub fn notifications_paused_until(&self) -> Option<DateTime<Utc>> {
+        self.state.lock().unwrap().notifier.paused_until(Utc::now())
+    }
+
+    /// The Graph client of the current sign-in.
+    pub fn graph(&self) -> Result<GraphClient> {
+        self.state
+            .lock()
+            .unwrap()
+            .graph
+            .clone()
+            .ok_or_else(|| Error::SignInNeeded("Sign in first.".into()))
+    }
+
+    /// Changes the roster with `edit`, saves it, and tells the poller and the
+    /// front ends. The roster on disk is only replaced by a successful save.
+    pub fn edit_roster<T>(&self, edit: impl FnOnce(&mut Roster) -> T) -> Result<T> {
+        let (out, ids) = {
+            let mut state = self.state.lock().unwrap();
+            let mut roster = state.roster.clone();
+            let out = edit(&mut roster);
+            roster.save()?;
+            let ids = roster.ids();
+            state.seen.retain(|id, _| roster.get(id).is_some());
+            state.roster = roster;
+            if let Some(engine) = &state.engine {
+                engine.set_ids(ids.clone());
+            }
+            (out, ids)
+        };
+        let _ = ids;
+        self.emit(MonitorEvent::Roster);
+        Ok(out)
+    }
+
+    /// Replaces the settings (cloud, tenant, client, interval, quiet hours):
+    /// a different cloud, tenant or client means a different sign-in.
+    pub async fn apply_settings(
+        self: &Arc<Self>,
+        settings: Settings,
+        quiet: Option<crate::notify::QuietHours>,
+    ) {
+        let same_account = {
+            let mut state = self.state.lock().unwrap();
+            let same = state.settings.keyring_account() == settings.keyring_account()
+                && state.settings.login_url == settings.login_url
+                && state.settings.graph_url == settings.graph_url;
+            let same_interval = state.settings.interval == settings.interval;
+            state.settings = settings;
+            state.notifier.set_quiet_hours(quiet);
+            same && same_interval
+        };
+        if !same_account {
+            self.stop_polling();
+            self.start().await;
+        }
+    }
+}
+
+fn teammate_state(state: &State, t: &Teammate) -> TeammateState {
+    let seen = state.seen.get(&t.id);
+    TeammateState {
+        teammate: t.clone(),
+        presence: seen.map(|(p, _)| p.clone()),
+        since: seen.map(|(_, at)| *at),
+    }
+}

@@ -1,0 +1,417 @@
+//! When to tell the user about a change: the notification policy, apart from
+//! how a notification is shown (that is the desktop app's adapter).
+//!
+//! A teammate with the bell on is announced when they become available from
+//! any unavailable state; with "every change" on, on any change. Nothing is
+//! announced while paused, in quiet hours, or while the user's own presence
+//! is Do Not Disturb. Changes that arrive within a few seconds of each other
+//! become one notification, so a burst never turns into a storm.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Local, NaiveTime, Utc};
+
+use crate::engine::PresenceChange;
+use crate::presence::{Availability, Presence};
+
+/// Changes closer together than this are merged into one notification.
+pub const MERGE_WINDOW: Duration = Duration::from_secs(3);
+
+/// Quiet hours in local time; `start > end` spans midnight (18:00-08:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl QuietHours {
+    pub fn contains(&self, t: NaiveTime) -> bool {
+        if self.start <= self.end {
+            self.start <= t && t < self.end
+        } else {
+            t >= self.start || t < self.end
+        }
+    }
+}
+
+/// What the user asked to hear about one teammate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interest {
+    pub display_name: String,
+    /// The bell: tell me when they become available.
+    pub notify: bool,
+    /// Tell me about every change, not only "available".
+    pub every_change: bool,
+}
+
+/// A notification to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub title: String,
+    pub body: String,
+    /// The teammates it is about, in the order their changes arrived.
+    pub ids: Vec<String>,
+}
+
+/// Is this availability one where you can reach the person?
+pub fn is_available(a: &Availability) -> bool {
+    matches!(a, Availability::Available | Availability::AvailableIdle)
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    id: String,
+    line: String,
+    title: String,
+}
+
+/// The notification policy's state: pause, quiet hours, own presence, and
+/// the changes waiting to be merged.
+#[derive(Debug, Default)]
+pub struct Notifier {
+    quiet_hours: Option<QuietHours>,
+    paused_until: Option<DateTime<Utc>>,
+    own_do_not_disturb: bool,
+    pending: Vec<Pending>,
+    first_pending_at: Option<DateTime<Utc>>,
+}
+
+impl Notifier {
+    pub fn new(quiet_hours: Option<QuietHours>) -> Notifier {
+        Notifier {
+            quiet_hours,
+            ..Default::default()
+        }
+    }
+
+    pub fn set_quiet_hours(&mut self, quiet_hours: Option<QuietHours>) {
+        self.quiet_hours = quiet_hours;
+    }
+
+    /// Pauses until `until`; `None` resumes.
+    pub fn pause_until(&mut self, until: Option<DateTime<Utc>>) {
+        self.paused_until = until;
+        if until.is_some() {
+            self.pending.clear();
+            self.first_pending_at = None;
+        }
+    }
+
+    pub fn paused_until(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.paused_until.filter(|u| *u > now)
+    }
+
+    /// The user's own presence: Do Not Disturb silences notifications.
+    pub fn set_own_presence(&mut self, me: &Presence) {
+        self.own_do_not_disturb = me.availability == Availability::DoNotDisturb;
+    }
+
+    /// Why nothing would be shown right now, if something stops it.
+    pub fn silenced(&self, now: DateTime<Utc>) -> Option<&'static str> {
+        if self.paused_until(now).is_some() {
+            Some("paused")
+        } else if self.own_do_not_disturb {
+            Some("do_not_disturb")
+        } else if self
+            .quiet_hours
+            .is_some_and(|q| q.contains(now.with_timezone(&Local).time()))
+        {
+            Some("quiet_hours")
+        } else {
+            None
+        }
+    }
+
+    /// Considers one change; returns true when it will be announced.
+    pub fn consider(
+        &mut self,
+        change: &PresenceChange,
+        who: &Interest,
+        now: DateTime<Utc>,
+    ) -> bool {
+        if !who.notify || self.silenced(now).is_some() {
+            return false;
+        }
+        // Someone new to the roster has no "before": nothing became anything.
+        let Some(previous) = &change.previous else {
+            return false;
+        };
+        let became_available =
+            is_available(&change.presence.availability) && !is_available(&previous.availability);
+        if !became_available && !who.every_change {
+            return false;
+        }
+        let was = describe(previous);
+        let for_how_long = change
+            .previous_since
+            .map(|since| format!(" for {}", human_duration(change.at - since)))
+            .unwrap_or_default();
+        let title = if became_available {
+            format!("{} is available", who.display_name)
+        } else {
+            format!("{} is now {}", who.display_name, describe(&change.presence))
+        };
+        let line = format!("{title} (was {was}{for_how_long})");
+        self.pending.retain(|p| p.id != change.id);
+        self.pending.push(Pending {
+            id: change.id.clone(),
+            line,
+            title,
+        });
+        self.first_pending_at.get_or_insert(now);
+        true
+    }
+
+    /// The merged notification once the merge window since the first waiting
+    /// change has passed; `None` while waiting or when nothing waits.
+    pub fn due(&mut self, now: DateTime<Utc>) -> Option<Notification> {
+        let first = self.first_pending_at?;
+        let window = chrono::Duration::from_std(MERGE_WINDOW).unwrap_or_default();
+        if now < first + window {
+            return None;
+        }
+        self.first_pending_at = None;
+        let pending = std::mem::take(&mut self.pending);
+        if self.silenced(now).is_some() {
+            return None;
+        }
+        let ids = pending.iter().map(|p| p.id.clone()).collect();
+        Some(match pending.as_slice() {
+            [] => return None,
+            [one] => Notification {
+                title: one.title.clone(),
+                body: one
+                    .line
+                    .trim_start_matches(one.title.as_str())
+                    .trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .to_string(),
+                ids,
+            },
+            many => Notification {
+                title: format!("{} teammates changed", many.len()),
+                body: many
+                    .iter()
+                    .map(|p| p.line.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                ids,
+            },
+        })
+    }
+}
+
+/// "Busy (In a meeting)", "Away", "Out of office".
+pub fn describe(p: &Presence) -> String {
+    if p.is_out_of_office() {
+        return "Out of office".into();
+    }
+    let availability = p.availability.label();
+    let activity = p.activity.label();
+    if activity.eq_ignore_ascii_case(&availability) {
+        availability
+    } else {
+        format!("{availability} ({activity})")
+    }
+}
+
+/// "40 s", "25 min", "3 h 5 min", "2 days".
+pub fn human_duration(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => match (s % 3600) / 60 {
+            0 => format!("{} h", s / 3600),
+            m => format!("{} h {m} min", s / 3600),
+        },
+        _ => match s / 86_400 {
+            1 => "1 day".into(),
+            n => format!("{n} days"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presence::Activity;
+
+    fn presence(id: &str, a: &str, act: &str) -> Presence {
+        Presence {
+            availability: Availability::parse(a),
+            activity: Activity::parse(act),
+            ..Presence::unknown(id)
+        }
+    }
+
+    fn change(
+        id: &str,
+        from: (&str, &str),
+        to: (&str, &str),
+        minutes: i64,
+        at: DateTime<Utc>,
+    ) -> PresenceChange {
+        PresenceChange {
+            id: id.into(),
+            presence: presence(id, to.0, to.1),
+            previous: Some(presence(id, from.0, from.1)),
+            previous_since: Some(at - chrono::Duration::minutes(minutes)),
+            at,
+        }
+    }
+
+    fn bell(name: &str) -> Interest {
+        Interest {
+            display_name: name.into(),
+            notify: true,
+            every_change: false,
+        }
+    }
+
+    fn noon() -> DateTime<Utc> {
+        "2026-11-27T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn becoming_available_is_announced_with_what_they_were_and_for_how_long() {
+        let mut n = Notifier::new(None);
+        let c = change(
+            "a",
+            ("Busy", "InAMeeting"),
+            ("Available", "Available"),
+            25,
+            noon(),
+        );
+        assert!(n.consider(&c, &bell("Megan Bowen"), noon()));
+        assert_eq!(n.due(noon()), None, "held back for the merge window");
+        let shown = n.due(noon() + chrono::Duration::seconds(4)).unwrap();
+        assert_eq!(shown.title, "Megan Bowen is available");
+        assert_eq!(shown.body, "was Busy (In a meeting) for 25 min");
+        assert_eq!(
+            n.due(noon() + chrono::Duration::seconds(9)),
+            None,
+            "shown once"
+        );
+    }
+
+    #[test]
+    fn only_the_bell_and_only_becoming_available_count_by_default() {
+        let mut n = Notifier::new(None);
+        let c = change("a", ("Busy", "Busy"), ("Available", "Available"), 5, noon());
+        let mut quiet = bell("A");
+        quiet.notify = false;
+        assert!(!n.consider(&c, &quiet, noon()));
+        let c = change(
+            "a",
+            ("Available", "Available"),
+            ("Busy", "InACall"),
+            5,
+            noon(),
+        );
+        assert!(!n.consider(&c, &bell("A"), noon()));
+        let c = change(
+            "a",
+            ("Available", "Available"),
+            ("AvailableIdle", "Inactive"),
+            5,
+            noon(),
+        );
+        assert!(!n.consider(&c, &bell("A"), noon()), "still available");
+        let mut every = bell("A");
+        every.every_change = true;
+        let c = change(
+            "a",
+            ("Available", "Available"),
+            ("Busy", "InACall"),
+            5,
+            noon(),
+        );
+        assert!(n.consider(&c, &every, noon()));
+        let shown = n.due(noon() + chrono::Duration::seconds(3)).unwrap();
+        assert_eq!(shown.title, "A is now Busy (In a call)");
+    }
+
+    #[test]
+    fn someone_new_to_the_roster_is_not_announced() {
+        let mut n = Notifier::new(None);
+        let mut c = change("a", ("Busy", "Busy"), ("Available", "Available"), 5, noon());
+        c.previous = None;
+        assert!(!n.consider(&c, &bell("A"), noon()));
+    }
+
+    #[test]
+    fn pause_own_do_not_disturb_and_quiet_hours_silence_everything() {
+        let c = change("a", ("Away", "Away"), ("Available", "Available"), 5, noon());
+        let mut n = Notifier::new(None);
+        n.pause_until(Some(noon() + chrono::Duration::hours(1)));
+        assert!(!n.consider(&c, &bell("A"), noon()));
+        assert!(
+            n.consider(&c, &bell("A"), noon() + chrono::Duration::hours(2)),
+            "the pause ends"
+        );
+
+        let mut n = Notifier::new(None);
+        n.set_own_presence(&presence("me", "DoNotDisturb", "Presenting"));
+        assert!(!n.consider(&c, &bell("A"), noon()));
+        n.set_own_presence(&presence("me", "Busy", "InAMeeting"));
+        assert!(n.consider(&c, &bell("A"), noon()));
+
+        let local_now = noon().with_timezone(&Local).time();
+        let all_day = QuietHours {
+            start: local_now - chrono::Duration::minutes(1),
+            end: local_now + chrono::Duration::minutes(1),
+        };
+        let mut n = Notifier::new(Some(all_day));
+        assert_eq!(n.silenced(noon()), Some("quiet_hours"));
+        assert!(!n.consider(&c, &bell("A"), noon()));
+    }
+
+    #[test]
+    fn quiet_hours_can_span_midnight() {
+        let q = QuietHours {
+            start: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+        };
+        assert!(q.contains(NaiveTime::from_hms_opt(23, 0, 0).unwrap()));
+        assert!(q.contains(NaiveTime::from_hms_opt(7, 59, 0).unwrap()));
+        assert!(!q.contains(NaiveTime::from_hms_opt(8, 0, 0).unwrap()));
+        assert!(!q.contains(NaiveTime::from_hms_opt(12, 0, 0).unwrap()));
+    }
+
+    #[test]
+    fn a_burst_of_changes_becomes_one_notification() {
+        let mut n = Notifier::new(None);
+        for (i, name) in ["A", "B", "C"].iter().enumerate() {
+            let at = noon() + chrono::Duration::seconds(i as i64);
+            let c = change(
+                name,
+                ("Offline", "Offline"),
+                ("Available", "Available"),
+                60,
+                at,
+            );
+            assert!(n.consider(&c, &bell(name), at));
+        }
+        assert_eq!(n.due(noon() + chrono::Duration::seconds(2)), None);
+        let shown = n.due(noon() + chrono::Duration::seconds(3)).unwrap();
+        assert_eq!(shown.title, "3 teammates changed");
+        assert_eq!(shown.ids, vec!["A", "B", "C"]);
+        assert_eq!(shown.body.lines().count(), 3);
+        assert!(
+            shown.body.contains("B is available (was Offline for 1 h)"),
+            "{}",
+            shown.body
+        );
+    }
+
+    #[test]
+    fn durations_read_like_people_say_them() {
+        let d = chrono::Duration::seconds;
+        assert_eq!(human_duration(d(40)), "40 s");
+        assert_eq!(human_duration(d(25 * 60)), "25 min");
+        assert_eq!(human_duration(d(3 * 3600 + 5 * 60)), "3 h 5 min");
+        assert_eq!(human_duration(d(2 * 86_400)), "2 days");
+    }
+}

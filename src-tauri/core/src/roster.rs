@@ -1,0 +1,501 @@
+//! The roster: the teammates whose presence Presently shows, kept in
+//! `roster.toml` in the config dir.
+//!
+//! The file is TOML because people read and edit it: one `[[teammate]]` table
+//! per person, in the order they were added.
+//!
+//! ```toml
+//! [[teammate]]
+//! id = "4b7c2a47-9d0e-4c61-a1f3-0d8e6f2b5c19"
+//! display_name = "Megan Bowen"
+//! user_principal_name = "megan.bowen@contoso.com"
+//! mail = "megan.bowen@contoso.com"
+//! job_title = "Marketing Manager"
+//! notify = true
+//! favorite = false
+//! group = "Design"
+//! ```
+//!
+//! Rules that keep the file safe:
+//! - it is replaced atomically (write, fsync, rename), never written in place;
+//! - a file that cannot be read is renamed to `roster.toml.broken-<UTC time>`
+//!   and the caller is told ([`Roster::recovery`]); it is never overwritten;
+//! - keys this version does not know, at the top and inside a teammate, are
+//!   kept and written back, so a newer version's data survives an older one;
+//! - one person appears once: entries with the same ID (in any letter case)
+//!   are merged, flags OR'ed and the newer non-empty details kept.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::write_atomically;
+use crate::error::{Error, Result};
+
+/// The roster's file name inside the config dir.
+pub const ROSTER_FILE: &str = "roster.toml";
+
+/// Written at the top of every saved roster. Comments people add elsewhere are
+/// not kept (the TOML library drops them), which this says up front.
+const HEADER: &str = "\
+# Presently's roster: the teammates whose presence you see.
+# One [[teammate]] table per person. You may edit it while Presently is not
+# running; comments other than this one are not kept when Presently saves.
+
+";
+
+/// One person on the roster.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Teammate {
+    /// The Graph user (object) ID, lower case.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub display_name: String,
+    /// The sign-in name, e.g. megan.bowen@contoso.com; Teams links use it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub user_principal_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mail: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub job_title: String,
+    /// "Tell me when they become available."
+    #[serde(default)]
+    pub notify: bool,
+    #[serde(default)]
+    pub favorite: bool,
+    /// A label of the user's choosing ("Design", "My team").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Keys this version does not know, written back unchanged.
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+impl Teammate {
+    /// A teammate known only by ID; the details come from the directory.
+    pub fn new(id: impl Into<String>) -> Teammate {
+        Teammate {
+            id: canonical_id(&id.into()),
+            ..Default::default()
+        }
+    }
+
+    /// The best name to show: display name, else sign-in name, else mail, else ID.
+    pub fn name(&self) -> &str {
+        [&self.display_name, &self.user_principal_name, &self.mail]
+            .into_iter()
+            .find(|s| !s.trim().is_empty())
+            .unwrap_or(&self.id)
+    }
+
+    /// True when `key` is this teammate's ID, sign-in name or mail, in any
+    /// letter case: the ways people name a colleague on the command line.
+    pub fn answers_to(&self, key: &str) -> bool {
+        let key = key.trim();
+        !key.is_empty()
+            && [&self.id, &self.user_principal_name, &self.mail]
+                .into_iter()
+                .any(|s| s.eq_ignore_ascii_case(key))
+    }
+
+    /// Folds a later entry for the same person into this one.
+    fn merge(&mut self, newer: Teammate) {
+        self.notify |= newer.notify;
+        self.favorite |= newer.favorite;
+        for (mine, theirs) in [
+            (&mut self.display_name, newer.display_name),
+            (&mut self.user_principal_name, newer.user_principal_name),
+            (&mut self.mail, newer.mail),
+            (&mut self.job_title, newer.job_title),
+        ] {
+            if !theirs.trim().is_empty() {
+                *mine = theirs;
+            }
+        }
+        if newer.group.is_some() {
+            self.group = newer.group;
+        }
+        self.extra.extend(newer.extra);
+    }
+
+    /// The form kept in memory and on disk: the ID trimmed and lower case
+    /// (Graph writes IDs in lower case, and the poller keys by that form), an
+    /// empty group label the same as none.
+    fn tidy(mut self) -> Teammate {
+        self.id = canonical_id(&self.id);
+        if self.group.as_deref().is_some_and(|g| g.trim().is_empty()) {
+            self.group = None;
+        }
+        self
+    }
+}
+
+fn canonical_id(id: &str) -> String {
+    id.trim().to_lowercase()
+}
+
+/// What [`Roster::add`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// A new teammate.
+    New,
+    /// Someone already on the roster; the new details and flags were merged in.
+    Merged,
+}
+
+/// A roster file that could not be read and was kept aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Where the unreadable file is now.
+    pub backup: PathBuf,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
+impl Recovery {
+    /// A sentence for people: what happened and where their file is.
+    pub fn message(&self) -> String {
+        format!(
+            "The roster file could not be read ({}). It was kept as {} and Presently started with an empty roster; fix that file and move it back to {ROSTER_FILE} to restore it.",
+            self.reason,
+            self.backup.display()
+        )
+    }
+}
+
+/// The file's shape. The unknown top-level keys come first so that plain
+/// values land before the `[[teammate]]` tables, as TOML requires.
+#[derive(Serialize, Deserialize)]
+struct RosterFile {
+    #[serde(flatten)]
+    extra: toml::Table,
+    #[serde(default, rename = "teammate", skip_serializing_if = "Vec::is_empty")]
+    teammates: Vec<Teammate>,
+}
+
+/// The teammates, in the order they were added, each once.
+#[derive(Debug, Clone)]
+pub struct Roster {
+    path: PathBuf,
+    teammates: Vec<Teammate>,
+    /// Position of each teammate by canonical ID.
+    index: HashMap<String, usize>,
+    extra: toml::Table,
+    recovery: Option<Recovery>,
+    merged_on_load: usize,
+}
+
+impl Roster {
+    /// An empty roster that will be saved at `path`.
+    pub fn empty(path: impl Into<PathBuf>) -> Roster {
+        Roster {
+            path: path.into(),
+            teammates: Vec::new(),
+            index: HashMap::new(),
+            extra: toml::Table::new(),
+            recovery: None,
+            merged_on_load: 0,
+        }
+    }
+
+    /// The path of the roster in `config_dir`.
+    pub fn path_in(config_dir: &Path) -> PathBuf {
+        config_dir.join(ROSTER_FILE)
+    }
+
+    /// Loads `roster.toml` from `config_dir`; see [`Roster::load_file`].
+    pub fn load(config_dir: &Path) -> Result<Roster> {
+        Roster::load_file(Roster::path_in(config_dir))
+    }
+
+    /// Loads the roster at `path`. A missing file is an empty roster. A file
+    /// that is not a valid roster is renamed to `<name>.broken-<time>` and an
+    /// empty roster returned with [`Roster::recovery`] set, so that the caller
+    /// can tell the user; only a file that cannot be opened at all, or cannot
+    /// be moved aside, is an error (then nothing may overwrite it).
+    pub fn load_file(path: impl Into<PathBuf>) -> Result<Roster> {
+        let path = path.into();
+        let mut roster = Roster::empty(&path);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(roster),
+            Err(e) => {
+                return Err(Error::Storage(format!(
+                    "The roster file {} could not be opened: {e}",
+                    path.display()
+                )))
+            }
+        };
+        match parse(&bytes) {
+            Ok(file) => {
+                roster.extra = file.extra;
+                for t in file.teammates {
+                    if roster.add(t) == Added::Merged {
+                        roster.merged_on_load += 1;
+                    }
+                }
+            }
+            Err(reason) => {
+                let backup = move_aside(&path).map_err(|e| {
+                    Error::Storage(format!(
+                        "The roster file {} could not be read ({reason}) and could not be kept aside as a backup ({e}). Fix or move the file, then try again.",
+                        path.display()
+                    ))
+                })?;
+                tracing::warn!(backup = %backup.display(), %reason, "unreadable roster kept aside");
+                roster.recovery = Some(Recovery { backup, reason });
+            }
+        }
+        Ok(roster)
+    }
+
+    /// Writes the roster atomically. An empty roster is written too: an empty
+    /// file says "no teammates", a missing one says "never set up".
+    pub fn save(&self) -> Result<()> {
+        write_atomically(&self.path, self.to_toml()?.as_bytes())
+    }
+
+    /// The text [`Roster::save`] writes.
+    pub fn to_toml(&self) -> Result<String> {
+        #[derive(Serialize)]
+        struct Borrowed<'a> {
+            #[serde(flatten)]
+            extra: &'a toml::Table,
+            #[serde(rename = "teammate", skip_serializing_if = "<[_]>::is_empty")]
+            teammates: &'a [Teammate],
+        }
+        let body = toml::to_string(&Borrowed {
+            extra: &self.extra,
+            teammates: &self.teammates,
+        })
+        .map_err(|e| Error::Storage(format!("Could not write the roster: {e}")))?;
+        Ok(format!("{HEADER}{body}"))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Set when the file on disk could not be read and was kept aside.
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_ref()
+    }
+
+    /// How many duplicate entries the loaded file had (now merged).
+    pub fn merged_on_load(&self) -> usize {
+        self.merged_on_load
+    }
+
+    pub fn teammates(&self) -> &[Teammate] {
+        &self.teammates
+    }
+
+    pub fn len(&self) -> usize {
+        self.teammates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.teammates.is_empty()
+    }
+
+    /// Every teammate's ID, in roster order, for the presence poller.
+    pub fn ids(&self) -> Vec<String> {
+        self.teammates.iter().map(|t| t.id.clone()).collect()
+    }
+
+    /// The teammate with this ID (any case).
+    pub fn get(&self, id: &str) -> Option<&Teammate> {
+        self.index
+            .get(&canonical_id(id))
+            .map(|&i| &self.teammates[i])
+    }
+
+    /// The teammate named by ID, sign-in name or mail (any case).
+    pub fn find(&self, key: &str) -> Option<&Teammate> {
+        self.position(key).map(|i| &self.teammates[i])
+    }
+
+    /// Unknown top-level keys of the file, as they were read.
+    pub fn extra(&self) -> &toml::Table {
+        &self.extra
+    }
+
+    /// Adds a teammate, or merges it into the entry with the same ID: flags
+    /// are OR'ed (adding never turns a flag off) and non-empty details win.
+    pub fn add(&mut self, teammate: Teammate) -> Added {
+        let teammate = teammate.tidy();
+        match self.index.get(&teammate.id) {
+            Some(&i) => {
+                self.teammates[i].merge(teammate);
+                Added::Merged
+            }
+            None => {
+                self.index.insert(teammate.id.clone(), self.teammates.len());
+                self.teammates.push(teammate);
+                Added::New
+            }
+        }
+    }
+
+    /// Removes the teammate named by ID, sign-in name or mail (any case).
+    pub fn remove(&mut self, key: &str) -> Option<Teammate> {
+        let i = self.position(key)?;
+        let gone = self.teammates.remove(i);
+        self.reindex();
+        Some(gone)
+    }
+
+    /// Turns "tell me when they become available" on or off. False when
+    /// nobody on the roster answers to `key`.
+    pub fn set_notify(&mut self, key: &str, on: bool) -> bool {
+        self.edit(key, |t| t.notify = on)
+    }
+
+    pub fn set_favorite(&mut self, key: &str, on: bool) -> bool {
+        self.edit(key, |t| t.favorite = on)
+    }
+
+    /// Sets or clears (`None` or blank) the group label.
+    pub fn set_group(&mut self, key: &str, group: Option<String>) -> bool {
+        let group = group.filter(|g| !g.trim().is_empty());
+        self.edit(key, |t| t.group = group)
+    }
+
+    fn edit(&mut self, key: &str, f: impl FnOnce(&mut Teammate)) -> bool {
+        match self.position(key) {
+            Some(i) => {
+                f(&mut self.teammates[i]);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.index
+            .get(&canonical_id(key))
+            .copied()
+            .or_else(|| self.teammates.iter().position(|t| t.answers_to(key)))
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .teammates
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+    }
+}
+
+/// Reads a roster file, or says in a few words why it is not one.
+fn parse(bytes: &[u8]) -> std::result::Result<RosterFile, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text: {e}"))?;
+    let file: RosterFile = toml::from_str(text).map_err(|e| {
+        // The first line of toml's message names the place; the rest quotes
+        // the file, which can be long.
+        let message = e.to_string();
+        message
+            .lines()
+            .next()
+            .unwrap_or("not valid TOML")
+            .trim()
+            .to_string()
+    })?;
+    for (n, t) in file.teammates.iter().enumerate() {
+        if t.id.trim().is_empty() {
+            return Err(format!("teammate number {} has no id", n + 1));
+        }
+    }
+    Ok(file)
+}
+
+/// Renames an unreadable roster to `<name>.broken-<UTC time>`, adding `-2`,
+/// `-3`... rather than replacing an earlier backup.
+fn move_aside(path: &Path) -> std::io::Result<PathBuf> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ROSTER_FILE.to_string());
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for n in 1u32.. {
+        let candidate = match n {
+            1 => dir.join(format!("{name}.broken-{stamp}")),
+            _ => dir.join(format!("{name}.broken-{stamp}-{n}")),
+        };
+        if candidate.symlink_metadata().is_ok() {
+            continue;
+        }
+        fs::rename(path, &candidate)?;
+        return Ok(candidate);
+    }
+    unreachable!("some backup name is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "4b7c2a47-9d0e-4c61-a1f3-0d8e6f2b5c19";
+
+    #[test]
+    fn merge_ors_flags_and_keeps_newer_non_empty_details() {
+        let mut r = Roster::empty("unused");
+        r.add(Teammate {
+            id: A.to_uppercase(),
+            display_name: "Megan".into(),
+            job_title: "Manager".into(),
+            notify: true,
+            group: Some("Design".into()),
+            ..Default::default()
+        });
+        let second = r.add(Teammate {
+            id: A.into(),
+            display_name: "Megan Bowen".into(),
+            favorite: true,
+            ..Default::default()
+        });
+        assert_eq!(second, Added::Merged);
+        assert_eq!(r.len(), 1);
+        let t = r.get(A).unwrap();
+        assert_eq!(t.id, A, "kept in lower case");
+        assert_eq!(t.display_name, "Megan Bowen");
+        assert_eq!(t.job_title, "Manager", "an empty detail does not erase one");
+        assert!(t.notify && t.favorite);
+        assert_eq!(t.group.as_deref(), Some("Design"));
+    }
+
+    #[test]
+    fn teammates_are_found_by_id_upn_or_mail() {
+        let mut r = Roster::empty("unused");
+        r.add(Teammate {
+            id: A.into(),
+            user_principal_name: "megan@contoso.com".into(),
+            mail: "m.bowen@contoso.com".into(),
+            ..Default::default()
+        });
+        assert!(r.find("MEGAN@contoso.com").is_some());
+        assert!(r.find("m.bowen@contoso.com").is_some());
+        assert!(r.find("nobody@contoso.com").is_none());
+        assert!(r.find("").is_none());
+        assert!(r.set_notify("megan@contoso.com", true));
+        assert!(r.get(A).unwrap().notify);
+        assert!(!r.set_favorite("nobody", true));
+        assert!(r.remove(&A.to_uppercase()).is_some());
+        assert!(r.is_empty() && r.get(A).is_none());
+    }
+
+    #[test]
+    fn name_falls_back_to_what_is_known() {
+        let mut t = Teammate::new(A);
+        assert_eq!(t.name(), A);
+        t.mail = "m@contoso.com".into();
+        assert_eq!(t.name(), "m@contoso.com");
+        t.display_name = "Megan".into();
+        assert_eq!(t.name(), "Megan");
+    }
+}

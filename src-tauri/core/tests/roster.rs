@@ -1,0 +1,358 @@
+//! The roster file: what people keep must survive every load and save, and a
+//! file that cannot be read is kept aside and reported, never replaced.
+
+use std::fs;
+use std::path::Path;
+
+use presently_core::roster::{Added, Roster, Teammate, ROSTER_FILE};
+
+fn guid(n: u32) -> String {
+    format!("{n:08x}-0000-4000-8000-{:012x}", n as u64 * 7919)
+}
+
+fn read(dir: &Path) -> String {
+    fs::read_to_string(dir.join(ROSTER_FILE)).unwrap()
+}
+
+/// Entries in the config dir other than the roster itself (backups, temporaries).
+fn others(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ROSTER_FILE)
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_missing_file_is_an_empty_roster_and_saving_creates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Roster::load(dir.path()).unwrap();
+    assert!(r.is_empty() && r.recovery().is_none());
+    assert_eq!(
+        r.add(Teammate {
+            id: guid(1),
+            display_name: "Megan Bowen".into(),
+            notify: true,
+            ..Default::default()
+        }),
+        Added::New
+    );
+    r.save().unwrap();
+    let text = read(dir.path());
+    assert!(text.contains("[[teammate]]"), "{text}");
+    assert!(text.contains("display_name = \"Megan Bowen\""), "{text}");
+    assert!(text.contains("notify = true"), "{text}");
+    assert_eq!(
+        others(dir.path()),
+        Vec::<String>::new(),
+        "no temporary file is left behind"
+    );
+
+    let again = Roster::load(dir.path()).unwrap();
+    assert_eq!(again.teammates(), r.teammates());
+}
+
+#[test]
+fn a_roster_of_5000_survives_load_and_save_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Roster::load(dir.path()).unwrap();
+    for n in 0..5000u32 {
+        let mut t = Teammate {
+            id: guid(n),
+            // Names that need escaping or are not ASCII must come back as they were.
+            display_name: match n % 4 {
+                0 => format!("Zoë O'Brien-Łukasiewicz {n}"),
+                1 => format!("Dwayne \"The Rock\" {n}"),
+                2 => format!("Back\\slash {n}"),
+                _ => format!("李小龍 {n}"),
+            },
+            user_principal_name: format!("person{n}@contoso.com"),
+            mail: if n % 3 == 0 {
+                String::new()
+            } else {
+                format!("person{n}@contoso.com")
+            },
+            job_title: if n % 5 == 0 {
+                String::new()
+            } else {
+                "Engineer".into()
+            },
+            notify: n % 2 == 0,
+            favorite: n % 7 == 0,
+            group: (n % 11 == 0).then(|| "Design".to_string()),
+            ..Default::default()
+        };
+        if n % 13 == 0 {
+            t.extra.insert("pronouns".into(), "they/them".into());
+        }
+        r.add(t);
+    }
+    r.save().unwrap();
+    let first = fs::read(dir.path().join(ROSTER_FILE)).unwrap();
+
+    let loaded = Roster::load(dir.path()).unwrap();
+    assert_eq!(loaded.len(), 5000);
+    assert_eq!(loaded.teammates(), r.teammates());
+    assert_eq!(loaded.merged_on_load(), 0);
+    loaded.save().unwrap();
+    let second = fs::read(dir.path().join(ROSTER_FILE)).unwrap();
+    assert!(first == second, "the file changed on a load and save");
+    assert_eq!(loaded.teammates()[1].display_name, "Dwayne \"The Rock\" 1");
+    assert_eq!(loaded.teammates()[3].display_name, "李小龍 3");
+}
+
+#[test]
+fn unknown_fields_survive_at_the_top_and_per_teammate() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = guid(1);
+    let b = guid(2);
+    fs::write(
+        dir.path().join(ROSTER_FILE),
+        format!(
+            r#"# written by a newer Presently
+sort = "availability"
+since = 1979-05-27T07:32:00Z
+
+[[teammate]]
+id = "{a}"
+display_name = "Megan Bowen"
+notify = true
+colour = "#ff0000"
+snooze = {{ until = 2030-01-01T00:00:00Z, reason = "holiday" }}
+tags = ["design", "ux"]
+
+[[teammate]]
+id = "{b}"
+favorite = true
+
+[[teammate.devices]]
+kind = "phone"
+
+[layout]
+columns = 3
+"#
+        ),
+    )
+    .unwrap();
+    let mut r = Roster::load(dir.path()).unwrap();
+    assert!(r.recovery().is_none());
+    assert!(
+        r.set_favorite(&a, true),
+        "a change, so that the save is a real rewrite"
+    );
+    r.save().unwrap();
+
+    let saved: toml::Table = read(dir.path()).parse().unwrap();
+    assert_eq!(saved["sort"].as_str(), Some("availability"));
+    assert_eq!(
+        saved["since"].as_datetime().unwrap().to_string(),
+        "1979-05-27T07:32:00Z"
+    );
+    assert_eq!(saved["layout"]["columns"].as_integer(), Some(3));
+    let people = saved["teammate"].as_array().unwrap();
+    assert_eq!(people.len(), 2);
+    assert_eq!(people[0]["colour"].as_str(), Some("#ff0000"));
+    assert_eq!(people[0]["favorite"].as_bool(), Some(true));
+    assert_eq!(people[0]["notify"].as_bool(), Some(true));
+    assert_eq!(
+        people[0]["snooze"]["until"]
+            .as_datetime()
+            .unwrap()
+            .to_string(),
+        "2030-01-01T00:00:00Z"
+    );
+    assert_eq!(people[0]["snooze"]["reason"].as_str(), Some("holiday"));
+    assert_eq!(people[0]["tags"].as_array().unwrap().len(), 2);
+    assert_eq!(people[1]["devices"][0]["kind"].as_str(), Some("phone"));
+
+    // And a second round changes nothing more.
+    let before = read(dir.path());
+    Roster::load(dir.path()).unwrap().save().unwrap();
+    assert_eq!(read(dir.path()), before);
+}
+
+#[test]
+fn duplicate_ids_in_the_file_merge_into_one_teammate() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = guid(1);
+    let b = guid(2);
+    let upper = a.to_uppercase();
+    fs::write(
+        dir.path().join(ROSTER_FILE),
+        format!(
+            r#"[[teammate]]
+id = "{a}"
+display_name = "Megan"
+job_title = "Manager"
+notify = true
+first = 1
+
+[[teammate]]
+id = "{b}"
+display_name = "Alex"
+
+[[teammate]]
+id = "  {upper} "
+display_name = "Megan Bowen"
+favorite = true
+group = "Design"
+second = 2
+"#
+        ),
+    )
+    .unwrap();
+    let r = Roster::load(dir.path()).unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(r.merged_on_load(), 1);
+    assert_eq!(
+        r.ids(),
+        vec![a.clone(), b.clone()],
+        "the first position is kept"
+    );
+    let megan = r.get(&a).unwrap();
+    assert_eq!(
+        megan.display_name, "Megan Bowen",
+        "the later non-empty name wins"
+    );
+    assert_eq!(
+        megan.job_title, "Manager",
+        "an absent detail does not erase one"
+    );
+    assert!(megan.notify && megan.favorite, "flags are OR'ed");
+    assert_eq!(megan.group.as_deref(), Some("Design"));
+    assert_eq!(
+        megan.extra.get("first").and_then(|v| v.as_integer()),
+        Some(1)
+    );
+    assert_eq!(
+        megan.extra.get("second").and_then(|v| v.as_integer()),
+        Some(2)
+    );
+
+    r.save().unwrap();
+    assert_eq!(read(dir.path()).matches("[[teammate]]").count(), 2);
+}
+
+#[test]
+fn an_unreadable_file_is_kept_aside_reported_and_never_overwritten() {
+    for (what, bytes) in [
+        ("not TOML", b"[[teammate]\nid = ".to_vec()),
+        (
+            "wrong type",
+            format!("[[teammate]]\nid = \"{}\"\nnotify = \"yes\"\n", guid(1)).into_bytes(),
+        ),
+        (
+            "no id",
+            b"[[teammate]]\ndisplay_name = \"Nobody\"\n".to_vec(),
+        ),
+        ("not UTF-8", vec![0xff, 0xfe, b'[', 0x00]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(ROSTER_FILE);
+        fs::write(&path, &bytes).unwrap();
+
+        let mut r = Roster::load(dir.path()).unwrap();
+        assert!(r.is_empty(), "{what}");
+        let recovery = r
+            .recovery()
+            .unwrap_or_else(|| panic!("{what}: not reported"))
+            .clone();
+        assert!(
+            !path.exists(),
+            "{what}: the unreadable file is moved, not left to be overwritten"
+        );
+        let name = recovery
+            .backup
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(name.starts_with("roster.toml.broken-"), "{what}: {name}");
+        assert_eq!(
+            fs::read(&recovery.backup).unwrap(),
+            bytes,
+            "{what}: the backup is the file as it was"
+        );
+        let message = recovery.message();
+        assert!(
+            message.contains(&name) && message.contains("could not be read"),
+            "{what}: {message}"
+        );
+        if what == "no id" {
+            assert!(recovery.reason.contains("no id"), "{}", recovery.reason);
+        }
+
+        // Saving the fresh roster leaves the backup alone.
+        r.add(Teammate::new(guid(9)));
+        r.save().unwrap();
+        assert_eq!(fs::read(&recovery.backup).unwrap(), bytes);
+        assert_eq!(others(dir.path()), vec![name.clone()]);
+
+        // A second broken file in the same second gets its own backup.
+        fs::write(&path, b"= broken").unwrap();
+        let again = Roster::load(dir.path()).unwrap();
+        let second = again.recovery().unwrap().backup.clone();
+        assert_ne!(second, recovery.backup);
+        assert_eq!(
+            fs::read(&recovery.backup).unwrap(),
+            bytes,
+            "{what}: the first backup is untouched"
+        );
+        assert_eq!(others(dir.path()).len(), 2);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_that_cannot_be_moved_aside_is_an_error_not_an_empty_roster() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(ROSTER_FILE);
+    fs::write(&path, b"= broken").unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o500)).unwrap();
+    let probe = dir.path().join("probe");
+    let can_write_anyway = fs::write(&probe, b"").is_ok(); // root ignores modes
+    let result = Roster::load(dir.path());
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+    if can_write_anyway {
+        return;
+    }
+    let err = result.unwrap_err();
+    assert_eq!(err.code(), "storage");
+    assert!(err.to_string().contains("could not be kept aside"), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), b"= broken");
+}
+
+#[test]
+fn adding_merges_into_the_existing_teammate_and_never_clears_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Roster::load(dir.path()).unwrap();
+    let a = guid(1);
+    r.add(Teammate {
+        id: a.clone(),
+        display_name: "Megan".into(),
+        notify: true,
+        ..Default::default()
+    });
+    let again = r.add(Teammate {
+        id: a.to_uppercase(),
+        display_name: "Megan Bowen".into(),
+        mail: "megan@contoso.com".into(),
+        ..Default::default()
+    });
+    assert_eq!(again, Added::Merged);
+    assert_eq!(r.len(), 1);
+    let t = r.get(&a).unwrap();
+    assert!(t.notify);
+    assert_eq!(t.display_name, "Megan Bowen");
+    assert!(r.set_notify("MEGAN@contoso.com", false));
+    assert!(!r.get(&a).unwrap().notify);
+    assert!(r.set_group(&a, Some("Design".into())));
+    assert_eq!(r.get(&a).unwrap().group.as_deref(), Some("Design"));
+    assert!(r.set_group(&a, Some("  ".into())));
+    assert_eq!(r.get(&a).unwrap().group, None);
+    assert_eq!(r.remove("megan@contoso.com").unwrap().id, a);
+    assert!(r.remove(&a).is_none());
+}

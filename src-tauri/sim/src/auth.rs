@@ -1,0 +1,587 @@
+//! Entra ID's side of sign-in: device codes waiting for a person, and the
+//! access and refresh tokens they turn into.
+//!
+//! Strict where Entra ID is strict, and stricter where the facts sheet asks
+//! for the strict reading: polling faster than `interval` answers `slow_down`
+//! (and, as RFC 8628 says, adds 5 s to the interval for that code), a device
+//! code works once, and refresh tokens rotate: a used one is dead at once.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use rand::distributions::{Alphanumeric, DistString};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use crate::error::{Result, SimError};
+
+/// A token pair minted by [`crate::Sim::issue_tokens`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds the access token stays valid.
+    pub expires_in: u64,
+}
+
+/// Delegated Graph permissions the simulator knows, in Microsoft's spelling.
+pub(crate) const GRAPH_SCOPES: &[&str] = &[
+    "User.Read",
+    "User.ReadWrite",
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "Presence.Read",
+    "Presence.Read.All",
+    "Presence.ReadWrite",
+    "People.Read",
+    "People.Read.All",
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Team.ReadBasic.All",
+    "Directory.Read.All",
+];
+const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+/// Lifetime of a refresh token that is not used, as Entra ID's default.
+const REFRESH_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
+/// RFC 8628: after `slow_down`, the client must wait this much longer.
+const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+
+/// The scopes granted for a requested `scope` string. Fully qualified names
+/// (`https://graph.microsoft.com/Presence.Read.All`) count by their last
+/// segment; `.default` stands for every Graph permission the simulator knows;
+/// unknown scopes are left out, as if the tenant had never heard of them.
+pub(crate) fn grant(requested: &str) -> Vec<&'static str> {
+    let mut granted: Vec<&'static str> = Vec::new();
+    for raw in requested.split_whitespace() {
+        let name = raw.rsplit('/').next().unwrap_or(raw);
+        if name.eq_ignore_ascii_case(".default") {
+            granted.extend(GRAPH_SCOPES);
+            continue;
+        }
+        if let Some(s) = GRAPH_SCOPES
+            .iter()
+            .chain(OIDC_SCOPES)
+            .find(|s| s.eq_ignore_ascii_case(name))
+        {
+            granted.push(s);
+        }
+    }
+    let mut seen = HashSet::new();
+    granted.retain(|s| seen.insert(*s));
+    granted
+}
+
+/// The `scope` of a token answer: Graph permissions and OpenID scopes by
+/// their short names, as Entra ID writes them, without `offline_access`.
+pub(crate) fn scope_string(scopes: &[&'static str]) -> String {
+    scopes
+        .iter()
+        .filter(|s| **s != "offline_access")
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An error answer of the token endpoint, before it is dressed as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EntraError {
+    pub error: &'static str,
+    pub code: u32,
+    pub description: String,
+    pub suberror: Option<&'static str>,
+}
+
+impl EntraError {
+    pub fn new(error: &'static str, code: u32, description: impl Into<String>) -> EntraError {
+        EntraError {
+            error,
+            code,
+            description: description.into(),
+            suberror: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeState {
+    Pending,
+    Approved { user: usize, consent: bool },
+    Declined,
+    Redeemed,
+}
+
+#[derive(Debug)]
+struct DeviceCode {
+    device_code: String,
+    user_code: String,
+    client_id: String,
+    scopes: Vec<&'static str>,
+    expires: Instant,
+    interval: Duration,
+    last_poll: Option<Instant>,
+    state: CodeState,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub user: usize,
+    /// `None` for tokens minted by `issue_tokens`: any client may use them.
+    pub client_id: Option<String>,
+    pub scopes: Vec<&'static str>,
+    pub expires: Instant,
+}
+
+impl Grant {
+    pub fn has_any(&self, wanted: &[&str]) -> bool {
+        self.scopes.iter().any(|s| wanted.contains(s))
+    }
+}
+
+/// A successful token answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Issued {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub scopes: Vec<&'static str>,
+    pub user: usize,
+}
+
+/// What a device-code request hands back.
+#[derive(Debug, Clone)]
+pub(crate) struct NewCode {
+    pub device_code: String,
+    pub user_code: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Auth {
+    access_lifetime: Duration,
+    code_lifetime: Duration,
+    poll_interval: Duration,
+    codes: Vec<DeviceCode>,
+    access: HashMap<String, Grant>,
+    refresh: HashMap<String, Grant>,
+    /// Refresh tokens already exchanged for new ones.
+    spent: HashSet<String>,
+    /// Refresh tokens killed by `revoke_all`.
+    revoked: HashSet<String>,
+}
+
+impl Auth {
+    pub fn new(
+        access_lifetime: Duration,
+        code_lifetime: Duration,
+        poll_interval: Duration,
+    ) -> Auth {
+        Auth {
+            access_lifetime,
+            code_lifetime,
+            poll_interval,
+            codes: Vec::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            spent: HashSet::new(),
+            revoked: HashSet::new(),
+        }
+    }
+
+    pub fn new_device_code(
+        &mut self,
+        client_id: &str,
+        scopes: Vec<&'static str>,
+        now: Instant,
+    ) -> NewCode {
+        // Forget codes that expired long ago so that a long demo does not grow.
+        self.codes
+            .retain(|c| now.saturating_duration_since(c.expires) < Duration::from_secs(3600));
+        let mut rng = rand::thread_rng();
+        let user_code = loop {
+            // Entra ID's user codes: nine upper-case letters and digits.
+            const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+            let code: String = (0..9)
+                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                .collect();
+            if !self.codes.iter().any(|c| c.user_code == code) {
+                break code;
+            }
+        };
+        let device_code = format!("DAQABIQEAAAD{}", Alphanumeric.sample_string(&mut rng, 120));
+        self.codes.push(DeviceCode {
+            device_code: device_code.clone(),
+            user_code: user_code.clone(),
+            client_id: client_id.to_lowercase(),
+            scopes,
+            expires: now + self.code_lifetime,
+            interval: self.poll_interval,
+            last_poll: None,
+            state: CodeState::Pending,
+        });
+        NewCode {
+            device_code,
+            user_code,
+        }
+    }
+
+    pub fn pending_codes(&self, now: Instant) -> Vec<String> {
+        self.codes
+            .iter()
+            .filter(|c| c.state == CodeState::Pending && now < c.expires)
+            .map(|c| c.user_code.clone())
+            .collect()
+    }
+
+    fn code_mut(&mut self, user_code: &str) -> Result<&mut DeviceCode> {
+        // People type codes in any case, sometimes with spaces or dashes.
+        let typed: String = user_code
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        self.codes
+            .iter_mut()
+            .find(|c| c.user_code == typed)
+            .ok_or_else(|| SimError::UnknownCode(user_code.to_owned()))
+    }
+
+    /// A person's answer to the sign-in page: approve (with or without
+    /// consent) as `user`, or decline (`user` = `None`).
+    pub fn answer(
+        &mut self,
+        user_code: &str,
+        user: Option<(usize, bool)>,
+        now: Instant,
+    ) -> Result<()> {
+        let code = self.code_mut(user_code)?;
+        if now >= code.expires {
+            return Err(SimError::CodeExpired(code.user_code.clone()));
+        }
+        let state = match code.state {
+            CodeState::Pending => None,
+            CodeState::Approved { .. } => Some("approved"),
+            CodeState::Declined => Some("declined"),
+            CodeState::Redeemed => Some("redeemed"),
+        };
+        if let Some(state) = state {
+            return Err(SimError::CodeNotPending {
+                code: code.user_code.clone(),
+                state,
+            });
+        }
+        code.state = match user {
+            Some((user, consent)) => CodeState::Approved { user, consent },
+            None => CodeState::Declined,
+        };
+        Ok(())
+    }
+
+    /// One poll of the token endpoint with a device code.
+    pub fn redeem_device_code(
+        &mut self,
+        client_id: &str,
+        device_code: &str,
+        now: Instant,
+    ) -> Result<Issued, EntraError> {
+        let Some(code) = self.codes.iter_mut().find(|c| c.device_code == device_code) else {
+            return Err(EntraError::new(
+                "bad_verification_code",
+                70000,
+                "The provided value for the input parameter 'device_code' is not valid.",
+            ));
+        };
+        if !code.client_id.eq_ignore_ascii_case(client_id) {
+            return Err(EntraError::new(
+                "bad_verification_code",
+                70000,
+                "The provided value for the input parameter 'device_code' is not valid. The device code was issued to a different client.",
+            ));
+        }
+        if code.state == CodeState::Redeemed {
+            return Err(EntraError::new(
+                "invalid_grant",
+                54005,
+                "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+            ));
+        }
+        if now >= code.expires {
+            return Err(EntraError::new(
+                "expired_token",
+                70020,
+                "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+            ));
+        }
+        let too_soon = code
+            .last_poll
+            .is_some_and(|last| now.duration_since(last) < code.interval);
+        code.last_poll = Some(now);
+        if too_soon {
+            code.interval += SLOW_DOWN_STEP;
+            return Err(EntraError::new(
+                "slow_down",
+                70016,
+                format!(
+                    "OAuth 2.0 device flow error. The client is polling too often; wait at least {} seconds between requests.",
+                    code.interval.as_secs()
+                ),
+            ));
+        }
+        match code.state {
+            CodeState::Pending => Err(EntraError::new(
+                "authorization_pending",
+                70016,
+                "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+            )),
+            CodeState::Declined => Err(EntraError::new(
+                "authorization_declined",
+                70000,
+                "The user has declined to authorize the application.",
+            )),
+            CodeState::Approved { consent: false, .. } => Err(EntraError {
+                error: "invalid_grant",
+                code: 65001,
+                description: format!(
+                    "The user or administrator has not consented to use the application with ID '{}' named 'Presently'. Send an interactive authorization request for this user and resource.",
+                    code.client_id
+                ),
+                suberror: Some("consent_required"),
+            }),
+            CodeState::Approved { user, consent: true } => {
+                code.state = CodeState::Redeemed;
+                let (client, scopes) = (code.client_id.clone(), code.scopes.clone());
+                Ok(self.mint(user, Some(client), scopes, now))
+            }
+            CodeState::Redeemed => unreachable!("handled above"),
+        }
+    }
+
+    /// A refresh-token grant; rotates the refresh token.
+    pub fn redeem_refresh_token(
+        &mut self,
+        client_id: &str,
+        refresh_token: &str,
+        scope: Option<&str>,
+        now: Instant,
+    ) -> Result<Issued, EntraError> {
+        if self.revoked.contains(refresh_token) {
+            return Err(EntraError::new(
+                "invalid_grant",
+                50173,
+                "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
+            ));
+        }
+        if self.spent.contains(refresh_token) {
+            return Err(EntraError::new(
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity or reuse. Refresh tokens rotate: use the newest one. Send a new interactive authorization request for this user and resource.",
+            ));
+        }
+        let Some(held) = self.refresh.get(refresh_token).cloned() else {
+            return Err(EntraError::new(
+                "invalid_grant",
+                9002313,
+                "Invalid request. Request is malformed or invalid.",
+            ));
+        };
+        if held
+            .client_id
+            .as_deref()
+            .is_some_and(|c| !c.eq_ignore_ascii_case(client_id))
+        {
+            return Err(EntraError::new(
+                "invalid_grant",
+                700_005,
+                "Provided refresh token was issued to a different client.",
+            ));
+        }
+        if now >= held.expires {
+            return Err(EntraError::new(
+                "invalid_grant",
+                700_082,
+                "The refresh token has expired due to inactivity. The token was issued long ago and was inactive for 90 days.",
+            ));
+        }
+        let mut scopes = held.scopes;
+        if let Some(asked) = scope {
+            let asked = grant(asked);
+            // Asking for a permission that was never consented needs the user again.
+            if let Some(missing) = asked
+                .iter()
+                .find(|s| !OIDC_SCOPES.contains(s) && !scopes.contains(s))
+            {
+                return Err(EntraError {
+                    error: "invalid_grant",
+                    code: 65001,
+                    description: format!(
+                        "The user or administrator has not consented to use the application with ID '{client_id}' for the permission '{missing}'. Send an interactive authorization request for this user and resource."
+                    ),
+                    suberror: Some("consent_required"),
+                });
+            }
+            if !asked.is_empty() {
+                let keep_offline = scopes.contains(&"offline_access");
+                scopes = asked;
+                if keep_offline && !scopes.contains(&"offline_access") {
+                    scopes.push("offline_access");
+                }
+            }
+        }
+        let user = held.user;
+        self.refresh.remove(refresh_token);
+        self.spent.insert(refresh_token.to_owned());
+        Ok(self.mint(user, Some(client_id.to_lowercase()), scopes, now))
+    }
+
+    pub fn mint(
+        &mut self,
+        user: usize,
+        client_id: Option<String>,
+        scopes: Vec<&'static str>,
+        now: Instant,
+    ) -> Issued {
+        if self.access.len() > 10_000 {
+            self.access.retain(|_, g| g.expires > now);
+        }
+        let mut rng = rand::thread_rng();
+        let access_token = format!("sim-at.{}", Alphanumeric.sample_string(&mut rng, 64));
+        let grant = Grant {
+            user,
+            client_id,
+            scopes: scopes.clone(),
+            expires: now + self.access_lifetime,
+        };
+        let refresh_token = scopes.contains(&"offline_access").then(|| {
+            let token = format!("1.AQsim{}", Alphanumeric.sample_string(&mut rng, 160));
+            self.refresh.insert(
+                token.clone(),
+                Grant {
+                    expires: now + REFRESH_LIFETIME,
+                    ..grant.clone()
+                },
+            );
+            token
+        });
+        self.access.insert(access_token.clone(), grant);
+        Issued {
+            access_token,
+            refresh_token,
+            scopes,
+            user,
+        }
+    }
+
+    pub fn access_lifetime(&self) -> Duration {
+        self.access_lifetime
+    }
+
+    /// The grant behind a bearer token, if it is known and unexpired.
+    pub fn check(&self, access_token: &str, now: Instant) -> Option<&Grant> {
+        self.access.get(access_token).filter(|g| now < g.expires)
+    }
+
+    pub fn revoke_all(&mut self) {
+        self.access.clear();
+        self.revoked
+            .extend(self.refresh.drain().map(|(token, _)| token));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLIENT: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+    fn auth() -> Auth {
+        Auth::new(
+            Duration::from_secs(3600),
+            Duration::from_secs(900),
+            Duration::from_secs(5),
+        )
+    }
+
+    #[test]
+    fn scopes_are_granted_by_short_name_and_unknown_ones_dropped() {
+        let g = grant("https://graph.microsoft.com/presence.read.all User.Read Bogus.Scope offline_access openid");
+        assert_eq!(
+            g,
+            vec!["Presence.Read.All", "User.Read", "offline_access", "openid"]
+        );
+        assert_eq!(scope_string(&g), "Presence.Read.All User.Read openid");
+        assert_eq!(
+            grant("https://graph.microsoft.com/.default").len(),
+            GRAPH_SCOPES.len()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn device_code_polls_follow_rfc_8628() {
+        let mut a = auth();
+        let t0 = Instant::now();
+        let code = a.new_device_code(CLIENT, grant("User.Read offline_access"), t0);
+        assert_eq!(code.user_code.len(), 9);
+        let poll = |a: &mut Auth, secs: u64| {
+            a.redeem_device_code(CLIENT, &code.device_code, t0 + Duration::from_secs(secs))
+        };
+        assert_eq!(poll(&mut a, 5).unwrap_err().error, "authorization_pending");
+        assert_eq!(poll(&mut a, 8).unwrap_err().error, "slow_down");
+        // Each slow_down adds 5 s, measured from the last poll: 10 s after 8 s, then 15 s after 15 s.
+        assert_eq!(poll(&mut a, 15).unwrap_err().error, "slow_down");
+        assert_eq!(poll(&mut a, 35).unwrap_err().error, "authorization_pending");
+        a.answer(
+            &code.user_code.to_lowercase(),
+            Some((3, true)),
+            t0 + Duration::from_secs(40),
+        )
+        .unwrap();
+        let issued = poll(&mut a, 50).unwrap();
+        assert_eq!(issued.user, 3);
+        assert!(issued.refresh_token.is_some());
+        assert_eq!(
+            poll(&mut a, 70).unwrap_err().code,
+            54005,
+            "a device code works once"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refresh_tokens_rotate_and_revoke() {
+        let mut a = auth();
+        let now = Instant::now();
+        let first = a.mint(
+            0,
+            Some(CLIENT.into()),
+            grant("User.Read offline_access"),
+            now,
+        );
+        let rt1 = first.refresh_token.unwrap();
+        let second = a.redeem_refresh_token(CLIENT, &rt1, None, now).unwrap();
+        assert_eq!(
+            a.redeem_refresh_token(CLIENT, &rt1, None, now)
+                .unwrap_err()
+                .code,
+            70008
+        );
+        let rt2 = second.refresh_token.unwrap();
+        assert_eq!(
+            a.redeem_refresh_token("00000000-0000-0000-0000-000000000001", &rt2, None, now)
+                .unwrap_err()
+                .code,
+            700_005
+        );
+        let err = a
+            .redeem_refresh_token(CLIENT, &rt2, Some("Presence.Read.All"), now)
+            .unwrap_err();
+        assert_eq!(err.suberror, Some("consent_required"));
+        assert!(a.check(&second.access_token, now).is_some());
+        a.revoke_all();
+        assert!(a.check(&second.access_token, now).is_none());
+        assert_eq!(
+            a.redeem_refresh_token(CLIENT, &rt2, None, now)
+                .unwrap_err()
+                .code,
+            50173
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! How a simulator is set up.
+
+use std::time::Duration;
+
+use crate::error::{Result, SimError};
+
+/// The largest directory a simulator builds.
+pub const MAX_USERS: usize = 50_000;
+
+/// Settings of a simulator. Start from `SimConfig::default()` and change
+/// what a test needs, e.g. `SimConfig { auto_presence: false, ..Default::default() }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimConfig {
+    /// Directory size, 1 to [`MAX_USERS`].
+    pub users: usize,
+    /// Seeds the directory and the presence simulation: same seed, same
+    /// people, same ids, same day.
+    pub seed: u64,
+    /// The tenant's id. The default is derived from the default seed; see
+    /// [`SimConfig::tenant_id_for_seed`] to tie it to another seed.
+    pub tenant_id: uuid::Uuid,
+    /// The tenant's domain, used in user principal names.
+    pub tenant_domain: String,
+    pub access_token_lifetime: Duration,
+    pub device_code_lifetime: Duration,
+    /// The device-code `interval`: polls closer together get `slow_down`.
+    pub poll_interval: Duration,
+    /// `getPresencesByUserId` requests allowed per `rate_window`, per tenant.
+    pub rate_limit: u32,
+    pub rate_window: Duration,
+    /// Presence changes by itself like a working day.
+    pub auto_presence: bool,
+    /// Time between automatic presence changes; each tick is one simulated minute.
+    pub presence_tick: Duration,
+    /// Approve every device code at once as `users()[0]` (for demos).
+    pub auto_approve: bool,
+}
+
+impl SimConfig {
+    /// The tenant id a simulator seeded with `seed` would naturally have.
+    pub fn tenant_id_for_seed(seed: u64) -> uuid::Uuid {
+        uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_URL,
+            format!("https://presently.invalid/sim/tenant/{seed}").as_bytes(),
+        )
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.users == 0 || self.users > MAX_USERS {
+            return Err(SimError::InvalidConfig(format!(
+                "users must be between 1 and {MAX_USERS}, not {}",
+                self.users
+            )));
+        }
+        if self.tenant_domain.trim().is_empty() || self.tenant_domain.contains(['/', '@', ' ']) {
+            return Err(SimError::InvalidConfig(format!(
+                "'{}' is not a domain name",
+                self.tenant_domain
+            )));
+        }
+        let zero = [
+            ("access_token_lifetime", self.access_token_lifetime),
+            ("device_code_lifetime", self.device_code_lifetime),
+            ("rate_window", self.rate_window),
+            ("presence_tick", self.presence_tick),
+        ];
+        if let Some((name, _)) = zero.iter().find(|(_, d)| d.is_zero()) {
+            return Err(SimError::InvalidConfig(format!(
+                "{name} must be longer than zero"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            users: 40,
+            seed: 42,
+            tenant_id: SimConfig::tenant_id_for_seed(42),
+            tenant_domain: "contoso.onmicrosoft.com".to_owned(),
+            access_token_lifetime: Duration::from_secs(3600),
+            device_code_lifetime: Duration::from_secs(900),
+            poll_interval: Duration::from_secs(5),
+            rate_limit: 1500,
+            rate_window: Duration::from_secs(30),
+            auto_presence: true,
+            presence_tick: Duration::from_secs(5),
+            auto_approve: false,
+        }
+    }
+}

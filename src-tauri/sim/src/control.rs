@@ -1,0 +1,369 @@
+//! The control surface: what a test or demo may do to a running simulator,
+//! as methods (used by [`crate::Sim`]) and as a JSON API under `/_sim`
+//! (used by end-to-end tests and scripts). The API needs no token and is
+//! never logged; it is for loopback use only.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::auth::{self, Tokens};
+use crate::error::{Result, SimError};
+use crate::faults::{Fault, FaultKind};
+use crate::presence::{PresenceUpdate, SimPresence};
+use crate::state::Shared;
+
+impl Shared {
+    fn user_index(&self, id_or_upn: &str) -> Result<usize> {
+        self.directory
+            .find(id_or_upn)
+            .ok_or_else(|| SimError::UnknownUser(id_or_upn.to_owned()))
+    }
+
+    pub fn presence_of(&self, id: &str) -> Option<SimPresence> {
+        let i = self.directory.find(id)?;
+        Some(self.state().presence.snapshot(i))
+    }
+
+    pub fn set_presence(&self, id: &str, update: &PresenceUpdate) -> Result<()> {
+        let i = self.user_index(id)?;
+        self.state().presence.set(i, update)
+    }
+
+    pub fn pending_codes(&self) -> Vec<String> {
+        self.state().auth.pending_codes(Instant::now())
+    }
+
+    pub fn approve(&self, user_code: &str, as_user: Option<&str>, consent: bool) -> Result<()> {
+        let user = as_user
+            .map(|u| self.user_index(u))
+            .transpose()?
+            .unwrap_or(0);
+        self.state()
+            .auth
+            .answer(user_code, Some((user, consent)), Instant::now())
+    }
+
+    pub fn decline(&self, user_code: &str) -> Result<()> {
+        self.state().auth.answer(user_code, None, Instant::now())
+    }
+
+    pub fn revoke_all(&self) {
+        self.state().auth.revoke_all();
+    }
+
+    pub fn issue_tokens(&self, user: &str, scopes: &str) -> Result<Tokens> {
+        let i = self.user_index(user)?;
+        let mut granted = auth::grant(scopes);
+        // A test asking for tokens wants a refresh token too.
+        if !granted.contains(&"offline_access") {
+            granted.push("offline_access");
+        }
+        let issued = self.state().auth.mint(i, None, granted, Instant::now());
+        Ok(Tokens {
+            access_token: issued.access_token,
+            refresh_token: issued.refresh_token.unwrap_or_default(),
+            expires_in: self.config.access_token_lifetime.as_secs(),
+        })
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.state().faults.inject(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
+    }
+
+    pub fn set_presence_available(&self, available: bool) {
+        self.state().presence_available = available;
+    }
+}
+
+/// Routes under `/_sim`.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_sim", get(index))
+        .route("/_sim/users", get(users))
+        .route("/_sim/codes", get(codes))
+        .route("/_sim/presence", post(set_presence))
+        .route("/_sim/presence/{id}", get(presence))
+        .route("/_sim/approve", post(approve))
+        .route(
+            "/_sim/approve_without_consent",
+            post(approve_without_consent),
+        )
+        .route("/_sim/decline", post(decline))
+        .route("/_sim/revoke", post(revoke))
+        .route("/_sim/tokens", post(tokens))
+        .route("/_sim/faults", post(inject).delete(clear_faults))
+        .route("/_sim/presence_available", post(presence_available))
+        .route("/_sim/log", get(log).delete(clear_log))
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": message.into() })),
+    )
+        .into_response()
+}
+
+fn ok() -> Response {
+    Json(json!({ "ok": true })).into_response()
+}
+
+fn done(result: Result<()>) -> Response {
+    match result {
+        Ok(()) => ok(),
+        Err(e) => bad_request(e.to_string()),
+    }
+}
+
+/// Reads a JSON body with a message that says what was wrong and where.
+fn parse<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> std::result::Result<T, Response> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body)
+        .map_err(|e| bad_request(format!("invalid JSON body for {endpoint}: {e}")))
+}
+
+async fn index() -> Json<Value> {
+    Json(json!({
+        "endpoints": [
+            "GET /_sim/users",
+            "GET /_sim/codes",
+            "GET /_sim/presence/{id}",
+            "POST /_sim/presence {\"id\",\"availability\",\"activity\",\"statusMessage\"?,\"outOfOffice\"?}",
+            "POST /_sim/approve {\"user_code\",\"user\"?}",
+            "POST /_sim/approve_without_consent {\"user_code\"}",
+            "POST /_sim/decline {\"user_code\"}",
+            "POST /_sim/revoke {}",
+            "POST /_sim/tokens {\"user\",\"scopes\"}",
+            "POST /_sim/faults {\"kind\":\"status\"|\"slow\"|\"malformed\"|\"drop\",\"status\"?,\"retry_after\"?,\"delay_ms\"?,\"path\"?,\"count\"?}",
+            "DELETE /_sim/faults",
+            "POST /_sim/presence_available {\"available\"}",
+            "GET /_sim/log",
+            "DELETE /_sim/log",
+        ]
+    }))
+}
+
+async fn users(State(shared): State<Arc<Shared>>) -> Response {
+    Json(&shared.directory.users).into_response()
+}
+
+async fn codes(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.pending_codes()).into_response()
+}
+
+async fn presence(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    match shared.presence_of(&id) {
+        Some(p) => Json(p).into_response(),
+        None => bad_request(SimError::UnknownUser(id).to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PresenceBody {
+    id: String,
+    availability: String,
+    activity: String,
+    #[serde(default, alias = "status_message")]
+    status_message: Option<String>,
+    #[serde(default, alias = "out_of_office")]
+    out_of_office: Option<String>,
+}
+
+async fn set_presence(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let b: PresenceBody = match parse("POST /_sim/presence", &body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let update = PresenceUpdate {
+        availability: b.availability,
+        activity: b.activity,
+        status_message: b.status_message,
+        out_of_office: b.out_of_office,
+    };
+    match shared.set_presence(&b.id, &update) {
+        Ok(()) => Json(shared.presence_of(&b.id)).into_response(),
+        Err(e) => bad_request(e.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeBody {
+    #[serde(alias = "userCode", alias = "code")]
+    user_code: String,
+    #[serde(default)]
+    user: Option<String>,
+}
+
+async fn approve(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<CodeBody>("POST /_sim/approve", &body) {
+        Ok(b) => done(shared.approve(&b.user_code, b.user.as_deref(), true)),
+        Err(r) => r,
+    }
+}
+
+async fn approve_without_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<CodeBody>("POST /_sim/approve_without_consent", &body) {
+        Ok(b) => done(shared.approve(&b.user_code, b.user.as_deref(), false)),
+        Err(r) => r,
+    }
+}
+
+async fn decline(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<CodeBody>("POST /_sim/decline", &body) {
+        Ok(b) if b.user.is_some() => bad_request("POST /_sim/decline takes no 'user'"),
+        Ok(b) => done(shared.decline(&b.user_code)),
+        Err(r) => r,
+    }
+}
+
+async fn revoke(State(shared): State<Arc<Shared>>) -> Response {
+    shared.revoke_all();
+    ok()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokensBody {
+    user: String,
+    scopes: String,
+}
+
+async fn tokens(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let b: TokensBody = match parse("POST /_sim/tokens", &body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    match shared.issue_tokens(&b.user, &b.scopes) {
+        Ok(t) => Json(t).into_response(),
+        Err(e) => bad_request(e.to_string()),
+    }
+}
+
+/// The flat JSON shape of a fault in the control API.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultBody {
+    kind: String,
+    status: Option<u16>,
+    /// Seconds as a number or string, or an HTTP date, sent verbatim.
+    retry_after: Option<Value>,
+    delay_ms: Option<u64>,
+    path: Option<String>,
+    count: Option<u32>,
+}
+
+impl FaultBody {
+    fn into_fault(self) -> std::result::Result<Fault, String> {
+        let kind = match self.kind.as_str() {
+            "status" => {
+                let status = self
+                    .status
+                    .ok_or("a 'status' fault needs \"status\": <code>")?;
+                if !(100..=599).contains(&status) {
+                    return Err(format!("{status} is not an HTTP status code"));
+                }
+                let retry_after = match self.retry_after {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) => Some(s),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    Some(other) => {
+                        return Err(format!(
+                            "retry_after must be a string or a number, not {other}"
+                        ))
+                    }
+                };
+                FaultKind::Status {
+                    status,
+                    retry_after,
+                }
+            }
+            "slow" => FaultKind::Slow {
+                delay: Duration::from_millis(
+                    self.delay_ms
+                        .ok_or("a 'slow' fault needs \"delay_ms\": <milliseconds>")?,
+                ),
+            },
+            "malformed" => FaultKind::Malformed,
+            "drop" => FaultKind::Drop,
+            other => {
+                return Err(format!(
+                    "unknown fault kind '{other}': use status, slow, malformed or drop"
+                ))
+            }
+        };
+        let count = self.count.unwrap_or(1);
+        if count == 0 {
+            return Err("count must be at least 1".to_owned());
+        }
+        Ok(Fault {
+            kind,
+            path: self.path,
+            count,
+        })
+    }
+}
+
+async fn inject(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let b: FaultBody = match parse("POST /_sim/faults", &body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    match b.into_fault() {
+        Ok(fault) => {
+            shared.inject(fault);
+            ok()
+        }
+        Err(message) => bad_request(message),
+    }
+}
+
+async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
+    shared.clear_faults();
+    ok()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AvailableBody {
+    available: bool,
+}
+
+async fn presence_available(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<AvailableBody>("POST /_sim/presence_available", &body) {
+        Ok(b) => {
+            shared.set_presence_available(b.available);
+            ok()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn log(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.log().entries()).into_response()
+}
+
+async fn clear_log(State(shared): State<Arc<Shared>>) -> Response {
+    shared.log().clear();
+    ok()
+}

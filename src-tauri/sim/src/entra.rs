@@ -1,0 +1,264 @@
+//! Entra ID's HTTP endpoints for the device authorization grant:
+//! `/{tenant}/oauth2/v2.0/devicecode` and `/{tenant}/oauth2/v2.0/token`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use crate::auth::{self, EntraError, Issued};
+use crate::b64;
+use crate::directory::is_guid;
+use crate::log::LogDetail;
+use crate::state::Shared;
+
+pub(crate) const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The form fields of a request; empty unless it is sent as a form, because
+/// Entra ID reads nothing else (a JSON body gets "missing parameter").
+fn form(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Vec::new();
+    }
+    url::form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Entra ID's error body, with the `AADSTS` code and trace lines in the
+/// description as the real service writes them.
+pub(crate) fn error_response(shared: &Shared, e: &EntraError) -> Response {
+    let trace_id = uuid::Uuid::new_v4().to_string();
+    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
+    let mut body = json!({
+        "error": e.error,
+        "error_description": format!(
+            "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+            e.code, e.description
+        ),
+        "error_codes": [e.code],
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": format!("{}/error?code={}", shared.base_url, e.code),
+    });
+    if let Some(sub) = e.suberror {
+        body["suberror"] = json!(sub);
+    }
+    let status = if e.error == "invalid_client" {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (status, no_store(), Json(body)).into_response()
+}
+
+fn no_store() -> [(header::HeaderName, &'static str); 2] {
+    [
+        (header::CACHE_CONTROL, "no-store, no-cache"),
+        (header::PRAGMA, "no-cache"),
+    ]
+}
+
+fn missing(name: &str) -> EntraError {
+    EntraError::new(
+        "invalid_request",
+        900_144,
+        format!("The request body must contain the following parameter: '{name}'."),
+    )
+}
+
+/// The checks both endpoints make first: tenant, then client id.
+fn check_client<'a>(
+    shared: &Shared,
+    tenant: &str,
+    form: &'a [(String, String)],
+) -> Result<&'a str, EntraError> {
+    if !shared.is_our_tenant(tenant) {
+        return Err(EntraError::new(
+            "invalid_request",
+            90002,
+            format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
+        ));
+    }
+    let client_id = field(form, "client_id").ok_or_else(|| missing("client_id"))?;
+    if !is_guid(client_id) {
+        return Err(EntraError::new(
+            "unauthorized_client",
+            700_016,
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
+                shared.config.tenant_domain
+            ),
+        ));
+    }
+    Ok(client_id)
+}
+
+pub(crate) async fn devicecode(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = form(&headers, &body);
+    let client_id = match check_client(&shared, &tenant, &form) {
+        Ok(c) => c,
+        Err(e) => return error_response(&shared, &e),
+    };
+    let Some(scope) = field(&form, "scope") else {
+        return error_response(&shared, &missing("scope"));
+    };
+    let now = Instant::now();
+    let code = {
+        let mut st = shared.state();
+        let code = st.auth.new_device_code(client_id, auth::grant(scope), now);
+        if shared.config.auto_approve {
+            // A fresh code is pending and unexpired, so approval cannot fail.
+            let _ = st.auth.answer(&code.user_code, Some((0, true)), now);
+        }
+        code
+    };
+    let verification_uri = format!("{}/devicelogin", shared.base_url);
+    let body = json!({
+        "device_code": code.device_code,
+        "user_code": code.user_code,
+        "verification_uri": verification_uri,
+        "expires_in": shared.config.device_code_lifetime.as_secs(),
+        "interval": shared.config.poll_interval.as_secs(),
+        "message": format!(
+            "To sign in, use a web browser to open the page {verification_uri} and enter the code {} to authenticate.",
+            code.user_code
+        ),
+    });
+    (StatusCode::OK, no_store(), Json(body)).into_response()
+}
+
+pub(crate) async fn token(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = form(&headers, &body);
+    let grant_type = field(&form, "grant_type").map(str::to_owned);
+    let mut response = redeem(&shared, &tenant, &form, grant_type.as_deref());
+    response.extensions_mut().insert(LogDetail {
+        ids: None,
+        grant_type,
+    });
+    response
+}
+
+fn redeem(
+    shared: &Shared,
+    tenant: &str,
+    form: &[(String, String)],
+    grant_type: Option<&str>,
+) -> Response {
+    let client_id = match check_client(shared, tenant, form) {
+        Ok(c) => c,
+        Err(e) => return error_response(shared, &e),
+    };
+    let Some(grant_type) = grant_type else {
+        return error_response(shared, &missing("grant_type"));
+    };
+    let now = Instant::now();
+    let result = match grant_type {
+        DEVICE_CODE_GRANT => match field(form, "device_code") {
+            None => Err(missing("device_code")),
+            Some(code) => shared.state().auth.redeem_device_code(client_id, code, now),
+        },
+        "refresh_token" => match field(form, "refresh_token") {
+            None => Err(missing("refresh_token")),
+            Some(token) => shared.state().auth.redeem_refresh_token(
+                client_id,
+                token,
+                field(form, "scope"),
+                now,
+            ),
+        },
+        other => Err(EntraError::new(
+            "unsupported_grant_type",
+            70003,
+            format!("The app requested an unsupported grant type '{other}'."),
+        )),
+    };
+    match result {
+        Ok(issued) => (
+            StatusCode::OK,
+            no_store(),
+            Json(token_body(shared, client_id, &issued)),
+        )
+            .into_response(),
+        Err(e) => error_response(shared, &e),
+    }
+}
+
+fn token_body(shared: &Shared, client_id: &str, issued: &Issued) -> Value {
+    let lifetime = shared.state().auth.access_lifetime().as_secs();
+    let mut body = json!({
+        "token_type": "Bearer",
+        "scope": auth::scope_string(&issued.scopes),
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": issued.access_token,
+    });
+    if let Some(rt) = &issued.refresh_token {
+        body["refresh_token"] = json!(rt);
+    }
+    if issued.scopes.contains(&"openid") {
+        body["id_token"] = json!(id_token(shared, client_id, issued.user, lifetime));
+    }
+    body
+}
+
+/// An unsigned ID token (`alg: none`): the claims a client reads to show who
+/// signed in. Real ones are signed; nothing should trust this one.
+fn id_token(shared: &Shared, client_id: &str, user: usize, lifetime: u64) -> String {
+    let u = &shared.directory.users[user];
+    let now = chrono::Utc::now().timestamp();
+    let tid = shared.config.tenant_id.to_string();
+    let header = json!({"typ": "JWT", "alg": "none"});
+    let claims = json!({
+        "aud": client_id,
+        "iss": format!("{}/{tid}/v2.0", shared.base_url),
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime as i64,
+        "name": u.display_name,
+        "oid": u.id,
+        "preferred_username": u.user_principal_name,
+        "sub": u.id,
+        "tid": tid,
+        "ver": "2.0",
+    });
+    format!(
+        "{}.{}.",
+        b64::encode_url(header.to_string().as_bytes()),
+        b64::encode_url(claims.to_string().as_bytes())
+    )
+}

@@ -1,0 +1,274 @@
+//! A loopback simulator of Microsoft Entra ID (device-code sign-in) and
+//! Microsoft Graph (presence and the directory), for Presently's demo, tests
+//! and benchmarks.
+//!
+//! One HTTP server on `127.0.0.1` plays both hosts: [`Sim::url`] is the login
+//! URL and the Graph URL. It is strict where the real services are strict
+//! (the 650-id and 20-request limits, throttling, `slow_down`, rotating
+//! refresh tokens, permissions), so a client that works against it has been
+//! made to handle what the real ones do.
+//!
+//! The map:
+//! - [`Sim`] starts and owns a server; its methods drive it from a test.
+//! - `server` holds the routes, the layer that logs each request and applies
+//!   injected [`Fault`]s, and the accept loop.
+//! - `entra` and `auth`: the device-code and token endpoints over the state of
+//!   codes and tokens; `devicelogin` is the page where a person approves a code.
+//! - `graph`: every `/v1.0` resource, `$batch` included, on top of
+//!   `directory` (the generated organisation), `presence` (everyone's
+//!   presence through a simulated working day), `query` (OData options) and
+//!   `throttle` (the sliding window of `getPresencesByUserId`).
+//! - `control`: the same operations as [`Sim`]'s methods, as a JSON API under
+//!   `/_sim` for end-to-end tests; `log` keeps the [`LoggedRequest`]s.
+//!
+//! Choices where the real service is undocumented: a well-formed GUID that is
+//! nobody's id is left out of `getPresencesByUserId`'s `value`; an id that is
+//! not a GUID fails the whole request with 400; duplicate ids are answered once.
+
+mod auth;
+mod b64;
+mod config;
+mod control;
+mod devicelogin;
+mod directory;
+mod entra;
+mod error;
+mod faults;
+mod graph;
+mod log;
+mod names;
+mod png;
+mod presence;
+mod query;
+mod server;
+mod state;
+mod throttle;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio::time::{interval_at, Instant, MissedTickBehavior};
+
+pub use auth::Tokens;
+pub use config::{SimConfig, MAX_USERS};
+pub use directory::SimUser;
+pub use error::{Result, SimError};
+pub use faults::{Fault, FaultKind};
+pub use graph::{MAX_BATCH_REQUESTS, MAX_PRESENCE_IDS};
+pub use log::{LoggedRequest, LOG_CAPACITY};
+pub use presence::{PresenceUpdate, SimPresence};
+
+use state::Shared;
+
+/// The port `presently-sim` listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 8400;
+
+/// A running simulator. Dropping it (or [`Sim::shutdown`]) stops the server
+/// and closes its connections.
+#[derive(Debug)]
+pub struct Sim {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: Option<JoinHandle<()>>,
+    ticker: Option<JoinHandle<()>>,
+}
+
+impl Sim {
+    /// Starts a simulator on a free loopback port.
+    pub async fn start(config: SimConfig) -> std::io::Result<Sim> {
+        Sim::start_on(config, 0).await
+    }
+
+    /// Starts a simulator on `127.0.0.1:port` (0 picks a free port).
+    pub async fn start_on(config: SimConfig, port: u16) -> std::io::Result<Sim> {
+        config.validate()?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+        let addr = listener.local_addr()?;
+        let auto_presence = config.auto_presence;
+        let tick = config.presence_tick;
+        // Generating a 50,000-person directory takes a moment: off the runtime's threads.
+        let base_url = format!("http://{addr}");
+        let shared = tokio::task::spawn_blocking(move || Arc::new(Shared::new(config, base_url)))
+            .await
+            .map_err(std::io::Error::other)?;
+        let server = tokio::spawn(server::run(listener, server::router(shared.clone())));
+        let ticker = auto_presence.then(|| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let mut every = interval_at(Instant::now() + tick, tick);
+                // After a stall, carry on from now rather than replaying a burst of minutes.
+                every.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                loop {
+                    every.tick().await;
+                    shared.state().presence.tick();
+                }
+            })
+        });
+        Ok(Sim {
+            shared,
+            addr,
+            server: Some(server),
+            ticker,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash: the login URL and the Graph URL.
+    pub fn url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn tenant_id(&self) -> uuid::Uuid {
+        self.shared.config.tenant_id
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// The directory; `users()[0]` is "me", who signs in unless told otherwise.
+    pub fn users(&self) -> Vec<SimUser> {
+        self.shared.directory.users.clone()
+    }
+
+    /// A user by object id or user principal name, in any case.
+    pub fn user(&self, id_or_upn: &str) -> Option<SimUser> {
+        self.shared
+            .directory
+            .find(id_or_upn)
+            .map(|i| self.shared.directory.users[i].clone())
+    }
+
+    /// Someone's current presence (by id or user principal name).
+    pub fn presence(&self, id: &str) -> Option<SimPresence> {
+        self.shared.presence_of(id)
+    }
+
+    /// Sets someone's presence; the change gets the next sequence number.
+    /// With `auto_presence`, automatic changes leave that person alone for
+    /// 30 simulated minutes (30 ticks).
+    pub fn set_presence(&self, id: &str, p: PresenceUpdate) -> Result<()> {
+        self.shared.set_presence(id, &p)
+    }
+
+    /// User codes waiting for approval, oldest first.
+    pub fn pending_codes(&self) -> Vec<String> {
+        self.shared.pending_codes()
+    }
+
+    /// Approves a sign-in as `as_user` (id or UPN; default `users()[0]`).
+    pub fn approve(&self, user_code: &str, as_user: Option<&str>) -> Result<()> {
+        self.shared.approve(user_code, as_user, true)
+    }
+
+    /// Approves a sign-in as `users()[0]` in a tenant that has not consented
+    /// to the app: the next token poll fails with `AADSTS65001`, suberror
+    /// `consent_required`.
+    pub fn approve_without_consent(&self, user_code: &str) -> Result<()> {
+        self.shared.approve(user_code, None, false)
+    }
+
+    pub fn decline(&self, user_code: &str) -> Result<()> {
+        self.shared.decline(user_code)
+    }
+
+    /// Every access token stops working (401) and every refresh token is
+    /// refused (`invalid_grant`, `AADSTS50173`), as after a password reset.
+    pub fn revoke_all(&self) {
+        self.shared.revoke_all();
+    }
+
+    /// Mints a token pair for `user` (id or UPN) with `scopes` (space
+    /// separated, as in a sign-in request), without the device flow. The
+    /// refresh token may be redeemed by any client id.
+    ///
+    /// # Panics
+    /// If no user has that id or user principal name: a test bug.
+    pub fn issue_tokens(&self, user: &str, scopes: &str) -> Tokens {
+        self.shared
+            .issue_tokens(user, scopes)
+            .unwrap_or_else(|e| panic!("issue_tokens: {e}"))
+    }
+
+    pub fn inject(&self, fault: Fault) {
+        self.shared.inject(fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
+    /// `false`: presence endpoints answer 404, as in a cloud without presence.
+    pub fn set_presence_available(&self, available: bool) {
+        self.shared.set_presence_available(available);
+    }
+
+    /// Every request served, in the order answered (the most recent
+    /// [`LOG_CAPACITY`]). Control API requests are not logged.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.log().entries()
+    }
+
+    pub fn clear_log(&self) {
+        self.shared.log().clear();
+    }
+
+    /// Stops the server and the presence simulation, and waits until they have stopped.
+    pub async fn shutdown(mut self) {
+        for task in [self.server.take(), self.ticker.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        for task in [self.server.take(), self.ticker.take()]
+            .into_iter()
+            .flatten()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// Runs a simulator for people (`presently sim`, `presently-sim`): prints
+/// where it listens and how to use it, then serves until Ctrl-C.
+pub async fn serve_forever(config: SimConfig, port: u16) -> std::io::Result<()> {
+    let sim = Sim::start_on(config, port).await?;
+    let url = sim.url();
+    let me = &sim.shared.directory.users[0];
+    let cfg = sim.config();
+    eprintln!(
+        "Presently simulator listening on {url} (tenant {}, {} users)",
+        cfg.tenant_domain, cfg.users
+    );
+    eprintln!(
+        "  Sign-in page:   {url}/devicelogin  (or approve codes with POST {url}/_sim/approve)"
+    );
+    eprintln!("  Control API:    {url}/_sim  (users, codes, presence, faults, log)");
+    eprintln!("  Tenant id:      {}", cfg.tenant_id);
+    eprintln!(
+        "  Signs in as:    {} <{}>, {}",
+        me.display_name, me.user_principal_name, me.job_title
+    );
+    if cfg.auto_approve {
+        eprintln!(
+            "  Every sign-in is approved at once as {}.",
+            me.display_name
+        );
+    }
+    eprintln!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    sim.shutdown().await;
+    Ok(())
+}

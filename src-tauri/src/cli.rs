@@ -1,0 +1,405 @@
+//! The command line: `presently login | logout | whoami | watch | sim`.
+//!
+//! Exit codes are part of the interface, scripts rely on them:
+//! 0 ok, 1 error, 2 usage, 3 sign-in needed.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use std::collections::HashMap;
+
+use presently_core::auth::{self, Session, SignInFlow, StoredSignIn};
+use presently_core::config::{Overrides, Settings};
+use presently_core::engine::EngineOptions;
+use presently_core::graph::GraphClient;
+use presently_core::roster::Roster;
+use presently_core::token_store::{KeyringStore, TokenStore};
+use presently_core::watch::{self, Printer};
+use presently_core::Error;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_SIGN_IN: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "presently",
+    version,
+    about = "See at a glance which teammates are free, busy, in a call or away.",
+    long_about = "Presently shows your teammates' Microsoft Teams presence. Without a command it starts the tray app."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where to sign in and where to keep files. Each flag also reads an
+/// environment variable and, below that, the config file.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// Microsoft cloud: global, usgov, dod or china.
+    #[arg(long, env = "PRESENTLY_CLOUD", global = true)]
+    pub cloud: Option<String>,
+    /// Tenant: organizations (default), common, a tenant ID or a domain.
+    #[arg(long, env = "PRESENTLY_TENANT", global = true)]
+    pub tenant: Option<String>,
+    /// Application (client) ID of the app registration to sign in with.
+    #[arg(long, env = "PRESENTLY_CLIENT_ID", global = true)]
+    pub client_id: Option<String>,
+    /// Sign-in host, instead of the cloud's (the app appends /{tenant}/oauth2/v2.0/...).
+    #[arg(long, env = "PRESENTLY_LOGIN_URL", global = true, value_name = "URL")]
+    pub login_url: Option<String>,
+    /// Microsoft Graph host, instead of the cloud's (the app appends /v1.0/...).
+    #[arg(long, env = "PRESENTLY_GRAPH_URL", global = true, value_name = "URL")]
+    pub graph_url: Option<String>,
+    /// Directory for the config file and the roster.
+    #[arg(long, env = "PRESENTLY_CONFIG_DIR", global = true, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Run against a simulated tenant started inside Presently (no Microsoft
+    /// account needed); nothing is stored in your keyring or config dir.
+    #[arg(long, global = true)]
+    pub demo: bool,
+}
+
+impl GlobalArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            cloud: self.cloud.clone(),
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            login_url: self.login_url.clone(),
+            graph_url: self.graph_url.clone(),
+            config_dir: self.config_dir.clone(),
+            interval_secs: None,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Sign in with a code shown here and entered in a browser.
+    Login {
+        /// Do not offer to open the browser.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Remove the stored sign-in from the keyring.
+    Logout,
+    /// Show who is signed in, in which cloud and tenant.
+    Whoami {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print teammates' presence changes until interrupted.
+    Watch {
+        /// One JSON object per line (snapshot, changed, status).
+        #[arg(long)]
+        json: bool,
+        /// Seconds between polls (at least 5; default 15 or the config file's `interval`).
+        #[arg(long, value_name = "SECS")]
+        interval: Option<u64>,
+        /// Watch these user IDs instead of the roster (comma separated).
+        #[arg(long, value_name = "ID,...", conflicts_with = "ids_file")]
+        ids: Option<String>,
+        /// Watch the user IDs in this file (one per line) instead of the roster.
+        #[arg(long, value_name = "FILE")]
+        ids_file: Option<PathBuf>,
+    },
+    /// Run the simulated tenant (sign-in and Graph) on this machine.
+    Sim {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Number of people in the simulated directory.
+        #[arg(long, default_value_t = 40)]
+        users: usize,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    init_logging();
+    let Some(command) = cli.command else {
+        eprintln!("presently: the tray app is not part of this build yet; see `presently --help`.");
+        return ExitCode::from(EXIT_ERROR);
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("presently: could not start: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let result = runtime.block_on(run(&cli.global, command));
+    // A keyring call that timed out may still be blocked on its thread; do not
+    // wait for it on the way out.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("presently: {e}");
+            ExitCode::from(exit_code_for(&e))
+        }
+    }
+}
+
+pub fn exit_code_for(e: &Error) -> u8 {
+    if e.needs_sign_in() {
+        EXIT_SIGN_IN
+    } else {
+        EXIT_ERROR
+    }
+}
+
+fn init_logging() {
+    // Logs go to stderr and are quiet unless asked for (RUST_LOG); nothing in
+    // the engine logs a token.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
+}
+
+/// The keyring, with the timeout from `PRESENTLY_KEYRING_TIMEOUT` (seconds).
+pub fn keyring() -> Arc<dyn TokenStore> {
+    let timeout = std::env::var("PRESENTLY_KEYRING_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(presently_core::token_store::DEFAULT_TIMEOUT);
+    Arc::new(KeyringStore::new(timeout))
+}
+
+async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8> {
+    match command {
+        Command::Sim { port, users } => {
+            let config = presently_sim::SimConfig {
+                users,
+                ..Default::default()
+            };
+            presently_sim::serve_forever(config, port)
+                .await
+                .map_err(|e| Error::Config(format!("The simulator could not start: {e}")))?;
+            Ok(EXIT_OK)
+        }
+        Command::Login { no_browser } => {
+            let settings = Settings::resolve(&global.overrides())?;
+            login(&settings, keyring(), !no_browser).await
+        }
+        Command::Logout => {
+            let settings = Settings::resolve(&global.overrides())?;
+            let store = keyring();
+            let had = {
+                let settings = settings.clone();
+                auth::blocking(move || auth::sign_out(&settings, store.as_ref())).await?
+            };
+            if had {
+                eprintln!(
+                    "Signed out of the {} cloud (tenant {}); the tokens were removed from the keyring.",
+                    settings.cloud.display_name(),
+                    settings.tenant
+                );
+            } else {
+                eprintln!("Nobody was signed in here; nothing to remove.");
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Watch {
+            json,
+            interval,
+            ids,
+            ids_file,
+        } => {
+            let mut overrides = global.overrides();
+            overrides.interval_secs = interval;
+            let watch = WatchArgs {
+                json,
+                ids: match (ids, ids_file) {
+                    (Some(list), _) => Some(watch::parse_ids(&list)),
+                    (None, Some(file)) => Some(watch::ids_from_file(&file)?),
+                    (None, None) => None,
+                },
+            };
+            if global.demo {
+                let demo = crate::demo::Demo::start(&overrides, true).await?;
+                let session = demo.sign_in().await?;
+                let ids = watch.ids.clone().unwrap_or_else(|| demo.roster_ids());
+                eprintln!("{}", demo.banner());
+                return run_watch(&demo.settings, session, ids, watch.json, demo.names()).await;
+            }
+            let settings = Settings::resolve(&overrides)?;
+            let session = Session::resume(&settings, keyring()).await?;
+            let roster = Roster::load(&settings.config_dir)?;
+            if let Some(recovery) = roster.recovery() {
+                eprintln!("presently: {}", recovery.message());
+            }
+            let names = roster
+                .teammates()
+                .iter()
+                .map(|t| (t.id.clone(), t.name().to_string()))
+                .collect();
+            let ids = match watch.ids {
+                Some(ids) => ids,
+                None if roster.is_empty() => {
+                    return Err(Error::Config(
+                        "Your roster is empty: add teammates with `presently roster add`, or give --ids or --ids-file.".into(),
+                    ))
+                }
+                None => roster.ids(),
+            };
+            run_watch(&settings, session, ids, watch.json, names).await
+        }
+        Command::Whoami { json } => {
+            let settings = Settings::resolve(&global.overrides())?;
+            whoami(&settings, keyring(), json).await
+        }
+    }
+}
+
+struct WatchArgs {
+    json: bool,
+    ids: Option<Vec<String>>,
+}
+
+/// `presently watch`: the engine, printing until Ctrl-C or until the sign-in
+/// is lost (then the status line is printed and the exit code is 3).
+async fn run_watch(
+    settings: &Settings,
+    session: Arc<Session>,
+    ids: Vec<String>,
+    json: bool,
+    names: HashMap<String, String>,
+) -> presently_core::Result<u8> {
+    let graph = GraphClient::new(settings, session)?;
+    let options = EngineOptions {
+        interval: settings.interval,
+        ..Default::default()
+    };
+    let printer = if json {
+        Printer::json()
+    } else {
+        Printer::human(names)
+    };
+    tokio::select! {
+        result = watch::run_watch(graph, ids, options, printer, std::io::stdout()) => result.map(|()| EXIT_OK),
+        _ = tokio::signal::ctrl_c() => Ok(EXIT_OK),
+    }
+}
+
+async fn login(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    offer_browser: bool,
+) -> presently_core::Result<u8> {
+    let flow = SignInFlow::new(settings)?;
+    let mut code = flow.start().await?;
+    eprintln!("{}", code.message);
+    if offer_browser && std::io::stdin().is_terminal() {
+        offer_to_open(code.verification_uri.clone());
+    }
+    eprintln!(
+        "Waiting for you to sign in (the code is valid for {} minutes)...",
+        code.expires_in.as_secs().div_ceil(60)
+    );
+    let tokens = flow.wait(&mut code).await?;
+    let stored = flow.complete(tokens, store).await?;
+    eprintln!(
+        "Signed in as {} ({}) in the {} cloud, tenant {}.",
+        stored.account.display_name,
+        stored.account.username,
+        settings.cloud.display_name(),
+        settings.tenant
+    );
+    Ok(EXIT_OK)
+}
+
+/// Asks on the terminal whether to open the verification page, without
+/// holding up the polling.
+fn offer_to_open(uri: String) {
+    eprintln!("Press Enter to open {uri} in your browser.");
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        if std::io::stdin().read_line(&mut line).is_ok() {
+            if let Err(e) = open::that_detached(&uri) {
+                eprintln!("Could not open a browser ({e}); open {uri} yourself.");
+            }
+        }
+    });
+}
+
+async fn whoami(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    json: bool,
+) -> presently_core::Result<u8> {
+    let loaded = {
+        let settings = settings.clone();
+        auth::blocking(move || StoredSignIn::load(&settings, store.as_ref())).await?
+    };
+    let mut out = std::io::stdout().lock();
+    match loaded {
+        Some(s) => {
+            if json {
+                let v = serde_json::json!({
+                    "signed_in": true,
+                    "id": s.account.id,
+                    "display_name": s.account.display_name,
+                    "username": s.account.username,
+                    "cloud": s.account.cloud.id(),
+                    "cloud_name": s.account.cloud.display_name(),
+                    "tenant": s.account.tenant,
+                    "client_id": s.account.client_id,
+                    "signed_in_at": s.account.signed_in_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "access_token_expires_at": s.tokens.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                });
+                let _ = writeln!(out, "{v}");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{} ({})\ncloud:     {}\ntenant:    {}\nclient ID: {}",
+                    s.account.display_name,
+                    s.account.username,
+                    s.account.cloud.display_name(),
+                    s.account.tenant,
+                    s.account.client_id
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        None => {
+            if json {
+                let v = serde_json::json!({
+                    "signed_in": false,
+                    "cloud": settings.cloud.id(),
+                    "tenant": settings.tenant,
+                    "client_id": settings.client_id,
+                });
+                let _ = writeln!(out, "{v}");
+            }
+            eprintln!(
+                "Not signed in to the {} cloud (tenant {}). Run `presently login`.",
+                settings.cloud.display_name(),
+                settings.tenant
+            );
+            Ok(EXIT_SIGN_IN)
+        }
+    }
+}

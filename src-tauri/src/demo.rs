@@ -1,0 +1,83 @@
+//! `--demo`: Presently against a simulated tenant started in this process, so
+//! that anyone can see it work without a Microsoft account. Its tokens live in
+//! memory and its files in a temporary directory: the demo never touches the
+//! user's keyring or config.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use presently_core::auth::{Session, SignInFlow};
+use presently_core::config::{Overrides, Settings};
+use presently_core::token_store::{MemoryStore, TokenStore};
+use presently_core::{Error, Result};
+use presently_sim::{Sim, SimConfig};
+
+pub struct Demo {
+    pub sim: Sim,
+    pub settings: Settings,
+    pub store: Arc<dyn TokenStore>,
+    // Kept so that the directory lives as long as the demo.
+    _config_dir: tempfile::TempDir,
+}
+
+impl Demo {
+    /// Starts the simulated tenant. With `auto_approve`, sign-in codes are
+    /// approved at once (for the terminal, where nobody opens a browser).
+    pub async fn start(overrides: &Overrides, auto_approve: bool) -> Result<Demo> {
+        let sim = Sim::start(SimConfig {
+            auto_approve,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::Config(format!("The demo tenant could not start: {e}")))?;
+        let config_dir = tempfile::tempdir()
+            .map_err(|e| Error::Storage(format!("The demo could not create its folder: {e}")))?;
+        let settings = Settings::resolve(&Overrides {
+            login_url: Some(sim.url()),
+            graph_url: Some(sim.url()),
+            config_dir: Some(config_dir.path().to_path_buf()),
+            cloud: None,
+            tenant: None,
+            client_id: None,
+            interval_secs: overrides.interval_secs,
+        })?;
+        Ok(Demo {
+            sim,
+            settings,
+            store: Arc::new(MemoryStore::new()),
+            _config_dir: config_dir,
+        })
+    }
+
+    /// Signs in through the real device-code flow (approved by the simulator).
+    pub async fn sign_in(&self) -> Result<Arc<Session>> {
+        let flow = SignInFlow::new(&self.settings)?;
+        let mut code = flow.start().await?;
+        let tokens = flow.wait(&mut code).await?;
+        flow.complete(tokens, self.store.clone()).await?;
+        Session::resume(&self.settings, self.store.clone()).await
+    }
+
+    /// Everyone in the demo directory but the signed-in user.
+    pub fn roster_ids(&self) -> Vec<String> {
+        self.sim.users().into_iter().skip(1).map(|u| u.id).collect()
+    }
+
+    pub fn names(&self) -> HashMap<String, String> {
+        self.sim
+            .users()
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect()
+    }
+
+    pub fn banner(&self) -> String {
+        let me = &self.sim.users()[0];
+        format!(
+            "Demo: a simulated tenant at {} with {} people; signed in as {}. Presence changes every few seconds.",
+            self.sim.url(),
+            self.sim.users().len(),
+            me.display_name
+        )
+    }
+}

@@ -1,0 +1,1 @@
+//! `presently roster ...` (being written).

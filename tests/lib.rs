@@ -1,0 +1,194 @@
+//! Helpers for the end-to-end tests: run the built `presently` binary against
+//! an in-process simulator, inside the private session that
+//! `tests/with-session.sh` (and so `make test`) provides.
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+pub use presently_sim::{Sim, SimConfig};
+
+/// The binary under test: `$PRESENTLY_BIN`, or the workspace's debug build.
+pub fn presently_bin() -> PathBuf {
+    let bin = std::env::var_os("PRESENTLY_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/presently"));
+    assert!(
+        bin.exists(),
+        "{} does not exist: build it first (`cargo build -p presently`, or `make test`).",
+        bin.display()
+    );
+    bin
+}
+
+/// The throwaway HOME of the private session. End-to-end tests touch the real
+/// keyring, so they refuse to run outside one.
+pub fn session_home() -> PathBuf {
+    assert!(
+        std::env::var_os("PRESENTLY_IN_SESSION").is_some(),
+        "end-to-end tests run inside a private D-Bus/keyring session: use `make test` or `tests/with-session.sh cargo test`"
+    );
+    PathBuf::from(std::env::var("PRESENTLY_TEST_HOME").expect("set by with-session.sh"))
+}
+
+/// A simulator plus a config dir and an app registration of the test's own,
+/// so that tests running in parallel never share a keyring entry.
+pub struct TestEnv {
+    pub sim: Sim,
+    pub config_dir: tempfile::TempDir,
+    pub client_id: String,
+}
+
+impl TestEnv {
+    pub async fn new(config: SimConfig) -> TestEnv {
+        session_home();
+        TestEnv {
+            sim: Sim::start(config).await.expect("simulator starts"),
+            config_dir: tempfile::tempdir().unwrap(),
+            client_id: random_guid(),
+        }
+    }
+
+    /// A simulator config quick enough for tests: 1 s polling, no presence
+    /// changes of its own.
+    pub fn quick() -> SimConfig {
+        SimConfig {
+            poll_interval: Duration::from_secs(1),
+            auto_presence: false,
+            ..Default::default()
+        }
+    }
+
+    /// `presently ARGS` aimed at this test's simulator through the
+    /// environment variables a user would set.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(presently_bin());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("PRESENTLY_") && k != "PRESENTLY_IN_SESSION" {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.args(args)
+            .env("PRESENTLY_LOGIN_URL", self.sim.url())
+            .env("PRESENTLY_GRAPH_URL", self.sim.url())
+            .env("PRESENTLY_CONFIG_DIR", self.config_dir.path())
+            .env("PRESENTLY_CLIENT_ID", &self.client_id)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    pub async fn run(&self, args: &[&str]) -> Run {
+        Run::of(self.command(args)).await
+    }
+
+    /// `presently login --no-browser`, approving the code it shows as
+    /// `approve` does (approve, decline, ...).
+    pub async fn login_with(&self, approve: impl FnOnce(&Sim, &str)) -> Run {
+        let child = self
+            .command(&["login", "--no-browser"])
+            .spawn()
+            .expect("presently runs");
+        let code = self.pending_code().await;
+        approve(&self.sim, &code);
+        Run::wait(child).await
+    }
+
+    pub async fn login(&self) -> Run {
+        let run = self
+            .login_with(|sim, code| sim.approve(code, None).unwrap())
+            .await;
+        assert_eq!(run.code, 0, "login failed: {}", run.stderr);
+        run
+    }
+
+    pub async fn pending_code(&self) -> String {
+        for _ in 0..400 {
+            if let Some(code) = self.sim.pending_codes().into_iter().next() {
+                return code;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("presently never asked for a device code");
+    }
+
+    /// The keyring entry name for this test's sign-in.
+    pub fn keyring_account(&self) -> String {
+        format!("global/organizations/{}", self.client_id)
+    }
+}
+
+pub fn random_guid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// What a finished command did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
+}
+
+impl Run {
+    pub async fn of(mut cmd: tokio::process::Command) -> Run {
+        Run::wait(cmd.spawn().expect("presently runs")).await
+    }
+
+    pub async fn wait(child: tokio::process::Child) -> Run {
+        let started = std::time::Instant::now();
+        let out: Output = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
+            .await
+            .expect("presently finished within 90 s")
+            .expect("presently ran");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            took: started.elapsed(),
+        }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// `secret-tool lookup`: what the Secret Service holds for an entry.
+pub fn keyring_lookup(account: &str) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", "presently", "username", account])
+        .output()
+        .expect("secret-tool is installed (libsecret-tools)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// Every file below `dir` whose bytes contain `needle`.
+pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                if let Ok(bytes) = std::fs::read(&path) {
+                    if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                        found.push(path);
+                    }
+                }
+            }
+        }
+    }
+    found
+}

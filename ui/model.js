@@ -1,0 +1,274 @@
+// Pure functions of the window: presence in words, sorting, durations and
+// filtering. No DOM and no Tauri here, so `node --test` can check them.
+
+// Teams' words for Graph's values, as the engine writes them (presence.rs).
+const AVAILABILITY_WORDS = {
+  available: 'Available',
+  availableidle: 'Available, idle',
+  away: 'Away',
+  berightback: 'Be right back',
+  busy: 'Busy',
+  busyidle: 'Busy, idle',
+  donotdisturb: 'Do not disturb',
+  offline: 'Offline',
+  presenceunknown: 'Unknown',
+};
+
+const ACTIVITY_WORDS = {
+  available: 'Available',
+  away: 'Away',
+  berightback: 'Be right back',
+  busy: 'Busy',
+  donotdisturb: 'Do not disturb',
+  inacall: 'In a call',
+  inaconferencecall: 'In a conference call',
+  inactive: 'Inactive',
+  inameeting: 'In a meeting',
+  offline: 'Offline',
+  offwork: 'Off work',
+  outofoffice: 'Out of office',
+  presenceunknown: 'Unknown',
+  presenting: 'Presenting',
+  urgentinterruptionsonly: 'Urgent interruptions only',
+};
+
+// Activities that only repeat the availability: "Busy · Busy" says nothing.
+const PLAIN_ACTIVITIES = new Set([
+  'available', 'away', 'berightback', 'busy', 'donotdisturb', 'inactive',
+  'offline', 'presenceunknown',
+]);
+
+const key = (raw) => String(raw ?? '').toLowerCase();
+
+/** "focusing" -> "Focusing", "inAWorkshop" -> "In a workshop". */
+export function humanise(raw) {
+  const text = String(raw ?? '');
+  let out = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c === '_' || c === '-') out += ' ';
+    else if (i === 0) out += c.toUpperCase();
+    else if (c !== c.toLowerCase()) out += ' ' + c.toLowerCase();
+    else out += c;
+  }
+  return out;
+}
+
+export function availabilityWords(availability) {
+  return AVAILABILITY_WORDS[key(availability)] ?? humanise(availability);
+}
+
+export function activityWords(activity) {
+  return ACTIVITY_WORDS[key(activity)] ?? humanise(activity);
+}
+
+export function isOutOfOffice(t) {
+  return key(t?.activity) === 'outofoffice' || Boolean(t?.outOfOffice?.isOutOfOffice);
+}
+
+/**
+ * The dot to draw: "available", "busy", "dnd", "away", "offline", "oof" or
+ * "unknown" (a value this version does not know, drawn like offline).
+ */
+export function presenceKind(t) {
+  if (!t) return 'unknown';
+  if (isOutOfOffice(t)) return 'oof';
+  switch (key(t.availability)) {
+    case 'available':
+    case 'availableidle':
+      return 'available';
+    case 'busy':
+    case 'busyidle':
+      return 'busy';
+    case 'donotdisturb':
+      return 'dnd';
+    case 'away':
+    case 'berightback':
+      return 'away';
+    case 'offline':
+      return 'offline';
+    default:
+      return 'unknown';
+  }
+}
+
+const KIND_RANK = { available: 0, busy: 1, dnd: 2, away: 3, offline: 4, unknown: 4, oof: 4 };
+
+/** Available < Busy < Do not disturb < Away/BRB < Offline, Unknown, Out of office. */
+export function statusRank(t) {
+  return KIND_RANK[presenceKind(t)];
+}
+
+/** Short text alternative for the status dot. */
+export function dotLabel(t) {
+  if (presenceKind(t) === 'oof') return 'Out of office';
+  return availabilityWords(t?.availability);
+}
+
+/** "Busy · In a meeting", "Do not disturb · Presenting", "Out of office · Off work". */
+export function statusWords(t) {
+  if (!t) return '';
+  const activity = key(t.activity);
+  const detail = activity && !PLAIN_ACTIVITIES.has(activity) && activity !== 'outofoffice'
+    ? activityWords(t.activity)
+    : null;
+  if (isOutOfOffice(t)) {
+    const kind = presenceKind({ availability: t.availability });
+    const reachable = kind !== 'offline' && kind !== 'unknown';
+    const second = detail ?? (reachable ? availabilityWords(t.availability) : null);
+    return second ? `Out of office · ${second}` : 'Out of office';
+  }
+  const base = availabilityWords(t.availability);
+  if (!detail || detail.toLowerCase() === base.toLowerCase()) return base;
+  return `${base} · ${detail}`;
+}
+
+/** Compare two names as people expect (case and accents aside). */
+export function compareNames(a, b) {
+  return String(a ?? '').localeCompare(String(b ?? ''), undefined, { sensitivity: 'base', numeric: true });
+}
+
+/** Favorites first, then by status, then by name. */
+export function compareTeammates(a, b) {
+  if (Boolean(a.favorite) !== Boolean(b.favorite)) return a.favorite ? -1 : 1;
+  const rank = statusRank(a) - statusRank(b);
+  if (rank !== 0) return rank;
+  return compareNames(a.displayName, b.displayName) || compareNames(a.id, b.id);
+}
+
+export function sortRoster(list) {
+  return [...list].sort(compareTeammates);
+}
+
+function fold(text) {
+  return String(text ?? '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+}
+
+/** The filter box: every word must appear in the name, UPN, mail or job title. */
+export function matchesFilter(t, filter) {
+  const words = fold(filter).split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const haystack = fold([t.displayName, t.userPrincipalName, t.mail, t.jobTitle].join(' '));
+  return words.every((w) => haystack.includes(w));
+}
+
+/** "just now", "for 25 min", "for 3 h", "for 2 days" since an RFC 3339 time. */
+export function formatSince(since, nowMs) {
+  if (!since) return '';
+  const start = Date.parse(since);
+  if (Number.isNaN(start)) return '';
+  const minutes = Math.floor((nowMs - start) / 60000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `for ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `for ${hours} h`;
+  const days = Math.floor(hours / 24);
+  return days === 1 ? 'for 1 day' : `for ${days} days`;
+}
+
+/** A countdown as "14:05" (minutes:seconds), never negative. */
+export function formatCountdown(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const m = Math.floor(total / 60);
+  const s = total % 60;
+  return `${m}:${String(s).padStart(2, '0')}`;
+}
+
+/** Seconds left of a retry announced `retryAfterS` seconds after `receivedMs`. */
+export function secondsLeft(retryAfterS, receivedMs, nowMs) {
+  if (retryAfterS == null) return null;
+  return Math.max(0, Math.ceil(retryAfterS - (nowMs - receivedMs) / 1000));
+}
+
+function pad2(n) {
+  return String(n).padStart(2, '0');
+}
+
+/** "14:05" today, "Tue 09:00" on another day. Local time, 24-hour clock. */
+export function formatClock(iso, nowMs) {
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) return '';
+  const hm = `${pad2(when.getHours())}:${pad2(when.getMinutes())}`;
+  const now = new Date(nowMs);
+  if (when.toDateString() === now.toDateString()) return hm;
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][when.getDay()];
+  return `${day} ${hm}`;
+}
+
+/** True while a pause is in force. */
+export function isPaused(pausedUntil, nowMs) {
+  if (!pausedUntil) return false;
+  const until = Date.parse(pausedUntil);
+  return !Number.isNaN(until) && until > nowMs;
+}
+
+/** The banner for the engine's status, or null when all is well. */
+export function bannerFor(status, secondsToRetry) {
+  if (!status) return null;
+  const detail = status.detail || null;
+  const inS = (what) => (secondsToRetry == null ? null : secondsToRetry > 0 ? `${what} in ${secondsToRetry} s` : `${what} now…`);
+  switch (status.state) {
+    case 'offline':
+      return { kind: 'offline', text: `Offline — ${inS('retrying') ?? 'retrying soon'}`, detail };
+    case 'throttled':
+      return {
+        kind: 'throttled',
+        text: `Microsoft is throttling requests — ${inS('next update') ?? 'waiting before the next update'}`,
+        detail,
+      };
+    case 'signed_out':
+      return { kind: 'signed_out', text: detail ? `Signed out: ${detail}` : 'Signed out.', detail: null, signIn: true };
+    case 'error': {
+      const retry = inS('retrying');
+      return { kind: 'error', text: retry ? `Something went wrong — ${retry}` : 'Something went wrong.', detail };
+    }
+    default:
+      return null;
+  }
+}
+
+/** The words for an add or import: "Added 2 people: A, B. Not found: x." */
+export function reportSummary(report) {
+  const added = report?.added ?? [];
+  const unknown = report?.unknown ?? [];
+  const parts = [];
+  if (added.length === 0) parts.push('No one new to add: they are all in your list already.');
+  else if (added.length === 1) parts.push(`Added ${added[0]}.`);
+  else parts.push(`Added ${added.length} people: ${added.join(', ')}.`);
+  if (unknown.length > 0) parts.push(`Not found: ${unknown.join(', ')}.`);
+  return parts.join(' ');
+}
+
+/** Up to two initials from a name, for people the engine sent none for. */
+export function initialsOf(name) {
+  const words = String(name ?? '').trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return '?';
+  const first = [...words[0]][0] ?? '';
+  const last = words.length > 1 ? [...words[words.length - 1]][0] ?? '' : '';
+  return (first + last).toUpperCase();
+}
+
+export const AVATAR_COLOURS = 10;
+
+/** A stable avatar colour (0..AVATAR_COLOURS-1) from an ID. */
+export function avatarColour(id) {
+  let h = 2166136261;
+  for (const c of String(id ?? '')) {
+    h ^= c.codePointAt(0);
+    h = Math.imul(h, 16777619);
+  }
+  return (h >>> 0) % AVATAR_COLOURS;
+}
+
+/** The message of a rejected command: `{code, message}` or a bare string. */
+export function errorMessage(err) {
+  if (err == null) return 'Something went wrong.';
+  if (typeof err === 'string') return err;
+  if (typeof err.message === 'string' && err.message) return err.message;
+  return String(err);
+}
+
+/** Only photos the engine encoded itself: a data: URL of an image. */
+export function safePhoto(photo) {
+  return typeof photo === 'string' && /^data:image\/(png|jpe?g|gif|webp|bmp);base64,/i.test(photo) ? photo : null;
+}
