@@ -202,29 +202,39 @@ export function isPaused(pausedUntil, nowMs) {
   return !Number.isNaN(until) && until > nowMs;
 }
 
-/** The banner for the engine's status, or null when all is well. */
+/**
+ * The banner for the engine's status, or null when all is well:
+ * `{kind, lead, when, detail, signIn}`. `when` ("in 20 s") is kept apart
+ * because it ticks every second and is not read out each time.
+ */
 export function bannerFor(status, secondsToRetry) {
   if (!status) return null;
   const detail = status.detail || null;
-  const inS = (what) => (secondsToRetry == null ? null : secondsToRetry > 0 ? `${what} in ${secondsToRetry} s` : `${what} now…`);
+  const when = secondsToRetry == null ? null : secondsToRetry > 0 ? `in ${secondsToRetry} s` : 'now…';
   switch (status.state) {
     case 'offline':
-      return { kind: 'offline', text: `Offline — ${inS('retrying') ?? 'retrying soon'}`, detail };
+      return { kind: 'offline', lead: 'Offline — retrying', when: when ?? 'soon', detail, signIn: false };
     case 'throttled':
-      return {
-        kind: 'throttled',
-        text: `Microsoft is throttling requests — ${inS('next update') ?? 'waiting before the next update'}`,
-        detail,
-      };
+      return when
+        ? { kind: 'throttled', lead: 'Microsoft is throttling requests — next update', when, detail, signIn: false }
+        : { kind: 'throttled', lead: 'Microsoft is throttling requests — waiting before the next update', when: null, detail, signIn: false };
     case 'signed_out':
-      return { kind: 'signed_out', text: detail ? `Signed out: ${detail}` : 'Signed out.', detail: null, signIn: true };
-    case 'error': {
-      const retry = inS('retrying');
-      return { kind: 'error', text: retry ? `Something went wrong — ${retry}` : 'Something went wrong.', detail };
-    }
+      return { kind: 'signed_out', lead: detail ? `Signed out: ${detail}` : 'Signed out.', when: null, detail: null, signIn: true };
+    case 'error':
+      return when
+        ? { kind: 'error', lead: 'Something went wrong — retrying', when, detail, signIn: false }
+        : { kind: 'error', lead: 'Something went wrong.', when: null, detail, signIn: false };
+    case 'starting':
+      return { kind: 'starting', lead: 'Getting everyone’s status…', when: null, detail: null, signIn: false };
     default:
       return null;
   }
+}
+
+/** The banner as one line of text. */
+export function bannerText(banner) {
+  if (!banner) return '';
+  return banner.when ? `${banner.lead} ${banner.when}` : banner.lead;
 }
 
 /** The words for an add or import: "Added 2 people: A, B. Not found: x." */

@@ -135,8 +135,7 @@ pub fn main() -> ExitCode {
     };
     init_logging();
     let Some(command) = cli.command else {
-        eprintln!("presently: the tray app is not part of this build yet; see `presently --help`.");
-        return ExitCode::from(EXIT_ERROR);
+        return crate::app::run(&cli.global);
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,

@@ -8,9 +8,13 @@ use std::sync::Arc;
 
 use presently_core::auth::{Session, SignInFlow};
 use presently_core::config::{Overrides, Settings};
+use presently_core::roster::{Roster, Teammate};
 use presently_core::token_store::{MemoryStore, TokenStore};
 use presently_core::{Error, Result};
 use presently_sim::{Sim, SimConfig};
+
+/// How many teammates the window demo starts with.
+const DEMO_ROSTER: usize = 10;
 
 pub struct Demo {
     pub sim: Sim,
@@ -56,6 +60,39 @@ impl Demo {
         let tokens = flow.wait(&mut code).await?;
         flow.complete(tokens, self.store.clone()).await?;
         Session::resume(&self.settings, self.store.clone()).await
+    }
+
+    /// A starting roster for the window: the demo user's manager, peers and
+    /// reports, with the bell on for a few and a couple of favorites, so that
+    /// the first screen after sign-in shows the product at work.
+    pub fn seed_roster(&self) -> Result<()> {
+        let users = self.sim.users();
+        let me = &users[0];
+        let close: Vec<_> = users
+            .iter()
+            .skip(1)
+            .filter(|u| {
+                me.manager_id.as_deref() == Some(u.id.as_str())
+                    || u.manager_id == me.manager_id
+                    || u.manager_id.as_deref() == Some(me.id.as_str())
+            })
+            .chain(users.iter().skip(1))
+            .take(DEMO_ROSTER)
+            .collect();
+        let mut roster = Roster::load(&self.settings.config_dir)?;
+        for (i, u) in close.into_iter().enumerate() {
+            roster.add(Teammate {
+                id: u.id.clone(),
+                display_name: u.display_name.clone(),
+                user_principal_name: u.user_principal_name.clone(),
+                mail: u.mail.clone(),
+                job_title: u.job_title.clone(),
+                notify: i % 3 == 0,
+                favorite: i < 2,
+                ..Default::default()
+            });
+        }
+        roster.save()
     }
 
     /// Everyone in the demo directory but the signed-in user.

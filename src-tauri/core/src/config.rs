@@ -221,7 +221,7 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn validate_tenant(tenant: &str) -> Result<()> {
+pub fn validate_tenant(tenant: &str) -> Result<()> {
     let ok = !tenant.is_empty()
         && tenant.len() <= 256
         && tenant
@@ -241,7 +241,7 @@ fn validate_tenant(tenant: &str) -> Result<()> {
     Ok(())
 }
 
-fn validate_client_id(id: &str) -> Result<()> {
+pub fn validate_client_id(id: &str) -> Result<()> {
     if uuid::Uuid::try_parse(id).is_err() {
         return Err(Error::Config(format!(
             "The client ID \"{id}\" is not valid: it is the Application (client) ID of an app registration, a GUID like {DEFAULT_CLIENT_ID}."

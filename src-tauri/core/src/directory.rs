@@ -106,9 +106,13 @@ pub enum Photo {
 
 /// "Megan Bowen" -> "MB", "Cher" -> "C", "megan.bowen@contoso.com" -> "MB".
 pub fn initials(name: &str) -> String {
-    let local = name.split('@').next().unwrap_or(name);
-    let words: Vec<&str> = local
-        .split(|c: char| c.is_whitespace() || c == '.' || c == '_' || c == '-')
+    // A hyphen joins one name ("Smith-Jones"); in an address it separates them.
+    let words: Vec<&str> = match name.split_once('@') {
+        Some((local, _)) => local.split(['.', '_', '-']).collect(),
+        None => name.split_whitespace().collect(),
+    };
+    let words: Vec<&str> = words
+        .into_iter()
         .filter(|w| w.chars().next().is_some_and(char::is_alphanumeric))
         .collect();
     let first = |w: &str| w.chars().next().into_iter().flat_map(char::to_uppercase);
@@ -374,7 +378,7 @@ impl Directory {
             .collect())
     }
 
-    /// The signed-in user's photo or initials, from the cache when it is
+    /// Someone's photo or initials, from the cache when it is
     /// fresh. See [`Directory::photos`].
     pub async fn photo(&self, id: &str, name: &str) -> Result<Photo> {
         let mut photos = self.photos(&[(id.to_string(), name.to_string())]).await?;
@@ -387,76 +391,75 @@ impl Directory {
     /// through `$batch`. A 404 means "no photo" and is cached too. When a
     /// refresh fails, a stale picture is better than none and is used.
     pub async fn photos(&self, people: &[(String, String)]) -> Result<Vec<Photo>> {
-        let mut out: Vec<Option<Photo>> = vec![None; people.len()];
-        let mut stale: HashMap<usize, Photo> = HashMap::new();
-        let mut wanted: Vec<(usize, String)> = Vec::new();
-        let mut asked: HashSet<String> = HashSet::new();
-        for (i, (id, name)) in people.iter().enumerate() {
-            // Only a GUID may name a file in the cache.
-            let Some(id) = normalize_user_id(id) else {
-                out[i] = Some(Photo::Initials(initials(name)));
-                continue;
-            };
-            match self.cached_photo(&id, name) {
-                Some((photo, true)) => out[i] = Some(photo),
-                cached => {
-                    if let Some((photo, false)) = cached {
-                        stale.insert(i, photo);
-                    }
-                    wanted.push((i, id.clone()));
-                    asked.insert(id);
-                }
-            }
+        enum Slot {
+            Ready(Photo),
+            Fetch { id: String, stale: Option<Photo> },
         }
-        if !wanted.is_empty() {
-            let ids: Vec<String> = {
-                let mut v: Vec<String> = asked.into_iter().collect();
-                v.sort();
-                v
+        let mut slots = Vec::with_capacity(people.len());
+        let mut fetch: Vec<String> = Vec::new();
+        let mut asked = HashSet::new();
+        for (id, name) in people {
+            // Only a GUID may name a file in the cache.
+            let slot = match normalize_user_id(id) {
+                None => Slot::Ready(Photo::Initials(initials(name))),
+                Some(id) => match self.cached_photo(&id, name) {
+                    Some((photo, true)) => Slot::Ready(photo),
+                    cached => {
+                        if asked.insert(id.clone()) {
+                            fetch.push(id.clone());
+                        }
+                        Slot::Fetch {
+                            id,
+                            stale: cached.map(|(photo, _)| photo),
+                        }
+                    }
+                },
             };
-            let requests: Vec<BatchRequest> = ids
+            slots.push(slot);
+        }
+
+        let mut fetched: HashMap<String, Result<StoredPhoto>> = HashMap::new();
+        if !fetch.is_empty() {
+            let requests: Vec<BatchRequest> = fetch
                 .iter()
                 .enumerate()
-                .map(|(n, id)| {
-                    BatchRequest::get(n.to_string(), format!("/users/{id}/photo/$value"))
-                })
+                .map(|(n, id)| BatchRequest::get(n.to_string(), format!("/users/{id}/photo/$value")))
                 .collect();
-            let fetched = match self.batch_with_retries(requests).await {
+            match self.batch_with_retries(requests).await {
                 Ok(answers) => {
-                    let mut by_id = HashMap::new();
-                    for (id, answer) in ids.iter().zip(answers) {
-                        by_id.insert(id.clone(), self.store_photo(id, &answer));
+                    for (id, answer) in fetch.iter().zip(answers) {
+                        fetched.insert(id.clone(), self.store_photo(id, &answer));
                     }
-                    Ok(by_id)
                 }
-                Err(e) => Err(e),
-            };
-            for (i, id) in wanted {
-                let name = &people[i].1;
-                let result = match &fetched {
-                    Ok(by_id) => by_id[&id].clone().map(|stored| stored.into_photo(name)),
-                    Err(e) => Err(Error::Storage(e.to_string())),
-                };
-                out[i] = Some(match (result, stale.remove(&i)) {
-                    (Ok(photo), _) => photo,
-                    (Err(e), Some(old)) => {
-                        tracing::debug!(%id, "photo refresh failed, using the cached one: {e}");
-                        old
-                    }
-                    (Err(_), None) => match &fetched {
-                        Err(e) => return Err(clone_error(e)),
-                        Ok(by_id) => match &by_id[&id] {
-                            Err(e) => return Err(clone_error(e)),
-                            Ok(_) => unreachable!("an Ok result was handled above"),
-                        },
-                    },
-                });
+                Err(e) if slots.iter().any(|s| matches!(s, Slot::Fetch { stale: None, .. })) => {
+                    return Err(e)
+                }
+                Err(e) => tracing::debug!("photo refresh failed, using cached photos: {e}"),
             }
         }
-        Ok(out
-            .into_iter()
-            .map(|p| p.expect("every person answered"))
-            .collect())
+
+        let mut out = Vec::with_capacity(slots.len());
+        for (slot, (_, name)) in slots.into_iter().zip(people) {
+            let photo = match slot {
+                Slot::Ready(photo) => photo,
+                Slot::Fetch { id, stale } => {
+                    let got = fetched.get(&id).map(|r| r.as_ref().ok().cloned());
+                    match (got, stale) {
+                        (Some(Some(stored)), _) => stored.into_photo(name),
+                        // A stale picture is better than none when a refresh fails.
+                        (_, Some(old)) => old,
+                        (_, None) => {
+                            return Err(match fetched.remove(&id) {
+                                Some(Err(e)) => e,
+                                _ => Error::Malformed(format!("no photo answer for {id}")),
+                            })
+                        }
+                    }
+                }
+            };
+            out.push(photo);
+        }
+        Ok(out)
     }
 
     /// The cached photo of `id` and whether it is still fresh.
@@ -589,28 +592,6 @@ impl StoredPhoto {
             StoredPhoto::Picture { path, content_type } => Photo::Picture { path, content_type },
             StoredPhoto::None => Photo::Initials(initials(name)),
         }
-    }
-}
-
-/// Errors are not `Clone`; one failed batch answers for several people.
-fn clone_error(e: &Error) -> Error {
-    match e {
-        Error::Graph {
-            status,
-            code,
-            message,
-        } => Error::Graph {
-            status: *status,
-            code: code.clone(),
-            message: message.clone(),
-        },
-        Error::Throttled { retry_after } => Error::Throttled {
-            retry_after: *retry_after,
-        },
-        Error::SignInNeeded(m) => Error::SignInNeeded(m.clone()),
-        Error::Network(m) => Error::Network(m.clone()),
-        Error::Malformed(m) => Error::Malformed(m.clone()),
-        other => Error::Storage(other.to_string()),
     }
 }
 
@@ -814,6 +795,7 @@ mod tests {
     fn initials_from_names_and_addresses() {
         assert_eq!(initials("Megan Bowen"), "MB");
         assert_eq!(initials("Anne-Marie de la Cruz"), "AC");
+        assert_eq!(initials("Ola Smith-Jones"), "OS");
         assert_eq!(initials("cher"), "C");
         assert_eq!(initials("megan.bowen@contoso.com"), "MB");
         assert_eq!(initials("élodie  Żak"), "ÉŻ");

@@ -353,7 +353,12 @@ impl Engine {
             loop {
                 let started = Instant::now();
                 let wait = run.poll().await?;
-                let wake = started + wait;
+                // Normally polls start `wait` apart. After throttling the
+                // poll itself waited for the gate; counting from its start
+                // would send the next one straight after, into a budget that
+                // has only just recovered.
+                let anchor = if run.throttled { Instant::now() } else { started };
+                let wake = anchor + wait;
                 tokio::select! {
                     _ = tokio::time::sleep_until(wake) => {}
                     _ = run.events.closed() => return Err(Stop::Unwatched),
@@ -408,6 +413,8 @@ struct Run {
     pace: Pace,
     /// Failed polls in a row (offline or errors), for the backoff.
     failures: u32,
+    /// The last poll met a 429.
+    throttled: bool,
 }
 
 /// What one batch of IDs gave, after any splitting.
@@ -433,6 +440,7 @@ impl Run {
             status: None,
             pace,
             failures: 0,
+            throttled: false,
         }
     }
 
@@ -510,7 +518,8 @@ impl Run {
                 .await?;
             return Err(Stop::SignIn(e));
         }
-        if throttled || errors.iter().any(|e| matches!(e, Error::Throttled { .. })) {
+        self.throttled = throttled || errors.iter().any(|e| matches!(e, Error::Throttled { .. }));
+        if self.throttled {
             self.pace.on_throttled();
         } else if any_answer {
             self.pace.on_clean();
@@ -733,10 +742,10 @@ impl Pace {
 }
 
 fn format_secs(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{} s", d.as_secs())
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
     } else {
-        format!("{:.1} s", d.as_secs_f64())
+        format!("{} s", d.as_secs())
     }
 }
 

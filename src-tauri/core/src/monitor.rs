@@ -411,7 +411,7 @@ impl Monitor {
                 let interest = Interest {
                     display_name: t.name().to_string(),
                     notify: t.notify,
-                    every_change: false,
+                    every_change: t.notify_every_change,
                 };
                 state.notifier.consider(&change, &interest, change.at);
             }

@@ -50,7 +50,9 @@ const HEADER: &str = "\
 /// One person on the roster.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Teammate {
-    /// The Graph user (object) ID, lower case.
+    /// The Graph user (object) ID, lower case. Defaulted only so that a
+    /// missing one is reported by teammate number rather than by serde.
+    #[serde(default)]
     pub id: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub display_name: String,
@@ -66,6 +68,9 @@ pub struct Teammate {
     pub notify: bool,
     #[serde(default)]
     pub favorite: bool,
+    /// "Tell me about every change", not only "available" (needs `notify`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify_every_change: bool,
     /// A label of the user's choosing ("Design", "My team").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
@@ -105,6 +110,7 @@ impl Teammate {
     fn merge(&mut self, newer: Teammate) {
         self.notify |= newer.notify;
         self.favorite |= newer.favorite;
+        self.notify_every_change |= newer.notify_every_change;
         for (mine, theirs) in [
             (&mut self.display_name, newer.display_name),
             (&mut self.user_principal_name, newer.user_principal_name),
@@ -358,6 +364,10 @@ impl Roster {
         self.edit(key, |t| t.favorite = on)
     }
 
+    pub fn set_notify_every_change(&mut self, key: &str, on: bool) -> bool {
+        self.edit(key, |t| t.notify_every_change = on)
+    }
+
     /// Sets or clears (`None` or blank) the group label.
     pub fn set_group(&mut self, key: &str, group: Option<String>) -> bool {
         let group = group.filter(|g| !g.trim().is_empty());
@@ -395,15 +405,16 @@ impl Roster {
 fn parse(bytes: &[u8]) -> std::result::Result<RosterFile, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text: {e}"))?;
     let file: RosterFile = toml::from_str(text).map_err(|e| {
-        // The first line of toml's message names the place; the rest quotes
-        // the file, which can be long.
-        let message = e.to_string();
-        message
-            .lines()
-            .next()
-            .unwrap_or("not valid TOML")
-            .trim()
-            .to_string()
+        // toml's full message quotes the file, which can be long: the reason
+        // and the line number are enough to find the mistake.
+        let reason = e.message().trim().trim_end_matches('.').to_string();
+        match e.span() {
+            Some(span) => {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                format!("{reason}, line {line}")
+            }
+            None => reason,
+        }
     })?;
     for (n, t) in file.teammates.iter().enumerate() {
         if t.id.trim().is_empty() {

@@ -111,7 +111,7 @@ fn unknown_fields_survive_at_the_top_and_per_teammate() {
     fs::write(
         dir.path().join(ROSTER_FILE),
         format!(
-            r#"# written by a newer Presently
+            r##"# written by a newer Presently
 sort = "availability"
 since = 1979-05-27T07:32:00Z
 
@@ -132,7 +132,7 @@ kind = "phone"
 
 [layout]
 columns = 3
-"#
+"##
         ),
     )
     .unwrap();
@@ -232,7 +232,7 @@ second = 2
     );
 
     r.save().unwrap();
-    assert_eq!(read(dir.path()).matches("[[teammate]]").count(), 2);
+    assert_eq!(read(dir.path()).lines().filter(|l| *l == "[[teammate]]").count(), 2);
 }
 
 #[test]
@@ -304,25 +304,17 @@ fn an_unreadable_file_is_kept_aside_reported_and_never_overwritten() {
     }
 }
 
-#[cfg(unix)]
 #[test]
 fn a_file_that_cannot_be_moved_aside_is_an_error_not_an_empty_roster() {
-    use std::os::unix::fs::PermissionsExt;
+    // A name so long that no backup name fits beside it (file names end at
+    // 255 bytes): the rename fails whoever runs the test, root included.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(ROSTER_FILE);
+    let path = dir.path().join(format!("{}.toml", "r".repeat(245)));
     fs::write(&path, b"= broken").unwrap();
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o500)).unwrap();
-    let probe = dir.path().join("probe");
-    let can_write_anyway = fs::write(&probe, b"").is_ok(); // root ignores modes
-    let result = Roster::load(dir.path());
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
-    if can_write_anyway {
-        return;
-    }
-    let err = result.unwrap_err();
+    let err = Roster::load_file(&path).unwrap_err();
     assert_eq!(err.code(), "storage");
     assert!(err.to_string().contains("could not be kept aside"), "{err}");
-    assert_eq!(fs::read(&path).unwrap(), b"= broken");
+    assert_eq!(fs::read(&path).unwrap(), b"= broken", "the file is left as it was");
 }
 
 #[test]

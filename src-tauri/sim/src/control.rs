@@ -4,7 +4,6 @@
 //! never logged; it is for loopback use only.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -19,7 +18,7 @@ use tokio::time::Instant;
 
 use crate::auth::{self, Tokens};
 use crate::error::{Result, SimError};
-use crate::faults::{Fault, FaultKind};
+use crate::faults::Fault;
 use crate::presence::{PresenceUpdate, SimPresence};
 use crate::state::Shared;
 
@@ -131,14 +130,13 @@ fn done(result: Result<()>) -> Response {
 }
 
 /// Reads a JSON body with a message that says what was wrong and where.
-fn parse<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> std::result::Result<T, Response> {
+fn parse<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> std::result::Result<T, String> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {
         body
     };
-    serde_json::from_slice(body)
-        .map_err(|e| bad_request(format!("invalid JSON body for {endpoint}: {e}")))
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body for {endpoint}: {e}"))
 }
 
 async fn index() -> Json<Value> {
@@ -192,7 +190,7 @@ struct PresenceBody {
 async fn set_presence(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let b: PresenceBody = match parse("POST /_sim/presence", &body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(message) => return bad_request(message),
     };
     let update = PresenceUpdate {
         availability: b.availability,
@@ -218,14 +216,14 @@ struct CodeBody {
 async fn approve(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match parse::<CodeBody>("POST /_sim/approve", &body) {
         Ok(b) => done(shared.approve(&b.user_code, b.user.as_deref(), true)),
-        Err(r) => r,
+        Err(message) => bad_request(message),
     }
 }
 
 async fn approve_without_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match parse::<CodeBody>("POST /_sim/approve_without_consent", &body) {
         Ok(b) => done(shared.approve(&b.user_code, b.user.as_deref(), false)),
-        Err(r) => r,
+        Err(message) => bad_request(message),
     }
 }
 
@@ -233,7 +231,7 @@ async fn decline(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match parse::<CodeBody>("POST /_sim/decline", &body) {
         Ok(b) if b.user.is_some() => bad_request("POST /_sim/decline takes no 'user'"),
         Ok(b) => done(shared.decline(&b.user_code)),
-        Err(r) => r,
+        Err(message) => bad_request(message),
     }
 }
 
@@ -252,7 +250,7 @@ struct TokensBody {
 async fn tokens(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let b: TokensBody = match parse("POST /_sim/tokens", &body) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(message) => return bad_request(message),
     };
     match shared.issue_tokens(&b.user, &b.scopes) {
         Ok(t) => Json(t).into_response(),
@@ -260,76 +258,8 @@ async fn tokens(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     }
 }
 
-/// The flat JSON shape of a fault in the control API.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FaultBody {
-    kind: String,
-    status: Option<u16>,
-    /// Seconds as a number or string, or an HTTP date, sent verbatim.
-    retry_after: Option<Value>,
-    delay_ms: Option<u64>,
-    path: Option<String>,
-    count: Option<u32>,
-}
-
-impl FaultBody {
-    fn into_fault(self) -> std::result::Result<Fault, String> {
-        let kind = match self.kind.as_str() {
-            "status" => {
-                let status = self
-                    .status
-                    .ok_or("a 'status' fault needs \"status\": <code>")?;
-                if !(100..=599).contains(&status) {
-                    return Err(format!("{status} is not an HTTP status code"));
-                }
-                let retry_after = match self.retry_after {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(s)) => Some(s),
-                    Some(Value::Number(n)) => Some(n.to_string()),
-                    Some(other) => {
-                        return Err(format!(
-                            "retry_after must be a string or a number, not {other}"
-                        ))
-                    }
-                };
-                FaultKind::Status {
-                    status,
-                    retry_after,
-                }
-            }
-            "slow" => FaultKind::Slow {
-                delay: Duration::from_millis(
-                    self.delay_ms
-                        .ok_or("a 'slow' fault needs \"delay_ms\": <milliseconds>")?,
-                ),
-            },
-            "malformed" => FaultKind::Malformed,
-            "drop" => FaultKind::Drop,
-            other => {
-                return Err(format!(
-                    "unknown fault kind '{other}': use status, slow, malformed or drop"
-                ))
-            }
-        };
-        let count = self.count.unwrap_or(1);
-        if count == 0 {
-            return Err("count must be at least 1".to_owned());
-        }
-        Ok(Fault {
-            kind,
-            path: self.path,
-            count,
-        })
-    }
-}
-
 async fn inject(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    let b: FaultBody = match parse("POST /_sim/faults", &body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    match b.into_fault() {
+    match parse::<Fault>("POST /_sim/faults", &body) {
         Ok(fault) => {
             shared.inject(fault);
             ok()
@@ -355,7 +285,7 @@ async fn presence_available(State(shared): State<Arc<Shared>>, body: Bytes) -> R
             shared.set_presence_available(b.available);
             ok()
         }
-        Err(r) => r,
+        Err(message) => bad_request(message),
     }
 }
 

@@ -3,9 +3,16 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// A fault that shapes the answer to the next `count` matching requests.
+///
+/// In JSON (the control API's `POST /_sim/faults`) it is flat:
+/// `{"kind":"status","status":429,"retry_after":"3","path":"/v1.0/...","count":1}`,
+/// `{"kind":"slow","delay_ms":2000}`, `{"kind":"malformed"}`, `{"kind":"drop"}`;
+/// `path` and `count` (default 1) are optional.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "FaultSpec", into = "FaultSpec")]
 pub struct Fault {
     pub kind: FaultKind,
     /// Path prefix to match, e.g. `/v1.0/communications/getPresencesByUserId`
@@ -18,8 +25,7 @@ pub struct Fault {
 }
 
 /// How a faulted request is answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultKind {
     /// Answer with this status (and Graph's or Entra ID's error body), and a
     /// `Retry-After` header with this value verbatim: seconds or an HTTP date.
@@ -85,6 +91,108 @@ impl FaultKind {
     }
 }
 
+/// The flat JSON shape of a [`Fault`].
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultSpec {
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    /// Seconds as a number or a string, or an HTTP date; sent verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    delay_ms: Option<u64>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    count: Option<u32>,
+}
+
+impl TryFrom<FaultSpec> for Fault {
+    type Error = String;
+
+    fn try_from(spec: FaultSpec) -> Result<Fault, String> {
+        let kind = match spec.kind.as_str() {
+            "status" => {
+                let status = spec
+                    .status
+                    .ok_or("a 'status' fault needs \"status\": <code>")?;
+                if !(100..=599).contains(&status) {
+                    return Err(format!("{status} is not an HTTP status code"));
+                }
+                let retry_after = match spec.retry_after {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) => Some(s),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    Some(other) => {
+                        return Err(format!(
+                            "retry_after must be a string or a number, not {other}"
+                        ))
+                    }
+                };
+                FaultKind::Status {
+                    status,
+                    retry_after,
+                }
+            }
+            "slow" => FaultKind::Slow {
+                delay: Duration::from_millis(
+                    spec.delay_ms
+                        .ok_or("a 'slow' fault needs \"delay_ms\": <milliseconds>")?,
+                ),
+            },
+            "malformed" => FaultKind::Malformed,
+            "drop" => FaultKind::Drop,
+            other => {
+                return Err(format!(
+                    "unknown fault kind '{other}': use status, slow, malformed or drop"
+                ))
+            }
+        };
+        let count = spec.count.unwrap_or(1);
+        if count == 0 {
+            return Err("count must be at least 1".to_owned());
+        }
+        Ok(Fault {
+            kind,
+            path: spec.path,
+            count,
+        })
+    }
+}
+
+impl From<Fault> for FaultSpec {
+    fn from(f: Fault) -> FaultSpec {
+        let mut spec = FaultSpec {
+            kind: String::new(),
+            status: None,
+            retry_after: None,
+            delay_ms: None,
+            path: f.path,
+            count: Some(f.count),
+        };
+        spec.kind = match f.kind {
+            FaultKind::Status {
+                status,
+                retry_after,
+            } => {
+                spec.status = Some(status);
+                spec.retry_after = retry_after.map(Value::String);
+                "status"
+            }
+            FaultKind::Slow { delay } => {
+                spec.delay_ms = Some(delay.as_millis() as u64);
+                "slow"
+            }
+            FaultKind::Malformed => "malformed",
+            FaultKind::Drop => "drop",
+        }
+        .to_owned();
+        spec
+    }
+}
+
 /// Injected faults still waiting for their requests, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct FaultBook {
@@ -117,6 +225,27 @@ impl FaultBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_shape_is_flat_and_round_trips() {
+        let f: Fault = serde_json::from_str(
+            r#"{"kind":"status","status":429,"retry_after":3,"path":"/v1.0/me"}"#,
+        )
+        .unwrap();
+        assert_eq!(f, Fault::status(429, Some("3")).on("/v1.0/me"));
+        let slow = Fault::new(FaultKind::Slow {
+            delay: Duration::from_millis(1500),
+        })
+        .times(2);
+        let json = serde_json::to_value(&slow).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "slow", "delay_ms": 1500, "path": null, "count": 2})
+        );
+        assert_eq!(serde_json::from_value::<Fault>(json).unwrap(), slow);
+        let err = serde_json::from_str::<Fault>(r#"{"kind":"status"}"#).unwrap_err();
+        assert!(err.to_string().contains("needs \"status\""), "{err}");
+    }
 
     #[test]
     fn faults_apply_in_order_and_run_out() {

@@ -76,7 +76,8 @@ pub(crate) struct GraphResponse {
     pub status: u16,
     pub headers: Vec<(HeaderName, String)>,
     pub body: Body,
-    pub detail: LogDetail,
+    /// Boxed to keep `Result<_, GraphResponse>` small on the error path.
+    pub detail: Box<LogDetail>,
     /// Requests served inside a `$batch`, for the log.
     pub inner: Vec<(Arrival, u16, LogDetail)>,
 }
@@ -87,7 +88,7 @@ impl GraphResponse {
             status,
             headers: Vec::new(),
             body: Body::Json(body),
-            detail: LogDetail::default(),
+            detail: Box::default(),
             inner: Vec::new(),
         }
     }
@@ -396,7 +397,7 @@ fn presences(ctx: &mut Ctx<'_>, grant: &Grant, req: &GraphRequest<'_>) -> Handle
         grant_type: None,
     };
     let with_detail = |mut r: GraphResponse| {
-        r.detail = detail.clone();
+        r.detail = Box::new(detail.clone());
         r
     };
     if !ctx.st.presence_available {
@@ -1098,7 +1099,7 @@ fn batch(ctx: &mut Ctx<'_>, req: &GraphRequest<'_>) -> Handled {
                 in_batch: true,
             },
             resp.status,
-            resp.detail,
+            *resp.detail,
         ));
     }
     let mut resp = GraphResponse::ok(json!({ "responses": responses }));

@@ -67,7 +67,6 @@ pub const DEFAULT_PORT: u16 = 8400;
 
 /// A running simulator. Dropping it (or [`Sim::shutdown`]) stops the server
 /// and closes its connections.
-#[derive(Debug)]
 pub struct Sim {
     shared: Arc<Shared>,
     addr: SocketAddr,
@@ -227,6 +226,17 @@ impl Sim {
             task.abort();
             let _ = task.await;
         }
+    }
+}
+
+impl std::fmt::Debug for Sim {
+    // The directory can hold 50,000 people: show where and what, not who.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("url", &self.shared.base_url)
+            .field("tenant", &self.shared.config.tenant_domain)
+            .field("users", &self.shared.directory.users.len())
+            .finish()
     }
 }
 

@@ -7,18 +7,22 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// How many entries the log keeps before dropping the oldest.
 pub const LOG_CAPACITY: usize = 5_000;
 
 /// One request the simulator answered (or deliberately did not answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoggedRequest {
     /// Position in the log, counting from 1; never reused, even after `clear_log`.
     pub seq: u64,
     /// When the request arrived, measured from the simulator's start.
-    #[serde(rename = "at_ms", serialize_with = "as_millis")]
+    #[serde(
+        rename = "at_ms",
+        serialize_with = "as_millis",
+        deserialize_with = "from_millis"
+    )]
     pub at: Duration,
     pub method: String,
     /// Path as sent, without the query.
@@ -39,11 +43,16 @@ pub struct LoggedRequest {
     /// The injected fault that shaped the answer, e.g. `status 503`, `drop`.
     pub fault: Option<String>,
     /// True for a request carried inside a `$batch` request (logged before it).
+    #[serde(default)]
     pub in_batch: bool,
 }
 
 fn as_millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_millis() as u64)
+}
+
+fn from_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_millis)
 }
 
 /// What a handler tells the log about a request it served; carried from the
@@ -216,6 +225,8 @@ mod tests {
         let json = serde_json::to_value(&e[0]).unwrap();
         assert_eq!(json["at_ms"], 1500);
         assert_eq!(json["retry_attempt"], 2);
+        let back: LoggedRequest = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e[0]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::error::{Result, SimError};
 use crate::names::{OOF_MESSAGES, STATUS_MESSAGES};
 
 /// One person's presence as Graph would report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimPresence {
     pub availability: String,
     pub activity: String,

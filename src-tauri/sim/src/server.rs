@@ -110,7 +110,7 @@ fn into_response(resp: GraphResponse) -> Response {
             headers.append(name, v);
         }
     }
-    out.extensions_mut().insert(resp.detail);
+    out.extensions_mut().insert(*resp.detail);
     out
 }
 

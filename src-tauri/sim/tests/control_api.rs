@@ -1,0 +1,221 @@
+//! The `/_sim` control API, driven over HTTP as end-to-end tests drive it.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+async fn control(
+    sim: &presently_sim::Sim,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let c = client();
+    let url = format!("{}{path}", sim.url());
+    let req = match method {
+        "GET" => c.get(url),
+        "DELETE" => c.delete(url),
+        _ => c.post(url),
+    };
+    let req = match body {
+        Some(b) => req.json(&b),
+        None => req,
+    };
+    let resp = req.send().await.unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn users_presence_and_codes_over_http() {
+    let sim = start(config()).await;
+    let (status, users) = control(&sim, "GET", "/_sim/users", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(users.as_array().unwrap().len(), 40);
+    assert_eq!(users[0]["id"], sim.users()[0].id.as_str());
+    assert!(users[0]["user_principal_name"].is_string());
+
+    let id = sim.users()[3].id.clone();
+    let body = json!({"id": id, "availability": "DoNotDisturb", "activity": "Presenting", "statusMessage": "Demo"});
+    let (status, p) = control(&sim, "POST", "/_sim/presence", Some(body)).await;
+    assert_eq!(status, 200, "{p}");
+    let token = token(&sim);
+    let (_, graph) = get(&sim, &token, &format!("/v1.0/users/{id}/presence")).await;
+    assert_eq!(graph["activity"], "Presenting");
+    assert_eq!(graph["statusMessage"]["message"]["content"], "Demo");
+    assert_eq!(graph["sequenceNumber"], p["sequence_number"]);
+
+    let code = device_code(&sim, "User.Read").await;
+    let (_, codes) = control(&sim, "GET", "/_sim/codes", None).await;
+    assert_eq!(codes, json!([code["user_code"]]));
+    let upn = sim.users()[2].user_principal_name.clone();
+    let (status, _) = control(
+        &sim,
+        "POST",
+        "/_sim/approve",
+        Some(json!({"user_code": code["user_code"], "user": upn})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, tokens) = poll(&sim, code["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let (_, me) = get(&sim, tokens["access_token"].as_str().unwrap(), "/v1.0/me").await;
+    assert_eq!(me["userPrincipalName"], upn.as_str());
+
+    let other = device_code(&sim, "User.Read").await;
+    let (status, _) = control(
+        &sim,
+        "POST",
+        "/_sim/decline",
+        Some(json!({"user_code": other["user_code"]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = control(
+        &sim,
+        "POST",
+        "/_sim/approve",
+        Some(json!({"user_code": other["user_code"]})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("declined"),
+        "{body}"
+    );
+
+    let third = device_code(&sim, "User.Read").await;
+    let (status, _) = control(
+        &sim,
+        "POST",
+        "/_sim/approve_without_consent",
+        Some(json!({"user_code": third["user_code"]})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, body) = poll(&sim, third["device_code"].as_str().unwrap()).await;
+    assert_eq!(body["suberror"], "consent_required");
+}
+
+#[tokio::test]
+async fn faults_revoke_availability_and_log_over_http() {
+    let sim = start(config()).await;
+    let token = token(&sim);
+    let fault = json!({"kind": "status", "status": 429, "retry_after": "3", "path": "/v1.0/me", "count": 1});
+    assert_eq!(
+        control(&sim, "POST", "/_sim/faults", Some(fault)).await.0,
+        200
+    );
+    let resp = client()
+        .get(format!("{}/v1.0/me", sim.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            resp.status().as_u16(),
+            resp.headers()["retry-after"].to_str().unwrap()
+        ),
+        (429, "3")
+    );
+
+    let slow = json!({"kind": "slow", "delay_ms": 50});
+    assert_eq!(
+        control(&sim, "POST", "/_sim/faults", Some(slow)).await.0,
+        200
+    );
+    assert_eq!(control(&sim, "DELETE", "/_sim/faults", None).await.0, 200);
+    assert_eq!(get(&sim, &token, "/v1.0/me").await.0, 200);
+
+    assert_eq!(
+        control(
+            &sim,
+            "POST",
+            "/_sim/presence_available",
+            Some(json!({"available": false}))
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(get(&sim, &token, "/v1.0/me/presence").await.0, 404);
+
+    let (status, log) = control(&sim, "GET", "/_sim/log", None).await;
+    assert_eq!(status, 200);
+    let log = log.as_array().unwrap();
+    assert_eq!(log.len(), 3, "control requests are not logged: {log:?}");
+    assert_eq!(log[0]["status"], 429);
+    assert_eq!(log[0]["fault"], "status 429");
+    assert!(log[0]["at_ms"].is_u64());
+    assert_eq!(log[2]["path"], "/v1.0/me/presence");
+    assert_eq!(control(&sim, "DELETE", "/_sim/log", None).await.0, 200);
+    assert!(sim.requests().is_empty());
+
+    assert_eq!(
+        control(&sim, "POST", "/_sim/revoke", Some(json!({})))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(get(&sim, &token, "/v1.0/me").await.0, 401);
+
+    let (status, tokens) = control(
+        &sim,
+        "POST",
+        "/_sim/tokens",
+        Some(json!({"user": sim.users()[1].id, "scopes": "User.Read"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, me) = get(&sim, tokens["access_token"].as_str().unwrap(), "/v1.0/me").await;
+    assert_eq!(me["id"], sim.users()[1].id.as_str());
+}
+
+#[tokio::test]
+async fn bad_control_input_is_a_400_that_says_why() {
+    let sim = start(config()).await;
+    let cases = [
+        (
+            "/_sim/faults",
+            json!({"kind": "explode"}),
+            "unknown fault kind",
+        ),
+        (
+            "/_sim/faults",
+            json!({"kind": "status"}),
+            "needs \"status\"",
+        ),
+        ("/_sim/faults", json!({"kind": "slow"}), "delay_ms"),
+        ("/_sim/faults", json!({"kind": "drop", "count": 0}), "count"),
+        (
+            "/_sim/presence",
+            json!({"id": "nobody", "availability": "Busy", "activity": "Busy"}),
+            "nobody",
+        ),
+        (
+            "/_sim/presence",
+            json!({"availability": "Busy"}),
+            "invalid JSON body for POST /_sim/presence",
+        ),
+        (
+            "/_sim/approve",
+            json!({"user_code": "XXXXXXXXX"}),
+            "XXXXXXXXX",
+        ),
+        (
+            "/_sim/presence_available",
+            json!({"available": "no"}),
+            "invalid JSON",
+        ),
+    ];
+    for (path, body, says) in cases {
+        let (status, answer) = control(&sim, "POST", path, Some(body.clone())).await;
+        assert_eq!(status, 400, "{path} {body}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains(says), "{path} {body}: {message}");
+    }
+}

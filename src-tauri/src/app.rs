@@ -1,0 +1,189 @@
+//! The tray app: builds the Tauri application around the engine's
+//! [`Monitor`] and forwards what it reports to the window (events), the tray
+//! and the desktop's notifications.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use presently_core::config::{ConfigFile, Settings};
+use presently_core::monitor::{Monitor, MonitorEvent, SignInState};
+use presently_core::notify::{Notification, Notifier};
+use presently_core::token_store::TokenStore;
+use tauri::{AppHandle, Manager, Runtime, WindowEvent};
+use tauri_plugin_notification::NotificationExt;
+use tokio::sync::mpsc;
+
+use crate::cli::{GlobalArgs, EXIT_ERROR};
+use crate::commands::{self, AppState};
+use crate::events::{self, StatusView, TeammateView};
+use crate::tray;
+
+pub const MAIN_WINDOW: &str = "main";
+
+/// The commands the window may call; the same list is declared in build.rs
+/// and allowed in capabilities/main.json.
+pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::get_state,
+        commands::start_sign_in,
+        commands::cancel_sign_in,
+        commands::open_verification_page,
+        commands::sign_out,
+        commands::get_settings,
+        commands::save_settings,
+        commands::search_people,
+        commands::list_groups,
+        commands::add_teammates,
+        commands::import_teammates,
+        commands::remove_teammate,
+        commands::set_teammate_flags,
+        commands::open_teams,
+        commands::pause_notifications,
+    ]
+}
+
+/// The app's state for `settings`, and the channel the engine reports on.
+pub fn app_state(
+    settings: Settings,
+    overrides: presently_core::config::Overrides,
+    store: Arc<dyn TokenStore>,
+    tray_available: bool,
+) -> presently_core::Result<(AppState, mpsc::UnboundedReceiver<MonitorEvent>)> {
+    let file = ConfigFile::load(&settings.config_dir)?;
+    let quiet = commands::quiet_hours(&commands::quiet_hours_view(&file))
+        .map_err(|e| presently_core::Error::Config(e.message))?;
+    let (monitor, events) = Monitor::new(settings, store, Notifier::new(quiet))?;
+    Ok((
+        AppState {
+            monitor,
+            overrides,
+            tray_available,
+            photos: Mutex::new(HashMap::new()),
+        },
+        events,
+    ))
+}
+
+/// `presently` without a command: the tray app.
+pub fn run(global: &GlobalArgs) -> ExitCode {
+    match start(global) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("presently: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let mut overrides = global.overrides();
+    // The demo tenant lives as long as the app: `_demo` is dropped at exit.
+    let (_demo, store): (Option<crate::demo::Demo>, Arc<dyn TokenStore>) = if global.demo {
+        let demo = tauri::async_runtime::block_on(crate::demo::Demo::start(&overrides, false))?;
+        demo.seed_roster()?;
+        eprintln!("{}", demo.banner());
+        eprintln!(
+            "Sign in from the window; approve the code at {}/devicelogin in any browser.",
+            demo.sim.url()
+        );
+        overrides.login_url = Some(demo.sim.url());
+        overrides.graph_url = Some(demo.sim.url());
+        overrides.config_dir = Some(demo.settings.config_dir.clone());
+        let store = demo.store.clone();
+        (Some(demo), store)
+    } else {
+        (None, crate::cli::keyring())
+    };
+    let settings = Settings::resolve(&overrides)?;
+    let tray_available = tray::available();
+    let (state, events) = app_state(settings, overrides, store, tray_available)?;
+    let monitor = state.monitor.clone();
+
+    let app = tauri::Builder::default()
+        // First: a second launch hands over to this one and ends.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            show_main_window(app);
+        }))
+        .plugin(tauri_plugin_notification::init())
+        .manage(state)
+        .invoke_handler(invoke_handler())
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            if tray_available {
+                tray::create(&handle)?;
+            }
+            tauri::async_runtime::spawn(forward(handle.clone(), events));
+            tauri::async_runtime::spawn(async move { monitor.start().await });
+            Ok(())
+        })
+        .on_window_event(move |window, event| {
+            // With a tray, closing the window keeps the app running there;
+            // without one, closing it is the only way to quit.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if tray_available && window.label() == MAIN_WINDOW {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|_, _| {});
+    Ok(())
+}
+
+pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// Forwards the engine's reports: events to the window, the tray, and
+/// notifications to the desktop.
+pub async fn forward<R: Runtime>(app: AppHandle<R>, mut events: mpsc::UnboundedReceiver<MonitorEvent>) {
+    while let Some(event) = events.recv().await {
+        let state = app.state::<AppState>();
+        match event {
+            MonitorEvent::SignIn(s) => {
+                events::sign_in_changed(&app, &(&s).into());
+                if matches!(s, SignInState::SignedIn { .. }) {
+                    events::roster_changed(&app, &state.roster_views());
+                    let app = app.clone();
+                    tauri::async_runtime::spawn(async move {
+                        app.state::<AppState>().load_photos(&app).await;
+                    });
+                } else {
+                    events::status_changed(&app, &StatusView::starting());
+                }
+                tray::refresh(&app);
+            }
+            MonitorEvent::Roster => {
+                events::roster_changed(&app, &state.roster_views());
+                tray::refresh(&app);
+            }
+            MonitorEvent::Presence(ids) => {
+                let views = state.teammate_views(&ids);
+                events::presence_changed(&app, &views);
+                if views.iter().any(|t| t.favorite) {
+                    tray::refresh(&app);
+                }
+            }
+            MonitorEvent::Status(status) => events::status_changed(&app, &(&status).into()),
+            MonitorEvent::Me(me) => {
+                if let SignInState::SignedIn { account } = state.monitor.sign_in_state() {
+                    events::me_changed(&app, &TeammateView::me(&account, &me));
+                }
+                tray::refresh(&app);
+            }
+            MonitorEvent::Notify(n) => notify(&app, &n),
+        }
+    }
+}
+
+fn notify<R: Runtime>(app: &AppHandle<R>, n: &Notification) {
+    if let Err(e) = app.notification().builder().title(&n.title).body(&n.body).show() {
+        tracing::warn!("could not show a notification: {e}");
+    }
+}

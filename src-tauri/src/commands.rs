@@ -1,0 +1,484 @@
+//! Every command the window may call. Each is thin: read the arguments, ask
+//! the engine, map the error to `{code, message}`. They are generic over the
+//! runtime so that `tauri::test`'s mock runtime drives the real handlers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{NaiveTime, SecondsFormat};
+use presently_core::cloud::Cloud;
+use presently_core::config::{self, ConfigFile, Overrides, Settings};
+use presently_core::directory::{Directory, Photo};
+use presently_core::monitor::{Monitor, SignInState};
+use presently_core::notify::QuietHours;
+use presently_core::roster::Teammate;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Runtime, State};
+
+use crate::events::{
+    self, DeviceCodeView, GroupView, PersonView, SignInView, StatusView, TeammateView,
+};
+
+/// What the app keeps for its commands.
+pub struct AppState {
+    pub monitor: Arc<Monitor>,
+    /// Flags and environment of this launch: they beat the config file.
+    pub overrides: Overrides,
+    pub tray_available: bool,
+    /// Photos as `data:` URLs, or `None` for "no photo: initials".
+    pub photos: Mutex<HashMap<String, Option<String>>>,
+}
+
+/// The error every command returns: a stable `code` the UI can act on and
+/// a sentence for people.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CommandError {
+    pub code: String,
+    pub message: String,
+}
+
+impl CommandError {
+    fn new(code: &str, message: impl Into<String>) -> Self {
+        CommandError {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<presently_core::Error> for CommandError {
+    fn from(e: presently_core::Error) -> Self {
+        CommandError::new(e.code(), e.to_string())
+    }
+}
+
+type CommandResult<T> = Result<T, CommandError>;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct QuietHoursView {
+    pub enabled: bool,
+    /// "HH:MM", local time.
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingsView {
+    pub cloud: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub quiet_hours: QuietHoursView,
+    pub interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AppStateView {
+    pub sign_in: SignInView,
+    pub roster: Vec<TeammateView>,
+    pub status: StatusView,
+    pub settings: SettingsView,
+    pub tray_available: bool,
+    pub notifications_paused_until: Option<String>,
+    pub me: Option<TeammateView>,
+    /// Set when the roster file could not be read and was kept aside.
+    pub roster_problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterReport {
+    /// Names of the people added.
+    pub added: Vec<String>,
+    /// What was asked for and matched nobody, as it was written.
+    pub unknown: Vec<String>,
+    pub roster: Vec<TeammateView>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PauseView {
+    pub paused_until: Option<String>,
+}
+
+const DEFAULT_QUIET_START: &str = "18:00";
+const DEFAULT_QUIET_END: &str = "08:00";
+
+/// Quiet hours from the config file (`[quiet_hours] enabled, start, end`).
+pub fn quiet_hours_view(file: &ConfigFile) -> QuietHoursView {
+    let table = file.table().get("quiet_hours").and_then(|v| v.as_table());
+    let get = |key: &str| table.and_then(|t| t.get(key));
+    QuietHoursView {
+        enabled: get("enabled").and_then(|v| v.as_bool()).unwrap_or(false),
+        start: get("start")
+            .and_then(|v| v.as_str())
+            .unwrap_or(DEFAULT_QUIET_START)
+            .to_string(),
+        end: get("end")
+            .and_then(|v| v.as_str())
+            .unwrap_or(DEFAULT_QUIET_END)
+            .to_string(),
+    }
+}
+
+pub fn quiet_hours(view: &QuietHoursView) -> Result<Option<QuietHours>, CommandError> {
+    let parse = |what: &str, s: &str| {
+        NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| {
+            CommandError::new(
+                "config",
+                format!("The quiet hours {what} \"{s}\" is not a time like 18:00."),
+            )
+        })
+    };
+    let hours = QuietHours {
+        start: parse("start", &view.start)?,
+        end: parse("end", &view.end)?,
+    };
+    Ok(view.enabled.then_some(hours))
+}
+
+fn settings_view(settings: &Settings) -> SettingsView {
+    let file = ConfigFile::load(&settings.config_dir).unwrap_or_default();
+    SettingsView {
+        cloud: settings.cloud.id().into(),
+        tenant: settings.tenant.clone(),
+        client_id: settings.client_id.clone(),
+        quiet_hours: quiet_hours_view(&file),
+        interval_secs: settings.interval.as_secs(),
+    }
+}
+
+impl AppState {
+    fn photo(&self, id: &str) -> Option<String> {
+        self.photos.lock().unwrap().get(id).cloned().flatten()
+    }
+
+    pub fn roster_views(&self) -> Vec<TeammateView> {
+        self.monitor
+            .teammates()
+            .iter()
+            .map(|t| TeammateView::new(t, self.photo(&t.teammate.id)))
+            .collect()
+    }
+
+    pub fn teammate_views(&self, ids: &[String]) -> Vec<TeammateView> {
+        ids.iter()
+            .filter_map(|id| self.monitor.teammate(id))
+            .map(|t| TeammateView::new(&t, self.photo(&t.teammate.id)))
+            .collect()
+    }
+
+    pub fn me_view(&self) -> Option<TeammateView> {
+        match (self.monitor.sign_in_state(), self.monitor.me()) {
+            (SignInState::SignedIn { account }, Some(me)) => Some(TeammateView::me(&account, &me)),
+            _ => None,
+        }
+    }
+
+    fn directory(&self) -> CommandResult<Directory> {
+        let graph = self.monitor.graph()?;
+        Ok(Directory::for_settings(graph, &self.monitor.settings()))
+    }
+
+    /// Fetches photos (once; the directory caches them on disk) for everyone
+    /// on the roster not seen yet, then tells the window.
+    pub async fn load_photos<R: Runtime>(&self, app: &AppHandle<R>) {
+        let Ok(directory) = self.directory() else { return };
+        let missing: Vec<(String, String)> = {
+            let known = self.photos.lock().unwrap();
+            self.monitor
+                .teammates()
+                .into_iter()
+                .filter(|t| !known.contains_key(&t.teammate.id))
+                .map(|t| (t.teammate.id.clone(), t.teammate.name().to_string()))
+                .collect()
+        };
+        if missing.is_empty() {
+            return;
+        }
+        let Ok(photos) = directory.photos(&missing).await else { return };
+        {
+            let mut known = self.photos.lock().unwrap();
+            for ((id, _), photo) in missing.iter().zip(photos) {
+                known.insert(id.clone(), data_url(&photo));
+            }
+        }
+        events::roster_changed(app, &self.roster_views());
+    }
+}
+
+fn data_url(photo: &Photo) -> Option<String> {
+    use base64::Engine as _;
+    match photo {
+        Photo::Picture { path, content_type } => {
+            let bytes = std::fs::read(path).ok()?;
+            // Only images may become data URLs the window shows.
+            let kind = if content_type.starts_with("image/") {
+                content_type.as_str()
+            } else {
+                "image/jpeg"
+            };
+            Some(format!(
+                "data:{kind};base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            ))
+        }
+        Photo::Initials(_) => None,
+    }
+}
+
+/// Everything the window needs to draw itself after (re)loading.
+#[tauri::command]
+pub async fn get_state(state: State<'_, AppState>) -> CommandResult<AppStateView> {
+    let monitor = &state.monitor;
+    Ok(AppStateView {
+        sign_in: (&monitor.sign_in_state()).into(),
+        roster: state.roster_views(),
+        status: monitor
+            .status()
+            .as_ref()
+            .map(Into::into)
+            .unwrap_or_else(StatusView::starting),
+        settings: settings_view(&monitor.settings()),
+        tray_available: state.tray_available,
+        notifications_paused_until: monitor
+            .notifications_paused_until()
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        me: state.me_view(),
+        roster_problem: monitor.roster_recovery(),
+    })
+}
+
+/// Starts the device-code sign-in; the outcome arrives as `sign-in-changed`.
+#[tauri::command]
+pub async fn start_sign_in(state: State<'_, AppState>) -> CommandResult<DeviceCodeView> {
+    let code = state.monitor.begin_sign_in().await?;
+    Ok((&code).into())
+}
+
+#[tauri::command]
+pub async fn cancel_sign_in(state: State<'_, AppState>) -> CommandResult<()> {
+    state.monitor.cancel_sign_in();
+    Ok(())
+}
+
+/// Opens the current code's verification page in the browser.
+#[tauri::command]
+pub async fn open_verification_page(state: State<'_, AppState>) -> CommandResult<()> {
+    let SignInState::SigningIn { code } = state.monitor.sign_in_state() else {
+        return Err(CommandError::new("invalid_input", "There is no sign-in code to enter right now."));
+    };
+    open_url(&code.verification_uri)
+}
+
+#[tauri::command]
+pub async fn sign_out(state: State<'_, AppState>) -> CommandResult<()> {
+    state.monitor.sign_out().await?;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsView> {
+    Ok(settings_view(&state.monitor.settings()))
+}
+
+/// Checks and saves the settings. Nothing is written unless every value is
+/// valid, so a typo never loses the settings that worked.
+#[tauri::command]
+pub async fn save_settings(
+    state: State<'_, AppState>,
+    settings: SettingsView,
+) -> CommandResult<SettingsView> {
+    let cloud: Cloud = settings.cloud.parse()?;
+    let tenant = settings.tenant.trim().to_string();
+    let client_id = settings.client_id.trim().to_string();
+    config::validate_tenant(&tenant)?;
+    config::validate_client_id(&client_id)?;
+    let interval = config::interval_from_secs(settings.interval_secs)?;
+    let quiet = quiet_hours(&settings.quiet_hours)?;
+
+    let current = state.monitor.settings();
+    let mut file = ConfigFile::load(&current.config_dir)?;
+    file.set("cloud", cloud.id());
+    file.set("tenant", tenant);
+    file.set("client_id", client_id);
+    file.set("interval", interval.as_secs() as i64);
+    let mut q = toml::Table::new();
+    q.insert("enabled".into(), settings.quiet_hours.enabled.into());
+    q.insert("start".into(), settings.quiet_hours.start.trim().into());
+    q.insert("end".into(), settings.quiet_hours.end.trim().into());
+    file.set("quiet_hours", q);
+    file.save()?;
+
+    let resolved = Settings::resolve(&state.overrides)?;
+    state.monitor.apply_settings(resolved.clone(), quiet).await;
+    Ok(settings_view(&resolved))
+}
+
+#[tauri::command]
+pub async fn search_people(state: State<'_, AppState>, text: String) -> CommandResult<Vec<PersonView>> {
+    let found = state.directory()?.search(&text, 25).await?;
+    Ok(found
+        .iter()
+        .map(|p| PersonView::new(p, state.monitor.teammate(&p.id).is_some()))
+        .collect())
+}
+
+#[tauri::command]
+pub async fn list_groups(state: State<'_, AppState>) -> CommandResult<Vec<GroupView>> {
+    let groups = state.directory()?.my_groups().await?;
+    Ok(groups.iter().map(Into::into).collect())
+}
+
+/// Adds people by ID or sign-in name; the ones the directory does not know
+/// are reported by name and not added.
+#[tauri::command]
+pub async fn add_teammates<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    ids: Vec<String>,
+) -> CommandResult<RosterReport> {
+    let lookup = state.directory()?.lookup(&ids).await?;
+    add_people(&app, &state, lookup.found, lookup.unknown).await
+}
+
+/// Brings in a whole group of people at once.
+#[tauri::command]
+pub async fn import_teammates<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    source: String,
+    group_id: Option<String>,
+) -> CommandResult<RosterReport> {
+    let directory = state.directory()?;
+    let people = match (source.as_str(), group_id) {
+        ("manager", _) => directory.manager().await?.into_iter().collect(),
+        ("reports", _) => directory.direct_reports().await?,
+        ("people", _) => directory.people(25).await?,
+        ("group", Some(id)) => directory.group_members(&id).await?,
+        ("group", None) => {
+            return Err(CommandError::new("invalid_input", "Choose a team to import."))
+        }
+        (other, _) => {
+            return Err(CommandError::new(
+                "invalid_input",
+                format!("\"{other}\" is not something to import from."),
+            ))
+        }
+    };
+    add_people(&app, &state, people, Vec::new()).await
+}
+
+async fn add_people<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    people: Vec<presently_core::directory::Person>,
+    unknown: Vec<String>,
+) -> CommandResult<RosterReport> {
+    let added: Vec<String> = people.iter().map(|p| p.name().to_string()).collect();
+    state.monitor.edit_roster(|roster| {
+        for p in people {
+            roster.add(Teammate::from(p));
+        }
+    })?;
+    state.load_photos(app).await;
+    Ok(RosterReport {
+        added,
+        unknown,
+        roster: state.roster_views(),
+    })
+}
+
+#[tauri::command]
+pub async fn remove_teammate(state: State<'_, AppState>, id: String) -> CommandResult<Vec<TeammateView>> {
+    let removed = state.monitor.edit_roster(|r| r.remove(&id))?;
+    if removed.is_none() {
+        return Err(CommandError::new("not_found", "That person is not on your roster."));
+    }
+    Ok(state.roster_views())
+}
+
+#[tauri::command]
+pub async fn set_teammate_flags(
+    state: State<'_, AppState>,
+    id: String,
+    notify: Option<bool>,
+    favorite: Option<bool>,
+    notify_every_change: Option<bool>,
+) -> CommandResult<TeammateView> {
+    let found = state.monitor.edit_roster(|r| {
+        let mut found = r.get(&id).is_some();
+        if let Some(on) = notify {
+            found &= r.set_notify(&id, on);
+        }
+        if let Some(on) = favorite {
+            found &= r.set_favorite(&id, on);
+        }
+        if let Some(on) = notify_every_change {
+            found &= r.set_notify_every_change(&id, on);
+        }
+        found
+    })?;
+    if !found {
+        return Err(CommandError::new("not_found", "That person is not on your roster."));
+    }
+    state
+        .teammate_views(&[id])
+        .pop()
+        .ok_or_else(|| CommandError::new("not_found", "That person is not on your roster."))
+}
+
+/// Opens a chat or a call with a teammate in Microsoft Teams.
+#[tauri::command]
+pub async fn open_teams(state: State<'_, AppState>, id: String, action: String) -> CommandResult<()> {
+    let t = state
+        .monitor
+        .teammate(&id)
+        .ok_or_else(|| CommandError::new("not_found", "That person is not on your roster."))?;
+    let url = teams_link(&t.teammate, &action)?;
+    open_url(&url)
+}
+
+/// `https://teams.microsoft.com/l/chat/0/0?users=<UPN>` (or `call`).
+pub fn teams_link(t: &Teammate, action: &str) -> CommandResult<String> {
+    let kind = match action {
+        "chat" | "call" => action,
+        other => {
+            return Err(CommandError::new(
+                "invalid_input",
+                format!("\"{other}\" is neither chat nor call."),
+            ))
+        }
+    };
+    let who = [&t.user_principal_name, &t.mail]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .ok_or_else(|| {
+            CommandError::new("not_found", format!("{} has no sign-in name to call.", t.name()))
+        })?;
+    let mut url = url::Url::parse(&format!("https://teams.microsoft.com/l/{kind}/0/0"))
+        .expect("a fixed URL parses");
+    url.query_pairs_mut().append_pair("users", who);
+    Ok(url.into())
+}
+
+#[tauri::command]
+pub async fn pause_notifications(state: State<'_, AppState>, minutes: u32) -> CommandResult<PauseView> {
+    let until = state.monitor.pause_notifications(minutes);
+    Ok(PauseView {
+        paused_until: until.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+    })
+}
+
+fn open_url(url: &str) -> CommandResult<()> {
+    // Only web pages: never a file or a custom scheme from untrusted text.
+    let parsed = url::Url::parse(url)
+        .map_err(|_| CommandError::new("invalid_input", "That address is not a web page."))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err(CommandError::new("invalid_input", "That address is not a web page."));
+    }
+    open::that_detached(url)
+        .map_err(|e| CommandError::new("error", format!("Could not open your browser: {e}")))
+}

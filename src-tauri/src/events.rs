@@ -1,0 +1,293 @@
+//! Every event the app sends to the window, with its payload type. The names
+//! and the camelCase fields are the UI's contract: add, never rename.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use presently_core::auth::Account;
+use presently_core::directory::{initials, Group, Person};
+use presently_core::engine::EngineStatus;
+use presently_core::monitor::{CodeShown, SignInState, TeammateState};
+use presently_core::presence::{OutOfOffice, Presence};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Runtime};
+
+pub const SIGN_IN_CHANGED: &str = "sign-in-changed";
+pub const ROSTER_CHANGED: &str = "roster-changed";
+pub const PRESENCE_CHANGED: &str = "presence-changed";
+pub const STATUS_CHANGED: &str = "status-changed";
+pub const ME_CHANGED: &str = "me-changed";
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountView {
+    pub display_name: String,
+    pub username: String,
+    pub cloud: String,
+    pub cloud_name: String,
+    pub tenant: String,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> Self {
+        AccountView {
+            display_name: a.display_name.clone(),
+            username: a.username.clone(),
+            cloud: a.cloud.id().into(),
+            cloud_name: a.cloud.display_name().into(),
+            tenant: a.tenant.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceCodeView {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub message: String,
+    pub expires_at: String,
+}
+
+impl From<&CodeShown> for DeviceCodeView {
+    fn from(c: &CodeShown) -> Self {
+        DeviceCodeView {
+            user_code: c.user_code.clone(),
+            verification_uri: c.verification_uri.clone(),
+            message: c.message.clone(),
+            expires_at: rfc3339(c.expires_at),
+        }
+    }
+}
+
+/// `state`: signed_out, signing_in, signed_in, declined, expired,
+/// consent_required or error; `message` says why, in plain words.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInView {
+    pub state: &'static str,
+    pub message: Option<String>,
+    pub account: Option<AccountView>,
+    pub code: Option<DeviceCodeView>,
+}
+
+impl From<&SignInState> for SignInView {
+    fn from(s: &SignInState) -> Self {
+        let view = |state, message: Option<String>| SignInView {
+            state,
+            message,
+            account: None,
+            code: None,
+        };
+        match s {
+            SignInState::SignedOut { reason } => view("signed_out", reason.clone()),
+            SignInState::SigningIn { code } => SignInView {
+                code: Some(code.into()),
+                ..view("signing_in", None)
+            },
+            SignInState::SignedIn { account } => SignInView {
+                account: Some(account.into()),
+                ..view("signed_in", None)
+            },
+            SignInState::Failed { code, message } => view(
+                match *code {
+                    "sign_in_declined" => "declined",
+                    "sign_in_expired" => "expired",
+                    "consent_required" => "consent_required",
+                    _ => "error",
+                },
+                Some(message.clone()),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusView {
+    /// ok, throttled, offline, signed_out, error, or starting.
+    pub state: &'static str,
+    pub detail: Option<String>,
+    pub retry_after_s: Option<u64>,
+}
+
+impl StatusView {
+    pub fn starting() -> Self {
+        StatusView {
+            state: "starting",
+            detail: None,
+            retry_after_s: None,
+        }
+    }
+}
+
+impl From<&EngineStatus> for StatusView {
+    fn from(s: &EngineStatus) -> Self {
+        StatusView {
+            state: s.state.as_str(),
+            detail: Some(s.detail.clone()),
+            retry_after_s: s.retry_after.map(|d| d.as_secs_f64().ceil() as u64),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OutOfOfficeView {
+    pub is_out_of_office: bool,
+    pub message: Option<String>,
+}
+
+impl From<&OutOfOffice> for OutOfOfficeView {
+    fn from(o: &OutOfOffice) -> Self {
+        OutOfOfficeView {
+            is_out_of_office: o.is_out_of_office,
+            message: o.message.clone(),
+        }
+    }
+}
+
+/// One teammate as the window shows them. Names, status messages and
+/// out-of-office notes are untrusted text: the UI writes them with
+/// `textContent` only.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TeammateView {
+    pub id: String,
+    pub display_name: String,
+    pub user_principal_name: String,
+    pub mail: String,
+    pub job_title: String,
+    pub initials: String,
+    /// A `data:` URL of the cached photo, or null for initials.
+    pub photo: Option<String>,
+    pub notify: bool,
+    pub notify_every_change: bool,
+    pub favorite: bool,
+    pub group: Option<String>,
+    pub availability: String,
+    pub activity: String,
+    pub status_message: Option<String>,
+    pub out_of_office: Option<OutOfOfficeView>,
+    pub since: Option<String>,
+}
+
+impl TeammateView {
+    pub fn new(t: &TeammateState, photo: Option<String>) -> Self {
+        let presence = t.presence.clone().unwrap_or_else(|| Presence::unknown(&t.teammate.id));
+        TeammateView {
+            id: t.teammate.id.clone(),
+            display_name: t.teammate.name().to_string(),
+            user_principal_name: t.teammate.user_principal_name.clone(),
+            mail: t.teammate.mail.clone(),
+            job_title: t.teammate.job_title.clone(),
+            initials: initials(t.teammate.name()),
+            photo,
+            notify: t.teammate.notify,
+            notify_every_change: t.teammate.notify_every_change,
+            favorite: t.teammate.favorite,
+            group: t.teammate.group.clone(),
+            availability: presence.availability.as_str().to_string(),
+            activity: presence.activity.as_str().to_string(),
+            status_message: presence.status_message.clone(),
+            out_of_office: presence.out_of_office.as_ref().map(Into::into),
+            since: t.since.map(rfc3339),
+        }
+    }
+
+    /// The signed-in user's own presence, shown in the header.
+    pub fn me(account: &Account, presence: &Presence) -> Self {
+        TeammateView {
+            id: account.id.clone(),
+            display_name: account.display_name.clone(),
+            user_principal_name: account.username.clone(),
+            mail: String::new(),
+            job_title: String::new(),
+            initials: initials(&account.display_name),
+            photo: None,
+            notify: false,
+            notify_every_change: false,
+            favorite: false,
+            group: None,
+            availability: presence.availability.as_str().to_string(),
+            activity: presence.activity.as_str().to_string(),
+            status_message: presence.status_message.clone(),
+            out_of_office: presence.out_of_office.as_ref().map(Into::into),
+            since: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonView {
+    pub id: String,
+    pub display_name: String,
+    pub user_principal_name: String,
+    pub mail: String,
+    pub job_title: String,
+    pub initials: String,
+    pub photo: Option<String>,
+    pub in_roster: bool,
+}
+
+impl PersonView {
+    pub fn new(p: &Person, in_roster: bool) -> Self {
+        PersonView {
+            id: p.id.clone(),
+            display_name: p.name().to_string(),
+            user_principal_name: p.user_principal_name.clone(),
+            mail: p.mail.clone(),
+            job_title: p.job_title.clone(),
+            initials: initials(p.name()),
+            photo: None,
+            in_roster,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupView {
+    pub id: String,
+    pub display_name: String,
+    pub description: String,
+}
+
+impl From<&Group> for GroupView {
+    fn from(g: &Group) -> Self {
+        GroupView {
+            id: g.id.clone(),
+            display_name: g.display_name.clone(),
+            description: g.description.clone(),
+        }
+    }
+}
+
+pub fn sign_in_changed<R: Runtime>(app: &AppHandle<R>, view: &SignInView) {
+    emit(app, SIGN_IN_CHANGED, view);
+}
+
+pub fn roster_changed<R: Runtime>(app: &AppHandle<R>, roster: &[TeammateView]) {
+    emit(app, ROSTER_CHANGED, roster);
+}
+
+pub fn presence_changed<R: Runtime>(app: &AppHandle<R>, changed: &[TeammateView]) {
+    emit(app, PRESENCE_CHANGED, changed);
+}
+
+pub fn status_changed<R: Runtime>(app: &AppHandle<R>, status: &StatusView) {
+    emit(app, STATUS_CHANGED, status);
+}
+
+pub fn me_changed<R: Runtime>(app: &AppHandle<R>, me: &TeammateView) {
+    emit(app, ME_CHANGED, me);
+}
+
+fn emit<R: Runtime, T: Serialize + Clone>(app: &AppHandle<R>, name: &str, payload: T) {
+    if let Err(e) = app.emit(name, payload) {
+        tracing::warn!("could not send {name} to the window: {e}");
+    }
+}

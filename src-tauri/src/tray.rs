@@ -1,0 +1,318 @@
+//! The tray icon: your own presence as Teams shows it, and a menu with your
+//! favorites, "Open Presently", pause, sign out and quit.
+
+use presently_core::monitor::SignInState;
+use presently_core::presence::{Activity, Availability, Presence};
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::commands::AppState;
+
+pub const TRAY_ID: &str = "main";
+const MENU_OPEN: &str = "open";
+const MENU_PAUSE: &str = "pause";
+const MENU_SIGN_OUT: &str = "sign_out";
+const MENU_QUIT: &str = "quit";
+/// Favorites listed in the menu; more would make it a second roster.
+const MENU_FAVORITES: usize = 12;
+
+/// Is there a tray to put an icon in? On Linux that is a StatusNotifier host
+/// on the session bus; without one the icon would silently go nowhere.
+pub fn available() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        status_notifier_watcher_present()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        true
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn status_notifier_watcher_present() -> bool {
+    use std::time::Duration;
+    let Ok(bus) = dbus::blocking::Connection::new_session() else {
+        return false;
+    };
+    let proxy = bus.with_proxy(
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        Duration::from_secs(2),
+    );
+    let answer: Result<(bool,), _> = proxy.method_call(
+        "org.freedesktop.DBus",
+        "NameHasOwner",
+        ("org.kde.StatusNotifierWatcher",),
+    );
+    matches!(answer, Ok((true,)))
+}
+
+/// The glyph Teams draws for a presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Glyph {
+    Available,
+    Busy,
+    DoNotDisturb,
+    Away,
+    Offline,
+    OutOfOffice,
+}
+
+impl Glyph {
+    pub fn of(p: Option<&Presence>) -> Glyph {
+        let Some(p) = p else { return Glyph::Offline };
+        if p.is_out_of_office() || p.activity == Activity::OutOfOffice {
+            return Glyph::OutOfOffice;
+        }
+        match p.availability {
+            Availability::Available | Availability::AvailableIdle => Glyph::Available,
+            Availability::Busy | Availability::BusyIdle => Glyph::Busy,
+            Availability::DoNotDisturb => Glyph::DoNotDisturb,
+            Availability::Away | Availability::BeRightBack => Glyph::Away,
+            _ => Glyph::Offline,
+        }
+    }
+
+    /// Teams' colours.
+    pub fn colour(self) -> [u8; 3] {
+        match self {
+            Glyph::Available => [0x6b, 0xb7, 0x00],
+            Glyph::Busy | Glyph::DoNotDisturb => [0xc4, 0x31, 0x4b],
+            Glyph::Away => [0xff, 0xaa, 0x44],
+            Glyph::Offline => [0x8a, 0x88, 0x86],
+            Glyph::OutOfOffice => [0xb4, 0x00, 0x9e],
+        }
+    }
+
+    /// A symbol for menus, where there are no pictures.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Glyph::Available => "✔",
+            Glyph::Busy => "●",
+            Glyph::DoNotDisturb => "⛔",
+            Glyph::Away => "◷",
+            Glyph::Offline => "○",
+            Glyph::OutOfOffice => "↩",
+        }
+    }
+}
+
+/// Draws the status dot, `size` pixels square, RGBA, anti-aliased.
+pub fn draw(glyph: Glyph, size: u32) -> Vec<u8> {
+    let s = size as f32;
+    let c = s / 2.0;
+    let r = s / 2.0 - 1.0;
+    let [red, green, blue] = glyph.colour();
+    let mut rgba = vec![0u8; (size * size * 4) as usize];
+    // Shapes in a unit square scaled to the icon: (from, to) line segments.
+    let u = |x: f32, y: f32| (x * s, y * s);
+    let mark: Vec<((f32, f32), (f32, f32))> = match glyph {
+        Glyph::Available => vec![(u(0.28, 0.52), u(0.44, 0.68)), (u(0.44, 0.68), u(0.72, 0.36))],
+        Glyph::DoNotDisturb => vec![(u(0.28, 0.5), u(0.72, 0.5))],
+        Glyph::Away => vec![(u(0.5, 0.5), u(0.5, 0.26)), (u(0.5, 0.5), u(0.68, 0.62))],
+        Glyph::OutOfOffice => vec![
+            (u(0.28, 0.5), u(0.72, 0.5)),
+            (u(0.28, 0.5), u(0.46, 0.32)),
+            (u(0.28, 0.5), u(0.46, 0.68)),
+        ],
+        Glyph::Busy | Glyph::Offline => vec![],
+    };
+    let stroke = (s * 0.11).max(1.5);
+    for y in 0..size {
+        for x in 0..size {
+            let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
+            let d = ((px - c).powi(2) + (py - c).powi(2)).sqrt();
+            let (dot, white) = if glyph == Glyph::Offline {
+                // A hollow ring.
+                let ring = coverage((d - (r - stroke / 2.0)).abs() - stroke / 2.0);
+                (ring, 0.0)
+            } else {
+                let inside = coverage(d - r);
+                let glyph_cover = mark
+                    .iter()
+                    .map(|&(a, b)| coverage(segment_distance((px, py), a, b) - stroke / 2.0))
+                    .fold(0.0f32, f32::max);
+                (inside, glyph_cover * inside)
+            };
+            let i = ((y * size + x) * 4) as usize;
+            let mix = |ch: u8| (ch as f32 * (1.0 - white) + 255.0 * white).round() as u8;
+            rgba[i] = mix(red);
+            rgba[i + 1] = mix(green);
+            rgba[i + 2] = mix(blue);
+            rgba[i + 3] = (dot * 255.0).round() as u8;
+        }
+    }
+    rgba
+}
+
+/// How much of a pixel a shape covers, from its signed distance in pixels.
+fn coverage(signed_distance: f32) -> f32 {
+    (0.5 - signed_distance).clamp(0.0, 1.0)
+}
+
+fn segment_distance(p: (f32, f32), a: (f32, f32), b: (f32, f32)) -> f32 {
+    let (abx, aby) = (b.0 - a.0, b.1 - a.1);
+    let (apx, apy) = (p.0 - a.0, p.1 - a.1);
+    let t = ((apx * abx + apy * aby) / (abx * abx + aby * aby)).clamp(0.0, 1.0);
+    let (dx, dy) = (apx - t * abx, apy - t * aby);
+    (dx * dx + dy * dy).sqrt()
+}
+
+pub fn icon(glyph: Glyph) -> Image<'static> {
+    const SIZE: u32 = 32;
+    Image::new_owned(draw(glyph, SIZE), SIZE, SIZE)
+}
+
+/// Creates the tray icon. Clicking it shows the window.
+pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let menu = menu(app)?;
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(icon(Glyph::Offline))
+        .tooltip("Presently")
+        .menu(&menu)
+        .show_menu_on_left_click(false)
+        .on_menu_event(|app, event| match event.id().as_ref() {
+            MENU_OPEN => crate::app::show_main_window(app),
+            MENU_PAUSE => {
+                let state = app.state::<AppState>();
+                let paused = state
+                    .monitor
+                    .notifications_paused_until()
+                    .is_some();
+                state.monitor.pause_notifications(if paused { 0 } else { 60 });
+                refresh(app);
+            }
+            MENU_SIGN_OUT => {
+                let monitor = app.state::<AppState>().monitor.clone();
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = monitor.sign_out().await {
+                        tracing::warn!("sign out from the tray failed: {e}");
+                    }
+                });
+            }
+            MENU_QUIT => app.exit(0),
+            _ => {}
+        })
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                crate::app::show_main_window(tray.app_handle());
+            }
+        })
+        .build(app)?;
+    Ok(())
+}
+
+fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
+    let state = app.state::<AppState>();
+    let monitor = &state.monitor;
+    let signed_in = matches!(monitor.sign_in_state(), SignInState::SignedIn { .. });
+    let menu = Menu::new(app)?;
+    let favorites: Vec<_> = monitor
+        .teammates()
+        .into_iter()
+        .filter(|t| t.teammate.favorite)
+        .take(MENU_FAVORITES)
+        .collect();
+    for t in &favorites {
+        let glyph = Glyph::of(t.presence.as_ref());
+        let words = t
+            .presence
+            .as_ref()
+            .map(presently_core::notify::describe)
+            .unwrap_or_else(|| "Unknown".into());
+        let label = format!("{} {} — {}", glyph.symbol(), t.teammate.name(), words);
+        menu.append(&MenuItem::with_id(app, format!("fav:{}", t.teammate.id), label, false, None::<&str>)?)?;
+    }
+    if !favorites.is_empty() {
+        menu.append(&PredefinedMenuItem::separator(app)?)?;
+    }
+    menu.append(&MenuItem::with_id(app, MENU_OPEN, "Open Presently", true, None::<&str>)?)?;
+    let paused = monitor.notifications_paused_until().is_some();
+    let pause_label = if paused {
+        "Resume notifications"
+    } else {
+        "Pause notifications for 1 hour"
+    };
+    menu.append(&MenuItem::with_id(app, MENU_PAUSE, pause_label, true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, MENU_SIGN_OUT, "Sign out", signed_in, None::<&str>)?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(app, MENU_QUIT, "Quit", true, None::<&str>)?)?;
+    Ok(menu)
+}
+
+/// Redraws the icon (own presence) and the menu (favorites, pause).
+pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
+    let state = app.state::<AppState>();
+    let me = state.monitor.me();
+    let signed_in = matches!(state.monitor.sign_in_state(), SignInState::SignedIn { .. });
+    let glyph = if signed_in { Glyph::of(me.as_ref()) } else { Glyph::Offline };
+    let tooltip = match (&me, signed_in) {
+        (Some(p), true) => format!("Presently — you are {}", presently_core::notify::describe(p)),
+        _ => "Presently — not signed in".to_string(),
+    };
+    if let Err(e) = tray
+        .set_icon(Some(icon(glyph)))
+        .and_then(|()| tray.set_tooltip(Some(tooltip)))
+        .and_then(|()| menu(app).and_then(|m| tray.set_menu(Some(m))))
+    {
+        tracing::warn!("could not update the tray: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pixel(rgba: &[u8], size: u32, x: u32, y: u32) -> [u8; 4] {
+        let i = ((y * size + x) * 4) as usize;
+        [rgba[i], rgba[i + 1], rgba[i + 2], rgba[i + 3]]
+    }
+
+    #[test]
+    fn busy_is_a_filled_red_dot_with_transparent_corners() {
+        let img = draw(Glyph::Busy, 32);
+        assert_eq!(pixel(&img, 32, 16, 16), [0xc4, 0x31, 0x4b, 255]);
+        assert_eq!(pixel(&img, 32, 0, 0)[3], 0);
+    }
+
+    #[test]
+    fn offline_is_a_hollow_ring() {
+        let img = draw(Glyph::Offline, 32);
+        assert_eq!(pixel(&img, 32, 16, 16)[3], 0, "hollow centre");
+        assert!(pixel(&img, 32, 16, 1)[3] > 200, "the ring itself");
+    }
+
+    #[test]
+    fn do_not_disturb_has_a_white_bar_and_available_a_check() {
+        let dnd = draw(Glyph::DoNotDisturb, 32);
+        assert_eq!(pixel(&dnd, 32, 16, 16), [255, 255, 255, 255]);
+        assert_eq!(&pixel(&dnd, 32, 16, 6)[..3], &[0xc4, 0x31, 0x4b]);
+        let ok = draw(Glyph::Available, 32);
+        assert_eq!(&pixel(&ok, 32, 14, 21)[..3], &[255, 255, 255], "the check's bottom");
+        assert_eq!(&pixel(&ok, 32, 16, 6)[..3], &[0x6b, 0xb7, 0x00]);
+    }
+
+    #[test]
+    fn glyphs_follow_teams() {
+        let p = |a: &str, act: &str| Presence {
+            availability: Availability::parse(a),
+            activity: Activity::parse(act),
+            ..Presence::unknown("x")
+        };
+        assert_eq!(Glyph::of(Some(&p("AvailableIdle", "Inactive"))), Glyph::Available);
+        assert_eq!(Glyph::of(Some(&p("BusyIdle", "Busy"))), Glyph::Busy);
+        assert_eq!(Glyph::of(Some(&p("BeRightBack", "BeRightBack"))), Glyph::Away);
+        assert_eq!(Glyph::of(Some(&p("Offline", "OutOfOffice"))), Glyph::OutOfOffice);
+        assert_eq!(Glyph::of(Some(&p("Focusing", "Focusing"))), Glyph::Offline);
+        assert_eq!(Glyph::of(None), Glyph::Offline);
+    }
+}

@@ -1,0 +1,401 @@
+// A fake window.__TAURI__ for previewing the UI in a browser, without the
+// Rust side. Loaded before ui/app.js by serve.py. Not shipped.
+//
+// Query parameters (combine freely):
+//   s=       signin | revoked | code | declined | expired | consent | error | roster (default) | empty
+//   status=  ok | offline | throttled | signed_out | error | starting
+//   tray=0   no system tray          paused=1   notifications paused
+//   theme=   dark | light (forces the colour scheme by rewriting the media rules)
+//   then=    add | search | team | settings | menu | pause | confirm | copy | filter | report
+//   fail=    a command name that rejects with {code, message}
+//   live=1   random presence changes every 3 s (from the mock, not the UI)
+//   cloud=   usgov etc. for the account
+// Console: mock.emit(name, payload), mock.approve(), mock.decline(),
+//          mock.change(id, availability, activity), mock.calls (every invoke).
+(function () {
+  'use strict';
+  const q = new URLSearchParams(location.search);
+  const scenario = q.get('s') || 'roster';
+  const PHOTO = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAAD6UlEQVR42t2WWU9TURSFz3/RBzVxSIwx8cEHJQ4x4BQTQ2RQnEBFjVITBFRAm9hSpdDb2xmVqFEqCMhQWgdQcQbH+Gp8MvojXMmNx0Yot2efLXhNvhit56z1rRbaik/3OxyN+JhJOBrnD/iQSTga8SGdcDTifTrhaJw/4N1I3NE4f8DbkTgXk6nY4BV3Z4vLOFPlc1V4TpbjT/wdj+Bx/C9jl0S8TcU1SQYaGqt2lhSsXLd43szgDE7ivH6pREym4jQmhmNGQ1XZ+lW23lPBLdxFArldQhzQFWg4tL2AoJ4NEpCjOwBPgyrXvK5defzA5ANykEZwkCgPGEi49Z/7P14HZNIHvBmOKRFoqNywdD7jAKQhU1VDojzg4olyRnsLZGoMGIopEahnfgXAkR3rVDUk4vVQTIn+uLtqWwH7i5AMnlU1sRCEO1c9bO9Cksqta4kDXg1GCfhO7dWXLly+IPufN1tPE0yIA06VbdZR37dx1fXmQ2mzLvtBZFIGvByMEihasUgWn91d9ONxBw3clTnIJJiIlwNRVXrCTdnP3PjVZvIA3M2OQrKqjHgxEFUl1HQ0+4eBbG+BBJmGZFUZygCvq0JWGq4yzQFIkGlIVh7w/F5EFffx35XpUJ3mACTINCSrylAGeGr2yMrPva2aA5Ag05CsPODZvYgqZlO1rPw2GtccgASZhmRVGfGsP6JK0myUlZr2Fr+/UJiNqjJivD9CoPDX5wDjK4BMgglxQE1pEfvvADJnb0DnpVr2dyFkUgY87QvTOLBlDePnANJoGvQBN9rqGT+JkUYc8KQvTOb8sVKW70LIITuIJ71hHU6WFGl+G0WCjoB43BvWBAaZUD3BHrdwV7OdYQAI1B38kjKV7HEet/SrxdjdEAupDvf3sUSe9jiJ8yy9bAPAxEDkayZia48zOMlVKkbvhhgZ7wvZv/P0cTaK0Z4QL7YDeOvEo54QL7YDeOucP+Bht8mL7QDeOucPeNBt8mI7gLfuPxhwx+TFfgBrnbh/x+TFdgBvHcOATDLYbrRXn2strPYtLfUuKLYBZ3AS53ELd3UHIIIMDPbUXl5ebi+dC9xFgrWEBnFAc4t/42Ef2XsqSEMmZUA6GVSixd/Gq/7HDOQr+Yh0VzBPujuNitrLf0k9G7SgK08rMdIVzAf8mBZU+mbB3gJdaMxHLK8BF3xty0q9s2ZvgUb02g9I3TZmpsnrX1g82/YW6EX7zHo2Azyt/iUlc2NvgXY4zDRg+LaRi0S0ffX+ljm0t4ADTHJJiuFbRi6Kay7Nub0FTHJJiqFbxrSc8/j/EXsL+EzrOf2A3huBTUd8/9QA+MBqqupPdOObpPMgikUAAAAASUVORK5CYII=';
+  const now = Date.now();
+  const ago = (min) => new Date(now - min * 60000).toISOString();
+  const guid = (n) => '00000000-0000-4000-8000-' + String(n).padStart(12, '0');
+
+  const directory = [
+    ['Megan Bowen', 'megan', 'Marketing Manager'],
+    ['Alex Wilber', 'alex', 'Marketing Assistant'],
+    ['Adele Vance', 'adele', 'Retail Manager'],
+    ['Lee Gu', 'lee', 'Director of Engineering'],
+    ['Diego Siciliani', 'diego', 'HR Manager'],
+    ['Isaiah Langer', 'isaiah', 'Sales Rep'],
+    ['Johanna Lorenz', 'johanna', 'Senior Engineer'],
+    ['Lynne Robbins', 'lynne', 'Product Manager'],
+    ['Nestor Wilke', 'nestor', 'Director of Operations'],
+    ['Grady Archie', 'grady', 'Senior Designer, Research and Development Programme'],
+    ['Patti Fernandez', 'patti', 'President'],
+    ['Miriam Graham', 'miriam', 'Director'],
+    ['Joni Sherman', 'joni', 'Paralegal'],
+    ['Henrietta Mueller', 'henrietta', 'Developer'],
+    ['Irvin Sayers', 'irvin', 'Director of Finance'],
+    ['Christie Cline', 'christie', 'Buyer'],
+    ['Enrico Cattaneo', 'enrico', 'Attorney'],
+    ['Emily Braun', 'emily', 'Budget Analyst'],
+    ['Allan Deyoung', 'allan', 'IT Admin'],
+    ['Debra Berger', 'debra', 'Administrative Assistant'],
+  ].map(([displayName, user, jobTitle], i) => ({
+    id: guid(i + 1),
+    displayName,
+    userPrincipalName: user + '@contoso.onmicrosoft.com',
+    mail: user + '@contoso.com',
+    jobTitle,
+    initials: displayName.split(' ').map((w) => w[0]).join('').slice(0, 2).toUpperCase(),
+    photo: user === 'megan' ? PHOTO : null,
+  }));
+  const byName = (first) => directory.find((p) => p.displayName.startsWith(first));
+
+  function teammate(first, availability, activity, minutes, extra) {
+    return Object.assign(
+      {},
+      byName(first),
+      {
+        notify: false,
+        notifyEveryChange: false,
+        favorite: false,
+        group: null,
+        availability,
+        activity,
+        statusMessage: null,
+        outOfOffice: { isOutOfOffice: false, message: null },
+        since: minutes == null ? null : ago(minutes),
+      },
+      extra || {},
+    );
+  }
+
+  let roster = [
+    teammate('Megan', 'Available', 'Available', 25, { favorite: true, notify: true }),
+    teammate('Alex', 'Busy', 'InAMeeting', 40, { statusMessage: 'Quarterly planning until 15:00' }),
+    teammate('Adele', 'DoNotDisturb', 'Presenting', 12, { favorite: true }),
+    teammate('Lee', 'Away', 'Away', 190),
+    teammate('Diego', 'BeRightBack', 'BeRightBack', 4, { statusMessage: '<img src=x onerror=alert(1)>', notify: true }),
+    teammate('Isaiah', 'Offline', 'OutOfOffice', 60 * 26, {
+      outOfOffice: { isOutOfOffice: true, message: 'On holiday until 12 May. For anything urgent, please ask Nestor Wilke.' },
+    }),
+    teammate('Johanna', 'DoNotDisturb', 'Focusing', 50, { notify: true, notifyEveryChange: true }),
+    teammate('Lynne', 'Busy', 'InACall', 7),
+    teammate('Nestor', 'PresenceUnknown', 'PresenceUnknown', null),
+    teammate('Grady', 'AvailableIdle', 'Available', 95),
+  ];
+  if (scenario === 'empty') roster = [];
+
+  const me = teammate('Debra', 'Available', 'Available', 80);
+  const account = {
+    displayName: 'Debra Berger',
+    username: 'debra@contoso.onmicrosoft.com',
+    cloud: q.get('cloud') || 'global',
+    cloudName: { global: 'Global', usgov: 'US Government L4 (GCC High)', dod: 'US Government L5 (DoD)', china: 'China (21Vianet)' }[q.get('cloud') || 'global'],
+    tenant: 'contoso.onmicrosoft.com',
+  };
+  let settings = {
+    cloud: account.cloud,
+    tenant: 'organizations',
+    clientId: '14d82eec-204b-4c2f-b7e8-296a70dab67e',
+    quietHours: { enabled: true, start: '18:00', end: '08:00' },
+    autostart: false,
+    intervalSecs: 30,
+  };
+
+  function newCode() {
+    return {
+      userCode: 'HX7QK2LM',
+      verificationUri: 'https://microsoft.com/devicelogin',
+      message: 'To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code HX7QK2LM to authenticate.',
+      expiresAt: new Date(Date.now() + 14 * 60000 + 32000).toISOString(),
+    };
+  }
+
+  const signedOut = (message) => ({ state: 'signed_out', message: message || null, account: null, code: null });
+  const signInScenarios = {
+    signin: signedOut(),
+    revoked: signedOut('You were signed out because your sign-in was revoked or has not been used for 90 days. Sign in again to continue.'),
+    code: { state: 'signing_in', message: null, account: null, code: newCode() },
+    declined: { state: 'declined', message: null, account: null, code: null },
+    expired: { state: 'expired', message: null, account: null, code: null },
+    consent: {
+      state: 'consent_required',
+      message: "AADSTS65001: The user or administrator has not consented to use the application with ID '14d82eec-204b-4c2f-b7e8-296a70dab67e' named 'Microsoft Graph Command Line Tools'.",
+      account: null,
+      code: null,
+    },
+    error: { state: 'error', message: 'Could not reach login.microsoftonline.com: could not connect. Check your network connection.', account: null, code: null },
+  };
+  let signIn = signInScenarios[scenario] || { state: 'signed_in', message: null, account, code: null };
+
+  const statuses = {
+    ok: { state: 'ok', detail: null, retryAfterS: null },
+    starting: { state: 'starting', detail: null, retryAfterS: null },
+    offline: { state: 'offline', detail: 'Getting presence: could not connect. Check your network connection.', retryAfterS: 20 },
+    throttled: { state: 'throttled', detail: null, retryAfterS: 45 },
+    signed_out: { state: 'signed_out', detail: 'your sign-in was revoked by an administrator.', retryAfterS: null },
+    error: { state: 'error', detail: 'Microsoft Graph answered 503: Service unavailable', retryAfterS: 30 },
+  };
+  let status = statuses[q.get('status') || 'ok'];
+  let pausedUntil = q.get('paused') === '1' ? new Date(now + 47 * 60000).toISOString() : null;
+
+  // ------------------------------------------------------------------ events
+  const listeners = new Map();
+  let eventId = 0;
+  function emit(name, payload) {
+    for (const handler of listeners.get(name) || []) handler({ event: name, id: ++eventId, payload: JSON.parse(JSON.stringify(payload)) });
+  }
+  function listen(name, handler) {
+    if (!listeners.has(name)) listeners.set(name, new Set());
+    listeners.get(name).add(handler);
+    return Promise.resolve(() => listeners.get(name).delete(handler));
+  }
+
+  // ------------------------------------------------------------------ commands
+  const fail = new Set((q.get('fail') || '').split(',').filter(Boolean));
+  const calls = [];
+  const view = (t) => JSON.parse(JSON.stringify(t));
+  const inRoster = (id) => roster.some((t) => t.id === id);
+  const person = (p) => Object.assign({}, p, { inRoster: inRoster(p.id) });
+  function addIds(ids) {
+    const added = [];
+    const unknown = [];
+    for (const id of ids) {
+      const p = directory.find((d) => d.id === id);
+      if (!p) unknown.push(id);
+      else if (!inRoster(id)) {
+        roster.push(teammate(p.displayName.split(' ')[0], 'Available', 'Available', 0));
+        added.push(p.displayName);
+      }
+    }
+    emit('roster-changed', roster);
+    return { added, unknown, roster: view(roster) };
+  }
+
+  const commands = {
+    get_state: () => ({
+      signIn,
+      roster: signIn.state === 'signed_in' ? roster : [],
+      status,
+      settings,
+      trayAvailable: q.get('tray') !== '0',
+      notificationsPausedUntil: pausedUntil,
+      me: signIn.state === 'signed_in' ? me : null,
+    }),
+    start_sign_in: () => {
+      const code = newCode();
+      signIn = { state: 'signing_in', message: null, account: null, code };
+      setTimeout(() => emit('sign-in-changed', signIn), 50);
+      return code;
+    },
+    cancel_sign_in: () => {
+      signIn = signedOut();
+      emit('sign-in-changed', signIn);
+      return null;
+    },
+    open_verification_page: () => null,
+    sign_out: () => {
+      signIn = signedOut();
+      emit('sign-in-changed', signIn);
+      return null;
+    },
+    get_settings: () => settings,
+    save_settings: ({ settings: next }) => {
+      if (!(next.intervalSecs >= 5)) throw { code: 'config', message: 'The poll interval must be at least 5 seconds.' };
+      if (next.clientId && !/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(next.clientId)) {
+        throw { code: 'config', message: 'The client ID must be a GUID, like 14d82eec-204b-4c2f-b7e8-296a70dab67e.' };
+      }
+      settings = next;
+      return settings;
+    },
+    search_people: ({ text }) => {
+      const t = text.toLowerCase();
+      return directory.filter((p) => (p.displayName + ' ' + p.mail).toLowerCase().includes(t)).slice(0, 25).map(person);
+    },
+    list_groups: () => [
+      { id: 'g1', displayName: 'Mark 8 Project Team', description: 'Everything about the Mark 8' },
+      { id: 'g2', displayName: 'Retail', description: 'Stores and buyers' },
+      { id: 'g3', displayName: 'Contoso Engineering', description: null },
+    ],
+    add_teammates: ({ ids }) => addIds(ids),
+    import_teammates: ({ source, groupId }) => {
+      const sets = {
+        manager: ['Patti'],
+        reports: ['Allan', 'Emily', 'Henrietta'],
+        people: ['Megan', 'Alex', 'Miriam', 'Joni'],
+        group: ['Christie', 'Enrico', 'Irvin', 'Lee'],
+      };
+      const ids = (sets[source] || []).map((f) => byName(f).id);
+      if (source === 'group' && !groupId) throw { code: 'invalid_input', message: 'Pick a team first.' };
+      if (source === 'group') ids.push('not-a-guid');
+      const report = addIds(ids);
+      if (source === 'group') report.unknown = ['Former employee (no longer in the directory)'];
+      return report;
+    },
+    remove_teammate: ({ id }) => {
+      roster = roster.filter((t) => t.id !== id);
+      emit('roster-changed', roster);
+      return view(roster);
+    },
+    set_teammate_flags: ({ id, notify, favorite, notifyEveryChange }) => {
+      const t = roster.find((r) => r.id === id);
+      if (!t) throw { code: 'not_found', message: 'That person is no longer in your list.' };
+      if (notify != null) t.notify = notify;
+      if (favorite != null) t.favorite = favorite;
+      if (notifyEveryChange != null) {
+        t.notifyEveryChange = notifyEveryChange;
+        if (notifyEveryChange) t.notify = true;
+      }
+      emit('roster-changed', roster);
+      return view(t);
+    },
+    open_teams: () => null,
+    pause_notifications: ({ minutes }) => {
+      pausedUntil = minutes > 0 ? new Date(Date.now() + minutes * 60000).toISOString() : null;
+      emit('pause-changed', { pausedUntil });
+      return { pausedUntil };
+    },
+  };
+
+  function invoke(cmd, args) {
+    calls.push([cmd, args]);
+    return new Promise((resolve, reject) => {
+      setTimeout(() => {
+        if (fail.has(cmd)) {
+          reject({ code: 'offline', message: 'Could not reach Microsoft Graph: could not connect. Check your network connection.' });
+          return;
+        }
+        const run = commands[cmd];
+        if (!run) {
+          reject('Command ' + cmd + ' not found');
+          return;
+        }
+        try {
+          const out = run(args || {});
+          resolve(out == null ? null : JSON.parse(JSON.stringify(out)));
+        } catch (err) {
+          reject(err);
+        }
+      }, cmd === 'search_people' ? 250 : 60);
+    });
+  }
+
+  // ------------------------------------------------------------------ console helpers
+  function change(id, availability, activity) {
+    const t = roster.find((r) => r.id === id || r.displayName.startsWith(id));
+    if (!t) return;
+    t.availability = availability;
+    t.activity = activity || availability;
+    t.since = new Date().toISOString();
+    emit('presence-changed', [t]);
+  }
+
+  window.mock = {
+    emit,
+    calls,
+    change,
+    approve() {
+      signIn = { state: 'signed_in', message: null, account, code: null };
+      emit('sign-in-changed', signIn);
+    },
+    decline() {
+      signIn = { state: 'declined', message: null, account: null, code: null };
+      emit('sign-in-changed', signIn);
+    },
+    status(name) {
+      status = statuses[name];
+      emit('status-changed', status);
+    },
+  };
+
+  window.__TAURI__ = { core: { invoke }, event: { listen } };
+
+  // Record what the strict CSP blocks and any alert(): the preview fails loudly.
+  const html = document.documentElement;
+  html.dataset.cspViolations = '0';
+  html.dataset.alerts = '0';
+  document.addEventListener('securitypolicyviolation', (e) => {
+    html.dataset.cspViolations = String(Number(html.dataset.cspViolations) + 1);
+    console.error('CSP violation:', e.violatedDirective, e.blockedURI, e.sourceFile, e.lineNumber);
+  });
+  window.alert = function () {
+    html.dataset.alerts = String(Number(html.dataset.alerts) + 1);
+  };
+
+  // ------------------------------------------------------------------ theme
+  const theme = q.get('theme');
+  function forceTheme() {
+    if (!theme) return;
+    for (const sheet of document.styleSheets) {
+      let rules;
+      try {
+        rules = sheet.cssRules;
+      } catch (e) {
+        continue;
+      }
+      for (const rule of rules) {
+        if (rule.media && /prefers-color-scheme:\s*dark/.test(rule.media.mediaText)) {
+          rule.media.mediaText = theme === 'dark' ? 'all' : 'not all';
+        }
+      }
+    }
+    html.style.colorScheme = theme;
+  }
+
+  // ------------------------------------------------------------------ scripted steps
+  const then = q.get('then');
+  const click = (sel) => document.querySelector(sel) && document.querySelector(sel).click();
+  function type(sel, text) {
+    const input = document.querySelector(sel);
+    input.value = text;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+  const steps = {
+    add: () => click('#add-button'),
+    search: () => {
+      click('#add-button');
+      setTimeout(() => type('#people-search', 'me'), 100);
+    },
+    team: () => {
+      click('#add-button');
+      setTimeout(() => click('#team-toggle'), 100);
+      setTimeout(() => click('#team-import'), 400);
+    },
+    report: () => {
+      click('#add-button');
+      setTimeout(() => click('[data-import="people"]'), 100);
+    },
+    settings: () => click(signIn.state === 'signed_in' ? '#settings-button' : '#signin-settings'),
+    menu: () => {
+      const buttons = document.querySelectorAll('.btn-more');
+      (buttons[3] || buttons[0]).focus();
+      (buttons[3] || buttons[0]).click();
+    },
+    pause: () => click('#pause-button'),
+    confirm: () => {
+      click('.btn-more');
+      setTimeout(() => click('.menu-item.danger'), 100);
+    },
+    copy: () => click('#copy-code'),
+    filter: () => type('#filter', 'zz'),
+  };
+
+  window.addEventListener('load', () => {
+    forceTheme();
+    if (then && steps[then]) setTimeout(steps[then], 400);
+    if (q.get('live') === '1') {
+      const kinds = [['Available', 'Available'], ['Busy', 'InAMeeting'], ['Away', 'Away'], ['DoNotDisturb', 'Presenting'], ['Busy', 'InACall'], ['Offline', 'OffWork']];
+      setInterval(() => {
+        const t = roster[Math.floor(Math.random() * roster.length)];
+        const [a, b] = kinds[Math.floor(Math.random() * kinds.length)];
+        if (t) change(t.id, a, b);
+      }, 3000);
+    }
+  });
+
+  // As Tauri's freezePrototype does: the UI must not depend on changing it.
+  Object.freeze(Object.prototype);
+})();
