@@ -51,6 +51,17 @@ function show(node, visible) {
   node.hidden = !visible;
 }
 
+/** What each node was last drawn from, so unchanged parts are left alone. */
+const drawnFrom = new WeakMap();
+
+/** True (and remembers `source`) when `node` was drawn from something else. */
+function redraw(node, source) {
+  const key = JSON.stringify(source ?? null);
+  if (drawnFrom.get(node) === key) return false;
+  drawnFrom.set(node, key);
+  return true;
+}
+
 /** The avatar: the photo if the engine sent one, else initials on a colour. */
 function avatar(person, size = '') {
   const photo = M.safePhoto(person?.photo);
@@ -157,7 +168,8 @@ function onSignInChanged(view) {
   if (view.state === 'signing_in') state.code = view.code ?? state.code;
   else state.code = null;
   if (view.state === 'signed_in' && was !== 'signed_in') {
-    // A new session: roster, own presence and status all start over.
+    // A new session, perhaps another account: everything starts over.
+    forgetAddPeople();
     loadState();
     return;
   }
@@ -238,7 +250,7 @@ const SIGN_IN_NOTICES = {
   expired: {
     kind: 'warning',
     title: 'The code expired',
-    text: 'The code ran out before sign-in was finished. Get a new code and enter it within 15 minutes.',
+    text: 'The code ran out before sign-in was finished. Try again for a new code, and enter it before the countdown ends.',
   },
   consent_required: {
     kind: 'warning',
@@ -261,9 +273,8 @@ function renderSignIn() {
 
   const notice = SIGN_IN_NOTICES[view.state];
   const box = $('signin-notice');
-  const wanted = !signingIn && notice && (view.state !== 'signed_out' || view.message) ? view.state + '\u0000' + (view.message ?? '') : '';
-  if (box.dataset.shown !== wanted) {
-    box.dataset.shown = wanted;
+  const wanted = !signingIn && notice && (view.state !== 'signed_out' || view.message) ? [view.state, view.message] : null;
+  if (redraw(box, wanted)) {
     box.replaceChildren();
     box.className = 'notice';
     if (wanted) {
@@ -363,7 +374,7 @@ async function copyCode() {
       setText($('copy-status'), '');
     }, 2000);
   } else {
-    setText($('signin-error'), 'Could not copy the code. Select it and press Ctrl+C.');
+    setText($('signin-error'), 'Could not copy the code by itself. It is selected: press Ctrl+C to copy it.');
   }
 }
 
@@ -401,11 +412,8 @@ function wireSignIn() {
     startSignIn($('signin-error'));
   });
   $('signin-settings').addEventListener('click', (e) => openSettings(e.currentTarget));
-  $('boot-retry').addEventListener('click', () => {
-    setText($('boot-text'), 'Starting Presently…');
-    show($('boot-retry'), false);
-    loadState();
-  });
+  // Starting over is the simplest way to be sure that every listener is in place.
+  $('boot-retry').addEventListener('click', () => window.location.reload());
 }
 
 // Banner ------------------------------------------------------------------
@@ -425,12 +433,10 @@ function renderBanner() {
   const banner = $('banner');
   const now = Date.now();
   const b = currentBanner(now);
-  const wanted = b ? [b.kind, b.lead, b.detail ?? ''].join('\u0000') : '';
-  if (banner.dataset.shown === wanted) {
+  if (!redraw(banner, b && [b.kind, b.lead, b.detail])) {
     updateBannerCountdown(now);
     return;
   }
-  banner.dataset.shown = wanted;
   banner.className = b ? `banner banner-${b.kind}` : 'banner';
   banner.replaceChildren();
   if (!b) return;
@@ -454,24 +460,28 @@ function updateBannerCountdown(now) {
 
 // Header: own presence and account ------------------------------------------
 
+const CLOUD_BADGES = { usgov: 'GCC High', dod: 'DoD', china: '21Vianet' };
+
 function renderMe() {
   const me = state.me;
   const account = state.signIn.account;
   const holder = $('me-avatar');
   const person = me ?? { id: account?.username ?? 'me', displayName: account?.displayName ?? 'You' };
   const kind = me ? M.presenceKind(me) : 'unknown';
-  const key = [person.id, person.photo ?? '', person.initials ?? '', person.displayName, kind].join('\u0000');
-  if (holder.dataset.shown !== key) {
-    holder.dataset.shown = key;
+  if (redraw(holder, [person.id, person.photo, person.initials, person.displayName, kind])) {
     holder.replaceChildren(avatar(person, 'medium'), statusDot(kind, me ? `Your status: ${M.dotLabel(me)}` : 'Your status is not known yet'));
   }
   setText($('me-name'), me?.displayName || account?.displayName || 'Signed in');
   const parts = [];
   if (me) parts.push(M.statusWords(me));
   if (account?.username) parts.push(account.username);
-  if (account?.cloud && account.cloud !== 'global') parts.push(account.cloudName || account.cloud);
   setText($('me-status'), parts.join(' · '));
-  $('me-status').title = me?.statusMessage ?? '';
+  $('me-status').title = [parts.join(' · '), me?.statusMessage].filter(Boolean).join('\n');
+  // Another cloud than the global one is worth a glance: tokens do not cross clouds.
+  const national = account?.cloud && account.cloud !== 'global';
+  show($('me-cloud'), national);
+  setText($('me-cloud'), national ? CLOUD_BADGES[account.cloud] ?? account.cloudName ?? account.cloud : '');
+  $('me-cloud').title = national ? account.cloudName ?? '' : '';
 }
 
 // Pause --------------------------------------------------------------------
@@ -542,27 +552,24 @@ function createRow(id) {
     notify: rowButton('notify', 'bell'),
     favorite: rowButton('favorite', 'star'),
     more: rowButton('more', 'more'),
-    shown: {},
   };
   r.chat.setAttribute('aria-describedby', wordsId);
   r.more.setAttribute('aria-haspopup', 'menu');
   r.more.setAttribute('aria-expanded', 'false');
   r.message.append(el('span', { class: 'visually-hidden', text: 'Status message: ' }), icon('quote', 'note-icon'), r.messageText);
   r.oof.append(el('span', { class: 'visually-hidden', text: 'Out-of-office note: ' }), icon('arrow-out', 'note-icon'), r.oofText);
+  // Name and buttons share the first line; status and notes get the full width below.
   const line1 = el('p', { class: 'line1' }, r.name, r.job);
   const line2 = el('p', { class: 'line2' }, r.words, r.since);
-  const main = el('div', { class: 'row-main' }, line1, line2, r.message, r.oof, r.error);
+  const details = el('div', { class: 'row-details' }, line2, r.message, r.oof, r.error);
   const actions = el('div', { class: 'row-actions' }, r.chat, r.call, r.notify, r.favorite, r.more);
-  r.li.append(r.avatarWrap, main, actions);
+  r.li.append(r.avatarWrap, line1, actions, details);
   return r;
 }
 
 function updateRow(r, t, now) {
-  const s = r.shown;
   const kind = M.presenceKind(t);
-  const avatarKey = [t.photo ?? '', t.initials ?? '', t.displayName, kind, M.dotLabel(t)].join('\u0000');
-  if (s.avatar !== avatarKey) {
-    s.avatar = avatarKey;
+  if (redraw(r.avatarWrap, [t.photo, t.initials, t.displayName, kind, M.dotLabel(t)])) {
     r.avatarWrap.replaceChildren(avatar(t), statusDot(kind, M.dotLabel(t)));
     r.li.className = `row kind-${kind}`;
   }
@@ -582,8 +589,7 @@ function updateRow(r, t, now) {
   show(r.oof, Boolean(oof));
   r.oof.title = oof;
 
-  if (s.name !== t.displayName) {
-    s.name = t.displayName;
+  if (redraw(r.more, t.displayName)) {
     const who = t.displayName || t.userPrincipalName || 'this person';
     r.chat.setAttribute('aria-label', `Chat with ${who} in Teams`);
     r.chat.title = 'Chat in Teams';
@@ -595,10 +601,14 @@ function updateRow(r, t, now) {
     r.more.title = 'More options';
   }
   r.notify.setAttribute('aria-pressed', String(Boolean(t.notify)));
-  r.notify.title = t.notify ? 'Notifying you when available (click to stop)' : 'Notify me when available';
+  r.notify.title = t.notify
+    ? `Notifying you when ${t.notifyEveryChange ? 'their status changes' : 'available'} (click to stop)`
+    : 'Notify me when available';
   r.favorite.setAttribute('aria-pressed', String(Boolean(t.favorite)));
   r.favorite.title = t.favorite ? 'Favorite (click to remove)' : 'Add to favorites';
-  r.notify.classList.toggle('every', Boolean(t.notify && t.notifyEveryChange));
+  // A bell with waves: every change, not only "available".
+  const bell = t.notifyEveryChange ? 'bell-ring' : 'bell';
+  if (!r.notify.querySelector(`.icon-${bell}`)) r.notify.replaceChildren(icon(bell));
 }
 
 function renderRoster() {
@@ -637,6 +647,8 @@ function renderRoster() {
 
   const empty = state.roster.size === 0;
   show($('roster-empty'), empty);
+  // Nothing to filter yet: the empty state has its own "Add people".
+  show($('toolbar'), !empty);
   show($('filter-empty'), !empty && visible.length === 0);
   setText($('filter-echo'), state.filter.trim());
   const available = everyone.filter((t) => M.presenceKind(t) === 'available').length;
@@ -755,10 +767,22 @@ function wireRoster() {
     else if (e.key === 'End' && !e.ctrlKey) target = all[all.length - 1]?.querySelectorAll('.row-btn')[column];
     else if (e.key === 'ArrowRight') target = controls[column + 1];
     else if (e.key === 'ArrowLeft') target = controls[column - 1];
-    else return;
+    else if (e.key === 'ContextMenu' || (e.shiftKey && e.key === 'F10')) {
+      e.preventDefault();
+      openRowMenu(li.dataset.id, li.querySelector('.btn-more'));
+      return;
+    } else return;
     e.preventDefault();
     target?.focus();
     target?.scrollIntoView({ block: 'nearest' });
+  });
+
+  // A right click on a person opens the same menu as their ⋯ button.
+  list.addEventListener('contextmenu', (e) => {
+    const li = e.target.closest('li.row');
+    if (!li) return;
+    e.preventDefault();
+    openRowMenu(li.dataset.id, li.querySelector('.btn-more'));
   });
 
   $('filter').addEventListener('input', (e) => {
@@ -838,7 +862,19 @@ function openMenu(anchor, label, items) {
   menuAnchor = anchor;
   anchor.setAttribute('aria-expanded', 'true');
   show(menu, true);
-  const box = anchor.getBoundingClientRect();
+  placeMenu();
+  menu.querySelector('.menu-item')?.focus({ preventScroll: true });
+}
+
+/** Under the anchor, right-aligned; above it when there is no room below. */
+function placeMenu() {
+  const menu = $('menu');
+  if (menu.hidden || !menuAnchor) return;
+  if (!menuAnchor.isConnected || menuAnchor.getClientRects().length === 0) {
+    closeMenu(false);
+    return;
+  }
+  const box = menuAnchor.getBoundingClientRect();
   const width = menu.offsetWidth;
   const height = menu.offsetHeight;
   const left = Math.max(8, Math.min(box.right - width, window.innerWidth - width - 8));
@@ -846,7 +882,6 @@ function openMenu(anchor, label, items) {
   const top = below + height > window.innerHeight - 8 ? Math.max(8, box.top - height - 4) : below;
   menu.style.left = `${left}px`;
   menu.style.top = `${top}px`;
-  menu.querySelector('.menu-item')?.focus();
 }
 
 function closeMenu(returnFocus) {
@@ -898,8 +933,8 @@ function wireMenu() {
     },
     true,
   );
-  window.addEventListener('resize', () => closeMenu(false));
-  document.addEventListener('scroll', () => closeMenu(false), true);
+  window.addEventListener('resize', placeMenu);
+  document.addEventListener('scroll', placeMenu, true);
 }
 
 // Dialogs ----------------------------------------------------------------------
@@ -987,6 +1022,17 @@ async function removeConfirmed() {
 let searchTimer = null;
 let searchSerial = 0;
 let groupsLoaded = false;
+
+/** Search results and teams belong to one account. */
+function forgetAddPeople() {
+  groupsLoaded = false;
+  searchSerial += 1;
+  $('people-search').value = '';
+  $('search-results').replaceChildren();
+  setText($('search-status'), '');
+  $('team-toggle').setAttribute('aria-expanded', 'false');
+  show($('team-picker'), false);
+}
 
 function openAddPeople(opener) {
   setText($('add-report'), '');
@@ -1149,25 +1195,31 @@ function wireAddPeople() {
 
 // Settings -----------------------------------------------------------------------------
 
+let settingsEdited = false;
+
+/** Opens at once with what is known, then shows the saved settings as they are now. */
 async function openSettings(opener) {
-  const error = $('settings-error');
-  setText(error, '');
-  let settings = state.settings;
-  try {
-    settings = await invoke('get_settings');
-    state.settings = settings;
-  } catch (err) {
-    setText(error, M.errorMessage(err));
-  }
-  fillSettings(settings);
+  const dialog = $('settings-dialog');
+  if (dialog.open) return;
+  setText($('settings-error'), '');
+  settingsEdited = false;
+  fillSettings(state.settings);
   const signedIn = state.signIn.state === 'signed_in';
   show($('account-section'), signedIn);
   if (signedIn) {
     const a = state.signIn.account ?? {};
-    setText($('account-name'), [a.displayName, a.username].filter(Boolean).join(' · ') || 'Signed in');
+    setText($('account-name'), a.displayName || a.username || 'Signed in');
+    setText($('account-user'), a.displayName ? a.username ?? '' : '');
     setText($('account-detail'), [a.cloudName || a.cloud, a.tenant].filter(Boolean).join(' · '));
   }
-  openDialog($('settings-dialog'), opener, $('set-cloud'));
+  openDialog(dialog, opener, $('set-cloud'));
+  try {
+    const settings = await invoke('get_settings');
+    state.settings = settings;
+    if (dialog.open && !settingsEdited) fillSettings(settings);
+  } catch (err) {
+    if (dialog.open) setText($('settings-error'), M.errorMessage(err));
+  }
 }
 
 function fillSettings(s) {
@@ -1226,6 +1278,9 @@ function readSettings() {
 
 function wireSettings() {
   $('set-quiet').addEventListener('change', syncQuietFields);
+  $('settings-form').addEventListener('input', () => {
+    settingsEdited = true;
+  });
   $('settings-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     setText($('settings-error'), '');

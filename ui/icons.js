@@ -12,6 +12,11 @@ function svgEl(tag, attrs) {
 // 24x24 line icons, drawn with currentColor. Each entry is a list of shapes.
 const ICONS = {
   bell: [['path', { d: 'M6 16.5V11a6 6 0 0 1 12 0v5.5l1.5 1.5h-15Z' }], ['path', { d: 'M10 20.5a2.2 2.2 0 0 0 4 0' }]],
+  'bell-ring': [
+    ['path', { d: 'M7 16.5V11a5 5 0 0 1 10 0v5.5l1.5 1.5h-13Z' }],
+    ['path', { d: 'M10.2 20.5a2 2 0 0 0 3.6 0' }],
+    ['path', { d: 'M3.2 9.5a8.5 8.5 0 0 1 2.3-4.3M20.8 9.5a8.5 8.5 0 0 0-2.3-4.3' }],
+  ],
   'bell-off': [
     ['path', { d: 'M8.2 5.6A6 6 0 0 1 18 11v5' }],
     ['path', { d: 'M6 11v5.5L4.5 18H18' }],

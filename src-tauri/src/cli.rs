@@ -114,6 +114,8 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         ids_file: Option<PathBuf>,
     },
+    /// Find, add, import and list the teammates you watch.
+    Roster(crate::roster_cli::RosterArgs),
     /// Run the simulated tenant (sign-in and Graph) on this machine.
     Sim {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -188,6 +190,10 @@ pub fn keyring() -> Arc<dyn TokenStore> {
 }
 
 async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8> {
+    if global.demo && !matches!(command, Command::Watch { .. }) {
+        eprintln!("presently: --demo goes with the app (`presently --demo`) and `presently watch --demo`.");
+        return Ok(EXIT_USAGE);
+    }
     match command {
         Command::Sim { port, users } => {
             let config = presently_sim::SimConfig {
@@ -265,6 +271,10 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
                 None => roster.ids(),
             };
             run_watch(&settings, session, ids, watch.json, names).await
+        }
+        Command::Roster(args) => {
+            let settings = Settings::resolve(&global.overrides())?;
+            crate::roster_cli::run(&settings, keyring(), args).await
         }
         Command::Whoami { json } => {
             let settings = Settings::resolve(&global.overrides())?;

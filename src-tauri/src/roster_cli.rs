@@ -1,1 +1,590 @@
-//! `presently roster ...` (being written).
+//! `presently roster add | remove | list | import | search`: the roster from
+//! the command line, on the engine's [`Roster`] and [`Directory`].
+//!
+//! Lists meant for reading (`list`, `search`) go to stdout; what happened
+//! ("Added ...", warnings, errors) goes to stderr, so that
+//! `presently roster list --json | jq` always reads clean JSON.
+//!
+//! Exit codes: 0 ok; 1 when something asked for could not be done (an ID or
+//! sign-in name the directory does not know, a name not on the roster, an
+//! unreadable roster file that was kept aside) even though the rest was done;
+//! sign-in needed comes back as `Err(Error::SignInNeeded)` for the caller to
+//! map to 3.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{ArgGroup, Args, Subcommand};
+use presently_core::auth::Session;
+use presently_core::config::Settings;
+use presently_core::directory::{Directory, Group, Person};
+use presently_core::graph::GraphClient;
+use presently_core::presence::{normalize_user_id, Presence, MAX_IDS_PER_REQUEST};
+use presently_core::roster::{Added, Roster, Teammate};
+use presently_core::token_store::TokenStore;
+use presently_core::watch::describe;
+use presently_core::{Error, Result};
+
+use crate::cli::{EXIT_ERROR, EXIT_OK};
+
+/// How many of "the people you work with most" an import brings in: the
+/// People API ranks by relevance, and beyond this the ranking is noise.
+const PEOPLE_TO_IMPORT: usize = 25;
+/// How many matches `roster search` shows.
+const SEARCH_RESULTS: usize = 25;
+/// An import names each new teammate up to this many; beyond, only counts.
+const NAMES_SHOWN: usize = 20;
+/// Columns of the text tables are cut to this many characters.
+const MAX_COLUMN: usize = 40;
+
+/// `presently roster ...`
+#[derive(Args, Debug)]
+pub struct RosterArgs {
+    #[command(subcommand)]
+    pub command: RosterCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RosterCommand {
+    /// Add teammates by user ID or sign-in name, looked up in the directory.
+    Add(AddArgs),
+    /// Remove teammates by user ID, sign-in name or e-mail.
+    Remove {
+        #[arg(value_name = "ID_OR_UPN", required = true)]
+        who: Vec<String>,
+    },
+    /// Show the roster, with everyone's current presence when signed in.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add several people at once: your manager, your direct reports, the
+    /// people you work with most, or the members of a group or team.
+    Import(ImportArgs),
+    /// Find people in the directory by name or e-mail.
+    Search {
+        /// The start of a name, an e-mail address or a sign-in name.
+        #[arg(value_name = "TEXT", required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// User IDs (GUIDs) or sign-in names (e.g. megan.bowen@contoso.com).
+    #[arg(value_name = "ID_OR_UPN", required_unless_present = "file")]
+    pub who: Vec<String>,
+    /// Read IDs or sign-in names from FILE, one a line (`-` reads standard
+    /// input); blank lines and lines starting with # are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Tell me when they become available.
+    #[arg(long)]
+    pub notify: bool,
+    /// Mark them as favourites (listed first).
+    #[arg(long)]
+    pub favorite: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group(
+    ArgGroup::new("source")
+        .required(true)
+        .args(["manager", "reports", "people", "group"])
+))]
+pub struct ImportArgs {
+    /// Your manager.
+    #[arg(long)]
+    pub manager: bool,
+    /// Your direct reports.
+    #[arg(long)]
+    pub reports: bool,
+    /// The people you work with most.
+    #[arg(long)]
+    pub people: bool,
+    /// Every member of a group or team, by its ID or its exact name (needs
+    /// the GroupMember.Read.All permission, which an administrator grants).
+    #[arg(long, value_name = "ID")]
+    pub group: Option<String>,
+}
+
+/// Runs one `presently roster` command; the exit code, or the error for the
+/// caller to print and map.
+pub async fn run(settings: &Settings, store: Arc<dyn TokenStore>, args: RosterArgs) -> Result<u8> {
+    match args.command {
+        RosterCommand::Add(add_args) => add(settings, store, add_args).await,
+        RosterCommand::Remove { who } => remove(settings, &who),
+        RosterCommand::List { json } => list(settings, store, json).await,
+        RosterCommand::Import(import_args) => import(settings, store, import_args).await,
+        RosterCommand::Search { text } => search(settings, store, &text.join(" ")).await,
+    }
+}
+
+async fn add(settings: &Settings, store: Arc<dyn TokenStore>, args: AddArgs) -> Result<u8> {
+    let mut keys = args.who;
+    if let Some(file) = &args.file {
+        keys.extend(read_keys(file)?);
+    }
+    if keys.iter().all(|k| k.trim().is_empty()) {
+        return Err(Error::Config(
+            "Nobody to add: give user IDs or sign-in names, or a file with one a line.".into(),
+        ));
+    }
+    let directory = directory(settings, store).await?;
+    let lookup = directory.lookup(&keys).await?;
+
+    let (mut roster, mut failed) = load_roster(settings)?;
+    for person in lookup.found {
+        let name = person_label(&person);
+        let mut teammate = Teammate::from(person);
+        teammate.notify = args.notify;
+        teammate.favorite = args.favorite;
+        match roster.add(teammate) {
+            Added::New => eprintln!("Added {name}."),
+            Added::Merged => eprintln!("Updated {name}, who was already on the roster."),
+        }
+    }
+    roster.save()?;
+    for unknown in &lookup.unknown {
+        eprintln!(
+            "presently: nobody in the directory has the ID or sign-in name \"{}\"; not added.",
+            clean(unknown)
+        );
+        failed = true;
+    }
+    Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+fn remove(settings: &Settings, who: &[String]) -> Result<u8> {
+    let (mut roster, mut failed) = load_roster(settings)?;
+    let mut removed = false;
+    for key in who {
+        match roster.remove(key) {
+            Some(gone) => {
+                eprintln!("Removed {}.", teammate_label(&gone));
+                removed = true;
+            }
+            None => {
+                eprintln!("presently: \"{}\" is not on your roster.", clean(key));
+                failed = true;
+            }
+        }
+    }
+    if removed {
+        roster.save()?;
+    }
+    Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Result<u8> {
+    let (roster, failed) = load_roster(settings)?;
+    // Presence is a bonus here: without a sign-in (or a network) the roster
+    // is still worth showing, so failing to read it is a note, not an error.
+    let presence = if roster.is_empty() {
+        None
+    } else {
+        match current_presence(settings, store, &roster.ids()).await {
+            Ok(map) => Some(map),
+            Err(e) if e.needs_sign_in() => {
+                eprintln!("Not signed in, so no presence is shown. Run `presently login` to see who is available.");
+                None
+            }
+            Err(e) => {
+                eprintln!("presently: presence could not be read, so none is shown: {e}");
+                None
+            }
+        }
+    };
+
+    if json {
+        let teammates: Vec<serde_json::Value> = roster
+            .teammates()
+            .iter()
+            .map(|t| {
+                let p = presence
+                    .as_ref()
+                    .map(|m| m.get(&t.id).cloned().unwrap_or_else(|| Presence::unknown(&t.id)));
+                serde_json::json!({
+                    "id": t.id,
+                    "display_name": t.display_name,
+                    "user_principal_name": t.user_principal_name,
+                    "mail": t.mail,
+                    "job_title": t.job_title,
+                    "notify": t.notify,
+                    "favorite": t.favorite,
+                    "group": t.group,
+                    "presence": p,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "signed_in": presence.is_some(),
+            "teammates": teammates,
+        });
+        print_out(&format!("{doc}\n"));
+    } else if roster.is_empty() {
+        eprintln!("Your roster is empty: add teammates with `presently roster add`, `presently roster import` or find them with `presently roster search`.");
+    } else {
+        // Favourites first, otherwise in the order they were added.
+        let mut order: Vec<&Teammate> = roster.teammates().iter().collect();
+        order.sort_by_key(|t| !t.favorite);
+        let mut header = vec!["NAME"];
+        if presence.is_some() {
+            header.push("PRESENCE");
+        }
+        header.extend(["SIGN-IN NAME", "GROUP", "FLAGS"]);
+        let rows = order.iter().map(|t| {
+            let mut row = vec![t.name().to_string()];
+            if let Some(map) = &presence {
+                row.push(match map.get(&t.id) {
+                    Some(p) => describe(p),
+                    None => "Unknown".to_string(),
+                });
+            }
+            let flags: Vec<&str> = [(t.favorite, "favorite"), (t.notify, "notify")]
+                .into_iter()
+                .filter_map(|(on, word)| on.then_some(word))
+                .collect();
+            row.extend([
+                t.user_principal_name.clone(),
+                t.group.clone().unwrap_or_default(),
+                flags.join(","),
+            ]);
+            row
+        });
+        print_out(&table(&header, rows));
+    }
+    Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArgs) -> Result<u8> {
+    let directory = directory(settings, store).await?;
+    let (people, what, label) = if args.manager {
+        let manager: Vec<Person> = directory.manager().await?.into_iter().collect();
+        (manager, "your manager".to_string(), None)
+    } else if args.reports {
+        (directory.direct_reports().await?, "your direct reports".to_string(), None)
+    } else if args.people {
+        (
+            directory.people(PEOPLE_TO_IMPORT).await?,
+            "the people you work with most".to_string(),
+            None,
+        )
+    } else if let Some(group) = &args.group {
+        let group = find_group(&directory, group).await?;
+        let members = directory.group_members(&group.id).await?;
+        let name = clean(&group.display_name);
+        (members, format!("the members of {name}"), Some(group.display_name))
+    } else {
+        unreachable!("clap requires one of --manager, --reports, --people, --group")
+    };
+    if people.is_empty() {
+        eprintln!("Nothing to import: the directory lists nobody as {what}.");
+        return Ok(EXIT_OK);
+    }
+
+    let (mut roster, failed) = load_roster(settings)?;
+    let (mut added, mut merged) = (0usize, 0usize);
+    let total = people.len();
+    for person in people {
+        let name = person_label(&person);
+        let mut teammate = Teammate::from(person);
+        // A group's name labels the newcomers; a label someone already
+        // chose for a teammate is theirs and stays.
+        if roster.get(&teammate.id).is_none() {
+            teammate.group = label.clone();
+        }
+        match roster.add(teammate) {
+            Added::New => {
+                added += 1;
+                if total <= NAMES_SHOWN {
+                    eprintln!("Added {name}.");
+                }
+            }
+            Added::Merged => merged += 1,
+        }
+    }
+    roster.save()?;
+    eprintln!(
+        "Imported {what}: {added} added, {merged} already on the roster ({} in all).",
+        roster.len()
+    );
+    Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+async fn search(settings: &Settings, store: Arc<dyn TokenStore>, text: &str) -> Result<u8> {
+    let directory = directory(settings, store).await?;
+    let found = directory.search(text, SEARCH_RESULTS).await?;
+    if found.is_empty() {
+        eprintln!("Nobody in the directory matches \"{}\".", clean(text));
+        return Ok(EXIT_OK);
+    }
+    let rows = found.iter().map(|p| {
+        vec![
+            p.display_name.clone(),
+            p.job_title.clone(),
+            p.user_principal_name.clone(),
+            p.id.clone(),
+        ]
+    });
+    print_out(&table(&["NAME", "JOB TITLE", "SIGN-IN NAME", "ID"], rows));
+    if found.len() == SEARCH_RESULTS {
+        eprintln!("Showing the first {SEARCH_RESULTS} matches; type more of the name to narrow them down.");
+    }
+    eprintln!("Add someone with `presently roster add SIGN-IN-NAME`.");
+    Ok(EXIT_OK)
+}
+
+/// The signed-in user's directory; `Err(SignInNeeded)` without a sign-in.
+async fn directory(settings: &Settings, store: Arc<dyn TokenStore>) -> Result<Directory> {
+    let session = Session::resume(settings, store).await?;
+    let graph = GraphClient::new(settings, session)?;
+    Ok(Directory::for_settings(graph, settings))
+}
+
+/// Loads the roster and says on stderr if the file was unreadable (and kept
+/// aside) or had duplicates. The flag is true when the command should end
+/// with exit code 1 for it.
+fn load_roster(settings: &Settings) -> Result<(Roster, bool)> {
+    let roster = Roster::load(&settings.config_dir)?;
+    let broken = match roster.recovery() {
+        Some(recovery) => {
+            eprintln!("presently: {}", recovery.message());
+            true
+        }
+        None => false,
+    };
+    if roster.merged_on_load() > 0 {
+        eprintln!(
+            "Note: the roster file listed {} people twice; each is now listed once.",
+            roster.merged_on_load()
+        );
+    }
+    Ok((roster, broken))
+}
+
+/// The presence of `ids` (every valid user ID among them), by ID.
+async fn current_presence(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    ids: &[String],
+) -> Result<HashMap<String, Presence>> {
+    let session = Session::resume(settings, store).await?;
+    let graph = GraphClient::new(settings, session)?;
+    let valid: Vec<String> = ids.iter().filter_map(|id| normalize_user_id(id)).collect();
+    let mut map = HashMap::with_capacity(valid.len());
+    for chunk in valid.chunks(MAX_IDS_PER_REQUEST) {
+        for p in graph.presences_by_user_id(chunk).await? {
+            map.insert(p.id.to_lowercase(), p);
+        }
+    }
+    Ok(map)
+}
+
+/// A group by ID, or by its exact name among the user's own groups and teams.
+async fn find_group(directory: &Directory, wanted: &str) -> Result<Group> {
+    if normalize_user_id(wanted).is_some() {
+        return directory.group(wanted).await;
+    }
+    let groups = directory.my_groups().await?;
+    let matching: Vec<&Group> = groups
+        .iter()
+        .filter(|g| g.display_name.trim().eq_ignore_ascii_case(wanted.trim()))
+        .collect();
+    let listing = |gs: &[&Group]| {
+        gs.iter()
+            .map(|g| format!("  {}  {}", g.id, clean(&g.display_name)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match matching.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let all: Vec<&Group> = groups.iter().collect();
+            Err(Error::Config(format!(
+                "You are not in a group or team named \"{}\". Give its ID, or one of your groups and teams:\n{}",
+                clean(wanted),
+                listing(&all)
+            )))
+        }
+        several => Err(Error::Config(format!(
+            "Several of your groups and teams are named \"{}\"; give the ID of the one you mean:\n{}",
+            clean(wanted),
+            listing(several)
+        ))),
+    }
+}
+
+/// One ID or sign-in name a line; `-` is standard input.
+fn read_keys(path: &Path) -> Result<Vec<String>> {
+    let text = if path == Path::new("-") {
+        let mut lines = Vec::new();
+        for line in std::io::stdin().lock().lines() {
+            lines.push(line.map_err(|e| Error::Storage(format!("Could not read standard input: {e}")))?);
+        }
+        lines.join("\n")
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::Storage(format!("Could not read {}: {e}", path.display())))?
+    };
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// "Megan Bowen <megan.bowen@contoso.com>".
+fn person_label(p: &Person) -> String {
+    label(p.name(), &p.user_principal_name)
+}
+
+fn teammate_label(t: &Teammate) -> String {
+    label(t.name(), &t.user_principal_name)
+}
+
+fn label(name: &str, upn: &str) -> String {
+    if upn.is_empty() || upn == name {
+        clean(name)
+    } else {
+        format!("{} <{}>", clean(name), clean(upn))
+    }
+}
+
+/// Text from the directory or the roster file, made safe for a terminal:
+/// control and bidirectional-override characters could rewrite the screen.
+fn clean(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Left-aligned columns two spaces apart, each cut to [`MAX_COLUMN`].
+fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let cut = |s: &str| -> String {
+        let s = clean(s);
+        if s.chars().count() > MAX_COLUMN {
+            let mut t: String = s.chars().take(MAX_COLUMN - 1).collect();
+            t.push('…');
+            t
+        } else {
+            s
+        }
+    };
+    let mut all: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    all.extend(rows.map(|r| r.iter().map(|c| cut(c)).collect()));
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| all.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &all {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(subcommand)]
+        command: Top,
+    }
+
+    #[derive(Subcommand, Debug)]
+    enum Top {
+        Roster(RosterArgs),
+    }
+
+    fn parse(args: &[&str]) -> std::result::Result<RosterCommand, clap::Error> {
+        let mut all = vec!["presently", "roster"];
+        all.extend(args);
+        Cli::try_parse_from(all).map(|c| match c.command {
+            Top::Roster(r) => r.command,
+        })
+    }
+
+    #[test]
+    fn the_commands_parse_as_the_issue_names_them() {
+        match parse(&["add", "a@x.com", "b@x.com", "--notify", "--favorite"]).unwrap() {
+            RosterCommand::Add(a) => {
+                assert_eq!(a.who, ["a@x.com", "b@x.com"]);
+                assert!(a.notify && a.favorite && a.file.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(&["add", "--file", "people.txt"]).unwrap(),
+            RosterCommand::Add(AddArgs { file: Some(_), .. })
+        ));
+        assert!(parse(&["add"]).is_err(), "someone to add is required");
+        assert!(parse(&["remove"]).is_err());
+        assert!(matches!(parse(&["list", "--json"]).unwrap(), RosterCommand::List { json: true }));
+        assert!(matches!(
+            parse(&["import", "--group", "02bd9fd6-8f93-4758-87c3-1fb73740a315"]).unwrap(),
+            RosterCommand::Import(ImportArgs { group: Some(_), .. })
+        ));
+        assert!(parse(&["import"]).is_err(), "one source is required");
+        assert!(parse(&["import", "--manager", "--reports"]).is_err(), "only one source");
+        match parse(&["search", "megan", "bo"]).unwrap() {
+            RosterCommand::Search { text } => assert_eq!(text.join(" "), "megan bo"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tables_align_and_cut_untrusted_text() {
+        let text = table(
+            &["NAME", "ID"],
+            vec![
+                vec!["Megan\u{1b}[2J".to_string(), "1".to_string()],
+                vec!["x".repeat(60), "2".to_string()],
+            ]
+            .into_iter(),
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(!text.contains('\u{1b}'), "no escape reaches the terminal");
+        let id_column = lines[0].find("ID").unwrap();
+        assert_eq!(lines[2].chars().count(), id_column + 1);
+        assert!(lines[2].contains('…'));
+    }
+
+    #[test]
+    fn files_list_one_person_a_line() {
+        let path = std::env::temp_dir().join(format!("presently-roster-cli-{}.txt", std::process::id()));
+        std::fs::write(&path, "# my team\nmegan@x.com\n\n  alex@x.com  \n").unwrap();
+        let keys = read_keys(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(keys.unwrap(), ["megan@x.com", "alex@x.com"]);
+        let err = read_keys(&path).unwrap_err();
+        assert_eq!(err.code(), "storage");
+    }
+}

@@ -359,10 +359,13 @@ impl Engine {
                 // has only just recovered.
                 let anchor = if run.throttled { Instant::now() } else { started };
                 let wake = anchor + wait;
+                // `changed()` marks the new list as seen, so remember it here.
+                let mut new_roster = false;
                 tokio::select! {
                     _ = tokio::time::sleep_until(wake) => {}
                     _ = run.events.closed() => return Err(Stop::Unwatched),
                     Ok(()) = roster.changed() => {
+                        new_roster = true;
                         // Poll the new roster soon, but never sooner than the
                         // floor allows: a roster edited key by key must not
                         // turn into a burst of polls.
@@ -373,7 +376,7 @@ impl Engine {
                         }
                     }
                 }
-                if roster.has_changed().unwrap_or(false) {
+                if new_roster || roster.has_changed().unwrap_or(false) {
                     // Cloned first: the borrow guard is not Send and must not live across
                     // the await (the engine runs on spawned tasks).
                     let ids = roster.borrow_and_update().clone();

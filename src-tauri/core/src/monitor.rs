@@ -254,7 +254,7 @@ impl Monitor {
 
     /// Stops polling and removes the stored sign-in. The roster stays.
     pub async fn sign_out(&self) -> Result<()> {
-        self.stop_polling();
+        self.end_session();
         let settings = self.settings();
         let store = self.store.clone();
         auth::blocking(move || auth::sign_out(&settings, store.as_ref()).map(|_| ())).await?;
@@ -334,15 +334,23 @@ impl Monitor {
             task.abort();
         }
         state.engine = None;
+    }
+
+    /// Stops polling and forgets the session (the keyring is not touched).
+    fn end_session(&self) {
+        self.stop_polling();
+        let mut state = self.state.lock().unwrap();
         state.graph = None;
         state.session = None;
+        state.me = None;
+        state.status = None;
     }
 
     /// The sign-in was lost while polling (revoked, expired): say why and keep
     /// everything else.
     fn lost(&self, e: Error) {
         if e.needs_sign_in() {
-            self.stop_polling();
+            self.end_session();
             self.set_sign_in(SignInState::SignedOut {
                 reason: Some(e.to_string()),
             });
@@ -480,7 +488,7 @@ impl Monitor {
             same && same_interval
         };
         if !same_account {
-            self.stop_polling();
+            self.end_session();
             self.start().await;
         }
     }

@@ -15,7 +15,7 @@ fn ids(sim: &presently_sim::Sim, n: usize) -> Vec<String> {
 #[tokio::test]
 async fn graph_needs_a_valid_unexpired_token() {
     let sim = start(SimConfig {
-        access_token_lifetime: Duration::from_millis(600),
+        access_token_lifetime: Duration::from_secs(1),
         ..config()
     })
     .await;
@@ -38,7 +38,7 @@ async fn graph_needs_a_valid_unexpired_token() {
 
     let token = token(&sim);
     assert_eq!(get(&sim, &token, "/v1.0/me/presence").await.0, 200);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, body) = get(&sim, &token, "/v1.0/me/presence").await;
     assert_eq!(
         (status, graph_code(&body)),

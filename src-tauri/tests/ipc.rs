@@ -1,0 +1,321 @@
+//! The window's commands and events on Tauri's mock runtime, with the real
+//! handlers, against the simulated tenant.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use presently::app::{app_state, forward, invoke_handler};
+use presently::events;
+use presently_core::config::{Overrides, Settings};
+use presently_core::token_store::MemoryStore;
+use presently_sim::{PresenceUpdate, Sim, SimConfig};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
+
+struct Harness {
+    sim: Sim,
+    _dir: tempfile::TempDir,
+    config_dir: std::path::PathBuf,
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    /// Every event sent to the window: (name, payload).
+    seen: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+impl Harness {
+    async fn new() -> Harness {
+        let sim = Sim::start(SimConfig {
+            poll_interval: Duration::from_secs(1),
+            auto_presence: false,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let overrides = Overrides {
+            login_url: Some(sim.url()),
+            graph_url: Some(sim.url()),
+            config_dir: Some(dir.path().to_path_buf()),
+            interval_secs: Some(5),
+            ..Default::default()
+        };
+        let settings = Settings::resolve(&overrides).unwrap();
+        let (state, rx) = app_state(settings, overrides, Arc::new(MemoryStore::new()), false).unwrap();
+        let app = mock_builder()
+            .manage(state)
+            .invoke_handler(invoke_handler())
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        for name in [
+            events::SIGN_IN_CHANGED,
+            events::ROSTER_CHANGED,
+            events::PRESENCE_CHANGED,
+            events::STATUS_CHANGED,
+            events::ME_CHANGED,
+        ] {
+            let seen = seen.clone();
+            app.listen_any(name, move |e| {
+                let payload = serde_json::from_str(e.payload()).unwrap();
+                seen.lock().unwrap().push((name.to_string(), payload));
+            });
+        }
+        tauri::async_runtime::spawn(forward(app.handle().clone(), rx));
+        Harness {
+            sim,
+            config_dir: dir.path().to_path_buf(),
+            _dir: dir,
+            app,
+            window,
+            seen,
+        }
+    }
+
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window, request).map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    async fn until(&self, what: &str, mut done: impl FnMut(&Harness) -> bool) {
+        for _ in 0..200 {
+            if done(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    fn events_named(&self, name: &str) -> Vec<Value> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
+    async fn sign_in(&self) {
+        let code = self.invoke("start_sign_in", json!({})).unwrap();
+        self.sim.approve(code["userCode"].as_str().unwrap(), None).unwrap();
+        self.until("signed in", |h| {
+            h.invoke("get_state", json!({})).unwrap()["signIn"]["state"] == "signed_in"
+        })
+        .await;
+    }
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_start_is_signed_out_with_default_settings() {
+    let h = Harness::new().await;
+    // `start` is what the app's setup does.
+    let monitor = h.app.state::<presently::commands::AppState>().monitor.clone();
+    monitor.start().await;
+    let state = h.invoke("get_state", json!({})).unwrap();
+    assert_eq!(state["signIn"]["state"], "signed_out");
+    assert_eq!(state["roster"], json!([]));
+    assert_eq!(state["status"]["state"], "starting");
+    assert_eq!(state["settings"]["cloud"], "global");
+    assert_eq!(state["settings"]["tenant"], "organizations");
+    assert_eq!(state["settings"]["intervalSecs"], 5);
+    assert_eq!(state["trayAvailable"], false);
+    assert_eq!(state["me"], Value::Null);
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_through_commands_reports_each_step_as_an_event() {
+    let h = Harness::new().await;
+    let code = h.invoke("start_sign_in", json!({})).unwrap();
+    assert!(code["verificationUri"].as_str().unwrap().starts_with(&h.sim.url()));
+    assert_eq!(code["userCode"].as_str().unwrap().len(), h.sim.pending_codes()[0].len());
+    h.sim.approve(code["userCode"].as_str().unwrap(), None).unwrap();
+    h.until("the signed_in event", |h| {
+        h.events_named(events::SIGN_IN_CHANGED)
+            .iter()
+            .any(|e| e["state"] == "signed_in")
+    })
+    .await;
+    let states: Vec<_> = h
+        .events_named(events::SIGN_IN_CHANGED)
+        .iter()
+        .map(|e| e["state"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(states, ["signing_in", "signed_in"]);
+    let account = &h.events_named(events::SIGN_IN_CHANGED)[1]["account"];
+    assert_eq!(account["displayName"], h.sim.users()[0].display_name.as_str());
+    assert_eq!(account["cloudName"], "Global");
+    // Own presence follows.
+    h.until("me-changed", |h| !h.events_named(events::ME_CHANGED).is_empty()).await;
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_sign_in_is_explained() {
+    let h = Harness::new().await;
+    let code = h.invoke("start_sign_in", json!({})).unwrap();
+    h.sim.decline(code["userCode"].as_str().unwrap()).unwrap();
+    h.until("declined", |h| {
+        h.invoke("get_state", json!({})).unwrap()["signIn"]["state"] == "declined"
+    })
+    .await;
+    let state = h.invoke("get_state", json!({})).unwrap();
+    assert!(state["signIn"]["message"].as_str().unwrap().contains("declined"));
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_commands_add_report_unknown_people_and_flag() {
+    let h = Harness::new().await;
+    assert_eq!(
+        h.invoke("add_teammates", json!({"ids": ["x"]})).unwrap_err()["code"],
+        "signed_out",
+        "the directory needs a sign-in"
+    );
+    h.sign_in().await;
+    let users = h.sim.users();
+    let report = h
+        .invoke(
+            "add_teammates",
+            json!({"ids": [users[3].user_principal_name, "nobody@contoso.onmicrosoft.com"]}),
+        )
+        .unwrap();
+    assert_eq!(report["added"], json!([users[3].display_name]));
+    assert_eq!(report["unknown"], json!(["nobody@contoso.onmicrosoft.com"]));
+    assert_eq!(report["roster"][0]["id"], users[3].id.as_str());
+    assert!(h.config_dir.join("roster.toml").exists(), "saved at once");
+
+    let t = h
+        .invoke("set_teammate_flags", json!({"id": users[3].id, "notify": true, "favorite": true, "notifyEveryChange": null}))
+        .unwrap();
+    assert_eq!((t["notify"].clone(), t["favorite"].clone()), (json!(true), json!(true)));
+    let err = h
+        .invoke("set_teammate_flags", json!({"id": users[5].id, "notify": true, "favorite": null, "notifyEveryChange": null}))
+        .unwrap_err();
+    assert_eq!(err["code"], "not_found");
+    assert!(err["message"].as_str().unwrap().contains("not on your roster"));
+    assert!(!h.events_named(events::ROSTER_CHANGED).is_empty());
+
+    let found = h.invoke("search_people", json!({"text": users[7].display_name})).unwrap();
+    assert!(found.as_array().unwrap().iter().any(|p| p["id"] == users[7].id.as_str()));
+
+    let roster = h.invoke("remove_teammate", json!({"id": users[3].id})).unwrap();
+    assert_eq!(roster, json!([]));
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_changes_arrive_as_events_with_untrusted_text_untouched() {
+    let h = Harness::new().await;
+    h.sign_in().await;
+    let who = h.sim.users()[4].clone();
+    h.invoke("add_teammates", json!({"ids": [who.id]})).unwrap();
+    h.until("the first presence", |h| {
+        h.events_named(events::PRESENCE_CHANGED)
+            .iter()
+            .any(|e| e[0]["id"] == who.id.as_str())
+    })
+    .await;
+    let evil = "<img src=x onerror=alert(1)>";
+    h.sim
+        .set_presence(
+            &who.id,
+            PresenceUpdate {
+                availability: "Busy".into(),
+                activity: "InAMeeting".into(),
+                status_message: Some(evil.into()),
+                out_of_office: None,
+            },
+        )
+        .unwrap();
+    h.until("the change", |h| {
+        h.events_named(events::PRESENCE_CHANGED)
+            .iter()
+            .any(|e| e[0]["statusMessage"] == evil)
+    })
+    .await;
+    let change = h
+        .events_named(events::PRESENCE_CHANGED)
+        .into_iter()
+        .find(|e| e[0]["statusMessage"] == evil)
+        .unwrap();
+    assert_eq!(change[0]["availability"], "Busy");
+    assert_eq!(change[0]["activity"], "InAMeeting");
+    assert!(change[0]["since"].is_string());
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_are_refused_and_nothing_is_lost() {
+    let h = Harness::new().await;
+    let mut settings = h.invoke("get_settings", json!({})).unwrap();
+    settings["tenant"] = json!("contoso.onmicrosoft.com");
+    settings["quietHours"] = json!({"enabled": true, "start": "18:00", "end": "08:00"});
+    let saved = h.invoke("save_settings", json!({"settings": settings})).unwrap();
+    assert_eq!(saved["tenant"], "contoso.onmicrosoft.com");
+    assert_eq!(saved["quietHours"]["enabled"], true);
+    let file = std::fs::read_to_string(h.config_dir.join("config.toml")).unwrap();
+
+    for (key, bad, words) in [
+        ("clientId", json!("not-a-guid"), "client ID"),
+        ("cloud", json!("mars"), "Unknown cloud"),
+        ("intervalSecs", json!(1), "at least 5"),
+        ("quietHours", json!({"enabled": true, "start": "25:99", "end": "08:00"}), "quiet hours"),
+    ] {
+        let mut s = saved.clone();
+        s[key] = bad;
+        let err = h.invoke("save_settings", json!({"settings": s})).unwrap_err();
+        assert_eq!(err["code"], "config", "{key}");
+        assert!(err["message"].as_str().unwrap().contains(words), "{err}");
+        assert_eq!(std::fs::read_to_string(h.config_dir.join("config.toml")).unwrap(), file);
+    }
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_pause_and_resume() {
+    let h = Harness::new().await;
+    let paused = h.invoke("pause_notifications", json!({"minutes": 60})).unwrap();
+    let until: chrono::DateTime<chrono::Utc> = paused["pausedUntil"].as_str().unwrap().parse().unwrap();
+    assert!(until > chrono::Utc::now() + chrono::Duration::minutes(59));
+    assert_eq!(
+        h.invoke("get_state", json!({})).unwrap()["notificationsPausedUntil"],
+        paused["pausedUntil"]
+    );
+    let resumed = h.invoke("pause_notifications", json!({"minutes": 0})).unwrap();
+    assert_eq!(resumed["pausedUntil"], Value::Null);
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_teams_and_verification_page_refuse_what_they_cannot_do() {
+    let h = Harness::new().await;
+    let err = h.invoke("open_verification_page", json!({})).unwrap_err();
+    assert_eq!(err["code"], "invalid_input");
+    let err = h.invoke("open_teams", json!({"id": "nobody", "action": "chat"})).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+}

@@ -1,0 +1,256 @@
+// Tests of the window's pure functions (ui/model.js) and of the rules the UI
+// files must keep (no markup from strings, nothing the CSP would block).
+//   node --test ui-preview/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const UI = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui');
+// Through a data: URL, so the test does not depend on how this Node version
+// decides whether ui/model.js (no package.json beside it) is an ES module.
+const source = readFileSync(join(UI, 'model.js'), 'utf8');
+const M = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`);
+
+const person = (availability, activity, extra = {}) => ({
+  id: extra.id ?? `${availability}-${activity}`,
+  displayName: extra.displayName ?? 'Someone',
+  availability,
+  activity,
+  favorite: false,
+  outOfOffice: null,
+  ...extra,
+});
+
+test('presence in the words Teams uses', () => {
+  const cases = [
+    ['Available', 'Available', 'Available'],
+    ['Busy', 'InAMeeting', 'Busy · In a meeting'],
+    ['Busy', 'Busy', 'Busy'],
+    ['Busy', 'InACall', 'Busy · In a call'],
+    ['DoNotDisturb', 'Presenting', 'Do not disturb · Presenting'],
+    ['DoNotDisturb', 'Focusing', 'Do not disturb · Focusing'],
+    ['Away', 'Away', 'Away'],
+    ['BeRightBack', 'BeRightBack', 'Be right back'],
+    ['Offline', 'Offline', 'Offline'],
+    ['Offline', 'OffWork', 'Offline · Off work'],
+    ['Offline', 'OutOfOffice', 'Out of office'],
+    ['AvailableIdle', 'Inactive', 'Available, idle'],
+    ['PresenceUnknown', 'PresenceUnknown', 'Unknown'],
+    // Graph's spelling varies: match case-insensitively.
+    ['busy', 'inAMeeting', 'Busy · In a meeting'],
+    // Values this version does not know are shown as they came, in words.
+    ['Lunch', 'Lunch', 'Lunch'],
+    ['Busy', 'inAWorkshop', 'Busy · In a workshop'],
+  ];
+  for (const [availability, activity, words] of cases) {
+    assert.equal(M.statusWords(person(availability, activity)), words, `${availability}/${activity}`);
+  }
+});
+
+test('out of office comes first, with what they are doing if it says more', () => {
+  const oof = (a, b) => person(a, b, { outOfOffice: { isOutOfOffice: true, message: 'Back Monday' } });
+  assert.equal(M.statusWords(oof('Available', 'Available')), 'Out of office · Available');
+  assert.equal(M.statusWords(oof('Busy', 'InAMeeting')), 'Out of office · In a meeting');
+  assert.equal(M.statusWords(oof('Offline', 'Offline')), 'Out of office');
+  assert.equal(M.presenceKind(oof('Available', 'Available')), 'oof');
+  assert.equal(M.dotLabel(oof('Available', 'Available')), 'Out of office');
+  // isOutOfOffice false is not out of office.
+  assert.equal(M.presenceKind(person('Busy', 'Busy', { outOfOffice: { isOutOfOffice: false, message: null } })), 'busy');
+});
+
+test('humanise turns identifiers into words', () => {
+  assert.equal(M.humanise('focusing'), 'Focusing');
+  assert.equal(M.humanise('inAWorkshop'), 'In a workshop');
+  assert.equal(M.humanise('on_break'), 'On break');
+  assert.equal(M.humanise(''), '');
+});
+
+test('each availability gets the dot Teams draws', () => {
+  const kinds = {
+    Available: 'available',
+    AvailableIdle: 'available',
+    Busy: 'busy',
+    BusyIdle: 'busy',
+    DoNotDisturb: 'dnd',
+    Away: 'away',
+    BeRightBack: 'away',
+    Offline: 'offline',
+    PresenceUnknown: 'unknown',
+    SomethingNew: 'unknown',
+  };
+  for (const [availability, kind] of Object.entries(kinds)) {
+    assert.equal(M.presenceKind(person(availability, availability)), kind, availability);
+  }
+  assert.equal(M.dotLabel(person('DoNotDisturb', 'Presenting')), 'Do not disturb');
+});
+
+test('favorites first, then by status, then by name', () => {
+  const list = [
+    person('Offline', 'Offline', { displayName: 'Zoe' }),
+    person('Away', 'Away', { displayName: 'Yann' }),
+    person('Available', 'Available', { displayName: 'bob' }),
+    person('Available', 'Available', { displayName: 'Ália' }),
+    person('DoNotDisturb', 'Presenting', { displayName: 'Dan' }),
+    person('Busy', 'InAMeeting', { displayName: 'Cleo' }),
+    person('PresenceUnknown', 'PresenceUnknown', { displayName: 'Abe' }),
+    person('Available', 'Available', { displayName: 'Olga', outOfOffice: { isOutOfOffice: true, message: null } }),
+    person('BeRightBack', 'BeRightBack', { displayName: 'Xavier' }),
+    person('Offline', 'Offline', { displayName: 'Fay', favorite: true }),
+    person('Busy', 'Busy', { displayName: 'Eve', favorite: true }),
+  ];
+  assert.deepEqual(
+    M.sortRoster(list).map((t) => t.displayName),
+    ['Eve', 'Fay', 'Ália', 'bob', 'Cleo', 'Dan', 'Xavier', 'Yann', 'Abe', 'Olga', 'Zoe'],
+  );
+  // sortRoster leaves its input alone.
+  assert.equal(list[0].displayName, 'Zoe');
+});
+
+test('how long a status has lasted', () => {
+  const now = Date.parse('2025-03-04T12:00:00Z');
+  const ago = (s) => new Date(now - s * 1000).toISOString();
+  assert.equal(M.formatSince(null, now), '');
+  assert.equal(M.formatSince('not a date', now), '');
+  assert.equal(M.formatSince(ago(30), now), 'just now');
+  assert.equal(M.formatSince(ago(-120), now), 'just now');
+  assert.equal(M.formatSince(ago(60), now), 'for 1 min');
+  assert.equal(M.formatSince(ago(25 * 60 + 59), now), 'for 25 min');
+  assert.equal(M.formatSince(ago(60 * 60), now), 'for 1 h');
+  assert.equal(M.formatSince(ago(3 * 3600 + 59 * 60), now), 'for 3 h');
+  assert.equal(M.formatSince(ago(24 * 3600), now), 'for 1 day');
+  assert.equal(M.formatSince(ago(3 * 24 * 3600 + 5), now), 'for 3 days');
+});
+
+test('code countdown as minutes and seconds', () => {
+  assert.equal(M.formatCountdown(14 * 60000 + 32000), '14:32');
+  assert.equal(M.formatCountdown(5000), '0:05');
+  assert.equal(M.formatCountdown(59200), '1:00');
+  assert.equal(M.formatCountdown(-3000), '0:00');
+});
+
+test('the banner says what is wrong and what the app does about it', () => {
+  const text = (status, left) => M.bannerText(M.bannerFor(status, left));
+  assert.equal(text({ state: 'ok', detail: null, retryAfterS: null }, null), '');
+  assert.equal(text({ state: 'offline', detail: 'x', retryAfterS: 20 }, 20), 'Offline — retrying in 20 s');
+  assert.equal(text({ state: 'offline', detail: null, retryAfterS: 20 }, 0), 'Offline — retrying now…');
+  assert.equal(text({ state: 'throttled', detail: null, retryAfterS: 45 }, 45), 'Microsoft is throttling requests — next update in 45 s');
+  assert.equal(text({ state: 'signed_out', detail: 'your sign-in was revoked.', retryAfterS: null }, null), 'Signed out: your sign-in was revoked.');
+  assert.equal(M.bannerFor({ state: 'signed_out', detail: null, retryAfterS: null }, null).signIn, true);
+  assert.equal(text({ state: 'error', detail: 'boom', retryAfterS: 30 }, 12), 'Something went wrong — retrying in 12 s');
+  assert.equal(M.bannerFor({ state: 'offline', detail: 'Could not connect', retryAfterS: 5 }, 5).detail, 'Could not connect');
+});
+
+test('seconds left count down from when the status arrived', () => {
+  assert.equal(M.secondsLeft(null, 0, 5000), null);
+  assert.equal(M.secondsLeft(20, 1000, 1000), 20);
+  assert.equal(M.secondsLeft(20, 1000, 6500), 15);
+  assert.equal(M.secondsLeft(20, 1000, 60000), 0);
+});
+
+test('pause times in local time, with the day when it is not today', () => {
+  const now = new Date(2025, 0, 7, 9, 0).getTime(); // a Tuesday
+  assert.equal(M.formatClock(new Date(2025, 0, 7, 14, 5).toISOString(), now), '14:05');
+  assert.equal(M.formatClock(new Date(2025, 0, 8, 9, 0).toISOString(), now), 'Wed 09:00');
+  assert.equal(M.isPaused(new Date(now + 60000).toISOString(), now), true);
+  assert.equal(M.isPaused(new Date(now - 60000).toISOString(), now), false);
+  assert.equal(M.isPaused(null, now), false);
+});
+
+test('the filter looks at name, UPN, mail and job title, ignoring case and accents', () => {
+  const t = {
+    displayName: 'José Álvarez',
+    userPrincipalName: 'jalvarez@contoso.com',
+    mail: 'jose.alvarez@contoso.com',
+    jobTitle: 'Senior Engineer',
+  };
+  assert.equal(M.matchesFilter(t, ''), true);
+  assert.equal(M.matchesFilter(t, '  '), true);
+  assert.equal(M.matchesFilter(t, 'jose'), true);
+  assert.equal(M.matchesFilter(t, 'ALVAREZ'), true);
+  assert.equal(M.matchesFilter(t, 'jalvarez@'), true);
+  assert.equal(M.matchesFilter(t, 'engineer senior'), true);
+  assert.equal(M.matchesFilter(t, 'engineer manager'), false);
+  assert.equal(M.matchesFilter({ displayName: 'Ann', jobTitle: null }, 'ann'), true);
+});
+
+test('add and import results in words', () => {
+  assert.equal(M.reportSummary({ added: ['Megan Bowen'], unknown: [] }), 'Added Megan Bowen.');
+  assert.equal(M.reportSummary({ added: ['A', 'B'], unknown: ['x'] }), 'Added 2 people: A, B. Not found: x.');
+  assert.equal(M.reportSummary({ added: [], unknown: [] }), 'No one new to add: they are all in your list already.');
+});
+
+test('avatars: stable colours, initials when none came', () => {
+  const id = '00000000-0000-4000-8000-000000000001';
+  assert.equal(M.avatarColour(id), M.avatarColour(id));
+  const seen = new Set();
+  for (let i = 0; i < 200; i += 1) {
+    const c = M.avatarColour(`id-${i}`);
+    assert.ok(Number.isInteger(c) && c >= 0 && c < M.AVATAR_COLOURS);
+    seen.add(c);
+  }
+  assert.equal(seen.size, M.AVATAR_COLOURS);
+  assert.equal(M.initialsOf('Megan Bowen'), 'MB');
+  assert.equal(M.initialsOf('Cher'), 'C');
+  assert.equal(M.initialsOf('  '), '?');
+});
+
+test('only image data URLs are used as photos', () => {
+  assert.equal(M.safePhoto('data:image/png;base64,AAAA'), 'data:image/png;base64,AAAA');
+  assert.equal(M.safePhoto('data:image/jpeg;base64,AAAA'), 'data:image/jpeg;base64,AAAA');
+  assert.equal(M.safePhoto('data:image/svg+xml;base64,AAAA'), null);
+  assert.equal(M.safePhoto('javascript:alert(1)'), null);
+  assert.equal(M.safePhoto('https://example.com/a.png'), null);
+  assert.equal(M.safePhoto(null), null);
+});
+
+test('errors from commands show their message', () => {
+  assert.equal(M.errorMessage({ code: 'offline', message: 'No network.' }), 'No network.');
+  assert.equal(M.errorMessage('invalid args `id` for command `remove_teammate`'), 'invalid args `id` for command `remove_teammate`');
+  assert.equal(M.errorMessage(null), 'Something went wrong.');
+});
+
+// ------------------------------------------------------------------ rules for the files
+
+const files = readdirSync(UI).filter((f) => /\.(js|html|css)$/.test(f));
+const read = (f) => readFileSync(join(UI, f), 'utf8');
+
+test('no markup is built from strings', () => {
+  for (const f of files.filter((f) => f.endsWith('.js'))) {
+    const code = read(f);
+    for (const banned of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function', 'DOMParser', 'createContextualFragment']) {
+      assert.ok(!code.includes(banned), `${f} uses ${banned}`);
+    }
+  }
+});
+
+test('nothing the strict CSP would block, nothing remote', () => {
+  for (const f of files) {
+    const text = read(f);
+    // The SVG namespace is a name, not a request.
+    const urls = (text.match(/\b(?:https?:|wss?:)\/\/[^\s'"`)]+/g) ?? []).filter((u) => u !== 'http://www.w3.org/2000/svg');
+    assert.deepEqual(urls, [], `${f} refers to remote URLs`);
+    if (f.endsWith('.html')) {
+      assert.ok(!/\sstyle\s*=/.test(text), `${f} has a style attribute`);
+      assert.ok(!/<style[\s>]/.test(text), `${f} has a <style> element`);
+      assert.ok(!/\son[a-z]+\s*=/.test(text), `${f} has an inline event handler`);
+      for (const tag of text.match(/<script\b[^>]*>/g) ?? []) assert.match(tag, /\ssrc=/, `${f} has an inline script`);
+    }
+    if (f.endsWith('.css')) assert.ok(!/@import|url\(/.test(text), `${f} loads something`);
+  }
+});
+
+test('the only timer that repeats is the display ticker', () => {
+  const app = read('app.js');
+  assert.deepEqual(app.match(/setInterval\([^)]*\)/g), ['setInterval(tick, 1000)']);
+  const tick = app.slice(app.indexOf('function tick()'));
+  const body = tick.slice(0, tick.indexOf('\n}\n'));
+  assert.ok(!body.includes('invoke'), 'tick() must not call the Rust side');
+  for (const name of body.match(/\b(update\w+|render\w+)\(/g) ?? []) {
+    const fn = name.slice(0, -1);
+    const start = app.indexOf(`function ${fn}(`);
+    const end = app.indexOf('\n}\n', start);
+    assert.ok(!app.slice(start, end).includes('invoke('), `${fn}, called by tick(), must not call invoke`);
+  }
+});

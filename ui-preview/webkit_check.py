@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Drives the preview in real WebKitGTK (the engine of the Linux app) with
+WebKitWebDriver and MiniBrowser, using the keyboard as a person would, and
+saves screenshots. Needs a display (run it under `xvfb-run -a`), python3,
+webkit2gtk-driver. Not shipped.
+
+    xvfb-run -a python3 ui-preview/webkit_check.py [out-dir]
+"""
+
+import base64
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = pathlib.Path(__file__).resolve().parent
+OUT = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/presently-webkit")
+MINIBROWSER = next(
+    (p for p in ["/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser", "/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser"] if os.path.exists(p)),
+    None,
+)
+KEYS = {"Tab": "\ue004", "Enter": "\ue007", "Escape": "\ue00c", "Down": "\ue015", "Up": "\ue013",
+        "Right": "\ue014", "Left": "\ue012", "Shift": "\ue008", "Space": "\ue00d", "Home": "\ue011", "End": "\ue010"}
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Driver:
+    def __init__(self, port):
+        self.base = f"http://127.0.0.1:{port}"
+        self.sid = None
+
+    def call(self, method, path, body=None):
+        url = self.base + (f"/session/{self.sid}" if self.sid and not path.startswith("/session") else "") + path
+        data = json.dumps(body).encode() if body is not None else (b"{}" if method == "POST" else None)
+        req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"{method} {path}: {e.read().decode()}") from None
+
+    def start(self):
+        caps = {"capabilities": {"alwaysMatch": {"webkitgtk:browserOptions": {"binary": MINIBROWSER, "args": ["--automation"]}}}}
+        self.sid = self.call("POST", "/session", caps)["sessionId"]
+        self.call("POST", "/window/rect", {"width": 420, "height": 640})
+
+    def js(self, script, *args):
+        return self.call("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def go(self, url):
+        self.call("POST", "/url", {"url": url})
+        self.wait("return document.getElementById('boot').hidden", "app started")
+
+    def keys(self, *names):
+        actions = []
+        for n in names:
+            k = KEYS.get(n, n)
+            actions += [{"type": "keyDown", "value": k}, {"type": "keyUp", "value": k}]
+        self.call("POST", "/actions", {"actions": [{"type": "key", "id": "kb", "actions": actions}]})
+        self.call("DELETE", "/actions")
+        time.sleep(0.15)
+
+    def shift_tab(self):
+        self.call("POST", "/actions", {"actions": [{"type": "key", "id": "kb", "actions": [
+            {"type": "keyDown", "value": KEYS["Shift"]}, {"type": "keyDown", "value": KEYS["Tab"]},
+            {"type": "keyUp", "value": KEYS["Tab"]}, {"type": "keyUp", "value": KEYS["Shift"]}]}]})
+        self.call("DELETE", "/actions")
+        time.sleep(0.15)
+
+    def type(self, text):
+        self.keys(*list(text))
+
+    def wait(self, script, what, timeout=5):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.js(script):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for: {what}")
+
+    def active(self):
+        return self.js(
+            "const a = document.activeElement; const row = a.closest('li.row');"
+            "return [a.id || a.dataset.action || a.className, a.getAttribute('aria-label') || a.textContent.trim(), row ? row.dataset.id : null];"
+        )
+
+    def shot(self, name):
+        png = base64.b64decode(self.call("GET", "/screenshot"))
+        (OUT / f"{name}.png").write_bytes(png)
+
+    def quit(self):
+        if self.sid:
+            try:
+                self.call("DELETE", f"/session/{self.sid}")
+            except Exception:
+                pass
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        check.failed += 1
+
+
+check.failed = 0
+
+
+def main():
+    if not MINIBROWSER:
+        sys.exit("MiniBrowser (libwebkit2gtk-4.1) not found")
+    OUT.mkdir(parents=True, exist_ok=True)
+    web_port, wd_port = free_port(), free_port()
+    server = subprocess.Popen([sys.executable, str(HERE / "serve.py"), str(web_port), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wd = subprocess.Popen(["WebKitWebDriver", f"--port={wd_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    d = Driver(wd_port)
+    try:
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{web_port}/ui/", timeout=1)
+                urllib.request.urlopen(f"http://127.0.0.1:{wd_port}/status", timeout=1)
+                break
+            except Exception:
+                time.sleep(0.1)
+        d.start()
+        ui = f"http://127.0.0.1:{web_port}/ui/"
+        run(d, ui)
+    finally:
+        d.quit()
+        wd.terminate()
+        server.terminate()
+    print(f"screenshots in {OUT}")
+    sys.exit(1 if check.failed else 0)
+
+
+def run(d, ui):
+    # -------------------------------------------------------------- roster
+    d.go(ui + "?s=roster")
+    d.shot("roster")
+    diego = "00000000-0000-4000-8000-000000000005"
+    text = d.js(f"return document.querySelector('li.row[data-id=\"{diego}\"] .status-message-text').textContent")
+    check(text == "<img src=x onerror=alert(1)>", "a status message of <img src=x onerror=alert(1)> is literal text")
+    check(d.js("return document.querySelectorAll('.roster-list img:not([src^=\"data:image/\"])').length") == 0, "no <img> came from a status message")
+    check(d.js("return document.documentElement.dataset.alerts") == "0", "alert() never ran")
+    names = d.js("return [...document.querySelectorAll('#roster-list .name')].map(n => n.textContent)")
+    check(names[:2] == ["Megan Bowen", "Adele Vance"], f"favorites first: {names[:3]}")
+    check(names[-1] == "Nestor Wilke" or names[-1] == "Isaiah Langer", f"offline and unknown last: {names[-2:]}")
+    check(d.js("return document.querySelector('.dot').getAttribute('aria-label')") is not None, "status dots have a text alternative")
+
+    # Keyboard: filter -> Add -> first row's buttons, arrows between rows.
+    d.js("document.getElementById('filter').focus()")
+    d.keys("Tab")
+    check(d.active()[0] == "add-button", f"Tab from the filter reaches Add people: {d.active()}")
+    d.keys("Tab")
+    first = d.active()
+    check(first[0] == "chat" and first[2] is not None, f"next Tab reaches the first row's Chat: {first}")
+    d.keys("Down")
+    second = d.active()
+    check(second[0] == "chat" and second[2] != first[2], f"ArrowDown moves to the next person: {second}")
+    d.keys("Right", "Right", "Right")
+    check(d.active()[0] == "favorite", f"ArrowRight moves along the row: {d.active()}")
+    pressed = d.js("return document.activeElement.getAttribute('aria-pressed')")
+    d.keys("Space")
+    time.sleep(0.4)
+    after = d.js("return document.activeElement.getAttribute('aria-pressed')")
+    check(pressed == "true" and after == "false", f"Space toggles the star and focus stays on it ({pressed} -> {after}, {d.active()})")
+    d.keys("Enter")
+    time.sleep(0.4)
+    check(d.js("return document.activeElement.getAttribute('aria-pressed')") == "true", "Enter toggles it back")
+
+    # Row menu: open with Enter, move with arrows, close with Escape.
+    d.keys("Right")
+    check(d.active()[0] == "more", "the More button is last in the row")
+    d.keys("Enter")
+    time.sleep(0.2)
+    check(d.js("return !document.getElementById('menu').hidden") is True, "Enter opens the row menu")
+    check("menu-item" in d.active()[0], f"focus is in the menu: {d.active()}")
+    d.keys("Down")
+    label = d.active()[1]
+    check("every status change" in label, f"ArrowDown moves in the menu: {label}")
+    d.shot("row-menu")
+    d.keys("Escape")
+    check(d.js("return document.getElementById('menu').hidden") is True, "Escape closes the menu")
+    check(d.active()[0] == "more", f"focus returns to the More button: {d.active()}")
+
+    # Add people dialog: focus inside, Tab stays inside, Escape returns focus.
+    d.js("document.getElementById('add-button').focus()")
+    d.keys("Enter")
+    time.sleep(0.2)
+    check(d.js("return document.getElementById('add-dialog').open") is True, "Enter opens Add people")
+    check(d.active()[0] == "people-search", f"focus starts in the search box: {d.active()}")
+    d.type("meg")
+    d.wait("return document.querySelectorAll('#search-results li').length > 0", "search results")
+    inside = True
+    for _ in range(12):
+        d.keys("Tab")
+        inside = inside and d.js("return document.getElementById('add-dialog').contains(document.activeElement)")
+    check(inside, "Tab keeps focus inside the dialog")
+    d.shift_tab()
+    check(d.js("return document.getElementById('add-dialog').contains(document.activeElement)"), "Shift+Tab too")
+    d.shot("add-people")
+    d.keys("Escape")
+    time.sleep(0.2)
+    check(d.js("return document.getElementById('add-dialog').open") is False, "Escape closes the dialog")
+    check(d.active()[0] == "add-button", f"focus returns to Add people: {d.active()}")
+
+    # Import with the keyboard and see the report.
+    d.keys("Enter")
+    time.sleep(0.2)
+    d.js("document.querySelector('[data-import=\"reports\"]').focus()")
+    d.keys("Enter")
+    d.wait("return document.getElementById('add-report').textContent.startsWith('Added')", "import report")
+    check("Allan Deyoung" in d.js("return document.getElementById('add-report').textContent"), "the report names who was added")
+    d.keys("Escape")
+
+    # Settings: a bad value is refused with a message, nothing is lost.
+    d.js("document.getElementById('settings-button').focus()")
+    d.keys("Enter")
+    time.sleep(0.3)
+    check(d.js("return document.getElementById('settings-dialog').open") is True, "Settings opens")
+    d.js("const i = document.getElementById('set-interval'); i.focus(); i.select();")
+    d.type("2")
+    d.keys("Enter")
+    time.sleep(0.3)
+    err = d.js("return document.getElementById('settings-error').textContent")
+    check("5 seconds" in err and d.js("return document.getElementById('settings-dialog').open"), f"an interval under 5 s is refused: {err}")
+    d.shot("settings-error")
+    d.keys("Escape")
+    time.sleep(0.2)
+    check(d.active()[0] == "settings-button", f"focus returns to Settings: {d.active()}")
+
+    # A presence change arrives as an event and re-sorts the list.
+    d.js("mock.change('Nestor', 'Available', 'Available')")
+    time.sleep(0.3)
+    names = d.js("return [...document.querySelectorAll('#roster-list .name')].map(n => n.textContent)")
+    check(names.index("Nestor Wilke") < names.index("Alex Wilber"), "a teammate who becomes available moves up")
+    words = d.js("return document.querySelector('li.row[data-id=\"00000000-0000-4000-8000-000000000009\"] .status-words').textContent")
+    check(words == "Available", f"and reads Available: {words}")
+
+    # Banner from a status event.
+    d.js("mock.status('offline')")
+    time.sleep(1.2)
+    banner = d.js("return document.getElementById('banner').textContent")
+    check(banner.startswith("Offline — retrying in 1") or banner.startswith("Offline — retrying in 2"), f"offline banner counts down: {banner}")
+    d.shot("banner-offline")
+
+    # -------------------------------------------------------------- sign-in
+    d.go(ui + "?s=signin")
+    d.shot("signin")
+    d.keys("Tab")
+    check(d.active()[0] == "signin-button", f"Tab reaches Sign in first: {d.active()}")
+    d.keys("Enter")
+    d.wait("return document.getElementById('user-code').textContent === 'HX7QK2LM'", "the code")
+    check(d.active()[0] == "copy-code", f"focus moves to Copy: {d.active()}")
+    d.keys("Enter")
+    time.sleep(0.3)
+    copied = d.js("return [document.getElementById('copy-label').textContent, document.getElementById('signin-error').textContent]")
+    check(copied[0] == "Copied" or "selected" in copied[1], f"Copy copies, or selects the code and says so: {copied}")
+    countdown = d.js("return document.getElementById('code-countdown').textContent")
+    check(countdown.startswith("Code expires in 14:"), f"the code's life counts down: {countdown}")
+    d.shot("code")
+    d.js("mock.approve()")
+    d.wait("return !document.getElementById('roster-screen').hidden", "the roster after sign-in")
+    check(True, "signing in shows the roster")
+
+    for name in ["declined", "expired", "consent"]:
+        d.go(ui + f"?s={name}")
+        check(d.js("return document.getElementById('signin-button').textContent") == "Try again", f"{name}: Try again")
+        d.shot(f"signin-{name}")
+
+    d.go(ui + "?s=roster&status=signed_out&tray=0&paused=1")
+    check("Signed out:" in d.js("return document.getElementById('banner').textContent"), "signed-out banner with the reason")
+    check(d.js("return !document.getElementById('tray-note').hidden"), "the no-tray note shows")
+    check(d.js("return document.getElementById('paused-text').textContent").startswith("Notifications paused until "), "the pause chip shows")
+    d.shot("banner-signed-out")
+
+    check(d.js("return document.documentElement.dataset.cspViolations") == "0", "no CSP violations")
+
+
+if __name__ == "__main__":
+    main()
