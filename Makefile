@@ -12,7 +12,7 @@ APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev 
 	xvfb xauth dbus-x11 gnome-keyring libsecret-tools python3-dbusmock webkit2gtk-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps demo test build lint unit e2e
+.PHONY: help deps test-deps demo test build lint
 
 help:
 	@echo "make demo   run Presently against its built-in simulated tenant"
@@ -27,6 +27,11 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@command -v cargo >/dev/null || { echo "Rust is needed: see https://rustup.rs"; exit 1; }
+
+# The WebDriver bridge for the window tests.
+test-deps: deps
+	@command -v tauri-driver >/dev/null || [ -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/tauri-driver" ] || \
+		cargo install tauri-driver --version ^2 --locked
 
 build: deps
 	cargo build -p presently
@@ -47,5 +52,5 @@ lint: deps
 
 # Unit and integration tests of every crate, then the end-to-end tests of the
 # built binary, all inside a private session (X display, D-Bus, keyring).
-test: lint build
+test: test-deps lint build
 	tests/with-session.sh cargo test --workspace --no-fail-fast

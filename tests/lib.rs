@@ -8,6 +8,9 @@ use std::time::Duration;
 
 pub use presently_sim::{Sim, SimConfig};
 
+#[path = "webdriver.rs"]
+pub mod webdriver;
+
 /// The binary under test: `$PRESENTLY_BIN`, or the workspace's debug build.
 pub fn presently_bin() -> PathBuf {
     let bin = std::env::var_os("PRESENTLY_BIN")
@@ -191,4 +194,135 @@ pub fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+/// A D-Bus session of a test's own, with an unlocked keyring and, on request,
+/// a mock notification daemon: what the desktop app talks to, kept apart
+/// from every other test. Everything it started stops when it is dropped.
+pub struct PrivateSession {
+    pub address: String,
+    pub home: tempfile::TempDir,
+    children: Vec<std::process::Child>,
+    keyring_pid: Option<i32>,
+}
+
+impl PrivateSession {
+    pub fn start() -> PrivateSession {
+        use std::io::BufRead;
+        let home = tempfile::tempdir().unwrap();
+        for dir in ["run", "data", "config", "cache"] {
+            std::fs::create_dir_all(home.path().join(dir)).unwrap();
+        }
+        let mut daemon = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon runs (dbus-x11 / dbus)");
+        let mut line = String::new();
+        std::io::BufReader::new(daemon.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let mut session = PrivateSession {
+            address: line.trim().to_string(),
+            home,
+            children: vec![daemon],
+            keyring_pid: None,
+        };
+        let mut keyring = std::process::Command::new("gnome-keyring-daemon");
+        keyring
+            .args(["--unlock", "--components=secrets"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        session.apply_std(&mut keyring);
+        let mut child = keyring.spawn().expect("gnome-keyring-daemon runs");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(b"private-session").unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        session.keyring_pid = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("GNOME_KEYRING_PID="))
+            .and_then(|p| p.trim().parse().ok());
+        session
+    }
+
+    fn vars(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        let h = self.home.path();
+        vec![
+            ("DBUS_SESSION_BUS_ADDRESS", self.address.clone().into()),
+            ("HOME", h.into()),
+            ("XDG_RUNTIME_DIR", h.join("run").into()),
+            ("XDG_DATA_HOME", h.join("data").into()),
+            ("XDG_CONFIG_HOME", h.join("config").into()),
+            ("XDG_CACHE_HOME", h.join("cache").into()),
+        ]
+    }
+
+    fn apply_std(&self, cmd: &mut std::process::Command) {
+        for (k, v) in self.vars() {
+            cmd.env(k, v);
+        }
+    }
+
+    /// Points a command at this session's bus, keyring and HOME.
+    pub fn apply(&self, cmd: &mut tokio::process::Command) {
+        for (k, v) in self.vars() {
+            cmd.env(k, v);
+        }
+    }
+
+    /// Starts python-dbusmock's notification daemon, logging every call to
+    /// `log`, and waits until it owns its name on the bus.
+    pub fn notification_daemon(&mut self, log: &Path) {
+        let mut cmd = std::process::Command::new("/usr/bin/python3");
+        cmd.args(["-m", "dbusmock", "--session", "--template", "notification_daemon", "--logfile"])
+            .arg(log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        self.apply_std(&mut cmd);
+        self.children.push(cmd.spawn().expect("python3-dbusmock is installed"));
+        for _ in 0..200 {
+            let mut ask = std::process::Command::new("dbus-send");
+            ask.args([
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus.NameHasOwner",
+                "string:org.freedesktop.Notifications",
+            ]);
+            self.apply_std(&mut ask);
+            if let Ok(out) = ask.output() {
+                if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the mock notification daemon did not appear on the bus");
+    }
+}
+
+impl Drop for PrivateSession {
+    fn drop(&mut self) {
+        if let Some(pid) = self.keyring_pid {
+            let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+        }
+        for child in self.children.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits for `done`, checking every 100 ms, for at most `limit`.
+pub async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -245,11 +245,13 @@ const SIGN_IN_NOTICES = {
   declined: {
     kind: 'warning',
     title: 'Sign-in was declined',
+    showMessage: false,
     text: 'The request was turned down in the browser, so Presently is not signed in. If that was a mistake, try again.',
   },
   expired: {
     kind: 'warning',
     title: 'The code expired',
+    showMessage: false,
     text: 'The code ran out before sign-in was finished. Try again for a new code, and enter it before the countdown ends.',
   },
   consent_required: {
@@ -282,7 +284,9 @@ function renderSignIn() {
       box.append(icon(notice.kind === 'info' ? 'info' : 'warning', 'notice-icon'));
       const body = el('div', { class: 'notice-body' }, el('p', { class: 'notice-title', text: notice.title }));
       if (notice.text) body.append(el('p', { text: notice.text }));
-      if (view.message) body.append(el('p', { class: 'notice-detail', text: view.message }));
+      // Declined and expired say all there is to say above; elsewhere the
+      // engine's words (Microsoft's AADSTS text, the reason for a sign-out) help.
+      if (view.message && notice.showMessage !== false) body.append(el('p', { class: 'notice-detail', text: view.message }));
       if (view.state === 'consent_required') {
         body.append(el('button', { type: 'button', class: 'link-btn', text: 'Open sign-in settings', onclick: (e) => openSettings(e.currentTarget) }));
       }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 
 use crate::events::{
-    self, DeviceCodeView, GroupView, PersonView, SignInView, StatusView, TeammateView,
+    self, DeviceCodeView, GroupView, PauseView, PersonView, SignInView, StatusView, TeammateView,
 };
 
 /// What the app keeps for its commands.
@@ -95,12 +95,6 @@ pub struct RosterReport {
     /// What was asked for and matched nobody, as it was written.
     pub unknown: Vec<String>,
     pub roster: Vec<TeammateView>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct PauseView {
-    pub paused_until: Option<String>,
 }
 
 const DEFAULT_QUIET_START: &str = "18:00";
@@ -464,12 +458,17 @@ pub fn teams_link(t: &Teammate, action: &str) -> CommandResult<String> {
     Ok(url.into())
 }
 
+/// Pauses notifications for `minutes` (0 resumes); the tray follows.
 #[tauri::command]
-pub async fn pause_notifications(state: State<'_, AppState>, minutes: u32) -> CommandResult<PauseView> {
-    let until = state.monitor.pause_notifications(minutes);
-    Ok(PauseView {
-        paused_until: until.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-    })
+pub async fn pause_notifications<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    minutes: u32,
+) -> CommandResult<PauseView> {
+    let view = PauseView::new(state.monitor.pause_notifications(minutes));
+    events::pause_changed(&app, &view);
+    crate::tray::refresh(&app);
+    Ok(view)
 }
 
 fn open_url(url: &str) -> CommandResult<()> {

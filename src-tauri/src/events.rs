@@ -15,6 +15,7 @@ pub const ROSTER_CHANGED: &str = "roster-changed";
 pub const PRESENCE_CHANGED: &str = "presence-changed";
 pub const STATUS_CHANGED: &str = "status-changed";
 pub const ME_CHANGED: &str = "me-changed";
+pub const PAUSE_CHANGED: &str = "pause-changed";
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -91,15 +92,21 @@ impl From<&SignInState> for SignInView {
                 account: Some(account.into()),
                 ..view("signed_in", None)
             },
-            SignInState::Failed { code, message } => view(
-                match *code {
+            SignInState::Failed { code, message } => {
+                let state = match *code {
                     "sign_in_declined" => "declined",
                     "sign_in_expired" => "expired",
                     "consent_required" => "consent_required",
                     _ => "error",
-                },
-                Some(message.clone()),
-            ),
+                };
+                // The window explains consent itself; Microsoft's own words
+                // (the AADSTS detail) are what it adds, not command-line advice.
+                let message = match message.split_once("Microsoft said: ") {
+                    Some((_, detail)) if state == "consent_required" => detail.to_string(),
+                    _ => message.clone(),
+                };
+                view(state, Some(message))
+            }
         }
     }
 }
@@ -284,6 +291,25 @@ pub fn status_changed<R: Runtime>(app: &AppHandle<R>, status: &StatusView) {
 
 pub fn me_changed<R: Runtime>(app: &AppHandle<R>, me: &TeammateView) {
     emit(app, ME_CHANGED, me);
+}
+
+/// `{ pausedUntil }`: notifications are paused until then, or not (null).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PauseView {
+    pub paused_until: Option<String>,
+}
+
+impl PauseView {
+    pub fn new(until: Option<DateTime<Utc>>) -> Self {
+        PauseView {
+            paused_until: until.map(rfc3339),
+        }
+    }
+}
+
+pub fn pause_changed<R: Runtime>(app: &AppHandle<R>, pause: &PauseView) {
+    emit(app, PAUSE_CHANGED, pause);
 }
 
 fn emit<R: Runtime, T: Serialize + Clone>(app: &AppHandle<R>, name: &str, payload: T) {

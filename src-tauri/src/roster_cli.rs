@@ -204,9 +204,11 @@ async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Re
             .teammates()
             .iter()
             .map(|t| {
-                let p = presence
-                    .as_ref()
-                    .map(|m| m.get(&t.id).cloned().unwrap_or_else(|| Presence::unknown(&t.id)));
+                let p = presence.as_ref().map(|m| {
+                    m.get(&t.id)
+                        .cloned()
+                        .unwrap_or_else(|| Presence::unknown(&t.id))
+                });
                 serde_json::json!({
                     "id": t.id,
                     "display_name": t.display_name,
@@ -266,7 +268,11 @@ async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArg
         let manager: Vec<Person> = directory.manager().await?.into_iter().collect();
         (manager, "your manager".to_string(), None)
     } else if args.reports {
-        (directory.direct_reports().await?, "your direct reports".to_string(), None)
+        (
+            directory.direct_reports().await?,
+            "your direct reports".to_string(),
+            None,
+        )
     } else if args.people {
         (
             directory.people(PEOPLE_TO_IMPORT).await?,
@@ -277,7 +283,11 @@ async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArg
         let group = find_group(&directory, group).await?;
         let members = directory.group_members(&group.id).await?;
         let name = clean(&group.display_name);
-        (members, format!("the members of {name}"), Some(group.display_name))
+        (
+            members,
+            format!("the members of {name}"),
+            Some(group.display_name),
+        )
     } else {
         unreachable!("clap requires one of --manager, --reports, --people, --group")
     };
@@ -423,7 +433,9 @@ fn read_keys(path: &Path) -> Result<Vec<String>> {
     let text = if path == Path::new("-") {
         let mut lines = Vec::new();
         for line in std::io::stdin().lock().lines() {
-            lines.push(line.map_err(|e| Error::Storage(format!("Could not read standard input: {e}")))?);
+            lines.push(
+                line.map_err(|e| Error::Storage(format!("Could not read standard input: {e}")))?,
+            );
         }
         lines.join("\n")
     } else {
@@ -469,11 +481,14 @@ fn clean(raw: &str) -> String {
         .collect()
 }
 
-/// Left-aligned columns two spaces apart, each cut to [`MAX_COLUMN`].
+/// Columns never cut: people copy them into `presently roster add`.
+const WHOLE_COLUMNS: &[&str] = &["SIGN-IN NAME", "ID"];
+
+/// Left-aligned columns two spaces apart; free text is cut to [`MAX_COLUMN`].
 fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let cut = |s: &str| -> String {
+    let cut = |column: usize, s: &str| -> String {
         let s = clean(s);
-        if s.chars().count() > MAX_COLUMN {
+        if s.chars().count() > MAX_COLUMN && !WHOLE_COLUMNS.contains(&header[column]) {
             let mut t: String = s.chars().take(MAX_COLUMN - 1).collect();
             t.push('…');
             t
@@ -482,7 +497,7 @@ fn table(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
         }
     };
     let mut all: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-    all.extend(rows.map(|r| r.iter().map(|c| cut(c)).collect()));
+    all.extend(rows.map(|r| r.iter().enumerate().map(|(i, c)| cut(i, c)).collect()));
     let widths: Vec<usize> = (0..header.len())
         .map(|i| all.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
@@ -546,13 +561,19 @@ mod tests {
         ));
         assert!(parse(&["add"]).is_err(), "someone to add is required");
         assert!(parse(&["remove"]).is_err());
-        assert!(matches!(parse(&["list", "--json"]).unwrap(), RosterCommand::List { json: true }));
+        assert!(matches!(
+            parse(&["list", "--json"]).unwrap(),
+            RosterCommand::List { json: true }
+        ));
         assert!(matches!(
             parse(&["import", "--group", "02bd9fd6-8f93-4758-87c3-1fb73740a315"]).unwrap(),
             RosterCommand::Import(ImportArgs { group: Some(_), .. })
         ));
         assert!(parse(&["import"]).is_err(), "one source is required");
-        assert!(parse(&["import", "--manager", "--reports"]).is_err(), "only one source");
+        assert!(
+            parse(&["import", "--manager", "--reports"]).is_err(),
+            "only one source"
+        );
         match parse(&["search", "megan", "bo"]).unwrap() {
             RosterCommand::Search { text } => assert_eq!(text.join(" "), "megan bo"),
             other => panic!("{other:?}"),
@@ -566,11 +587,17 @@ mod tests {
             vec![
                 vec!["Megan\u{1b}[2J".to_string(), "1".to_string()],
                 vec!["x".repeat(60), "2".to_string()],
+                vec!["Alex".to_string(), "y".repeat(60)],
             ]
             .into_iter(),
         );
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4);
+        assert!(
+            lines[3].ends_with(&"y".repeat(60)),
+            "IDs are never cut: {}",
+            lines[3]
+        );
         assert!(!text.contains('\u{1b}'), "no escape reaches the terminal");
         let id_column = lines[0].find("ID").unwrap();
         assert_eq!(lines[2].chars().count(), id_column + 1);
@@ -579,7 +606,8 @@ mod tests {
 
     #[test]
     fn files_list_one_person_a_line() {
-        let path = std::env::temp_dir().join(format!("presently-roster-cli-{}.txt", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("presently-roster-cli-{}.txt", std::process::id()));
         std::fs::write(&path, "# my team\nmegan@x.com\n\n  alex@x.com  \n").unwrap();
         let keys = read_keys(&path);
         std::fs::remove_file(&path).unwrap();

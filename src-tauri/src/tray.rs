@@ -182,7 +182,8 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                     .monitor
                     .notifications_paused_until()
                     .is_some();
-                state.monitor.pause_notifications(if paused { 0 } else { 60 });
+                let until = state.monitor.pause_notifications(if paused { 0 } else { 60 });
+                crate::events::pause_changed(app, &crate::events::PauseView::new(until));
                 refresh(app);
             }
             MENU_SIGN_OUT => {

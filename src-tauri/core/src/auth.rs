@@ -497,7 +497,7 @@ impl Session {
                 settings.tenant
             ))
         })?;
-        Ok(Session::from_stored(settings, store, stored)?)
+        Session::from_stored(settings, store, stored)
     }
 
     pub fn from_stored(

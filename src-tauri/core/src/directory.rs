@@ -423,7 +423,9 @@ impl Directory {
             let requests: Vec<BatchRequest> = fetch
                 .iter()
                 .enumerate()
-                .map(|(n, id)| BatchRequest::get(n.to_string(), format!("/users/{id}/photo/$value")))
+                .map(|(n, id)| {
+                    BatchRequest::get(n.to_string(), format!("/users/{id}/photo/$value"))
+                })
                 .collect();
             match self.batch_with_retries(requests).await {
                 Ok(answers) => {
@@ -431,7 +433,11 @@ impl Directory {
                         fetched.insert(id.clone(), self.store_photo(id, &answer));
                     }
                 }
-                Err(e) if slots.iter().any(|s| matches!(s, Slot::Fetch { stale: None, .. })) => {
+                Err(e)
+                    if slots
+                        .iter()
+                        .any(|s| matches!(s, Slot::Fetch { stale: None, .. })) =>
+                {
                     return Err(e)
                 }
                 Err(e) => tracing::debug!("photo refresh failed, using cached photos: {e}"),

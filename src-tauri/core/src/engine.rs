@@ -78,6 +78,9 @@ impl Default for EngineOptions {
 }
 
 /// What the engine tells its front end.
+// A change is large next to the other events, but events are few and each is
+// moved once; a Box would only make front ends' matching clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngineEvent {
     /// Everyone's presence, once, after the first poll that covered everyone.
@@ -357,7 +360,11 @@ impl Engine {
                 // poll itself waited for the gate; counting from its start
                 // would send the next one straight after, into a budget that
                 // has only just recovered.
-                let anchor = if run.throttled { Instant::now() } else { started };
+                let anchor = if run.throttled {
+                    Instant::now()
+                } else {
+                    started
+                };
                 let wake = anchor + wait;
                 // `changed()` marks the new list as seen, so remember it here.
                 let mut new_roster = false;
@@ -527,7 +534,14 @@ impl Run {
         } else if any_answer {
             self.pace.on_clean();
         }
-        let wait = if let Some(e) = errors.first() {
+        // One state for the poll: throttling says the most about what to do
+        // next, then a lost network, then anything else.
+        let worst = errors
+            .iter()
+            .find(|e| matches!(e, Error::Throttled { .. }))
+            .or_else(|| errors.iter().find(|e| matches!(e, Error::Network(_))))
+            .or(errors.first());
+        let wait = if let Some(e) = worst {
             self.failures += 1;
             let wait = self.backoff();
             let (state, retry_after) = match e {
@@ -620,10 +634,11 @@ impl Run {
         detail: String,
         retry_after: Option<Duration>,
     ) -> Flow {
-        let same = self
-            .status
-            .as_ref()
-            .is_some_and(|s| s.state == state && s.detail == detail);
+        // Offline is one state whatever the socket said (refused, reset,
+        // timed out): repeating it as the wording varies would be noise.
+        let same = self.status.as_ref().is_some_and(|s| {
+            s.state == state && (state == EngineState::Offline || s.detail == detail)
+        });
         if same {
             return Ok(());
         }
@@ -832,17 +847,25 @@ mod tests {
     fn status_notes_and_out_of_office_are_changes() {
         let a = id(1);
         let mut seen = LastSeen::new();
-        seen.apply(&[a.clone()], vec![p(&a, "Away", "Away", "1")], t(0));
+        seen.apply(
+            std::slice::from_ref(&a),
+            vec![p(&a, "Away", "Away", "1")],
+            t(0),
+        );
         let mut noted = p(&a, "Away", "Away", "2");
         noted.status_message = Some("Back at 3".into());
-        assert_eq!(seen.apply(&[a.clone()], vec![noted.clone()], t(1)).len(), 1);
+        assert_eq!(
+            seen.apply(std::slice::from_ref(&a), vec![noted.clone()], t(1))
+                .len(),
+            1
+        );
         let mut ooo = noted;
         ooo.sequence_number = Some("3".into());
         ooo.out_of_office = Some(OutOfOffice {
             is_out_of_office: true,
             message: None,
         });
-        let c = seen.apply(&[a.clone()], vec![ooo], t(2));
+        let c = seen.apply(std::slice::from_ref(&a), vec![ooo], t(2));
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].previous_since, Some(t(1)));
     }
@@ -851,20 +874,32 @@ mod tests {
     fn stale_answers_are_ignored() {
         let a = id(1);
         let mut seen = LastSeen::new();
-        seen.apply(&[a.clone()], vec![p(&a, "Busy", "InACall", "0000B")], t(0));
+        seen.apply(
+            std::slice::from_ref(&a),
+            vec![p(&a, "Busy", "InACall", "0000B")],
+            t(0),
+        );
         let stale = seen.apply(
-            &[a.clone()],
+            std::slice::from_ref(&a),
             vec![p(&a, "Available", "Available", "0000A")],
             t(1),
         );
         assert!(stale.is_empty());
         assert_eq!(seen.get(&a).unwrap().availability, Availability::Busy);
         // A newer one is taken.
-        let fresh = seen.apply(&[a.clone()], vec![p(&a, "Away", "Away", "0000C")], t(2));
+        let fresh = seen.apply(
+            std::slice::from_ref(&a),
+            vec![p(&a, "Away", "Away", "0000C")],
+            t(2),
+        );
         assert_eq!(fresh.len(), 1);
         // And the held stamp moved, so "0000B" is now stale too.
         assert!(seen
-            .apply(&[a.clone()], vec![p(&a, "Busy", "InACall", "0000B")], t(3))
+            .apply(
+                std::slice::from_ref(&a),
+                vec![p(&a, "Busy", "InACall", "0000B")],
+                t(3)
+            )
             .is_empty());
     }
 
@@ -890,11 +925,17 @@ mod tests {
         assert_eq!(c[0].presence.availability, Availability::PresenceUnknown);
         assert!(!seen.contains(&stranger));
         // Unknown again is no news.
-        assert!(seen.apply(&[a.clone()], vec![], t(2)).is_empty());
+        assert!(seen
+            .apply(std::slice::from_ref(&a), vec![], t(2))
+            .is_empty());
         // Back from unknown: any stamp is taken.
         assert_eq!(
-            seen.apply(&[a.clone()], vec![p(&a, "Busy", "Busy", "0")], t(3))
-                .len(),
+            seen.apply(
+                std::slice::from_ref(&a),
+                vec![p(&a, "Busy", "Busy", "0")],
+                t(3)
+            )
+            .len(),
             1
         );
     }
@@ -904,7 +945,7 @@ mod tests {
         let a = id(1);
         let mut seen = LastSeen::new();
         seen.apply(
-            &[a.clone()],
+            std::slice::from_ref(&a),
             vec![p(&a, "Busy", "Busy", "2"), p(&a, "Away", "Away", "1")],
             t(0),
         );

@@ -69,8 +69,9 @@ fn directory_for(sim: &Sim, config_dir: &std::path::Path, scopes: &str) -> Direc
         retry_delay: Duration::from_millis(10),
         ..Default::default()
     };
-    let graph = GraphClient::with_options(&settings, Arc::new(FixedToken(Secret::new(token))), options)
-        .unwrap();
+    let graph =
+        GraphClient::with_options(&settings, Arc::new(FixedToken(Secret::new(token))), options)
+            .unwrap();
     Directory::for_settings(graph, &settings)
 }
 
@@ -92,18 +93,31 @@ async fn search_finds_people_by_name_and_by_mail() {
     let target = &users[17];
     let first_name = target.given_name.to_lowercase();
 
-    let by_name = s.dir.search(&first_name[..3.min(first_name.len())], 50).await.unwrap();
-    assert!(by_name.iter().any(|p| p.id == target.id), "{first_name} not found");
+    let by_name = s
+        .dir
+        .search(&first_name[..3.min(first_name.len())], 50)
+        .await
+        .unwrap();
+    assert!(
+        by_name.iter().any(|p| p.id == target.id),
+        "{first_name} not found"
+    );
     // Every hit really matches: a name word, the mail or the sign-in name starts so.
     let prefix = &first_name[..3.min(first_name.len())];
     for p in &by_name {
-        let words = format!("{} {} {}", p.display_name, p.mail, p.user_principal_name).to_lowercase();
+        let words =
+            format!("{} {} {}", p.display_name, p.mail, p.user_principal_name).to_lowercase();
         assert!(
-            words.split(|c: char| !c.is_alphanumeric()).any(|w| w.starts_with(prefix)),
+            words
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.starts_with(prefix)),
             "{p:?} does not match {prefix}"
         );
     }
-    let names: Vec<String> = by_name.iter().map(|p| p.display_name.to_lowercase()).collect();
+    let names: Vec<String> = by_name
+        .iter()
+        .map(|p| p.display_name.to_lowercase())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "results come sorted by name");
@@ -118,7 +132,9 @@ async fn search_finds_people_by_name_and_by_mail() {
 
     // $search needs ConsistencyLevel: eventual; the simulator refuses it otherwise.
     let searches = graph_requests(&s.sim, "/v1.0/users");
-    assert!(searches.iter().all(|r| r.status == 200 && r.query.as_deref().unwrap_or("").contains("$search")));
+    assert!(searches
+        .iter()
+        .all(|r| r.status == 200 && r.query.as_deref().unwrap_or("").contains("$search")));
 
     let limited = s.dir.search("a", 5).await.unwrap();
     assert!(limited.len() <= 5);
@@ -138,7 +154,10 @@ async fn search_falls_back_to_startswith_when_search_is_refused() {
     assert_eq!(log[0].status, 400);
     assert!(log[0].query.as_deref().unwrap().contains("$search"));
     let fallback = log[1].query.as_deref().unwrap();
-    assert!(fallback.contains("$filter") && fallback.contains("startswith"), "{fallback}");
+    assert!(
+        fallback.contains("$filter") && fallback.contains("startswith"),
+        "{fallback}"
+    );
     assert_eq!(log[1].status, 200);
 }
 
@@ -148,7 +167,11 @@ async fn look_ups_go_in_batches_of_at_most_20_and_unknown_ones_are_named() {
     let users = s.sim.users();
     // By ID, by sign-in name in another case, and two nobody has.
     let mut keys: Vec<String> = users[1..24].iter().map(|u| u.id.clone()).collect();
-    keys.extend(users[24..46].iter().map(|u| u.user_principal_name.to_uppercase()));
+    keys.extend(
+        users[24..46]
+            .iter()
+            .map(|u| u.user_principal_name.to_uppercase()),
+    );
     let ghost_id = "0f0f0f0f-1111-4222-8333-444455556666".to_string();
     let ghost_upn = "Nobody.Here@contoso.onmicrosoft.com".to_string();
     keys.insert(10, ghost_id.clone());
@@ -157,7 +180,11 @@ async fn look_ups_go_in_batches_of_at_most_20_and_unknown_ones_are_named() {
     s.sim.clear_log();
 
     let lookup = s.dir.lookup(&keys).await.unwrap();
-    assert_eq!(lookup.unknown, vec![ghost_id, ghost_upn], "named exactly as written");
+    assert_eq!(
+        lookup.unknown,
+        vec![ghost_id, ghost_upn],
+        "named exactly as written"
+    );
     let want: Vec<&str> = users[1..46].iter().map(|u| u.id.as_str()).collect();
     let got: Vec<&str> = lookup.found.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(got, want, "found in the order asked, each once");
@@ -175,8 +202,15 @@ async fn look_ups_go_in_batches_of_at_most_20_and_unknown_ones_are_named() {
             carried = 0;
         }
     }
-    assert_eq!(batches.iter().sum::<usize>(), 47, "distinct keys, each asked once: {batches:?}");
-    assert!(batches.iter().all(|&n| (1..=20).contains(&n)), "{batches:?}");
+    assert_eq!(
+        batches.iter().sum::<usize>(),
+        47,
+        "distinct keys, each asked once: {batches:?}"
+    );
+    assert!(
+        batches.iter().all(|&n| (1..=20).contains(&n)),
+        "{batches:?}"
+    );
     assert_eq!(batches.len(), 3);
 }
 
@@ -184,7 +218,10 @@ async fn look_ups_go_in_batches_of_at_most_20_and_unknown_ones_are_named() {
 async fn unknown_people_are_not_added_to_the_roster_and_the_rest_are() {
     let s = setup(60, SIGN_IN_SCOPES).await;
     let users = s.sim.users();
-    let keys = vec![users[5].user_principal_name.clone(), "ghost@contoso.onmicrosoft.com".into()];
+    let keys = vec![
+        users[5].user_principal_name.clone(),
+        "ghost@contoso.onmicrosoft.com".into(),
+    ];
     let lookup = s.dir.lookup(&keys).await.unwrap();
     let mut roster = Roster::load(s.config_dir.path()).unwrap();
     for p in lookup.found {
@@ -194,7 +231,10 @@ async fn unknown_people_are_not_added_to_the_roster_and_the_rest_are() {
     let again = Roster::load(s.config_dir.path()).unwrap();
     assert_eq!(again.ids(), vec![users[5].id.clone()]);
     assert!(again.find("ghost@contoso.onmicrosoft.com").is_none());
-    assert_eq!(lookup.unknown, vec!["ghost@contoso.onmicrosoft.com".to_string()]);
+    assert_eq!(
+        lookup.unknown,
+        vec!["ghost@contoso.onmicrosoft.com".to_string()]
+    );
 }
 
 #[tokio::test]
@@ -219,11 +259,18 @@ async fn people_manager_and_direct_reports() {
     assert_eq!(ids(&reports), want);
 
     let people = s.dir.people(25).await.unwrap();
-    assert!(people.len() > want.len() && people.len() <= 25, "{}", people.len());
+    assert!(
+        people.len() > want.len() && people.len() <= 25,
+        "{}",
+        people.len()
+    );
     assert_eq!(people[0].id, manager_id, "the closest colleague first");
     assert_eq!(ids(&people[1..=want.len()]), want, "then my reports");
     assert!(people.iter().all(|p| p.id != me.id));
-    assert!(people.iter().all(|p| !p.mail.is_empty()), "mail comes from scoredEmailAddresses");
+    assert!(
+        people.iter().all(|p| !p.mail.is_empty()),
+        "mail comes from scoredEmailAddresses"
+    );
     assert_eq!(ids(&people).len(), people.len(), "each once");
     let few = s.dir.people(3).await.unwrap();
     assert_eq!(few, people[..3], "the limit keeps the most relevant");
@@ -232,7 +279,12 @@ async fn people_manager_and_direct_reports() {
 #[tokio::test]
 async fn the_top_of_the_tree_has_no_manager() {
     let s = setup(40, SIGN_IN_SCOPES).await;
-    let ceo: SimUser = s.sim.users().into_iter().find(|u| u.manager_id.is_none()).unwrap();
+    let ceo: SimUser = s
+        .sim
+        .users()
+        .into_iter()
+        .find(|u| u.manager_id.is_none())
+        .unwrap();
     let settings_dir = tempfile::tempdir().unwrap();
     // The simulator signs tokens for anyone; ask as the CEO.
     let settings = Settings::resolve(&Overrides {
@@ -252,7 +304,10 @@ async fn the_top_of_the_tree_has_no_manager() {
 async fn a_group_of_1200_is_read_over_every_page() {
     let s = setup(1200, ALL_SCOPES).await;
     let groups = s.dir.my_groups().await.unwrap();
-    let all = groups.iter().find(|g| g.display_name == "All Company").expect("All Company");
+    let all = groups
+        .iter()
+        .find(|g| g.display_name == "All Company")
+        .expect("All Company");
     assert!(groups.iter().any(|g| g.is_team), "{groups:?}");
     s.sim.clear_log();
 
@@ -263,7 +318,11 @@ async fn a_group_of_1200_is_read_over_every_page() {
 
     let pages = graph_requests(&s.sim, "/members");
     assert_eq!(pages.len(), 2, "999 + 201: {pages:?}");
-    assert!(pages[1].query.as_deref().unwrap().contains("skiptoken"), "{:?}", pages[1].query);
+    assert!(
+        pages[1].query.as_deref().unwrap().contains("skiptoken"),
+        "{:?}",
+        pages[1].query
+    );
 
     let group = s.dir.group(&all.id).await.unwrap();
     assert_eq!(group.display_name, "All Company");
@@ -280,7 +339,10 @@ async fn group_members_without_the_permission_say_an_administrator_must_allow_it
     }
     let text = err.to_string();
     assert!(text.contains("GroupMember.Read.All"), "{text}");
-    assert!(text.contains("administrator") && text.contains("consent"), "{text}");
+    assert!(
+        text.contains("administrator") && text.contains("consent"),
+        "{text}"
+    );
 
     let err = s.dir.my_groups().await.unwrap_err();
     assert!(err.to_string().contains("GroupMember.Read.All"), "{err}");
@@ -289,11 +351,21 @@ async fn group_members_without_the_permission_say_an_administrator_must_allow_it
 #[tokio::test]
 async fn an_unknown_or_malformed_group_is_explained() {
     let s = setup(60, ALL_SCOPES).await;
-    let err = s.dir.group_members("02bd9fd6-8f93-4758-87c3-1fb73740a315").await.unwrap_err();
-    assert!(err.to_string().contains("No group or team has the ID"), "{err}");
+    let err = s
+        .dir
+        .group_members("02bd9fd6-8f93-4758-87c3-1fb73740a315")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("No group or team has the ID"),
+        "{err}"
+    );
     let err = s.dir.group_members("Design team").await.unwrap_err();
     assert_eq!(err.code(), "config");
-    assert!(graph_requests(&s.sim, "Design").is_empty(), "nothing was sent for a non-ID");
+    assert!(
+        graph_requests(&s.sim, "Design").is_empty(),
+        "nothing was sent for a non-ID"
+    );
 }
 
 #[tokio::test]
@@ -310,14 +382,29 @@ async fn photos_are_fetched_once_and_a_missing_one_means_initials() {
     };
     assert_eq!(content_type, "image/png");
     let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "the decoded picture is on disk");
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "the decoded picture is on disk"
+    );
     assert!(path.starts_with(s.config_dir.path()));
     let after_first = photo_requests(&s.sim);
     assert_eq!(after_first, 1);
-    assert_eq!(s.dir.photo(&with.id, &with.display_name).await.unwrap(), first);
-    assert_eq!(photo_requests(&s.sim), after_first, "the second look comes from the cache");
+    assert_eq!(
+        s.dir.photo(&with.id, &with.display_name).await.unwrap(),
+        first
+    );
+    assert_eq!(
+        photo_requests(&s.sim),
+        after_first,
+        "the second look comes from the cache"
+    );
 
-    let none = s.dir.photo(&without.id, &without.display_name).await.unwrap();
+    let none = s
+        .dir
+        .photo(&without.id, &without.display_name)
+        .await
+        .unwrap();
     // Initials: the first letters of the first and the last word of the name.
     let words: Vec<&str> = without.display_name.split_whitespace().collect();
     let letter = |w: &str| w.chars().next().unwrap().to_uppercase().to_string();
@@ -325,11 +412,22 @@ async fn photos_are_fetched_once_and_a_missing_one_means_initials() {
     assert_eq!(none, Photo::Initials(expected));
     let after_none = photo_requests(&s.sim);
     assert_eq!(after_none, after_first + 1);
-    assert_eq!(s.dir.photo(&without.id, &without.display_name).await.unwrap(), none);
-    assert_eq!(photo_requests(&s.sim), after_none, "\"no photo\" is remembered too");
+    assert_eq!(
+        s.dir
+            .photo(&without.id, &without.display_name)
+            .await
+            .unwrap(),
+        none
+    );
+    assert_eq!(
+        photo_requests(&s.sim),
+        after_none,
+        "\"no photo\" is remembered too"
+    );
 
     // A cache that is never fresh asks again: that is the rare refresh.
-    let eager = directory_for(&s.sim, s.config_dir.path(), SIGN_IN_SCOPES).with_photo_max_age(Duration::ZERO);
+    let eager = directory_for(&s.sim, s.config_dir.path(), SIGN_IN_SCOPES)
+        .with_photo_max_age(Duration::ZERO);
     eager.photo(&with.id, &with.display_name).await.unwrap();
     assert_eq!(photo_requests(&s.sim), after_none + 1);
 
@@ -351,22 +449,32 @@ async fn many_photos_travel_in_batches_of_20_and_a_failed_refresh_keeps_the_old_
     let photos = s.dir.photos(&people).await.unwrap();
     assert_eq!(photos.len(), 45);
     for (u, p) in users[..45].iter().zip(&photos) {
-        assert_eq!(matches!(p, Photo::Picture { .. }), u.has_photo, "{}", u.display_name);
+        assert_eq!(
+            matches!(p, Photo::Picture { .. }),
+            u.has_photo,
+            "{}",
+            u.display_name
+        );
     }
     let batches = graph_requests(&s.sim, "/$batch");
     assert_eq!(batches.len(), 3);
     assert_eq!(graph_requests(&s.sim, "/photo").len(), 45);
 
     // The refresh fails; the stale pictures are still shown.
-    let stale = directory_for(&s.sim, s.config_dir.path(), SIGN_IN_SCOPES).with_photo_max_age(Duration::ZERO);
-    s.sim.inject(Fault::status(500, None).on("/v1.0/$batch").times(10));
+    let stale = directory_for(&s.sim, s.config_dir.path(), SIGN_IN_SCOPES)
+        .with_photo_max_age(Duration::ZERO);
+    s.sim
+        .inject(Fault::status(500, None).on("/v1.0/$batch").times(10));
     let again = stale.photos(&people).await.unwrap();
     assert_eq!(again, photos);
 
     // Without anything cached, the failure is reported.
     let empty = tempfile::tempdir().unwrap();
     let cold = directory_for(&s.sim, empty.path(), SIGN_IN_SCOPES);
-    let err = cold.photo(&users[0].id, &users[0].display_name).await.unwrap_err();
+    let err = cold
+        .photo(&users[0].id, &users[0].display_name)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Graph { status: 500, .. }), "{err:?}");
     s.sim.clear_faults();
 }

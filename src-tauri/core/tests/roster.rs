@@ -232,7 +232,13 @@ second = 2
     );
 
     r.save().unwrap();
-    assert_eq!(read(dir.path()).lines().filter(|l| *l == "[[teammate]]").count(), 2);
+    assert_eq!(
+        read(dir.path())
+            .lines()
+            .filter(|l| *l == "[[teammate]]")
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -314,7 +320,11 @@ fn a_file_that_cannot_be_moved_aside_is_an_error_not_an_empty_roster() {
     let err = Roster::load_file(&path).unwrap_err();
     assert_eq!(err.code(), "storage");
     assert!(err.to_string().contains("could not be kept aside"), "{err}");
-    assert_eq!(fs::read(&path).unwrap(), b"= broken", "the file is left as it was");
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        b"= broken",
+        "the file is left as it was"
+    );
 }
 
 #[test]

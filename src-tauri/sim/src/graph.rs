@@ -654,8 +654,8 @@ fn list_users(ctx: &Ctx<'_>, grant: &Grant, req: &GraphRequest<'_>, params: &Par
     let order = query::order_by(params).map_err(query_error)?;
     let users = &ctx.shared.directory.users;
     let mut found: Vec<usize> = (0..users.len())
-        .filter(|&i| filter.as_ref().map_or(true, |f| f.matches(&users[i])))
-        .filter(|&i| search.as_ref().map_or(true, |s| s.matches(&users[i])))
+        .filter(|&i| filter.as_ref().is_none_or(|f| f.matches(&users[i])))
+        .filter(|&i| search.as_ref().is_none_or(|s| s.matches(&users[i])))
         .collect();
     if let Some((prop, descending)) = order {
         found.sort_by_cached_key(|&i| query::sort_key(&users[i], prop));

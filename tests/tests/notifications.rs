@@ -1,0 +1,89 @@
+//! The tray app really delivers a desktop notification, over D-Bus, when a
+//! teammate with the bell becomes available, and none for the start-up
+//! snapshot or for teammates without the bell.
+
+use std::time::Duration;
+
+use presently_e2e::{wait_for, PrivateSession, Run, TestEnv};
+use presently_sim::PresenceUpdate;
+
+fn busy() -> PresenceUpdate {
+    PresenceUpdate {
+        availability: "Busy".into(),
+        activity: "InAMeeting".into(),
+        ..Default::default()
+    }
+}
+
+fn available() -> PresenceUpdate {
+    PresenceUpdate {
+        availability: "Available".into(),
+        activity: "Available".into(),
+        ..Default::default()
+    }
+}
+
+fn presence_polls(env: &TestEnv) -> usize {
+    env.sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/getPresencesByUserId") && r.status == 200)
+        .count()
+}
+
+#[tokio::test]
+async fn a_watched_teammate_becoming_available_is_announced_and_nothing_else() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let mut session = PrivateSession::start();
+    let log = session.home.path().join("notifications.log");
+    session.notification_daemon(&log);
+
+    // Signed in, in this session's keyring.
+    let mut login = env.command(&["login", "--no-browser"]);
+    session.apply(&mut login);
+    let child = login.spawn().unwrap();
+    let code = env.pending_code().await;
+    env.sim.approve(&code, None).unwrap();
+    assert_eq!(Run::wait(child).await.code, 0);
+
+    let users = env.sim.users();
+    let (watched, unwatched) = (&users[1], &users[2]);
+    for u in [watched, unwatched] {
+        env.sim.set_presence(&u.id, busy()).unwrap();
+    }
+    std::fs::write(
+        env.config_dir.path().join("roster.toml"),
+        format!(
+            "[[teammate]]\nid = \"{}\"\ndisplay_name = \"{}\"\nnotify = true\nfavorite = false\n\n\
+             [[teammate]]\nid = \"{}\"\ndisplay_name = \"{}\"\nnotify = false\nfavorite = false\n",
+            watched.id, watched.display_name, unwatched.id, unwatched.display_name
+        ),
+    )
+    .unwrap();
+    std::fs::write(env.config_dir.path().join("config.toml"), "interval = 5\n").unwrap();
+
+    let mut app = env.command(&[]);
+    session.apply(&mut app);
+    let mut app = app.spawn().unwrap();
+
+    wait_for("the start-up snapshot", Duration::from_secs(60), || presence_polls(&env) >= 1).await;
+    // A second poll: anything the snapshot would have announced is out by now.
+    wait_for("a second poll", Duration::from_secs(30), || presence_polls(&env) >= 2).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let before = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!before.contains("Notify"), "no notification at start-up: {before}");
+
+    env.sim.set_presence(&watched.id, available()).unwrap();
+    env.sim.set_presence(&unwatched.id, available()).unwrap();
+    let expected = format!("{} is available", watched.display_name);
+    wait_for("the notification", Duration::from_secs(30), || {
+        std::fs::read_to_string(&log).unwrap_or_default().contains(&expected)
+    })
+    .await;
+    let shown = std::fs::read_to_string(&log).unwrap();
+    assert!(shown.contains("was Busy (In a meeting)"), "{shown}");
+    assert!(!shown.contains(&unwatched.display_name), "no bell, no notification: {shown}");
+    assert_eq!(shown.matches("Notify").count(), 1, "{shown}");
+
+    app.kill().await.unwrap();
+}

@@ -1,0 +1,413 @@
+//! `presently roster add | remove | list | import | search` end to end: the
+//! built binary against the simulated directory, signed in through the real
+//! keyring of a private session.
+
+use presently_e2e::{SimConfig, TestEnv};
+use presently_sim::{PresenceUpdate, SimUser};
+use serde_json::Value;
+
+fn roster_file(env: &TestEnv) -> std::path::PathBuf {
+    env.config_dir.path().join("roster.toml")
+}
+
+/// `roster list --json`, checked for success.
+async fn listed(env: &TestEnv) -> Value {
+    let run = env.run(&["roster", "list", "--json"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()
+}
+
+fn ids_of(list: &Value) -> Vec<String> {
+    list["teammates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn config(users: usize) -> SimConfig {
+    SimConfig {
+        users,
+        ..TestEnv::quick()
+    }
+}
+
+#[tokio::test]
+async fn add_by_id_and_sign_in_name_with_flags_and_report_unknown_ones() {
+    let env = TestEnv::new(config(60)).await;
+    env.login().await;
+    let users = env.sim.users();
+    let (a, b) = (&users[3], &users[4]);
+    let upper_upn = b.user_principal_name.to_uppercase();
+
+    let run = env
+        .run(&[
+            "roster",
+            "add",
+            &a.id,
+            &upper_upn,
+            "ghost@contoso.onmicrosoft.com",
+            "--notify",
+        ])
+        .await;
+    assert_eq!(
+        run.code, 1,
+        "an unknown name makes it exit 1: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("ghost@contoso.onmicrosoft.com"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(&format!("Added {}", a.display_name)),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "messages go to stderr: {}",
+        run.stdout
+    );
+
+    let list = listed(&env).await;
+    assert_eq!(
+        ids_of(&list),
+        vec![a.id.clone(), b.id.clone()],
+        "the others were added"
+    );
+    let first = &list["teammates"][0];
+    assert_eq!(first["display_name"], a.display_name.as_str());
+    assert_eq!(first["user_principal_name"], a.user_principal_name.as_str());
+    assert_eq!(first["job_title"], a.job_title.as_str());
+    assert_eq!(first["notify"], true);
+    assert_eq!(first["favorite"], false);
+
+    // Adding again merges: --favorite is added, --notify stays on.
+    let run = env
+        .run(&["roster", "add", &a.user_principal_name, "--favorite"])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("already on the roster"),
+        "{}",
+        run.stderr
+    );
+    let list = listed(&env).await;
+    assert_eq!(list["teammates"].as_array().unwrap().len(), 2);
+    assert_eq!(list["teammates"][0]["favorite"], true);
+    assert_eq!(list["teammates"][0]["notify"], true);
+
+    let text = std::fs::read_to_string(roster_file(&env)).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| *l == "[[teammate]]").count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains(&format!("id = \"{}\"", a.id)), "{text}");
+}
+
+#[tokio::test]
+async fn add_from_a_file_and_remove() {
+    let env = TestEnv::new(config(60)).await;
+    env.login().await;
+    let users = env.sim.users();
+    let file = env.config_dir.path().join("people.txt");
+    std::fs::write(
+        &file,
+        format!(
+            "# my team\n{}\n\n{}\n  {}  \nnot-a-person\n",
+            users[5].id, users[6].user_principal_name, users[7].mail
+        ),
+    )
+    .unwrap();
+    let run = env
+        .run(&["roster", "add", "--file", file.to_str().unwrap()])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("\"not-a-person\""), "{}", run.stderr);
+    let ids = ids_of(&listed(&env).await);
+    assert_eq!(
+        ids,
+        vec![
+            users[5].id.clone(),
+            users[6].id.clone(),
+            users[7].id.clone()
+        ]
+    );
+
+    let run = env
+        .run(&[
+            "roster",
+            "remove",
+            &users[6].user_principal_name.to_uppercase(),
+            &users[5].id,
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("Removed {}", users[6].display_name)),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(ids_of(&listed(&env).await), vec![users[7].id.clone()]);
+
+    let run = env
+        .run(&["roster", "remove", "nobody@contoso.onmicrosoft.com"])
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("is not on your roster"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(ids_of(&listed(&env).await), vec![users[7].id.clone()]);
+}
+
+#[tokio::test]
+async fn list_shows_current_presence_when_signed_in_and_the_roster_without_it_otherwise() {
+    let env = TestEnv::new(config(60)).await;
+    env.login().await;
+    let users = env.sim.users();
+    let (busy, free) = (&users[8], &users[9]);
+    env.sim
+        .set_presence(
+            &busy.id,
+            PresenceUpdate {
+                availability: "Busy".into(),
+                activity: "InACall".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    env.sim
+        .set_presence(
+            &free.id,
+            PresenceUpdate {
+                availability: "Available".into(),
+                activity: "Available".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let run = env.run(&["roster", "add", &busy.id, &free.id]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        env.run(&["roster", "add", &free.id, "--favorite"])
+            .await
+            .code,
+        0
+    );
+
+    let list = listed(&env).await;
+    assert_eq!(list["signed_in"], true);
+    assert_eq!(list["teammates"][0]["presence"]["availability"], "Busy");
+    assert_eq!(list["teammates"][0]["presence"]["activity"], "InACall");
+    assert_eq!(
+        list["teammates"][1]["presence"]["availability"],
+        "Available"
+    );
+
+    let text = env.run(&["roster", "list"]).await;
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let lines: Vec<&str> = text.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("NAME") && lines[0].contains("PRESENCE"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        lines[1].starts_with(&free.display_name),
+        "favourites first: {}",
+        text.stdout
+    );
+    assert!(
+        lines[1].contains("Available") && lines[1].contains("favorite"),
+        "{}",
+        text.stdout
+    );
+    assert!(lines[2].starts_with(&busy.display_name), "{}", text.stdout);
+    assert!(lines[2].contains("Busy (In a call)"), "{}", text.stdout);
+
+    assert_eq!(env.run(&["logout"]).await.code, 0);
+    let run = env.run(&["roster", "list", "--json"]).await;
+    assert_eq!(
+        run.code, 0,
+        "the roster is still worth showing: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("presently login"), "{}", run.stderr);
+    let list = run.json();
+    assert_eq!(list["signed_in"], false);
+    assert_eq!(ids_of(&list).len(), 2);
+    assert!(list["teammates"][0]["presence"].is_null());
+    let text = env.run(&["roster", "list"]).await;
+    assert!(!text.stdout.contains("PRESENCE"), "{}", text.stdout);
+    assert!(text.stdout.contains(&busy.display_name), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn import_manager_reports_and_people() {
+    let env = TestEnv::new(config(200)).await;
+    env.login().await;
+    let users = env.sim.users();
+    let me = &users[0];
+    let manager = me.manager_id.clone().unwrap();
+    let reports: Vec<&SimUser> = users
+        .iter()
+        .filter(|u| u.manager_id.as_deref() == Some(me.id.as_str()))
+        .collect();
+
+    let run = env.run(&["roster", "import", "--manager"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(ids_of(&listed(&env).await), vec![manager.clone()]);
+
+    let run = env.run(&["roster", "import", "--reports"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{} added", reports.len())),
+        "{}",
+        run.stderr
+    );
+    let ids = ids_of(&listed(&env).await);
+    assert_eq!(ids.len(), 1 + reports.len());
+    assert!(reports.iter().all(|r| ids.contains(&r.id)));
+
+    // People I work with start with my manager and my reports: they merge.
+    let run = env.run(&["roster", "import", "--people"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("{} already on the roster", 1 + reports.len())),
+        "{}",
+        run.stderr
+    );
+    let ids = ids_of(&listed(&env).await);
+    assert!(ids.len() > 1 + reports.len());
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "nobody twice");
+    assert!(!ids.contains(&me.id));
+}
+
+#[tokio::test]
+async fn import_group_without_admin_consent_says_who_can_allow_it() {
+    let env = TestEnv::new(config(60)).await;
+    env.login().await;
+    let run = env
+        .run(&[
+            "roster",
+            "import",
+            "--group",
+            "02bd9fd6-8f93-4758-87c3-1fb73740a315",
+        ])
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("GroupMember.Read.All"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("administrator"), "{}", run.stderr);
+    assert!(!roster_file(&env).exists(), "nothing was written");
+
+    assert_eq!(
+        env.run(&["roster", "import"]).await.code,
+        2,
+        "a source is required"
+    );
+}
+
+#[tokio::test]
+async fn search_prints_matches_on_stdout() {
+    let env = TestEnv::new(config(120)).await;
+    env.login().await;
+    let target = env.sim.users()[11].clone();
+    let run = env.run(&["roster", "search", &target.display_name]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains(&target.id))
+        .unwrap_or_else(|| panic!("{} not listed: {}", target.display_name, run.stdout));
+    assert!(line.contains(&target.user_principal_name), "{line}");
+    assert!(run.stdout.lines().next().unwrap().starts_with("NAME"));
+
+    // By address: only people whose address starts so (first.last, first.last2...).
+    let run = env.run(&["roster", "search", &target.mail]).await;
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains(&target.id), "{}", run.stdout);
+    let local = target.mail.split('@').next().unwrap();
+    for line in run.stdout.lines().skip(1) {
+        assert!(
+            line.split_whitespace().any(|w| w.starts_with(local)),
+            "{line}"
+        );
+    }
+
+    let run = env.run(&["roster", "search", "zzqqxx"]).await;
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("Nobody in the directory matches"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn commands_that_need_the_directory_ask_to_sign_in() {
+    let env = TestEnv::new(config(40)).await;
+    let someone = env.sim.users()[2].id.clone();
+    for args in [
+        vec!["roster", "add", someone.as_str()],
+        vec!["roster", "import", "--manager"],
+        vec!["roster", "search", "a"],
+    ] {
+        let run = env.run(&args).await;
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("presently login"), "{}", run.stderr);
+    }
+    assert!(!roster_file(&env).exists());
+    // Removing needs no directory.
+    let run = env.run(&["roster", "remove", someone.as_str()]).await;
+    assert_eq!(run.code, 1);
+}
+
+#[tokio::test]
+async fn a_corrupt_roster_file_is_kept_aside_and_reported() {
+    let env = TestEnv::new(config(40)).await;
+    env.login().await;
+    let broken = b"[[teammate]]\nid = \"unterminated\n";
+    std::fs::write(roster_file(&env), broken).unwrap();
+
+    let run = env.run(&["roster", "list"]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("could not be read"), "{}", run.stderr);
+    let backups: Vec<std::path::PathBuf> = std::fs::read_dir(env.config_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("roster.toml.broken-")
+        })
+        .collect();
+    assert_eq!(backups.len(), 1, "{}", run.stderr);
+    assert!(run
+        .stderr
+        .contains(&*backups[0].file_name().unwrap().to_string_lossy()));
+    assert_eq!(std::fs::read(&backups[0]).unwrap(), broken);
+
+    // Work goes on with a fresh roster; the backup stays.
+    let someone = env.sim.users()[5].id.clone();
+    let run = env.run(&["roster", "add", &someone]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(ids_of(&listed(&env).await), vec![someone]);
+    assert_eq!(std::fs::read(&backups[0]).unwrap(), broken);
+}

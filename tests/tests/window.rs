@@ -1,0 +1,102 @@
+//! The real app in a real window under Xvfb, driven through WebDriver
+//! (tauri-driver + WebKitWebDriver): sign in on the simulated tenant, add a
+//! teammate, see a status change arrive, and see a hostile status message
+//! shown as plain text. Leaves a screenshot in target/screenshots/.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use presently_e2e::webdriver::Driver;
+use presently_e2e::{presently_bin, PrivateSession, TestEnv};
+use presently_sim::PresenceUpdate;
+
+const EVIL: &str = "<img src=x onerror=alert(1)>";
+
+fn screenshot_path(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[tokio::test]
+async fn sign_in_add_a_teammate_and_see_their_status_change() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = PrivateSession::start();
+    std::fs::write(env.config_dir.path().join("config.toml"), "interval = 5\n").unwrap();
+    let who = env.sim.users()[3].clone();
+    env.sim
+        .set_presence(
+            &who.id,
+            PresenceUpdate {
+                availability: "Available".into(),
+                activity: "Available".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+
+    let driver = Driver::start(&presently_bin(), |cmd| {
+        session.apply(cmd);
+        cmd.env("PRESENTLY_LOGIN_URL", env.sim.url())
+            .env("PRESENTLY_GRAPH_URL", env.sim.url())
+            .env("PRESENTLY_CONFIG_DIR", env.config_dir.path())
+            .env("PRESENTLY_CLIENT_ID", &env.client_id);
+    })
+    .await;
+    let long = Duration::from_secs(30);
+
+    // Sign in: the code shown in the window is the one the tenant waits for.
+    let button = driver.wait_for("#signin-button", long).await;
+    driver.click(&button).await;
+    let code = driver.wait_for_text("#user-code", long, |t| !t.trim().is_empty()).await;
+    assert_eq!(env.sim.pending_codes(), vec![code.trim().to_string()]);
+    env.sim.approve(code.trim(), None).unwrap();
+
+    // Add a teammate by searching the directory.
+    // An empty roster offers "Add people" in its empty state.
+    let add = driver.wait_for("#empty-add", long).await;
+    driver.click(&add).await;
+    let search = driver.wait_for("#people-search", long).await;
+    driver.type_text(&search, &who.display_name).await;
+    let result = driver
+        .wait_for(&format!("#search-results li[data-id=\"{}\"] button", who.id), long)
+        .await;
+    driver.click(&result).await;
+    let row = format!("li.row[data-id=\"{}\"]", who.id);
+    let done = driver.wait_for("#add-dialog button.primary[data-close]", long).await;
+    driver.click(&done).await;
+    driver.wait_for(&row, long).await;
+    driver
+        .wait_for_text(&format!("{row} .status-words"), long, |t| t.contains("Available"))
+        .await;
+
+    // A status change arrives by itself, hostile status message and all.
+    env.sim
+        .set_presence(
+            &who.id,
+            PresenceUpdate {
+                availability: "Busy".into(),
+                activity: "InAMeeting".into(),
+                status_message: Some(EVIL.into()),
+                out_of_office: None,
+            },
+        )
+        .unwrap();
+    let words = driver
+        .wait_for_text(&format!("{row} .status-words"), long, |t| t.contains("meeting"))
+        .await;
+    assert!(words.contains("Busy"), "{words}");
+    let message = driver
+        .wait_for_text(&format!("{row} .status-message-text"), long, |t| !t.is_empty())
+        .await;
+    assert_eq!(message, EVIL, "shown as the literal text it is");
+    let injected = driver
+        .execute("return document.querySelectorAll('img[src=\"x\"], [onerror]').length;")
+        .await;
+    assert_eq!(injected, 0, "no element was made from the status message");
+
+    let png = driver.screenshot().await;
+    assert!(png.starts_with(b"\x89PNG"));
+    std::fs::write(screenshot_path("main-window.png"), png).unwrap();
+    driver.quit().await;
+}
