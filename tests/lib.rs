@@ -90,10 +90,12 @@ impl TestEnv {
     /// `presently login --no-browser`, approving the code it shows as
     /// `approve` does (approve, decline, ...).
     pub async fn login_with(&self, approve: impl FnOnce(&Sim, &str)) -> Run {
-        let child = self
-            .command(&["login", "--no-browser"])
-            .spawn()
-            .expect("presently runs");
+        self.login_args_with(&["login", "--no-browser"], approve).await
+    }
+
+    /// `presently ARGS` (a login), approving its code as `approve` does.
+    pub async fn login_args_with(&self, args: &[&str], approve: impl FnOnce(&Sim, &str)) -> Run {
+        let child = self.command(args).spawn().expect("presently runs");
         let code = self.pending_code().await;
         approve(&self.sim, &code);
         Run::wait(child).await

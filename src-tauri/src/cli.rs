@@ -90,6 +90,10 @@ pub enum Command {
         /// Do not offer to open the browser.
         #[arg(long)]
         no_browser: bool,
+        /// Also ask for GroupMember.Read.All, to import a team's members
+        /// (in most organisations an administrator must allow it).
+        #[arg(long)]
+        groups: bool,
     },
     /// Remove the stored sign-in from the keyring.
     Logout,
@@ -205,9 +209,13 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
                 .map_err(|e| Error::Config(format!("The simulator could not start: {e}")))?;
             Ok(EXIT_OK)
         }
-        Command::Login { no_browser } => {
+        Command::Login { no_browser, groups } => {
             let settings = Settings::resolve(&global.overrides())?;
-            login(&settings, keyring(), !no_browser).await
+            let mut flow = SignInFlow::new(&settings)?;
+            if groups {
+                flow = flow.with_group_access();
+            }
+            login(flow, &settings, keyring(), !no_browser).await
         }
         Command::Logout => {
             let settings = Settings::resolve(&global.overrides())?;
@@ -314,11 +322,11 @@ async fn run_watch(
 }
 
 async fn login(
+    flow: SignInFlow,
     settings: &Settings,
     store: Arc<dyn TokenStore>,
     offer_browser: bool,
 ) -> presently_core::Result<u8> {
-    let flow = SignInFlow::new(settings)?;
     let mut code = flow.start().await?;
     eprintln!("{}", code.message);
     if offer_browser && std::io::stdin().is_terminal() {

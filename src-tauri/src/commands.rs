@@ -362,6 +362,15 @@ pub async fn import_teammates<R: Runtime>(
             ))
         }
     };
+    // Your own presence is in the header, not on your roster.
+    let me = match state.monitor.sign_in_state() {
+        SignInState::SignedIn { account } => account.id,
+        _ => String::new(),
+    };
+    let people = people
+        .into_iter()
+        .filter(|p| !p.id.eq_ignore_ascii_case(&me))
+        .collect();
     add_people(&app, &state, people, Vec::new()).await
 }
 

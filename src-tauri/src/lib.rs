@@ -3,9 +3,11 @@
 //! [`commands`] and [`events`] for the window, [`tray`], notifications).
 
 pub mod app;
+pub mod autostart;
 pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod events;
+pub mod logging;
 pub mod roster_cli;
 pub mod tray;

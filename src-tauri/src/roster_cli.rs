@@ -263,7 +263,9 @@ async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Re
 }
 
 async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArgs) -> Result<u8> {
-    let directory = directory(settings, store).await?;
+    let session = Session::resume(settings, store).await?;
+    let me = session.account().id.clone();
+    let directory = Directory::for_settings(GraphClient::new(settings, session)?, settings);
     let (people, what, label) = if args.manager {
         let manager: Vec<Person> = directory.manager().await?.into_iter().collect();
         (manager, "your manager".to_string(), None)
@@ -291,6 +293,11 @@ async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArg
     } else {
         unreachable!("clap requires one of --manager, --reports, --people, --group")
     };
+    // Your own presence is in the header, not on your roster.
+    let people: Vec<Person> = people
+        .into_iter()
+        .filter(|p| !p.id.eq_ignore_ascii_case(&me))
+        .collect();
     if people.is_empty() {
         eprintln!("Nothing to import: the directory lists nobody as {what}.");
         return Ok(EXIT_OK);

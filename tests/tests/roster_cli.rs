@@ -323,6 +323,30 @@ async fn import_group_without_admin_consent_says_who_can_allow_it() {
 }
 
 #[tokio::test]
+async fn import_a_whole_team_over_every_page_after_login_with_groups() {
+    let env = TestEnv::new(config(1200)).await;
+    let login = env
+        .login_args_with(&["login", "--no-browser", "--groups"], |sim, code| {
+            sim.approve(code, None).unwrap()
+        })
+        .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let run = env.run(&["roster", "import", "--group", "All Company"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let me = env.sim.users()[0].id.clone();
+    let ids = ids_of(&listed(&env).await);
+    assert_eq!(ids.len(), 1199, "everyone but me, over more than one page");
+    assert!(!ids.contains(&me));
+    let pages = env
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/members") && r.status == 200)
+        .count();
+    assert!(pages >= 2, "paged: {pages} requests");
+}
+
+#[tokio::test]
 async fn search_prints_matches_on_stdout() {
     let env = TestEnv::new(config(120)).await;
     env.login().await;

@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::cloud::Cloud;
-use crate::config::Settings;
+use crate::config::{Settings, GROUP_SCOPE};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token_store::TokenStore;
@@ -293,6 +293,7 @@ async fn read_token_answer(
 pub struct SignInFlow {
     http: reqwest::Client,
     settings: Settings,
+    extra_scopes: Vec<&'static str>,
 }
 
 impl SignInFlow {
@@ -300,12 +301,19 @@ impl SignInFlow {
         Ok(SignInFlow {
             http: http_client()?,
             settings: settings.clone(),
+            extra_scopes: Vec::new(),
         })
+    }
+
+    /// Also asks for [`GROUP_SCOPE`], to import teams' members.
+    pub fn with_group_access(mut self) -> Self {
+        self.extra_scopes.push(GROUP_SCOPE);
+        self
     }
 
     /// Asks the sign-in service for a device code.
     pub async fn start(&self) -> Result<DeviceCode> {
-        let scopes = self.settings.scopes();
+        let scopes = self.settings.scopes_with(&self.extra_scopes);
         let resp = self
             .http
             .post(self.settings.oauth_url("devicecode"))
@@ -558,7 +566,8 @@ impl Session {
                 "You were signed out because the sign-in has expired and cannot be renewed. Run `presently login`.".into(),
             ));
         };
-        match self.redeem(&refresh).await? {
+        let granted = tokens.scope.clone();
+        match self.redeem(&refresh, &granted).await? {
             Ok(answer) => {
                 *tokens = answer.into_tokens(Some(&refresh));
                 self.persist(tokens).await;
@@ -574,7 +583,7 @@ impl Session {
                             return Ok(());
                         }
                         if let Some(r) = tokens.refresh_token.clone() {
-                            if let Ok(answer) = self.redeem(&r).await? {
+                            if let Ok(answer) = self.redeem(&r, &granted).await? {
                                 *tokens = answer.into_tokens(Some(&r));
                                 self.persist(tokens).await;
                                 return Ok(());
@@ -606,8 +615,16 @@ impl Session {
     async fn redeem(
         &self,
         refresh: &Secret,
+        granted: &str,
     ) -> Result<std::result::Result<TokenAnswer, OAuthError>> {
-        let scopes = self.settings.scopes();
+        // Ask again for what was granted: asking for more would need consent
+        // anew, asking for less would drop a permission the user chose.
+        let extra: &[&str] = if granted.contains(GROUP_SCOPE) {
+            &[GROUP_SCOPE]
+        } else {
+            &[]
+        };
+        let scopes = self.settings.scopes_with(extra);
         let resp = self
             .http
             .post(self.settings.oauth_url("token"))

@@ -40,6 +40,10 @@ pub const SCOPES: &[&str] = &[
     "offline_access",
 ];
 
+/// Asked for only on request (`presently login --groups`): reading a team's
+/// members needs it, and in most tenants only an administrator can consent.
+pub const GROUP_SCOPE: &str = "GroupMember.Read.All";
+
 /// Values given on the command line or in the environment. `None` means "not
 /// given": the config file or the default decides.
 #[derive(Debug, Clone, Default)]
@@ -138,8 +142,14 @@ impl Settings {
     /// The scopes to ask for, qualified with the cloud's Graph resource so that
     /// national clouds issue tokens for their own Graph.
     pub fn scopes(&self) -> String {
+        self.scopes_with(&[])
+    }
+
+    /// [`Settings::scopes`] plus `extra` (for example [`GROUP_SCOPE`]).
+    pub fn scopes_with(&self, extra: &[&str]) -> String {
         SCOPES
             .iter()
+            .chain(extra)
             .map(|s| match *s {
                 "offline_access" => s.to_string(),
                 _ => format!("{}/{s}", self.cloud.graph_host()),
