@@ -46,7 +46,8 @@ pub fn log_dir() -> Option<PathBuf> {
 /// Call it once, first thing in `main`; later calls change nothing.
 pub fn init(to_file: bool) -> Option<PathBuf> {
     let dir = if to_file { log_dir() } else { None };
-    let (subscriber, opened) = subscriber(dir.as_deref());
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let (subscriber, opened) = subscriber(dir.as_deref(), rust_log.as_deref());
     if subscriber.try_init().is_err() {
         return None;
     }
@@ -60,17 +61,19 @@ pub fn init(to_file: bool) -> Option<PathBuf> {
     }
 }
 
-/// The subscriber [`init`] installs, with the file in `dir`; kept apart so
-/// tests can use it without touching the process-wide one.
+/// The subscriber [`init`] installs, with the file in `dir` and `rust_log`
+/// as the filter of both; kept apart so tests can use it without touching the
+/// process-wide one or the environment.
 fn subscriber(
     dir: Option<&Path>,
+    rust_log: Option<&str>,
 ) -> (
     impl tracing::Subscriber + Send + Sync,
     Result<(), tracing_appender::rolling::InitError>,
 ) {
     let stderr = fmt::layer()
         .with_writer(std::io::stderr)
-        .with_filter(filter(STDERR_DEFAULT));
+        .with_filter(filter(rust_log, STDERR_DEFAULT));
     let (file, opened) = match dir.map(daily_file).transpose() {
         Ok(appender) => (appender, Ok(())),
         Err(e) => (None, Err(e)),
@@ -82,13 +85,16 @@ fn subscriber(
         fmt::layer()
             .with_writer(appender)
             .with_ansi(false)
-            .with_filter(filter(FILE_DEFAULT))
+            .with_filter(filter(rust_log, FILE_DEFAULT))
     });
     (Registry::default().with(stderr).with(file), opened)
 }
 
-fn filter(default: &str) -> EnvFilter {
-    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default))
+fn filter(rust_log: Option<&str>, default: &str) -> EnvFilter {
+    rust_log
+        .filter(|directives| !directives.trim().is_empty())
+        .and_then(|directives| EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| EnvFilter::new(default))
 }
 
 /// `presently.YYYY-MM-DD.log` in `dir`; opening it removes all but the
@@ -128,7 +134,7 @@ mod tests {
     fn the_log_file_has_the_app_lines_and_no_token() {
         let dir = tempfile::tempdir().unwrap();
         let logs = dir.path().join("logs");
-        let (subscriber, opened) = subscriber(Some(&logs));
+        let (subscriber, opened) = subscriber(Some(&logs), None);
         opened.unwrap();
         let token = presently_core::Secret::new("eyJ0eXAiOiJKV1QiLCJub25jZSI6InNlY3JldCJ9");
         tracing::subscriber::with_default(subscriber, || {
@@ -163,6 +169,19 @@ mod tests {
     }
 
     #[test]
+    fn rust_log_asks_the_file_for_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let (subscriber, opened) = subscriber(Some(dir.path()), Some("presently_core=debug"));
+        opened.unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!(target: "presently_core::graph", "polled 3 teammates");
+        });
+        let files = log_files(dir.path());
+        let text = std::fs::read_to_string(dir.path().join(&files[0])).unwrap();
+        assert!(text.contains("polled 3 teammates"), "{text}");
+    }
+
+    #[test]
     fn only_the_last_seven_days_are_kept() {
         let dir = tempfile::tempdir().unwrap();
         let old: Vec<String> = (1..=10)
@@ -176,7 +195,7 @@ mod tests {
         }
         std::fs::write(dir.path().join("notes.txt"), "not a log\n").unwrap();
 
-        let (subscriber, opened) = subscriber(Some(dir.path()));
+        let (subscriber, opened) = subscriber(Some(dir.path()), None);
         opened.unwrap();
         tracing::subscriber::with_default(subscriber, || {
             tracing::warn!(target: "presently", "started");
@@ -200,7 +219,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, "").unwrap();
-        let (_subscriber, opened) = subscriber(Some(&blocker.join("logs")));
+        let (_subscriber, opened) = subscriber(Some(&blocker.join("logs")), None);
         assert!(opened.is_err());
     }
 
