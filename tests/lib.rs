@@ -287,24 +287,31 @@ impl PrivateSession {
         self.apply_std(&mut cmd);
         self.children.push(cmd.spawn().expect("python3-dbusmock is installed"));
         for _ in 0..200 {
-            let mut ask = std::process::Command::new("dbus-send");
-            ask.args([
-                "--session",
-                "--print-reply",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus.NameHasOwner",
-                "string:org.freedesktop.Notifications",
-            ]);
-            self.apply_std(&mut ask);
-            if let Ok(out) = ask.output() {
-                if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
-                    return;
-                }
+            if self.name_has_owner("org.freedesktop.Notifications") {
+                return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("the mock notification daemon did not appear on the bus");
+    }
+}
+
+impl PrivateSession {
+    /// Is `name` owned by someone on this session's bus?
+    pub fn name_has_owner(&self, name: &str) -> bool {
+        let mut ask = std::process::Command::new("dbus-send");
+        ask.args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+        ])
+        .arg(format!("string:{name}"));
+        self.apply_std(&mut ask);
+        ask.output()
+            .map(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
+            .unwrap_or(false)
     }
 }
 
