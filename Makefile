@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # and the WebKit WebDriver.
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev \
 	libsoup-3.0-dev libxdo-dev libssl-dev libdbus-1-dev pkg-config build-essential curl \
-	xvfb xauth dbus-x11 gnome-keyring libsecret-tools python3-dbusmock webkit2gtk-driver
+	xvfb xauth dbus-x11 gnome-keyring libsecret-tools python3-dbusmock webkit2gtk-driver nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help deps test-deps demo test build lint
@@ -53,4 +53,5 @@ lint: deps
 # Unit and integration tests of every crate, then the end-to-end tests of the
 # built binary, all inside a private session (X display, D-Bus, keyring).
 test: test-deps lint build
+	node --test tests/ui/
 	tests/with-session.sh cargo test --workspace --no-fail-fast

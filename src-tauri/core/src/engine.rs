@@ -709,9 +709,11 @@ where
     out
 }
 
-/// The poll interval under AIMD; see the module documentation.
+/// The poll interval under AIMD; see the module documentation. Public so that
+/// the fleet simulation (`examples/fleet.rs`, run by `bench/fleet`) drives this
+/// very code rather than a copy of it.
 #[derive(Debug, Clone)]
-struct Pace {
+pub struct Pace {
     base: Duration,
     min_interval: Duration,
     max: Duration,
@@ -722,7 +724,7 @@ struct Pace {
 }
 
 impl Pace {
-    fn new(o: &EngineOptions) -> Pace {
+    pub fn new(o: &EngineOptions) -> Pace {
         let base = o.interval.max(o.min_interval);
         Pace {
             base,
@@ -734,13 +736,20 @@ impl Pace {
         }
     }
 
-    fn on_throttled(&mut self) {
+    /// The wait before the next poll.
+    pub fn interval(&self) -> Duration {
+        self.current
+    }
+
+    /// A poll met a 429.
+    pub fn on_throttled(&mut self) {
         let throttled_at = self.current;
         self.floor = self.floor.max(throttled_at + self.step).min(self.max);
         self.current = (throttled_at * 2).clamp(self.floor, self.max);
     }
 
-    fn on_clean(&mut self) {
+    /// A poll was answered without a 429.
+    pub fn on_clean(&mut self) {
         self.current = self.current.saturating_sub(self.step).max(self.floor);
     }
 

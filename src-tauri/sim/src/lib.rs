@@ -63,6 +63,7 @@ pub use faults::{Fault, FaultKind};
 pub use graph::{MAX_BATCH_REQUESTS, MAX_PRESENCE_IDS};
 pub use log::{LoggedRequest, LOG_CAPACITY};
 pub use presence::{PresenceUpdate, SimPresence};
+pub use throttle::{retry_after_seconds, SlidingWindow};
 
 use state::Shared;
 

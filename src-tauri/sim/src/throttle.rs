@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// The limit of `getPresencesByUserId` for one tenant. Public so that the
+/// fleet simulation (`presently-core`'s `examples/fleet.rs`) charges its
+/// requests to this very limiter.
 #[derive(Debug)]
-pub(crate) struct SlidingWindow {
+pub struct SlidingWindow {
     limit: u32,
     window: Duration,
     /// Arrival times of the requests still inside the window, oldest first.
@@ -50,7 +53,7 @@ impl SlidingWindow {
 }
 
 /// Whole seconds for a `Retry-After` header: rounded up, at least one.
-pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
+pub fn retry_after_seconds(wait: Duration) -> u64 {
     wait.as_secs_f64().ceil().max(1.0) as u64
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Serves ui/ for a browser preview, with the fake Tauri API of mock-tauri.js.
 
-    python3 ui-preview/serve.py [port]      then open http://127.0.0.1:8765/
+    python3 tests/ui/serve.py [port]      then open http://127.0.0.1:8765/
 
 ui/index.html is served as it ships, with one <script> added before the app's
 own: mock-tauri.js. Every answer carries the app's strict CSP, so what the CSP
@@ -12,12 +12,12 @@ import http.server
 import pathlib
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'none'"
 )
-MOCK = '<script src="/ui-preview/mock-tauri.js"></script>\n  '
+MOCK = '<script src="/tests/ui/mock-tauri.js"></script>\n  '
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -35,7 +35,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path == "/":
             self.send_response(302)
-            self.send_header("Location", "/ui-preview/preview.html")
+            self.send_header("Location", "/tests/ui/preview.html")
             self.end_headers()
             return
         if path in ("/ui/", "/ui/index.html"):

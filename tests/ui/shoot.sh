@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the preview in headless Chromium, light and dark, and a check
 # that no scenario trips the CSP or calls alert().
-#   ui-preview/shoot.sh [out-dir] [scenario-query ...]
+#   tests/ui/shoot.sh [out-dir] [scenario-query ...]
 # Needs chromium (Debian: apt-get install chromium) and python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

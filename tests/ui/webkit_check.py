@@ -4,7 +4,7 @@ WebKitWebDriver and MiniBrowser, using the keyboard as a person would, and
 saves screenshots. Needs a display (run it under `xvfb-run -a`), python3,
 webkit2gtk-driver. Not shipped.
 
-    xvfb-run -a python3 ui-preview/webkit_check.py [out-dir]
+    xvfb-run -a python3 tests/ui/webkit_check.py [out-dir]
 """
 
 import base64

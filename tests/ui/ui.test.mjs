@@ -1,13 +1,13 @@
 // Tests of the window's pure functions (ui/model.js) and of the rules the UI
 // files must keep (no markup from strings, nothing the CSP would block).
-//   node --test ui-preview/
+//   node --test tests/ui/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const UI = join(dirname(fileURLToPath(import.meta.url)), '..', 'ui');
+const UI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ui');
 // Through a data: URL, so the test does not depend on how this Node version
 // decides whether ui/model.js (no package.json beside it) is an ES module.
 const source = readFileSync(join(UI, 'model.js'), 'utf8');

@@ -1,0 +1,531 @@
+//! A fleet of Presently installs in one tenant, on virtual time: does the
+//! engine's pacing keep them all inside the tenant's shared budget of 1,500
+//! presence requests per 30 s, and how late does each install notice a change?
+//!
+//! ```text
+//! cargo run --release --example fleet -p presently-core -- [--installs 10,200,2000,10000]
+//!     [--minutes 60] [--settle-minutes 30] [--seed 1] [--roster 50..1000]
+//!     [--start-spread 15] [--interval 15] [--changes 100000] [--timeline]
+//! ```
+//!
+//! What is real and what is modelled:
+//! - the interval is the engine's own [`Pace`] (`on_throttled` / `on_clean`
+//!   after each poll), and every request is charged to the simulator's own
+//!   [`SlidingWindow`], whose refusals become `Retry-After` through the
+//!   simulator's own [`retry_after_seconds`];
+//! - the rest of one install is a model of `engine.rs` and `graph.rs`, kept
+//!   step for step: a poll sends its `ceil(roster/650)` requests
+//!   `concurrency` at a time; a 429 closes the install's gate until
+//!   `Retry-After` has passed (no request of that install leaves before) and
+//!   is retried after it, 3 times at most; a poll that met a 429 slows the
+//!   pace and the next poll starts the interval after its end, any other poll
+//!   starts the interval after the previous start;
+//! - the network is a round trip of 100 to 300 ms, the server answers at once.
+//!
+//! Installs start at random times within `--start-spread` seconds (15 s: the
+//! whole company opens its laptops at once, the hardest start). Presence
+//! changes happen at random times to random (install, teammate) pairs of the
+//! settled period; one is detected at the end of the first poll whose answered
+//! request for that teammate's batch reached Graph after the change.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+use presently_core::engine::{EngineOptions, Pace};
+use presently_sim::{retry_after_seconds, SlidingWindow};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::time::Instant;
+
+/// Graph's limit: requests per window, per application and tenant.
+const LIMIT: u32 = 1_500;
+const WINDOW: Duration = Duration::from_secs(30);
+/// IDs per `getPresencesByUserId` request.
+const IDS_PER_REQUEST: usize = 650;
+/// `GraphOptions::default().max_retries`: retries of a 429 before giving up.
+const MAX_RETRIES: u32 = 3;
+
+struct Args {
+    installs: Vec<usize>,
+    minutes: u64,
+    settle_minutes: u64,
+    seed: u64,
+    roster: (usize, usize),
+    start_spread: f64,
+    interval: u64,
+    changes: usize,
+    timeline: bool,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        installs: vec![10, 200, 2_000, 10_000],
+        minutes: 60,
+        settle_minutes: 30,
+        seed: 1,
+        roster: (50, 1_000),
+        start_spread: 15.0,
+        interval: 15,
+        changes: 100_000,
+        timeline: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "--timeline" {
+            a.timeline = true;
+            continue;
+        }
+        let value = it
+            .next()
+            .unwrap_or_else(|| usage(&format!("{flag} needs a value")));
+        let number = |v: &str| -> u64 { v.parse().unwrap_or_else(|_| usage(&format!("{flag} {v}"))) };
+        match flag.as_str() {
+            "--installs" => a.installs = value.split(',').map(|v| number(v) as usize).collect(),
+            "--minutes" => a.minutes = number(&value),
+            "--settle-minutes" => a.settle_minutes = number(&value),
+            "--seed" => a.seed = number(&value),
+            "--start-spread" => a.start_spread = number(&value) as f64,
+            "--interval" => a.interval = number(&value),
+            "--changes" => a.changes = number(&value) as usize,
+            "--roster" => {
+                let (lo, hi) = value
+                    .split_once("..")
+                    .unwrap_or_else(|| usage("--roster MIN..MAX"));
+                a.roster = (number(lo) as usize, number(hi) as usize);
+            }
+            _ => usage(&format!("unknown flag {flag}")),
+        }
+    }
+    if a.settle_minutes >= a.minutes || a.roster.0 == 0 || a.roster.0 > a.roster.1 {
+        usage("needs --settle-minutes < --minutes and 0 < roster min <= max");
+    }
+    a
+}
+
+fn usage(problem: &str) -> ! {
+    eprintln!("fleet: {problem}");
+    eprintln!(
+        "usage: fleet [--installs 10,200,2000,10000] [--minutes 60] [--settle-minutes 30] [--seed 1] \
+         [--roster 50..1000] [--start-spread 15] [--interval 15] [--changes 100000] [--timeline]"
+    );
+    std::process::exit(2)
+}
+
+/// What happens next, in virtual time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    /// An install's poll is due.
+    Poll { install: usize },
+    /// A request wants to leave (it waits for the install's gate).
+    Send { install: usize, batch: usize, attempt: u32 },
+    /// A request reaches Graph and is charged to the tenant.
+    Arrive { install: usize, batch: usize, attempt: u32 },
+    /// Its answer is back: `retry_after` is `Some` for a 429.
+    Answer { install: usize, batch: usize, attempt: u32, retry_after: Option<Duration> },
+}
+
+struct Install {
+    batches: usize,
+    pace: Pace,
+    /// `graph.rs`'s throttle gate: no request before this time.
+    gate: Duration,
+    poll: Option<PollInProgress>,
+    /// Per batch: (reached Graph, end of its poll) of every answered request.
+    answered: Vec<Vec<(Duration, Duration)>>,
+}
+
+struct PollInProgress {
+    started: Duration,
+    next_batch: usize,
+    in_flight: usize,
+    throttled: bool,
+    answered: Vec<(usize, Duration)>,
+}
+
+/// One request as Graph saw it.
+struct Arrival {
+    at: Duration,
+    refused: bool,
+}
+
+struct Fleet {
+    now: Duration,
+    seq: u64,
+    queue: BinaryHeap<Reverse<(Duration, u64, Event)>>,
+    installs: Vec<Install>,
+    limiter: SlidingWindow,
+    origin: Instant,
+    arrivals: Vec<Arrival>,
+    concurrency: usize,
+    rng: StdRng,
+}
+
+impl Fleet {
+    fn at(&mut self, when: Duration, event: Event) {
+        self.seq += 1;
+        self.queue.push(Reverse((when, self.seq, event)));
+    }
+
+    fn one_way(&mut self) -> Duration {
+        Duration::from_micros(self.rng.gen_range(50_000..=150_000))
+    }
+
+    fn run_until(&mut self, end: Duration) {
+        while let Some(Reverse((when, _, event))) = self.queue.pop() {
+            if when > end {
+                break;
+            }
+            self.now = when;
+            match event {
+                Event::Poll { install } => self.start_poll(install),
+                Event::Send {
+                    install,
+                    batch,
+                    attempt,
+                } => {
+                    let gate = self.installs[install].gate;
+                    if gate > self.now {
+                        // Another answer pushed the gate out meanwhile.
+                        self.at(gate, event);
+                    } else {
+                        let arrive = self.now + self.one_way();
+                        self.at(
+                            arrive,
+                            Event::Arrive {
+                                install,
+                                batch,
+                                attempt,
+                            },
+                        );
+                    }
+                }
+                Event::Arrive {
+                    install,
+                    batch,
+                    attempt,
+                } => {
+                    let verdict = self.limiter.admit(self.origin + self.now);
+                    self.arrivals.push(Arrival {
+                        at: self.now,
+                        refused: verdict.is_err(),
+                    });
+                    let retry_after =
+                        verdict.err().map(|wait| Duration::from_secs(retry_after_seconds(wait)));
+                    if retry_after.is_none() {
+                        let poll = self.installs[install].poll.as_mut().expect("a poll");
+                        poll.answered.push((batch, self.now));
+                    }
+                    let back = self.now + self.one_way();
+                    self.at(
+                        back,
+                        Event::Answer {
+                            install,
+                            batch,
+                            attempt,
+                            retry_after,
+                        },
+                    );
+                }
+                Event::Answer {
+                    install,
+                    batch,
+                    attempt,
+                    retry_after,
+                } => self.answer(install, batch, attempt, retry_after),
+            }
+        }
+    }
+
+    fn start_poll(&mut self, install: usize) {
+        let batches = self.installs[install].batches;
+        self.installs[install].poll = Some(PollInProgress {
+            started: self.now,
+            next_batch: 0,
+            in_flight: 0,
+            throttled: false,
+            answered: Vec::new(),
+        });
+        for _ in 0..batches.min(self.concurrency) {
+            self.send_next(install);
+        }
+    }
+
+    fn send_next(&mut self, install: usize) {
+        let poll = self.installs[install].poll.as_mut().expect("a poll");
+        let batch = poll.next_batch;
+        poll.next_batch += 1;
+        poll.in_flight += 1;
+        let now = self.now;
+        self.at(
+            now,
+            Event::Send {
+                install,
+                batch,
+                attempt: 0,
+            },
+        );
+    }
+
+    fn answer(&mut self, install: usize, batch: usize, attempt: u32, retry_after: Option<Duration>) {
+        let now = self.now;
+        let inst = &mut self.installs[install];
+        let poll = inst.poll.as_mut().expect("a poll");
+        if let Some(wait) = retry_after {
+            poll.throttled = true;
+            inst.gate = inst.gate.max(now + wait);
+            if attempt < MAX_RETRIES {
+                let gate = inst.gate;
+                self.at(
+                    gate,
+                    Event::Send {
+                        install,
+                        batch,
+                        attempt: attempt + 1,
+                    },
+                );
+                return;
+            }
+        }
+        poll.in_flight -= 1;
+        if poll.next_batch < inst.batches {
+            self.send_next(install);
+            return;
+        }
+        if poll.in_flight > 0 {
+            return;
+        }
+        // The poll is over: the engine's `Run::poll` and `Engine::run`.
+        let poll = inst.poll.take().expect("a poll");
+        for (b, reached) in poll.answered.iter().copied() {
+            inst.answered[b].push((reached, now));
+        }
+        if poll.throttled {
+            inst.pace.on_throttled();
+        } else if !poll.answered.is_empty() {
+            inst.pace.on_clean();
+        }
+        let anchor = if poll.throttled { now } else { poll.started };
+        let next = anchor + inst.pace.interval();
+        self.at(next, Event::Poll { install });
+    }
+}
+
+struct Outcome {
+    installs: usize,
+    mean_batches: f64,
+    mean_per_window: f64,
+    max_per_window: usize,
+    refused_settled: f64,
+    refused_all: f64,
+    requests_all: usize,
+    last_refusal: Option<Duration>,
+    intervals: (f64, f64, f64),
+    delay: (f64, f64),
+    undetected: usize,
+    best_interval: f64,
+    timeline: Vec<(u64, f64, f64)>,
+}
+
+fn simulate(args: &Args, installs: usize) -> Outcome {
+    let mut rng = StdRng::seed_from_u64(args.seed ^ (installs as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let options = EngineOptions {
+        interval: Duration::from_secs(args.interval),
+        ..EngineOptions::default()
+    };
+    let mut fleet = Fleet {
+        now: Duration::ZERO,
+        seq: 0,
+        queue: BinaryHeap::new(),
+        installs: Vec::with_capacity(installs),
+        limiter: SlidingWindow::new(LIMIT, WINDOW),
+        origin: Instant::now(),
+        arrivals: Vec::new(),
+        concurrency: options.concurrency.max(1),
+        rng: StdRng::seed_from_u64(rng.gen()),
+    };
+    let mut rosters = Vec::with_capacity(installs);
+    for i in 0..installs {
+        let roster = rng.gen_range(args.roster.0..=args.roster.1);
+        let batches = roster.div_ceil(IDS_PER_REQUEST);
+        rosters.push(roster);
+        fleet.installs.push(Install {
+            batches,
+            pace: Pace::new(&options),
+            gate: Duration::ZERO,
+            poll: None,
+            answered: vec![Vec::new(); batches],
+        });
+        let start = Duration::from_secs_f64(rng.gen_range(0.0..args.start_spread.max(0.001)));
+        fleet.at(start, Event::Poll { install: i });
+    }
+    let end = Duration::from_secs(args.minutes * 60);
+    let settle = Duration::from_secs(args.settle_minutes * 60);
+    fleet.run_until(end);
+
+    // The budget: every request Graph saw, refused ones included (they count).
+    let arrivals = &fleet.arrivals;
+    let settled: Vec<&Arrival> = arrivals.iter().filter(|a| a.at >= settle).collect();
+    let share = |xs: &[&Arrival]| {
+        let refused = xs.iter().filter(|a| a.refused).count();
+        refused as f64 / xs.len().max(1) as f64
+    };
+    let mut max_per_window = 0;
+    let mut lo = 0;
+    for hi in 0..settled.len() {
+        while settled[hi].at - settled[lo].at >= WINDOW {
+            lo += 1;
+        }
+        max_per_window = max_per_window.max(hi - lo + 1);
+    }
+    let windows = (end - settle).as_secs_f64() / WINDOW.as_secs_f64();
+    let all: Vec<&Arrival> = arrivals.iter().collect();
+    let step = 300;
+    let timeline = (0..args.minutes * 60)
+        .step_by(step as usize)
+        .map(|from| {
+            let part: Vec<&Arrival> = arrivals
+                .iter()
+                .filter(|a| a.at.as_secs() >= from && a.at.as_secs() < from + step)
+                .collect();
+            (from / 60, part.len() as f64 * 30.0 / step as f64, share(&part))
+        })
+        .collect();
+
+    let mut intervals: Vec<f64> = fleet
+        .installs
+        .iter()
+        .map(|i| i.pace.interval().as_secs_f64())
+        .collect();
+    intervals.sort_by(f64::total_cmp);
+
+    // Detection: changes to random (install, teammate) pairs at random times
+    // of the settled period, early enough for the slowest pace to poll again.
+    let total: usize = rosters.iter().sum();
+    let last_change = end.saturating_sub(options.max_interval * 2).max(settle);
+    let mut delays = Vec::with_capacity(args.changes);
+    let mut undetected = 0;
+    for _ in 0..args.changes {
+        let mut pick = rng.gen_range(0..total);
+        let mut install = 0;
+        while pick >= rosters[install] {
+            pick -= rosters[install];
+            install += 1;
+        }
+        let batch = pick / IDS_PER_REQUEST;
+        let at = Duration::from_secs_f64(rng.gen_range(settle.as_secs_f64()..last_change.as_secs_f64().max(settle.as_secs_f64() + 1.0)));
+        let seen = &fleet.installs[install].answered[batch];
+        let first = seen.partition_point(|&(reached, _)| reached <= at);
+        match seen.get(first) {
+            Some(&(_, detected)) => delays.push((detected - at).as_secs_f64()),
+            None => undetected += 1,
+        }
+    }
+    delays.sort_by(f64::total_cmp);
+
+    let mean_batches =
+        fleet.installs.iter().map(|i| i.batches).sum::<usize>() as f64 / installs as f64;
+    Outcome {
+        installs,
+        mean_batches,
+        mean_per_window: settled.len() as f64 / windows,
+        max_per_window,
+        refused_settled: share(&settled),
+        refused_all: share(&all),
+        requests_all: arrivals.len(),
+        last_refusal: arrivals.iter().rev().find(|a| a.refused).map(|a| a.at),
+        intervals: (
+            quantile(&intervals, 0.05),
+            quantile(&intervals, 0.5),
+            quantile(&intervals, 0.95),
+        ),
+        delay: (quantile(&delays, 0.5), quantile(&delays, 0.95)),
+        undetected,
+        best_interval: (installs as f64 * mean_batches / (LIMIT as f64 / WINDOW.as_secs_f64()))
+            .max(options.interval.max(options.min_interval).as_secs_f64()),
+        timeline,
+    }
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn main() {
+    let args = parse_args();
+    println!(
+        "Fleet of installs in one tenant, {} min of virtual time, settled = after minute {}; \
+         rosters {}..{} teammates; installs start within {} s; configured interval {} s; seed {}.",
+        args.minutes,
+        args.settle_minutes,
+        args.roster.0,
+        args.roster.1,
+        args.start_spread,
+        args.interval,
+        args.seed
+    );
+    println!();
+    println!(
+        "| installs K | batches B (mean) | requests / 30 s, settled: mean, max (budget 1,500) | 429s, settled | 429s, whole run | last 429 at | interval p5 / median / p95 | best interval K*B/50 | detection median / p95 | best median / p95 |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut timelines = Vec::new();
+    for &k in &args.installs {
+        let started = std::time::Instant::now();
+        let o = simulate(&args, k);
+        let best = o.best_interval;
+        println!(
+            "| {} | {:.2} | {:.0}, {} | {} | {} of {} | {} | {:.0} / {:.0} / {:.0} s | {:.0} s | {:.1} / {:.1} s{} | {:.1} / {:.1} s |",
+            o.installs,
+            o.mean_batches,
+            o.mean_per_window,
+            o.max_per_window,
+            percent(o.refused_settled),
+            percent(o.refused_all),
+            o.requests_all,
+            o.last_refusal
+                .map(|t| format!("{:.1} min", t.as_secs_f64() / 60.0))
+                .unwrap_or_else(|| "never".into()),
+            o.intervals.0,
+            o.intervals.1,
+            o.intervals.2,
+            best,
+            o.delay.0,
+            o.delay.1,
+            if o.undetected > 0 {
+                format!(" ({} undetected)", o.undetected)
+            } else {
+                String::new()
+            },
+            best / 2.0,
+            best * 0.95,
+        );
+        eprintln!("fleet: K = {k} simulated in {:.1} s", started.elapsed().as_secs_f64());
+        timelines.push((k, o.timeline));
+    }
+    if args.timeline {
+        for (k, timeline) in timelines {
+            println!();
+            println!("K = {k}: requests per 30 s and 429 share, by 5-minute stretch");
+            println!();
+            println!("| minutes | requests / 30 s | 429s |");
+            println!("|---:|---:|---:|");
+            for (from, per_window, refused) in timeline {
+                println!("| {from}-{} | {per_window:.0} | {} |", from + 5, percent(refused));
+            }
+        }
+    }
+}
+
+fn percent(share: f64) -> String {
+    if share == 0.0 {
+        "0 %".into()
+    } else if share < 0.001 {
+        format!("{:.3} %", share * 100.0)
+    } else {
+        format!("{:.1} %", share * 100.0)
+    }
+}
