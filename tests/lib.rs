@@ -90,7 +90,8 @@ impl TestEnv {
     /// `presently login --no-browser`, approving the code it shows as
     /// `approve` does (approve, decline, ...).
     pub async fn login_with(&self, approve: impl FnOnce(&Sim, &str)) -> Run {
-        self.login_args_with(&["login", "--no-browser"], approve).await
+        self.login_args_with(&["login", "--no-browser"], approve)
+            .await
     }
 
     /// `presently ARGS` (a login), approving its code as `approve` does.
@@ -280,12 +281,20 @@ impl PrivateSession {
     /// `log`, and waits until it owns its name on the bus.
     pub fn notification_daemon(&mut self, log: &Path) {
         let mut cmd = std::process::Command::new("/usr/bin/python3");
-        cmd.args(["-m", "dbusmock", "--session", "--template", "notification_daemon", "--logfile"])
-            .arg(log)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        cmd.args([
+            "-m",
+            "dbusmock",
+            "--session",
+            "--template",
+            "notification_daemon",
+            "--logfile",
+        ])
+        .arg(log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         self.apply_std(&mut cmd);
-        self.children.push(cmd.spawn().expect("python3-dbusmock is installed"));
+        self.children
+            .push(cmd.spawn().expect("python3-dbusmock is installed"));
         for _ in 0..200 {
             if self.name_has_owner("org.freedesktop.Notifications") {
                 return;
@@ -318,7 +327,9 @@ impl PrivateSession {
 impl Drop for PrivateSession {
     fn drop(&mut self) {
         if let Some(pid) = self.keyring_pid {
-            let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
         }
         for child in self.children.iter_mut().rev() {
             let _ = child.kill();
@@ -331,7 +342,10 @@ impl Drop for PrivateSession {
 pub async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let started = std::time::Instant::now();
     while !done() {
-        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            started.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -48,12 +48,17 @@ impl Driver {
     pub async fn start(app: &Path, configure: impl FnOnce(&mut tokio::process::Command)) -> Driver {
         let (port, native) = (free_port(), free_port());
         let mut cmd = tokio::process::Command::new(tauri_driver());
-        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
         configure(&mut cmd);
         let driver = cmd
             .spawn()
@@ -65,7 +70,10 @@ impl Driver {
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
         while http.get(format!("{base}/status")).send().await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "tauri-driver did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "tauri-driver did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let caps = json!({"capabilities": {"alwaysMatch": {
@@ -93,15 +101,26 @@ impl Driver {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, Value> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut req = self.http.request(method, url);
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let resp = req.send().await.map_err(|e| json!({"error": e.to_string()}))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| json!({"error": e.to_string()}))?;
         let ok = resp.status().is_success();
-        let value: Value = resp.json().await.map_err(|e| json!({"error": e.to_string()}))?;
+        let value: Value = resp
+            .json()
+            .await
+            .map_err(|e| json!({"error": e.to_string()}))?;
         if ok {
             Ok(value["value"].clone())
         } else {
@@ -131,23 +150,32 @@ impl Driver {
                 }
             }
             if started.elapsed() >= limit {
-                self.fail(&format!("timed out after {limit:?} waiting for {css}")).await;
+                self.fail(&format!("timed out after {limit:?} waiting for {css}"))
+                    .await;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
     async fn displayed(&self, el: &str) -> bool {
-        self.call(reqwest::Method::GET, &format!("/element/{el}/displayed"), None)
-            .await
-            .map(|v| v == json!(true))
-            .unwrap_or(false)
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{el}/displayed"),
+            None,
+        )
+        .await
+        .map(|v| v == json!(true))
+        .unwrap_or(false)
     }
 
     pub async fn click(&self, el: &str) {
-        self.call(reqwest::Method::POST, &format!("/element/{el}/click"), Some(json!({})))
-            .await
-            .unwrap_or_else(|e| panic!("click failed: {e}"));
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{el}/click"),
+            Some(json!({})),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("click failed: {e}"));
     }
 
     pub async fn type_text(&self, el: &str, text: &str) {
@@ -177,7 +205,12 @@ impl Driver {
     }
 
     /// Waits until the text of `css` satisfies `done`; returns it.
-    pub async fn wait_for_text(&self, css: &str, limit: Duration, done: impl Fn(&str) -> bool) -> String {
+    pub async fn wait_for_text(
+        &self,
+        css: &str,
+        limit: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
         let started = Instant::now();
         loop {
             if let Some(text) = self.text_of(css).await {
@@ -186,7 +219,10 @@ impl Driver {
                 }
             }
             if started.elapsed() >= limit {
-                self.fail(&format!("timed out after {limit:?} waiting on the text of {css}")).await;
+                self.fail(&format!(
+                    "timed out after {limit:?} waiting on the text of {css}"
+                ))
+                .await;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

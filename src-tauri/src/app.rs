@@ -23,7 +23,8 @@ pub const MAIN_WINDOW: &str = "main";
 
 /// The commands the window may call; the same list is declared in build.rs
 /// and allowed in capabilities/main.json.
-pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
     tauri::generate_handler![
         commands::get_state,
         commands::start_sign_in,
@@ -142,7 +143,10 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
 
 /// Forwards the engine's reports: events to the window, the tray, and
 /// notifications to the desktop.
-pub async fn forward<R: Runtime>(app: AppHandle<R>, mut events: mpsc::UnboundedReceiver<MonitorEvent>) {
+pub async fn forward<R: Runtime>(
+    app: AppHandle<R>,
+    mut events: mpsc::UnboundedReceiver<MonitorEvent>,
+) {
     while let Some(event) = events.recv().await {
         let state = app.state::<AppState>();
         match event {
@@ -183,7 +187,13 @@ pub async fn forward<R: Runtime>(app: AppHandle<R>, mut events: mpsc::UnboundedR
 }
 
 fn notify<R: Runtime>(app: &AppHandle<R>, n: &Notification) {
-    if let Err(e) = app.notification().builder().title(&n.title).body(&n.body).show() {
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title(&n.title)
+        .body(&n.body)
+        .show()
+    {
         tracing::warn!("could not show a notification: {e}");
     }
 }

@@ -179,7 +179,9 @@ impl AppState {
     /// Fetches photos (once; the directory caches them on disk) for everyone
     /// on the roster not seen yet, then tells the window.
     pub async fn load_photos<R: Runtime>(&self, app: &AppHandle<R>) {
-        let Ok(directory) = self.directory() else { return };
+        let Ok(directory) = self.directory() else {
+            return;
+        };
         let missing: Vec<(String, String)> = {
             let known = self.photos.lock().unwrap();
             self.monitor
@@ -192,7 +194,9 @@ impl AppState {
         if missing.is_empty() {
             return;
         }
-        let Ok(photos) = directory.photos(&missing).await else { return };
+        let Ok(photos) = directory.photos(&missing).await else {
+            return;
+        };
         {
             let mut known = self.photos.lock().unwrap();
             for ((id, _), photo) in missing.iter().zip(photos) {
@@ -262,7 +266,10 @@ pub async fn cancel_sign_in(state: State<'_, AppState>) -> CommandResult<()> {
 #[tauri::command]
 pub async fn open_verification_page(state: State<'_, AppState>) -> CommandResult<()> {
     let SignInState::SigningIn { code } = state.monitor.sign_in_state() else {
-        return Err(CommandError::new("invalid_input", "There is no sign-in code to enter right now."));
+        return Err(CommandError::new(
+            "invalid_input",
+            "There is no sign-in code to enter right now.",
+        ));
     };
     open_url(&code.verification_uri)
 }
@@ -312,7 +319,10 @@ pub async fn save_settings(
 }
 
 #[tauri::command]
-pub async fn search_people(state: State<'_, AppState>, text: String) -> CommandResult<Vec<PersonView>> {
+pub async fn search_people(
+    state: State<'_, AppState>,
+    text: String,
+) -> CommandResult<Vec<PersonView>> {
     let found = state.directory()?.search(&text, 25).await?;
     Ok(found
         .iter()
@@ -353,7 +363,10 @@ pub async fn import_teammates<R: Runtime>(
         ("people", _) => directory.people(25).await?,
         ("group", Some(id)) => directory.group_members(&id).await?,
         ("group", None) => {
-            return Err(CommandError::new("invalid_input", "Choose a team to import."))
+            return Err(CommandError::new(
+                "invalid_input",
+                "Choose a team to import.",
+            ))
         }
         (other, _) => {
             return Err(CommandError::new(
@@ -395,10 +408,16 @@ async fn add_people<R: Runtime>(
 }
 
 #[tauri::command]
-pub async fn remove_teammate(state: State<'_, AppState>, id: String) -> CommandResult<Vec<TeammateView>> {
+pub async fn remove_teammate(
+    state: State<'_, AppState>,
+    id: String,
+) -> CommandResult<Vec<TeammateView>> {
     let removed = state.monitor.edit_roster(|r| r.remove(&id))?;
     if removed.is_none() {
-        return Err(CommandError::new("not_found", "That person is not on your roster."));
+        return Err(CommandError::new(
+            "not_found",
+            "That person is not on your roster.",
+        ));
     }
     Ok(state.roster_views())
 }
@@ -425,7 +444,10 @@ pub async fn set_teammate_flags(
         found
     })?;
     if !found {
-        return Err(CommandError::new("not_found", "That person is not on your roster."));
+        return Err(CommandError::new(
+            "not_found",
+            "That person is not on your roster.",
+        ));
     }
     state
         .teammate_views(&[id])
@@ -435,7 +457,11 @@ pub async fn set_teammate_flags(
 
 /// Opens a chat or a call with a teammate in Microsoft Teams.
 #[tauri::command]
-pub async fn open_teams(state: State<'_, AppState>, id: String, action: String) -> CommandResult<()> {
+pub async fn open_teams(
+    state: State<'_, AppState>,
+    id: String,
+    action: String,
+) -> CommandResult<()> {
     let t = state
         .monitor
         .teammate(&id)
@@ -459,7 +485,10 @@ pub fn teams_link(t: &Teammate, action: &str) -> CommandResult<String> {
         .into_iter()
         .find(|s| !s.is_empty())
         .ok_or_else(|| {
-            CommandError::new("not_found", format!("{} has no sign-in name to call.", t.name()))
+            CommandError::new(
+                "not_found",
+                format!("{} has no sign-in name to call.", t.name()),
+            )
         })?;
     let mut url = url::Url::parse(&format!("https://teams.microsoft.com/l/{kind}/0/0"))
         .expect("a fixed URL parses");
@@ -485,7 +514,10 @@ fn open_url(url: &str) -> CommandResult<()> {
     let parsed = url::Url::parse(url)
         .map_err(|_| CommandError::new("invalid_input", "That address is not a web page."))?;
     if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(CommandError::new("invalid_input", "That address is not a web page."));
+        return Err(CommandError::new(
+            "invalid_input",
+            "That address is not a web page.",
+        ));
     }
     open::that_detached(url)
         .map_err(|e| CommandError::new("error", format!("Could not open your browser: {e}")))

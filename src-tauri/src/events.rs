@@ -183,7 +183,10 @@ pub struct TeammateView {
 
 impl TeammateView {
     pub fn new(t: &TeammateState, photo: Option<String>) -> Self {
-        let presence = t.presence.clone().unwrap_or_else(|| Presence::unknown(&t.teammate.id));
+        let presence = t
+            .presence
+            .clone()
+            .unwrap_or_else(|| Presence::unknown(&t.teammate.id));
         TeammateView {
             id: t.teammate.id.clone(),
             display_name: t.teammate.name().to_string(),

@@ -110,7 +110,10 @@ pub fn draw(glyph: Glyph, size: u32) -> Vec<u8> {
     // Shapes in a unit square scaled to the icon: (from, to) line segments.
     let u = |x: f32, y: f32| (x * s, y * s);
     let mark: Vec<((f32, f32), (f32, f32))> = match glyph {
-        Glyph::Available => vec![(u(0.28, 0.52), u(0.44, 0.68)), (u(0.44, 0.68), u(0.72, 0.36))],
+        Glyph::Available => vec![
+            (u(0.28, 0.52), u(0.44, 0.68)),
+            (u(0.44, 0.68), u(0.72, 0.36)),
+        ],
         Glyph::DoNotDisturb => vec![(u(0.28, 0.5), u(0.72, 0.5))],
         Glyph::Away => vec![(u(0.5, 0.5), u(0.5, 0.26)), (u(0.5, 0.5), u(0.68, 0.62))],
         Glyph::OutOfOffice => vec![
@@ -178,11 +181,10 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             MENU_OPEN => crate::app::show_main_window(app),
             MENU_PAUSE => {
                 let state = app.state::<AppState>();
-                let paused = state
+                let paused = state.monitor.notifications_paused_until().is_some();
+                let until = state
                     .monitor
-                    .notifications_paused_until()
-                    .is_some();
-                let until = state.monitor.pause_notifications(if paused { 0 } else { 60 });
+                    .pause_notifications(if paused { 0 } else { 60 });
                 crate::events::pause_changed(app, &crate::events::PauseView::new(until));
                 refresh(app);
             }
@@ -230,34 +232,73 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
             .map(presently_core::notify::describe)
             .unwrap_or_else(|| "Unknown".into());
         let label = format!("{} {} — {}", glyph.symbol(), t.teammate.name(), words);
-        menu.append(&MenuItem::with_id(app, format!("fav:{}", t.teammate.id), label, false, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(
+            app,
+            format!("fav:{}", t.teammate.id),
+            label,
+            false,
+            None::<&str>,
+        )?)?;
     }
     if !favorites.is_empty() {
         menu.append(&PredefinedMenuItem::separator(app)?)?;
     }
-    menu.append(&MenuItem::with_id(app, MENU_OPEN, "Open Presently", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        MENU_OPEN,
+        "Open Presently",
+        true,
+        None::<&str>,
+    )?)?;
     let paused = monitor.notifications_paused_until().is_some();
     let pause_label = if paused {
         "Resume notifications"
     } else {
         "Pause notifications for 1 hour"
     };
-    menu.append(&MenuItem::with_id(app, MENU_PAUSE, pause_label, true, None::<&str>)?)?;
-    menu.append(&MenuItem::with_id(app, MENU_SIGN_OUT, "Sign out", signed_in, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        MENU_PAUSE,
+        pause_label,
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        MENU_SIGN_OUT,
+        "Sign out",
+        signed_in,
+        None::<&str>,
+    )?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, MENU_QUIT, "Quit", true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        MENU_QUIT,
+        "Quit",
+        true,
+        None::<&str>,
+    )?)?;
     Ok(menu)
 }
 
 /// Redraws the icon (own presence) and the menu (favorites, pause).
 pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
-    let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
     let state = app.state::<AppState>();
     let me = state.monitor.me();
     let signed_in = matches!(state.monitor.sign_in_state(), SignInState::SignedIn { .. });
-    let glyph = if signed_in { Glyph::of(me.as_ref()) } else { Glyph::Offline };
+    let glyph = if signed_in {
+        Glyph::of(me.as_ref())
+    } else {
+        Glyph::Offline
+    };
     let tooltip = match (&me, signed_in) {
-        (Some(p), true) => format!("Presently — you are {}", presently_core::notify::describe(p)),
+        (Some(p), true) => format!(
+            "Presently — you are {}",
+            presently_core::notify::describe(p)
+        ),
         _ => "Presently — not signed in".to_string(),
     };
     if let Err(e) = tray
@@ -298,7 +339,11 @@ mod tests {
         assert_eq!(pixel(&dnd, 32, 16, 16), [255, 255, 255, 255]);
         assert_eq!(&pixel(&dnd, 32, 16, 6)[..3], &[0xc4, 0x31, 0x4b]);
         let ok = draw(Glyph::Available, 32);
-        assert_eq!(&pixel(&ok, 32, 14, 21)[..3], &[255, 255, 255], "the check's bottom");
+        assert_eq!(
+            &pixel(&ok, 32, 14, 21)[..3],
+            &[255, 255, 255],
+            "the check's bottom"
+        );
         assert_eq!(&pixel(&ok, 32, 16, 6)[..3], &[0x6b, 0xb7, 0x00]);
     }
 
@@ -309,10 +354,19 @@ mod tests {
             activity: Activity::parse(act),
             ..Presence::unknown("x")
         };
-        assert_eq!(Glyph::of(Some(&p("AvailableIdle", "Inactive"))), Glyph::Available);
+        assert_eq!(
+            Glyph::of(Some(&p("AvailableIdle", "Inactive"))),
+            Glyph::Available
+        );
         assert_eq!(Glyph::of(Some(&p("BusyIdle", "Busy"))), Glyph::Busy);
-        assert_eq!(Glyph::of(Some(&p("BeRightBack", "BeRightBack"))), Glyph::Away);
-        assert_eq!(Glyph::of(Some(&p("Offline", "OutOfOffice"))), Glyph::OutOfOffice);
+        assert_eq!(
+            Glyph::of(Some(&p("BeRightBack", "BeRightBack"))),
+            Glyph::Away
+        );
+        assert_eq!(
+            Glyph::of(Some(&p("Offline", "OutOfOffice"))),
+            Glyph::OutOfOffice
+        );
         assert_eq!(Glyph::of(Some(&p("Focusing", "Focusing"))), Glyph::Offline);
         assert_eq!(Glyph::of(None), Glyph::Offline);
     }

@@ -11,7 +11,9 @@ use presently_core::token_store::MemoryStore;
 use presently_sim::{PresenceUpdate, Sim, SimConfig};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::test::{
+    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
+};
 use tauri::webview::InvokeRequest;
 use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
 
@@ -43,7 +45,8 @@ impl Harness {
             ..Default::default()
         };
         let settings = Settings::resolve(&overrides).unwrap();
-        let (state, rx) = app_state(settings, overrides, Arc::new(MemoryStore::new()), false).unwrap();
+        let (state, rx) =
+            app_state(settings, overrides, Arc::new(MemoryStore::new()), false).unwrap();
         let app = mock_builder()
             .manage(state)
             .invoke_handler(invoke_handler())
@@ -112,7 +115,9 @@ impl Harness {
 
     async fn sign_in(&self) {
         let code = self.invoke("start_sign_in", json!({})).unwrap();
-        self.sim.approve(code["userCode"].as_str().unwrap(), None).unwrap();
+        self.sim
+            .approve(code["userCode"].as_str().unwrap(), None)
+            .unwrap();
         self.until("signed in", |h| {
             h.invoke("get_state", json!({})).unwrap()["signIn"]["state"] == "signed_in"
         })
@@ -126,7 +131,11 @@ impl Harness {
 async fn a_fresh_start_is_signed_out_with_default_settings() {
     let h = Harness::new().await;
     // `start` is what the app's setup does.
-    let monitor = h.app.state::<presently::commands::AppState>().monitor.clone();
+    let monitor = h
+        .app
+        .state::<presently::commands::AppState>()
+        .monitor
+        .clone();
     monitor.start().await;
     let state = h.invoke("get_state", json!({})).unwrap();
     assert_eq!(state["signIn"]["state"], "signed_out");
@@ -145,9 +154,17 @@ async fn a_fresh_start_is_signed_out_with_default_settings() {
 async fn sign_in_through_commands_reports_each_step_as_an_event() {
     let h = Harness::new().await;
     let code = h.invoke("start_sign_in", json!({})).unwrap();
-    assert!(code["verificationUri"].as_str().unwrap().starts_with(&h.sim.url()));
-    assert_eq!(code["userCode"].as_str().unwrap().len(), h.sim.pending_codes()[0].len());
-    h.sim.approve(code["userCode"].as_str().unwrap(), None).unwrap();
+    assert!(code["verificationUri"]
+        .as_str()
+        .unwrap()
+        .starts_with(&h.sim.url()));
+    assert_eq!(
+        code["userCode"].as_str().unwrap().len(),
+        h.sim.pending_codes()[0].len()
+    );
+    h.sim
+        .approve(code["userCode"].as_str().unwrap(), None)
+        .unwrap();
     h.until("the signed_in event", |h| {
         h.events_named(events::SIGN_IN_CHANGED)
             .iter()
@@ -161,10 +178,16 @@ async fn sign_in_through_commands_reports_each_step_as_an_event() {
         .collect();
     assert_eq!(states, ["signing_in", "signed_in"]);
     let account = &h.events_named(events::SIGN_IN_CHANGED)[1]["account"];
-    assert_eq!(account["displayName"], h.sim.users()[0].display_name.as_str());
+    assert_eq!(
+        account["displayName"],
+        h.sim.users()[0].display_name.as_str()
+    );
     assert_eq!(account["cloudName"], "Global");
     // Own presence follows.
-    h.until("me-changed", |h| !h.events_named(events::ME_CHANGED).is_empty()).await;
+    h.until("me-changed", |h| {
+        !h.events_named(events::ME_CHANGED).is_empty()
+    })
+    .await;
 }
 
 // Multi-threaded: `get_ipc_response` blocks its thread while the simulator
@@ -179,7 +202,10 @@ async fn a_declined_sign_in_is_explained() {
     })
     .await;
     let state = h.invoke("get_state", json!({})).unwrap();
-    assert!(state["signIn"]["message"].as_str().unwrap().contains("declined"));
+    assert!(state["signIn"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("declined"));
 }
 
 // Multi-threaded: `get_ipc_response` blocks its thread while the simulator
@@ -188,7 +214,8 @@ async fn a_declined_sign_in_is_explained() {
 async fn roster_commands_add_report_unknown_people_and_flag() {
     let h = Harness::new().await;
     assert_eq!(
-        h.invoke("add_teammates", json!({"ids": ["x"]})).unwrap_err()["code"],
+        h.invoke("add_teammates", json!({"ids": ["x"]}))
+            .unwrap_err()["code"],
         "signed_out",
         "the directory needs a sign-in"
     );
@@ -206,20 +233,40 @@ async fn roster_commands_add_report_unknown_people_and_flag() {
     assert!(h.config_dir.join("roster.toml").exists(), "saved at once");
 
     let t = h
-        .invoke("set_teammate_flags", json!({"id": users[3].id, "notify": true, "favorite": true, "notifyEveryChange": null}))
+        .invoke(
+            "set_teammate_flags",
+            json!({"id": users[3].id, "notify": true, "favorite": true, "notifyEveryChange": null}),
+        )
         .unwrap();
-    assert_eq!((t["notify"].clone(), t["favorite"].clone()), (json!(true), json!(true)));
+    assert_eq!(
+        (t["notify"].clone(), t["favorite"].clone()),
+        (json!(true), json!(true))
+    );
     let err = h
-        .invoke("set_teammate_flags", json!({"id": users[5].id, "notify": true, "favorite": null, "notifyEveryChange": null}))
+        .invoke(
+            "set_teammate_flags",
+            json!({"id": users[5].id, "notify": true, "favorite": null, "notifyEveryChange": null}),
+        )
         .unwrap_err();
     assert_eq!(err["code"], "not_found");
-    assert!(err["message"].as_str().unwrap().contains("not on your roster"));
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("not on your roster"));
     assert!(!h.events_named(events::ROSTER_CHANGED).is_empty());
 
-    let found = h.invoke("search_people", json!({"text": users[7].display_name})).unwrap();
-    assert!(found.as_array().unwrap().iter().any(|p| p["id"] == users[7].id.as_str()));
+    let found = h
+        .invoke("search_people", json!({"text": users[7].display_name}))
+        .unwrap();
+    assert!(found
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["id"] == users[7].id.as_str()));
 
-    let roster = h.invoke("remove_teammate", json!({"id": users[3].id})).unwrap();
+    let roster = h
+        .invoke("remove_teammate", json!({"id": users[3].id}))
+        .unwrap();
     assert_eq!(roster, json!([]));
 }
 
@@ -273,7 +320,9 @@ async fn bad_settings_are_refused_and_nothing_is_lost() {
     let mut settings = h.invoke("get_settings", json!({})).unwrap();
     settings["tenant"] = json!("contoso.onmicrosoft.com");
     settings["quietHours"] = json!({"enabled": true, "start": "18:00", "end": "08:00"});
-    let saved = h.invoke("save_settings", json!({"settings": settings})).unwrap();
+    let saved = h
+        .invoke("save_settings", json!({"settings": settings}))
+        .unwrap();
     assert_eq!(saved["tenant"], "contoso.onmicrosoft.com");
     assert_eq!(saved["quietHours"]["enabled"], true);
     let file = std::fs::read_to_string(h.config_dir.join("config.toml")).unwrap();
@@ -282,14 +331,23 @@ async fn bad_settings_are_refused_and_nothing_is_lost() {
         ("clientId", json!("not-a-guid"), "client ID"),
         ("cloud", json!("mars"), "Unknown cloud"),
         ("intervalSecs", json!(1), "at least 5"),
-        ("quietHours", json!({"enabled": true, "start": "25:99", "end": "08:00"}), "quiet hours"),
+        (
+            "quietHours",
+            json!({"enabled": true, "start": "25:99", "end": "08:00"}),
+            "quiet hours",
+        ),
     ] {
         let mut s = saved.clone();
         s[key] = bad;
-        let err = h.invoke("save_settings", json!({"settings": s})).unwrap_err();
+        let err = h
+            .invoke("save_settings", json!({"settings": s}))
+            .unwrap_err();
         assert_eq!(err["code"], "config", "{key}");
         assert!(err["message"].as_str().unwrap().contains(words), "{err}");
-        assert_eq!(std::fs::read_to_string(h.config_dir.join("config.toml")).unwrap(), file);
+        assert_eq!(
+            std::fs::read_to_string(h.config_dir.join("config.toml")).unwrap(),
+            file
+        );
     }
 }
 
@@ -298,14 +356,19 @@ async fn bad_settings_are_refused_and_nothing_is_lost() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_pause_and_resume() {
     let h = Harness::new().await;
-    let paused = h.invoke("pause_notifications", json!({"minutes": 60})).unwrap();
-    let until: chrono::DateTime<chrono::Utc> = paused["pausedUntil"].as_str().unwrap().parse().unwrap();
+    let paused = h
+        .invoke("pause_notifications", json!({"minutes": 60}))
+        .unwrap();
+    let until: chrono::DateTime<chrono::Utc> =
+        paused["pausedUntil"].as_str().unwrap().parse().unwrap();
     assert!(until > chrono::Utc::now() + chrono::Duration::minutes(59));
     assert_eq!(
         h.invoke("get_state", json!({})).unwrap()["notificationsPausedUntil"],
         paused["pausedUntil"]
     );
-    let resumed = h.invoke("pause_notifications", json!({"minutes": 0})).unwrap();
+    let resumed = h
+        .invoke("pause_notifications", json!({"minutes": 0}))
+        .unwrap();
     assert_eq!(resumed["pausedUntil"], Value::Null);
 }
 
@@ -316,6 +379,35 @@ async fn open_teams_and_verification_page_refuse_what_they_cannot_do() {
     let h = Harness::new().await;
     let err = h.invoke("open_verification_page", json!({})).unwrap_err();
     assert_eq!(err["code"], "invalid_input");
-    let err = h.invoke("open_teams", json!({"id": "nobody", "action": "chat"})).unwrap_err();
+    let err = h
+        .invoke("open_teams", json!({"id": "nobody", "action": "chat"}))
+        .unwrap_err();
     assert_eq!(err["code"], "not_found");
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_sign_in_signs_out_with_the_reason_and_keeps_the_roster() {
+    let h = Harness::new().await;
+    h.sign_in().await;
+    let who = h.sim.users()[6].clone();
+    h.invoke("add_teammates", json!({"ids": [who.id]})).unwrap();
+    h.sim.revoke_all();
+    h.until("signed out", |h| {
+        h.invoke("get_state", json!({})).unwrap()["signIn"]["state"] == "signed_out"
+    })
+    .await;
+    let state = h.invoke("get_state", json!({})).unwrap();
+    let why = state["signIn"]["message"].as_str().unwrap();
+    assert!(why.contains("signed out because"), "{why}");
+    assert_eq!(
+        state["roster"][0]["id"],
+        who.id.as_str(),
+        "the roster stays"
+    );
+    assert!(h
+        .events_named(events::SIGN_IN_CHANGED)
+        .iter()
+        .any(|e| e["state"] == "signed_out" && e["message"].is_string()));
 }

@@ -24,7 +24,10 @@ async fn a_second_launch_hands_over_to_the_first_and_ends() {
     let second = Run::of(second).await;
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert!(second.took < Duration::from_secs(30));
-    assert!(first.try_wait().unwrap().is_none(), "the first one keeps running");
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first one keeps running"
+    );
     assert!(session.name_has_owner(INSTANCE_NAME));
     first.kill().await.unwrap();
 }

@@ -66,23 +66,37 @@ async fn a_watched_teammate_becoming_available_is_announced_and_nothing_else() {
     session.apply(&mut app);
     let mut app = app.spawn().unwrap();
 
-    wait_for("the start-up snapshot", Duration::from_secs(60), || presence_polls(&env) >= 1).await;
+    wait_for("the start-up snapshot", Duration::from_secs(60), || {
+        presence_polls(&env) >= 1
+    })
+    .await;
     // A second poll: anything the snapshot would have announced is out by now.
-    wait_for("a second poll", Duration::from_secs(30), || presence_polls(&env) >= 2).await;
+    wait_for("a second poll", Duration::from_secs(30), || {
+        presence_polls(&env) >= 2
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(4)).await;
     let before = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(!before.contains("Notify"), "no notification at start-up: {before}");
+    assert!(
+        !before.contains("Notify"),
+        "no notification at start-up: {before}"
+    );
 
     env.sim.set_presence(&watched.id, available()).unwrap();
     env.sim.set_presence(&unwatched.id, available()).unwrap();
     let expected = format!("{} is available", watched.display_name);
     wait_for("the notification", Duration::from_secs(30), || {
-        std::fs::read_to_string(&log).unwrap_or_default().contains(&expected)
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(&expected)
     })
     .await;
     let shown = std::fs::read_to_string(&log).unwrap();
     assert!(shown.contains("was Busy (In a meeting)"), "{shown}");
-    assert!(!shown.contains(&unwatched.display_name), "no bell, no notification: {shown}");
+    assert!(
+        !shown.contains(&unwatched.display_name),
+        "no bell, no notification: {shown}"
+    );
     assert_eq!(shown.matches("Notify").count(), 1, "{shown}");
 
     app.kill().await.unwrap();

@@ -331,7 +331,9 @@ async fn import_a_whole_team_over_every_page_after_login_with_groups() {
         })
         .await;
     assert_eq!(login.code, 0, "{}", login.stderr);
-    let run = env.run(&["roster", "import", "--group", "All Company"]).await;
+    let run = env
+        .run(&["roster", "import", "--group", "All Company"])
+        .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let me = env.sim.users()[0].id.clone();
     let ids = ids_of(&listed(&env).await);

@@ -48,7 +48,9 @@ async fn sign_in_add_a_teammate_and_see_their_status_change() {
     // Sign in: the code shown in the window is the one the tenant waits for.
     let button = driver.wait_for("#signin-button", long).await;
     driver.click(&button).await;
-    let code = driver.wait_for_text("#user-code", long, |t| !t.trim().is_empty()).await;
+    let code = driver
+        .wait_for_text("#user-code", long, |t| !t.trim().is_empty())
+        .await;
     assert_eq!(env.sim.pending_codes(), vec![code.trim().to_string()]);
     env.sim.approve(code.trim(), None).unwrap();
 
@@ -59,15 +61,22 @@ async fn sign_in_add_a_teammate_and_see_their_status_change() {
     let search = driver.wait_for("#people-search", long).await;
     driver.type_text(&search, &who.display_name).await;
     let result = driver
-        .wait_for(&format!("#search-results li[data-id=\"{}\"] button", who.id), long)
+        .wait_for(
+            &format!("#search-results li[data-id=\"{}\"] button", who.id),
+            long,
+        )
         .await;
     driver.click(&result).await;
     let row = format!("li.row[data-id=\"{}\"]", who.id);
-    let done = driver.wait_for("#add-dialog button.primary[data-close]", long).await;
+    let done = driver
+        .wait_for("#add-dialog button.primary[data-close]", long)
+        .await;
     driver.click(&done).await;
     driver.wait_for(&row, long).await;
     driver
-        .wait_for_text(&format!("{row} .status-words"), long, |t| t.contains("Available"))
+        .wait_for_text(&format!("{row} .status-words"), long, |t| {
+            t.contains("Available")
+        })
         .await;
 
     // A status change arrives by itself, hostile status message and all.
@@ -83,11 +92,15 @@ async fn sign_in_add_a_teammate_and_see_their_status_change() {
         )
         .unwrap();
     let words = driver
-        .wait_for_text(&format!("{row} .status-words"), long, |t| t.contains("meeting"))
+        .wait_for_text(&format!("{row} .status-words"), long, |t| {
+            t.contains("meeting")
+        })
         .await;
     assert!(words.contains("Busy"), "{words}");
     let message = driver
-        .wait_for_text(&format!("{row} .status-message-text"), long, |t| !t.is_empty())
+        .wait_for_text(&format!("{row} .status-message-text"), long, |t| {
+            !t.is_empty()
+        })
         .await;
     assert_eq!(message, EVIL, "shown as the literal text it is");
     let injected = driver

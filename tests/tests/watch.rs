@@ -1,0 +1,134 @@
+//! `presently watch` end to end: JSON lines from the built binary against
+//! the simulator, and exit code 3 when the sign-in is lost.
+
+use std::time::Duration;
+
+use presently_e2e::{Run, TestEnv};
+use presently_sim::PresenceUpdate;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// Reads JSON lines from `lines` until one satisfies `wanted`.
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut tokio::io::Lines<R>,
+    wanted: impl Fn(&Value) -> bool,
+) -> Value {
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let v: Value =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+            if wanted(&v) {
+                return v;
+            }
+        }
+        panic!("watch ended before the line we wait for");
+    };
+    tokio::time::timeout(Duration::from_secs(60), read)
+        .await
+        .expect("the line came within 60 s")
+}
+
+#[tokio::test]
+async fn json_lines_snapshot_then_changes_and_exit_3_when_signed_out() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let users = env.sim.users();
+    let (a, b) = (users[1].id.clone(), users[2].id.clone());
+    let ids = format!("{a},{b},not-a-guid");
+    let mut child = env
+        .command(&["watch", "--json", "--interval", "5", "--ids", &ids])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+
+    let invalid = next_line(&mut lines, |v| v["event"] == "invalid_ids").await;
+    assert_eq!(invalid["ids"], serde_json::json!(["not-a-guid"]));
+    let snapshot = next_line(&mut lines, |v| v["event"] == "snapshot").await;
+    let mut seen: Vec<_> = snapshot["presences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    seen.sort();
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert!(
+        snapshot["at"].as_str().unwrap().ends_with('Z'),
+        "RFC 3339 UTC"
+    );
+
+    env.sim
+        .set_presence(
+            &a,
+            PresenceUpdate {
+                availability: "DoNotDisturb".into(),
+                activity: "Presenting".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let changed = next_line(&mut lines, |v| v["event"] == "changed").await;
+    assert_eq!(changed["id"], a.as_str());
+    assert_eq!(changed["availability"], "DoNotDisturb");
+    assert_eq!(changed["activity"], "Presenting");
+    assert!(changed["previous"]["availability"].is_string());
+
+    env.sim.revoke_all();
+    let status = next_line(&mut lines, |v| v["event"] == "status" && v["state"] != "ok").await;
+    assert_eq!(status["state"], "signed_out", "{status}");
+    let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("watch ends")
+        .unwrap();
+    assert_eq!(exit.code(), Some(3));
+}
+
+#[tokio::test]
+async fn bad_arguments_are_explained() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let run = env.run(&["watch", "--interval", "2", "--ids", "x"]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("at least 5"), "{}", run.stderr);
+    let run = env.run(&["watch", "--ids", "a", "--ids-file", "f"]).await;
+    assert_eq!(run.code, 2, "the two are exclusive");
+    let run = env
+        .run(&["watch", "--ids-file", "/nonexistent/ids.txt"])
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("ID file"), "{}", run.stderr);
+    let run = env.run(&["watch", "--json"]).await;
+    assert_eq!(run.code, 3, "not signed in: {}", run.stderr);
+}
+
+#[tokio::test]
+async fn the_roster_is_watched_when_no_ids_are_given() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let who = env.sim.users()[5].clone();
+    assert_eq!(
+        env.run(&["roster", "add", &who.user_principal_name])
+            .await
+            .code,
+        0
+    );
+    let mut child = env.command(&["watch", "--interval", "5"]).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let found = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains(&who.display_name) {
+                return line;
+            }
+        }
+        String::new()
+    })
+    .await
+    .unwrap();
+    assert!(
+        found.contains(&who.display_name),
+        "readable lines name people"
+    );
+    child.kill().await.unwrap();
+    let _ = Run::wait(child).await;
+}
