@@ -55,3 +55,13 @@ lint: deps
 test: test-deps lint build
 	node --test tests/ui/
 	tests/with-session.sh cargo test --workspace --no-fail-fast
+
+# The release app and its Linux packages, made by the Tauri bundler with no
+# download: target/release/bundle/deb/*.deb and target/release/bundle/rpm/*.rpm.
+# Install with `sudo apt install ./target/release/bundle/deb/Presently_*.deb`.
+.PHONY: package
+package: deps
+	@command -v cargo-tauri >/dev/null || [ -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/cargo-tauri" ] || \
+		cargo install tauri-cli --version ^2 --locked
+	cd src-tauri && cargo tauri build --ci --bundles deb,rpm
+	@ls -1 target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm

@@ -78,6 +78,11 @@ pub fn run(global: &GlobalArgs) -> ExitCode {
 }
 
 fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
+    // GTK would abort without a display; say what to do instead.
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return Err("no display found: the tray app needs a desktop session. In a terminal, use `presently watch` (or `presently watch --demo`).".into());
+    }
     let mut overrides = global.overrides();
     // The demo tenant lives as long as the app: `_demo` is dropped at exit.
     let (_demo, store): (Option<crate::demo::Demo>, Arc<dyn TokenStore>) = if global.demo {

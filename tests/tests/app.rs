@@ -31,3 +31,13 @@ async fn a_second_launch_hands_over_to_the_first_and_ends() {
     assert!(session.name_has_owner(INSTANCE_NAME));
     first.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn without_a_display_it_says_what_to_use_instead() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let mut cmd = env.command(&[]);
+    cmd.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    let run = Run::of(cmd).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("presently watch"), "{}", run.stderr);
+}
