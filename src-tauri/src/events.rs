@@ -7,6 +7,7 @@ use presently_core::directory::{initials, Group, Person};
 use presently_core::engine::EngineStatus;
 use presently_core::monitor::{CodeShown, SignInState, TeammateState};
 use presently_core::presence::{OutOfOffice, Presence};
+use presently_core::roster::Teammate;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
 
@@ -209,24 +210,17 @@ impl TeammateView {
 
     /// The signed-in user's own presence, shown in the header.
     pub fn me(account: &Account, presence: &Presence) -> Self {
-        TeammateView {
-            id: account.id.clone(),
-            display_name: account.display_name.clone(),
-            user_principal_name: account.username.clone(),
-            mail: String::new(),
-            job_title: String::new(),
-            initials: initials(&account.display_name),
-            photo: None,
-            notify: false,
-            notify_every_change: false,
-            favorite: false,
-            group: None,
-            availability: presence.availability.as_str().to_string(),
-            activity: presence.activity.as_str().to_string(),
-            status_message: presence.status_message.clone(),
-            out_of_office: presence.out_of_office.as_ref().map(Into::into),
+        let me = TeammateState {
+            teammate: Teammate {
+                id: account.id.clone(),
+                display_name: account.display_name.clone(),
+                user_principal_name: account.username.clone(),
+                ..Default::default()
+            },
+            presence: Some(presence.clone()),
             since: None,
-        }
+        };
+        TeammateView::new(&me, None)
     }
 }
 
