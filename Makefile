@@ -60,9 +60,11 @@ test: test-deps lint build
 # The release app and its Linux packages, made by the Tauri bundler with no
 # download: target/release/bundle/deb/*.deb and target/release/bundle/rpm/*.rpm.
 # Install with `sudo apt install ./target/release/bundle/deb/Presently_*.deb`.
+# packaging/tauri.linux.conf.json adds what the app links to directly (D-Bus)
+# to the dependencies the bundler derives (WebKitGTK, GTK, the tray library).
 .PHONY: package
 package: deps
 	@command -v cargo-tauri >/dev/null || [ -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/cargo-tauri" ] || \
 		cargo install tauri-cli --version ^2 --locked
-	cd src-tauri && cargo tauri build --ci --bundles deb,rpm
+	cd src-tauri && cargo tauri build --ci --bundles deb,rpm --config ../packaging/tauri.linux.conf.json
 	@ls -1 target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm

@@ -50,6 +50,7 @@ pub fn app_state(
     overrides: presently_core::config::Overrides,
     store: Arc<dyn TokenStore>,
     tray_available: bool,
+    demo: bool,
 ) -> presently_core::Result<(AppState, mpsc::UnboundedReceiver<MonitorEvent>)> {
     let file = ConfigFile::load(&settings.config_dir)?;
     let quiet = commands::quiet_hours(&commands::quiet_hours_view(&file))
@@ -60,6 +61,7 @@ pub fn app_state(
             monitor,
             overrides,
             tray_available,
+            demo,
             photos: Mutex::new(HashMap::new()),
         },
         events,
@@ -103,7 +105,9 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     let settings = Settings::resolve(&overrides)?;
     let tray_available = tray::available();
-    let (state, events) = app_state(settings, overrides, store, tray_available)?;
+    let (state, events) = app_state(settings, overrides, store, tray_available, global.demo)?;
+    // Started at login: stay in the tray until asked (only if there is one).
+    let show_window = !(global.minimized && tray_available);
     let monitor = state.monitor.clone();
 
     let app = tauri::Builder::default()
@@ -118,6 +122,9 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
             let handle = app.handle().clone();
             if tray_available {
                 tray::create(&handle)?;
+            }
+            if show_window {
+                show_main_window(&handle);
             }
             tauri::async_runtime::spawn(forward(handle.clone(), events));
             tauri::async_runtime::spawn(async move { monitor.start().await });

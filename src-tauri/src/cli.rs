@@ -67,6 +67,9 @@ pub struct GlobalArgs {
     /// account needed); nothing is stored in your keyring or config dir.
     #[arg(long, global = true)]
     pub demo: bool,
+    /// Start in the tray without opening the window (start at login uses it).
+    #[arg(long, hide = true)]
+    pub minimized: bool,
 }
 
 impl GlobalArgs {
@@ -139,7 +142,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
-    init_logging();
+    // The tray app also keeps a log file; commands log to stderr only.
+    let _log_dir = crate::logging::init(cli.command.is_none());
     let Some(command) = cli.command else {
         return crate::app::run(&cli.global);
     };
@@ -169,18 +173,6 @@ pub fn exit_code_for(e: &Error) -> u8 {
     } else {
         EXIT_ERROR
     }
-}
-
-fn init_logging() {
-    // Logs go to stderr and are quiet unless asked for (RUST_LOG); nothing in
-    // the engine logs a token.
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .try_init();
 }
 
 /// The keyring, with the timeout from `PRESENTLY_KEYRING_TIMEOUT` (seconds).

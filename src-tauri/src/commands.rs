@@ -25,6 +25,8 @@ pub struct AppState {
     /// Flags and environment of this launch: they beat the config file.
     pub overrides: Overrides,
     pub tray_available: bool,
+    /// Running against the embedded demo tenant: nothing may outlive it.
+    pub demo: bool,
     /// Photos as `data:` URLs, or `None` for "no photo: initials".
     pub photos: Mutex<HashMap<String, Option<String>>>,
 }
@@ -71,6 +73,9 @@ pub struct SettingsView {
     pub client_id: String,
     pub quiet_hours: QuietHoursView,
     pub interval_secs: u64,
+    /// Start at login; the OS's own record is the truth, not the config file.
+    #[serde(default)]
+    pub autostart: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -141,6 +146,7 @@ fn settings_view(settings: &Settings) -> SettingsView {
         client_id: settings.client_id.clone(),
         quiet_hours: quiet_hours_view(&file),
         interval_secs: settings.interval.as_secs(),
+        autostart: crate::autostart::is_enabled(),
     }
 }
 
@@ -299,6 +305,12 @@ pub async fn save_settings(
     config::validate_client_id(&client_id)?;
     let interval = config::interval_from_secs(settings.interval_secs)?;
     let quiet = quiet_hours(&settings.quiet_hours)?;
+    if settings.autostart && state.demo {
+        return Err(CommandError::new(
+            "config",
+            "Start at login is not available in the demo.",
+        ));
+    }
 
     let current = state.monitor.settings();
     let mut file = ConfigFile::load(&current.config_dir)?;
@@ -312,6 +324,10 @@ pub async fn save_settings(
     q.insert("end".into(), settings.quiet_hours.end.trim().into());
     file.set("quiet_hours", q);
     file.save()?;
+    if settings.autostart != crate::autostart::is_enabled() {
+        crate::autostart::set_enabled(settings.autostart)
+            .map_err(|m| CommandError::new("autostart_failed", m))?;
+    }
 
     let resolved = Settings::resolve(&state.overrides)?;
     state.monitor.apply_settings(resolved.clone(), quiet).await;

@@ -45,8 +45,14 @@ impl Harness {
             ..Default::default()
         };
         let settings = Settings::resolve(&overrides).unwrap();
-        let (state, rx) =
-            app_state(settings, overrides, Arc::new(MemoryStore::new()), false).unwrap();
+        let (state, rx) = app_state(
+            settings,
+            overrides,
+            Arc::new(MemoryStore::new()),
+            false,
+            false,
+        )
+        .unwrap();
         let app = mock_builder()
             .manage(state)
             .invoke_handler(invoke_handler())

@@ -49,7 +49,13 @@ async fn sign_in_add_a_teammate_and_see_their_status_change() {
     let button = driver.wait_for("#signin-button", long).await;
     driver.click(&button).await;
     let code = driver
-        .wait_for_text("#user-code", long, |t| !t.trim().is_empty())
+        // A placeholder stands there until the code has come.
+        .wait_for_text("#user-code", long, |t| {
+            !t.trim().is_empty()
+                && t.trim()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
         .await;
     assert_eq!(env.sim.pending_codes(), vec![code.trim().to_string()]);
     env.sim.approve(code.trim(), None).unwrap();
