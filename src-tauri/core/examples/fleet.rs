@@ -3,21 +3,23 @@
 //! presence requests per 30 s, and how late does each install notice a change?
 //!
 //! ```text
-//! cargo run --release --example fleet -p presently-core -- [--installs 10,200,2000,10000]
-//!     [--minutes 60] [--settle-minutes 30] [--seed 1] [--roster 50..1000]
-//!     [--start-spread 15] [--interval 15] [--changes 100000] [--timeline]
+//! cargo run --release --example fleet -p presently-core -- [flags]   (or bench/fleet [flags])
 //! ```
+//!
+//! The flags are in [`USAGE`]; the defaults are the engine's own.
 //!
 //! What is real and what is modelled:
 //! - the interval is the engine's own [`Pace`] (`on_throttled` / `on_clean`
-//!   after each poll), and every request is charged to the simulator's own
+//!   after each poll, `next_wait` before the next), and every request is
+//!   charged to the simulator's own
 //!   [`SlidingWindow`], whose refusals become `Retry-After` through the
 //!   simulator's own [`retry_after_seconds`];
 //! - the rest of one install is a model of `engine.rs` and `graph.rs`, kept
 //!   step for step: a poll sends its `ceil(roster/650)` requests
 //!   `concurrency` at a time; a 429 closes the install's gate until
 //!   `Retry-After` has passed (no request of that install leaves before) and
-//!   is retried after it, 3 times at most; a poll that met a 429 slows the
+//!   is retried after it, `--retries` times at most (`GraphOptions`'s
+//!   default: 3); a poll that met a 429 slows the
 //!   pace and the next poll starts the interval after its end, any other poll
 //!   starts the interval after the previous start;
 //! - the network is a round trip of 100 to 300 ms, the server answers at once.
@@ -38,13 +40,26 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
+/// The flags, with the defaults the engine uses.
+const USAGE: &str = "usage: fleet [flags]
+  --installs 10,200,2000,10000  fleet sizes K, simulated one after the other
+  --minutes 120                 virtual time to simulate
+  --settle-minutes 60           budget, 429s and detection are measured after this
+  --seed 1                      same seed, same run
+  --roster 50..1000             teammates per install, uniform in this range
+  --start-spread 15             installs start at random within these seconds
+  --interval 15                 EngineOptions::interval, seconds
+  --max-interval 300            EngineOptions::max_interval, seconds
+  --retries 3                   GraphOptions::max_retries: retries of a 429 in a poll
+  --steady                      wait exactly the interval (the engine before it jittered)
+  --changes 100000              presence changes sampled for the detection delay
+  --timeline                    also print requests per 30 s and 429s per 5 minutes";
+
 /// Graph's limit: requests per window, per application and tenant.
 const LIMIT: u32 = 1_500;
 const WINDOW: Duration = Duration::from_secs(30);
 /// IDs per `getPresencesByUserId` request.
 const IDS_PER_REQUEST: usize = 650;
-/// `GraphOptions::default().max_retries`: retries of a 429 before giving up.
-const MAX_RETRIES: u32 = 3;
 
 struct Args {
     installs: Vec<usize>,
@@ -54,6 +69,9 @@ struct Args {
     roster: (usize, usize),
     start_spread: f64,
     interval: u64,
+    max_interval: u64,
+    retries: u32,
+    steady: bool,
     changes: usize,
     timeline: bool,
 }
@@ -61,25 +79,37 @@ struct Args {
 fn parse_args() -> Args {
     let mut a = Args {
         installs: vec![10, 200, 2_000, 10_000],
-        minutes: 60,
-        settle_minutes: 30,
+        minutes: 120,
+        settle_minutes: 60,
         seed: 1,
         roster: (50, 1_000),
         start_spread: 15.0,
         interval: 15,
+        max_interval: EngineOptions::default().max_interval.as_secs(),
+        retries: presently_core::graph::GraphOptions::default().max_retries,
+        steady: false,
         changes: 100_000,
         timeline: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        if flag == "--timeline" {
-            a.timeline = true;
+        match flag.as_str() {
+            "--timeline" => a.timeline = true,
+            "--steady" => a.steady = true,
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0)
+            }
+            _ => {}
+        }
+        if matches!(flag.as_str(), "--timeline" | "--steady") {
             continue;
         }
         let value = it
             .next()
             .unwrap_or_else(|| usage(&format!("{flag} needs a value")));
-        let number = |v: &str| -> u64 { v.parse().unwrap_or_else(|_| usage(&format!("{flag} {v}"))) };
+        let number =
+            |v: &str| -> u64 { v.parse().unwrap_or_else(|_| usage(&format!("{flag} {v}"))) };
         match flag.as_str() {
             "--installs" => a.installs = value.split(',').map(|v| number(v) as usize).collect(),
             "--minutes" => a.minutes = number(&value),
@@ -87,6 +117,8 @@ fn parse_args() -> Args {
             "--seed" => a.seed = number(&value),
             "--start-spread" => a.start_spread = number(&value) as f64,
             "--interval" => a.interval = number(&value),
+            "--max-interval" => a.max_interval = number(&value),
+            "--retries" => a.retries = number(&value) as u32,
             "--changes" => a.changes = number(&value) as usize,
             "--roster" => {
                 let (lo, hi) = value
@@ -105,10 +137,7 @@ fn parse_args() -> Args {
 
 fn usage(problem: &str) -> ! {
     eprintln!("fleet: {problem}");
-    eprintln!(
-        "usage: fleet [--installs 10,200,2000,10000] [--minutes 60] [--settle-minutes 30] [--seed 1] \
-         [--roster 50..1000] [--start-spread 15] [--interval 15] [--changes 100000] [--timeline]"
-    );
+    eprintln!("{USAGE}");
     std::process::exit(2)
 }
 
@@ -118,11 +147,24 @@ enum Event {
     /// An install's poll is due.
     Poll { install: usize },
     /// A request wants to leave (it waits for the install's gate).
-    Send { install: usize, batch: usize, attempt: u32 },
+    Send {
+        install: usize,
+        batch: usize,
+        attempt: u32,
+    },
     /// A request reaches Graph and is charged to the tenant.
-    Arrive { install: usize, batch: usize, attempt: u32 },
+    Arrive {
+        install: usize,
+        batch: usize,
+        attempt: u32,
+    },
     /// Its answer is back: `retry_after` is `Some` for a 429.
-    Answer { install: usize, batch: usize, attempt: u32, retry_after: Option<Duration> },
+    Answer {
+        install: usize,
+        batch: usize,
+        attempt: u32,
+        retry_after: Option<Duration>,
+    },
 }
 
 struct Install {
@@ -158,6 +200,8 @@ struct Fleet {
     origin: Instant,
     arrivals: Vec<Arrival>,
     concurrency: usize,
+    retries: u32,
+    steady: bool,
     rng: StdRng,
 }
 
@@ -210,8 +254,9 @@ impl Fleet {
                         at: self.now,
                         refused: verdict.is_err(),
                     });
-                    let retry_after =
-                        verdict.err().map(|wait| Duration::from_secs(retry_after_seconds(wait)));
+                    let retry_after = verdict
+                        .err()
+                        .map(|wait| Duration::from_secs(retry_after_seconds(wait)));
                     if retry_after.is_none() {
                         let poll = self.installs[install].poll.as_mut().expect("a poll");
                         poll.answered.push((batch, self.now));
@@ -267,14 +312,20 @@ impl Fleet {
         );
     }
 
-    fn answer(&mut self, install: usize, batch: usize, attempt: u32, retry_after: Option<Duration>) {
+    fn answer(
+        &mut self,
+        install: usize,
+        batch: usize,
+        attempt: u32,
+        retry_after: Option<Duration>,
+    ) {
         let now = self.now;
         let inst = &mut self.installs[install];
         let poll = inst.poll.as_mut().expect("a poll");
         if let Some(wait) = retry_after {
             poll.throttled = true;
             inst.gate = inst.gate.max(now + wait);
-            if attempt < MAX_RETRIES {
+            if attempt < self.retries {
                 let gate = inst.gate;
                 self.at(
                     gate,
@@ -306,8 +357,12 @@ impl Fleet {
             inst.pace.on_clean();
         }
         let anchor = if poll.throttled { now } else { poll.started };
-        let next = anchor + inst.pace.interval();
-        self.at(next, Event::Poll { install });
+        let wait = if self.steady {
+            inst.pace.interval()
+        } else {
+            inst.pace.next_wait(&mut self.rng)
+        };
+        self.at(anchor + wait, Event::Poll { install });
     }
 }
 
@@ -328,9 +383,11 @@ struct Outcome {
 }
 
 fn simulate(args: &Args, installs: usize) -> Outcome {
-    let mut rng = StdRng::seed_from_u64(args.seed ^ (installs as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng =
+        StdRng::seed_from_u64(args.seed ^ (installs as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let options = EngineOptions {
         interval: Duration::from_secs(args.interval),
+        max_interval: Duration::from_secs(args.max_interval),
         ..EngineOptions::default()
     };
     let mut fleet = Fleet {
@@ -342,6 +399,8 @@ fn simulate(args: &Args, installs: usize) -> Outcome {
         origin: Instant::now(),
         arrivals: Vec::new(),
         concurrency: options.concurrency.max(1),
+        retries: args.retries,
+        steady: args.steady,
         rng: StdRng::seed_from_u64(rng.gen()),
     };
     let mut rosters = Vec::with_capacity(installs);
@@ -388,7 +447,11 @@ fn simulate(args: &Args, installs: usize) -> Outcome {
                 .iter()
                 .filter(|a| a.at.as_secs() >= from && a.at.as_secs() < from + step)
                 .collect();
-            (from / 60, part.len() as f64 * 30.0 / step as f64, share(&part))
+            (
+                from / 60,
+                part.len() as f64 * 30.0 / step as f64,
+                share(&part),
+            )
         })
         .collect();
 
@@ -413,7 +476,9 @@ fn simulate(args: &Args, installs: usize) -> Outcome {
             install += 1;
         }
         let batch = pick / IDS_PER_REQUEST;
-        let at = Duration::from_secs_f64(rng.gen_range(settle.as_secs_f64()..last_change.as_secs_f64().max(settle.as_secs_f64() + 1.0)));
+        let at = Duration::from_secs_f64(rng.gen_range(
+            settle.as_secs_f64()..last_change.as_secs_f64().max(settle.as_secs_f64() + 1.0),
+        ));
         let seen = &fleet.installs[install].answered[batch];
         let first = seen.partition_point(|&(reached, _)| reached <= at);
         match seen.get(first) {
@@ -458,13 +523,21 @@ fn main() {
     let args = parse_args();
     println!(
         "Fleet of installs in one tenant, {} min of virtual time, settled = after minute {}; \
-         rosters {}..{} teammates; installs start within {} s; configured interval {} s; seed {}.",
+         rosters {}..{} teammates; installs start within {} s; interval {} s, at most {} s, {}; \
+         {} retries of a 429 in a poll; seed {}.",
         args.minutes,
         args.settle_minutes,
         args.roster.0,
         args.roster.1,
         args.start_spread,
         args.interval,
+        args.max_interval,
+        if args.steady {
+            "waits exactly the interval"
+        } else {
+            "waits jittered by a fifth"
+        },
+        args.retries,
         args.seed
     );
     println!();
@@ -478,7 +551,7 @@ fn main() {
         let o = simulate(&args, k);
         let best = o.best_interval;
         println!(
-            "| {} | {:.2} | {:.0}, {} | {} | {} of {} | {} | {:.0} / {:.0} / {:.0} s | {:.0} s | {:.1} / {:.1} s{} | {:.1} / {:.1} s |",
+            "| {} | {:.2} | {:.0}, {} | {} | {} of {} | {} | {:.0} / {:.0} / {:.0} s | {:.0} s | {} | {:.1} / {:.1} s |",
             o.installs,
             o.mean_batches,
             o.mean_per_window,
@@ -493,17 +566,14 @@ fn main() {
             o.intervals.1,
             o.intervals.2,
             best,
-            o.delay.0,
-            o.delay.1,
-            if o.undetected > 0 {
-                format!(" ({} undetected)", o.undetected)
-            } else {
-                String::new()
-            },
+            detection(&o, args.changes),
             best / 2.0,
             best * 0.95,
         );
-        eprintln!("fleet: K = {k} simulated in {:.1} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "fleet: K = {k} simulated in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         timelines.push((k, o.timeline));
     }
     if args.timeline {
@@ -514,10 +584,23 @@ fn main() {
             println!("| minutes | requests / 30 s | 429s |");
             println!("|---:|---:|---:|");
             for (from, per_window, refused) in timeline {
-                println!("| {from}-{} | {per_window:.0} | {} |", from + 5, percent(refused));
+                println!(
+                    "| {from}-{} | {per_window:.0} | {} |",
+                    from + 5,
+                    percent(refused)
+                );
             }
         }
     }
+}
+
+fn detection(o: &Outcome, changes: usize) -> String {
+    let missed = match o.undetected {
+        0 => String::new(),
+        n if n == changes => return format!("none of {changes} changes detected"),
+        n => format!(" ({n} of {changes} changes not detected)"),
+    };
+    format!("{:.1} / {:.1} s{missed}", o.delay.0, o.delay.1)
 }
 
 fn percent(share: f64) -> String {

@@ -120,12 +120,22 @@ struct Cost {
 
 /// Runs `setup` then `work` repeatedly for about `budget`; only `work` is
 /// timed and counted.
-fn measure<S, T>(budget: Duration, mut setup: impl FnMut() -> S, mut work: impl FnMut(S) -> T) -> Cost {
+fn measure<S, T>(
+    budget: Duration,
+    mut setup: impl FnMut() -> S,
+    mut work: impl FnMut(S) -> T,
+) -> Cost {
     // One run to warm caches, and the allocation count of one run.
     let input = setup();
-    let (a0, b0) = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let (a0, b0) = (
+        ALLOCATIONS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
     let out = black_box(work(input));
-    let (a1, b1) = (ALLOCATIONS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let (a1, b1) = (
+        ALLOCATIONS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
     drop(out);
     let started = Instant::now();
     let (mut cpu, mut runs) = (0u64, 0u64);
@@ -160,7 +170,11 @@ fn main() {
             || (),
             |()| serde_json::from_slice::<serde_json::Value>(black_box(&after)).unwrap(),
         );
-        let parse = measure(budget, || (), |()| parse_presences(black_box(&after)).unwrap());
+        let parse = measure(
+            budget,
+            || (),
+            |()| parse_presences(black_box(&after)).unwrap(),
+        );
         let diff = measure(
             budget,
             || held.clone(),

@@ -19,7 +19,10 @@
 //!   the interval it was throttled at becomes unusable: the floor rises to one
 //!   step above it;
 //! - each clean poll shortens the interval by one step (a fifth of the
-//!   configured interval), never below that floor.
+//!   configured interval), never below that floor;
+//! - every wait is the interval give or take a fifth, at random, so that
+//!   installs started or throttled together drift apart instead of meeting
+//!   the limit together at every poll.
 //!
 //! Once throttling has shown that the budget is shared, the engine therefore
 //! never again goes below the shortest interval that worked without a 429 (one
@@ -559,7 +562,7 @@ impl Run {
             self.set_status(state, detail, retry_after).await?;
             if state == EngineState::Throttled {
                 // The gate holds requests back; the pace has already slowed.
-                self.pace.current
+                self.pace.next_wait(&mut rand::thread_rng())
             } else {
                 wait
             }
@@ -572,7 +575,7 @@ impl Run {
                 let detail = self.pace.describe();
                 self.set_status(EngineState::Ok, detail, None).await?;
             }
-            self.pace.current
+            self.pace.next_wait(&mut rand::thread_rng())
         };
 
         if self.snapshot_sent {
@@ -709,6 +712,9 @@ where
     out
 }
 
+/// How far one wait may stray from the interval, either way.
+const JITTER: f64 = 0.2;
+
 /// The poll interval under AIMD; see the module documentation. Public so that
 /// the fleet simulation (`examples/fleet.rs`, run by `bench/fleet`) drives this
 /// very code rather than a copy of it.
@@ -736,9 +742,21 @@ impl Pace {
         }
     }
 
-    /// The wait before the next poll.
+    /// The interval polls keep on average.
     pub fn interval(&self) -> Duration {
         self.current
+    }
+
+    /// The wait before the next poll: the interval give or take a fifth, at
+    /// random, never below the minimum. Without it, installs that start
+    /// together or that one full window throttled together keep polling in
+    /// step and meet the limit together every time: in the fleet simulation
+    /// (`bench/fleet`), 2,000 installs polling in step were still throttled
+    /// half an hour after they started; drifting apart, they settle in minutes.
+    pub fn next_wait(&self, rng: &mut impl Rng) -> Duration {
+        self.current
+            .mul_f64(rng.gen_range(1.0 - JITTER..=1.0 + JITTER))
+            .max(self.min_interval)
     }
 
     /// A poll met a 429.
@@ -1067,5 +1085,31 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(pace.current, MIN_INTERVAL);
+        let mut rng = rand::thread_rng();
+        for _ in 0..1_000 {
+            assert!(pace.next_wait(&mut rng) >= MIN_INTERVAL);
+        }
+    }
+
+    #[test]
+    fn waits_spread_around_the_interval() {
+        let mut pace = Pace::new(&EngineOptions::default());
+        pace.on_throttled();
+        let mut rng = rand::thread_rng();
+        let waits: Vec<f64> = (0..2_000)
+            .map(|_| pace.next_wait(&mut rng).as_secs_f64())
+            .collect();
+        let (lo, hi) = waits
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(lo, hi), &w| (lo.min(w), hi.max(w)));
+        // Within a fifth of the 30 s interval either way, using most of it,
+        // and 30 s on average: the budget sees the same rate.
+        assert!(lo >= 24.0 && hi <= 36.0, "{lo}..{hi}");
+        assert!(
+            lo < 25.0 && hi > 35.0,
+            "{lo}..{hi}: installs must drift apart"
+        );
+        let mean = waits.iter().sum::<f64>() / waits.len() as f64;
+        assert!((mean - 30.0).abs() < 0.5, "{mean}");
     }
 }
