@@ -538,3 +538,76 @@ fn open_url(url: &str) -> CommandResult<()> {
     open::that_detached(url)
         .map_err(|e| CommandError::new("error", format!("Could not open your browser: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn megan() -> Teammate {
+        Teammate {
+            id: "fa8bf3dc-eca7-46b7-bad1-db199b62afc3".into(),
+            display_name: "Megan Bowen".into(),
+            user_principal_name: "megan.bowen@contoso.com".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn teams_links_chat_or_call_by_sign_in_name() {
+        assert_eq!(
+            teams_link(&megan(), "chat").unwrap(),
+            "https://teams.microsoft.com/l/chat/0/0?users=megan.bowen%40contoso.com"
+        );
+        assert_eq!(
+            teams_link(&megan(), "call").unwrap(),
+            "https://teams.microsoft.com/l/call/0/0?users=megan.bowen%40contoso.com"
+        );
+        assert_eq!(
+            teams_link(&megan(), "meet").unwrap_err().code,
+            "invalid_input"
+        );
+        let nameless = Teammate::new("fa8bf3dc-eca7-46b7-bad1-db199b62afc3");
+        assert_eq!(teams_link(&nameless, "chat").unwrap_err().code, "not_found");
+    }
+
+    #[test]
+    fn only_web_pages_are_opened() {
+        assert_eq!(
+            open_url("file:///etc/passwd").unwrap_err().code,
+            "invalid_input"
+        );
+        assert_eq!(
+            open_url("javascript:alert(1)").unwrap_err().code,
+            "invalid_input"
+        );
+    }
+
+    #[test]
+    fn quiet_hours_parse_or_say_why() {
+        let view = |start: &str, end: &str| QuietHoursView {
+            enabled: true,
+            start: start.into(),
+            end: end.into(),
+        };
+        let q = quiet_hours(&view("18:00", "08:30")).unwrap().unwrap();
+        assert_eq!(q.end, NaiveTime::from_hms_opt(8, 30, 0).unwrap());
+        assert!(quiet_hours(&QuietHoursView {
+            enabled: false,
+            ..view("18:00", "08:00")
+        })
+        .unwrap()
+        .is_none());
+        let err = quiet_hours(&view("6pm", "08:00")).unwrap_err();
+        assert_eq!(err.code, "config");
+        assert!(err.message.contains("6pm"));
+    }
+
+    #[test]
+    fn errors_keep_their_stable_code() {
+        let e: CommandError = presently_core::Error::SignInNeeded("Sign in first.".into()).into();
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"code": "signed_out", "message": "Sign in first."})
+        );
+    }
+}
