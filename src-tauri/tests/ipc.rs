@@ -417,3 +417,35 @@ async fn a_revoked_sign_in_signs_out_with_the_reason_and_keeps_the_roster() {
         .iter()
         .any(|e| e["state"] == "signed_out" && e["message"].is_string()));
 }
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_changes_made_outside_the_app_are_not_overwritten() {
+    let h = Harness::new().await;
+    h.sign_in().await;
+    let users = h.sim.users();
+    h.invoke("add_teammates", json!({"ids": [users[3].id]}))
+        .unwrap();
+    // `presently roster add` while the app runs.
+    let mut roster = presently_core::roster::Roster::load(&h.config_dir).unwrap();
+    roster.add(presently_core::roster::Teammate::new(users[4].id.clone()));
+    roster.save().unwrap();
+    let report = h
+        .invoke("add_teammates", json!({"ids": [users[5].id]}))
+        .unwrap();
+    let ids: Vec<_> = report["roster"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            users[3].id.clone(),
+            users[4].id.clone(),
+            users[5].id.clone()
+        ]
+    );
+}

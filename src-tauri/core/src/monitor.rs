@@ -452,20 +452,21 @@ impl Monitor {
     /// Changes the roster with `edit`, saves it, and tells the poller and the
     /// front ends. The roster on disk is only replaced by a successful save.
     pub fn edit_roster<T>(&self, edit: impl FnOnce(&mut Roster) -> T) -> Result<T> {
-        let (out, ids) = {
+        let out = {
             let mut state = self.state.lock().unwrap();
-            let mut roster = state.roster.clone();
+            // From the file, not the copy in memory: `presently roster add`
+            // may have changed it while the app ran, and that must not be
+            // overwritten.
+            let mut roster = Roster::load(&state.settings.config_dir)?;
             let out = edit(&mut roster);
             roster.save()?;
-            let ids = roster.ids();
             state.seen.retain(|id, _| roster.get(id).is_some());
-            state.roster = roster;
             if let Some(engine) = &state.engine {
-                engine.set_ids(ids.clone());
+                engine.set_ids(roster.ids());
             }
-            (out, ids)
+            state.roster = roster;
+            out
         };
-        let _ = ids;
         self.emit(MonitorEvent::Roster);
         Ok(out)
     }
