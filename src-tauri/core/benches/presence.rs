@@ -13,52 +13,9 @@ use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion
 use presently_core::engine::LastSeen;
 use presently_core::presence::parse_presences;
 
-const AVAILABILITY: [(&str, &str); 6] = [
-    ("Available", "Available"),
-    ("Busy", "InAMeeting"),
-    ("Busy", "InACall"),
-    ("Away", "Away"),
-    ("DoNotDisturb", "Presenting"),
-    ("Offline", "OffWork"),
-];
-
-fn id(n: usize) -> String {
-    format!(
-        "{:08x}-0000-4000-8000-{n:012x}",
-        n * 2_654_435_761 % 0xffff_ffff
-    )
-}
-
-/// A Graph answer for `n` people; `round` shifts every tenth person's state.
-fn answer(n: usize, round: usize) -> Vec<u8> {
-    let mut out = String::from(
-        r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#Collection(microsoft.graph.presence)","value":["#,
-    );
-    for i in 0..n {
-        let shift = if i % 10 == 0 { round } else { 0 };
-        let (availability, activity) = AVAILABILITY[(i + shift) % AVAILABILITY.len()];
-        let note = if i % 8 == 0 {
-            r#"{"message":{"content":"Heads down on the quarterly report until 3","contentType":"text"},"expiryDateTime":null,"publishedDateTime":null}"#
-        } else {
-            "null"
-        };
-        let ooo = if i % 25 == 0 {
-            r#"{"isOutOfOffice":true,"message":"I am on leave until Monday."}"#
-        } else {
-            r#"{"isOutOfOffice":false,"message":null}"#
-        };
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&format!(
-            r##"{{"@odata.type":"#microsoft.graph.presence","id":"{}","availability":"{availability}","activity":"{activity}","statusMessage":{note},"outOfOfficeSettings":{ooo},"sequenceNumber":"C{:010}","workLocation":{{"workLocationType":"office","source":"automatic","placeId":null}}}}"##,
-            id(i),
-            1_000_000 + round * 100_000 + i
-        ));
-    }
-    out.push_str("]}");
-    out.into_bytes()
-}
+#[path = "answers.rs"]
+mod answers;
+use answers::{answer, id};
 
 fn parse_and_diff(c: &mut Criterion) {
     for n in [650, 10_000] {
