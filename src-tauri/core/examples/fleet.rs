@@ -18,8 +18,9 @@
 //!   step for step: a poll sends its `ceil(roster/650)` requests
 //!   `concurrency` at a time; a 429 closes the install's gate until
 //!   `Retry-After` has passed (no request of that install leaves before) and
-//!   is retried after it, `--retries` times at most (`GraphOptions`'s
-//!   default: 3); a poll that met a 429 slows the
+//!   is not retried within the poll (`poll_presences_by_user_id`); with
+//!   `--retries N` it is, N times at most after `Retry-After`, as the SDK's
+//!   policy for one-off requests would; a poll that met a 429 slows the
 //!   pace and the next poll starts the interval after its end, any other poll
 //!   starts the interval after the previous start;
 //! - the network is a round trip of 100 to 300 ms, the server answers at once.
@@ -49,11 +50,11 @@ const USAGE: &str = "usage: fleet [flags]
   --roster 50..1000             teammates per install, uniform in this range
   --start-spread 15             installs start at random within these seconds
   --interval 15                 EngineOptions::interval, seconds
-  --max-interval 300            EngineOptions::max_interval, seconds
-  --retries 3                   GraphOptions::max_retries: retries of a 429 in a poll
+  --max-interval 600            EngineOptions::max_interval, seconds
+  --retries 0                   retries of a 429 within a poll (the SDK's policy: 3)
   --steady                      wait exactly the interval (the engine before it jittered)
   --changes 100000              presence changes sampled for the detection delay
-  --timeline                    also print requests per 30 s and 429s per 5 minutes";
+  --timeline                    also print requests per 30 s, 429s and intervals per 5 minutes";
 
 /// Graph's limit: requests per window, per application and tenant.
 const LIMIT: u32 = 1_500;
@@ -86,7 +87,7 @@ fn parse_args() -> Args {
         start_spread: 15.0,
         interval: 15,
         max_interval: EngineOptions::default().max_interval.as_secs(),
-        retries: presently_core::graph::GraphOptions::default().max_retries,
+        retries: 0,
         steady: false,
         changes: 100_000,
         timeline: false,
@@ -216,10 +217,11 @@ impl Fleet {
     }
 
     fn run_until(&mut self, end: Duration) {
-        while let Some(Reverse((when, _, event))) = self.queue.pop() {
+        while let Some(&Reverse((when, _, event))) = self.queue.peek() {
             if when > end {
                 break;
             }
+            self.queue.pop();
             self.now = when;
             match event {
                 Event::Poll { install } => self.start_poll(install),
@@ -375,11 +377,37 @@ struct Outcome {
     refused_all: f64,
     requests_all: usize,
     last_refusal: Option<Duration>,
-    intervals: (f64, f64, f64),
+    intervals: Spread,
     delay: (f64, f64),
     undetected: usize,
     best_interval: f64,
-    timeline: Vec<(u64, f64, f64)>,
+    timeline: Vec<Stretch>,
+}
+
+/// p5, median and p95, in seconds.
+type Spread = (f64, f64, f64);
+
+/// Five minutes of a run, for `--timeline`.
+struct Stretch {
+    from_minute: u64,
+    requests_per_window: f64,
+    refused: f64,
+    /// The installs' intervals at the end of the stretch.
+    intervals: Spread,
+}
+
+/// The installs' intervals now.
+fn intervals(installs: &[Install]) -> Spread {
+    let mut all: Vec<f64> = installs
+        .iter()
+        .map(|i| i.pace.interval().as_secs_f64())
+        .collect();
+    all.sort_by(f64::total_cmp);
+    (
+        quantile(&all, 0.05),
+        quantile(&all, 0.5),
+        quantile(&all, 0.95),
+    )
 }
 
 fn simulate(args: &Args, installs: usize) -> Outcome {
@@ -420,7 +448,12 @@ fn simulate(args: &Args, installs: usize) -> Outcome {
     }
     let end = Duration::from_secs(args.minutes * 60);
     let settle = Duration::from_secs(args.settle_minutes * 60);
-    fleet.run_until(end);
+    let step = 300;
+    let mut paces = Vec::new();
+    for from in (0..args.minutes * 60).step_by(step as usize) {
+        fleet.run_until(Duration::from_secs(from + step));
+        paces.push(intervals(&fleet.installs));
+    }
 
     // The budget: every request Graph saw, refused ones included (they count).
     let arrivals = &fleet.arrivals;
@@ -439,28 +472,22 @@ fn simulate(args: &Args, installs: usize) -> Outcome {
     }
     let windows = (end - settle).as_secs_f64() / WINDOW.as_secs_f64();
     let all: Vec<&Arrival> = arrivals.iter().collect();
-    let step = 300;
     let timeline = (0..args.minutes * 60)
         .step_by(step as usize)
-        .map(|from| {
+        .zip(paces)
+        .map(|(from, pace)| {
             let part: Vec<&Arrival> = arrivals
                 .iter()
                 .filter(|a| a.at.as_secs() >= from && a.at.as_secs() < from + step)
                 .collect();
-            (
-                from / 60,
-                part.len() as f64 * 30.0 / step as f64,
-                share(&part),
-            )
+            Stretch {
+                from_minute: from / 60,
+                requests_per_window: part.len() as f64 * WINDOW.as_secs_f64() / step as f64,
+                refused: share(&part),
+                intervals: pace,
+            }
         })
         .collect();
-
-    let mut intervals: Vec<f64> = fleet
-        .installs
-        .iter()
-        .map(|i| i.pace.interval().as_secs_f64())
-        .collect();
-    intervals.sort_by(f64::total_cmp);
 
     // Detection: changes to random (install, teammate) pairs at random times
     // of the settled period, early enough for the slowest pace to poll again.
@@ -499,11 +526,7 @@ fn simulate(args: &Args, installs: usize) -> Outcome {
         refused_all: share(&all),
         requests_all: arrivals.len(),
         last_refusal: arrivals.iter().rev().find(|a| a.refused).map(|a| a.at),
-        intervals: (
-            quantile(&intervals, 0.05),
-            quantile(&intervals, 0.5),
-            quantile(&intervals, 0.95),
-        ),
+        intervals: intervals(&fleet.installs),
         delay: (quantile(&delays, 0.5), quantile(&delays, 0.95)),
         undetected,
         best_interval: (installs as f64 * mean_batches / (LIMIT as f64 / WINDOW.as_secs_f64()))
@@ -579,15 +602,20 @@ fn main() {
     if args.timeline {
         for (k, timeline) in timelines {
             println!();
-            println!("K = {k}: requests per 30 s and 429 share, by 5-minute stretch");
+            println!("K = {k}: requests per 30 s, 429 share and intervals, by 5-minute stretch");
             println!();
-            println!("| minutes | requests / 30 s | 429s |");
-            println!("|---:|---:|---:|");
-            for (from, per_window, refused) in timeline {
+            println!(
+                "| minutes | requests / 30 s | 429s | interval at the end: p5 / median / p95 |"
+            );
+            println!("|---:|---:|---:|---:|");
+            for stretch in timeline {
+                let (p5, p50, p95) = stretch.intervals;
                 println!(
-                    "| {from}-{} | {per_window:.0} | {} |",
-                    from + 5,
-                    percent(refused)
+                    "| {}-{} | {:.0} | {} | {p5:.0} / {p50:.0} / {p95:.0} s |",
+                    stretch.from_minute,
+                    stretch.from_minute + 5,
+                    stretch.requests_per_window,
+                    percent(stretch.refused)
                 );
             }
         }

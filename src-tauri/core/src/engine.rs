@@ -12,24 +12,33 @@
 //! All installs of one client ID in a tenant share 1,500 presence requests per
 //! 30 s: a fleet of K installs sending B requests per poll needs an interval of
 //! at least K*B/50 s. No install can know K, but every install learns when the
-//! fleet is over budget: Graph answers 429. So the interval follows AIMD, like
-//! TCP's congestion window:
+//! fleet is over budget: Graph answers 429. What Graph does then is harsh: the
+//! refused requests count against the budget too, so a fleet that sends more
+//! than the budget has every request refused until it sends less. The pace
+//! ([`Pace`]) is built for that:
 //!
-//! - a poll that met a 429 doubles the interval (up to `max_interval`), and
-//!   the interval it was throttled at becomes unusable: the floor rises to one
-//!   step above it;
-//! - each clean poll shortens the interval by one step (a fifth of the
-//!   configured interval), never below that floor;
-//! - every wait is the interval give or take a fifth, at random, so that
-//!   installs started or throttled together drift apart instead of meeting
-//!   the limit together at every poll.
+//! - a 429 is not retried inside the poll (the retry policy of one-off
+//!   requests, the SDK's, would send up to four requests per batch into a
+//!   budget that is already spent); the batch keeps its last presence and the
+//!   next poll asks again, after `Retry-After`;
+//! - a poll that met a 429 lengthens the interval by 30 % (up to
+//!   `max_interval`), and the interval it was throttled at becomes unusable:
+//!   the floor rises to 20 % above it;
+//! - each clean poll closes a quarter of the gap between the interval and that
+//!   floor (at least one step, a fifth of the configured interval), so the
+//!   interval recovers, but never below the floor;
+//! - every wait is the interval give or take a fifth, at random, and half
+//!   after a throttled poll, so that installs started or throttled together
+//!   drift apart instead of meeting the limit together at every poll.
 //!
-//! Once throttling has shown that the budget is shared, the engine therefore
-//! never again goes below the shortest interval that worked without a 429 (one
-//! step above the last one that did not). Every install converges on the same
-//! rule, so the fleet settles just above K*B/50 s instead of oscillating into
-//! the limit. The floor is kept for the life of the run: a fleet rarely
-//! shrinks, and the cost of staying slow is freshness, not the budget.
+//! Small steps matter more than fast ones: installs throttled together grow
+//! their intervals together, and leave the throttling within one step of each
+//! other, so the fleet settles close to the fair K*B/50 s with every install
+//! near it; doubling instead leaves some installs twice as slow as others for
+//! good. The floor is kept for the life of the run: a fleet rarely shrinks,
+//! and the cost of staying slow is freshness, not the budget. `bench/fleet`
+//! (`examples/fleet.rs`) runs this very code for fleets of 10 to 10,000
+//! installs; BENCHMARKS.md has the numbers.
 //!
 //! Network loss, timeouts and server errors are different: they say nothing
 //! about the budget, so they leave the pace alone and back off exponentially
@@ -60,7 +69,8 @@ pub struct EngineOptions {
     /// The shortest interval accepted; `interval` is raised to it. 5 s: the
     /// product's floor. Only tests lower it.
     pub min_interval: Duration,
-    /// The longest interval throttling may push the engine to.
+    /// The longest interval throttling may push the engine to (600 s: the
+    /// budget of 10,000 installs of about 1.4 requests each needs 275 s).
     pub max_interval: Duration,
     /// The longest wait between tries while offline or while Graph fails.
     pub max_backoff: Duration,
@@ -73,7 +83,7 @@ impl Default for EngineOptions {
         EngineOptions {
             interval: DEFAULT_INTERVAL,
             min_interval: MIN_INTERVAL,
-            max_interval: Duration::from_secs(300),
+            max_interval: Duration::from_secs(600),
             max_backoff: Duration::from_secs(120),
             concurrency: 4,
         }
@@ -610,7 +620,7 @@ impl Run {
                 async move {
                     fetch_splitting(batch, move |ids| {
                         let graph = graph.clone();
-                        async move { graph.presences_by_user_id(&ids).await }
+                        async move { graph.poll_presences_by_user_id(&ids).await }
                     })
                     .await
                 }
@@ -712,12 +722,21 @@ where
     out
 }
 
-/// How far one wait may stray from the interval, either way.
+/// How far one wait may stray from the interval, either way...
 const JITTER: f64 = 0.2;
+/// ...and after a throttled poll, so that installs throttled together spread
+/// out over their next interval.
+const THROTTLED_JITTER: f64 = 0.5;
+/// A throttled poll lengthens the interval by this factor...
+const BACK_OFF: f64 = 1.3;
+/// ...and makes this multiple of the interval it was throttled at the floor.
+const FLOOR_ABOVE_THROTTLED: f64 = 1.2;
+/// The share of the gap to the floor that each clean poll closes.
+const RECOVERY: f64 = 0.25;
 
-/// The poll interval under AIMD; see the module documentation. Public so that
-/// the fleet simulation (`examples/fleet.rs`, run by `bench/fleet`) drives this
-/// very code rather than a copy of it.
+/// The poll interval, paced by throttling; see the module documentation.
+/// Public so that the fleet simulation (`examples/fleet.rs`, run by
+/// `bench/fleet`) drives this very code rather than a copy of it.
 #[derive(Debug, Clone)]
 pub struct Pace {
     base: Duration,
@@ -727,6 +746,8 @@ pub struct Pace {
     /// The fleet-safe floor learnt from throttling.
     floor: Duration,
     current: Duration,
+    /// The last poll met a 429.
+    throttled: bool,
 }
 
 impl Pace {
@@ -739,6 +760,7 @@ impl Pace {
             step: (base / 5).max(Duration::from_millis(1)),
             floor: base,
             current: base,
+            throttled: false,
         }
     }
 
@@ -747,28 +769,41 @@ impl Pace {
         self.current
     }
 
-    /// The wait before the next poll: the interval give or take a fifth, at
-    /// random, never below the minimum. Without it, installs that start
-    /// together or that one full window throttled together keep polling in
-    /// step and meet the limit together every time: in the fleet simulation
-    /// (`bench/fleet`), 2,000 installs polling in step were still throttled
-    /// half an hour after they started; drifting apart, they settle in minutes.
+    /// The wait before the next poll: the interval give or take a fifth (a
+    /// half after a throttled poll), at random, never below the minimum.
+    /// Without it, installs that start together or that one full window
+    /// throttled together keep polling in step and meet the limit together
+    /// every time.
     pub fn next_wait(&self, rng: &mut impl Rng) -> Duration {
+        let jitter = if self.throttled {
+            THROTTLED_JITTER
+        } else {
+            JITTER
+        };
         self.current
-            .mul_f64(rng.gen_range(1.0 - JITTER..=1.0 + JITTER))
+            .mul_f64(rng.gen_range(1.0 - jitter..=1.0 + jitter))
             .max(self.min_interval)
     }
 
     /// A poll met a 429.
     pub fn on_throttled(&mut self) {
         let throttled_at = self.current;
-        self.floor = self.floor.max(throttled_at + self.step).min(self.max);
-        self.current = (throttled_at * 2).clamp(self.floor, self.max);
+        self.floor = self
+            .floor
+            .max(throttled_at.mul_f64(FLOOR_ABOVE_THROTTLED))
+            .min(self.max);
+        self.current = throttled_at.mul_f64(BACK_OFF).clamp(self.floor, self.max);
+        self.throttled = true;
     }
 
     /// A poll was answered without a 429.
     pub fn on_clean(&mut self) {
-        self.current = self.current.saturating_sub(self.step).max(self.floor);
+        let gap = self.current.saturating_sub(self.floor);
+        self.current = self
+            .current
+            .saturating_sub(self.step.max(gap.mul_f64(RECOVERY)))
+            .max(self.floor);
+        self.throttled = false;
     }
 
     fn describe(&self) -> String {
@@ -1046,36 +1081,57 @@ mod tests {
     }
 
     #[test]
-    fn pace_doubles_on_throttling_and_recovers_to_the_fleet_floor() {
+    fn throttling_lengthens_the_interval_which_recovers_to_the_fleet_floor() {
+        let secs = Duration::from_secs;
         let mut pace = Pace::new(&EngineOptions::default());
-        assert_eq!(pace.current, Duration::from_secs(15));
+        assert_eq!(pace.current, secs(15));
+        pace.on_clean();
+        assert_eq!(pace.current, secs(15), "never below the interval asked");
+        assert!(
+            pace.describe().contains("every 15 s"),
+            "{}",
+            pace.describe()
+        );
+
+        pace.on_throttled();
+        assert_eq!(pace.current, Duration::from_millis(19_500), "30 % longer");
+        assert_eq!(pace.floor, secs(18), "15 s was throttled: never again");
+        assert!(
+            pace.describe().contains("Recovering"),
+            "{}",
+            pace.describe()
+        );
         pace.on_clean();
         assert_eq!(
             pace.current,
-            Duration::from_secs(15),
-            "never below the interval asked"
+            Duration::from_millis(18_000),
+            "a step at least"
         );
+        assert!(pace.describe().contains("shared"), "{}", pace.describe());
+
+        // Throttled again at the floor: the floor rises with it.
         pace.on_throttled();
-        assert_eq!(pace.current, Duration::from_secs(30));
-        assert_eq!(
-            pace.floor,
-            Duration::from_secs(18),
-            "15 s was throttled: never again"
-        );
-        for _ in 0..20 {
+        assert_eq!(pace.floor, Duration::from_millis(21_600));
+        assert_eq!(pace.current, Duration::from_millis(23_400));
+
+        // Far above the floor, each clean poll closes a quarter of the gap.
+        for _ in 0..12 {
+            pace.on_throttled();
+        }
+        let floor = pace.floor;
+        let gap = pace.current - floor;
+        pace.on_clean();
+        assert_eq!(pace.current - floor, gap - gap / 4);
+        for _ in 0..40 {
             pace.on_clean();
         }
-        assert_eq!(pace.current, Duration::from_secs(18));
-        assert!(pace.describe().contains("shared"), "{}", pace.describe());
-        // Throttled again at the floor: the floor ratchets up by one step.
-        pace.on_throttled();
-        assert_eq!(pace.floor, Duration::from_secs(21));
-        assert_eq!(pace.current, Duration::from_secs(36));
+        assert_eq!(pace.current, floor);
+
         for _ in 0..40 {
             pace.on_throttled();
         }
-        assert_eq!(pace.current, Duration::from_secs(300), "capped");
-        assert!(pace.floor <= Duration::from_secs(300));
+        assert_eq!(pace.current, secs(600), "capped");
+        assert_eq!(pace.floor, secs(600));
     }
 
     #[test]
@@ -1091,10 +1147,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn waits_spread_around_the_interval() {
-        let mut pace = Pace::new(&EngineOptions::default());
-        pace.on_throttled();
+    /// 2,000 waits of `pace`: (shortest, longest, mean) in seconds.
+    fn waits(pace: &Pace) -> (f64, f64, f64) {
         let mut rng = rand::thread_rng();
         let waits: Vec<f64> = (0..2_000)
             .map(|_| pace.next_wait(&mut rng).as_secs_f64())
@@ -1102,14 +1156,33 @@ mod tests {
         let (lo, hi) = waits
             .iter()
             .fold((f64::MAX, 0.0f64), |(lo, hi), &w| (lo.min(w), hi.max(w)));
+        (lo, hi, waits.iter().sum::<f64>() / waits.len() as f64)
+    }
+
+    #[test]
+    fn waits_spread_around_the_interval_and_wider_after_throttling() {
+        let mut pace = Pace::new(&EngineOptions {
+            interval: Duration::from_secs(30),
+            ..Default::default()
+        });
         // Within a fifth of the 30 s interval either way, using most of it,
         // and 30 s on average: the budget sees the same rate.
+        let (lo, hi, mean) = waits(&pace);
         assert!(lo >= 24.0 && hi <= 36.0, "{lo}..{hi}");
         assert!(
             lo < 25.0 && hi > 35.0,
             "{lo}..{hi}: installs must drift apart"
         );
-        let mean = waits.iter().sum::<f64>() / waits.len() as f64;
         assert!((mean - 30.0).abs() < 0.5, "{mean}");
+
+        // After a 429 (interval 39 s), within a half either way.
+        pace.on_throttled();
+        let (lo, hi, mean) = waits(&pace);
+        assert!(lo >= 19.5 && hi <= 58.5, "{lo}..{hi}");
+        assert!(lo < 22.0 && hi > 56.0, "{lo}..{hi}");
+        assert!((mean - 39.0).abs() < 1.0, "{mean}");
+        pace.on_clean();
+        let (lo, hi, _) = waits(&pace);
+        assert!(hi - lo < 0.41 * pace.current.as_secs_f64(), "{lo}..{hi}");
     }
 }

@@ -8,6 +8,9 @@
 //! Retries follow Microsoft's SDK retry handler: 429, 503 and 504 are retried
 //! (3 times by default), each retry carries `Retry-Attempt: n`, and waits for
 //! `Retry-After` (seconds or an HTTP date) or else 3 s * 2^n, at most 180 s.
+//! The one exception is the presence poller's request
+//! ([`GraphClient::poll_presences_by_user_id`]), which gets a 429 back at once:
+//! its next poll is the retry.
 //! A 401 is answered by asking the token source for a fresh token once.
 //!
 //! No error and no log line ever contains a token: reqwest's errors carry no
@@ -151,6 +154,20 @@ impl GraphClient {
     /// The presence of up to 650 users (`getPresencesByUserId`). Users Graph
     /// does not know are simply absent from the answer.
     pub async fn presences_by_user_id(&self, ids: &[String]) -> Result<Vec<Presence>> {
+        self.presences(ids, true).await
+    }
+
+    /// [`GraphClient::presences_by_user_id`] for a poller: a 429 is not
+    /// retried but returned at once as [`Error::Throttled`] (after closing the
+    /// gate for its `Retry-After`, as always). A poller asks again anyway, and
+    /// under a budget shared by many installs, retries would only send more
+    /// requests into a budget already spent (see `engine.rs`). 503 and 504
+    /// are retried as usual.
+    pub async fn poll_presences_by_user_id(&self, ids: &[String]) -> Result<Vec<Presence>> {
+        self.presences(ids, false).await
+    }
+
+    async fn presences(&self, ids: &[String], retry_throttled: bool) -> Result<Vec<Presence>> {
         if ids.len() > MAX_IDS_PER_REQUEST {
             return Err(Error::Config(format!(
                 "At most {MAX_IDS_PER_REQUEST} IDs fit in one presence request (got {}).",
@@ -169,6 +186,7 @@ impl GraphClient {
                 headers: &[],
                 body: Some(body),
                 presence: true,
+                retry_throttled,
             })
             .await?;
         presence::parse_presences(&answer)
@@ -183,6 +201,7 @@ impl GraphClient {
                 headers: &[],
                 body: None,
                 presence: true,
+                retry_throttled: true,
             })
             .await?;
         presence::parse_presence(&answer)
@@ -248,6 +267,7 @@ impl GraphClient {
                 headers: &[],
                 body: Some(body),
                 presence: false,
+                retry_throttled: true,
             })
             .await?;
         read_json(&answer)
@@ -307,6 +327,7 @@ impl GraphClient {
                 headers,
                 body: None,
                 presence: false,
+                retry_throttled: true,
             })
             .await?;
         read_json(&answer)
@@ -400,7 +421,8 @@ impl GraphClient {
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                if status == StatusCode::TOO_MANY_REQUESTS {
+                let throttled = status == StatusCode::TOO_MANY_REQUESTS;
+                if throttled {
                     inner.throttled.fetch_add(1, Ordering::Relaxed);
                 }
                 if let Some(wait) = retry_after {
@@ -409,7 +431,7 @@ impl GraphClient {
                 // Reading the body lets the connection be reused; its content
                 // only matters if this was the last try.
                 let body = answer.bytes().await.unwrap_or_default();
-                if attempt >= inner.options.max_retries {
+                if attempt >= inner.options.max_retries || (throttled && !call.retry_throttled) {
                     return Err(match status {
                         StatusCode::TOO_MANY_REQUESTS => Error::Throttled {
                             retry_after: self
@@ -455,6 +477,8 @@ struct Call<'a> {
     body: Option<Vec<u8>>,
     /// A presence endpoint: a 404 means this cloud has no presence.
     presence: bool,
+    /// Retry a 429 (the SDK's policy); false returns it at once.
+    retry_throttled: bool,
 }
 
 fn is_retryable(status: StatusCode) -> bool {
