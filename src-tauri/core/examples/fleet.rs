@@ -558,7 +558,7 @@ fn main() {
         if args.steady {
             "waits exactly the interval"
         } else {
-            "waits jittered by a fifth"
+            "waits jittered by a fifth (a half after a throttled poll)"
         },
         args.retries,
         args.seed
