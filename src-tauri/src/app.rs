@@ -19,6 +19,9 @@ use crate::commands::{self, AppState};
 use crate::events::{self, StatusView, TeammateView};
 use crate::tray;
 
+/// How often the roster file is checked for edits made outside the app.
+const ROSTER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub const MAIN_WINDOW: &str = "main";
 
 /// The commands the window may call; the same list is declared in build.rs
@@ -127,6 +130,9 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
                 show_main_window(&handle);
             }
             tauri::async_runtime::spawn(forward(handle.clone(), events));
+            // `presently roster add` and editors change the roster while
+            // the app runs: the window follows within a couple of seconds.
+            tauri::async_runtime::spawn(monitor.clone().follow_roster_file(ROSTER_CHECK));
             tauri::async_runtime::spawn(async move { monitor.start().await });
             Ok(())
         })

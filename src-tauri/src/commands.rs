@@ -519,10 +519,35 @@ pub async fn pause_notifications<R: Runtime>(
     state: State<'_, AppState>,
     minutes: u32,
 ) -> CommandResult<PauseView> {
-    let view = PauseView::new(state.monitor.pause_notifications(minutes));
-    events::pause_changed(&app, &view);
-    crate::tray::refresh(&app);
-    Ok(view)
+    let length = std::time::Duration::from_secs(u64::from(minutes) * 60);
+    Ok(set_pause(&app, &state.monitor, length))
+}
+
+/// Pauses notifications for `length` (zero resumes), tells the window and
+/// the tray, and tells them again when the pause runs out by itself.
+pub fn set_pause<R: Runtime>(
+    app: &AppHandle<R>,
+    monitor: &Arc<Monitor>,
+    length: std::time::Duration,
+) -> PauseView {
+    let until = monitor.pause_notifications_for(length);
+    let view = PauseView::new(until);
+    events::pause_changed(app, &view);
+    crate::tray::refresh(app);
+    if let Some(until) = until {
+        let (app, monitor) = (app.clone(), monitor.clone());
+        tauri::async_runtime::spawn(async move {
+            let left = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(left).await;
+            // Unless a longer pause replaced it meanwhile (after a resume,
+            // saying "not paused" again is harmless).
+            if monitor.notifications_paused_until().is_none() {
+                events::pause_changed(&app, &PauseView::new(None));
+                crate::tray::refresh(&app);
+            }
+        });
+    }
+    view
 }
 
 fn open_url(url: &str) -> CommandResult<()> {

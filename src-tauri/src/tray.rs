@@ -180,13 +180,10 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .on_menu_event(|app, event| match event.id().as_ref() {
             MENU_OPEN => crate::app::show_main_window(app),
             MENU_PAUSE => {
-                let state = app.state::<AppState>();
-                let paused = state.monitor.notifications_paused_until().is_some();
-                let until = state
-                    .monitor
-                    .pause_notifications(if paused { 0 } else { 60 });
-                crate::events::pause_changed(app, &crate::events::PauseView::new(until));
-                refresh(app);
+                let monitor = app.state::<AppState>().monitor.clone();
+                let paused = monitor.notifications_paused_until().is_some();
+                let length = if paused { 0 } else { 3600 };
+                crate::commands::set_pause(app, &monitor, std::time::Duration::from_secs(length));
             }
             MENU_SIGN_OUT => {
                 let monitor = app.state::<AppState>().monitor.clone();

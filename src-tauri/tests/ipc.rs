@@ -68,6 +68,7 @@ impl Harness {
             events::PRESENCE_CHANGED,
             events::STATUS_CHANGED,
             events::ME_CHANGED,
+            events::PAUSE_CHANGED,
         ] {
             let seen = seen.clone();
             app.listen_any(name, move |e| {
@@ -376,6 +377,25 @@ async fn notifications_pause_and_resume() {
         .invoke("pause_notifications", json!({"minutes": 0}))
         .unwrap();
     assert_eq!(resumed["pausedUntil"], Value::Null);
+
+    // A pause that runs out by itself is announced too.
+    let monitor = h
+        .app
+        .state::<presently::commands::AppState>()
+        .monitor
+        .clone();
+    let before = h.events_named(events::PAUSE_CHANGED).len();
+    let view = presently::commands::set_pause(h.app.handle(), &monitor, Duration::from_millis(300));
+    assert!(view.paused_until.is_some());
+    h.until("the end of the pause announced", |h| {
+        let seen = h.events_named(events::PAUSE_CHANGED);
+        seen.len() == before + 2 && seen[before + 1]["pausedUntil"].is_null()
+    })
+    .await;
+    assert_eq!(
+        h.invoke("get_state", json!({})).unwrap()["notificationsPausedUntil"],
+        Value::Null
+    );
 }
 
 // Multi-threaded: `get_ipc_response` blocks its thread while the simulator
@@ -448,4 +468,82 @@ async fn roster_changes_made_outside_the_app_are_not_overwritten() {
             users[5].id.clone()
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_follows_roster_edits_made_outside_the_app_and_survives_a_broken_file() {
+    use presently::commands::AppState;
+    use presently_core::roster::{Roster, Teammate};
+
+    let h = Harness::new().await;
+    h.sign_in().await;
+    let users = h.sim.users();
+    h.invoke("add_teammates", json!({"ids": [users[3].id]}))
+        .unwrap();
+    let monitor = h.app.state::<AppState>().monitor.clone();
+    tokio::spawn(monitor.follow_roster_file(Duration::from_millis(100)));
+    let roster_ids = |h: &Harness| -> Vec<String> {
+        h.invoke("get_state", json!({})).unwrap()["roster"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // `presently roster add` while the app runs: the window hears of it.
+    let events_before = h.events_named(events::ROSTER_CHANGED).len();
+    let mut roster = Roster::load(&h.config_dir).unwrap();
+    roster.add(Teammate::new(users[4].id.clone()));
+    roster.save().unwrap();
+    h.until("the added teammate in the window", |h| {
+        roster_ids(h) == [users[3].id.clone(), users[4].id.clone()]
+    })
+    .await;
+    assert!(h.events_named(events::ROSTER_CHANGED).len() > events_before);
+    // And the poller asks for them: their presence arrives.
+    h.until("the added teammate's presence", |h| {
+        h.invoke("get_state", json!({})).unwrap()["roster"][1]["since"].is_string()
+    })
+    .await;
+
+    // An editor leaves the file broken: the window keeps its roster and the
+    // file is left alone (someone may be halfway through editing it).
+    let path = Roster::path_in(&h.config_dir);
+    std::fs::write(&path, "[[teammate]]\nid = ").unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(roster_ids(&h), [users[3].id.clone(), users[4].id.clone()]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "[[teammate]]\nid = "
+    );
+
+    // An edit in the window then keeps the broken file aside, starts from
+    // the roster it shows, and says what happened.
+    h.invoke("add_teammates", json!({"ids": [users[5].id]}))
+        .unwrap();
+    assert_eq!(
+        roster_ids(&h),
+        [
+            users[3].id.clone(),
+            users[4].id.clone(),
+            users[5].id.clone()
+        ]
+    );
+    let state = h.invoke("get_state", json!({})).unwrap();
+    assert!(
+        state["rosterProblem"].as_str().unwrap().contains("broken"),
+        "{state}"
+    );
+    let kept_aside = std::fs::read_dir(&h.config_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("roster.toml.broken-")
+        })
+        .count();
+    assert_eq!(kept_aside, 1);
+    assert_eq!(Roster::load(&h.config_dir).unwrap().ids().len(), 3);
 }

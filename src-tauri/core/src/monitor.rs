@@ -97,6 +97,9 @@ struct State {
     session: Option<Arc<Session>>,
     graph: Option<GraphClient>,
     roster: Roster,
+    /// The roster file as last read or written, to notice edits made
+    /// outside the app.
+    roster_stamp: Option<FileStamp>,
     seen: HashMap<String, (Presence, DateTime<Utc>)>,
     me: Option<Presence>,
     status: Option<EngineStatus>,
@@ -123,6 +126,7 @@ impl Monitor {
         notifier: Notifier,
     ) -> Result<(Arc<Monitor>, mpsc::UnboundedReceiver<MonitorEvent>)> {
         let roster = Roster::load(&settings.config_dir)?;
+        let roster_stamp = FileStamp::of(roster.path());
         let (tx, rx) = mpsc::unbounded_channel();
         let monitor = Arc::new(Monitor {
             store,
@@ -132,6 +136,7 @@ impl Monitor {
                 session: None,
                 graph: None,
                 roster,
+                roster_stamp,
                 seen: HashMap::new(),
                 me: None,
                 status: None,
@@ -429,8 +434,11 @@ impl Monitor {
     }
 
     /// Pauses notifications for `minutes` (0 resumes). Returns the end.
-    pub fn pause_notifications(&self, minutes: u32) -> Option<DateTime<Utc>> {
-        let until = (minutes > 0).then(|| Utc::now() + chrono::Duration::minutes(minutes.into()));
+    /// Pauses notifications for `length` (zero resumes); returns until when.
+    pub fn pause_notifications_for(&self, length: Duration) -> Option<DateTime<Utc>> {
+        let until = (!length.is_zero()).then(|| {
+            Utc::now() + chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX)
+        });
         self.state.lock().unwrap().notifier.pause_until(until);
         until
     }
@@ -456,19 +464,69 @@ impl Monitor {
             let mut state = self.state.lock().unwrap();
             // From the file, not the copy in memory: `presently roster add`
             // may have changed it while the app ran, and that must not be
-            // overwritten.
+            // overwritten. A file broken meanwhile is kept aside by `load`;
+            // then the edit starts from the roster the window shows.
             let mut roster = Roster::load(&state.settings.config_dir)?;
+            if let Some(recovery) = roster.recovery().cloned() {
+                roster = state.roster.clone();
+                roster.set_recovery(recovery);
+            }
             let out = edit(&mut roster);
             roster.save()?;
-            state.seen.retain(|id, _| roster.get(id).is_some());
-            if let Some(engine) = &state.engine {
-                engine.set_ids(roster.ids());
-            }
-            state.roster = roster;
+            state.roster_stamp = FileStamp::of(roster.path());
+            install_roster(&mut state, roster);
             out
         };
         self.emit(MonitorEvent::Roster);
         Ok(out)
+    }
+
+    /// Follows the roster file for edits made outside the app (`presently
+    /// roster add`, an editor) until the monitor is dropped: every `every`
+    /// it runs [`Monitor::reload_roster_if_changed`].
+    pub async fn follow_roster_file(self: Arc<Self>, every: Duration) {
+        let monitor = Arc::downgrade(&self);
+        drop(self);
+        loop {
+            tokio::time::sleep(every).await;
+            match monitor.upgrade() {
+                Some(m) => {
+                    m.reload_roster_if_changed();
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// Takes in the roster file if it changed since the app last read or
+    /// wrote it (modification time or size), as if the window had made the
+    /// edit; true if the roster changed. A file that is not a valid roster is
+    /// left alone, and the roster in memory kept, until it changes again.
+    pub fn reload_roster_if_changed(&self) -> bool {
+        let changed = {
+            let mut state = self.state.lock().unwrap();
+            let path = state.roster.path().to_path_buf();
+            let stamp = FileStamp::of(&path);
+            if stamp == state.roster_stamp {
+                return false;
+            }
+            state.roster_stamp = stamp;
+            match Roster::read(&path) {
+                Ok(roster) if roster.teammates() == state.roster.teammates() => false,
+                Ok(roster) => {
+                    install_roster(&mut state, roster);
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the roster file changed but could not be read; keeping the roster");
+                    false
+                }
+            }
+        };
+        if changed {
+            self.emit(MonitorEvent::Roster);
+        }
+        changed
     }
 
     /// Replaces the settings (cloud, tenant, client, interval, quiet hours):
@@ -492,6 +550,33 @@ impl Monitor {
             self.end_session();
             self.start().await;
         }
+    }
+}
+
+/// Makes `roster` the one shown and polled.
+fn install_roster(state: &mut State, roster: Roster) {
+    state.seen.retain(|id, _| roster.get(id).is_some());
+    if let Some(engine) = &state.engine {
+        engine.set_ids(roster.ids());
+    }
+    state.roster = roster;
+}
+
+/// What says a file changed: its modification time and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+impl FileStamp {
+    /// `None` when there is no file.
+    fn of(path: &std::path::Path) -> Option<FileStamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+        })
     }
 }
 

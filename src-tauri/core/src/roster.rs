@@ -224,26 +224,8 @@ impl Roster {
     /// be moved aside, is an error (then nothing may overwrite it).
     pub fn load_file(path: impl Into<PathBuf>) -> Result<Roster> {
         let path = path.into();
-        let mut roster = Roster::empty(&path);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(roster),
-            Err(e) => {
-                return Err(Error::Storage(format!(
-                    "The roster file {} could not be opened: {e}",
-                    path.display()
-                )))
-            }
-        };
-        match parse(&bytes) {
-            Ok(file) => {
-                roster.extra = file.extra;
-                for t in file.teammates {
-                    if roster.add(t) == Added::Merged {
-                        roster.merged_on_load += 1;
-                    }
-                }
-            }
+        match Roster::parse_file(&path)? {
+            Ok(roster) => Ok(roster),
             Err(reason) => {
                 let backup = move_aside(&path).map_err(|e| {
                     Error::Storage(format!(
@@ -252,10 +234,52 @@ impl Roster {
                     ))
                 })?;
                 tracing::warn!(backup = %backup.display(), %reason, "unreadable roster kept aside");
+                let mut roster = Roster::empty(&path);
                 roster.recovery = Some(Recovery { backup, reason });
+                Ok(roster)
             }
         }
-        Ok(roster)
+    }
+
+    /// Reads the roster at `path` and leaves the file alone whatever it
+    /// holds: a file that is not a valid roster is an error, not a recovery
+    /// (someone may be halfway through editing it). A missing file is an
+    /// empty roster.
+    pub fn read(path: impl Into<PathBuf>) -> Result<Roster> {
+        let path = path.into();
+        Roster::parse_file(&path)?.map_err(|reason| {
+            Error::Storage(format!(
+                "The roster file {} could not be read: {reason}",
+                path.display()
+            ))
+        })
+    }
+
+    /// The roster at `path`, or why its content is not one; `Err` when it
+    /// cannot be opened at all.
+    fn parse_file(path: &Path) -> Result<std::result::Result<Roster, String>> {
+        let mut roster = Roster::empty(path);
+        let bytes = match fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Ok(roster)),
+            Err(e) => {
+                return Err(Error::Storage(format!(
+                    "The roster file {} could not be opened: {e}",
+                    path.display()
+                )))
+            }
+        };
+        let file = match parse(&bytes) {
+            Ok(file) => file,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        roster.extra = file.extra;
+        for t in file.teammates {
+            if roster.add(t) == Added::Merged {
+                roster.merged_on_load += 1;
+            }
+        }
+        Ok(Ok(roster))
     }
 
     /// Writes the roster atomically. An empty roster is written too: an empty
@@ -288,6 +312,11 @@ impl Roster {
     /// Set when the file on disk could not be read and was kept aside.
     pub fn recovery(&self) -> Option<&Recovery> {
         self.recovery.as_ref()
+    }
+
+    /// Records that the file on disk could not be read and was kept aside.
+    pub fn set_recovery(&mut self, recovery: Recovery) {
+        self.recovery = Some(recovery);
     }
 
     /// How many duplicate entries the loaded file had (now merged).

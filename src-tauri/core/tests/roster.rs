@@ -358,3 +358,24 @@ fn adding_merges_into_the_existing_teammate_and_never_clears_flags() {
     assert_eq!(r.remove("megan@contoso.com").unwrap().id, a);
     assert!(r.remove(&a).is_none());
 }
+
+#[test]
+fn reading_leaves_a_broken_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(ROSTER_FILE);
+    assert!(
+        Roster::read(&path).unwrap().teammates().is_empty(),
+        "missing"
+    );
+
+    let mut roster = Roster::empty(&path);
+    roster.add(Teammate::new(guid(1)));
+    roster.save().unwrap();
+    assert_eq!(Roster::read(&path).unwrap().ids(), [guid(1)]);
+
+    fs::write(&path, "[[teammate]]\nid = ").unwrap();
+    let err = Roster::read(&path).unwrap_err().to_string();
+    assert!(err.contains("could not be read"), "{err}");
+    assert_eq!(read(dir.path()), "[[teammate]]\nid = ");
+    assert!(others(dir.path()).is_empty(), "{:?}", others(dir.path()));
+}
