@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "set_teammate_flags",
     "open_teams",
     "pause_notifications",
+    "roster_painted",
 ];
 
 fn main() {

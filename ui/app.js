@@ -1,6 +1,7 @@
 // Presently's window. It draws what the Rust side sends: one get_state at
 // start (and after each sign-in), then events. No timer here ever calls
-// invoke; the one-second ticker only redraws countdowns and durations.
+// invoke; the one-second ticker only redraws countdowns and durations. (The
+// one call the window makes on its own is roster_painted, once per launch.)
 //
 // Every string that comes from Microsoft Graph or from a person (names, job
 // titles, status messages, out-of-office notes, error messages) reaches the
@@ -657,6 +658,18 @@ function renderRoster() {
   setText($('filter-echo'), state.filter.trim());
   const available = everyone.filter((t) => M.presenceKind(t) === 'available').length;
   setText($('roster-count'), empty ? '' : `${available} of ${everyone.length} available`);
+  reportFirstPaint(visible);
+}
+
+// Once per launch, when the roster first shows everyone's presence: tells
+// the app after the frame that drew it has been painted (the next one
+// starts), so that the app can log how long launch to roster took
+// (bench/app reads that line).
+let paintReported = false;
+function reportFirstPaint(visible) {
+  if (paintReported || visible.length === 0 || !visible.every((t) => t.since)) return;
+  paintReported = true;
+  requestAnimationFrame(() => requestAnimationFrame(() => invoke('roster_painted').catch(() => {})));
 }
 
 function updateDurations(now) {

@@ -19,6 +19,15 @@ use crate::commands::{self, AppState};
 use crate::events::{self, StatusView, TeammateView};
 use crate::tray;
 
+/// When this process started (as near as `main` can tell): the start of
+/// "launch to first painted roster".
+static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// The moment of the first call, which `main` makes first thing.
+pub fn launched() -> std::time::Instant {
+    *LAUNCHED.get_or_init(std::time::Instant::now)
+}
+
 /// How often the roster file is checked for edits made outside the app.
 const ROSTER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -44,6 +53,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::set_teammate_flags,
         commands::open_teams,
         commands::pause_notifications,
+        commands::roster_painted,
     ]
 }
 
@@ -66,6 +76,7 @@ pub fn app_state(
             tray_available,
             demo,
             photos: Mutex::new(HashMap::new()),
+            painted: std::sync::atomic::AtomicBool::new(false),
         },
         events,
     ))

@@ -3,6 +3,7 @@
 //! runtime so that `tauri::test`'s mock runtime drives the real handlers.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveTime, SecondsFormat};
@@ -29,6 +30,8 @@ pub struct AppState {
     pub demo: bool,
     /// Photos as `data:` URLs, or `None` for "no photo: initials".
     pub photos: Mutex<HashMap<String, Option<String>>>,
+    /// The window has reported its first painted roster.
+    pub painted: AtomicBool,
 }
 
 /// The error every command returns: a stable `code` the UI can act on and
@@ -548,6 +551,19 @@ pub fn set_pause<R: Runtime>(
         });
     }
     view
+}
+
+/// The window has painted the roster with everyone's presence for the first
+/// time: logged once per launch, with the time since the process started
+/// (`bench/app` reads the line).
+#[tauri::command]
+pub fn roster_painted(state: State<'_, AppState>) {
+    if !state.painted.swap(true, Ordering::Relaxed) {
+        tracing::info!(
+            "first roster painted {} ms after start",
+            crate::app::launched().elapsed().as_millis()
+        );
+    }
 }
 
 fn open_url(url: &str) -> CommandResult<()> {

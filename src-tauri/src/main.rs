@@ -10,5 +10,6 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    presently::app::launched();
     presently::cli::main()
 }

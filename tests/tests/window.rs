@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use presently_e2e::webdriver::Driver;
-use presently_e2e::{presently_bin, PrivateSession, TestEnv};
+use presently_e2e::{files_containing, presently_bin, PrivateSession, TestEnv};
 use presently_sim::PresenceUpdate;
 
 const EVIL: &str = "<img src=x onerror=alert(1)>";
@@ -35,12 +35,15 @@ async fn sign_in_add_a_teammate_and_see_their_status_change() {
         )
         .unwrap();
 
+    let state_home = session.home.path().join("state");
     let driver = Driver::start(&presently_bin(), |cmd| {
         session.apply(cmd);
         cmd.env("PRESENTLY_LOGIN_URL", env.sim.url())
             .env("PRESENTLY_GRAPH_URL", env.sim.url())
             .env("PRESENTLY_CONFIG_DIR", env.config_dir.path())
-            .env("PRESENTLY_CLIENT_ID", &env.client_id);
+            .env("PRESENTLY_CLIENT_ID", &env.client_id)
+            // This app's log alone, not those of other tests' apps.
+            .env("XDG_STATE_HOME", &state_home);
     })
     .await;
     let long = Duration::from_secs(30);
@@ -84,6 +87,28 @@ async fn sign_in_add_a_teammate_and_see_their_status_change() {
             t.contains("Available")
         })
         .await;
+
+    // The window tells the app when it has first painted the roster with
+    // everyone's presence, and the app logs when that was (bench/app reads it).
+    let deadline = std::time::Instant::now() + long;
+    loop {
+        let found = files_containing(&state_home, "first roster painted");
+        if !found.is_empty() {
+            let log = std::fs::read_to_string(&found[0]).unwrap();
+            assert_eq!(log.matches("first roster painted").count(), 1, "{log}");
+            assert!(
+                log.lines()
+                    .any(|l| l.contains("first roster painted") && l.contains(" ms after start")),
+                "{log}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the app never logged the first painted roster"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // A status change arrives by itself, hostile status message and all.
     env.sim

@@ -253,6 +253,7 @@
       return view(t);
     },
     open_teams: () => null,
+    roster_painted: () => null,
     pause_notifications: ({ minutes }) => {
       pausedUntil = minutes > 0 ? new Date(Date.now() + minutes * 60000).toISOString() : null;
       emit('pause-changed', { pausedUntil });
