@@ -77,21 +77,28 @@ struct Args {
     timeline: bool,
 }
 
+impl Default for Args {
+    /// The defaults `USAGE` lists.
+    fn default() -> Args {
+        Args {
+            installs: vec![10, 200, 2_000, 10_000],
+            minutes: 120,
+            settle_minutes: 60,
+            seed: 1,
+            roster: (50, 1_000),
+            start_spread: 15.0,
+            interval: 15,
+            max_interval: EngineOptions::default().max_interval.as_secs(),
+            retries: 0,
+            steady: false,
+            changes: 100_000,
+            timeline: false,
+        }
+    }
+}
+
 fn parse_args() -> Args {
-    let mut a = Args {
-        installs: vec![10, 200, 2_000, 10_000],
-        minutes: 120,
-        settle_minutes: 60,
-        seed: 1,
-        roster: (50, 1_000),
-        start_spread: 15.0,
-        interval: 15,
-        max_interval: EngineOptions::default().max_interval.as_secs(),
-        retries: 0,
-        steady: false,
-        changes: 100_000,
-        timeline: false,
-    };
+    let mut a = Args::default();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -638,5 +645,40 @@ fn percent(share: f64) -> String {
         format!("{:.3} %", share * 100.0)
     } else {
         format!("{:.1} %", share * 100.0)
+    }
+}
+
+/// Issue 6's acceptance, on this simulation with its defaults: run by
+/// `cargo test` (the example is built with `test = true`), so `make test`
+/// proves it.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fleet_settles_under_the_budget_with_detection_close_to_the_best() {
+        let args = Args {
+            changes: 20_000,
+            ..Args::default()
+        };
+        for installs in [10, 200, 2_000, 10_000] {
+            let o = simulate(&args, installs);
+            let best = o.best_interval;
+            let what = format!(
+                "K = {installs}: {:.0} requests per 30 s, {} refused, detection {:.1} / {:.1} s against {:.1} / {:.1} s",
+                o.mean_per_window,
+                percent(o.refused_settled),
+                o.delay.0,
+                o.delay.1,
+                best / 2.0,
+                best * 0.95
+            );
+            assert!(o.mean_per_window < f64::from(LIMIT), "{what}");
+            assert!(o.refused_settled < 0.01, "{what}");
+            assert_eq!(o.undetected, 0, "{what}");
+            // Close to the best: within a fifth (median) and two fifths (p95).
+            assert!(o.delay.0 <= best / 2.0 * 1.2, "{what}");
+            assert!(o.delay.1 <= best * 0.95 * 1.4, "{what}");
+        }
     }
 }
