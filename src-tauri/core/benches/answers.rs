@@ -1,6 +1,31 @@
 //! Graph-like presence answers for the benchmarks (`benches/presence.rs`)
 //! and `examples/poll_cost.rs`, so that both measure the very same bytes.
 
+use chrono::Utc;
+use presently_core::engine::LastSeen;
+use presently_core::presence::parse_presences;
+
+/// What one poll of `n` people works on: their IDs, the answer held, the
+/// next answer (a tenth of them changed) and the state after the held one.
+pub struct Poll {
+    pub ids: Vec<String>,
+    pub after: Vec<u8>,
+    pub held: LastSeen,
+}
+
+impl Poll {
+    pub fn of(n: usize) -> Poll {
+        let ids: Vec<String> = (0..n).map(id).collect();
+        let mut held = LastSeen::new();
+        held.apply(&ids, parse_presences(&answer(n, 0)).unwrap(), Utc::now());
+        Poll {
+            ids,
+            after: answer(n, 1),
+            held,
+        }
+    }
+}
+
 const AVAILABILITY: [(&str, &str); 6] = [
     ("Available", "Available"),
     ("Busy", "InAMeeting"),

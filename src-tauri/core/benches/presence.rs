@@ -10,20 +10,15 @@
 
 use chrono::Utc;
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use presently_core::engine::LastSeen;
 use presently_core::presence::parse_presences;
 
 #[path = "answers.rs"]
 mod answers;
-use answers::{answer, id};
+use answers::Poll;
 
 fn parse_and_diff(c: &mut Criterion) {
     for n in [650, 10_000] {
-        let ids: Vec<String> = (0..n).map(id).collect();
-        let before = answer(n, 0);
-        let after = answer(n, 1);
-        let mut held = LastSeen::new();
-        held.apply(&ids, parse_presences(&before).unwrap(), Utc::now());
+        let Poll { ids, after, held } = Poll::of(n);
         // The answer must really differ, or the diff would be measured idle.
         let changes = held
             .clone()

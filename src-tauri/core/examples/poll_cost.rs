@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use presently_core::engine::LastSeen;
 use presently_core::presence::parse_presences;
 
 /// The system allocator, counting calls and bytes.
@@ -59,7 +58,7 @@ static GLOBAL: Counting = Counting;
 
 #[path = "../benches/answers.rs"]
 mod answers;
-use answers::{answer, id};
+use answers::Poll;
 
 /// Nanoseconds this thread has spent on a CPU.
 fn thread_cpu_ns() -> u64 {
@@ -116,11 +115,7 @@ fn main() {
     let budget = Duration::from_millis(1_500);
     let mut rows = Vec::new();
     for n in [650, 10_000] {
-        let ids: Vec<String> = (0..n).map(id).collect();
-        let before = answer(n, 0);
-        let after = answer(n, 1);
-        let mut held = LastSeen::new();
-        held.apply(&ids, parse_presences(&before).unwrap(), Utc::now());
+        let Poll { ids, after, held } = Poll::of(n);
 
         let floor = measure(
             budget,

@@ -218,6 +218,19 @@ impl Running {
     }
 }
 
+/// An engine for all of `sim`'s users that sends one request at a time, so
+/// that the simulator's log shows them in order.
+fn start_one_request_at_a_time(sim: &Sim) -> Running {
+    start(
+        client(sim),
+        ids(sim),
+        EngineOptions {
+            concurrency: 1,
+            ..quick_engine()
+        },
+    )
+}
+
 fn is_status(e: &EngineEvent, state: EngineState) -> bool {
     matches!(e, EngineEvent::Status(s) if s.state == state)
 }
@@ -369,14 +382,7 @@ async fn a_batch_refused_with_400_is_split_and_only_the_refused_id_is_dropped() 
     // The whole batch is refused, then the first half of the split: that
     // half is one ID, which Graph thereby refuses on its own.
     sim.inject(Fault::status(400, None).on(PRESENCE).times(2));
-    let mut run = start(
-        client(&sim),
-        ids(&sim),
-        EngineOptions {
-            concurrency: 1,
-            ..quick_engine()
-        },
-    );
+    let mut run = start_one_request_at_a_time(&sim);
     let (before, snapshot) = run.snapshot().await;
     // The simulator does not log the IDs of a request it failed on purpose;
     // the one it answered after the two refusals names the good ones.
@@ -417,14 +423,7 @@ async fn a_batch_refused_with_400_is_split_and_only_the_refused_id_is_dropped() 
 async fn a_passing_400_drops_nobody_and_the_next_poll_is_back_to_two_requests() {
     let sim = sim(700).await;
     sim.inject(Fault::status(400, None).on(PRESENCE));
-    let mut run = start(
-        client(&sim),
-        ids(&sim),
-        EngineOptions {
-            concurrency: 1,
-            ..quick_engine()
-        },
-    );
+    let mut run = start_one_request_at_a_time(&sim);
     let (before, snapshot) = run.snapshot().await;
     assert!(
         !before
@@ -473,14 +472,7 @@ async fn when_graph_refuses_every_id_alone_nobody_is_dropped() {
 #[tokio::test]
 async fn no_presence_request_goes_out_before_retry_after_runs_out() {
     let sim = sim(1300).await;
-    let mut run = start(
-        client(&sim),
-        ids(&sim),
-        EngineOptions {
-            concurrency: 1,
-            ..quick_engine()
-        },
-    );
+    let mut run = start_one_request_at_a_time(&sim);
     run.snapshot().await;
     sim.inject(Fault::status(429, Some("2")).on(PRESENCE));
     let seen = run
