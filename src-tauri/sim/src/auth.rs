@@ -1,10 +1,12 @@
-//! Entra ID's side of sign-in: device codes waiting for a person, and the
-//! access and refresh tokens they turn into.
+//! Entra ID's side of sign-in: device codes and authorization requests
+//! waiting for a person, the authorization codes a person's approval turns
+//! into, and the access and refresh tokens they all end in.
 //!
 //! Strict where Entra ID is strict, and stricter where the facts sheet asks
 //! for the strict reading: polling faster than `interval` answers `slow_down`
 //! (and, as RFC 8628 says, adds 5 s to the interval for that code), a device
-//! code works once, and refresh tokens rotate: a used one is dead at once.
+//! code or an authorization code works once, PKCE is required and only with
+//! `S256`, and refresh tokens rotate: a used one is dead at once.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -12,9 +14,12 @@ use std::time::Duration;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
+use crate::b64;
 use crate::error::{Result, SimError};
+use crate::tokens::Minter;
 
 /// A token pair minted by [`crate::Sim::issue_tokens`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +28,17 @@ pub struct Tokens {
     pub refresh_token: String,
     /// Seconds the access token stays valid.
     pub expires_in: u64,
+}
+
+/// How refresh tokens have been used, from [`crate::Sim::refresh_stats`]:
+/// a client that never redeems a refresh token twice keeps `reused` at 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshStats {
+    /// Refresh-token grants answered with new tokens.
+    pub redeemed: u64,
+    /// Attempts to redeem a refresh token that had already been redeemed
+    /// (answered `invalid_grant`, `AADSTS70008`).
+    pub reused: u64,
 }
 
 /// Delegated Graph permissions the simulator knows, in Microsoft's spelling.
@@ -47,6 +63,15 @@ const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 const REFRESH_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 /// RFC 8628: after `slow_down`, the client must wait this much longer.
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// Entra ID's authorization codes expire 10 minutes after they are issued.
+const AUTHORIZATION_CODE_LIFETIME: Duration = Duration::from_secs(600);
+/// How long the sign-in page of an authorization request stays usable; after
+/// that Entra ID answers that the flow token has expired (`AADSTS50089`).
+const AUTHORIZATION_PAGE_LIFETIME: Duration = Duration::from_secs(900);
+/// Spent codes and requests are remembered this long after they expire, so
+/// that a late use gets "expired" rather than "unknown", then forgotten so
+/// that a long demo does not grow.
+const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
 /// The scopes granted for a requested `scope` string. Fully qualified names
 /// (`https://graph.microsoft.com/Presence.Read.All`) count by their last
@@ -148,6 +173,49 @@ pub(crate) struct Issued {
     pub user: usize,
 }
 
+/// What a client asked for at `/authorize`, once the request has been
+/// checked: waiting for the person on the sign-in page.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthorizationRequest {
+    pub client_id: String,
+    /// Exactly as sent: the token request must send the same string.
+    pub redirect_uri: String,
+    pub scopes: Vec<&'static str>,
+    /// The client's `state`, handed back untouched on the redirect.
+    pub state: Option<String>,
+    /// `BASE64URL(SHA256(code_verifier))`, RFC 7636's `S256`.
+    pub code_challenge: String,
+}
+
+#[derive(Debug)]
+struct PendingAuthorization {
+    id: String,
+    request: AuthorizationRequest,
+    expires: Instant,
+}
+
+/// Why an authorization request's page cannot be answered any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthorizationGone {
+    /// Never issued, already answered, or forgotten.
+    Unknown,
+    Expired,
+}
+
+#[derive(Debug)]
+struct AuthorizationCode {
+    code: String,
+    request: AuthorizationRequest,
+    user: usize,
+    expires: Instant,
+    redeemed: bool,
+}
+
+/// RFC 7636, section 4.6, with `S256`.
+pub(crate) fn pkce_challenge(code_verifier: &str) -> String {
+    b64::encode_url(&Sha256::digest(code_verifier.as_bytes()))
+}
+
 /// What a device-code request hands back.
 #[derive(Debug, Clone)]
 pub(crate) struct NewCode {
@@ -157,33 +225,53 @@ pub(crate) struct NewCode {
 
 #[derive(Debug)]
 pub(crate) struct Auth {
+    minter: Minter,
     access_lifetime: Duration,
     code_lifetime: Duration,
     poll_interval: Duration,
     codes: Vec<DeviceCode>,
+    authorizations: Vec<PendingAuthorization>,
+    authorization_codes: Vec<AuthorizationCode>,
     access: HashMap<String, Grant>,
     refresh: HashMap<String, Grant>,
     /// Refresh tokens already exchanged for new ones.
     spent: HashSet<String>,
     /// Refresh tokens killed by `revoke_all`.
     revoked: HashSet<String>,
+    refresh_stats: RefreshStats,
+    /// Approve every new device code and authorization request at once as
+    /// `users()[0]`.
+    pub auto_approve: bool,
+    /// A Conditional Access policy that blocks the device code flow.
+    pub device_code_blocked: bool,
+    /// A permission the tenant withdrew consent for: every refresh fails
+    /// with `consent_required` naming it, until it is cleared.
+    pub refresh_consent_required: Option<String>,
 }
 
 impl Auth {
     pub fn new(
+        minter: Minter,
         access_lifetime: Duration,
         code_lifetime: Duration,
         poll_interval: Duration,
     ) -> Auth {
         Auth {
+            minter,
             access_lifetime,
             code_lifetime,
             poll_interval,
             codes: Vec::new(),
+            authorizations: Vec::new(),
+            authorization_codes: Vec::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
             spent: HashSet::new(),
             revoked: HashSet::new(),
+            refresh_stats: RefreshStats::default(),
+            auto_approve: false,
+            device_code_blocked: false,
+            refresh_consent_required: None,
         }
     }
 
@@ -193,9 +281,8 @@ impl Auth {
         scopes: Vec<&'static str>,
         now: Instant,
     ) -> NewCode {
-        // Forget codes that expired long ago so that a long demo does not grow.
         self.codes
-            .retain(|c| now.saturating_duration_since(c.expires) < Duration::from_secs(3600));
+            .retain(|c| now.saturating_duration_since(c.expires) < FORGET_AFTER);
         let mut rng = rand::thread_rng();
         let user_code = loop {
             // Entra ID's user codes: nine upper-case letters and digits.
@@ -283,6 +370,16 @@ impl Auth {
         device_code: &str,
         now: Instant,
     ) -> Result<Issued, EntraError> {
+        if self.device_code_blocked {
+            // Entra ID says no more than this, on purpose: the policy's name
+            // and conditions are for administrators to look up.
+            return Err(EntraError {
+                error: "invalid_grant",
+                code: 53003,
+                description: "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.".to_owned(),
+                suberror: Some("message_only"),
+            });
+        }
         let Some(code) = self.codes.iter_mut().find(|c| c.device_code == device_code) else {
             return Err(EntraError::new(
                 "bad_verification_code",
@@ -371,6 +468,7 @@ impl Auth {
             ));
         }
         if self.spent.contains(refresh_token) {
+            self.refresh_stats.reused += 1;
             return Err(EntraError::new(
                 "invalid_grant",
                 70008,
@@ -402,6 +500,18 @@ impl Auth {
                 "The refresh token has expired due to inactivity. The token was issued long ago and was inactive for 90 days.",
             ));
         }
+        if let Some(permission) = &self.refresh_consent_required {
+            // Checked before the token is spent: once consent is back, the
+            // same refresh token works.
+            return Err(EntraError {
+                error: "invalid_grant",
+                code: 65001,
+                description: format!(
+                    "The user or administrator has not consented to use the application with ID '{client_id}' named 'Presently' for the permission '{permission}'. Send an interactive authorization request for this user and resource."
+                ),
+                suberror: Some("consent_required"),
+            });
+        }
         let mut scopes = held.scopes;
         if let Some(asked) = scope {
             let asked = grant(asked);
@@ -430,7 +540,151 @@ impl Auth {
         let user = held.user;
         self.refresh.remove(refresh_token);
         self.spent.insert(refresh_token.to_owned());
+        self.refresh_stats.redeemed += 1;
         Ok(self.mint(user, Some(client_id.to_lowercase()), scopes, now))
+    }
+
+    pub fn refresh_stats(&self) -> RefreshStats {
+        self.refresh_stats
+    }
+
+    /// Keeps a checked authorization request until the person answers it;
+    /// the id goes into the sign-in page's form.
+    pub fn start_authorization(&mut self, request: AuthorizationRequest, now: Instant) -> String {
+        self.authorizations
+            .retain(|a| now.saturating_duration_since(a.expires) < FORGET_AFTER);
+        let id = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
+        self.authorizations.push(PendingAuthorization {
+            id: id.clone(),
+            request,
+            expires: now + AUTHORIZATION_PAGE_LIFETIME,
+        });
+        id
+    }
+
+    /// The request behind a sign-in page, if it can still be answered.
+    pub fn authorization(
+        &self,
+        id: &str,
+        now: Instant,
+    ) -> Result<&AuthorizationRequest, AuthorizationGone> {
+        let pending = self
+            .authorizations
+            .iter()
+            .find(|a| a.id == id)
+            .ok_or(AuthorizationGone::Unknown)?;
+        if now >= pending.expires {
+            return Err(AuthorizationGone::Expired);
+        }
+        Ok(&pending.request)
+    }
+
+    /// Takes the request behind a sign-in page away: it is being answered.
+    pub fn finish_authorization(
+        &mut self,
+        id: &str,
+        now: Instant,
+    ) -> Result<AuthorizationRequest, AuthorizationGone> {
+        self.authorization(id, now)?;
+        let i = self
+            .authorizations
+            .iter()
+            .position(|a| a.id == id)
+            .ok_or(AuthorizationGone::Unknown)?;
+        Ok(self.authorizations.remove(i).request)
+    }
+
+    /// The code a person's approval sends back to the client's redirect URI.
+    pub fn issue_authorization_code(
+        &mut self,
+        request: AuthorizationRequest,
+        user: usize,
+        now: Instant,
+    ) -> String {
+        self.authorization_codes
+            .retain(|c| now.saturating_duration_since(c.expires) < FORGET_AFTER);
+        let code = self.minter.authorization_code();
+        self.authorization_codes.push(AuthorizationCode {
+            code: code.clone(),
+            request,
+            user,
+            expires: now + AUTHORIZATION_CODE_LIFETIME,
+            redeemed: false,
+        });
+        code
+    }
+
+    /// A token request with `grant_type=authorization_code` (RFC 6749
+    /// section 4.1.3, RFC 7636 section 4.5). A failed attempt leaves the
+    /// code usable, so a client may retry with the right verifier.
+    pub fn redeem_authorization_code(
+        &mut self,
+        client_id: &str,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: Option<&str>,
+        now: Instant,
+    ) -> Result<Issued, EntraError> {
+        let Some(held) = self.authorization_codes.iter_mut().find(|c| c.code == code) else {
+            return Err(EntraError::new(
+                "invalid_grant",
+                70000,
+                "The provided value for the 'code' parameter is not valid.",
+            ));
+        };
+        if !held.request.client_id.eq_ignore_ascii_case(client_id) {
+            return Err(EntraError::new(
+                "invalid_grant",
+                70000,
+                "The provided value for the 'code' parameter is not valid. The code was issued to a different client.",
+            ));
+        }
+        if held.redeemed {
+            return Err(EntraError::new(
+                "invalid_grant",
+                54005,
+                "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+            ));
+        }
+        if now >= held.expires {
+            return Err(EntraError::new(
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+            ));
+        }
+        if held.request.redirect_uri != redirect_uri {
+            return Err(EntraError::new(
+                "invalid_grant",
+                500_112,
+                format!(
+                    "The reply address '{redirect_uri}' does not match the reply address '{}' provided when requesting Authorization code.",
+                    held.request.redirect_uri
+                ),
+            ));
+        }
+        const MISMATCH: &str =
+            "The Code_Verifier does not match the code_challenge supplied in the authorization request.";
+        match code_verifier {
+            None => {
+                return Err(EntraError::new(
+                    "invalid_grant",
+                    501_481,
+                    format!("{MISMATCH} The request has no 'code_verifier'."),
+                ))
+            }
+            Some(verifier) if pkce_challenge(verifier) != held.request.code_challenge => {
+                return Err(EntraError::new("invalid_grant", 501_481, MISMATCH))
+            }
+            Some(_) => {}
+        }
+        held.redeemed = true;
+        let (user, client, scopes) = (
+            held.user,
+            held.request.client_id.clone(),
+            held.request.scopes.clone(),
+        );
+        Ok(self.mint(user, Some(client), scopes, now))
     }
 
     pub fn mint(
@@ -443,8 +697,9 @@ impl Auth {
         if self.access.len() > 10_000 {
             self.access.retain(|_, g| g.expires > now);
         }
-        let mut rng = rand::thread_rng();
-        let access_token = format!("sim-at.{}", Alphanumeric.sample_string(&mut rng, 64));
+        let access_token =
+            self.minter
+                .access_token(user, client_id.as_deref(), &scopes, self.access_lifetime);
         let grant = Grant {
             user,
             client_id,
@@ -452,7 +707,7 @@ impl Auth {
             expires: now + self.access_lifetime,
         };
         let refresh_token = scopes.contains(&"offline_access").then(|| {
-            let token = format!("1.AQsim{}", Alphanumeric.sample_string(&mut rng, 160));
+            let token = self.minter.refresh_token();
             self.refresh.insert(
                 token.clone(),
                 Grant {
@@ -489,12 +744,23 @@ impl Auth {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::directory::Directory;
 
     const CLIENT: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
     fn auth() -> Auth {
+        let directory = Directory::generate(5, 42, "contoso.onmicrosoft.com");
         Auth::new(
+            Minter::new(
+                Arc::new(directory),
+                uuid::Uuid::nil(),
+                "http://127.0.0.1:8400",
+                2_400,
+                1_600,
+            ),
             Duration::from_secs(3600),
             Duration::from_secs(900),
             Duration::from_secs(5),

@@ -7,6 +7,12 @@ use crate::error::{Result, SimError};
 /// The largest directory a simulator builds.
 pub const MAX_USERS: usize = 50_000;
 
+/// Bounds of [`SimConfig::access_token_chars`] and
+/// [`SimConfig::refresh_token_chars`]: 64 KiB is far beyond any real token
+/// and keeps a bearer header within what HTTP servers accept.
+pub const MIN_TOKEN_CHARS: usize = 200;
+pub const MAX_TOKEN_CHARS: usize = 64 * 1024;
+
 /// Settings of a simulator. Start from `SimConfig::default()` and change
 /// what a test needs, e.g. `SimConfig { auto_presence: false, ..Default::default() }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +38,22 @@ pub struct SimConfig {
     pub auto_presence: bool,
     /// Time between automatic presence changes; each tick is one simulated minute.
     pub presence_tick: Duration,
-    /// Approve every device code at once as `users()[0]` (for demos).
+    /// Approve every sign-in at once as `users()[0]` (for demos): device
+    /// codes and authorization requests alike. [`crate::Sim::set_auto_approve`]
+    /// changes it while running.
     pub auto_approve: bool,
+    /// Length of an access token. Real ones are JWTs of 1.5 to 3 KB that grow
+    /// with group claims; plan for 8 KB. The token has exactly this many
+    /// characters unless its claims alone need more (about 1,300), then it
+    /// is as long as they need. From [`MIN_TOKEN_CHARS`] to [`MAX_TOKEN_CHARS`].
+    pub access_token_chars: usize,
+    /// Length of a refresh token, exactly. Real ones are opaque, 1 to 2 KB;
+    /// plan for 4 KB. From [`MIN_TOKEN_CHARS`] to [`MAX_TOKEN_CHARS`].
+    pub refresh_token_chars: usize,
+    /// Serve HTTPS with a certificate from a private CA made at start (see
+    /// [`crate::Sim::ca_certificate_pem`]), as clients behind a TLS-inspecting
+    /// proxy meet it; [`crate::Sim::url`] then starts with `https://`.
+    pub tls: bool,
 }
 
 impl SimConfig {
@@ -57,6 +77,17 @@ impl SimConfig {
                 "'{}' is not a domain name",
                 self.tenant_domain
             )));
+        }
+        let sizes = [
+            ("access_token_chars", self.access_token_chars),
+            ("refresh_token_chars", self.refresh_token_chars),
+        ];
+        for (name, chars) in sizes {
+            if !(MIN_TOKEN_CHARS..=MAX_TOKEN_CHARS).contains(&chars) {
+                return Err(SimError::InvalidConfig(format!(
+                    "{name} must be between {MIN_TOKEN_CHARS} and {MAX_TOKEN_CHARS}, not {chars}"
+                )));
+            }
         }
         let zero = [
             ("access_token_lifetime", self.access_token_lifetime),
@@ -88,6 +119,34 @@ impl Default for SimConfig {
             auto_presence: true,
             presence_tick: Duration::from_secs(5),
             auto_approve: false,
+            access_token_chars: 2_400,
+            refresh_token_chars: 1_600,
+            tls: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_sizes_are_checked() {
+        assert!(SimConfig::default().validate().is_ok());
+        for (access, refresh) in [(199, 1_600), (2_400, 64 * 1024 + 1), (2_400, 0)] {
+            let config = SimConfig {
+                access_token_chars: access,
+                refresh_token_chars: refresh,
+                ..SimConfig::default()
+            };
+            let err = config.validate().unwrap_err().to_string();
+            assert!(err.contains("must be between 200 and 65536"), "{err}");
+        }
+        let largest = SimConfig {
+            access_token_chars: MAX_TOKEN_CHARS,
+            refresh_token_chars: MIN_TOKEN_CHARS,
+            ..SimConfig::default()
+        };
+        assert!(largest.validate().is_ok());
     }
 }

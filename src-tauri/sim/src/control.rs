@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::auth::{self, Tokens};
+use crate::auth::{self, RefreshStats, Tokens};
 use crate::error::{Result, SimError};
 use crate::faults::Fault;
 use crate::presence::{PresenceUpdate, SimPresence};
@@ -59,6 +59,22 @@ impl Shared {
 
     pub fn revoke_all(&self) {
         self.state().auth.revoke_all();
+    }
+
+    pub fn set_auto_approve(&self, enabled: bool) {
+        self.state().auth.auto_approve = enabled;
+    }
+
+    pub fn set_device_code_blocked(&self, blocked: bool) {
+        self.state().auth.device_code_blocked = blocked;
+    }
+
+    pub fn set_refresh_consent_required(&self, permission: Option<String>) {
+        self.state().auth.refresh_consent_required = permission;
+    }
+
+    pub fn refresh_stats(&self) -> RefreshStats {
+        self.state().auth.refresh_stats()
     }
 
     pub fn issue_tokens(&self, user: &str, scopes: &str) -> Result<Tokens> {
@@ -108,6 +124,14 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/faults", post(inject).delete(clear_faults))
         .route("/_sim/presence_available", post(presence_available))
         .route("/_sim/log", get(log).delete(clear_log))
+        .route("/_sim/auto_approve", post(auto_approve))
+        .route("/_sim/block_device_code", post(block_device_code))
+        .route(
+            "/_sim/refresh_consent_required",
+            post(refresh_consent_required),
+        )
+        .route("/_sim/refresh_stats", get(refresh_stats))
+        .route("/_sim/ca_certificate", get(ca_certificate))
 }
 
 fn bad_request(message: impl Into<String>) -> Response {
@@ -151,11 +175,16 @@ async fn index() -> Json<Value> {
             "POST /_sim/decline {\"user_code\"}",
             "POST /_sim/revoke {}",
             "POST /_sim/tokens {\"user\",\"scopes\"}",
-            "POST /_sim/faults {\"kind\":\"status\"|\"slow\"|\"malformed\"|\"drop\",\"status\"?,\"retry_after\"?,\"delay_ms\"?,\"path\"?,\"count\"?}",
+            "POST /_sim/faults {\"kind\":\"status\"|\"slow\"|\"malformed\"|\"drop\"|\"redirect\",\"status\"?,\"retry_after\"?,\"delay_ms\"?,\"location\"?,\"path\"?,\"count\"?}",
             "DELETE /_sim/faults",
             "POST /_sim/presence_available {\"available\"}",
             "GET /_sim/log",
             "DELETE /_sim/log",
+            "POST /_sim/auto_approve {\"enabled\"}",
+            "POST /_sim/block_device_code {\"blocked\"}",
+            "POST /_sim/refresh_consent_required {\"permission\": \"Presence.Read.All\" | null}",
+            "GET /_sim/refresh_stats",
+            "GET /_sim/ca_certificate (PEM; 404 without TLS)",
         ]
     }))
 }
@@ -296,4 +325,83 @@ async fn log(State(shared): State<Arc<Shared>>) -> Response {
 async fn clear_log(State(shared): State<Arc<Shared>>) -> Response {
     shared.log().clear();
     ok()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutoApproveBody {
+    enabled: bool,
+}
+
+async fn auto_approve(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<AutoApproveBody>("POST /_sim/auto_approve", &body) {
+        Ok(b) => {
+            shared.set_auto_approve(b.enabled);
+            ok()
+        }
+        Err(message) => bad_request(message),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlockBody {
+    blocked: bool,
+}
+
+async fn block_device_code(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<BlockBody>("POST /_sim/block_device_code", &body) {
+        Ok(b) => {
+            shared.set_device_code_blocked(b.blocked);
+            ok()
+        }
+        Err(message) => bad_request(message),
+    }
+}
+
+/// `permission` must be there, even as `null`, so that a mistyped field
+/// name is an error rather than a silent "off".
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentBody {
+    #[serde(deserialize_with = "present")]
+    permission: Option<String>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
+}
+
+async fn refresh_consent_required(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<ConsentBody>("POST /_sim/refresh_consent_required", &body) {
+        Ok(b) if b.permission.as_deref().is_some_and(|p| p.trim().is_empty()) => {
+            bad_request("permission must name a permission, e.g. \"Presence.Read.All\", or be null")
+        }
+        Ok(b) => {
+            shared.set_refresh_consent_required(b.permission);
+            ok()
+        }
+        Err(message) => bad_request(message),
+    }
+}
+
+async fn refresh_stats(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.refresh_stats()).into_response()
+}
+
+async fn ca_certificate(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.ca_certificate_pem {
+        Some(pem) => (
+            [(axum::http::header::CONTENT_TYPE, "application/x-pem-file")],
+            pem.clone(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "the simulator serves plain HTTP: there is no CA certificate" })),
+        )
+            .into_response(),
+    }
 }

@@ -44,7 +44,7 @@ button{padding:8px 16px;font-size:15px;border:1px solid #8a8886;background:#fff;
 button.primary{background:#0067b8;color:#fff;border-color:#0067b8}\
 .note{color:#605e5c;font-size:13px}.error{color:#a4262c}";
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -54,7 +54,8 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn form(shared: &Shared, code: &str, message: Option<&str>) -> String {
+/// The `<option>`s of the "who are you" list, `users()[0]` first.
+pub(crate) fn user_options(shared: &Shared) -> String {
     let mut options = String::new();
     for u in shared.directory.users.iter().take(LISTED_USERS) {
         options.push_str(&format!(
@@ -65,6 +66,11 @@ fn form(shared: &Shared, code: &str, message: Option<&str>) -> String {
             escape(&u.job_title)
         ));
     }
+    options
+}
+
+fn form(shared: &Shared, code: &str, message: Option<&str>) -> String {
+    let options = user_options(shared);
     let message = message
         .map(|m| format!("<p class=\"error\">{}</p>", escape(m)))
         .unwrap_or_default();

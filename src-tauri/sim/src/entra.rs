@@ -1,5 +1,7 @@
-//! Entra ID's HTTP endpoints for the device authorization grant:
-//! `/{tenant}/oauth2/v2.0/devicecode` and `/{tenant}/oauth2/v2.0/token`.
+//! Entra ID's HTTP endpoints for the device authorization grant and the
+//! token endpoint of every grant: `/{tenant}/oauth2/v2.0/devicecode` and
+//! `/{tenant}/oauth2/v2.0/token` (device code, authorization code, refresh
+//! token). The authorization endpoint is in `authorize`.
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ pub(crate) const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:dev
 
 /// The form fields of a request; empty unless it is sent as a form, because
 /// Entra ID reads nothing else (a JSON body gets "missing parameter").
-fn form(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
+pub(crate) fn form(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -38,7 +40,7 @@ fn form(headers: &HeaderMap, body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
@@ -74,14 +76,14 @@ pub(crate) fn error_response(shared: &Shared, e: &EntraError) -> Response {
     (status, no_store(), Json(body)).into_response()
 }
 
-fn no_store() -> [(header::HeaderName, &'static str); 2] {
+pub(crate) fn no_store() -> [(header::HeaderName, &'static str); 2] {
     [
         (header::CACHE_CONTROL, "no-store, no-cache"),
         (header::PRAGMA, "no-cache"),
     ]
 }
 
-fn missing(name: &str) -> EntraError {
+pub(crate) fn missing(name: &str) -> EntraError {
     EntraError::new(
         "invalid_request",
         900_144,
@@ -89,8 +91,8 @@ fn missing(name: &str) -> EntraError {
     )
 }
 
-/// The checks both endpoints make first: tenant, then client id.
-fn check_client<'a>(
+/// The checks every endpoint makes first: tenant, then client id.
+pub(crate) fn check_client<'a>(
     shared: &Shared,
     tenant: &str,
     form: &'a [(String, String)],
@@ -136,7 +138,7 @@ pub(crate) async fn devicecode(
     let code = {
         let mut st = shared.state();
         let code = st.auth.new_device_code(client_id, auth::grant(scope), now);
-        if shared.config.auto_approve {
+        if st.auth.auto_approve {
             // A fresh code is pending and unexpired, so approval cannot fail.
             let _ = st.auth.answer(&code.user_code, Some((0, true)), now);
         }
@@ -191,6 +193,17 @@ fn redeem(
         DEVICE_CODE_GRANT => match field(form, "device_code") {
             None => Err(missing("device_code")),
             Some(code) => shared.state().auth.redeem_device_code(client_id, code, now),
+        },
+        "authorization_code" => match (field(form, "code"), field(form, "redirect_uri")) {
+            (None, _) => Err(missing("code")),
+            (_, None) => Err(missing("redirect_uri")),
+            (Some(code), Some(redirect_uri)) => shared.state().auth.redeem_authorization_code(
+                client_id,
+                code,
+                redirect_uri,
+                field(form, "code_verifier"),
+                now,
+            ),
         },
         "refresh_token" => match field(form, "refresh_token") {
             None => Err(missing("refresh_token")),

@@ -9,7 +9,8 @@ use serde_json::Value;
 ///
 /// In JSON (the control API's `POST /_sim/faults`) it is flat:
 /// `{"kind":"status","status":429,"retry_after":"3","path":"/v1.0/...","count":1}`,
-/// `{"kind":"slow","delay_ms":2000}`, `{"kind":"malformed"}`, `{"kind":"drop"}`;
+/// `{"kind":"slow","delay_ms":2000}`, `{"kind":"malformed"}`, `{"kind":"drop"}`,
+/// `{"kind":"redirect","status":307,"location":"https://proxy.example/login"}`;
 /// `path` and `count` (default 1) are optional.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "FaultSpec", into = "FaultSpec")]
@@ -39,6 +40,10 @@ pub enum FaultKind {
     Malformed,
     /// Close the connection without any answer.
     Drop,
+    /// Answer with this status (meant for 3xx) and a `Location` header, and
+    /// no body, as a captive portal or a badly set up proxy does. The
+    /// location is sent verbatim, so it must be a valid header value.
+    Redirect { status: u16, location: String },
 }
 
 impl Fault {
@@ -56,6 +61,15 @@ impl Fault {
         Fault::new(FaultKind::Status {
             status,
             retry_after: retry_after.map(str::to_owned),
+        })
+    }
+
+    /// A redirect for the next Graph request, e.g.
+    /// `Fault::redirect(307, "https://login.example/").on("/organizations/oauth2/v2.0/token")`.
+    pub fn redirect(status: u16, location: &str) -> Fault {
+        Fault::new(FaultKind::Redirect {
+            status,
+            location: location.to_owned(),
         })
     }
 
@@ -87,6 +101,7 @@ impl FaultKind {
             FaultKind::Slow { delay } => format!("slow {}ms", delay.as_millis()),
             FaultKind::Malformed => "malformed".to_owned(),
             FaultKind::Drop => "drop".to_owned(),
+            FaultKind::Redirect { status, .. } => format!("redirect {status}"),
         }
     }
 }
@@ -103,6 +118,8 @@ struct FaultSpec {
     retry_after: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     delay_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
     #[serde(default)]
     path: Option<String>,
     #[serde(default)]
@@ -144,9 +161,26 @@ impl TryFrom<FaultSpec> for Fault {
             },
             "malformed" => FaultKind::Malformed,
             "drop" => FaultKind::Drop,
+            "redirect" => {
+                let status = spec
+                    .status
+                    .ok_or("a 'redirect' fault needs \"status\": <3xx code>")?;
+                if !(300..=399).contains(&status) {
+                    return Err(format!("a redirect needs a 3xx status, not {status}"));
+                }
+                let location = spec
+                    .location
+                    .ok_or("a 'redirect' fault needs \"location\": <URL>")?;
+                if axum::http::HeaderValue::from_str(&location).is_err() {
+                    return Err(format!(
+                        "'{location}' cannot be sent as a Location header: use visible ASCII"
+                    ));
+                }
+                FaultKind::Redirect { status, location }
+            }
             other => {
                 return Err(format!(
-                    "unknown fault kind '{other}': use status, slow, malformed or drop"
+                    "unknown fault kind '{other}': use status, slow, malformed, drop or redirect"
                 ))
             }
         };
@@ -169,6 +203,7 @@ impl From<Fault> for FaultSpec {
             status: None,
             retry_after: None,
             delay_ms: None,
+            location: None,
             path: f.path,
             count: Some(f.count),
         };
@@ -187,6 +222,11 @@ impl From<Fault> for FaultSpec {
             }
             FaultKind::Malformed => "malformed",
             FaultKind::Drop => "drop",
+            FaultKind::Redirect { status, location } => {
+                spec.status = Some(status);
+                spec.location = Some(location);
+                "redirect"
+            }
         }
         .to_owned();
         spec
@@ -245,6 +285,39 @@ mod tests {
         assert_eq!(serde_json::from_value::<Fault>(json).unwrap(), slow);
         let err = serde_json::from_str::<Fault>(r#"{"kind":"status"}"#).unwrap_err();
         assert!(err.to_string().contains("needs \"status\""), "{err}");
+    }
+
+    #[test]
+    fn redirects_round_trip_and_are_checked() {
+        let f: Fault = serde_json::from_str(
+            r#"{"kind":"redirect","status":307,"location":"https://proxy.example/","path":"/common/oauth2/v2.0/token"}"#,
+        )
+        .unwrap();
+        let expected =
+            Fault::redirect(307, "https://proxy.example/").on("/common/oauth2/v2.0/token");
+        assert_eq!(f, expected);
+        assert_eq!(f.kind.label(), "redirect 307");
+        let json = serde_json::to_value(&expected).unwrap();
+        assert_eq!(json["location"], "https://proxy.example/");
+        assert_eq!(serde_json::from_value::<Fault>(json).unwrap(), expected);
+        for (body, says) in [
+            (
+                r#"{"kind":"redirect","location":"https://x/"}"#,
+                "needs \"status\"",
+            ),
+            (
+                r#"{"kind":"redirect","status":200,"location":"https://x/"}"#,
+                "3xx",
+            ),
+            (r#"{"kind":"redirect","status":302}"#, "needs \"location\""),
+            (
+                r#"{"kind":"redirect","status":302,"location":"a\nb"}"#,
+                "Location header",
+            ),
+        ] {
+            let err = serde_json::from_str::<Fault>(body).unwrap_err().to_string();
+            assert!(err.contains(says), "{body}: {err}");
+        }
     }
 
     #[test]

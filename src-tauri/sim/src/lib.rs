@@ -1,19 +1,22 @@
-//! A loopback simulator of Microsoft Entra ID (device-code sign-in) and
-//! Microsoft Graph (presence and the directory), for Presently's demo, tests
-//! and benchmarks.
+//! A loopback simulator of Microsoft Entra ID (device-code and
+//! authorization-code sign-in) and Microsoft Graph (presence and the
+//! directory), for Presently's demo, tests and benchmarks.
 //!
 //! One HTTP server on `127.0.0.1` plays both hosts: [`Sim::url`] is the login
-//! URL and the Graph URL. It is strict where the real services are strict
-//! (the 650-id and 20-request limits, throttling, `slow_down`, rotating
-//! refresh tokens, permissions), so a client that works against it has been
-//! made to handle what the real ones do.
+//! URL and the Graph URL; with [`SimConfig::tls`] it serves HTTPS from a
+//! private CA. It is strict where the real services are strict (the 650-id
+//! and 20-request limits, throttling, `slow_down`, rotating refresh tokens,
+//! single-use codes, PKCE, permissions, token sizes), so a client that works
+//! against it has been made to handle what the real ones do.
 //!
 //! The map:
 //! - [`Sim`] starts and owns a server; its methods drive it from a test.
 //! - `server` holds the routes, the layer that logs each request and applies
-//!   injected [`Fault`]s, and the accept loop.
+//!   injected [`Fault`]s, and the accept loop; `tls` makes its certificates.
 //! - `entra` and `auth`: the device-code and token endpoints over the state of
-//!   codes and tokens; `devicelogin` is the page where a person approves a code.
+//!   codes and tokens; `devicelogin` is the page where a person approves a
+//!   device code; `authorize` is the authorization endpoint and its sign-in
+//!   page (authorization code with PKCE); `tokens` writes the tokens.
 //! - `graph`: every `/v1.0` resource, `$batch` included, on top of
 //!   `directory` (the generated organisation), `presence` (everyone's
 //!   presence through a simulated working day), `query` (OData options) and
@@ -30,6 +33,7 @@
 //! injected fault answered. Faults match top-level requests only.
 
 mod auth;
+mod authorize;
 mod b64;
 mod config;
 mod control;
@@ -47,6 +51,8 @@ mod query;
 mod server;
 mod state;
 mod throttle;
+mod tls;
+mod tokens;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -55,8 +61,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
-pub use auth::Tokens;
-pub use config::{SimConfig, MAX_USERS};
+pub use auth::{RefreshStats, Tokens};
+pub use config::{SimConfig, MAX_TOKEN_CHARS, MAX_USERS, MIN_TOKEN_CHARS};
 pub use directory::SimUser;
 pub use error::{Result, SimError};
 pub use faults::{Fault, FaultKind};
@@ -92,12 +98,20 @@ impl Sim {
         let addr = listener.local_addr()?;
         let auto_presence = config.auto_presence;
         let tick = config.presence_tick;
+        let tls = config.tls.then(tls::Tls::generate).transpose()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
+        let ca_pem = tls.as_ref().map(|t| t.ca_certificate_pem.clone());
         // Generating a 50,000-person directory takes a moment: off the runtime's threads.
-        let base_url = format!("http://{addr}");
-        let shared = tokio::task::spawn_blocking(move || Arc::new(Shared::new(config, base_url)))
-            .await
-            .map_err(std::io::Error::other)?;
-        let server = tokio::spawn(server::run(listener, server::router(shared.clone())));
+        let shared =
+            tokio::task::spawn_blocking(move || Arc::new(Shared::new(config, base_url, ca_pem)))
+                .await
+                .map_err(std::io::Error::other)?;
+        let server = tokio::spawn(server::run(
+            listener,
+            server::router(shared.clone()),
+            tls.map(|t| t.acceptor),
+        ));
         let ticker = auto_presence.then(|| {
             let shared = shared.clone();
             tokio::spawn(async move {
@@ -118,9 +132,17 @@ impl Sim {
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash: the login URL and the Graph URL.
+    /// `http://127.0.0.1:PORT` (`https://` with [`SimConfig::tls`]), without a
+    /// trailing slash: the login URL and the Graph URL.
     pub fn url(&self) -> String {
         self.shared.base_url.clone()
+    }
+
+    /// With [`SimConfig::tls`], the certificate of the private CA that signed
+    /// the server's certificate, in PEM: a client must trust it to connect.
+    /// `None` without TLS.
+    pub fn ca_certificate_pem(&self) -> Option<String> {
+        self.shared.ca_certificate_pem.clone()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -179,6 +201,36 @@ impl Sim {
 
     pub fn decline(&self, user_code: &str) -> Result<()> {
         self.shared.decline(user_code)
+    }
+
+    /// While on, every new device code and every new authorization request
+    /// is approved at once as `users()[0]` (an authorization request then
+    /// redirects straight back with a code). Starts as
+    /// [`SimConfig::auto_approve`].
+    pub fn set_auto_approve(&self, enabled: bool) {
+        self.shared.set_auto_approve(enabled);
+    }
+
+    /// While blocked, as in a tenant whose Conditional Access policy blocks
+    /// the device code flow, every device-code token poll fails with
+    /// `invalid_grant`, `AADSTS53003`, suberror `message_only`. The
+    /// authorization code flow keeps working.
+    pub fn set_device_code_blocked(&self, blocked: bool) {
+        self.shared.set_device_code_blocked(blocked);
+    }
+
+    /// With `Some(permission)`, as when a tenant withdraws consent, every
+    /// refresh-token grant fails with `invalid_grant`, suberror
+    /// `consent_required`, `AADSTS65001` naming the permission; the refresh
+    /// token is not used up and works again after `None`.
+    pub fn set_refresh_consent_required(&self, permission: Option<String>) {
+        self.shared.set_refresh_consent_required(permission);
+    }
+
+    /// How many refresh tokens were redeemed, and how many redemptions were
+    /// refused because the token had already been redeemed.
+    pub fn refresh_stats(&self) -> RefreshStats {
+        self.shared.refresh_stats()
     }
 
     /// Every access token stops working (401) and every refresh token is
@@ -270,7 +322,13 @@ pub async fn serve_forever(config: SimConfig, port: u16) -> std::io::Result<()> 
     eprintln!(
         "  Sign-in page:   {url}/devicelogin  (or approve codes with POST {url}/_sim/approve)"
     );
+    eprintln!(
+        "  Authorization:  {url}/organizations/oauth2/v2.0/authorize  (code flow with PKCE, loopback redirects)"
+    );
     eprintln!("  Control API:    {url}/_sim  (users, codes, presence, faults, log)");
+    if cfg.tls {
+        eprintln!("  HTTPS:          trust the simulator's own CA, from {url}/_sim/ca_certificate");
+    }
     eprintln!("  Tenant id:      {}", cfg.tenant_id);
     eprintln!(
         "  Signs in as:    {} <{}>, {}",

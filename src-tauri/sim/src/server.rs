@@ -3,7 +3,8 @@
 //!
 //! The accept loop is written out (rather than `axum::serve`) for one reason:
 //! a `Drop` fault must close the connection without an answer, and only the
-//! task that owns the connection can do that.
+//! task that owns the connection can do that. With TLS, the same loop does
+//! the handshake first; the connection is HTTP/1.1 either way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,12 +18,15 @@ use axum::routing::{any, post};
 use axum::{Extension, Router};
 use hyper_util::rt::TokioIo;
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+use crate::authorize;
 use crate::devicelogin;
 use crate::entra;
 use crate::faults::FaultKind;
@@ -42,6 +46,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/devicecode", post(entra::devicecode))
         .route("/{tenant}/oauth2/v2.0/token", post(entra::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            axum::routing::get(authorize::start).post(authorize::answer),
+        )
         .route(
             "/devicelogin",
             axum::routing::get(devicelogin::show).post(devicelogin::submit),
@@ -144,6 +152,7 @@ async fn observe(State(shared): State<Arc<Shared>>, mut req: Request, next: Next
             retry_after,
         }) => fault_status(&shared, &path, status, retry_after.as_deref()),
         Some(FaultKind::Malformed) => malformed(&shared, &path),
+        Some(FaultKind::Redirect { status, location }) => redirect(status, &location),
         Some(FaultKind::Drop) => {
             shared.record(arrival, 0, LogDetail::default(), label);
             if let Some(Hangup(hangup)) = req.extensions().get::<Hangup>().cloned() {
@@ -207,6 +216,22 @@ fn fault_status(shared: &Shared, path: &str, status: u16, retry_after: Option<&s
     response
 }
 
+/// An answer that sends the client elsewhere, as a captive portal or a
+/// misconfigured proxy does; with no body, as such answers often have.
+fn redirect(status: u16, location: &str) -> Response {
+    let Ok(location) = HeaderValue::from_str(location) else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The injected redirect's location is not a valid header value.\n",
+        )
+            .into_response();
+    };
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::FOUND);
+    response.headers_mut().insert(header::LOCATION, location);
+    response
+}
+
 /// A 200 whose JSON breaks off in the middle, as a cut connection or a broken
 /// proxy would deliver it.
 fn malformed(shared: &Shared, path: &str) -> Response {
@@ -229,15 +254,28 @@ fn malformed(shared: &Shared, path: &str) -> Response {
 }
 
 /// Accepts connections until the task is aborted; aborting it drops every
-/// open connection with it.
-pub(crate) async fn run(listener: TcpListener, router: Router) {
+/// open connection with it. With `tls`, each connection shakes hands first.
+pub(crate) async fn run(listener: TcpListener, router: Router, tls: Option<TlsAcceptor>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, router.clone()));
-                }
+                Ok((stream, _)) => match tls.clone() {
+                    None => {
+                        connections.spawn(serve_connection(stream, router.clone()));
+                    }
+                    Some(acceptor) => {
+                        let router = router.clone();
+                        // In the connection's own task, so that a slow
+                        // handshake holds up no one else.
+                        connections.spawn(async move {
+                            match acceptor.accept(stream).await {
+                                Ok(stream) => serve_connection(stream, router).await,
+                                Err(e) => tracing::debug!("simulator TLS handshake failed: {e}"),
+                            }
+                        });
+                    }
+                },
                 Err(e) => {
                     // Out of file descriptors and the like: wait instead of spinning.
                     tracing::warn!("simulator failed to accept a connection: {e}");
@@ -249,7 +287,10 @@ pub(crate) async fn run(listener: TcpListener, router: Router) {
     }
 }
 
-async fn serve_connection(stream: tokio::net::TcpStream, router: Router) {
+async fn serve_connection<S>(stream: S, router: Router)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let hangup = Arc::new(Notify::new());
     let for_requests = hangup.clone();
     let service =

@@ -1,7 +1,7 @@
 //! The state one simulator shares between its server, its background task
 //! and its owner.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::time::Instant;
 
@@ -12,6 +12,7 @@ use crate::faults::FaultBook;
 use crate::log::{Arrival, LogDetail, RequestLog};
 use crate::presence::PresenceBoard;
 use crate::throttle::SlidingWindow;
+use crate::tokens::Minter;
 
 /// Everything behind one simulator. The directory never changes, so it needs
 /// no lock; the rest is behind std mutexes, held only for the few
@@ -21,10 +22,14 @@ use crate::throttle::SlidingWindow;
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub config: SimConfig,
-    /// `http://127.0.0.1:PORT`, the base of every URL the simulator hands out.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), the base of every URL
+    /// the simulator hands out.
     pub base_url: String,
+    /// The private CA behind the server's certificate, in PEM, with TLS.
+    pub ca_certificate_pem: Option<String>,
     pub started: Instant,
-    pub directory: Directory,
+    /// Shared with the token minter, which writes people's names into tokens.
+    pub directory: Arc<Directory>,
     state: Mutex<State>,
     log: Mutex<RequestLog>,
 }
@@ -40,15 +45,29 @@ pub(crate) struct State {
 }
 
 impl Shared {
-    pub fn new(config: SimConfig, base_url: String) -> Shared {
-        let directory = Directory::generate(config.users, config.seed, &config.tenant_domain);
+    pub fn new(config: SimConfig, base_url: String, ca_certificate_pem: Option<String>) -> Shared {
+        let directory = Arc::new(Directory::generate(
+            config.users,
+            config.seed,
+            &config.tenant_domain,
+        ));
+        let minter = Minter::new(
+            directory.clone(),
+            config.tenant_id,
+            &base_url,
+            config.access_token_chars,
+            config.refresh_token_chars,
+        );
+        let mut auth = Auth::new(
+            minter,
+            config.access_token_lifetime,
+            config.device_code_lifetime,
+            config.poll_interval,
+        );
+        auth.auto_approve = config.auto_approve;
         let state = State {
             presence: PresenceBoard::new(&directory, config.seed),
-            auth: Auth::new(
-                config.access_token_lifetime,
-                config.device_code_lifetime,
-                config.poll_interval,
-            ),
+            auth,
             faults: FaultBook::default(),
             throttle: SlidingWindow::new(config.rate_limit, config.rate_window),
             presence_available: true,
@@ -56,6 +75,7 @@ impl Shared {
         Shared {
             config,
             base_url,
+            ca_certificate_pem,
             started: Instant::now(),
             directory,
             state: Mutex::new(state),

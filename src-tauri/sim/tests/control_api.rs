@@ -219,3 +219,147 @@ async fn bad_control_input_is_a_400_that_says_why() {
         assert!(message.contains(says), "{path} {body}: {message}");
     }
 }
+
+#[tokio::test]
+async fn sign_in_switches_and_refresh_stats_over_http() {
+    let sim = start(config()).await;
+    let (_, index) = control(&sim, "GET", "/_sim", None).await;
+    let listed = index["endpoints"].to_string();
+    for route in [
+        "/_sim/auto_approve",
+        "/_sim/block_device_code",
+        "/_sim/refresh_consent_required",
+        "/_sim/refresh_stats",
+        "/_sim/ca_certificate",
+        "redirect",
+    ] {
+        assert!(listed.contains(route), "{route} is listed");
+    }
+
+    let on = json!({"enabled": true});
+    assert_eq!(
+        control(&sim, "POST", "/_sim/auto_approve", Some(on))
+            .await
+            .0,
+        200
+    );
+    let code = device_code(&sim, "User.Read").await;
+    assert!(sim.pending_codes().is_empty(), "approved at once");
+    let (status, body) = control(
+        &sim,
+        "POST",
+        "/_sim/auto_approve",
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!((status, body), (200, json!({"ok": true})));
+
+    let block = json!({"blocked": true});
+    assert_eq!(
+        control(&sim, "POST", "/_sim/block_device_code", Some(block))
+            .await
+            .0,
+        200
+    );
+    let (_, body) = poll(&sim, code["device_code"].as_str().unwrap()).await;
+    assert_eq!(body["error_codes"], json!([53003]));
+    let unblock = json!({"blocked": false});
+    assert_eq!(
+        control(&sim, "POST", "/_sim/block_device_code", Some(unblock))
+            .await
+            .0,
+        200
+    );
+
+    let tokens = sim.issue_tokens(&sim.users()[0].id, "User.Read");
+    let consent = json!({"permission": "User.Read"});
+    assert_eq!(
+        control(
+            &sim,
+            "POST",
+            "/_sim/refresh_consent_required",
+            Some(consent)
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, body) = refresh(&sim, &tokens.refresh_token).await;
+    assert_eq!(body["suberror"], "consent_required");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("'User.Read'"));
+    let off = json!({"permission": null});
+    assert_eq!(
+        control(&sim, "POST", "/_sim/refresh_consent_required", Some(off))
+            .await
+            .0,
+        200
+    );
+    let (_, next) = refresh(&sim, &tokens.refresh_token).await;
+    refresh(&sim, &tokens.refresh_token).await;
+    assert!(next["refresh_token"].is_string());
+
+    let (status, stats) = control(&sim, "GET", "/_sim/refresh_stats", None).await;
+    assert_eq!((status, stats), (200, json!({"redeemed": 1, "reused": 1})));
+
+    let (status, body) = control(&sim, "GET", "/_sim/ca_certificate", None).await;
+    assert_eq!(status, 404, "no TLS, no CA");
+    assert!(body["error"].as_str().unwrap().contains("plain HTTP"));
+
+    let redirect = json!({"kind": "redirect", "status": 308, "location": "https://elsewhere.example/", "path": "/v1.0/me"});
+    assert_eq!(
+        control(&sim, "POST", "/_sim/faults", Some(redirect))
+            .await
+            .0,
+        200
+    );
+    let resp = browser()
+        .get(format!("{}/v1.0/me", sim.url()))
+        .bearer_auth(token(&sim))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 308);
+    assert_eq!(resp.headers()["location"], "https://elsewhere.example/");
+}
+
+#[tokio::test]
+async fn bad_switch_input_is_a_400_that_says_why() {
+    let sim = start(config()).await;
+    let cases = [
+        (
+            "/_sim/auto_approve",
+            json!({"enabled": "yes"}),
+            "invalid JSON body for POST /_sim/auto_approve",
+        ),
+        ("/_sim/auto_approve", json!({}), "missing field `enabled`"),
+        (
+            "/_sim/block_device_code",
+            json!({"block": true}),
+            "unknown field",
+        ),
+        (
+            "/_sim/refresh_consent_required",
+            json!({}),
+            "missing field `permission`",
+        ),
+        (
+            "/_sim/refresh_consent_required",
+            json!({"permission": " "}),
+            "must name a permission",
+        ),
+        (
+            "/_sim/faults",
+            json!({"kind": "redirect", "status": 307}),
+            "needs \"location\"",
+        ),
+    ];
+    for (path, body, says) in cases {
+        let (status, answer) = control(&sim, "POST", path, Some(body.clone())).await;
+        assert_eq!(status, 400, "{path} {body}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains(says), "{path} {body}: {message}");
+    }
+}

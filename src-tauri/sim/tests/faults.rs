@@ -122,3 +122,105 @@ async fn drop_faults_close_the_connection_without_an_answer() {
     sim.clear_faults();
     assert_eq!(get(&sim, &token, "/v1.0/me").await.0, 200);
 }
+
+#[tokio::test]
+async fn redirect_faults_send_the_client_elsewhere() {
+    let sim = start(config()).await;
+    let tokens = sim.issue_tokens(&sim.users()[0].id, "User.Read");
+    sim.inject(
+        Fault::redirect(307, "https://proxy.example/login?from=token")
+            .on("/organizations/oauth2/v2.0/token"),
+    );
+    let resp = browser()
+        .post(format!("{}/organizations/oauth2/v2.0/token", sim.url()))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", CLIENT_ID),
+            ("refresh_token", tokens.refresh_token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 307);
+    assert_eq!(
+        resp.headers()["location"],
+        "https://proxy.example/login?from=token"
+    );
+    assert!(resp.text().await.unwrap().is_empty());
+    assert_eq!(
+        refresh(&sim, &tokens.refresh_token).await.0,
+        200,
+        "the redirected request did not use the refresh token up"
+    );
+    let logged = &sim.requests()[0];
+    assert_eq!(
+        (logged.status, logged.fault.as_deref()),
+        (307, Some("redirect 307"))
+    );
+
+    // Graph requests can be redirected too (the default path).
+    sim.inject(Fault::new(FaultKind::Redirect {
+        status: 302,
+        location: "http://captive.example/".into(),
+    }));
+    let resp = browser()
+        .get(format!("{}/v1.0/me", sim.url()))
+        .bearer_auth(token(&sim))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(resp.headers()["location"], "http://captive.example/");
+}
+
+#[tokio::test]
+async fn faults_reach_every_sign_in_endpoint() {
+    let sim = start(config()).await;
+    let endpoints = [
+        "/organizations/oauth2/v2.0/devicecode",
+        "/organizations/oauth2/v2.0/authorize",
+        "/devicelogin",
+    ];
+    for path in endpoints {
+        sim.inject(Fault::status(503, Some("7")).on(path));
+    }
+    let resp = client()
+        .post(format!("{}{}", sim.url(), endpoints[0]))
+        .form(&[("client_id", CLIENT_ID), ("scope", "User.Read")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "7");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(entra_error(&body), "temporarily_unavailable");
+
+    let resp = authorize(&sim, &authorize_params("User.Read")).await;
+    assert_eq!(
+        resp.status(),
+        503,
+        "a faulted authorize request is not redirected"
+    );
+    let resp = client()
+        .get(format!("{}/devicelogin", sim.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+
+    // Used up: each endpoint answers normally again.
+    assert_eq!(device_code(&sim, "User.Read").await["interval"], 1);
+    assert_eq!(
+        authorize(&sim, &authorize_params("User.Read"))
+            .await
+            .status(),
+        200
+    );
+    let faulted: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.fault.is_some())
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(faulted, endpoints);
+}

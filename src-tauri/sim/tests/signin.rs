@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use presently_sim::{SimConfig, SimError};
+use presently_sim::{RefreshStats, SimConfig, SimError};
 use serde_json::Value;
 
 #[tokio::test]
@@ -380,4 +380,137 @@ async fn auto_approve_signs_in_as_the_first_user() {
     assert_eq!(id_token.split('.').count(), 3);
     let (_, me) = get(&sim, tokens["access_token"].as_str().unwrap(), "/v1.0/me").await;
     assert_eq!(me["id"], sim.users()[0].id.as_str());
+}
+
+#[tokio::test]
+async fn conditional_access_can_block_the_device_code_flow_only() {
+    let sim = start(config()).await;
+    let code = device_code(&sim, "User.Read offline_access").await;
+    sim.approve(code["user_code"].as_str().unwrap(), None)
+        .unwrap();
+    sim.set_device_code_blocked(true);
+    let (status, body) = poll(&sim, code["device_code"].as_str().unwrap()).await;
+    assert_eq!((status, entra_error(&body)), (400, "invalid_grant"));
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.starts_with("AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.")
+            && description.contains("\r\nTrace ID: "),
+        "{description}"
+    );
+    assert_eq!(body["suberror"], "message_only");
+    assert_eq!(body["error_codes"], serde_json::json!([53003]));
+
+    // The authorization code flow and refresh are not device code: they work.
+    sim.set_auto_approve(true);
+    let (_, answer) = redirected(&authorize(&sim, &authorize_params("User.Read")).await);
+    let (status, _) = redeem_code(&sim, &answer["code"], REDIRECT_URI, Some(VERIFIER)).await;
+    assert_eq!(status, 200);
+    let tokens = sim.issue_tokens(&sim.users()[0].id, "User.Read");
+    assert_eq!(refresh(&sim, &tokens.refresh_token).await.0, 200);
+
+    // Lifting the block lets the approved code through.
+    sim.set_device_code_blocked(false);
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    let (status, tokens) = poll(&sim, code["device_code"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{tokens}");
+}
+
+#[tokio::test]
+async fn withdrawn_consent_fails_refresh_without_using_the_token_up() {
+    let sim = start(config()).await;
+    let tokens = sim.issue_tokens(&sim.users()[0].id, ALL_SCOPES);
+    sim.set_refresh_consent_required(Some("Presence.Read.All".into()));
+    for _ in 0..2 {
+        let (status, body) = refresh(&sim, &tokens.refresh_token).await;
+        assert_eq!((status, entra_error(&body)), (400, "invalid_grant"));
+        assert_eq!(body["suberror"], "consent_required");
+        let description = body["error_description"].as_str().unwrap();
+        assert!(
+            description.starts_with("AADSTS65001: The user or administrator has not consented")
+                && description.contains("'Presence.Read.All'"),
+            "{description}"
+        );
+    }
+    assert_eq!(sim.refresh_stats().redeemed, 0);
+    assert_eq!(sim.refresh_stats().reused, 0, "refused, not reused");
+
+    sim.set_refresh_consent_required(None);
+    let (status, body) = refresh(&sim, &tokens.refresh_token).await;
+    assert_eq!(status, 200, "the same refresh token works again: {body}");
+}
+
+#[tokio::test]
+async fn refresh_stats_count_redemptions_and_reuse() {
+    let sim = start(config()).await;
+    assert_eq!(sim.refresh_stats(), RefreshStats::default());
+    let first = sim.issue_tokens(&sim.users()[0].id, "User.Read");
+    let (_, second) = refresh(&sim, &first.refresh_token).await;
+    let (_, third) = refresh(&sim, second["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(
+        sim.refresh_stats(),
+        RefreshStats {
+            redeemed: 2,
+            reused: 0
+        }
+    );
+    // Reusing either spent token counts; a faulted, unknown or revoked one does not.
+    refresh(&sim, &first.refresh_token).await;
+    refresh(&sim, second["refresh_token"].as_str().unwrap()).await;
+    refresh(&sim, "1.AQnever-issued").await;
+    sim.inject(presently_sim::Fault::status(503, None).on("/organizations/oauth2/v2.0/token"));
+    refresh(&sim, &first.refresh_token).await;
+    sim.revoke_all();
+    let (status, _) = refresh(&sim, third["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        sim.refresh_stats(),
+        RefreshStats {
+            redeemed: 2,
+            reused: 2
+        }
+    );
+}
+
+#[tokio::test]
+async fn tokens_have_real_world_sizes() {
+    let sim = start(config()).await;
+    let code = device_code(&sim, "User.Read offline_access").await;
+    sim.approve(code["user_code"].as_str().unwrap(), None)
+        .unwrap();
+    let (_, tokens) = poll(&sim, code["device_code"].as_str().unwrap()).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let rt = tokens["refresh_token"].as_str().unwrap();
+    assert_eq!((at.len(), rt.len()), (2_400, 1_600), "the defaults");
+    let parts: Vec<&str> = at.split('.').collect();
+    assert_eq!(parts.len(), 3, "a JWT");
+    // Base64url of `{"`: every JWT starts with its header's JSON.
+    assert!(parts[0].starts_with("eyJ") && parts[1].starts_with("eyJ"));
+    assert!(rt.starts_with("1.AQ"));
+
+    let big = start(SimConfig {
+        access_token_chars: 8_192,
+        refresh_token_chars: 4_096,
+        ..config()
+    })
+    .await;
+    let tokens = big.issue_tokens(&big.users()[0].id, "User.Read");
+    assert_eq!(
+        (tokens.access_token.len(), tokens.refresh_token.len()),
+        (8_192, 4_096)
+    );
+    assert_eq!(get(&big, &tokens.access_token, "/v1.0/me").await.0, 200);
+    let (status, next) = refresh(&big, &tokens.refresh_token).await;
+    assert_eq!(status, 200);
+    let next_at = next["access_token"].as_str().unwrap();
+    assert_eq!(next_at.len(), 8_192);
+    assert_ne!(next_at, tokens.access_token, "every token is new");
+    assert_eq!(get(&big, next_at, "/v1.0/me").await.0, 200);
+
+    let err = presently_sim::Sim::start(SimConfig {
+        refresh_token_chars: 100_000,
+        ..config()
+    })
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("refresh_token_chars"), "{err}");
 }

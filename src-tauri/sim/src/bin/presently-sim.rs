@@ -18,6 +18,8 @@ Options:
   --poll-interval S    device-code polling interval in seconds (default 5)
   --no-auto-presence   presence changes only when set through the control API
   --auto-approve       approve every sign-in at once as the first user
+  --tls                serve HTTPS with a certificate from a CA made at start
+                       (fetch the CA from /_sim/ca_certificate)
   -h, --help           show this help";
 
 fn parse_args(args: &[String]) -> Result<Option<(SimConfig, u16)>, String> {
@@ -67,6 +69,7 @@ fn parse_args(args: &[String]) -> Result<Option<(SimConfig, u16)>, String> {
             }
             "--no-auto-presence" => config.auto_presence = false,
             "--auto-approve" => config.auto_approve = true,
+            "--tls" => config.tls = true,
             other => return Err(format!("unknown option '{other}'")),
         }
     }
@@ -93,5 +96,29 @@ async fn main() -> ExitCode {
             eprintln!("presently-sim: cannot start: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn options_set_the_config() {
+        let (config, port) = parse_args(&args(&["--tls", "--port=0", "--auto-approve"]))
+            .unwrap()
+            .unwrap();
+        assert!(config.tls && config.auto_approve);
+        assert_eq!(port, 0);
+        let (plain, port) = parse_args(&[]).unwrap().unwrap();
+        assert!(!plain.tls);
+        assert_eq!(port, DEFAULT_PORT);
+        assert!(parse_args(&args(&["--https"]))
+            .unwrap_err()
+            .contains("unknown option"));
     }
 }

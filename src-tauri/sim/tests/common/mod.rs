@@ -136,3 +136,110 @@ pub fn graph_code(body: &Value) -> &str {
     );
     body["error"]["code"].as_str().expect("code")
 }
+
+/// RFC 7636 appendix B's example: a code verifier and its `S256` challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// A loopback redirect URI, as a desktop app listens on.
+pub const REDIRECT_URI: &str = "http://localhost:53682/";
+
+/// A browser that does not follow redirects, so that a test sees where the
+/// simulator sends it. No timeout and no pooled connections: both would
+/// start timers, which paused time would fire while a request waits.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("a client")
+}
+
+/// The query of a good authorization request, to change field by field.
+pub fn authorize_params(scope: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("client_id", CLIENT_ID.to_owned()),
+        ("response_type", "code".to_owned()),
+        ("redirect_uri", REDIRECT_URI.to_owned()),
+        ("scope", scope.to_owned()),
+        ("state", "s-42 &=".to_owned()),
+        ("code_challenge", CHALLENGE.to_owned()),
+        ("code_challenge_method", "S256".to_owned()),
+    ]
+}
+
+/// Sets (`Some`) or removes (`None`) a field of a query.
+pub fn with(
+    mut params: Vec<(&'static str, String)>,
+    name: &'static str,
+    value: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    params.retain(|(k, _)| *k != name);
+    if let Some(v) = value {
+        params.push((name, v.to_owned()));
+    }
+    params
+}
+
+pub async fn authorize(sim: &Sim, params: &[(&'static str, String)]) -> reqwest::Response {
+    browser()
+        .get(format!("{}/organizations/oauth2/v2.0/authorize", sim.url()))
+        .query(params)
+        .send()
+        .await
+        .expect("sent")
+}
+
+/// The `Location` of a redirect, split into the URI before the query and
+/// the query's fields.
+pub fn redirected(resp: &reqwest::Response) -> (String, std::collections::HashMap<String, String>) {
+    assert_eq!(resp.status(), 302, "a redirect");
+    let location = resp.headers()["location"].to_str().expect("ASCII");
+    let url = url::Url::parse(location).expect("a URL");
+    let fields = url.query_pairs().into_owned().collect();
+    let base = location.split('?').next().unwrap_or_default().to_owned();
+    (base, fields)
+}
+
+/// The id of the pending request in a sign-in page's form.
+pub fn request_id(html: &str) -> String {
+    let start = html
+        .find("name=\"request\" value=\"")
+        .expect("the form names its request")
+        + "name=\"request\" value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+pub async fn redeem_code(
+    sim: &Sim,
+    code: &str,
+    redirect_uri: &str,
+    verifier: Option<&str>,
+) -> (u16, Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", CLIENT_ID),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+    ];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    let resp = browser()
+        .post(format!("{}/organizations/oauth2/v2.0/token", sim.url()))
+        .form(&form)
+        .send()
+        .await
+        .expect("sent");
+    (resp.status().as_u16(), resp.json().await.expect("json"))
+}
+
+/// The AADSTS number at the start of an `error_description`.
+pub fn aadsts(description: &str) -> u32 {
+    let digits: String = description
+        .strip_prefix("AADSTS")
+        .unwrap_or_else(|| panic!("not an AADSTS description: {description}"))
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().expect("a number")
+}
