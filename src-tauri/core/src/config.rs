@@ -158,9 +158,22 @@ impl Settings {
             .join(" ")
     }
 
-    /// The name under which this sign-in's tokens live in the keyring.
+    /// The name under which this sign-in's tokens live in the keyring: the
+    /// sign-in host is part of it, so that a sign-in to another service (the
+    /// simulator, a proxy) never replaces one to Microsoft.
     pub fn keyring_account(&self) -> String {
-        format!("{}/{}/{}", self.cloud.id(), self.tenant, self.client_id)
+        let host = self.login_url.host_str().unwrap_or_default();
+        let port = self
+            .login_url
+            .port()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        format!(
+            "{}/{}/{}@{host}{port}",
+            self.cloud.id(),
+            self.tenant,
+            self.client_id
+        )
     }
 }
 
@@ -169,6 +182,21 @@ fn join(base: &Url, rest: &str) -> Url {
     s.push('/');
     s.push_str(rest);
     Url::parse(&s).expect("a valid base URL joined with a path is a valid URL")
+}
+
+/// Creates `dir` (and its parents) if needed; the directory itself is made
+/// readable by its owner only (Unix).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 /// The platform's config directory for Presently.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// A setting, flag, environment variable or config file is wrong.
     #[error("{0}")]
@@ -26,6 +26,24 @@ pub enum Error {
     /// The tenant has not consented to the app (AADSTS65001).
     #[error("Your organisation has not allowed this app yet (consent required). Ask an administrator to grant consent, or sign in with your own app registration (--client-id). Microsoft said: {0}")]
     ConsentRequired(String),
+
+    /// The organisation blocks sign-in with a code (Conditional Access,
+    /// AADSTS53003): the browser sign-in is the way in.
+    #[error("Your organisation does not allow signing in with a code here (Conditional Access). Sign in with the browser instead: run `presently login` without --device-code, or choose Sign in in the window. Microsoft said: {0}")]
+    SignInBlocked(String),
+
+    /// The sign-in in the browser failed, was refused or got no answer.
+    #[error("Sign-in in the browser did not complete: {0} If no browser can be used here, try `presently login --device-code`.")]
+    BrowserSignInFailed(String),
+
+    /// Renewing the sign-in needs the person's consent again
+    /// (`invalid_grant` with `suberror: consent_required`). Not a revocation:
+    /// the stored sign-in is kept.
+    #[error("Microsoft asks for your consent again{} before Presently can renew your sign-in. Run `presently login` and accept; your sign-in stays saved until then. Microsoft said: {said}", permission.as_ref().map(|p| format!(" to the permission {p}")).unwrap_or_default())]
+    ConsentRenewal {
+        permission: Option<String>,
+        said: String,
+    },
 
     /// Any other refusal from the sign-in service.
     #[error("Sign-in failed: {0}")]
@@ -71,6 +89,9 @@ impl Error {
             Error::SignInExpired => "sign_in_expired",
             Error::ConsentRequired(_) => "consent_required",
             Error::SignInFailed(_) => "sign_in_failed",
+            Error::SignInBlocked(_) => "sign_in_blocked",
+            Error::BrowserSignInFailed(_) => "browser_sign_in_failed",
+            Error::ConsentRenewal { .. } => "consent_required",
             Error::Keyring(_) => "keyring",
             Error::Network(_) => "offline",
             Error::Throttled { .. } => "throttled",
@@ -80,15 +101,29 @@ impl Error {
         }
     }
 
+    /// The part of a sign-in error that a window shows under its own
+    /// heading: Microsoft's words or the reason, without the advice for the
+    /// command line that the full message carries.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Error::ConsentRequired(said) | Error::SignInBlocked(said) => Some(said.clone()),
+            Error::BrowserSignInFailed(why) => Some(why.clone()),
+            Error::ConsentRenewal { said, .. } => Some(said.clone()),
+            _ => None,
+        }
+    }
+
     /// True when the user has to sign in (again) before anything else works.
     pub fn needs_sign_in(&self) -> bool {
-        matches!(self, Error::SignInNeeded(_))
+        matches!(self, Error::SignInNeeded(_) | Error::ConsentRenewal { .. })
     }
 
     pub(crate) fn network(context: &str, err: reqwest::Error) -> Error {
         // reqwest's Display can include the URL but never headers or bodies,
         // so no token can leak through it.
-        let why = if err.is_timeout() {
+        let why = if let Some(hint) = crate::http::certificate_hint(&err) {
+            hint
+        } else if err.is_timeout() {
             "the request timed out".to_string()
         } else if err.is_connect() {
             "could not connect".to_string()

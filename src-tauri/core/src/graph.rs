@@ -110,12 +110,16 @@ impl GraphClient {
         tokens: Arc<dyn AccessTokens>,
         options: GraphOptions,
     ) -> Result<GraphClient> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .user_agent(concat!("Presently/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::Config(format!("Could not start the HTTP client: {e}")))?;
+        if tokens
+            .issued_for()
+            .is_some_and(|graph| graph.origin() != settings.graph_url.origin())
+        {
+            return Err(Error::SignInNeeded(format!(
+                "The sign-in was made for another Graph than {}: nothing was sent. Run `presently login` to sign in to this one.",
+                settings.graph_url
+            )));
+        }
+        let http = crate::http::client(options.connect_timeout, options.request_timeout)?;
         let (gate, _) = watch::channel(None);
         Ok(GraphClient {
             inner: Arc::new(Inner {
@@ -564,14 +568,18 @@ impl BatchResponse {
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
     }
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0)
             .then(|| Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())));
     }
     let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// Graph's `{"error":{"code","message"}}`, if that is what the body holds.
@@ -642,6 +650,19 @@ mod tests {
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+        // Far too large is the longest wait Presently accepts, not a panic.
+        for huge in ["18446744073709551615", "1e308", "99999999999999999999999"] {
+            assert_eq!(
+                parse_retry_after(huge, now),
+                Some(MAX_RETRY_AFTER),
+                "{huge}"
+            );
+        }
+        assert_eq!(parse_retry_after("", now), None);
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(MAX_RETRY_AFTER)
+        );
     }
 
     #[test]

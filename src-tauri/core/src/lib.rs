@@ -3,8 +3,11 @@
 //!
 //! The map, following the data:
 //! - [`config`] and [`cloud`]: which cloud, tenant and app; where files live.
-//! - [`auth`]: the device-code sign-in, silent refresh with rotating refresh
-//!   tokens, and [`token_store`], which keeps tokens in the OS keyring only.
+//! - [`auth`]: sign-in in the browser (PKCE) or with a device code on the
+//!   `oauth2` crate, silent refresh with rotating refresh tokens, and
+//!   [`token_store`], which keeps tokens in the OS keyring only.
+//! - [`http`]: the one HTTP client setup (OS roots, proxies, no redirects,
+//!   bounded answers).
 //! - [`graph`]: requests to Microsoft Graph with retries and throttling.
 //! - [`presence`]: Graph's presence answer, typed; [`engine`] polls it in
 //!   batches and turns answers into changes; [`watch`] prints them as lines.
@@ -24,6 +27,7 @@ pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod http;
 pub mod monitor;
 pub mod notify;
 pub mod presence;

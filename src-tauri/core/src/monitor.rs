@@ -33,8 +33,13 @@ pub enum SignInState {
     SignedOut {
         reason: Option<String>,
     },
+    /// Waiting for a device code to be entered.
     SigningIn {
         code: CodeShown,
+    },
+    /// Waiting for the sign-in in the system browser, opened on `url`.
+    InBrowser {
+        url: String,
     },
     SignedIn {
         account: Account,
@@ -44,7 +49,21 @@ pub enum SignInState {
     Failed {
         code: &'static str,
         message: String,
+        /// What a window shows beside its own words: Microsoft's words, or
+        /// the reason, without command-line advice (see [`Error::detail`]).
+        detail: Option<String>,
     },
+}
+
+impl SignInState {
+    /// The state after a sign-in attempt ended with `e`.
+    pub fn failed(e: &Error) -> SignInState {
+        SignInState::Failed {
+            code: e.code(),
+            message: e.to_string(),
+            detail: e.detail(),
+        }
+    }
 }
 
 /// The part of a device code people see.
@@ -115,6 +134,9 @@ pub struct Monitor {
     // A std mutex: it is never held across an await, only to read or update.
     state: Mutex<State>,
     events: mpsc::UnboundedSender<MonitorEvent>,
+    /// Held while a sign-in starts, so that two quick clicks leave exactly
+    /// one sign-in running (the second replaces the first).
+    sign_in_gate: tokio::sync::Mutex<()>,
 }
 
 impl Monitor {
@@ -146,6 +168,7 @@ impl Monitor {
                 sign_in_task: None,
             }),
             events: tx,
+            sign_in_gate: tokio::sync::Mutex::new(()),
         });
         Ok((monitor, rx))
     }
@@ -209,27 +232,55 @@ impl Monitor {
             Err(e) if e.needs_sign_in() => {
                 self.set_sign_in(SignInState::SignedOut { reason: None })
             }
-            Err(e) => self.set_sign_in(SignInState::Failed {
-                code: e.code(),
-                message: e.to_string(),
-            }),
+            Err(e) => self.set_sign_in(SignInState::failed(&e)),
         }
     }
 
     /// Starts the device-code flow and returns the code to show. The outcome
     /// arrives as a [`MonitorEvent::SignIn`].
     pub async fn begin_sign_in(self: &Arc<Self>) -> Result<CodeShown> {
+        let _gate = self.sign_in_gate.lock().await;
         self.cancel_sign_in();
         let flow = SignInFlow::new(&self.settings())?;
-        let mut code = flow.start().await?;
+        let code = flow.start().await?;
         let shown = CodeShown::of(&code);
         self.set_sign_in(SignInState::SigningIn {
             code: shown.clone(),
         });
+        self.run_sign_in(async move {
+            let tokens = flow.wait(&code).await?;
+            Ok((flow, tokens))
+        });
+        Ok(shown)
+    }
+
+    /// Starts the sign-in in the browser and returns the address to open
+    /// there. The outcome arrives as a [`MonitorEvent::SignIn`].
+    pub async fn begin_browser_sign_in(self: &Arc<Self>) -> Result<String> {
+        let _gate = self.sign_in_gate.lock().await;
+        self.cancel_sign_in();
+        let flow = SignInFlow::new(&self.settings())?;
+        let pending = flow.start_browser().await?;
+        let url = pending.url().to_string();
+        self.set_sign_in(SignInState::InBrowser { url: url.clone() });
+        self.run_sign_in(async move {
+            let tokens = flow.wait_browser(pending).await?;
+            Ok((flow, tokens))
+        });
+        Ok(url)
+    }
+
+    /// Waits for a sign-in in the background, stores it and starts polling.
+    fn run_sign_in(
+        self: &Arc<Self>,
+        waiting: impl std::future::Future<Output = Result<(SignInFlow, auth::TokenSet)>>
+            + Send
+            + 'static,
+    ) {
         let me = self.clone();
         let task = tokio::spawn(async move {
-            let outcome = match flow.wait(&mut code).await {
-                Ok(tokens) => flow.complete(tokens, me.store.clone()).await,
+            let outcome = match waiting.await {
+                Ok((flow, tokens)) => flow.complete(tokens, me.store.clone()).await,
                 Err(e) => Err(e),
             };
             let settings = me.settings();
@@ -237,21 +288,30 @@ impl Monitor {
                 .and_then(|stored| Session::from_stored(&settings, me.store.clone(), stored))
             {
                 Ok(session) => me.signed_in(session),
-                Err(e) => me.set_sign_in(SignInState::Failed {
-                    code: e.code(),
-                    message: e.to_string(),
-                }),
+                Err(e) => me.set_sign_in(SignInState::failed(&e)),
             }
         });
         self.state.lock().unwrap().sign_in_task = Some(task);
-        Ok(shown)
+    }
+
+    /// Whether a sign-in (by code or in the browser) is waiting to finish.
+    pub fn sign_in_running(&self) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .sign_in_task
+            .as_ref()
+            .is_some_and(|t| !t.is_finished())
     }
 
     pub fn cancel_sign_in(&self) {
         let task = self.state.lock().unwrap().sign_in_task.take();
         if let Some(task) = task {
             task.abort();
-            if matches!(self.sign_in_state(), SignInState::SigningIn { .. }) {
+            if matches!(
+                self.sign_in_state(),
+                SignInState::SigningIn { .. } | SignInState::InBrowser { .. }
+            ) {
                 self.set_sign_in(SignInState::SignedOut { reason: None });
             }
         }
@@ -271,12 +331,7 @@ impl Monitor {
         let account = session.account().clone();
         let graph = match GraphClient::new(&self.settings(), session.clone()) {
             Ok(g) => g,
-            Err(e) => {
-                return self.set_sign_in(SignInState::Failed {
-                    code: e.code(),
-                    message: e.to_string(),
-                })
-            }
+            Err(e) => return self.set_sign_in(SignInState::failed(&e)),
         };
         {
             let mut state = self.state.lock().unwrap();

@@ -18,7 +18,12 @@ pub const SERVICE: &str = "presently";
 /// How long a keyring call may take before it counts as "locked or not answering".
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A place that keeps one secret blob per account key (cloud/tenant/client ID).
+/// Windows Credential Manager keeps at most 2,560 bytes per credential, and
+/// keyring stores a password there as UTF-16: 1,280 units. Every entry
+/// Presently writes stays below that, with room to spare.
+pub const MAX_ENTRY_UNITS: usize = 1_200;
+
+/// A place that keeps one secret per account key.
 pub trait TokenStore: Send + Sync + 'static {
     fn load(&self, account: &str) -> Result<Option<Secret>>;
     fn save(&self, account: &str, value: &Secret) -> Result<()>;
@@ -125,18 +130,149 @@ impl TokenStore for KeyringStore {
     }
 }
 
+/// How a split value begins: `presently-split:1:<generation>:<parts>` on a
+/// line of its own, then the first part.
+const SPLIT_TAG: &str = "presently-split:1:";
+
+/// Stores `value` under `key`, split into entries of at most
+/// [`MAX_ENTRY_UNITS`] UTF-16 units: the first under `key` itself, with a
+/// header naming how many follow, the others under `key#<generation>.<n>`.
+///
+/// The parts are written first and the first entry last, so a reader sees
+/// the old value or the new one, never a mix; the old generation's parts are
+/// removed afterwards.
+pub fn save_split(store: &dyn TokenStore, key: &str, value: &Secret) -> Result<()> {
+    let previous = read_header(store, key)?;
+    let generation = format!("{:08x}", rand::random::<u32>());
+    let header_room = SPLIT_TAG.len() + generation.len() + 8;
+    let parts = split_units(
+        value.expose(),
+        MAX_ENTRY_UNITS - header_room,
+        MAX_ENTRY_UNITS,
+    );
+    for (n, part) in parts.iter().enumerate().skip(1) {
+        store.save(&part_key(key, &generation, n), &Secret::new(*part))?;
+    }
+    let first = format!("{SPLIT_TAG}{generation}:{}\n{}", parts.len(), parts[0]);
+    store.save(key, &Secret::new(first))?;
+    if let Some((old, count)) = previous.filter(|(g, _)| *g != generation) {
+        for n in 1..count {
+            if let Err(e) = store.delete(&part_key(key, &old, n)) {
+                tracing::warn!("an old part of the sign-in could not be removed: {e}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a value written by [`save_split`] (or a whole value written before
+/// values were split).
+pub fn load_split(store: &dyn TokenStore, key: &str) -> Result<Option<Secret>> {
+    let Some(first) = store.load(key)? else {
+        return Ok(None);
+    };
+    let Some((generation, count, part)) = parse_header(first.expose()) else {
+        return Ok(Some(first));
+    };
+    let mut whole = part.to_string();
+    for n in 1..count {
+        let Some(next) = store.load(&part_key(key, generation, n))? else {
+            return Err(Error::SignInNeeded(
+                "Part of the sign-in saved in your keyring is missing. Run `presently login` to sign in again.".into(),
+            ));
+        };
+        whole.push_str(next.expose());
+    }
+    Ok(Some(Secret::new(whole)))
+}
+
+/// Removes every entry of a split value. Returns whether there was one.
+pub fn delete_split(store: &dyn TokenStore, key: &str) -> Result<bool> {
+    let Some((generation, count)) = read_header(store, key)? else {
+        let had = store.load(key)?.is_some();
+        store.delete(key)?;
+        return Ok(had);
+    };
+    for n in 1..count {
+        store.delete(&part_key(key, &generation, n))?;
+    }
+    store.delete(key)?;
+    Ok(true)
+}
+
+fn part_key(key: &str, generation: &str, n: usize) -> String {
+    format!("{key}#{generation}.{n}")
+}
+
+fn read_header(store: &dyn TokenStore, key: &str) -> Result<Option<(String, usize)>> {
+    Ok(store
+        .load(key)?
+        .and_then(|first| parse_header(first.expose()).map(|(g, count, _)| (g.to_string(), count))))
+}
+
+/// `(generation, parts, first part)` of a split value's first entry.
+fn parse_header(first: &str) -> Option<(&str, usize, &str)> {
+    let (header, part) = first.strip_prefix(SPLIT_TAG)?.split_once('\n')?;
+    let (generation, count) = header.split_once(':')?;
+    let count: usize = count.parse().ok()?;
+    (1..=10_000)
+        .contains(&count)
+        .then_some((generation, count, part))
+}
+
+/// `text` cut at character boundaries into pieces of at most `first` UTF-16
+/// units, then `rest` units each. Never empty: an empty text is one empty piece.
+fn split_units(text: &str, first: usize, rest: usize) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut units) = (0, 0);
+    let mut limit = first;
+    for (i, c) in text.char_indices() {
+        if units + c.len_utf16() > limit {
+            parts.push(&text[start..i]);
+            (start, units, limit) = (i, 0, rest);
+        }
+        units += c.len_utf16();
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
 /// An in-memory store for tests and for the demo tenant, whose tokens are
 /// worthless outside the process. `locked` makes every call fail as a locked
-/// keyring would.
+/// keyring would; [`MemoryStore::with_windows_limit`] refuses what Windows
+/// Credential Manager would refuse.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     entries: Arc<Mutex<HashMap<String, Secret>>>,
     locked: Arc<Mutex<bool>>,
+    max_units: Option<usize>,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A store that, like Windows Credential Manager through keyring, keeps
+    /// at most 1,280 UTF-16 units (2,560 bytes) per entry.
+    pub fn with_windows_limit() -> Self {
+        MemoryStore {
+            max_units: Some(1_280),
+            ..Self::default()
+        }
+    }
+
+    /// Every entry, for tests that look at what was stored.
+    pub fn entries(&self) -> Vec<(String, Secret)> {
+        let mut all: Vec<_> = self
+            .entries
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
     }
 
     pub fn set_locked(&self, locked: bool) {
@@ -161,6 +297,13 @@ impl TokenStore for MemoryStore {
 
     fn save(&self, account: &str, value: &Secret) -> Result<()> {
         self.check()?;
+        let units = value.expose().encode_utf16().count();
+        if self.max_units.is_some_and(|max| units > max) {
+            // What keyring reports for Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE.
+            return Err(Error::Keyring(format!(
+                "The system keyring refused the entry: {units} characters is longer than it keeps (Windows Credential Manager: 2,560 bytes)."
+            )));
+        }
         self.entries
             .lock()
             .unwrap()
@@ -204,5 +347,44 @@ mod tests {
         store.delete("global/t/c").unwrap();
         store.delete("global/t/c").unwrap();
         assert!(store.load("global/t/c").unwrap().is_none());
+    }
+
+    #[test]
+    fn split_values_fit_the_windows_limit_and_come_back_whole() {
+        let store = MemoryStore::with_windows_limit();
+        assert!(store.save("k", &Secret::new("x".repeat(1_281))).is_err());
+        // Long tokens, with characters of two UTF-16 units among them.
+        for value in [
+            String::new(),
+            "a".repeat(10),
+            "é𝄞".repeat(3_000),
+            "t".repeat(8_192 + 4_096 + 700),
+        ] {
+            save_split(&store, "k", &Secret::new(value.clone())).unwrap();
+            assert_eq!(load_split(&store, "k").unwrap().unwrap().expose(), value);
+            for (_, v) in store.entries() {
+                assert!(v.expose().encode_utf16().count() <= MAX_ENTRY_UNITS);
+            }
+        }
+        // Saving again leaves no parts of the old value behind.
+        save_split(&store, "k", &Secret::new("y".repeat(5_000))).unwrap();
+        assert_eq!(store.entries().len(), 5);
+        assert!(delete_split(&store, "k").unwrap());
+        assert!(store.entries().is_empty());
+        assert!(!delete_split(&store, "k").unwrap());
+    }
+
+    #[test]
+    fn a_split_value_with_a_part_missing_asks_to_sign_in_again() {
+        let store = MemoryStore::new();
+        save_split(&store, "k", &Secret::new("z".repeat(3_000))).unwrap();
+        let part = store
+            .entries()
+            .into_iter()
+            .find(|(k, _)| k != "k")
+            .unwrap()
+            .0;
+        store.delete(&part).unwrap();
+        assert_eq!(load_split(&store, "k").unwrap_err().code(), "signed_out");
     }
 }

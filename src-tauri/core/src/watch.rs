@@ -189,7 +189,7 @@ pub fn describe(p: &Presence) -> String {
 /// Text written by other people, made safe for a terminal: control and
 /// bidirectional-override characters could rewrite the screen or hide text,
 /// so each becomes a space; long text is cut.
-fn clean_text(raw: &str, max_chars: usize) -> String {
+pub fn clean_text(raw: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(raw.len().min(max_chars * 4));
     let mut count = 0;
     let mut last_space = false;

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use presently_core::auth::{self, Poll, Session, SignInFlow, StoredSignIn};
+use presently_core::auth::{self, Session, SignInFlow, StoredSignIn};
 use presently_core::config::{Overrides, Settings};
 use presently_core::token_store::{MemoryStore, TokenStore};
 use presently_core::Error;
-use presently_sim::{Sim, SimConfig};
+use presently_sim::{Fault, FaultKind, Sim, SimConfig};
 
 fn quick_sim_config() -> SimConfig {
     SimConfig {
@@ -43,9 +43,9 @@ async fn pending_code(sim: &Sim) -> String {
 
 async fn sign_in(sim: &Sim, settings: &Settings, store: Arc<dyn TokenStore>) -> StoredSignIn {
     let flow = SignInFlow::new(settings).unwrap();
-    let mut code = flow.start().await.unwrap();
+    let code = flow.start().await.unwrap();
     sim.approve(&code.user_code, None).unwrap();
-    let tokens = flow.wait(&mut code).await.unwrap();
+    let tokens = flow.wait(&code).await.unwrap();
     flow.complete(tokens, store).await.unwrap()
 }
 
@@ -57,7 +57,7 @@ async fn device_code_flow_signs_in_and_stores_the_sign_in() {
     let store = Arc::new(MemoryStore::new());
 
     let flow = SignInFlow::new(&settings).unwrap();
-    let mut code = flow.start().await.unwrap();
+    let code = flow.start().await.unwrap();
     assert!(
         code.verification_uri.starts_with(&sim.url()),
         "{}",
@@ -67,7 +67,7 @@ async fn device_code_flow_signs_in_and_stores_the_sign_in() {
     assert_eq!(code.interval, Duration::from_secs(1));
 
     let waiting = tokio::spawn(async move {
-        let tokens = flow.wait(&mut code).await?;
+        let tokens = flow.wait(&code).await?;
         flow.complete(tokens, store.clone())
             .await
             .map(|s| (s, store))
@@ -102,17 +102,29 @@ async fn device_code_flow_signs_in_and_stores_the_sign_in() {
 }
 
 #[tokio::test]
-async fn polling_too_fast_is_told_to_slow_down_and_obeys() {
+async fn a_busy_service_is_waited_out_while_the_code_is_polled() {
     let sim = Sim::start(quick_sim_config()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let flow = SignInFlow::new(&settings_for(&sim, dir.path())).unwrap();
-    let mut code = flow.start().await.unwrap();
-    assert!(matches!(flow.poll(&mut code).await.unwrap(), Poll::Pending));
-    assert!(matches!(
-        flow.poll(&mut code).await.unwrap(),
-        Poll::SlowDown
-    ));
-    assert_eq!(code.interval, Duration::from_secs(6), "slow_down adds 5 s");
+    let code = flow.start().await.unwrap();
+    let token_path = "/organizations/oauth2/v2.0/token".to_string();
+    // RFC 8628 section 3.5: a 503, then a 500 with Retry-After, then a
+    // dropped connection, and the flow keeps polling until it is approved.
+    sim.inject(Fault::status(503, None).on(&token_path));
+    sim.inject(Fault::status(500, Some("1")).on(&token_path));
+    sim.inject(Fault::new(FaultKind::Drop).on(&token_path));
+    sim.approve(&code.user_code, None).unwrap();
+    let tokens = tokio::time::timeout(Duration::from_secs(60), flow.wait(&code))
+        .await
+        .expect("the flow finishes")
+        .expect("the sign-in succeeds after the service recovers");
+    assert!(!tokens.access_token.expose().is_empty());
+    let polls = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == token_path)
+        .count();
+    assert!(polls >= 4, "{polls} polls");
 }
 
 #[tokio::test]
@@ -126,27 +138,21 @@ async fn declined_expired_and_consent_required_each_end_the_flow() {
     let dir = tempfile::tempdir().unwrap();
     let flow = SignInFlow::new(&settings_for(&sim, dir.path())).unwrap();
 
-    let mut code = flow.start().await.unwrap();
+    let code = flow.start().await.unwrap();
     sim.decline(&code.user_code).unwrap();
-    assert!(matches!(
-        flow.wait(&mut code).await,
-        Err(Error::SignInDeclined)
-    ));
+    assert!(matches!(flow.wait(&code).await, Err(Error::SignInDeclined)));
 
-    let mut code = flow.start().await.unwrap();
+    let code = flow.start().await.unwrap();
     sim.approve_without_consent(&code.user_code).unwrap();
-    match flow.wait(&mut code).await {
+    match flow.wait(&code).await {
         Err(e @ Error::ConsentRequired(_)) => {
             assert!(e.to_string().contains("AADSTS65001"), "{e}");
         }
         other => panic!("expected consent required, got {other:?}"),
     }
 
-    let mut code = flow.start().await.unwrap();
-    assert!(matches!(
-        flow.wait(&mut code).await,
-        Err(Error::SignInExpired)
-    ));
+    let code = flow.start().await.unwrap();
+    assert!(matches!(flow.wait(&code).await, Err(Error::SignInExpired)));
 }
 
 #[tokio::test]

@@ -1,0 +1,412 @@
+//! The OAuth 2.0 protocol, done by the `oauth2` crate, over Presently's own
+//! HTTP client: Microsoft's error answers, read with their `suberror`, and
+//! the token answers turned into a [`TokenSet`] with sane bounds.
+//!
+//! The HTTP client ([`Http`]) is ours so that every token request goes through
+//! [`crate::http`]: no redirects, OS roots and proxies, and a size limit on
+//! every answer. While a device code is being polled it also turns a busy or
+//! temporarily unavailable service into a transport error, which the crate
+//! answers by backing off and polling on (RFC 8628, section 3.5).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use oauth2::basic::{BasicRevocationErrorResponse, BasicTokenIntrospectionResponse};
+use oauth2::{
+    AsyncHttpClient, AuthType, AuthUrl, ClientId, DeviceAuthorizationUrl, EndpointNotSet,
+    EndpointSet, ErrorResponse, HttpRequest, HttpResponse, RequestTokenError, Scope,
+    StandardRevocableToken, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use super::TokenSet;
+use crate::config::Settings;
+use crate::error::Error;
+use crate::secret::Secret;
+
+/// Token and error answers are small; anything past this is not one.
+pub(crate) const MAX_ANSWER: usize = 64 * 1024;
+/// Bounds on `expires_in` of an access token: a server value outside them is
+/// taken as the nearest bound, so that no date arithmetic can overflow.
+pub(crate) const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(1);
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// A `Retry-After` of the sign-in service is honoured up to this long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+pub(crate) type TokenAnswer =
+    oauth2::StandardTokenResponse<oauth2::EmptyExtraTokenFields, oauth2::basic::BasicTokenType>;
+
+/// The crate's client with Microsoft's error type and the three endpoints
+/// Presently uses: authorize, devicecode and token.
+pub(crate) type OAuthClient = oauth2::Client<
+    MicrosoftError,
+    TokenAnswer,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// A public client (no secret): the client ID goes in the request body.
+pub(crate) fn client(settings: &Settings) -> OAuthClient {
+    oauth2::Client::new(ClientId::new(settings.client_id.clone()))
+        .set_auth_type(AuthType::RequestBody)
+        .set_auth_uri(AuthUrl::from_url(settings.oauth_url("authorize")))
+        .set_device_authorization_url(DeviceAuthorizationUrl::from_url(
+            settings.oauth_url("devicecode"),
+        ))
+        .set_token_uri(TokenUrl::from_url(settings.oauth_url("token")))
+}
+
+/// The scopes of a space-separated list, as the crate takes them.
+pub(crate) fn scopes(list: &str) -> impl Iterator<Item = Scope> + '_ {
+    list.split_whitespace().map(|s| Scope::new(s.to_string()))
+}
+
+/// Entra ID's error answer: RFC 6749's fields plus `suberror`, which tells a
+/// missing consent (`consent_required`) from a revoked sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MicrosoftError {
+    pub error: String,
+    #[serde(default)]
+    pub error_description: Option<String>,
+    #[serde(default)]
+    pub suberror: Option<String>,
+}
+
+impl fmt::Display for MicrosoftError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl ErrorResponse for MicrosoftError {}
+
+/// A refusal from the sign-in service, whichever endpoint it came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Refusal {
+    pub error: String,
+    pub description: String,
+    pub suberror: Option<String>,
+}
+
+impl From<MicrosoftError> for Refusal {
+    fn from(e: MicrosoftError) -> Refusal {
+        Refusal {
+            error: e.error,
+            description: e.error_description.unwrap_or_default(),
+            suberror: e.suberror,
+        }
+    }
+}
+
+impl From<oauth2::DeviceCodeErrorResponse> for Refusal {
+    fn from(e: oauth2::DeviceCodeErrorResponse) -> Refusal {
+        Refusal {
+            error: e.error().as_ref().to_string(),
+            description: e.error_description().cloned().unwrap_or_default(),
+            suberror: None,
+        }
+    }
+}
+
+impl Refusal {
+    /// The first line of the description: Microsoft appends trace and
+    /// correlation IDs on later lines, which mean nothing to people. Control
+    /// characters are dropped, as this goes to terminals and windows.
+    pub fn summary(&self) -> String {
+        let first = self.description.lines().next().unwrap_or("").trim();
+        let text = if first.is_empty() { &self.error } else { first };
+        text.chars().filter(|c| !c.is_control()).take(500).collect()
+    }
+
+    /// The number of `AADSTS12345: ...` at the start of the description.
+    pub fn aadsts(&self) -> Option<u32> {
+        let rest = self.description.trim_start().strip_prefix("AADSTS")?;
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    }
+
+    pub fn is_consent_required(&self) -> bool {
+        self.suberror.as_deref() == Some("consent_required")
+            || self.error == "consent_required"
+            || self.aadsts() == Some(65001)
+    }
+
+    /// Conditional Access refused the sign-in (AADSTS53000 to 53004: the
+    /// policy blocks this flow, this device, or asks for what it cannot do).
+    pub fn is_conditional_access(&self) -> bool {
+        self.aadsts().is_some_and(|c| (53000..=53004).contains(&c))
+            || self.description.contains("Conditional Access")
+    }
+
+    /// The permission a consent answer names, as Entra ID writes it:
+    /// `... for the permission 'Presence.Read.All' ...`.
+    pub fn permission(&self) -> Option<String> {
+        let (_, rest) = self.description.split_once("permission '")?;
+        let (name, _) = rest.split_once('\'')?;
+        let ok = !name.is_empty()
+            && name.len() <= 100
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+        ok.then(|| name.to_string())
+    }
+}
+
+/// Why an answer did not arrive, as the crate sees it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Transport {
+    #[error("{0}")]
+    Network(String),
+    #[error("the sign-in service sent an answer larger than {} KiB", MAX_ANSWER / 1024)]
+    TooLarge,
+    #[error(
+        "the sign-in service answered with a redirect (HTTP {0}), which Presently does not follow"
+    )]
+    Redirect(u16),
+    #[error("the sign-in service is busy (HTTP {0})")]
+    Busy(u16),
+}
+
+/// The crate's transport: Presently's reqwest client, read with a limit.
+pub(crate) struct Http {
+    client: reqwest::Client,
+    /// While polling a device code: busy answers become transport errors,
+    /// which the crate backs off from.
+    polling: bool,
+}
+
+impl Http {
+    pub fn new(client: reqwest::Client) -> Http {
+        Http {
+            client,
+            polling: false,
+        }
+    }
+
+    pub fn for_polling(client: reqwest::Client) -> Http {
+        Http {
+            client,
+            polling: true,
+        }
+    }
+
+    async fn send(&self, request: HttpRequest) -> std::result::Result<HttpResponse, Transport> {
+        let request = reqwest::Request::try_from(request)
+            .map_err(|e| Transport::Network(format!("the request could not be made ({e})")))?;
+        let answer = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| Transport::Network(network_reason(&e)))?;
+        let status = answer.status();
+        if status.is_redirection() {
+            return Err(Transport::Redirect(status.as_u16()));
+        }
+        let busy = status.is_server_error() || status.as_u16() == 429;
+        if self.polling && busy {
+            let wait = answer
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| crate::graph::parse_retry_after(v, std::time::SystemTime::now()))
+                .unwrap_or_default()
+                .min(MAX_RETRY_AFTER);
+            tokio::time::sleep(wait).await;
+            return Err(Transport::Busy(status.as_u16()));
+        }
+        let headers = answer.headers().clone();
+        let body = crate::http::read_limited(answer, MAX_ANSWER)
+            .await
+            .map_err(|e| Transport::Network(network_reason(&e)))?
+            .ok_or(Transport::TooLarge)?;
+        if self.polling && is_temporarily_unavailable(&body) {
+            return Err(Transport::Busy(status.as_u16()));
+        }
+        let mut response = HttpResponse::new(body);
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        Ok(response)
+    }
+}
+
+fn is_temporarily_unavailable(body: &[u8]) -> bool {
+    serde_json::from_slice::<MicrosoftError>(body)
+        .is_ok_and(|e| e.error == "temporarily_unavailable")
+}
+
+fn network_reason(e: &reqwest::Error) -> String {
+    // reqwest's Display can include the URL but never headers or bodies.
+    if let Some(hint) = crate::http::certificate_hint(e) {
+        return hint;
+    }
+    if e.is_timeout() {
+        "the request timed out".into()
+    } else if e.is_connect() {
+        format!(
+            "could not connect ({})",
+            std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "no answer".into())
+        )
+    } else {
+        e.to_string()
+    }
+}
+
+impl<'c> AsyncHttpClient<'c> for Http {
+    type Error = Transport;
+    type Future =
+        Pin<Box<dyn Future<Output = std::result::Result<HttpResponse, Transport>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
+    }
+}
+
+/// A failed token request: the service's refusal, for the caller to word,
+/// or already an [`Error`] (network, unreadable answer).
+pub(crate) fn refusal<TE: ErrorResponse + Into<Refusal> + 'static>(
+    e: RequestTokenError<Transport, TE>,
+) -> std::result::Result<Refusal, Error> {
+    match e {
+        RequestTokenError::ServerResponse(r) => Ok(r.into()),
+        RequestTokenError::Request(Transport::Network(why)) => Err(Error::Network(format!(
+            "Could not reach the sign-in service: {why}. Check your network connection."
+        ))),
+        RequestTokenError::Request(Transport::Busy(status)) => Err(Error::Network(format!(
+            "The sign-in service is busy (HTTP {status}); try again in a minute."
+        ))),
+        RequestTokenError::Request(other) => Err(Error::SignInFailed(format!("{other}."))),
+        // The body may hold tokens: name where it went wrong, never what it said.
+        RequestTokenError::Parse(e, _body) => Err(Error::SignInFailed(format!(
+            "the sign-in service sent an answer that could not be read (at `{}`).",
+            e.path()
+        ))),
+        RequestTokenError::Other(why) => Err(Error::SignInFailed(format!(
+            "the sign-in service sent an unexpected answer ({why})."
+        ))),
+    }
+}
+
+/// A token answer as a [`TokenSet`]. Microsoft rotates refresh tokens: a new
+/// one always replaces the old; only if none came back is the old one kept.
+pub(crate) fn token_set(
+    answer: &TokenAnswer,
+    previous_refresh: Option<&Secret>,
+    now: DateTime<Utc>,
+) -> TokenSet {
+    let lifetime = bounded_lifetime(answer.expires_in());
+    TokenSet {
+        access_token: Secret::new(answer.access_token().secret().clone()),
+        refresh_token: answer
+            .refresh_token()
+            .map(|r| Secret::new(r.secret().clone()))
+            .or_else(|| previous_refresh.cloned()),
+        expires_at: now + chrono::Duration::from_std(lifetime).unwrap_or_default(),
+        lifetime,
+        scope: answer
+            .scopes()
+            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default(),
+    }
+}
+
+/// `expires_in` within [`MIN_TOKEN_LIFETIME`] and [`MAX_TOKEN_LIFETIME`];
+/// an hour, Entra ID's usual, when the answer has none.
+pub(crate) fn bounded_lifetime(expires_in: Option<Duration>) -> Duration {
+    expires_in
+        .unwrap_or(Duration::from_secs(3600))
+        .clamp(MIN_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(error: &str, description: &str, suberror: Option<&str>) -> Refusal {
+        Refusal {
+            error: error.into(),
+            description: description.into(),
+            suberror: suberror.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn microsoft_refusals_are_read_by_their_codes() {
+        let blocked = refusal(
+            "invalid_grant",
+            "AADSTS53003: Access has been blocked by Conditional Access policies.\r\nTrace ID: 1",
+            Some("message_only"),
+        );
+        assert_eq!(blocked.aadsts(), Some(53003));
+        assert!(blocked.is_conditional_access());
+        assert!(!blocked.is_consent_required());
+        assert_eq!(
+            blocked.summary(),
+            "AADSTS53003: Access has been blocked by Conditional Access policies."
+        );
+
+        let consent = refusal(
+            "invalid_grant",
+            "AADSTS65001: The user or administrator has not consented to use the application with ID 'x' for the permission 'Presence.Read.All'. Send an interactive authorization request.",
+            Some("consent_required"),
+        );
+        assert!(consent.is_consent_required());
+        assert_eq!(consent.permission().as_deref(), Some("Presence.Read.All"));
+
+        let bare = refusal("invalid_grant", "", None);
+        assert_eq!(bare.summary(), "invalid_grant");
+        assert_eq!(bare.aadsts(), None);
+        assert!(!bare.is_conditional_access());
+    }
+
+    #[test]
+    fn a_hostile_description_loses_its_escape_sequences() {
+        let r = refusal("x", "\u{1b}]0;owned\u{7}AADSTS1: bad\u{1b}[2J", None);
+        assert!(
+            !r.summary().chars().any(char::is_control),
+            "{:?}",
+            r.summary()
+        );
+    }
+
+    #[test]
+    fn token_lifetimes_from_the_server_are_bounded() {
+        for (given, expected) in [
+            (None, Duration::from_secs(3600)),
+            (Some(Duration::ZERO), MIN_TOKEN_LIFETIME),
+            (Some(Duration::from_secs(1)), MIN_TOKEN_LIFETIME),
+            (Some(Duration::from_secs(3599)), Duration::from_secs(3599)),
+            (Some(Duration::from_secs(u64::MAX)), MAX_TOKEN_LIFETIME),
+            (Some(Duration::MAX), MAX_TOKEN_LIFETIME),
+        ] {
+            assert_eq!(bounded_lifetime(given), expected, "{given:?}");
+        }
+    }
+
+    #[test]
+    fn extreme_token_answers_parse_or_fail_without_panicking() {
+        let now = Utc::now();
+        for body in [
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":18446744073709551615}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":0}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":-5}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#,
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":1e308}"#,
+            r#"{"access_token":"a","token_type":"Bearer"}"#,
+        ] {
+            if let Ok(answer) = serde_json::from_str::<TokenAnswer>(body) {
+                let set = token_set(&answer, None, now);
+                assert!(set.lifetime >= MIN_TOKEN_LIFETIME && set.lifetime <= MAX_TOKEN_LIFETIME);
+                assert!(set.expires_at > now);
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! The one way Presently builds an HTTP client, for sign-in and for Graph.
+//!
+//! - TLS trusts Mozilla's root list and the OS certificate store, so that a
+//!   company that inspects TLS with a root of its own in the OS store works
+//!   (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured as well).
+//! - Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` and from the OS
+//!   settings (Windows and macOS).
+//! - Redirects are never followed: a token request or a Graph request that is
+//!   answered with a redirect fails, so no token or code is sent to a host it
+//!   was not meant for.
+//! - Answers are read with a size limit ([`read_limited`]).
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A client with Presently's user agent, timeouts, roots, proxies and no redirects.
+pub fn client(connect_timeout: Duration, request_timeout: Duration) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("Presently/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(connect_timeout)
+        .timeout(request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Network(format!("Could not set up networking: {e}")))
+}
+
+/// The client with the default timeouts.
+pub fn default_client() -> Result<reqwest::Client> {
+    client(CONNECT_TIMEOUT, REQUEST_TIMEOUT)
+}
+
+/// The answer's body, or `None` once it grows past `limit` bytes: a server
+/// that sends without end is cut off, not buffered.
+pub async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
+/// When a connection failed on the server's certificate: what that means
+/// on a company network, and what to do.
+pub fn certificate_hint(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if text.contains("certificate") {
+            return Some(format!(
+                "the server's certificate is not trusted ({text}). If your company inspects TLS, its root certificate must be in the system's certificate store (or in the file SSL_CERT_FILE names)"
+            ));
+        }
+        source = cause.source();
+    }
+    None
+}

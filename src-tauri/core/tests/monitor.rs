@@ -1,0 +1,76 @@
+//! The desktop app's monitor: sign-in started from a window, where people
+//! click twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use presently_core::config::{Overrides, Settings};
+use presently_core::monitor::{Monitor, SignInState};
+use presently_core::notify::Notifier;
+use presently_core::token_store::MemoryStore;
+use presently_sim::{Sim, SimConfig};
+
+fn redirect_port(sign_in_url: &str) -> u16 {
+    let url = url::Url::parse(sign_in_url).unwrap();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    url::Url::parse(&redirect).unwrap().port().unwrap()
+}
+
+#[tokio::test]
+async fn two_quick_sign_in_clicks_leave_exactly_one_sign_in_running() {
+    let sim = Sim::start(SimConfig {
+        auto_presence: false,
+        auto_approve: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::resolve(&Overrides {
+        login_url: Some(sim.url()),
+        graph_url: Some(sim.url()),
+        config_dir: Some(dir.path().to_path_buf()),
+        client_id: Some(uuid::Uuid::new_v4().to_string()),
+        ..Default::default()
+    })
+    .unwrap();
+    let (monitor, _events) =
+        Monitor::new(settings, Arc::new(MemoryStore::new()), Notifier::new(None)).unwrap();
+
+    // Both clicks at the same moment, by browser and by code.
+    let (first, second, code) = tokio::join!(
+        monitor.begin_browser_sign_in(),
+        monitor.begin_browser_sign_in(),
+        monitor.begin_sign_in(),
+    );
+    let (first, second, _code) = (first.unwrap(), second.unwrap(), code.unwrap());
+    assert!(monitor.sign_in_running());
+    // Whichever came last is the one sign-in under way; the others stopped
+    // listening for the browser.
+    let running = match monitor.sign_in_state() {
+        SignInState::InBrowser { url } => Some(url),
+        SignInState::SigningIn { .. } => None,
+        other => panic!("no sign-in under way: {other:?}"),
+    };
+    for url in [&first, &second] {
+        let listening = std::net::TcpStream::connect(("127.0.0.1", redirect_port(url))).is_ok();
+        assert_eq!(listening, running.as_ref() == Some(url), "{url}");
+    }
+    // The one running completes.
+    if let Some(url) = running {
+        let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        assert!(page.contains("You are signed in"), "{page}");
+    }
+    for _ in 0..200 {
+        if matches!(monitor.sign_in_state(), SignInState::SignedIn { .. }) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("never signed in: {:?}", monitor.sign_in_state());
+}

@@ -1,0 +1,373 @@
+//! Sign-in as real tenants need it: in the browser with PKCE, a device code
+//! blocked by Conditional Access, consent asked again on refresh, tokens of
+//! real-world size in a keyring with Windows' limit, tokens that stay with
+//! their hosts, and one refresh at a time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use presently_core::auth::{self, AccessTokens, Session, SignInFlow, StoredSignIn};
+use presently_core::config::{Overrides, Settings};
+use presently_core::token_store::{MemoryStore, TokenStore, MAX_ENTRY_UNITS};
+use presently_sim::{Fault, FaultKind, Sim, SimConfig};
+
+fn sim_config() -> SimConfig {
+    SimConfig {
+        poll_interval: Duration::from_secs(1),
+        auto_presence: false,
+        ..Default::default()
+    }
+}
+
+/// A simulator that approves every sign-in at once, as `users()[0]`.
+async fn approving_sim(config: SimConfig) -> Sim {
+    Sim::start(SimConfig {
+        auto_approve: true,
+        ..config
+    })
+    .await
+    .unwrap()
+}
+
+fn settings_at(login: &str, graph: &str, dir: &std::path::Path, client_id: &str) -> Settings {
+    Settings::resolve(&Overrides {
+        login_url: Some(login.to_string()),
+        graph_url: Some(graph.to_string()),
+        config_dir: Some(dir.to_path_buf()),
+        client_id: Some(client_id.to_string()),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn settings_for(sim: &Sim, dir: &std::path::Path) -> Settings {
+    settings_at(
+        &sim.url(),
+        &sim.url(),
+        dir,
+        &uuid::Uuid::new_v4().to_string(),
+    )
+}
+
+/// A browser: follows the sign-in service's redirect back to Presently's
+/// loopback port and returns the page it shows there.
+async fn browse(url: &str) -> (u16, String) {
+    let answer = reqwest::Client::new().get(url).send().await.unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.text().await.unwrap())
+}
+
+/// Signs in through the browser flow against an auto-approving simulator.
+async fn browser_sign_in(settings: &Settings, store: Arc<dyn TokenStore>) -> StoredSignIn {
+    let flow = SignInFlow::new(settings).unwrap();
+    let pending = flow.start_browser().await.unwrap();
+    let url = pending.url().to_string();
+    let browser = tokio::spawn(async move { browse(&url).await });
+    let tokens = flow.wait_browser(pending).await.unwrap();
+    let (status, page) = browser.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("You are signed in"), "{page}");
+    flow.complete(tokens, store).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_browser_flow_signs_in_with_pkce_on_a_loopback_redirect() {
+    let sim = approving_sim(sim_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let flow = SignInFlow::new(&settings).unwrap();
+    let pending = flow.start_browser().await.unwrap();
+
+    let url = url::Url::parse(pending.url()).unwrap();
+    assert!(url
+        .as_str()
+        .starts_with(&settings.oauth_url("authorize").to_string()));
+    let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["response_type"], "code");
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert_eq!(query["client_id"], settings.client_id);
+    assert!(query["scope"].contains("offline_access"));
+    let redirect = url::Url::parse(&query["redirect_uri"]).unwrap();
+    assert_eq!(redirect.scheme(), "http");
+    assert_eq!(redirect.host_str(), Some("localhost"));
+    assert_eq!(redirect.path(), "/");
+    assert_eq!(pending.redirect_uri(), redirect.as_str());
+
+    // A request without our state neither ends nor completes the sign-in;
+    // then the browser comes back from the sign-in service.
+    let port = redirect.port().unwrap();
+    let url = pending.url().to_string();
+    let browser = tokio::spawn(async move {
+        let forged = browse(&format!("http://127.0.0.1:{port}/?code=forged&state=wrong")).await;
+        (forged, browse(&url).await)
+    });
+    let store = Arc::new(MemoryStore::new());
+    let tokens = flow.wait_browser(pending).await.unwrap();
+    let ((forged_status, forged_page), (status, page)) = browser.await.unwrap();
+    assert_eq!(forged_status, 400);
+    assert!(forged_page.contains("does not belong"), "{forged_page}");
+    assert_eq!(status, 200);
+    assert!(page.contains("You can close this window"), "{page}");
+    let stored = flow.complete(tokens, store.clone()).await.unwrap();
+    assert_eq!(stored.account.id, sim.users()[0].id);
+    assert!(stored.tokens.refresh_token.is_some());
+    // The code went to the token endpoint with its verifier, once.
+    let redemptions = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.grant_type.as_deref() == Some("authorization_code"))
+        .count();
+    assert_eq!(redemptions, 1);
+}
+
+#[tokio::test]
+async fn a_refusal_in_the_browser_ends_the_flow_and_shows_microsofts_words() {
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let flow = SignInFlow::new(&settings_for(&sim, dir.path())).unwrap();
+    let pending = flow.start_browser().await.unwrap();
+    let port = url::Url::parse(pending.redirect_uri())
+        .unwrap()
+        .port()
+        .unwrap();
+    let state = url::Url::parse(pending.url())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let refusal = format!(
+        "http://127.0.0.1:{port}/?error=invalid_request&error_description=AADSTS50011%3A+%3Cb%3Ereply+URL%3C%2Fb%3E+mismatch&state={state}"
+    );
+    let browser = tokio::spawn(async move { browse(&refusal).await });
+    let err = flow.wait_browser(pending).await.unwrap_err();
+    let (_, page) = browser.await.unwrap();
+    assert_eq!(err.code(), "browser_sign_in_failed");
+    assert!(err.to_string().contains("AADSTS50011"), "{err}");
+    assert!(
+        err.to_string().contains("presently login --device-code"),
+        "{err}"
+    );
+    assert!(page.contains("AADSTS50011"), "{page}");
+    assert!(
+        page.contains("&lt;b&gt;") && !page.contains("<b>"),
+        "{page}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_browser_flow_gives_up_after_five_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::resolve(&Overrides {
+        config_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    })
+    .unwrap();
+    let flow = SignInFlow::new(&settings).unwrap();
+    let pending = flow.start_browser().await.unwrap();
+    let started = tokio::time::Instant::now();
+    let err = flow.wait_browser(pending).await.unwrap_err();
+    assert_eq!(started.elapsed(), auth::BROWSER_TIMEOUT);
+    assert_eq!(auth::BROWSER_TIMEOUT, Duration::from_secs(300));
+    assert_eq!(err.code(), "browser_sign_in_failed");
+    assert!(err.to_string().contains("within 5 minutes"), "{err}");
+    assert!(
+        err.to_string().contains("presently login --device-code"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_device_code_blocked_by_conditional_access_names_the_browser() {
+    let sim = Sim::start(sim_config()).await.unwrap();
+    sim.set_device_code_blocked(true);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let flow = SignInFlow::new(&settings).unwrap();
+    let code = flow.start().await.unwrap();
+    sim.approve(&code.user_code, None).unwrap();
+    let err = flow.wait(&code).await.unwrap_err();
+    assert_eq!(err.code(), "sign_in_blocked");
+    let text = err.to_string();
+    assert!(text.contains("AADSTS53003"), "{text}");
+    assert!(text.contains("Sign in with the browser instead"), "{text}");
+    // The browser flow still works there.
+    sim.set_auto_approve(true);
+    browser_sign_in(&settings, Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test]
+async fn consent_asked_again_on_refresh_keeps_the_sign_in_and_names_the_permission() {
+    let sim = approving_sim(sim_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let store = Arc::new(MemoryStore::new());
+    browser_sign_in(&settings, store.clone()).await;
+    let session = Session::resume(&settings, store.clone()).await.unwrap();
+
+    sim.set_refresh_consent_required(Some("Presence.Read.All".into()));
+    let err = session.token_rejected().await.unwrap_err();
+    assert_eq!(err.code(), "consent_required");
+    assert!(err.needs_sign_in(), "the person has to sign in to give it");
+    let text = err.to_string();
+    assert!(text.contains("Presence.Read.All"), "{text}");
+    assert!(!text.contains("revoked"), "{text}");
+    assert!(
+        StoredSignIn::load(&settings, store.as_ref())
+            .unwrap()
+            .is_some(),
+        "the sign-in is kept"
+    );
+
+    // Once consent is given, the same stored sign-in renews again.
+    sim.set_refresh_consent_required(None);
+    let again = Session::resume(&settings, store.clone()).await.unwrap();
+    assert!(again.renew_after_rejection(None).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_largest_real_world_tokens_fit_a_keyring_with_windows_limit() {
+    let sim = approving_sim(SimConfig {
+        access_token_chars: 8_192,
+        refresh_token_chars: 4_096,
+        ..sim_config()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let store = Arc::new(MemoryStore::with_windows_limit());
+
+    let signed_in = browser_sign_in(&settings, store.clone()).await;
+    assert!(signed_in.tokens.access_token.expose().len() >= 8_192);
+    assert!(
+        signed_in
+            .tokens
+            .refresh_token
+            .as_ref()
+            .unwrap()
+            .expose()
+            .len()
+            >= 4_096
+    );
+    let entries = store.entries();
+    assert!(entries.len() > 1, "split across entries");
+    for (key, value) in &entries {
+        assert!(
+            value.expose().encode_utf16().count() <= MAX_ENTRY_UNITS,
+            "{key}"
+        );
+    }
+
+    // It loads whole, renews, and the renewed tokens are saved the same way.
+    let loaded = StoredSignIn::load(&settings, store.as_ref())
+        .unwrap()
+        .unwrap();
+    assert_eq!(loaded.tokens.access_token, signed_in.tokens.access_token);
+    let session = Session::resume(&settings, store.clone()).await.unwrap();
+    let renewed = session.renew_after_rejection(None).await.unwrap();
+    assert_ne!(renewed, signed_in.tokens.access_token);
+    let reloaded = StoredSignIn::load(&settings, store.as_ref())
+        .unwrap()
+        .unwrap();
+    assert_eq!(reloaded.tokens.access_token, renewed);
+
+    // Logout removes every entry.
+    assert!(auth::sign_out(&settings, store.as_ref()).unwrap());
+    assert!(store.entries().is_empty(), "{:?}", store.entries());
+}
+
+#[tokio::test]
+async fn a_stored_sign_in_is_never_sent_to_other_hosts() {
+    let real = approving_sim(sim_config()).await;
+    let other = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let client = uuid::Uuid::new_v4().to_string();
+    let settings = settings_at(&real.url(), &real.url(), dir.path(), &client);
+    let store = Arc::new(MemoryStore::new());
+    browser_sign_in(&settings, store.clone()).await;
+
+    // The same sign-in host, another Graph: refused before anything is sent.
+    let moved = settings_at(&real.url(), &other.url(), dir.path(), &client);
+    let err = Session::resume(&moved, store.clone()).await.unwrap_err();
+    assert!(err.needs_sign_in());
+    assert!(
+        err.to_string().contains("belongs to another service"),
+        "{err}"
+    );
+    let err = StoredSignIn::load(&moved, store.as_ref()).unwrap_err();
+    assert!(
+        err.to_string().contains("belongs to another service"),
+        "{err}"
+    );
+
+    // Another sign-in host is another keyring entry: nothing is found there,
+    // and a sign-in there does not replace the first.
+    let elsewhere = settings_at(&other.url(), &other.url(), dir.path(), &client);
+    assert_ne!(elsewhere.keyring_account(), settings.keyring_account());
+    assert!(Session::resume(&elsewhere, store.clone())
+        .await
+        .unwrap_err()
+        .needs_sign_in());
+    assert!(other.requests().is_empty(), "{:?}", other.requests());
+    assert!(Session::resume(&settings, store.clone()).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_token_endpoint_is_not_followed_through_a_redirect() {
+    let sim = approving_sim(sim_config()).await;
+    let elsewhere = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let store = Arc::new(MemoryStore::new());
+    browser_sign_in(&settings, store.clone()).await;
+    let session = Session::resume(&settings, store.clone()).await.unwrap();
+
+    sim.inject(
+        Fault::new(FaultKind::Redirect {
+            status: 307,
+            location: format!("{}/organizations/oauth2/v2.0/token", elsewhere.url()),
+        })
+        .on("/organizations/oauth2/v2.0/token"),
+    );
+    let err = session.renew_after_rejection(None).await.unwrap_err();
+    assert!(err.to_string().contains("redirect"), "{err}");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the refresh token went elsewhere"
+    );
+    // Nothing was lost: the sign-in renews once the service answers again.
+    assert!(session.renew_after_rejection(None).await.is_ok());
+}
+
+#[tokio::test]
+async fn sessions_sharing_a_sign_in_never_redeem_a_refresh_token_twice() {
+    let sim = approving_sim(SimConfig {
+        access_token_lifetime: Duration::from_secs(2),
+        ..sim_config()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let store = Arc::new(MemoryStore::new());
+    browser_sign_in(&settings, store.clone()).await;
+    let sessions: Vec<_> = resume_many(&settings, &store, 4).await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1700)).await;
+        let tokens = futures::future::join_all(sessions.iter().map(|s| s.current_token())).await;
+        for t in tokens {
+            t.expect("no session is signed out");
+        }
+    }
+    let stats = sim.refresh_stats();
+    assert_eq!(stats.reused, 0, "{stats:?}");
+    assert!(stats.redeemed >= 3, "{stats:?}");
+}
+
+async fn resume_many(settings: &Settings, store: &Arc<MemoryStore>, n: usize) -> Vec<Arc<Session>> {
+    let mut sessions = Vec::new();
+    for _ in 0..n {
+        sessions.push(Session::resume(settings, store.clone()).await.unwrap());
+    }
+    sessions
+}
