@@ -4,6 +4,7 @@
 const COMMANDS: &[&str] = &[
     "get_state",
     "start_sign_in",
+    "start_browser_sign_in",
     "cancel_sign_in",
     "open_verification_page",
     "sign_out",

@@ -14,8 +14,10 @@ const $ = (id) => document.getElementById(id);
 const tauri = window.__TAURI__;
 const invoke = (cmd, args) => tauri.core.invoke(cmd, args);
 
+const SIGNED_OUT = Object.freeze({ state: 'signed_out', message: null, account: null, code: null, browserUrl: null });
+
 const state = {
-  signIn: { state: 'signed_out', message: null, account: null, code: null },
+  signIn: SIGNED_OUT,
   roster: new Map(),
   status: null,
   statusAt: 0,
@@ -24,8 +26,17 @@ const state = {
   pausedUntil: null,
   me: null,
   code: null,
+  // The browser sign-in under way: {url, opened, showUrl}. Only the answer
+  // to start_browser_sign_in says whether a browser opened (null until then).
+  browser: null,
   filter: '',
 };
+
+// What the engine last said about the sign-in, whatever the window shows
+// meanwhile: a start that fails goes back to it.
+let engineSignIn = SIGNED_OUT;
+// The start command the window waits for: {kind, cancelled}, or null.
+let starting = null;
 
 // ---------------------------------------------------------------- helpers
 
@@ -148,8 +159,8 @@ function bootFailed(message, canRetry) {
 }
 
 function applyState(app) {
-  state.signIn = app.signIn ?? state.signIn;
-  state.code = state.signIn.code ?? (state.signIn.state === 'signing_in' ? state.code : null);
+  engineSignIn = app.signIn ?? engineSignIn;
+  adoptSignIn(engineSignIn);
   state.roster = new Map((app.roster ?? []).map((t) => [t.id, t]));
   state.status = app.status ?? null;
   state.statusAt = Date.now();
@@ -164,10 +175,10 @@ function applyState(app) {
 // ---------------------------------------------------------------- events
 
 function onSignInChanged(view) {
+  engineSignIn = view;
+  if (!M.showsSignInChange(view, starting)) return;
   const was = state.signIn.state;
-  state.signIn = view;
-  if (view.state === 'signing_in') state.code = view.code ?? state.code;
-  else state.code = null;
+  adoptSignIn(view);
   if (view.state === 'signed_in' && was !== 'signed_in') {
     // A new session, perhaps another account: everything starts over.
     forgetAddPeople();
@@ -234,8 +245,7 @@ function render() {
     if (hadFocus) keepFocus(state.roster.size > 0 ? $('filter') : $('empty-add'));
   } else {
     renderSignIn();
-    const codeShown = state.signIn.state === 'signing_in' && state.code;
-    if (hadFocus) keepFocus(codeShown ? $('copy-code') : $('signin-button'));
+    if (hadFocus) keepFocus(signInFocus());
   }
   renderBanner();
 }
@@ -253,12 +263,23 @@ const SIGN_IN_NOTICES = {
     kind: 'warning',
     title: 'The code expired',
     showMessage: false,
-    text: 'The code ran out before sign-in was finished. Try again for a new code, and enter it before the countdown ends.',
+    text: 'The code ran out before sign-in was finished. Try again, or use a new code and enter it before the countdown ends.',
   },
   consent_required: {
     kind: 'warning',
     title: 'Your organisation has to approve Presently first',
     text: 'An administrator must grant consent before Presently may read presence in your organisation. Ask your IT administrator, or register your own app and enter its client ID in Sign-in settings (see “Register your own app” in the README).',
+  },
+  blocked: {
+    kind: 'warning',
+    title: 'Your organisation does not allow sign-in with a code',
+    text: 'Sign in with your browser instead: “Try again” opens Microsoft’s sign-in page there.',
+  },
+  browser_failed: {
+    kind: 'warning',
+    title: 'Sign-in in the browser did not finish',
+    text: 'Try again, or use a code instead: you enter a short code on Microsoft’s sign-in page, in any browser.',
+    offersCode: true,
   },
   error: {
     kind: 'error',
@@ -268,15 +289,53 @@ const SIGN_IN_NOTICES = {
   signed_out: { kind: 'info', title: 'You were signed out', text: null },
 };
 
+/** Takes the engine's word for the sign-in, with what only the window knows. */
+function adoptSignIn(view) {
+  state.signIn = view;
+  state.code = view.state === 'signing_in' ? view.code ?? state.code : null;
+  if (view.state !== 'in_browser') {
+    state.browser = null;
+    return;
+  }
+  // Another address is another sign-in (one started from the tray, say):
+  // whether a browser opened for it is not known here.
+  const known = state.browser && (!state.browser.url || !view.browserUrl || state.browser.url === view.browserUrl) ? state.browser : {};
+  state.browser = { url: view.browserUrl ?? known.url ?? null, opened: known.opened ?? null, showUrl: Boolean(known.showUrl) };
+}
+
+/** Where focus goes on the sign-in screen when the control that had it is gone. */
+function signInFocus() {
+  switch (state.signIn.state) {
+    case 'signing_in':
+      return $('copy-code');
+    case 'in_browser':
+      return browserFocus();
+    default:
+      return $('signin-button');
+  }
+}
+
+/**
+ * In the browser panel: Copy when the address is the way in, else Open the
+ * page again. Nothing while the window still waits to hear which it is.
+ */
+function browserFocus() {
+  const browser = state.browser;
+  if (!browser?.url || (browser.opened == null && starting?.kind === 'in_browser')) return null;
+  return browser.opened === false ? $('copy-browser-url') : $('reopen-browser');
+}
+
 function renderSignIn() {
   const view = state.signIn;
   const signingIn = view.state === 'signing_in';
-  show($('signin-start'), !signingIn);
+  const inBrowser = view.state === 'in_browser';
+  show($('signin-start'), !signingIn && !inBrowser);
   show($('signin-code'), signingIn);
+  show($('signin-browser'), inBrowser);
 
   const notice = SIGN_IN_NOTICES[view.state];
   const box = $('signin-notice');
-  const wanted = !signingIn && notice && (view.state !== 'signed_out' || view.message) ? [view.state, view.message] : null;
+  const wanted = notice && (view.state !== 'signed_out' || view.message) ? [view.state, view.message] : null;
   if (redraw(box, wanted)) {
     box.replaceChildren();
     box.className = 'notice';
@@ -291,12 +350,17 @@ function renderSignIn() {
       if (view.state === 'consent_required') {
         body.append(el('button', { type: 'button', class: 'link-btn', text: 'Open sign-in settings', onclick: (e) => openSettings(e.currentTarget) }));
       }
+      if (notice.offersCode) {
+        body.append(el('button', { type: 'button', id: 'notice-use-code', class: 'link-btn', text: 'Use a code instead', onclick: () => startSignIn($('signin-error')) }));
+      }
       box.append(body);
     }
   }
 
-  const retry = ['declined', 'expired', 'consent_required', 'error'].includes(view.state);
-  setText($('signin-button'), retry ? 'Try again' : 'Sign in');
+  setText($('signin-button'), M.SIGN_IN_RETRY.includes(view.state) ? 'Try again' : 'Sign in');
+  // Where the organisation refuses codes the link leads nowhere; after a
+  // failed browser sign-in the notice offers it.
+  show($('signin-code-button'), !notice?.offersCode && view.state !== 'blocked');
 
   if (signingIn) {
     const code = state.code;
@@ -309,6 +373,28 @@ function renderSignIn() {
     setText($('waiting-text'), code ? 'Waiting for you to finish in the browser…' : 'Getting a code from Microsoft…');
     updateCodeCountdown(Date.now());
   }
+  if (inBrowser) renderBrowser();
+}
+
+function renderBrowser() {
+  const { url, opened, showUrl } = state.browser ?? {};
+  // Without a browser the address is the way in; with one it is seldom
+  // needed, and long, so it waits behind a toggle.
+  const manual = opened === false;
+  setText(
+    $('browser-lead'),
+    manual
+      ? 'Presently could not open a browser. Open this address in your browser to sign in:'
+      : 'Microsoft’s sign-in page opens in your browser. Sign in there: Presently carries on by itself when you are done.',
+  );
+  setText($('browser-waiting-text'), url ? 'Waiting for you to finish signing in in the browser…' : 'Opening Microsoft’s sign-in page…');
+  $('reopen-browser').disabled = !url;
+  setText($('browser-url'), url ?? '');
+  const toggle = $('show-browser-url');
+  show(toggle, Boolean(url) && !manual);
+  toggle.setAttribute('aria-expanded', String(Boolean(showUrl)));
+  setText(toggle, showUrl ? 'Hide the address' : 'Show the address');
+  show($('browser-url-box'), Boolean(url) && (manual || Boolean(showUrl)));
 }
 
 function updateCodeCountdown(now) {
@@ -327,95 +413,166 @@ function updateCodeCountdown(now) {
   if ($('new-code').hidden === expired) show($('new-code'), expired);
 }
 
-async function startSignIn(errorNode) {
-  const before = state.signIn;
+/**
+ * Shows the sign-in of `kind` ('signing_in' or 'in_browser') under way at
+ * once, before the engine answers; returns the attempt to hand to
+ * endStart or failStart.
+ */
+function beginStart(kind, errorNode) {
   setText(errorNode, '');
-  state.signIn = { ...before, state: 'signing_in', message: null, code: null };
+  const attempt = { kind, cancelled: false };
+  starting = attempt;
+  state.signIn = { ...state.signIn, state: kind, message: null, code: null, browserUrl: null };
   state.code = null;
+  state.browser = kind === 'in_browser' ? { url: null, opened: null, showUrl: false } : null;
   render();
+  return attempt;
+}
+
+/** True when the answer to `attempt` is still wanted. */
+function endStart(attempt) {
+  // Another start (the person changed their mind) has taken its place.
+  if (starting !== attempt) return false;
+  starting = null;
+  if (attempt.cancelled) {
+    // Cancel came while the engine was still starting, too early to stop
+    // it: stop what it has started now.
+    invoke('cancel_sign_in').catch(() => {});
+    return false;
+  }
+  return true;
+}
+
+/** The start failed: back to what the engine last said, and why. */
+function failStart(attempt, err) {
+  if (starting !== attempt) return;
+  starting = null;
+  if (attempt.cancelled) return;
+  adoptSignIn(engineSignIn);
+  render();
+  setText(state.signIn.state === 'signed_in' ? $('banner-error') ?? $('roster-error') : $('signin-error'), M.errorMessage(err));
+}
+
+/** The sign-in in the system browser: the way in unless a code is asked for. */
+async function startBrowserSignIn(errorNode) {
+  const attempt = beginStart('in_browser', errorNode);
+  try {
+    const answer = await invoke('start_browser_sign_in');
+    // The sign-in-changed event may already have moved on.
+    if (!endStart(attempt) || state.signIn.state !== 'in_browser') return;
+    const url = answer?.url ?? state.browser?.url ?? null;
+    state.browser = { ...state.browser, url, opened: answer?.opened !== false };
+    state.signIn = { ...state.signIn, browserUrl: url };
+    render();
+    if (!document.activeElement?.closest('#signin-browser')) browserFocus()?.focus();
+  } catch (err) {
+    failStart(attempt, err);
+  }
+}
+
+async function startSignIn(errorNode) {
+  const attempt = beginStart('signing_in', errorNode);
   try {
     const code = await invoke('start_sign_in');
     // The sign-in-changed event may already have moved on (or carried the code).
-    if (state.signIn.state === 'signing_in') {
+    if (endStart(attempt) && state.signIn.state === 'signing_in') {
       state.code = code;
       state.signIn = { ...state.signIn, code };
       render();
       if (document.activeElement === document.body || !document.activeElement?.closest('#signin-code')) $('copy-code').focus();
     }
   } catch (err) {
-    state.signIn = before;
-    render();
-    setText(before.state === 'signed_in' ? $('banner-error') ?? $('roster-error') : $('signin-error'), M.errorMessage(err));
+    failStart(attempt, err);
   }
+}
+
+async function cancelSignIn() {
+  setText($('signin-error'), '');
+  if (starting) starting.cancelled = true;
+  try {
+    await invoke('cancel_sign_in');
+    if (M.isSignInUnderWay(state.signIn.state)) {
+      adoptSignIn(SIGNED_OUT);
+      render();
+    }
+    $('signin-button').focus();
+  } catch (err) {
+    setText($('signin-error'), M.errorMessage(err));
+  }
+}
+
+async function openSignInPage() {
+  setText($('signin-error'), '');
+  try {
+    await invoke('open_verification_page');
+  } catch (err) {
+    setText($('signin-error'), M.errorMessage(err));
+  }
+}
+
+/** Copies `text`; where the clipboard refuses, selects it in `node` and copies that. */
+async function copyText(text, node) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // Older WebKit or no clipboard permission: copy the selected text instead.
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    try {
+      return document.execCommand('copy');
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** "Copied" on the button for two seconds, and said once to screen readers. */
+function showCopied(button, label, status, idle, said) {
+  setText(label, 'Copied');
+  button.classList.add('done');
+  setText(status, said);
+  setTimeout(() => {
+    setText(label, idle);
+    button.classList.remove('done');
+    setText(status, '');
+  }, 2000);
 }
 
 async function copyCode() {
   const code = state.code?.userCode;
   if (!code) return;
-  let ok = false;
-  try {
-    await navigator.clipboard.writeText(code);
-    ok = true;
-  } catch {
-    // Older WebKit or no clipboard permission: copy the selected text instead.
-    const range = document.createRange();
-    range.selectNodeContents($('user-code'));
-    const sel = window.getSelection();
-    sel.removeAllRanges();
-    sel.addRange(range);
-    try {
-      ok = document.execCommand('copy');
-    } catch {
-      ok = false;
-    }
-  }
-  if (ok) {
-    setText($('copy-label'), 'Copied');
-    $('copy-code').classList.add('done');
-    setText($('copy-status'), 'Code copied.');
-    setTimeout(() => {
-      setText($('copy-label'), 'Copy');
-      $('copy-code').classList.remove('done');
-      setText($('copy-status'), '');
-    }, 2000);
-  } else {
-    setText($('signin-error'), 'Could not copy the code by itself. It is selected: press Ctrl+C to copy it.');
-  }
+  if (await copyText(code, $('user-code'))) showCopied($('copy-code'), $('copy-label'), $('copy-status'), 'Copy', 'Code copied.');
+  else setText($('signin-error'), 'Could not copy the code by itself. It is selected: press Ctrl+C to copy it.');
+}
+
+async function copyBrowserUrl() {
+  const url = state.browser?.url;
+  if (!url) return;
+  if (await copyText(url, $('browser-url'))) showCopied($('copy-browser-url'), $('copy-url-label'), $('copy-url-status'), 'Copy address', 'Address copied.');
+  else setText($('signin-error'), 'Could not copy the address by itself. It is selected: press Ctrl+C to copy it.');
 }
 
 function wireSignIn() {
-  $('signin-button').addEventListener('click', () => startSignIn($('signin-error')));
+  $('signin-button').addEventListener('click', () => startBrowserSignIn($('signin-error')));
+  $('signin-code-button').addEventListener('click', () => startSignIn($('signin-error')));
   $('copy-code').addEventListener('click', copyCode);
-  $('open-page').addEventListener('click', async () => {
-    setText($('signin-error'), '');
-    try {
-      await invoke('open_verification_page');
-    } catch (err) {
-      setText($('signin-error'), M.errorMessage(err));
-    }
+  $('open-page').addEventListener('click', openSignInPage);
+  $('cancel-sign-in').addEventListener('click', cancelSignIn);
+  // Starting a sign-in ends the one under way, this old code among them.
+  $('new-code').addEventListener('click', () => startSignIn($('signin-error')));
+  $('reopen-browser').addEventListener('click', openSignInPage);
+  $('show-browser-url').addEventListener('click', () => {
+    if (!state.browser) return;
+    state.browser = { ...state.browser, showUrl: !state.browser.showUrl };
+    renderSignIn();
   });
-  $('cancel-sign-in').addEventListener('click', async () => {
-    setText($('signin-error'), '');
-    try {
-      await invoke('cancel_sign_in');
-      if (state.signIn.state === 'signing_in') {
-        state.signIn = { state: 'signed_out', message: null, account: null, code: null };
-        state.code = null;
-        render();
-      }
-      $('signin-button').focus();
-    } catch (err) {
-      setText($('signin-error'), M.errorMessage(err));
-    }
-  });
-  $('new-code').addEventListener('click', async () => {
-    try {
-      await invoke('cancel_sign_in');
-    } catch {
-      // The old code is gone either way; a new one is what matters.
-    }
-    startSignIn($('signin-error'));
-  });
+  $('copy-browser-url').addEventListener('click', copyBrowserUrl);
+  $('browser-use-code').addEventListener('click', () => startSignIn($('signin-error')));
+  $('cancel-browser').addEventListener('click', cancelSignIn);
   $('signin-settings').addEventListener('click', (e) => openSettings(e.currentTarget));
   // Starting over is the simplest way to be sure that every listener is in place.
   $('boot-retry').addEventListener('click', () => window.location.reload());
@@ -453,7 +610,7 @@ function renderBanner() {
   body.append(el('p', { id: 'banner-error', class: 'banner-fail', role: 'alert' }));
   banner.append(icon(BANNER_ICONS[b.kind] ?? 'info', 'banner-icon'), body);
   if (b.signIn) {
-    banner.append(el('button', { type: 'button', class: 'btn small', text: 'Sign in', onclick: () => startSignIn($('banner-error')) }));
+    banner.append(el('button', { type: 'button', class: 'btn small', text: 'Sign in', onclick: () => startBrowserSignIn($('banner-error')) }));
   }
 }
 
@@ -992,7 +1149,7 @@ function wireDialogs() {
       const target = focusAfterClose.get(dialog) ?? openers.get(dialog);
       focusAfterClose.delete(dialog);
       if (target?.isConnected && target.getClientRects().length > 0) target.focus();
-      else keepFocus(state.signIn.state === 'signed_in' ? $('filter') : $('signin-button'));
+      else keepFocus(state.signIn.state === 'signed_in' ? $('filter') : signInFocus());
     });
   }
   $('confirm-ok').addEventListener('click', removeConfirmed);

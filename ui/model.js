@@ -202,6 +202,33 @@ export function isPaused(pausedUntil, nowMs) {
   return !Number.isNaN(until) && until > nowMs;
 }
 
+// ---------------------------------------------------------------- sign-in
+
+/** After these the sign-in button says "Try again". */
+export const SIGN_IN_RETRY = ['declined', 'expired', 'consent_required', 'blocked', 'browser_failed', 'error'];
+
+/** A sign-in under way: with a code, or in the browser. */
+export function isSignInUnderWay(state) {
+  return state === 'signing_in' || state === 'in_browser';
+}
+
+/**
+ * Whether the window shows a `sign-in-changed` event that arrives while one
+ * of its own start commands still waits for its answer. `starting` is null
+ * or `{kind, cancelled}`, `kind` being the state that start leads to
+ * ('signing_in' for a code, 'in_browser'). The engine cancels the sign-in
+ * under way before it starts another and says 'signed_out' for that: no news
+ * to a window that already shows the new one starting. Nor is a sign-in of
+ * the other kind (one the person has moved on from), or any sign-in after
+ * they pressed Cancel.
+ */
+export function showsSignInChange(view, starting) {
+  if (!starting) return true;
+  if (view?.state === 'signed_out' && !view.message) return false;
+  if (isSignInUnderWay(view?.state)) return !starting.cancelled && view.state === starting.kind;
+  return true;
+}
+
 /**
  * The banner for the engine's status, or null when all is well:
  * `{kind, lead, when, detail, signIn}`. `when` ("in 20 s") is kept apart

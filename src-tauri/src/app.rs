@@ -40,6 +40,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
     tauri::generate_handler![
         commands::get_state,
         commands::start_sign_in,
+        commands::start_browser_sign_in,
         commands::cancel_sign_in,
         commands::open_verification_page,
         commands::sign_out,

@@ -88,9 +88,13 @@ impl GlobalArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Sign in with a code shown here and entered in a browser.
+    /// Sign in: in this computer's browser, or with a code (--device-code).
     Login {
-        /// Do not offer to open the browser.
+        /// Sign in with a code shown here and entered on Microsoft's page, in
+        /// a browser on any device (for machines without a browser).
+        #[arg(long)]
+        device_code: bool,
+        /// Do not open a browser at all: sign in with a code (implies --device-code).
         #[arg(long)]
         no_browser: bool,
         /// Also ask for GroupMember.Read.All, to import a team's members
@@ -201,13 +205,30 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
                 .map_err(|e| Error::Config(format!("The simulator could not start: {e}")))?;
             Ok(EXIT_OK)
         }
-        Command::Login { no_browser, groups } => {
+        Command::Login {
+            device_code,
+            no_browser,
+            groups,
+        } => {
             let settings = Settings::resolve(&global.overrides())?;
             let mut flow = SignInFlow::new(&settings)?;
             if groups {
                 flow = flow.with_group_access();
             }
-            login(flow, &settings, keyring(), !no_browser).await
+            let tokens = if device_code || no_browser {
+                device_code_login(&flow, !no_browser).await?
+            } else {
+                browser_login(&flow).await?
+            };
+            let stored = flow.complete(tokens, keyring()).await?;
+            eprintln!(
+                "Signed in as {} ({}) in the {} cloud, tenant {}.",
+                watch::clean_text(&stored.account.display_name, 200),
+                watch::clean_text(&stored.account.username, 200),
+                settings.cloud.display_name(),
+                settings.tenant
+            );
+            Ok(EXIT_OK)
         }
         Command::Logout => {
             let settings = Settings::resolve(&global.overrides())?;
@@ -313,13 +334,27 @@ async fn run_watch(
     }
 }
 
-async fn login(
-    flow: SignInFlow,
-    settings: &Settings,
-    store: Arc<dyn TokenStore>,
+/// The sign-in in this computer's browser: the address goes on a line of its
+/// own, for a person or a script to open when no browser starts.
+async fn browser_login(flow: &SignInFlow) -> presently_core::Result<auth::TokenSet> {
+    let pending = flow.start_browser().await?;
+    eprintln!("Sign in to Microsoft in your browser. If it does not open, open this address:");
+    eprintln!("{}", pending.url());
+    if let Err(e) = crate::browser::open(pending.url()) {
+        eprintln!("(Could not start a browser: {e}.)");
+    }
+    eprintln!(
+        "Waiting for the browser (up to {} minutes)...",
+        auth::BROWSER_TIMEOUT.as_secs() / 60
+    );
+    flow.wait_browser(pending).await
+}
+
+async fn device_code_login(
+    flow: &SignInFlow,
     offer_browser: bool,
-) -> presently_core::Result<u8> {
-    let mut code = flow.start().await?;
+) -> presently_core::Result<auth::TokenSet> {
+    let code = flow.start().await?;
     eprintln!("{}", code.message);
     if offer_browser && std::io::stdin().is_terminal() {
         offer_to_open(code.verification_uri.clone());
@@ -328,16 +363,7 @@ async fn login(
         "Waiting for you to sign in (the code is valid for {} minutes)...",
         code.expires_in.as_secs().div_ceil(60)
     );
-    let tokens = flow.wait(&mut code).await?;
-    let stored = flow.complete(tokens, store).await?;
-    eprintln!(
-        "Signed in as {} ({}) in the {} cloud, tenant {}.",
-        stored.account.display_name,
-        stored.account.username,
-        settings.cloud.display_name(),
-        settings.tenant
-    );
-    Ok(EXIT_OK)
+    flow.wait(&code).await
 }
 
 /// Asks on the terminal whether to open the verification page, without
@@ -347,7 +373,7 @@ fn offer_to_open(uri: String) {
     std::thread::spawn(move || {
         let mut line = String::new();
         if std::io::stdin().read_line(&mut line).is_ok() {
-            if let Err(e) = open::that_detached(&uri) {
+            if let Err(e) = crate::browser::open(&uri) {
                 eprintln!("Could not open a browser ({e}); open {uri} yourself.");
             }
         }
@@ -376,6 +402,8 @@ async fn whoami(
                     "cloud_name": s.account.cloud.display_name(),
                     "tenant": s.account.tenant,
                     "client_id": s.account.client_id,
+                    "login_url": s.login_url.as_str(),
+                    "graph_url": s.graph_url.as_str(),
                     "signed_in_at": s.account.signed_in_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     "access_token_expires_at": s.tokens.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 });

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 
 use crate::events::{
-    self, DeviceCodeView, GroupView, PauseView, PersonView, SignInView, StatusView, TeammateView,
+    self, BrowserSignInView, DeviceCodeView, GroupView, PauseView, PersonView, SignInView,
+    StatusView, TeammateView,
 };
 
 /// What the app keeps for its commands.
@@ -271,16 +272,29 @@ pub async fn cancel_sign_in(state: State<'_, AppState>) -> CommandResult<()> {
     Ok(())
 }
 
-/// Opens the current code's verification page in the browser.
+/// Starts the sign-in in the system browser and opens it there; the outcome
+/// arrives as `sign-in-changed`. Returns the address, for the window to show
+/// should no browser start.
+#[tauri::command]
+pub async fn start_browser_sign_in(state: State<'_, AppState>) -> CommandResult<BrowserSignInView> {
+    let url = state.monitor.begin_browser_sign_in().await?;
+    // Not opening is not fatal: the window shows the address to open by hand.
+    let opened = open_url(&url).is_ok();
+    Ok(BrowserSignInView { url, opened })
+}
+
+/// Opens the page of the sign-in under way again: the code's verification
+/// page, or Microsoft's sign-in page of the browser sign-in.
 #[tauri::command]
 pub async fn open_verification_page(state: State<'_, AppState>) -> CommandResult<()> {
-    let SignInState::SigningIn { code } = state.monitor.sign_in_state() else {
-        return Err(CommandError::new(
+    match state.monitor.sign_in_state() {
+        SignInState::SigningIn { code } => open_url(&code.verification_uri),
+        SignInState::InBrowser { url } => open_url(&url),
+        _ => Err(CommandError::new(
             "invalid_input",
-            "There is no sign-in code to enter right now.",
-        ));
-    };
-    open_url(&code.verification_uri)
+            "There is no sign-in under way right now.",
+        )),
+    }
 }
 
 #[tauri::command]
@@ -576,7 +590,7 @@ fn open_url(url: &str) -> CommandResult<()> {
             "That address is not a web page.",
         ));
     }
-    open::that_detached(url)
+    crate::browser::open(url)
         .map_err(|e| CommandError::new("error", format!("Could not open your browser: {e}")))
 }
 

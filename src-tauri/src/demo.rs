@@ -56,8 +56,8 @@ impl Demo {
     /// Signs in through the real device-code flow (approved by the simulator).
     pub async fn sign_in(&self) -> Result<Arc<Session>> {
         let flow = SignInFlow::new(&self.settings)?;
-        let mut code = flow.start().await?;
-        let tokens = flow.wait(&mut code).await?;
+        let code = flow.start().await?;
+        let tokens = flow.wait(&code).await?;
         flow.complete(tokens, self.store.clone()).await?;
         Session::resume(&self.settings, self.store.clone()).await
     }

@@ -64,8 +64,19 @@ impl From<&CodeShown> for DeviceCodeView {
     }
 }
 
-/// `state`: signed_out, signing_in, signed_in, declined, expired,
-/// consent_required or error; `message` says why, in plain words.
+/// The browser sign-in just started: the page it opened, and whether a
+/// browser could be started for it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BrowserSignInView {
+    pub url: String,
+    pub opened: bool,
+}
+
+/// `state`: signed_out, signing_in (a device code), in_browser, signed_in,
+/// declined, expired, consent_required, blocked (device codes are not
+/// allowed: use the browser), browser_failed (use a code) or error;
+/// `message` says why, in plain words.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInView {
@@ -73,6 +84,8 @@ pub struct SignInView {
     pub message: Option<String>,
     pub account: Option<AccountView>,
     pub code: Option<DeviceCodeView>,
+    /// The sign-in page opened in the browser (state in_browser).
+    pub browser_url: Option<String>,
 }
 
 impl From<&SignInState> for SignInView {
@@ -82,6 +95,7 @@ impl From<&SignInState> for SignInView {
             message,
             account: None,
             code: None,
+            browser_url: None,
         };
         match s {
             SignInState::SignedOut { reason } => view("signed_out", reason.clone()),
@@ -89,24 +103,33 @@ impl From<&SignInState> for SignInView {
                 code: Some(code.into()),
                 ..view("signing_in", None)
             },
+            SignInState::InBrowser { url } => SignInView {
+                browser_url: Some(url.clone()),
+                ..view("in_browser", None)
+            },
             SignInState::SignedIn { account } => SignInView {
                 account: Some(account.into()),
                 ..view("signed_in", None)
             },
-            SignInState::Failed { code, message } => {
+            SignInState::Failed {
+                code,
+                message,
+                detail,
+            } => {
                 let state = match *code {
                     "sign_in_declined" => "declined",
                     "sign_in_expired" => "expired",
                     "consent_required" => "consent_required",
+                    "sign_in_blocked" => "blocked",
+                    "browser_sign_in_failed" => "browser_failed",
                     _ => "error",
                 };
-                // The window explains consent itself; Microsoft's own words
-                // (the AADSTS detail) are what it adds, not command-line advice.
-                let message = match message.split_once("Microsoft said: ") {
-                    Some((_, detail)) if state == "consent_required" => detail.to_string(),
-                    _ => message.clone(),
-                };
-                view(state, Some(message))
+                // The window explains these itself; what it adds is
+                // Microsoft's words or the reason, not command-line advice.
+                view(
+                    state,
+                    Some(detail.clone().unwrap_or_else(|| message.clone())),
+                )
             }
         }
     }

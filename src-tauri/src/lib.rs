@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod autostart;
+pub mod browser;
 pub mod cli;
 pub mod commands;
 pub mod demo;

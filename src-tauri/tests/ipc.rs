@@ -547,3 +547,51 @@ async fn the_window_follows_roster_edits_made_outside_the_app_and_survives_a_bro
     assert_eq!(kept_aside, 1);
     assert_eq!(Roster::load(&h.config_dir).unwrap().ids().len(), 3);
 }
+
+/// The loopback port a browser sign-in's page sends the browser back to.
+fn redirect_port(sign_in_url: &str) -> u16 {
+    let url = url::Url::parse(sign_in_url).unwrap();
+    let redirect = url
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    url::Url::parse(&redirect).unwrap().port().unwrap()
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sign_in_click_replaces_the_first() {
+    // The "browser" does nothing: the test plays it below.
+    std::env::set_var("BROWSER", "true");
+    let h = Harness::new().await;
+    h.sim.set_auto_approve(true);
+    let mut urls = Vec::new();
+    for _ in 0..2 {
+        let answer = h.invoke("start_browser_sign_in", json!({})).unwrap();
+        assert_eq!(answer["opened"], true);
+        urls.push(answer["url"].as_str().unwrap().to_string());
+    }
+    let state = h.invoke("get_state", json!({})).unwrap();
+    assert_eq!(state["signIn"]["state"], "in_browser");
+    let running = state["signIn"]["browserUrl"].as_str().unwrap().to_string();
+    let replaced = urls.iter().find(|u| **u != running).unwrap();
+    // The replaced sign-in no longer listens; the running one completes.
+    let refused = std::net::TcpStream::connect(("127.0.0.1", redirect_port(replaced))).is_err();
+    assert!(refused, "the first sign-in still waits for the browser");
+    let page = reqwest::get(&running).await.unwrap().text().await.unwrap();
+    assert!(page.contains("You are signed in"), "{page}");
+    h.until("signed in", |h| {
+        h.invoke("get_state", json!({})).unwrap()["signIn"]["state"] == "signed_in"
+    })
+    .await;
+    let states: Vec<_> = h
+        .events_named(events::SIGN_IN_CHANGED)
+        .iter()
+        .map(|e| e["state"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(states.last().map(String::as_str), Some("signed_in"));
+    assert!(states.iter().all(|s| s != "error"), "{states:?}");
+}

@@ -2,16 +2,20 @@
 // Rust side. Loaded before ui/app.js by serve.py. Not shipped.
 //
 // Query parameters (combine freely):
-//   s=       signin | revoked | code | declined | expired | consent | error | roster (default) | empty
+//   s=       signin | revoked | code | browser | declined | expired | consent | blocked |
+//            browser-failed | error | roster (default) | empty
+//   browser=none   no browser opens for the browser sign-in (the window shows the address)
 //   status=  ok | offline | throttled | signed_out | error | starting
 //   tray=0   no system tray          paused=1   notifications paused
 //   theme=   dark | light (forces the colour scheme by rewriting the media rules)
-//   then=    add | search | team | settings | menu | pause | confirm | copy | filter | report
+//   then=    add | search | team | settings | menu | pause | confirm | copy | filter | report |
+//            signin (press Sign in) | address (press Sign in, then Show the address)
 //   fail=    a command name that rejects with {code, message}
 //   live=1   random presence changes every 3 s (from the mock, not the UI)
 //   cloud=   usgov etc. for the account
-// Console: mock.emit(name, payload), mock.approve(), mock.decline(),
-//          mock.change(id, availability, activity), mock.calls (every invoke).
+// Console: mock.emit(name, payload), mock.approve(), mock.decline(), mock.block(),
+//          mock.browserFail(), mock.change(id, availability, activity),
+//          mock.calls (every invoke).
 (function () {
   'use strict';
   const q = new URLSearchParams(location.search);
@@ -114,22 +118,37 @@
     };
   }
 
-  const signedOut = (message) => ({ state: 'signed_out', message: message || null, account: null, code: null });
+  // Microsoft's authorize address as the engine builds it (PKCE, a loopback
+  // redirect): long, which the window has to cope with.
+  const BROWSER_URL =
+    'https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize?client_id=14d82eec-204b-4c2f-b7e8-296a70dab67e' +
+    '&response_type=code&redirect_uri=http%3A%2F%2Flocalhost%3A53117%2F&response_mode=query' +
+    '&scope=offline_access%20User.Read%20User.ReadBasic.All%20Presence.Read.All%20People.Read%20GroupMember.Read.All' +
+    '&state=q0cDH5d2lYj9mYxW7pT3aA&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256' +
+    '&prompt=select_account';
+
+  // The payload of sign-in-changed (and get_state's signIn).
+  const signInView = (state, extra) => Object.assign({ state, message: null, account: null, code: null, browserUrl: null }, extra || {});
+  const signedOut = (message) => signInView('signed_out', { message: message || null });
   const signInScenarios = {
     signin: signedOut(),
     revoked: signedOut('You were signed out because your sign-in was revoked or has not been used for 90 days. Sign in again to continue.'),
-    code: { state: 'signing_in', message: null, account: null, code: newCode() },
-    declined: { state: 'declined', message: null, account: null, code: null },
-    expired: { state: 'expired', message: null, account: null, code: null },
-    consent: {
-      state: 'consent_required',
+    code: signInView('signing_in', { code: newCode() }),
+    browser: signInView('in_browser', { browserUrl: BROWSER_URL }),
+    declined: signInView('declined'),
+    expired: signInView('expired'),
+    consent: signInView('consent_required', {
       message: "AADSTS65001: The user or administrator has not consented to use the application with ID '14d82eec-204b-4c2f-b7e8-296a70dab67e' named 'Microsoft Graph Command Line Tools'.",
-      account: null,
-      code: null,
-    },
-    error: { state: 'error', message: 'Could not reach login.microsoftonline.com: could not connect. Check your network connection.', account: null, code: null },
+    }),
+    blocked: signInView('blocked', {
+      message: 'AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
+    }),
+    'browser-failed': signInView('browser_failed', {
+      message: 'Sign-in in the browser did not complete: no answer came back from the browser within 5 minutes.',
+    }),
+    error: signInView('error', { message: 'Could not reach login.microsoftonline.com: could not connect. Check your network connection.' }),
   };
-  let signIn = signInScenarios[scenario] || { state: 'signed_in', message: null, account, code: null };
+  let signIn = signInScenarios[scenario] || signInView('signed_in', { account });
 
   const statuses = {
     ok: { state: 'ok', detail: null, retryAfterS: null },
@@ -155,6 +174,15 @@
   }
 
   // ------------------------------------------------------------------ commands
+  // As the engine does: starting a sign-in, or cancelling, ends the one under
+  // way, and only that is announced.
+  function endSignInUnderWay() {
+    if (signIn.state === 'signing_in' || signIn.state === 'in_browser') {
+      signIn = signedOut();
+      emit('sign-in-changed', signIn);
+    }
+  }
+
   const fail = new Set((q.get('fail') || '').split(',').filter(Boolean));
   const calls = [];
   const view = (t) => JSON.parse(JSON.stringify(t));
@@ -186,17 +214,29 @@
       me: signIn.state === 'signed_in' ? me : null,
     }),
     start_sign_in: () => {
+      endSignInUnderWay();
       const code = newCode();
-      signIn = { state: 'signing_in', message: null, account: null, code };
+      signIn = signInView('signing_in', { code });
+      // After the answer here; the browser sign-in below tells before it.
       setTimeout(() => emit('sign-in-changed', signIn), 50);
       return code;
     },
-    cancel_sign_in: () => {
-      signIn = signedOut();
+    start_browser_sign_in: () => {
+      endSignInUnderWay();
+      signIn = signInView('in_browser', { browserUrl: BROWSER_URL });
       emit('sign-in-changed', signIn);
+      return { url: BROWSER_URL, opened: q.get('browser') !== 'none' };
+    },
+    cancel_sign_in: () => {
+      endSignInUnderWay();
       return null;
     },
-    open_verification_page: () => null,
+    open_verification_page: () => {
+      if (signIn.state !== 'signing_in' && signIn.state !== 'in_browser') {
+        throw { code: 'invalid_input', message: 'There is no sign-in under way right now.' };
+      }
+      return null;
+    },
     sign_out: () => {
       signIn = signedOut();
       emit('sign-in-changed', signIn);
@@ -261,6 +301,10 @@
     },
   };
 
+  // How long the app takes to answer. A sign-in starts by asking Microsoft
+  // (or setting up the browser's way back), long enough to press Cancel.
+  const DELAYS = { search_people: 250, start_sign_in: 150, start_browser_sign_in: 150 };
+
   function invoke(cmd, args) {
     calls.push([cmd, args]);
     return new Promise((resolve, reject) => {
@@ -280,7 +324,7 @@
         } catch (err) {
           reject(err);
         }
-      }, cmd === 'search_people' ? 250 : 60);
+      }, DELAYS[cmd] ?? 60);
     });
   }
 
@@ -299,11 +343,19 @@
     calls,
     change,
     approve() {
-      signIn = { state: 'signed_in', message: null, account, code: null };
+      signIn = signInView('signed_in', { account });
       emit('sign-in-changed', signIn);
     },
     decline() {
-      signIn = { state: 'declined', message: null, account: null, code: null };
+      signIn = signInView('declined');
+      emit('sign-in-changed', signIn);
+    },
+    block() {
+      signIn = signInScenarios.blocked;
+      emit('sign-in-changed', signIn);
+    },
+    browserFail() {
+      signIn = signInScenarios['browser-failed'];
       emit('sign-in-changed', signIn);
     },
     status(name) {
@@ -381,6 +433,11 @@
       setTimeout(() => click('.menu-item.danger'), 100);
     },
     copy: () => click('#copy-code'),
+    signin: () => click('#signin-button'),
+    address: () => {
+      click('#signin-button');
+      setTimeout(() => click('#show-browser-url'), 300);
+    },
     filter: () => type('#filter', 'zz'),
   };
 

@@ -16,8 +16,10 @@ trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/ui/" >/dev/null && break; sleep 0.1; done
 
 if [ $# -eq 0 ]; then
-  set -- "signin:s=signin" "revoked:s=revoked" "code:s=code" "copied:s=code&then=copy" "declined:s=declined" \
-    "expired:s=expired" "consent:s=consent" "signin-error:s=error" "signin-settings:s=signin&then=settings" \
+  set -- "signin:s=signin" "revoked:s=revoked" "browser:s=browser" "browser-address:s=signin&then=address" \
+    "browser-none:s=signin&browser=none&then=signin" "code:s=code" "copied:s=code&then=copy" "declined:s=declined" \
+    "expired:s=expired" "consent:s=consent" "blocked:s=blocked" "browser-failed:s=browser-failed" \
+    "signin-error:s=error" "signin-settings:s=signin&then=settings" \
     "roster:s=roster" "empty:s=empty" "filter-empty:then=filter" "search:then=search" "report:then=report" \
     "team:then=team" "menu:then=menu" "confirm:then=confirm" "pause:then=pause" "settings:then=settings" \
     "offline:status=offline" "throttled:status=throttled" "signed-out-banner:status=signed_out" \

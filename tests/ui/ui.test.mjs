@@ -211,6 +211,42 @@ test('errors from commands show their message', () => {
   assert.equal(M.errorMessage(null), 'Something went wrong.');
 });
 
+test('while the window starts a sign-in, the engine\'s cancel of the old one is no news', () => {
+  const view = (state, message = null) => ({ state, message });
+  const code = { kind: 'signing_in', cancelled: false };
+  const browser = { kind: 'in_browser', cancelled: false };
+  // Nothing started by the window: every change shows.
+  for (const state of ['signed_out', 'signing_in', 'in_browser', 'signed_in', 'blocked']) {
+    assert.equal(M.showsSignInChange(view(state), null), true, state);
+  }
+  assert.equal(M.showsSignInChange(view('signed_out'), browser), false);
+  // A sign-out with a reason is news.
+  assert.equal(M.showsSignInChange(view('signed_out', 'Your sign-in was revoked.'), browser), true);
+  // The sign-in asked for shows (with its code or address), the other kind does not.
+  assert.equal(M.showsSignInChange(view('in_browser'), browser), true);
+  assert.equal(M.showsSignInChange(view('signing_in'), browser), false);
+  assert.equal(M.showsSignInChange(view('signing_in'), code), true);
+  assert.equal(M.showsSignInChange(view('in_browser'), code), false);
+  // Cancelled while starting: nothing under way is shown.
+  assert.equal(M.showsSignInChange(view('in_browser'), { ...browser, cancelled: true }), false);
+  // Outcomes always show.
+  for (const state of ['signed_in', 'declined', 'blocked', 'browser_failed', 'error']) {
+    assert.equal(M.showsSignInChange(view(state, 'x'), browser), true, state);
+  }
+});
+
+test('after a failed sign-in the button offers to try again', () => {
+  for (const state of ['declined', 'expired', 'consent_required', 'blocked', 'browser_failed', 'error']) {
+    assert.ok(M.SIGN_IN_RETRY.includes(state), state);
+  }
+  for (const state of ['signed_out', 'signing_in', 'in_browser', 'signed_in']) {
+    assert.ok(!M.SIGN_IN_RETRY.includes(state), state);
+  }
+  assert.equal(M.isSignInUnderWay('in_browser'), true);
+  assert.equal(M.isSignInUnderWay('signing_in'), true);
+  assert.equal(M.isSignInUnderWay('browser_failed'), false);
+});
+
 // ------------------------------------------------------------------ rules for the files
 
 const files = readdirSync(UI).filter((f) => /\.(js|html|css)$/.test(f));

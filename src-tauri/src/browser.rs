@@ -1,0 +1,97 @@
+//! Opening a web page in the person's browser, for sign-in and Teams links.
+//!
+//! `BROWSER`, when set, names the browser (the Unix convention: commands
+//! separated by `:`, `%s` standing for the address); otherwise the system's
+//! default handler opens it. Only `http` and `https` addresses are opened,
+//! never a file or a custom scheme from untrusted text.
+
+use std::process::{Command, Stdio};
+
+/// Opens `url` and returns once the browser has been started.
+pub fn open(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|_| "that address is not a web page".to_string())?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        return Err("that address is not a web page".into());
+    }
+    match std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+    {
+        Some(browsers) => open_with(&browsers, url),
+        None => open::that_detached(url).map_err(|e| e.to_string()),
+    }
+}
+
+/// The first of `browsers` that starts gets `url`.
+fn open_with(browsers: &str, url: &str) -> Result<(), String> {
+    let mut last = String::from("BROWSER names no command");
+    for browser in browsers.split(':').filter(|b| !b.trim().is_empty()) {
+        let mut words = browser.split_whitespace();
+        let Some(program) = words.next() else {
+            continue;
+        };
+        let mut args: Vec<String> = words.map(|w| w.replace("%s", url)).collect();
+        if !browser.contains("%s") {
+            args.push(url.to_string());
+        }
+        // Its output is not ours: a browser's chatter must not mix with
+        // what `presently` prints for scripts.
+        match Command::new(program)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(_) => return Ok(()),
+            Err(e) => last = format!("{program}: {e}"),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_pages_are_opened() {
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "ms-teams:x",
+            "not a url",
+        ] {
+            assert!(open(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_first_browser_that_starts_gets_the_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("opened");
+        let script = dir.path().join("browser");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\necho \"$1\" > {}\n", out.display()),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A missing browser first, then one that records what it was given.
+        let browsers = format!("/nonexistent/browser:{}", script.display());
+        open_with(&browsers, "https://example.test/a?b=1").unwrap();
+        for _ in 0..100 {
+            if std::fs::read_to_string(&out).is_ok_and(|s| !s.is_empty()) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap().trim(),
+            "https://example.test/a?b=1"
+        );
+        assert!(open_with("/nonexistent/one", "https://example.test").is_err());
+    }
+}
