@@ -102,6 +102,16 @@ impl TestEnv {
         Run::wait(child).await
     }
 
+    /// `presently login --no-browser` in `session`'s keyring, approved.
+    pub async fn login_in(&self, session: &PrivateSession) {
+        let mut login = self.command(&["login", "--no-browser"]);
+        session.apply(&mut login);
+        let child = login.spawn().unwrap();
+        let code = self.pending_code().await;
+        self.sim.approve(&code, None).unwrap();
+        assert_eq!(Run::wait(child).await.code, 0);
+    }
+
     pub async fn login(&self) -> Run {
         let run = self
             .login_with(|sim, code| sim.approve(code, None).unwrap())
@@ -120,9 +130,56 @@ impl TestEnv {
         panic!("presently never asked for a device code");
     }
 
-    /// The keyring entry name for this test's sign-in.
+    /// The keyring entry name for this test's sign-in: cloud, tenant,
+    /// client and the sign-in host.
     pub fn keyring_account(&self) -> String {
-        format!("global/organizations/{}", self.client_id)
+        let host = self.sim.url();
+        let host = host.split("://").nth(1).unwrap_or(&host);
+        format!("global/organizations/{}@{host}", self.client_id)
+    }
+
+    /// The sign-in this test stored, joined back from its keyring entries,
+    /// with the entries themselves: `(value, [(key, entry)])`.
+    pub fn keyring_sign_in(&self) -> Option<(serde_json::Value, Vec<(String, String)>)> {
+        let key = self.keyring_account();
+        let first = keyring_lookup(&key)?;
+        let (header, part) = first
+            .strip_prefix("presently-split:1:")
+            .and_then(|rest| rest.split_once('\n'))
+            .expect("a split entry");
+        let (generation, count) = header.split_once(':').unwrap();
+        let count: usize = count.parse().unwrap();
+        let mut whole = part.to_string();
+        let mut entries = vec![(key.clone(), first.clone())];
+        for n in 1..count {
+            let part_key = format!("{key}#{generation}.{n}");
+            let part = keyring_lookup(&part_key).expect("every part is there");
+            whole.push_str(&part);
+            entries.push((part_key, part));
+        }
+        Some((serde_json::from_str(&whole).unwrap(), entries))
+    }
+
+    /// `presently login` in the browser: the "browser" is `curl`, which
+    /// follows the simulator's redirect back to Presently's loopback port,
+    /// as a browser does once the person has signed in.
+    pub fn browser_login_command(&self) -> tokio::process::Command {
+        self.sim.set_auto_approve(true);
+        let mut cmd = self.command(&["login"]);
+        cmd.env("BROWSER", curl_browser(None));
+        cmd
+    }
+}
+
+/// A `BROWSER` value that fetches the page and follows its redirects,
+/// trusting `ca` (a PEM file) when given.
+pub fn curl_browser(ca: Option<&Path>) -> String {
+    match ca {
+        Some(ca) => format!(
+            "curl -sfL --max-time 30 --cacert {} -o /dev/null",
+            ca.display()
+        ),
+        None => "curl -sfL --max-time 30 -o /dev/null".to_string(),
     }
 }
 

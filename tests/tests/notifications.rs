@@ -39,12 +39,7 @@ async fn a_watched_teammate_becoming_available_is_announced_and_nothing_else() {
     session.notification_daemon(&log);
 
     // Signed in, in this session's keyring.
-    let mut login = env.command(&["login", "--no-browser"]);
-    session.apply(&mut login);
-    let child = login.spawn().unwrap();
-    let code = env.pending_code().await;
-    env.sim.approve(&code, None).unwrap();
-    assert_eq!(Run::wait(child).await.code, 0);
+    env.login_in(&session).await;
 
     let users = env.sim.users();
     let (watched, unwatched) = (&users[1], &users[2]);

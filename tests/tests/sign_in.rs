@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use presently_e2e::{
-    files_containing, keyring_lookup, presently_bin, session_home, Run, SimConfig, TestEnv,
+    curl_browser, files_containing, keyring_lookup, presently_bin, session_home, Run, Sim,
+    SimConfig, TestEnv,
 };
 
 #[tokio::test]
@@ -37,8 +38,9 @@ async fn login_stores_tokens_only_in_the_keyring_and_logout_removes_them() {
     assert!(text.stdout.contains(&user.display_name), "{}", text.stdout);
 
     // The Secret Service holds the sign-in...
-    let blob = keyring_lookup(&env.keyring_account()).expect("the keyring holds the sign-in");
-    let blob: serde_json::Value = serde_json::from_str(&blob).unwrap();
+    let (blob, _) = env
+        .keyring_sign_in()
+        .expect("the keyring holds the sign-in");
     let access = blob["access_token"].as_str().unwrap().to_string();
     let refresh = blob["refresh_token"].as_str().unwrap().to_string();
     assert!(access.len() > 10 && refresh.len() > 10);
@@ -248,4 +250,229 @@ async fn a_locked_keyring_is_a_clear_error_within_the_timeout() {
     assert!(run.stderr.contains("exit=1"), "{}", run.stderr);
     assert!(run.stderr.contains("keyring"), "{}", run.stderr);
     assert!(run.took < Duration::from_secs(60));
+}
+
+#[tokio::test]
+async fn login_signs_in_through_the_browser_by_default() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let run = Run::of(env.browser_login_command()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The address it opened stands on a line of its own, for a person or a
+    // script to open when no browser starts.
+    let authorize = format!("{}/organizations/oauth2/v2.0/authorize?", env.sim.url());
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with(&authorize))
+        .unwrap_or_else(|| panic!("no line with the address: {}", run.stderr));
+    assert!(line.contains("code_challenge_method=S256"), "{line}");
+    assert!(!line.contains(' '), "{line}");
+    assert!(run.stderr.contains("Signed in as"), "{}", run.stderr);
+    assert!(
+        env.sim.pending_codes().is_empty(),
+        "no device code was asked for"
+    );
+    let whoami = env.run(&["whoami", "--json"]).await;
+    assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+    assert_eq!(whoami.json()["login_url"], format!("{}/", env.sim.url()));
+}
+
+#[tokio::test]
+async fn a_blocked_device_code_says_to_use_the_browser() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.sim.set_device_code_blocked(true);
+    let run = env
+        .login_args_with(&["login", "--device-code"], |sim, code| {
+            sim.approve(code, None).unwrap()
+        })
+        .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("AADSTS53003"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Sign in with the browser instead"),
+        "{}",
+        run.stderr
+    );
+    // ... and the browser does work there.
+    let run = Run::of(env.browser_login_command()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn the_largest_real_world_tokens_are_stored_in_entries_that_fit_windows() {
+    let env = TestEnv::new(SimConfig {
+        access_token_chars: 8_192,
+        refresh_token_chars: 4_096,
+        ..TestEnv::quick()
+    })
+    .await;
+    let run = Run::of(env.browser_login_command()).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (blob, entries) = env.keyring_sign_in().expect("stored");
+    assert!(blob["access_token"].as_str().unwrap().len() >= 8_192);
+    assert!(blob["refresh_token"].as_str().unwrap().len() >= 4_096);
+    assert!(entries.len() >= 11, "{} entries", entries.len());
+    for (key, value) in &entries {
+        // Windows keeps 1,280 UTF-16 units (2,560 bytes) per credential.
+        assert!(value.encode_utf16().count() <= 1_280, "{key}");
+    }
+    // It reads back whole: the stored tokens work for a poll.
+    let user = env.sim.users()[1].id.clone();
+    let mut watch = env.command(&["watch", "--json", "--ids", &user]);
+    let child = watch.spawn().unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(30), async {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = child;
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut seen = String::new();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains("\"snapshot\"") || line.contains("signed_out") {
+                break;
+            }
+        }
+        seen
+    })
+    .await
+    .expect("a snapshot within 30 s");
+    assert!(out.contains("\"snapshot\""), "{out}");
+    // Logout removes every entry.
+    assert_eq!(env.run(&["logout"]).await.code, 0);
+    for (key, _) in &entries {
+        assert!(keyring_lookup(key).is_none(), "{key} is left");
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_is_never_sent_to_another_host() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let other = Sim::start(TestEnv::quick()).await.unwrap();
+
+    // The sign-in's own host, another Graph: every command refuses, exit 3,
+    // and nothing reaches the other host.
+    for args in [
+        &["whoami"][..],
+        &["watch", "--ids", "x"],
+        &["roster", "list"],
+    ] {
+        let mut cmd = env.command(args);
+        cmd.env("PRESENTLY_GRAPH_URL", other.url());
+        let run = Run::of(cmd).await;
+        if args[0] == "roster" {
+            // Listing the roster needs no sign-in and sends nothing.
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            continue;
+        }
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("belongs to another service"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(other.requests().is_empty(), "{:?}", other.requests());
+
+    // A sign-in at another host is another entry: the first one stays.
+    let mut cmd = env.command(&["login", "--no-browser"]);
+    cmd.env("PRESENTLY_LOGIN_URL", other.url())
+        .env("PRESENTLY_GRAPH_URL", other.url());
+    let child = cmd.spawn().unwrap();
+    let code = loop {
+        if let Some(code) = other.pending_codes().into_iter().next() {
+            break code;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    other.approve(&code, None).unwrap();
+    assert_eq!(Run::wait(child).await.code, 0);
+    assert_eq!(
+        env.run(&["whoami"]).await.code,
+        0,
+        "the first sign-in is still there"
+    );
+}
+
+#[tokio::test]
+async fn tls_trusts_a_company_root_given_in_ssl_cert_file() {
+    let env = TestEnv::new(SimConfig {
+        tls: true,
+        ..TestEnv::quick()
+    })
+    .await;
+    assert!(env.sim.url().starts_with("https://"));
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("company-root.pem");
+    std::fs::write(&ca, env.sim.ca_certificate_pem().unwrap()).unwrap();
+
+    // Without the company's root, the connection is refused, and said so.
+    let mut cmd = env.command(&["login", "--device-code"]);
+    cmd.env_remove("SSL_CERT_FILE").env_remove("SSL_CERT_DIR");
+    let run = Run::of(cmd).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Could not reach the sign-in service"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("root certificate"), "{}", run.stderr);
+
+    // With it, in the OS-store way (SSL_CERT_FILE), everything works.
+    env.sim.set_auto_approve(true);
+    let mut cmd = env.command(&["login"]);
+    cmd.env("SSL_CERT_FILE", &ca)
+        .env("BROWSER", curl_browser(Some(&ca)));
+    let run = Run::of(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut cmd = env.command(&["whoami", "--json"]);
+    cmd.env("SSL_CERT_FILE", &ca);
+    let run = Run::of(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn requests_go_through_the_proxy_named_in_the_environment() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = TestEnv::new(TestEnv::quick()).await;
+    // A proxy that notes the request it is asked to forward and refuses it.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let noted = tokio::spawn(async move {
+        let (mut conn, _) = proxy.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = conn.read(&mut buf).await.unwrap();
+        let _ = conn
+            .write_all(
+                b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            )
+            .await;
+        String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
+    let mut cmd = env.command(&["login", "--device-code"]);
+    cmd.env("HTTP_PROXY", &proxy_url)
+        .env("http_proxy", &proxy_url)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    let run = Run::of(cmd).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let line = tokio::time::timeout(Duration::from_secs(10), noted)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        line,
+        format!(
+            "POST {}/organizations/oauth2/v2.0/devicecode HTTP/1.1",
+            env.sim.url()
+        )
+    );
+    assert!(
+        env.sim.requests().is_empty(),
+        "the request went around the proxy"
+    );
 }
