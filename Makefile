@@ -34,8 +34,10 @@ test-deps: deps
 	@command -v tauri-driver >/dev/null || [ -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/tauri-driver" ] || \
 		cargo install tauri-driver --version ^2 --locked
 
+# Both programs: `presently` (the command line) and `presently-desktop` (the
+# tray app and window), which `presently` starts when run without a command.
 build: deps
-	cargo build -p presently
+	cargo build -p presently-cli -p presently
 
 # With a display: the tray app on the simulated tenant. Without one (a server,
 # CI): the same engine in the terminal.
@@ -59,6 +61,9 @@ test: test-deps lint build
 
 # The release app and its Linux packages, made by the Tauri bundler with no
 # download: target/release/bundle/deb/*.deb and target/release/bundle/rpm/*.rpm.
+# The command line goes in as the bundle's "external binary" (installed
+# beside the app as /usr/bin/presently), which the bundler takes from
+# src-tauri/binaries/presently-<target triple>.
 # Install with `sudo apt install ./target/release/bundle/deb/Presently_*.deb`.
 # packaging/tauri.linux.conf.json adds what the app links to directly (D-Bus)
 # to the dependencies the bundler derives (WebKitGTK, GTK, the tray library).
@@ -66,5 +71,8 @@ test: test-deps lint build
 package: deps
 	@command -v cargo-tauri >/dev/null || [ -x "$${CARGO_HOME:-$$HOME/.cargo}/bin/cargo-tauri" ] || \
 		cargo install tauri-cli --version ^2 --locked
+	cargo build --release -p presently-cli
+	mkdir -p src-tauri/binaries
+	cp target/release/presently src-tauri/binaries/presently-$$(rustc -vV | sed -n 's/^host: //p')
 	cd src-tauri && cargo tauri build --ci --bundles deb,rpm --config ../packaging/tauri.linux.conf.json
 	@ls -1 target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm

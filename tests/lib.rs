@@ -11,14 +11,29 @@ pub use presently_sim::{Sim, SimConfig};
 #[path = "webdriver.rs"]
 pub mod webdriver;
 
-/// The binary under test: `$PRESENTLY_BIN`, or the workspace's debug build.
+/// The command line under test: `$PRESENTLY_BIN`, or the workspace's debug
+/// build.
 pub fn presently_bin() -> PathBuf {
-    let bin = std::env::var_os("PRESENTLY_BIN")
+    built("PRESENTLY_BIN", "presently")
+}
+
+/// The desktop app under test, `presently-desktop`: `$PRESENTLY_DESKTOP_BIN`,
+/// or the workspace's debug build. `presently` starts it from beside itself.
+pub fn desktop_bin() -> PathBuf {
+    built("PRESENTLY_DESKTOP_BIN", "presently-desktop")
+}
+
+fn built(variable: &str, name: &str) -> PathBuf {
+    let bin = std::env::var_os(variable)
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/presently"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/debug")
+                .join(name)
+        });
     assert!(
         bin.exists(),
-        "{} does not exist: build it first (`cargo build -p presently`, or `make test`).",
+        "{} does not exist: build it first (`cargo build -p presently-cli -p presently`, or `make test`).",
         bin.display()
     );
     bin

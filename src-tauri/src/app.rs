@@ -14,10 +14,11 @@ use tauri::{AppHandle, Manager, Runtime, WindowEvent};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::mpsc;
 
-use crate::cli::{GlobalArgs, EXIT_ERROR};
 use crate::commands::{self, AppState};
 use crate::events::{self, StatusView, TeammateView};
 use crate::tray;
+use presently_core::args::{keyring, GlobalArgs};
+use presently_core::demo::Demo;
 
 /// When this process started (as near as `main` can tell): the start of
 /// "launch to first painted roster".
@@ -89,7 +90,7 @@ pub fn run(global: &GlobalArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("presently: {e}");
-            ExitCode::from(EXIT_ERROR)
+            ExitCode::FAILURE
         }
     }
 }
@@ -102,12 +103,12 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut overrides = global.overrides();
     // The demo tenant lives as long as the app: `_demo` is dropped at exit.
-    let (_demo, store): (Option<crate::demo::Demo>, Arc<dyn TokenStore>) = if global.demo {
-        let demo = tauri::async_runtime::block_on(crate::demo::Demo::start(&overrides, false))?;
+    let (_demo, store): (Option<Demo>, Arc<dyn TokenStore>) = if global.demo {
+        let demo = tauri::async_runtime::block_on(Demo::start(&overrides, false))?;
         demo.seed_roster()?;
         eprintln!("{}", demo.banner());
         eprintln!(
-            "Sign in from the window; approve the code at {}/devicelogin in any browser.",
+            "Sign in from the window: the simulated tenant's sign-in page opens in your browser; approve there. (With \"Use a code instead\", approve the code at {}/devicelogin.)",
             demo.sim.url()
         );
         overrides.login_url = Some(demo.sim.url());
@@ -116,7 +117,7 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
         let store = demo.store.clone();
         (Some(demo), store)
     } else {
-        (None, crate::cli::keyring())
+        (None, keyring())
     };
     let settings = Settings::resolve(&overrides)?;
     let tray_available = tray::available();

@@ -168,19 +168,19 @@ mod xdg {
             let autostart = dir.path().join("autostart");
             assert!(!is_enabled_in(&autostart), "off by default");
 
-            enable_in(&autostart, Path::new("/usr/bin/presently")).unwrap();
+            enable_in(&autostart, Path::new("/usr/bin/presently-desktop")).unwrap();
             assert!(is_enabled_in(&autostart));
             let text = std::fs::read_to_string(autostart.join("presently.desktop")).unwrap();
             assert!(text.starts_with("[Desktop Entry]\n"), "{text}");
             assert!(
                 text.lines()
-                    .any(|l| l == "Exec=/usr/bin/presently --minimized"),
+                    .any(|l| l == "Exec=/usr/bin/presently-desktop --minimized"),
                 "{text}"
             );
             assert!(text.lines().any(|l| l == "Type=Application"), "{text}");
 
             // Turning it on twice keeps one entry.
-            enable_in(&autostart, Path::new("/usr/bin/presently")).unwrap();
+            enable_in(&autostart, Path::new("/usr/bin/presently-desktop")).unwrap();
             assert_eq!(std::fs::read_dir(&autostart).unwrap().count(), 1);
 
             disable_in(&autostart).unwrap();
@@ -193,8 +193,8 @@ mod xdg {
         #[test]
         fn an_executable_path_with_spaces_and_percent_stays_one_argument() {
             assert_eq!(
-                exec_argument("/home/ann/My Apps/presently"),
-                r#""/home/ann/My Apps/presently""#
+                exec_argument("/home/ann/My Apps/presently-desktop"),
+                r#""/home/ann/My Apps/presently-desktop""#
             );
             assert_eq!(exec_argument("/opt/100%/presently"), "/opt/100%%/presently");
             // `\` inside quotes is escaped, and the file format doubles it again.
@@ -205,7 +205,7 @@ mod xdg {
         #[test]
         fn an_entry_the_desktop_has_switched_off_counts_as_off() {
             let dir = tempfile::tempdir().unwrap();
-            enable_in(dir.path(), Path::new("/usr/bin/presently")).unwrap();
+            enable_in(dir.path(), Path::new("/usr/bin/presently-desktop")).unwrap();
             let path = dir.path().join("presently.desktop");
             let text = std::fs::read_to_string(&path).unwrap();
             std::fs::write(

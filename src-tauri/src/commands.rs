@@ -590,7 +590,7 @@ fn open_url(url: &str) -> CommandResult<()> {
             "That address is not a web page.",
         ));
     }
-    crate::browser::open(url)
+    presently_core::browser::open(url)
         .map_err(|e| CommandError::new("error", format!("Could not open your browser: {e}")))
 }
 

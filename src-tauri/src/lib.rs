@@ -1,14 +1,14 @@
-//! The `presently` app crate: adapters only. The engine is `presently-core`;
-//! this crate turns it into a command line ([`cli`]) and a tray app ([`app`]:
-//! [`commands`] and [`events`] for the window, [`tray`], notifications).
+//! The desktop app, `presently-desktop`: adapters only. The engine is
+//! `presently-core`; the command line is its own crate (`presently-cli`), so
+//! that it links no GUI library.
+//!
+//! The map: [`app`] builds and runs the Tauri app; [`commands`] and
+//! [`events`] are the window's side of it, [`tray`] the tray icon and menu;
+//! [`autostart`] registers start at login; [`logging`] keeps the log file.
 
 pub mod app;
 pub mod autostart;
-pub mod browser;
-pub mod cli;
 pub mod commands;
-pub mod demo;
 pub mod events;
 pub mod logging;
-pub mod roster_cli;
 pub mod tray;

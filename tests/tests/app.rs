@@ -1,8 +1,10 @@
-//! The tray app as a process: one instance at a time.
+//! The two programs: `presently`, the command line, which links no GUI
+//! library, and `presently-desktop`, the tray app it starts, one instance
+//! at a time.
 
 use std::time::Duration;
 
-use presently_e2e::{wait_for, PrivateSession, Run, TestEnv};
+use presently_e2e::{desktop_bin, presently_bin, wait_for, PrivateSession, Run, TestEnv};
 
 /// The D-Bus name tauri-plugin-single-instance holds for this app.
 const INSTANCE_NAME: &str = "app.presently.desktop.SingleInstance";
@@ -40,4 +42,103 @@ async fn without_a_display_it_says_what_to_use_instead() {
     let run = Run::of(cmd).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("presently watch"), "{}", run.stderr);
+}
+
+/// Libraries of a desktop: none of them may be one the command line needs.
+const GUI_LIBRARIES: &[&str] = &[
+    "gtk",
+    "gdk",
+    "webkit",
+    "javascriptcore",
+    "soup",
+    "appindicator",
+    "ayatana",
+    "libX",
+    "xcb",
+    "wayland",
+    "cairo",
+    "pango",
+    "rsvg",
+    "xdo",
+];
+
+fn needed(binary: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new("readelf")
+        .arg("-d")
+        .arg(binary)
+        .output()
+        .expect("readelf is installed (binutils)");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| l.split('[').nth(1)?.split(']').next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn the_command_line_links_no_gui_library_and_the_desktop_app_does() {
+    let cli = needed(&presently_bin());
+    assert!(!cli.is_empty(), "a dynamically linked program");
+    for lib in &cli {
+        assert!(
+            !GUI_LIBRARIES.iter().any(|gui| lib.contains(gui)),
+            "presently needs {lib}: {cli:?}"
+        );
+    }
+    // The check would see them: the desktop app has them.
+    let desktop = needed(&desktop_bin());
+    assert!(desktop.iter().any(|l| l.contains("gtk")), "{desktop:?}");
+}
+
+#[tokio::test]
+async fn without_the_desktop_app_beside_it_the_command_line_says_so_and_still_works() {
+    let alone = tempfile::tempdir().unwrap();
+    let cli = alone.path().join("presently");
+    std::fs::copy(presently_bin(), &cli).unwrap();
+    for args in [&[][..], &["--demo"], &["--minimized"]] {
+        let mut cmd = tokio::process::Command::new(&cli);
+        // Not beside it, and not on PATH either.
+        cmd.args(args)
+            .env("PATH", "/usr/bin:/bin")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let run = Run::of(cmd).await;
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("presently-desktop"), "{}", run.stderr);
+        assert!(run.stderr.contains("not installed"), "{}", run.stderr);
+    }
+    let version = std::process::Command::new(&cli)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("presently {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[tokio::test]
+async fn the_command_line_starts_the_desktop_app_with_its_arguments() {
+    // `presently --minimized` becomes the desktop app itself: same process,
+    // same arguments (it stays in the tray and holds the instance name).
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = PrivateSession::start();
+    let mut app = env.command(&["--minimized"]);
+    session.apply(&mut app);
+    let mut app = app.spawn().unwrap();
+    let pid = app.id().unwrap();
+    wait_for("the desktop app", Duration::from_secs(60), || {
+        session.name_has_owner(INSTANCE_NAME)
+    })
+    .await;
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    assert!(exe.ends_with("presently-desktop"), "{}", exe.display());
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    assert!(
+        cmdline.split(|b| *b == 0).any(|a| a == b"--minimized"),
+        "{}",
+        String::from_utf8_lossy(&cmdline)
+    );
+    app.kill().await.unwrap();
 }

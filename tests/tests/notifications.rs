@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use presently_e2e::{wait_for, PrivateSession, Run, TestEnv};
+use presently_e2e::{wait_for, PrivateSession, TestEnv};
 use presently_sim::PresenceUpdate;
 
 fn busy() -> PresenceUpdate {

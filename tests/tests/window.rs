@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use presently_e2e::webdriver::Driver;
-use presently_e2e::{curl_browser, files_containing, presently_bin, PrivateSession, TestEnv};
+use presently_e2e::{curl_browser, desktop_bin, files_containing, PrivateSession, TestEnv};
 use presently_sim::PresenceUpdate;
 
 const EVIL: &str = "<img src=x onerror=alert(1)>";
@@ -36,7 +36,7 @@ async fn sign_in_add_a_teammate_and_see_their_status_change() {
         .unwrap();
 
     let state_home = session.home.path().join("state");
-    let driver = Driver::start(&presently_bin(), |cmd| {
+    let driver = Driver::start(&desktop_bin(), |cmd| {
         session.apply(cmd);
         cmd.env("PRESENTLY_LOGIN_URL", env.sim.url())
             .env("PRESENTLY_GRAPH_URL", env.sim.url())

@@ -19,10 +19,18 @@
 //!   health, own presence, notifications) on top of the same engine.
 //! - [`secret`]: the wrapper that keeps tokens out of logs and files.
 //! - [`error`]: the one error type, with stable codes for the UI and scripts.
+//! - For the two front ends: [`browser`] opens web pages; `args` (feature
+//!   `args`) holds the flags both take; `demo` (feature `demo`) runs them
+//!   against a simulated tenant.
 
+#[cfg(feature = "args")]
+pub mod args;
 pub mod auth;
+pub mod browser;
 pub mod cloud;
 pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod directory;
 pub mod engine;
 pub mod error;

@@ -27,7 +27,7 @@ use presently_core::token_store::TokenStore;
 use presently_core::watch::describe;
 use presently_core::{Error, Result};
 
-use crate::cli::{EXIT_ERROR, EXIT_OK};
+use crate::{EXIT_ERROR, EXIT_OK};
 
 /// How many of "the people you work with most" an import brings in: the
 /// People API ranks by relevance, and beyond this the ranking is noise.

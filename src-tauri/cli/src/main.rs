@@ -1,7 +1,18 @@
-//! The command line: `presently login | logout | whoami | watch | sim`.
+//! `presently`: the command line (`login`, `logout`, `whoami`, `watch`,
+//! `roster`, `sim`), a console program that links no GUI library, so that it
+//! starts in milliseconds and runs on servers without a desktop.
+//!
+//! The map:
+//! - this file: the arguments, `login`, `logout`, `whoami` and `watch`;
+//! - [`roster`]: `presently roster ...`;
+//! - [`desktop`]: `presently` without a command (or with `--demo` or
+//!   `--minimized`) starts the desktop app, `presently-desktop`.
 //!
 //! Exit codes are part of the interface, scripts rely on them:
 //! 0 ok, 1 error, 2 usage, 3 sign-in needed.
+
+mod desktop;
+mod roster;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -9,15 +20,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::collections::HashMap;
 
+use presently_core::args::{keyring, GlobalArgs};
 use presently_core::auth::{self, Session, SignInFlow, StoredSignIn};
-use presently_core::config::{Overrides, Settings};
+use presently_core::config::Settings;
 use presently_core::engine::EngineOptions;
 use presently_core::graph::GraphClient;
 use presently_core::roster::Roster;
-use presently_core::token_store::{KeyringStore, TokenStore};
+use presently_core::token_store::TokenStore;
 use presently_core::watch::{self, Printer};
 use presently_core::Error;
 
@@ -39,51 +51,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Option<Command>,
-}
-
-/// Where to sign in and where to keep files. Each flag also reads an
-/// environment variable and, below that, the config file.
-#[derive(Args, Debug, Clone, Default)]
-pub struct GlobalArgs {
-    /// Microsoft cloud: global, usgov, dod or china.
-    #[arg(long, env = "PRESENTLY_CLOUD", global = true)]
-    pub cloud: Option<String>,
-    /// Tenant: organizations (default), common, a tenant ID or a domain.
-    #[arg(long, env = "PRESENTLY_TENANT", global = true)]
-    pub tenant: Option<String>,
-    /// Application (client) ID of the app registration to sign in with.
-    #[arg(long, env = "PRESENTLY_CLIENT_ID", global = true)]
-    pub client_id: Option<String>,
-    /// Sign-in host, instead of the cloud's (the app appends /{tenant}/oauth2/v2.0/...).
-    #[arg(long, env = "PRESENTLY_LOGIN_URL", global = true, value_name = "URL")]
-    pub login_url: Option<String>,
-    /// Microsoft Graph host, instead of the cloud's (the app appends /v1.0/...).
-    #[arg(long, env = "PRESENTLY_GRAPH_URL", global = true, value_name = "URL")]
-    pub graph_url: Option<String>,
-    /// Directory for the config file and the roster.
-    #[arg(long, env = "PRESENTLY_CONFIG_DIR", global = true, value_name = "DIR")]
-    pub config_dir: Option<PathBuf>,
-    /// Run against a simulated tenant started inside Presently (no Microsoft
-    /// account needed); nothing is stored in your keyring or config dir.
-    #[arg(long, global = true)]
-    pub demo: bool,
-    /// Start in the tray without opening the window (start at login uses it).
-    #[arg(long, hide = true)]
-    pub minimized: bool,
-}
-
-impl GlobalArgs {
-    pub fn overrides(&self) -> Overrides {
-        Overrides {
-            cloud: self.cloud.clone(),
-            tenant: self.tenant.clone(),
-            client_id: self.client_id.clone(),
-            login_url: self.login_url.clone(),
-            graph_url: self.graph_url.clone(),
-            config_dir: self.config_dir.clone(),
-            interval_secs: None,
-        }
-    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,7 +93,7 @@ pub enum Command {
         ids_file: Option<PathBuf>,
     },
     /// Find, add, import and list the teammates you watch.
-    Roster(crate::roster_cli::RosterArgs),
+    Roster(roster::RosterArgs),
     /// Run the simulated tenant (sign-in and Graph) on this machine.
     Sim {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -138,7 +105,7 @@ pub enum Command {
     },
 }
 
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -146,11 +113,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
         }
     };
-    // The tray app also keeps a log file; commands log to stderr only.
-    let _log_dir = crate::logging::init(cli.command.is_none());
     let Some(command) = cli.command else {
-        return crate::app::run(&cli.global);
+        return desktop::start();
     };
+    log_to_stderr();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -171,22 +137,23 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Commands log to stderr only, warnings and worse unless `RUST_LOG` says
+/// otherwise; what they print for people and scripts is separate.
+fn log_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 pub fn exit_code_for(e: &Error) -> u8 {
     if e.needs_sign_in() {
         EXIT_SIGN_IN
     } else {
         EXIT_ERROR
     }
-}
-
-/// The keyring, with the timeout from `PRESENTLY_KEYRING_TIMEOUT` (seconds).
-pub fn keyring() -> Arc<dyn TokenStore> {
-    let timeout = std::env::var("PRESENTLY_KEYRING_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(presently_core::token_store::DEFAULT_TIMEOUT);
-    Arc::new(KeyringStore::new(timeout))
 }
 
 async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8> {
@@ -265,7 +232,7 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
                 },
             };
             if global.demo {
-                let demo = crate::demo::Demo::start(&overrides, true).await?;
+                let demo = presently_core::demo::Demo::start(&overrides, true).await?;
                 let session = demo.sign_in().await?;
                 let ids = watch.ids.clone().unwrap_or_else(|| demo.roster_ids());
                 eprintln!("{}", demo.banner());
@@ -295,7 +262,7 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
         }
         Command::Roster(args) => {
             let settings = Settings::resolve(&global.overrides())?;
-            crate::roster_cli::run(&settings, keyring(), args).await
+            roster::run(&settings, keyring(), args).await
         }
         Command::Whoami { json } => {
             let settings = Settings::resolve(&global.overrides())?;
@@ -340,7 +307,7 @@ async fn browser_login(flow: &SignInFlow) -> presently_core::Result<auth::TokenS
     let pending = flow.start_browser().await?;
     eprintln!("Sign in to Microsoft in your browser. If it does not open, open this address:");
     eprintln!("{}", pending.url());
-    if let Err(e) = crate::browser::open(pending.url()) {
+    if let Err(e) = presently_core::browser::open(pending.url()) {
         eprintln!("(Could not start a browser: {e}.)");
     }
     eprintln!(
@@ -373,7 +340,7 @@ fn offer_to_open(uri: String) {
     std::thread::spawn(move || {
         let mut line = String::new();
         if std::io::stdin().read_line(&mut line).is_ok() {
-            if let Err(e) = crate::browser::open(&uri) {
+            if let Err(e) = presently_core::browser::open(&uri) {
                 eprintln!("Could not open a browser ({e}); open {uri} yourself.");
             }
         }

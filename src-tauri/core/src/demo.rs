@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use presently_core::auth::{Session, SignInFlow};
-use presently_core::config::{Overrides, Settings};
-use presently_core::roster::{Roster, Teammate};
-use presently_core::token_store::{MemoryStore, TokenStore};
-use presently_core::{Error, Result};
+use crate::auth::{Session, SignInFlow};
+use crate::config::{Overrides, Settings};
+use crate::error::{Error, Result};
+use crate::roster::{Roster, Teammate};
+use crate::token_store::{MemoryStore, TokenStore};
 use presently_sim::{Sim, SimConfig};
 
 /// How many teammates the window demo starts with.
