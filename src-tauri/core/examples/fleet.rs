@@ -22,7 +22,9 @@
 //!   `--retries N` it is, N times at most after `Retry-After`, as the SDK's
 //!   policy for one-off requests would; a poll that met a 429 slows the
 //!   pace and the next poll starts the interval after its end, any other poll
-//!   starts the interval after the previous start;
+//!   starts the interval after the previous start; the desktop app asks for
+//!   the user's own presence in the same requests (one ID more in the
+//!   roster's batches; `--no-own-presence` models `presently watch`);
 //! - the network is a round trip of 100 to 300 ms, the server answers at once.
 //!
 //! Installs start at random times within `--start-spread` seconds (15 s: the
@@ -53,6 +55,7 @@ const USAGE: &str = "usage: fleet [flags]
   --max-interval 600            EngineOptions::max_interval, seconds
   --retries 0                   retries of a 429 within a poll (the SDK's policy: 3)
   --steady                      wait exactly the interval (the engine before it jittered)
+  --no-own-presence             no own presence in the batches (presently watch)
   --changes 100000              presence changes sampled for the detection delay
   --timeline                    also print requests per 30 s, 429s and intervals per 5 minutes";
 
@@ -73,6 +76,7 @@ struct Args {
     max_interval: u64,
     retries: u32,
     steady: bool,
+    own_presence: bool,
     changes: usize,
     timeline: bool,
 }
@@ -91,6 +95,7 @@ impl Default for Args {
             max_interval: EngineOptions::default().max_interval.as_secs(),
             retries: 0,
             steady: false,
+            own_presence: true,
             changes: 100_000,
             timeline: false,
         }
@@ -104,6 +109,7 @@ fn parse_args() -> Args {
         match flag.as_str() {
             "--timeline" => a.timeline = true,
             "--steady" => a.steady = true,
+            "--no-own-presence" => a.own_presence = false,
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0)
@@ -441,7 +447,8 @@ fn simulate(args: &Args, installs: usize) -> Outcome {
     let mut rosters = Vec::with_capacity(installs);
     for i in 0..installs {
         let roster = rng.gen_range(args.roster.0..=args.roster.1);
-        let batches = roster.div_ceil(IDS_PER_REQUEST);
+        // The user's own ID rides along in the batches (the engine's `own_id`).
+        let batches = (roster + usize::from(args.own_presence)).div_ceil(IDS_PER_REQUEST);
         rosters.push(roster);
         fleet.installs.push(Install {
             batches,

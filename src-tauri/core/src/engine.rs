@@ -76,6 +76,10 @@ pub struct EngineOptions {
     pub max_backoff: Duration,
     /// Presence requests in flight at once during one poll.
     pub concurrency: usize,
+    /// The signed-in user's ID: their own presence is asked for in the same
+    /// requests as the roster's (one ID more in a batch, not a request of
+    /// its own), so it follows the same pace and Retry-After gate.
+    pub own_id: Option<String>,
 }
 
 impl Default for EngineOptions {
@@ -86,6 +90,7 @@ impl Default for EngineOptions {
             max_interval: Duration::from_secs(600),
             max_backoff: Duration::from_secs(120),
             concurrency: 4,
+            own_id: None,
         }
     }
 }
@@ -107,6 +112,9 @@ pub enum EngineEvent {
     Status(EngineStatus),
     /// IDs that are not polled, and why.
     InvalidIds { ids: Vec<String>, reason: IdProblem },
+    /// The signed-in user's own presence, first and whenever it changes
+    /// (with [`EngineOptions::own_id`]).
+    OwnPresence(Presence),
 }
 
 /// Why an ID is left out of polling.
@@ -315,12 +323,22 @@ impl LastSeen {
 #[derive(Debug, Clone)]
 pub struct EngineHandle {
     ids: Arc<watch::Sender<Vec<String>>>,
+    interval: Arc<watch::Sender<Duration>>,
 }
 
 impl EngineHandle {
-    /// Replaces the IDs to poll. The next poll (at the earliest `min_interval`
-    /// after the previous one started) uses the new list; teammates who stay
-    /// keep their state, new ones appear as changes with no previous value.
+    /// Changes the interval asked for (a setting), keeping what the engine
+    /// has learnt: the floor that throttling set stays, and so does any
+    /// Retry-After gate of the Graph client.
+    pub fn set_interval(&self, interval: Duration) {
+        self.interval.send_replace(interval);
+    }
+
+    /// Replaces the IDs to poll. Teammates who stay keep their state; new ones
+    /// are polled on their own at the earliest `min_interval` after the last
+    /// request (or with the next poll, when that comes about as soon) and
+    /// appear as changes with no previous value. Removing teammates, or
+    /// sending the same list again (a bell or a star), sends nothing.
     pub fn set_ids(&self, ids: Vec<String>) {
         self.ids.send_replace(ids);
     }
@@ -331,6 +349,7 @@ impl EngineHandle {
 pub struct Engine {
     graph: GraphClient,
     ids: Arc<watch::Sender<Vec<String>>>,
+    interval: Arc<watch::Sender<Duration>>,
     options: EngineOptions,
 }
 
@@ -339,9 +358,11 @@ impl Engine {
     /// invalid ones allowed: they are reported, not sent).
     pub fn new(graph: GraphClient, ids: Vec<String>, options: EngineOptions) -> Engine {
         let (tx, _) = watch::channel(ids);
+        let (interval, _) = watch::channel(options.interval);
         Engine {
             graph,
             ids: Arc::new(tx),
+            interval: Arc::new(interval),
             options,
         }
     }
@@ -349,6 +370,7 @@ impl Engine {
     pub fn handle(&self) -> EngineHandle {
         EngineHandle {
             ids: self.ids.clone(),
+            interval: self.interval.clone(),
         }
     }
 
@@ -358,9 +380,10 @@ impl Engine {
     pub async fn run(self, events: mpsc::Sender<EngineEvent>) -> Result<()> {
         let mut run = Run::new(self.graph, self.options, events);
         let mut roster = self.ids.subscribe();
-        // Keep a sender alive so that `changed()` never reports a closed
+        let mut interval = self.interval.subscribe();
+        // Keep the senders alive so that `changed()` never reports a closed
         // channel while handles come and go.
-        let _keep = self.ids;
+        let (_keep_ids, _keep_interval) = (self.ids, self.interval);
         let outcome = async {
             // Cloned first: the borrow guard is not Send and must not live across
             // the await (the engine runs on spawned tasks).
@@ -368,7 +391,7 @@ impl Engine {
             run.set_roster(ids).await?;
             loop {
                 let started = Instant::now();
-                let wait = run.poll().await?;
+                let wait = run.poll(None).await?;
                 // Normally polls start `wait` apart. After throttling the
                 // poll itself waited for the gate; counting from its start
                 // would send the next one straight after, into a budget that
@@ -379,28 +402,49 @@ impl Engine {
                     started
                 };
                 let wake = anchor + wait;
-                // `changed()` marks the new list as seen, so remember it here.
-                let mut new_roster = false;
-                tokio::select! {
-                    _ = tokio::time::sleep_until(wake) => {}
-                    _ = run.events.closed() => return Err(Stop::Unwatched),
-                    Ok(()) = roster.changed() => {
-                        new_roster = true;
-                        // Poll the new roster soon, but never sooner than the
-                        // floor allows: a roster edited key by key must not
-                        // turn into a burst of polls.
-                        let earliest = started + run.pace.min_interval;
-                        tokio::select! {
-                            _ = tokio::time::sleep_until(earliest.max(Instant::now())) => {}
-                            _ = run.events.closed() => return Err(Stop::Unwatched),
+                let mut last_request = started;
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(wake) => break,
+                        _ = run.events.closed() => return Err(Stop::Unwatched),
+                        Ok(()) = interval.changed() => {
+                            let asked = *interval.borrow_and_update();
+                            run.pace.set_interval(asked);
+                        }
+                        Ok(()) = roster.changed() => {
+                            let ids = roster.borrow_and_update().clone();
+                            let added = run.set_roster(ids).await?;
+                            if added.is_empty() {
+                                continue;
+                            }
+                            // Only the newcomers, and never sooner than the
+                            // floor allows: a roster edited key by key must
+                            // not turn into a burst of requests. When the
+                            // next poll is that close anyway, it takes them.
+                            let floor = run.pace.min_interval;
+                            let earliest = (last_request + floor).max(Instant::now());
+                            if earliest + floor > wake {
+                                continue;
+                            }
+                            tokio::select! {
+                                _ = tokio::time::sleep_until(earliest) => {}
+                                _ = run.events.closed() => return Err(Stop::Unwatched),
+                            }
+                            // Newcomers added while waiting come along.
+                            if roster.has_changed().unwrap_or(false) {
+                                let ids = roster.borrow_and_update().clone();
+                                run.set_roster(ids).await?;
+                            }
+                            let newcomers: Vec<String> = run
+                                .active
+                                .iter()
+                                .filter(|id| !run.seen.contains(id))
+                                .cloned()
+                                .collect();
+                            last_request = Instant::now();
+                            run.poll(Some(newcomers)).await?;
                         }
                     }
-                }
-                if new_roster || roster.has_changed().unwrap_or(false) {
-                    // Cloned first: the borrow guard is not Send and must not live across
-                    // the await (the engine runs on spawned tasks).
-                    let ids = roster.borrow_and_update().clone();
-                    run.set_roster(ids).await?;
                 }
             }
         }
@@ -438,6 +482,8 @@ struct Run {
     failures: u32,
     /// The last poll met a 429.
     throttled: bool,
+    /// The user's own presence as last told.
+    me: Option<Presence>,
 }
 
 /// What one batch of IDs gave, after any splitting.
@@ -464,6 +510,7 @@ impl Run {
             pace,
             failures: 0,
             throttled: false,
+            me: None,
         }
     }
 
@@ -471,7 +518,9 @@ impl Run {
         self.events.send(event).await.map_err(|_| Stop::Unwatched)
     }
 
-    async fn set_roster(&mut self, ids: Vec<String>) -> Flow {
+    /// Makes `ids` the roster; returns the IDs that were not polled before.
+    async fn set_roster(&mut self, ids: Vec<String>) -> Flow<Vec<String>> {
+        let before: HashSet<String> = self.active.iter().cloned().collect();
         let mut distinct = HashSet::with_capacity(ids.len());
         let mut active = Vec::with_capacity(ids.len());
         let mut invalid = Vec::new();
@@ -490,6 +539,11 @@ impl Run {
             }
         }
         self.seen.retain(|id| distinct.contains(id));
+        let added = active
+            .iter()
+            .filter(|id| !before.contains(*id))
+            .cloned()
+            .collect();
         self.active = active;
         if !invalid.is_empty() {
             self.emit(EngineEvent::InvalidIds {
@@ -498,13 +552,39 @@ impl Run {
             })
             .await?;
         }
-        Ok(())
+        Ok(added)
     }
 
-    /// One poll of everyone; returns how long to wait before the next one.
-    async fn poll(&mut self) -> Flow<Duration> {
+    /// One poll of everyone (or, with `only`, of teammates just added);
+    /// returns how long to wait before the next poll.
+    async fn poll(&mut self, only: Option<Vec<String>>) -> Flow<Duration> {
         let throttles_before = self.graph.throttle_count();
-        let outcomes = self.fetch_all().await?;
+        let partial = only.is_some();
+        let mut ids = only.unwrap_or_else(|| self.active.clone());
+        // The user's own ID rides along in a full poll, unless they are on
+        // their own roster already.
+        let own_id = self.options.own_id.clone().filter(|_| !partial);
+        let own_extra = own_id.clone().filter(|me| !self.active.contains(me));
+        ids.extend(own_extra.clone());
+        let mut outcomes = self.fetch_all(ids).await?;
+        let mut own = None;
+        if let Some(me) = &own_id {
+            for outcome in &mut outcomes {
+                for (asked, answer) in &mut outcome.answered {
+                    if let Some(p) = answer.iter().find(|p| p.id.eq_ignore_ascii_case(me)) {
+                        own = Some(p.clone());
+                    }
+                    // Not a teammate: kept out of the roster's picture.
+                    if own_extra.is_some() {
+                        asked.retain(|id| !id.eq_ignore_ascii_case(me));
+                        answer.retain(|p| !p.id.eq_ignore_ascii_case(me));
+                    }
+                }
+                if own_extra.is_some() {
+                    outcome.rejected.retain(|id| !id.eq_ignore_ascii_case(me));
+                }
+            }
+        }
         let throttled = self.graph.throttle_count() > throttles_before;
         let at = Utc::now();
 
@@ -544,7 +624,7 @@ impl Run {
         self.throttled = throttled || errors.iter().any(|e| matches!(e, Error::Throttled { .. }));
         if self.throttled {
             self.pace.on_throttled();
-        } else if any_answer {
+        } else if any_answer && !partial {
             self.pace.on_clean();
         }
         // One state for the poll: throttling says the most about what to do
@@ -588,6 +668,12 @@ impl Run {
             self.pace.next_wait(&mut rand::thread_rng())
         };
 
+        if let Some(p) = own {
+            if self.me.as_ref().is_none_or(|m| p.differs_from(m)) {
+                self.me = Some(p.clone());
+                self.emit(EngineEvent::OwnPresence(p)).await?;
+            }
+        }
         if self.snapshot_sent {
             for change in changes {
                 self.emit(EngineEvent::Changed(change)).await?;
@@ -607,10 +693,9 @@ impl Run {
 
     /// Sends every batch, a few at a time, reporting throttling the moment
     /// Graph asks for it rather than when the poll ends.
-    async fn fetch_all(&mut self) -> Flow<Vec<BatchOutcome>> {
+    async fn fetch_all(&mut self, ids: Vec<String>) -> Flow<Vec<BatchOutcome>> {
         let graph = self.graph.clone();
-        let batches: Vec<Vec<String>> = self
-            .active
+        let batches: Vec<Vec<String>> = ids
             .chunks(MAX_IDS_PER_REQUEST)
             .map(<[String]>::to_vec)
             .collect();
@@ -683,16 +768,30 @@ const THROTTLED: &str = "Microsoft Graph is throttling presence requests: nothin
 
 /// Fetches one batch; a batch Graph refuses with 400 is split in halves until
 /// the IDs it refuses on their own are found. The others are still answered.
+///
+/// The search is bounded: at most `2·⌈log2(n)⌉ + 1` requests besides the
+/// batch's own, enough to find one refused ID among `n`. What is left then
+/// keeps its last presence until the next poll, which goes on from there
+/// (IDs found are no longer sent). If nothing was answered at all, the
+/// refusal is Graph's or the request's, not the IDs': nobody is dropped.
 async fn fetch_splitting<F, Fut>(batch: Vec<String>, fetch: F) -> BatchOutcome
 where
     F: Fn(Vec<String>) -> Fut,
     Fut: Future<Output = Result<Vec<Presence>>>,
 {
     let whole = batch.len();
+    let extra_allowed = split_budget(whole);
     let mut out = BatchOutcome::default();
     let mut todo = vec![batch];
     let mut first_refusal = None;
+    let mut sent = 0;
     while let Some(part) = todo.pop() {
+        if sent > extra_allowed {
+            // The rest waits for the next poll.
+            out.error = first_refusal.clone();
+            break;
+        }
+        sent += 1;
         match fetch(part.clone()).await {
             Ok(answer) => out.answered.push((part, answer)),
             Err(e @ Error::Graph { status: 400, .. }) => {
@@ -702,7 +801,7 @@ where
                     todo.push(right);
                     todo.push(left);
                 } else {
-                    out.rejected.extend(part);
+                    out.rejected.push(part.into_iter().next().expect("one ID"));
                 }
                 first_refusal.get_or_insert(e);
             }
@@ -713,13 +812,17 @@ where
             }
         }
     }
-    // If Graph refuses every ID on its own as well, the fault is Graph's or
-    // the request's, not the IDs': dropping them all would blind the engine.
-    if whole > 1 && out.rejected.len() == whole {
+    if whole > 1 && out.answered.is_empty() && !out.rejected.is_empty() {
         out.rejected.clear();
         out.error = first_refusal;
     }
     out
+}
+
+/// `2·⌈log2(n)⌉ + 1`: the requests a bisection may add to a batch of `n`.
+fn split_budget(n: usize) -> usize {
+    let log2_ceil = usize::BITS - n.max(1).saturating_sub(1).leading_zeros();
+    2 * log2_ceil as usize + 1
 }
 
 /// How far one wait may stray from the interval, either way...
@@ -743,8 +846,10 @@ pub struct Pace {
     min_interval: Duration,
     max: Duration,
     step: Duration,
-    /// The fleet-safe floor learnt from throttling.
+    /// The fleet-safe floor: the base, or higher once throttling taught it.
     floor: Duration,
+    /// What throttling taught: 1.2 times the highest interval throttled at.
+    taught: Duration,
     current: Duration,
     /// The last poll met a 429.
     throttled: bool,
@@ -759,9 +864,27 @@ impl Pace {
             max: o.max_interval.max(base),
             step: (base / 5).max(Duration::from_millis(1)),
             floor: base,
+            taught: Duration::ZERO,
             current: base,
             throttled: false,
         }
+    }
+
+    /// A new interval asked for (a setting). The floor learnt from
+    /// throttling stays: a setting cannot take the fleet back over budget.
+    pub fn set_interval(&mut self, interval: Duration) {
+        let base = interval.max(self.min_interval);
+        self.base = base;
+        self.step = (base / 5).max(Duration::from_millis(1));
+        self.max = self.max.max(base);
+        self.floor = base.max(self.taught).min(self.max);
+        // Still recovering from throttling: go on from where it is, above
+        // the new floor; otherwise the new interval holds at once.
+        self.current = if self.current > self.floor && self.throttled {
+            self.current
+        } else {
+            self.floor
+        };
     }
 
     /// The interval polls keep on average.
@@ -788,10 +911,8 @@ impl Pace {
     /// A poll met a 429.
     pub fn on_throttled(&mut self) {
         let throttled_at = self.current;
-        self.floor = self
-            .floor
-            .max(throttled_at.mul_f64(FLOOR_ABOVE_THROTTLED))
-            .min(self.max);
+        self.taught = self.taught.max(throttled_at.mul_f64(FLOOR_ABOVE_THROTTLED));
+        self.floor = self.floor.max(self.taught).min(self.max);
         self.current = throttled_at.mul_f64(BACK_OFF).clamp(self.floor, self.max);
         self.throttled = true;
     }
@@ -1039,26 +1160,72 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn splitting_finds_the_refused_ids_and_answers_the_rest() {
+    async fn splitting_finds_a_refused_id_and_answers_the_rest() {
         let calls = Arc::new(Mutex::new(Vec::new()));
         let batch: Vec<String> = (0..650).map(id).collect();
-        let out = fetch_splitting(batch.clone(), refusing(&[17, 400], calls.clone())).await;
+        let out = fetch_splitting(batch.clone(), refusing(&[417], calls.clone())).await;
         assert!(out.error.is_none());
-        let mut rejected = out.rejected.clone();
-        rejected.sort();
-        assert_eq!(rejected, vec![id(17), id(400)]);
+        assert_eq!(out.rejected, vec![id(417)]);
         let mut answered: Vec<String> = out.answered.iter().flat_map(|(a, _)| a.clone()).collect();
         answered.sort();
-        let mut rest: Vec<String> = batch
-            .into_iter()
-            .filter(|i| *i != id(17) && *i != id(400))
-            .collect();
-        rest.sort();
+        let rest: Vec<String> = batch.into_iter().filter(|i| *i != id(417)).collect();
         assert_eq!(answered, rest, "everyone else is answered exactly once");
         let calls = calls.lock().unwrap();
         assert_eq!(calls[0], 650);
-        // Two refused IDs cost about two binary searches, not 650 requests.
-        assert!(calls.len() <= 2 * 2 * 10 + 1, "{} requests", calls.len());
+        assert!(
+            calls.len() <= 1 + split_budget(650),
+            "{} requests",
+            calls.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn two_refused_ids_are_found_over_two_polls_within_the_bound() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let mut batch: Vec<String> = (0..650).map(id).collect();
+        let mut found = Vec::new();
+        for poll in 0..3 {
+            calls.lock().unwrap().clear();
+            let out = fetch_splitting(batch.clone(), refusing(&[17, 400], calls.clone())).await;
+            assert!(
+                calls.lock().unwrap().len() <= 1 + split_budget(650),
+                "poll {poll}"
+            );
+            batch.retain(|i| !out.rejected.contains(i));
+            found.extend(out.rejected);
+            if found.len() == 2 {
+                break;
+            }
+        }
+        found.sort();
+        assert_eq!(found, vec![id(17), id(400)]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_refused_over_and_over_costs_a_bounded_number_of_requests() {
+        static EVERYONE: [u32; 650] = {
+            let mut all = [0u32; 650];
+            let mut i = 0;
+            while i < 650 {
+                all[i] = i as u32;
+                i += 1;
+            }
+            all
+        };
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let out = fetch_splitting(
+            (0..650).map(id).collect(),
+            refusing(&EVERYONE, calls.clone()),
+        )
+        .await;
+        assert_eq!(split_budget(650), 2 * 10 + 1);
+        assert_eq!(calls.lock().unwrap().len(), 1 + split_budget(650));
+        assert!(
+            out.rejected.is_empty(),
+            "nobody is dropped for Graph's refusal"
+        );
+        assert!(out.answered.is_empty());
+        assert!(matches!(out.error, Some(Error::Graph { status: 400, .. })));
     }
 
     #[tokio::test]
@@ -1132,6 +1299,35 @@ mod tests {
         }
         assert_eq!(pace.current, secs(600), "capped");
         assert_eq!(pace.floor, secs(600));
+    }
+
+    #[test]
+    fn a_new_interval_setting_keeps_the_floor_throttling_taught() {
+        let secs = Duration::from_secs;
+        let mut pace = Pace::new(&EngineOptions {
+            interval: secs(15),
+            ..Default::default()
+        });
+        pace.set_interval(secs(30));
+        assert_eq!(pace.interval(), secs(30), "untaught: the setting rules");
+        pace.set_interval(secs(15));
+        assert_eq!(pace.interval(), secs(15));
+        pace.on_throttled();
+        for _ in 0..100 {
+            pace.on_clean();
+        }
+        let floor = pace.interval();
+        assert_eq!(floor, secs(18), "1.2 × the throttled 15 s");
+        pace.set_interval(secs(5));
+        assert_eq!(
+            pace.interval(),
+            floor,
+            "a shorter setting cannot undo the floor"
+        );
+        pace.set_interval(secs(60));
+        assert_eq!(pace.interval(), secs(60), "a longer one is kept");
+        pace.set_interval(secs(5));
+        assert_eq!(pace.interval(), floor, "and the floor is still known");
     }
 
     #[test]

@@ -344,15 +344,17 @@ impl Monitor {
 
     fn start_polling(self: &Arc<Self>, graph: GraphClient) {
         self.stop_polling();
-        let (ids, interval) = {
+        let (ids, interval, own_id) = {
             let state = self.state.lock().unwrap();
-            (state.roster.ids(), state.settings.interval)
+            let own_id = state.session.as_ref().map(|s| s.account().id.clone());
+            (state.roster.ids(), state.settings.interval, own_id)
         };
         let engine = Engine::new(
             graph.clone(),
             ids,
             EngineOptions {
                 interval,
+                own_id,
                 ..Default::default()
             },
         );
@@ -371,8 +373,6 @@ impl Monitor {
             }
         });
         let me = self.clone();
-        let own = tokio::spawn(async move { me.watch_own_presence(graph, interval).await });
-        let me = self.clone();
         let notify = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(500));
             loop {
@@ -385,7 +385,7 @@ impl Monitor {
         });
         let mut state = self.state.lock().unwrap();
         state.engine = Some(handle);
-        state.tasks = vec![run, consume, own, notify];
+        state.tasks = vec![run, consume, notify];
     }
 
     fn stop_polling(&self) {
@@ -417,29 +417,6 @@ impl Monitor {
         }
     }
 
-    async fn watch_own_presence(&self, graph: GraphClient, interval: Duration) {
-        loop {
-            match graph.my_presence().await {
-                Ok(p) => {
-                    let changed = {
-                        let mut state = self.state.lock().unwrap();
-                        state.notifier.set_own_presence(&p);
-                        let changed = state.me.as_ref().is_none_or(|m| p.differs_from(m));
-                        state.me = Some(p.clone());
-                        changed
-                    };
-                    if changed {
-                        self.emit(MonitorEvent::Me(p));
-                    }
-                }
-                Err(e) if e.needs_sign_in() => return self.lost(e),
-                // The roster poller reports trouble; own presence just waits.
-                Err(_) => {}
-            }
-            tokio::time::sleep(interval).await;
-        }
-    }
-
     fn on_engine_event(&self, event: EngineEvent) {
         match event {
             EngineEvent::Snapshot { at, presences } => {
@@ -460,6 +437,14 @@ impl Monitor {
             EngineEvent::Status(status) => {
                 self.state.lock().unwrap().status = Some(status.clone());
                 self.emit(MonitorEvent::Status(status));
+            }
+            EngineEvent::OwnPresence(p) => {
+                {
+                    let mut state = self.state.lock().unwrap();
+                    state.notifier.set_own_presence(&p);
+                    state.me = Some(p.clone());
+                }
+                self.emit(MonitorEvent::Me(p));
             }
             EngineEvent::InvalidIds { ids, reason } => {
                 tracing::warn!(
@@ -596,10 +581,16 @@ impl Monitor {
             let same = state.settings.keyring_account() == settings.keyring_account()
                 && state.settings.login_url == settings.login_url
                 && state.settings.graph_url == settings.graph_url;
-            let same_interval = state.settings.interval == settings.interval;
+            // The same sign-in keeps its engine: its pace and the Graph
+            // client's Retry-After gate stay; only the interval asked for moves.
+            if same && state.settings.interval != settings.interval {
+                if let Some(engine) = &state.engine {
+                    engine.set_interval(settings.interval);
+                }
+            }
             state.settings = settings;
             state.notifier.set_quiet_hours(quiet);
-            same && same_interval
+            same
         };
         if !same_account {
             self.end_session();

@@ -143,6 +143,9 @@ impl Printer {
                 line.push('\n');
                 line
             }
+            EngineEvent::OwnPresence(p) => {
+                format!("{}  You: {}\n", clock(&Utc::now()), describe(p))
+            }
             EngineEvent::InvalidIds { ids, reason } => {
                 let shown: Vec<String> = ids.iter().take(20).map(|i| clean_text(i, 60)).collect();
                 let more = if ids.len() > shown.len() {
@@ -281,6 +284,10 @@ pub fn event_json(event: &EngineEvent) -> Value {
         }),
         EngineEvent::Changed(c) => change_json(c),
         EngineEvent::Status(s) => status_json(s),
+        EngineEvent::OwnPresence(p) => json!({
+            "event": "me",
+            "presence": presence_json(p),
+        }),
         EngineEvent::InvalidIds { ids, reason } => json!({
             "event": "invalid_ids",
             "ids": ids,

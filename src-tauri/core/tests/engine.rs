@@ -154,6 +154,7 @@ fn quick_engine() -> EngineOptions {
         max_interval: Duration::from_secs(5),
         max_backoff: Duration::from_secs(1),
         concurrency: 4,
+        own_id: None,
     }
 }
 
@@ -967,10 +968,120 @@ async fn the_roster_can_change_while_running() {
     );
     assert!(newcomers.iter().all(|c| c.previous.is_none()));
 
-    let n = presence_requests(&sim).len();
+    // The newcomers were asked about on their own; the next regular poll
+    // asks about everyone on the roster.
+    let log = presence_requests(&sim);
+    let newcomers_request: HashSet<String> = log.last().unwrap().id_list.iter().cloned().collect();
+    assert_eq!(
+        newcomers_request,
+        all[3..5].iter().cloned().collect::<HashSet<_>>()
+    );
+    let n = log.len();
     let log = wait_for_requests(&sim, n + 1).await;
     let sent: HashSet<String> = log[n].id_list.iter().cloned().collect();
     assert_eq!(sent, all[1..5].iter().cloned().collect::<HashSet<_>>());
+}
+
+// ----------------------------------------- 5. no request it need not send
+
+#[tokio::test]
+async fn a_roster_edit_polls_only_the_added_ids_and_a_flag_toggle_sends_nothing() {
+    let sim = sim(8).await;
+    let all = ids(&sim);
+    let options = EngineOptions {
+        interval: Duration::from_secs(4),
+        min_interval: Duration::from_millis(500),
+        ..quick_engine()
+    };
+    let mut run = start(client(&sim), all[..4].to_vec(), options);
+    run.snapshot().await;
+    let first_poll = presence_requests(&sim);
+    assert_eq!(first_poll.len(), 1);
+
+    // A bell or a star: the same IDs again. Nothing goes out before the next
+    // regular poll, 3.2 to 4.8 s after the first.
+    run.handle.set_ids(all[..4].to_vec());
+    run.handle.set_ids(all[..3].to_vec());
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        presence_requests(&sim).len(),
+        1,
+        "a toggle or a removal sent a request"
+    );
+
+    // Two added at once: one request with just them, not sooner than the
+    // floor after the last request.
+    run.handle.set_ids(all[..6].to_vec());
+    run.until(
+        "the newcomers",
+        |e| matches!(e, EngineEvent::Changed(c) if c.id == all[5]),
+    )
+    .await;
+    let log = presence_requests(&sim);
+    let added = log.last().unwrap();
+    let sent: HashSet<&String> = added.id_list.iter().collect();
+    assert_eq!(sent, all[3..6].iter().collect::<HashSet<_>>());
+    assert!(gap(added, &first_poll[0]) >= Duration::from_millis(500));
+}
+
+#[tokio::test]
+async fn own_presence_rides_along_in_the_rosters_requests() {
+    let sim = sim(3).await;
+    let me = sim.users()[0].id.clone();
+    let teammates = ids(&sim)[1..].to_vec();
+    let options = EngineOptions {
+        own_id: Some(me.clone()),
+        ..quick_engine()
+    };
+    let mut run = start(client(&sim), teammates.clone(), options);
+    let seen = run
+        .until("own presence", |e| matches!(e, EngineEvent::OwnPresence(_)))
+        .await;
+    assert!(matches!(seen.last(), Some(EngineEvent::OwnPresence(p)) if p.id == me));
+    // Not a teammate: the snapshot holds the roster only.
+    let (_, snapshot) = run.snapshot().await;
+    assert_eq!(snapshot.len(), teammates.len());
+    assert!(snapshot.iter().all(|p| p.id != me));
+
+    // A change is told once, as the user's own, never as a teammate's.
+    sim.set_presence(&me, different(&sim, &me)).unwrap();
+    let seen = run
+        .until("the change", |e| matches!(e, EngineEvent::OwnPresence(_)))
+        .await;
+    assert!(changes(&seen).iter().all(|c| c.id != me), "{seen:#?}");
+    // One request a poll, the user among its IDs; no request of its own.
+    let log = presence_requests(&sim);
+    assert!(log.iter().all(|r| r.id_list.contains(&me)));
+    assert!(sim.requests().iter().all(|r| r.path != "/v1.0/me/presence"));
+}
+
+#[tokio::test]
+async fn a_batch_graph_refuses_over_and_over_costs_a_bounded_number_of_requests() {
+    let sim = sim(650).await;
+    sim.inject(Fault::status(400, None).on(PRESENCE).times(10_000));
+    let options = EngineOptions {
+        interval: Duration::from_secs(2),
+        max_backoff: Duration::from_secs(5),
+        ..quick_engine()
+    };
+    let mut run = start(client(&sim), ids(&sim), options);
+    let seen = run
+        .until("the error", |e| is_status(e, EngineState::Error))
+        .await;
+    assert!(!seen
+        .iter()
+        .any(|e| matches!(e, EngineEvent::InvalidIds { .. })));
+    // 2·⌈log2(650)⌉ + 1 = 21 beyond the batch's own, then it waits.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let first_poll = presence_requests(&sim);
+    assert_eq!(first_poll.len(), 1 + 21, "{} requests", first_poll.len());
+    let n = first_poll.len();
+    let next = wait_for_requests(&sim, n + 1).await;
+    assert!(
+        gap(&next[n], &first_poll[0]) >= Duration::from_millis(900),
+        "the next poll waited for its time: {:?}",
+        gap(&next[n], &first_poll[0])
+    );
 }
 
 // ------------------------------------------------------------ sign-in
