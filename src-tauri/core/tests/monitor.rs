@@ -74,3 +74,76 @@ async fn two_quick_sign_in_clicks_leave_exactly_one_sign_in_running() {
     }
     panic!("never signed in: {:?}", monitor.sign_in_state());
 }
+
+#[tokio::test]
+async fn a_new_interval_keeps_the_retry_after_gate_and_the_running_engine() {
+    let sim = Sim::start(SimConfig {
+        auto_presence: false,
+        auto_approve: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::resolve(&Overrides {
+        login_url: Some(sim.url()),
+        graph_url: Some(sim.url()),
+        config_dir: Some(dir.path().to_path_buf()),
+        client_id: Some(uuid::Uuid::new_v4().to_string()),
+        interval_secs: Some(5),
+        ..Default::default()
+    })
+    .unwrap();
+    let (monitor, _events) = Monitor::new(
+        settings.clone(),
+        Arc::new(MemoryStore::new()),
+        Notifier::new(None),
+    )
+    .unwrap();
+    let presence = "/v1.0/communications/getPresencesByUserId";
+    let requests = |sim: &Sim| -> Vec<presently_sim::LoggedRequest> {
+        sim.requests()
+            .into_iter()
+            .filter(|r| r.path == presence)
+            .collect()
+    };
+    // Throttled on the first poll: Retry-After 4 s.
+    sim.inject(presently_sim::Fault::status(429, Some("4")).on(presence));
+    monitor.begin_sign_in().await.unwrap();
+    for _ in 0..200 {
+        if requests(&sim).iter().any(|r| r.status == 429) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let throttled_at = requests(&sim)
+        .into_iter()
+        .find(|r| r.status == 429)
+        .expect("the first poll was throttled")
+        .at;
+
+    // A new interval in the settings: the same engine goes on, and nothing
+    // is sent before Retry-After runs out (a new engine and Graph client
+    // would have polled at once).
+    monitor
+        .apply_settings(
+            Settings {
+                interval: Duration::from_secs(6),
+                ..settings
+            },
+            None,
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for r in requests(&sim) {
+        assert!(
+            r.at <= throttled_at || r.at - throttled_at >= Duration::from_secs(4),
+            "a request went out {:?} after a 429 that asked for 4 s",
+            r.at - throttled_at
+        );
+    }
+    assert!(matches!(
+        monitor.sign_in_state(),
+        SignInState::SignedIn { .. }
+    ));
+}
