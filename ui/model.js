@@ -305,7 +305,10 @@ export function errorMessage(err) {
   return String(err);
 }
 
-/** Only photos the engine encoded itself: a data: URL of an image. */
+/** Only photos the app serves itself: its `photo` scheme (`photo://localhost/<id>`;
+ * on Windows the host `photo.localhost` over plain HTTP), or a data: URL of an image. */
 export function safePhoto(photo) {
-  return typeof photo === 'string' && /^data:image\/(png|jpe?g|gif|webp|bmp);base64,/i.test(photo) ? photo : null;
+  if (typeof photo !== 'string') return null;
+  if (/^(photo:\/\/localhost|http:\/\/photo\.localhost)\/[0-9A-Za-z-]+$/.test(photo)) return photo;
+  return /^data:image\/(png|jpe?g|gif|webp|bmp);base64,/i.test(photo) ? photo : null;
 }

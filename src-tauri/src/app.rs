@@ -134,6 +134,9 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_notification::init())
         .manage(state)
         .invoke_handler(invoke_handler())
+        .register_uri_scheme_protocol(commands::PHOTO_SCHEME, |ctx, request| {
+            commands::serve_photo(&ctx.app_handle().state::<AppState>(), request.uri().path())
+        })
         .setup(move |app| {
             let handle = app.handle().clone();
             if tray_available {

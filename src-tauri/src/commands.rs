@@ -29,8 +29,10 @@ pub struct AppState {
     pub tray_available: bool,
     /// Running against the embedded demo tenant: nothing may outlive it.
     pub demo: bool,
-    /// Photos as `data:` URLs, or `None` for "no photo: initials".
-    pub photos: Mutex<HashMap<String, Option<String>>>,
+    /// Cached photos by teammate ID, or `None` for "no photo: initials".
+    /// The window loads them from [`photo_url`], once each, rather than
+    /// receiving them in every roster event.
+    pub photos: Mutex<HashMap<String, Option<PhotoFile>>>,
     /// The window has reported its first painted roster.
     pub painted: AtomicBool,
 }
@@ -154,9 +156,64 @@ fn settings_view(settings: &Settings) -> SettingsView {
     }
 }
 
+/// A teammate's photo in the photo cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoFile {
+    pub path: std::path::PathBuf,
+    pub content_type: String,
+}
+
+/// The scheme the app serves photos on.
+pub const PHOTO_SCHEME: &str = "photo";
+
+/// Where the window loads a teammate's photo from: the app's own `photo`
+/// scheme, never the network. Tauri serves a scheme as `photo://localhost/`
+/// on Linux and macOS, and as `http://photo.localhost/` on Windows.
+pub fn photo_url(id: &str) -> String {
+    // Roster IDs are GUIDs: nothing in them needs escaping in a path.
+    if cfg!(windows) {
+        format!("http://{PHOTO_SCHEME}.localhost/{id}")
+    } else {
+        format!("{PHOTO_SCHEME}://localhost/{id}")
+    }
+}
+
+/// The answer to a `photo:` request: the picture of a teammate whose photo
+/// is cached, by ID (never by path), or 404.
+pub fn serve_photo(state: &AppState, path: &str) -> tauri::http::Response<Vec<u8>> {
+    use tauri::http::{header, Response, StatusCode};
+    let id = path.trim_start_matches('/');
+    let file = state.photos.lock().unwrap().get(id).cloned().flatten();
+    let picture = file.and_then(|f| std::fs::read(&f.path).ok().map(|bytes| (f, bytes)));
+    match picture {
+        Some((file, bytes)) => Response::builder()
+            .header(header::CONTENT_TYPE, image_type(&file.content_type))
+            .header(header::CACHE_CONTROL, "max-age=3600")
+            .header("X-Content-Type-Options", "nosniff")
+            .body(bytes),
+        None => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Vec::new()),
+    }
+    .expect("a response of valid parts")
+}
+
+/// Only images are served as images.
+fn image_type(content_type: &str) -> &str {
+    if content_type.starts_with("image/") && !content_type.contains(['\r', '\n']) {
+        content_type
+    } else {
+        "image/jpeg"
+    }
+}
+
 impl AppState {
     fn photo(&self, id: &str) -> Option<String> {
-        self.photos.lock().unwrap().get(id).cloned().flatten()
+        let known = self.photos.lock().unwrap();
+        known
+            .get(id)
+            .and_then(Option::as_ref)
+            .map(|_| photo_url(id))
     }
 
     pub fn roster_views(&self) -> Vec<TeammateView> {
@@ -210,30 +267,14 @@ impl AppState {
         {
             let mut known = self.photos.lock().unwrap();
             for ((id, _), photo) in missing.iter().zip(photos) {
-                known.insert(id.clone(), data_url(&photo));
+                let file = match photo {
+                    Photo::Picture { path, content_type } => Some(PhotoFile { path, content_type }),
+                    Photo::Initials(_) => None,
+                };
+                known.insert(id.clone(), file);
             }
         }
         events::roster_changed(app, &self.roster_views());
-    }
-}
-
-fn data_url(photo: &Photo) -> Option<String> {
-    use base64::Engine as _;
-    match photo {
-        Photo::Picture { path, content_type } => {
-            let bytes = std::fs::read(path).ok()?;
-            // Only images may become data URLs the window shows.
-            let kind = if content_type.starts_with("image/") {
-                content_type.as_str()
-            } else {
-                "image/jpeg"
-            };
-            Some(format!(
-                "data:{kind};base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(bytes)
-            ))
-        }
-        Photo::Initials(_) => None,
     }
 }
 

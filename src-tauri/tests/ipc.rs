@@ -595,3 +595,63 @@ async fn a_second_sign_in_click_replaces_the_first() {
     assert_eq!(states.last().map(String::as_str), Some("signed_in"));
     assert!(states.iter().all(|s| s != "error"), "{states:?}");
 }
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_are_served_by_the_app_not_resent_in_every_event() {
+    use presently::commands::{serve_photo, AppState};
+
+    let h = Harness::new().await;
+    h.sign_in().await;
+    let users = h.sim.users();
+    let ids: Vec<&str> = users[1..8].iter().map(|u| u.id.as_str()).collect();
+    h.invoke("add_teammates", json!({ "ids": ids })).unwrap();
+    let state = h.app.state::<AppState>();
+    state.load_photos(h.app.handle()).await;
+    let with_photo: Vec<String> = {
+        let photos = state.photos.lock().unwrap();
+        photos
+            .iter()
+            .filter(|(_, p)| p.is_some())
+            .map(|(id, _)| id.clone())
+            .collect()
+    };
+    assert!(
+        !with_photo.is_empty(),
+        "some of the simulated people have photos"
+    );
+
+    // The window gets an address on the app's own scheme, not the picture.
+    let roster = h.invoke("get_state", json!({})).unwrap()["roster"].clone();
+    for t in roster.as_array().unwrap() {
+        let id = t["id"].as_str().unwrap();
+        if with_photo.iter().any(|p| p == id) {
+            assert_eq!(t["photo"], format!("photo://localhost/{id}"));
+        } else {
+            assert_eq!(t["photo"], Value::Null);
+        }
+    }
+    let last = h.events_named(events::ROSTER_CHANGED).pop().unwrap();
+    assert!(
+        !last.to_string().contains("base64"),
+        "a photo went out in an event"
+    );
+
+    // The scheme serves a cached photo by ID, and nothing else.
+    let answer = serve_photo(&state, &format!("/{}", with_photo[0]));
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("image/"));
+    assert!(!answer.body().is_empty());
+    for other in [
+        "/",
+        "/nobody",
+        "/../../etc/passwd",
+        &format!("/{}", users[30].id),
+    ] {
+        assert_eq!(serve_photo(&state, other).status(), 404, "{other}");
+    }
+}

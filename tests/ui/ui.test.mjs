@@ -196,7 +196,13 @@ test('avatars: stable colours, initials when none came', () => {
   assert.equal(M.initialsOf('  '), '?');
 });
 
-test('only image data URLs are used as photos', () => {
+test('only photos the app serves, or image data URLs, are used', () => {
+  const id = '8a1f2b3c-0d4e-4f5a-9b6c-7d8e9f0a1b2c';
+  assert.equal(M.safePhoto(`photo://localhost/${id}`), `photo://localhost/${id}`);
+  assert.equal(M.safePhoto(`http://photo.localhost/${id}`), `http://photo.localhost/${id}`);
+  assert.equal(M.safePhoto('photo://localhost/../../etc/passwd'), null);
+  assert.equal(M.safePhoto('photo://evil.example/x'), null);
+  assert.equal(M.safePhoto('http://photo.localhost.evil.example/x'), null);
   assert.equal(M.safePhoto('data:image/png;base64,AAAA'), 'data:image/png;base64,AAAA');
   assert.equal(M.safePhoto('data:image/jpeg;base64,AAAA'), 'data:image/jpeg;base64,AAAA');
   assert.equal(M.safePhoto('data:image/svg+xml;base64,AAAA'), null);
