@@ -421,3 +421,183 @@ pub async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> boo
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The desktop around the tray app, played by `tests/tray_host.py`: a
+/// StatusNotifierWatcher, and a panel reading the tray item and its menu.
+fn tray_host() -> std::process::Command {
+    let mut cmd = std::process::Command::new("/usr/bin/python3");
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tray_host.py"));
+    cmd
+}
+
+/// One entry of the tray's menu, as a panel reads it over D-Bus
+/// (`com.canonical.dbusmenu`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuEntry {
+    pub id: i64,
+    /// Empty for a separator.
+    pub label: String,
+    pub enabled: bool,
+    pub visible: bool,
+    pub separator: bool,
+}
+
+/// The tray icon's picture, RGBA.
+#[derive(Debug, Clone)]
+pub struct TrayIcon {
+    /// What the item advertises as `IconName`.
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+impl TrayIcon {
+    pub fn pixel(&self, x: u32, y: u32) -> [u8; 4] {
+        let i = ((y * self.width + x) * 4) as usize;
+        [
+            self.rgba[i],
+            self.rgba[i + 1],
+            self.rgba[i + 2],
+            self.rgba[i + 3],
+        ]
+    }
+
+    /// The colour a person sees: the most common fully opaque one.
+    pub fn main_colour(&self) -> Option<[u8; 3]> {
+        let mut counts = std::collections::HashMap::<[u8; 3], usize>::new();
+        for p in self.rgba.chunks_exact(4).filter(|p| p[3] == 255) {
+            *counts.entry([p[0], p[1], p[2]]).or_default() += 1;
+        }
+        counts.into_iter().max_by_key(|&(_, n)| n).map(|(c, _)| c)
+    }
+}
+
+impl PrivateSession {
+    /// Starts a StatusNotifierWatcher, as a desktop's panel runs, and waits
+    /// until it owns its name: an app started afterwards sees a tray.
+    pub fn status_notifier_watcher(&mut self) {
+        let mut cmd = tray_host();
+        cmd.arg("watcher")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        self.apply_std(&mut cmd);
+        self.children
+            .push(cmd.spawn().expect("/usr/bin/python3 with python3-gi runs"));
+        for _ in 0..200 {
+            if self.name_has_owner("org.kde.StatusNotifierWatcher") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the StatusNotifierWatcher did not appear on the bus");
+    }
+
+    /// `tray_host.py ARGS` in this session; its JSON answer, or `None` when
+    /// it could not answer (no tray item yet, or it went away).
+    fn ask_tray_host(&self, args: &[&str]) -> Option<serde_json::Value> {
+        let mut cmd = tray_host();
+        cmd.args(args);
+        self.apply_std(&mut cmd);
+        let out = cmd.output().expect("/usr/bin/python3 runs");
+        if !out.status.success() {
+            return None;
+        }
+        serde_json::from_slice(&out.stdout).ok()
+    }
+
+    /// The properties of the tray item registered with the watcher
+    /// (`org.kde.StatusNotifierItem`: `Status`, `IconName`, `Menu`, ...).
+    pub fn tray_item(&self) -> Option<serde_json::Value> {
+        self.ask_tray_host(&["item"])
+            .map(|item| item["properties"].clone())
+    }
+
+    /// The top level of the tray item's menu: `GetLayout(0, -1, [])` on the
+    /// object its `Menu` property names.
+    pub fn tray_menu(&self) -> Option<Vec<MenuEntry>> {
+        let menu = self.ask_tray_host(&["menu"])?;
+        let entries = menu["entries"].as_array()?;
+        Some(
+            entries
+                .iter()
+                .map(|e| MenuEntry {
+                    id: e["id"].as_i64().unwrap(),
+                    label: e["label"].as_str().unwrap_or_default().to_string(),
+                    enabled: e["enabled"].as_bool().unwrap_or(true),
+                    visible: e["visible"].as_bool().unwrap_or(true),
+                    separator: e["type"] == "separator",
+                })
+                .collect(),
+        )
+    }
+
+    /// Clicks the menu entry labelled `label`, as a panel does
+    /// (`Event(id, "clicked", ...)`).
+    pub fn tray_click(&self, label: &str) {
+        let menu = self.tray_menu().expect("the tray has a menu");
+        let entry = menu
+            .iter()
+            .find(|e| e.label == label)
+            .unwrap_or_else(|| panic!("no {label:?} in the tray menu: {menu:?}"));
+        let mut cmd = tray_host();
+        cmd.args(["click", &entry.id.to_string()]);
+        self.apply_std(&mut cmd);
+        let out = cmd.output().expect("/usr/bin/python3 runs");
+        assert!(
+            out.status.success(),
+            "clicking {label:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The tray icon's picture: the file its `IconName` names.
+    pub fn tray_icon(&self) -> Option<TrayIcon> {
+        let icon = self.ask_tray_host(&["icon"])?;
+        let hex = icon["rgba"].as_str()?;
+        let rgba = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        Some(TrayIcon {
+            name: icon["name"].as_str()?.to_string(),
+            width: icon["width"].as_u64()? as u32,
+            height: icon["height"].as_u64()? as u32,
+            rgba,
+        })
+    }
+}
+
+/// Is a window of process `pid` titled `title` shown (mapped and viewable)
+/// on the X display?
+pub fn window_shown(pid: u32, title: &str) -> bool {
+    let out = tray_host()
+        .args(["windows", &pid.to_string()])
+        .output()
+        .expect("/usr/bin/python3 runs");
+    assert!(
+        out.status.success(),
+        "listing windows: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let windows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    windows
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["name"] == title && w["viewable"] == true)
+}
+
+/// Presses the close button of process `pid`'s "Presently" window: sends it
+/// `WM_DELETE_WINDOW`, as a window manager does.
+pub fn close_window(pid: u32) {
+    let out = tray_host()
+        .args(["close", &pid.to_string()])
+        .output()
+        .expect("/usr/bin/python3 runs");
+    assert!(
+        out.status.success(),
+        "closing the window: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

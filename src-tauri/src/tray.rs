@@ -215,12 +215,17 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
     let monitor = &state.monitor;
     let signed_in = matches!(monitor.sign_in_state(), SignInState::SignedIn { .. });
     let menu = Menu::new(app)?;
-    let favorites: Vec<_> = monitor
-        .teammates()
-        .into_iter()
-        .filter(|t| t.teammate.favorite)
-        .take(MENU_FAVORITES)
-        .collect();
+    // Signed out, nobody is watched: a status listed would be a stale one.
+    let favorites: Vec<_> = if signed_in {
+        monitor
+            .teammates()
+            .into_iter()
+            .filter(|t| t.teammate.favorite)
+            .take(MENU_FAVORITES)
+            .collect()
+    } else {
+        Vec::new()
+    };
     for t in &favorites {
         let glyph = Glyph::of(t.presence.as_ref());
         let words = t

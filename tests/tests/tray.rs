@@ -1,0 +1,266 @@
+//! The tray, as a desktop's panel sees it: each test runs a
+//! StatusNotifierWatcher on its private bus, so that the app finds a tray,
+//! and reads the tray item and its menu over D-Bus as a panel does. Closing
+//! the window keeps the app in the tray; the menu lists favorites with their
+//! status and the app's actions, which work; the icon shows your own
+//! presence in Teams' colours.
+
+use std::time::Duration;
+
+use presently_e2e::{
+    close_window, wait_for, window_shown, MenuEntry, PrivateSession, TestEnv, TrayIcon,
+};
+use presently_sim::PresenceUpdate;
+
+const LONG: Duration = Duration::from_secs(60);
+const SHORT: Duration = Duration::from_secs(20);
+
+// Teams' colours: what the icon's dot must show.
+const GREEN: [u8; 3] = [0x6b, 0xb7, 0x00];
+const RED: [u8; 3] = [0xc4, 0x31, 0x4b];
+const GREY: [u8; 3] = [0x8a, 0x88, 0x86];
+
+const OPEN: &str = "Open Presently";
+const PAUSE: &str = "Pause notifications for 1 hour";
+const RESUME: &str = "Resume notifications";
+const SIGN_OUT: &str = "Sign out";
+const QUIT: &str = "Quit";
+
+fn presence(availability: &str, activity: &str) -> PresenceUpdate {
+    PresenceUpdate {
+        availability: availability.into(),
+        activity: activity.into(),
+        ..Default::default()
+    }
+}
+
+/// A private session with a tray in it: the app started in it sees one.
+fn session_with_tray(env: &TestEnv) -> PrivateSession {
+    let mut session = PrivateSession::start();
+    session.status_notifier_watcher();
+    std::fs::write(env.config_dir.path().join("config.toml"), "interval = 5\n").unwrap();
+    session
+}
+
+/// `presently ARGS` in `session`, and its process id.
+fn start(env: &TestEnv, session: &PrivateSession, args: &[&str]) -> (tokio::process::Child, u32) {
+    let mut app = env.command(args);
+    session.apply(&mut app);
+    let app = app.spawn().unwrap();
+    let pid = app.id().unwrap();
+    (app, pid)
+}
+
+/// Waits until the app's item is in the tray, shown.
+async fn wait_for_tray_item(session: &PrivateSession) {
+    wait_for("the app's icon in the tray", LONG, || {
+        session
+            .tray_item()
+            .is_some_and(|item| item["Status"] == "Active")
+    })
+    .await;
+}
+
+fn labels(menu: &[MenuEntry]) -> Vec<&str> {
+    menu.iter()
+        .filter(|e| e.visible)
+        .map(|e| if e.separator { "---" } else { e.label.as_str() })
+        .collect()
+}
+
+fn entry<'a>(menu: &'a [MenuEntry], label: &str) -> &'a MenuEntry {
+    menu.iter()
+        .find(|e| e.label == label)
+        .unwrap_or_else(|| panic!("no {label:?} in {:?}", labels(menu)))
+}
+
+/// Waits until the tray icon's dot is `colour`, and returns the icon.
+async fn wait_for_icon(session: &PrivateSession, what: &str, colour: [u8; 3]) -> TrayIcon {
+    let mut seen = None;
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(icon) = session.tray_icon() {
+            if icon.main_colour() == Some(colour) {
+                return icon;
+            }
+            seen = icon.main_colour();
+        }
+        assert!(
+            started.elapsed() < LONG,
+            "the tray icon never turned {what} {colour:02x?}; it is {seen:02x?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn closing_the_window_keeps_presently_in_the_tray_from_where_open_and_quit_work() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = session_with_tray(&env);
+    let (mut app, pid) = start(&env, &session, &[]);
+
+    wait_for_tray_item(&session).await;
+    wait_for("the window", LONG, || window_shown(pid, "Presently")).await;
+
+    // The window manager's close button.
+    close_window(pid);
+    wait_for("the window to go", SHORT, || {
+        !window_shown(pid, "Presently")
+    })
+    .await;
+    // Give a wrongly quitting app the time to end.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        app.try_wait().unwrap().is_none(),
+        "closing the window ended the app, although there is a tray"
+    );
+    assert_eq!(
+        session.tray_item().expect("still in the tray")["Status"],
+        "Active"
+    );
+
+    session.tray_click(OPEN);
+    wait_for("Open to show the window again", SHORT, || {
+        window_shown(pid, "Presently")
+    })
+    .await;
+
+    session.tray_click(QUIT);
+    let status = tokio::time::timeout(SHORT, app.wait())
+        .await
+        .expect("Quit ends the app")
+        .unwrap();
+    assert!(status.success(), "Quit ends the app cleanly: {status:?}");
+}
+
+#[tokio::test]
+async fn the_tray_menu_shows_favorites_with_their_status_then_what_the_app_can_do() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = session_with_tray(&env);
+    env.login_in(&session).await;
+
+    let users = env.sim.users();
+    let (meeting, free, not_a_favorite) = (&users[1], &users[2], &users[3]);
+    env.sim
+        .set_presence(&meeting.id, presence("Busy", "InAMeeting"))
+        .unwrap();
+    env.sim
+        .set_presence(&free.id, presence("Available", "Available"))
+        .unwrap();
+    env.sim
+        .set_presence(&not_a_favorite.id, presence("Away", "Away"))
+        .unwrap();
+    let mut roster = String::new();
+    for (u, favorite) in [(meeting, true), (free, true), (not_a_favorite, false)] {
+        roster += &format!(
+            "[[teammate]]\nid = \"{}\"\ndisplay_name = \"{}\"\nnotify = false\nfavorite = {favorite}\n\n",
+            u.id, u.display_name
+        );
+    }
+    std::fs::write(env.config_dir.path().join("roster.toml"), roster).unwrap();
+
+    // As started at login: in the tray, no window.
+    let (mut app, pid) = start(&env, &session, &["--minimized"]);
+    wait_for_tray_item(&session).await;
+
+    let in_a_meeting = format!("● {} — Busy (In a meeting)", meeting.display_name);
+    let available = format!("✔ {} — Available", free.display_name);
+    let expected = [
+        in_a_meeting.as_str(),
+        available.as_str(),
+        "---",
+        OPEN,
+        PAUSE,
+        SIGN_OUT,
+        "---",
+        QUIT,
+    ];
+    let mut menu = Vec::new();
+    wait_for("the favorites' status in the tray menu", LONG, || {
+        menu = session.tray_menu().unwrap_or_default();
+        labels(&menu) == expected && entry(&menu, SIGN_OUT).enabled
+    })
+    .await;
+    for action in [OPEN, PAUSE, SIGN_OUT, QUIT] {
+        assert!(entry(&menu, action).enabled, "{action} can be clicked");
+    }
+    assert!(
+        !window_shown(pid, "Presently"),
+        "started minimized with a tray, it shows no window"
+    );
+
+    // A favorite's change reaches the menu.
+    env.sim
+        .set_presence(&meeting.id, presence("Available", "Available"))
+        .unwrap();
+    let now_available = format!("✔ {} — Available", meeting.display_name);
+    wait_for("the favorite's new status in the menu", LONG, || {
+        let menu = session.tray_menu().unwrap_or_default();
+        labels(&menu).first() == Some(&now_available.as_str())
+    })
+    .await;
+
+    // Pause, and the same entry offers to resume; then resume.
+    session.tray_click(PAUSE);
+    wait_for("the menu to offer Resume", SHORT, || {
+        let menu = session.tray_menu().unwrap_or_default();
+        labels(&menu).contains(&RESUME) && !labels(&menu).contains(&PAUSE)
+    })
+    .await;
+    session.tray_click(RESUME);
+    wait_for("the menu to offer Pause again", SHORT, || {
+        let menu = session.tray_menu().unwrap_or_default();
+        labels(&menu).contains(&PAUSE) && !labels(&menu).contains(&RESUME)
+    })
+    .await;
+
+    // Signed out, nobody's status is known any more: the window leaves the
+    // roster for the sign-in screen, and the tray lists no stale statuses.
+    session.tray_click(SIGN_OUT);
+    wait_for("Sign out to be greyed out", SHORT, || {
+        let menu = session.tray_menu().unwrap_or_default();
+        menu.iter().any(|e| e.label == SIGN_OUT && !e.enabled)
+    })
+    .await;
+    let menu = session.tray_menu().unwrap();
+    assert_eq!(labels(&menu), [OPEN, PAUSE, SIGN_OUT, "---", QUIT]);
+
+    app.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_tray_icon_shows_your_own_presence_and_sign_out_from_the_tray_greys_it() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = session_with_tray(&env);
+    let me = env.sim.users()[0].clone();
+    env.sim
+        .set_presence(&me.id, presence("Available", "Available"))
+        .unwrap();
+    env.login_in(&session).await;
+
+    let (mut app, _) = start(&env, &session, &["--minimized"]);
+    wait_for_tray_item(&session).await;
+
+    let available = wait_for_icon(&session, "green (available)", GREEN).await;
+    assert_eq!(
+        available.pixel(0, 0)[3],
+        0,
+        "a round dot: transparent corners"
+    );
+
+    env.sim
+        .set_presence(&me.id, presence("Busy", "InACall"))
+        .unwrap();
+    let busy = wait_for_icon(&session, "red (busy)", RED).await;
+    assert_ne!(
+        busy.name, available.name,
+        "a new icon for the panel to load"
+    );
+
+    session.tray_click(SIGN_OUT);
+    let signed_out = wait_for_icon(&session, "grey (signed out)", GREY).await;
+    let centre = signed_out.pixel(signed_out.width / 2, signed_out.height / 2);
+    assert_eq!(centre[3], 0, "signed out is a hollow ring: {centre:?}");
+
+    app.kill().await.unwrap();
+}
