@@ -1,7 +1,7 @@
 // Presently's window. It draws what the Rust side sends: one get_state at
 // start (and after each sign-in), then events. No timer here ever calls
 // invoke; the one-second ticker only redraws countdowns and durations. (The
-// one call the window makes on its own is roster_painted, once per launch.)
+// one call the window makes on its own is roster_painted, once per page.)
 //
 // Every string that comes from Microsoft Graph or from a person (names, job
 // titles, status messages, out-of-office notes, error messages) reaches the
@@ -818,10 +818,11 @@ function renderRoster() {
   reportFirstPaint(visible);
 }
 
-// Once per launch, when the roster first shows everyone's presence: tells
-// the app after the frame that drew it has been painted (the next one
-// starts), so that the app can log how long launch to roster took
-// (bench/app reads that line).
+// Once per page (the app makes a new one each time the window opens), when
+// the roster first shows everyone's presence: tells the app after the frame
+// that drew it has been painted (the next one starts), so that the app can
+// log how long launch, or opening the window, to roster took (bench/app
+// reads those lines).
 let paintReported = false;
 function reportFirstPaint(visible) {
   if (paintReported || visible.length === 0 || !visible.every((t) => t.since)) return;

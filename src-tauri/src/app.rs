@@ -10,7 +10,7 @@ use presently_core::config::{ConfigFile, Settings};
 use presently_core::monitor::{Monitor, MonitorEvent, SignInState};
 use presently_core::notify::{Notification, Notifier};
 use presently_core::token_store::TokenStore;
-use tauri::{AppHandle, Manager, Runtime, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::mpsc;
 
@@ -79,6 +79,7 @@ pub fn app_state(
             demo,
             photos: Mutex::new(HashMap::new()),
             painted: std::sync::atomic::AtomicBool::new(false),
+            window_opened: Mutex::new(None),
         },
         events,
     ))
@@ -152,27 +153,92 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
             tauri::async_runtime::spawn(async move { monitor.start().await });
             Ok(())
         })
-        .on_window_event(move |window, event| {
-            // With a tray, closing the window keeps the app running there;
-            // without one, closing it is the only way to quit.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                if tray_available && window.label() == MAIN_WINDOW {
-                    api.prevent_close();
-                    let _ = window.hide();
-                }
+        .on_window_event(|window, event| {
+            if matches!(event, WindowEvent::Destroyed) && window.label() == MAIN_WINDOW {
+                #[cfg(target_os = "linux")]
+                end_idle_webkit_network_process(window.app_handle().clone());
             }
         })
         .build(tauri::generate_context!())?;
-    app.run(|_, _| {});
+    app.run(move |_, event| {
+        // With a tray, closing the window destroys it (and its webview, the
+        // WebKit processes with it) while the app goes on in the tray;
+        // without one, closing it is the only way to quit. Quit in the tray
+        // menu exits with a code, which is never held back.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            if tray_available {
+                api.prevent_exit();
+            }
+        }
+    });
     Ok(())
 }
 
+/// Shows the window, creating it (and its webview) if it is not there: the
+/// app starts without one when started in the tray, and closing the window
+/// destroys it. The page draws itself from the app's state (`get_state`),
+/// so a new window shows the present at once.
 pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+        return;
     }
+    if let Some(state) = app.try_state::<AppState>() {
+        *state.window_opened.lock().unwrap() = Some(std::time::Instant::now());
+    }
+    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
+        .title("Presently")
+        .inner_size(420.0, 640.0)
+        .min_inner_size(340.0, 420.0)
+        .focused(true)
+        .build();
+    if let Err(e) = built {
+        tracing::error!("the window could not be created: {e}");
+    }
+}
+
+/// With the window gone, WebKitGTK keeps its network process for the web
+/// context the app holds, though no page is left to use it. Ending it gives
+/// the tray app back its memory; WebKit starts a new one with the next
+/// window. The web content process has gone with the webview already.
+#[cfg(target_os = "linux")]
+fn end_idle_webkit_network_process<R: Runtime>(app: AppHandle<R>) {
+    std::thread::spawn(move || {
+        // Let the page's process end first, as WebKit does it.
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        if app.get_webview_window(MAIN_WINDOW).is_some() {
+            return;
+        }
+        let me = std::process::id();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`: comm may hold spaces, not the rest.
+            let Some((head, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let Some((pid, comm)) = head.split_once(" (") else {
+                continue;
+            };
+            let parent: Option<u32> = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+            if parent == Some(me) && comm.starts_with("WebKitNetworkPr") {
+                if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
+                    // SAFETY: a signal to a child of this process, by PID.
+                    unsafe { libc::kill(pid, libc::SIGTERM) };
+                    tracing::debug!("ended WebKit's idle network process {pid}");
+                }
+            }
+        }
+    });
 }
 
 /// Forwards the engine's reports: events to the window, the tray, and

@@ -35,6 +35,9 @@ pub struct AppState {
     pub photos: Mutex<HashMap<String, Option<PhotoFile>>>,
     /// The window has reported its first painted roster.
     pub painted: AtomicBool,
+    /// When the window was last created, until its roster is painted: how
+    /// long opening it from the tray takes.
+    pub window_opened: Mutex<Option<std::time::Instant>>,
 }
 
 /// The error every command returns: a stable `code` the UI can act on and
@@ -617,6 +620,12 @@ pub fn roster_painted(state: State<'_, AppState>) {
         tracing::info!(
             "first roster painted {} ms after start",
             crate::app::launched().elapsed().as_millis()
+        );
+    }
+    if let Some(opened) = state.window_opened.lock().unwrap().take() {
+        tracing::info!(
+            "roster painted {} ms after the window was opened",
+            opened.elapsed().as_millis()
         );
     }
 }

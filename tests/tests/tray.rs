@@ -133,6 +133,106 @@ async fn closing_the_window_keeps_presently_in_the_tray_from_where_open_and_quit
     assert!(status.success(), "Quit ends the app cleanly: {status:?}");
 }
 
+/// The WebKit processes (web content, network) that `pid` started.
+fn webkit_children(pid: u32) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid ...`; comm may hold spaces, the rest not.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
+        let parent: Option<u32> = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if parent == Some(pid) && comm.starts_with("WebKit") {
+            found.push(comm.to_string());
+        }
+    }
+    found
+}
+
+/// How many times the app logged a roster painted in a newly opened window.
+fn windows_painted(logs: &std::path::Path) -> usize {
+    let mut count = 0;
+    for entry in std::fs::read_dir(logs).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        count += text.matches("after the window was opened").count();
+    }
+    count
+}
+
+#[tokio::test]
+async fn in_the_tray_no_webview_runs_and_the_window_comes_back_current() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = session_with_tray(&env);
+    env.login_in(&session).await;
+    let teammate = &env.sim.users()[1];
+    std::fs::write(
+        env.config_dir.path().join("roster.toml"),
+        format!(
+            "[[teammate]]\nid = \"{}\"\ndisplay_name = \"{}\"\n",
+            teammate.id, teammate.display_name
+        ),
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let logs = state.path().join("presently/logs");
+
+    // Started at login: the tray only, no webview at all.
+    let mut app = env.command(&["--minimized"]);
+    session.apply(&mut app);
+    app.env("XDG_STATE_HOME", state.path());
+    let mut app = app.spawn().unwrap();
+    let pid = app.id().unwrap();
+    wait_for_tray_item(&session).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        webkit_children(pid),
+        Vec::<String>::new(),
+        "a webview in the tray"
+    );
+
+    // Open: the window, its webview, and the roster painted in it.
+    session.tray_click(OPEN);
+    wait_for("the window", LONG, || window_shown(pid, "Presently")).await;
+    wait_for("the roster painted", LONG, || windows_painted(&logs) == 1).await;
+    assert!(
+        !webkit_children(pid).is_empty(),
+        "the window's webview runs"
+    );
+
+    // Closed to the tray: the webview goes, with every WebKit process.
+    close_window(pid);
+    let started = std::time::Instant::now();
+    while !webkit_children(pid).is_empty() {
+        assert!(
+            started.elapsed() < SHORT,
+            "still running with the window closed: {:?}",
+            webkit_children(pid)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        app.try_wait().unwrap().is_none(),
+        "the app stays in the tray"
+    );
+
+    // Reopened: a new page, which draws the roster again from the app's state.
+    session.tray_click(OPEN);
+    wait_for("the window again", SHORT, || window_shown(pid, "Presently")).await;
+    wait_for("the roster painted again", LONG, || {
+        windows_painted(&logs) == 2
+    })
+    .await;
+    session.tray_click(QUIT);
+    tokio::time::timeout(SHORT, app.wait())
+        .await
+        .expect("Quit ends the app")
+        .unwrap();
+}
+
 #[tokio::test]
 async fn the_tray_menu_shows_favorites_with_their_status_then_what_the_app_can_do() {
     let env = TestEnv::new(TestEnv::quick()).await;
