@@ -117,7 +117,17 @@ fn main() -> ExitCode {
         return desktop::start();
     };
     log_to_stderr();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // A command waits on the network almost all the time: one thread does
+    // it (and keeps `watch` small); keyring calls get threads of their own.
+    // The simulator serves many clients at once and gets the usual pool.
+    let runtime = if matches!(command, Command::Sim { .. }) {
+        tokio::runtime::Runtime::new()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             eprintln!("presently: could not start: {e}");
