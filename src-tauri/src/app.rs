@@ -202,6 +202,21 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// `text` for a freedesktop notification body, whose markup knows `&`, `<`
+/// and `>` (and only tags built from them).
+pub fn markup_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// With the window gone, WebKitGTK keeps its network process for the web
 /// context the app holds, though no page is left to use it. Ending it gives
 /// the tray app back its memory; WebKit starts a new one with the next
@@ -287,11 +302,18 @@ pub async fn forward<R: Runtime>(
 }
 
 fn notify<R: Runtime>(app: &AppHandle<R>, n: &Notification) {
+    // Freedesktop notification servers read the body as markup: names and
+    // status notes must not become tags there. Elsewhere it is plain text.
+    let body = if cfg!(target_os = "linux") {
+        markup_escaped(&n.body)
+    } else {
+        n.body.clone()
+    };
     if let Err(e) = app
         .notification()
         .builder()
         .title(&n.title)
-        .body(&n.body)
+        .body(&body)
         .show()
     {
         tracing::warn!("could not show a notification: {e}");

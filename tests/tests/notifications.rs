@@ -42,16 +42,20 @@ async fn a_watched_teammate_becoming_available_is_announced_and_nothing_else() {
     env.login_in(&session).await;
 
     let users = env.sim.users();
-    let (watched, unwatched) = (&users[1], &users[2]);
-    for u in [watched, unwatched] {
+    let (watched, unwatched, hostile) = (&users[1], &users[2], &users[3]);
+    for u in [watched, unwatched, hostile] {
         env.sim.set_presence(&u.id, busy()).unwrap();
     }
+    // A name as the directory might hold it: markup for a notification
+    // server that reads the body as markup.
+    let evil = "<b>Bold</b> & <a href='https://example.com'>link</a>";
     std::fs::write(
         env.config_dir.path().join("roster.toml"),
         format!(
             "[[teammate]]\nid = \"{}\"\ndisplay_name = \"{}\"\nnotify = true\nfavorite = false\n\n\
-             [[teammate]]\nid = \"{}\"\ndisplay_name = \"{}\"\nnotify = false\nfavorite = false\n",
-            watched.id, watched.display_name, unwatched.id, unwatched.display_name
+             [[teammate]]\nid = \"{}\"\ndisplay_name = \"{}\"\nnotify = false\nfavorite = false\n\n\
+             [[teammate]]\nid = \"{}\"\ndisplay_name = \"{evil}\"\nnotify = true\nfavorite = false\n",
+            watched.id, watched.display_name, unwatched.id, unwatched.display_name, hostile.id
         ),
     )
     .unwrap();
@@ -79,6 +83,7 @@ async fn a_watched_teammate_becoming_available_is_announced_and_nothing_else() {
 
     env.sim.set_presence(&watched.id, available()).unwrap();
     env.sim.set_presence(&unwatched.id, available()).unwrap();
+    env.sim.set_presence(&hostile.id, available()).unwrap();
     let expected = format!("{} is available", watched.display_name);
     wait_for("the notification", Duration::from_secs(30), || {
         std::fs::read_to_string(&log)
@@ -92,7 +97,17 @@ async fn a_watched_teammate_becoming_available_is_announced_and_nothing_else() {
         !shown.contains(&unwatched.display_name),
         "no bell, no notification: {shown}"
     );
-    assert_eq!(shown.matches("Notify").count(), 1, "{shown}");
+    assert_eq!(
+        shown.matches("Notify").count(),
+        1,
+        "one merged notification: {shown}"
+    );
+    // The body is markup there: the name arrives escaped, as text.
+    assert!(
+        shown.contains("&lt;b&gt;Bold&lt;/b&gt; &amp; &lt;a href="),
+        "{shown}"
+    );
+    assert!(!shown.contains("<b>Bold"), "{shown}");
 
     app.kill().await.unwrap();
 }

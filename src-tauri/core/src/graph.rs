@@ -43,6 +43,12 @@ pub const MAX_BATCH_REQUESTS: usize = 20;
 /// A `Retry-After` longer than this is taken as this: Graph asks for seconds or
 /// minutes, and a broken header must not silence the app for days.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// The most Presently reads of an answer: a presence answer for 650 people
+/// is well under 1 MiB; a `$batch` of 20 photos (base64) can reach a few
+/// MiB; an error is a sentence. Past these the answer is not one.
+pub const MAX_PRESENCE_ANSWER: usize = 4 * 1024 * 1024;
+pub const MAX_ANSWER: usize = 32 * 1024 * 1024;
+pub const MAX_ERROR_ANSWER: usize = 64 * 1024;
 
 /// Timeouts and the retry policy. The defaults are Microsoft's SDK defaults;
 /// tests shorten them.
@@ -434,7 +440,11 @@ impl GraphClient {
                 }
                 // Reading the body lets the connection be reused; its content
                 // only matters if this was the last try.
-                let body = answer.bytes().await.unwrap_or_default();
+                let body = crate::http::read_limited(answer, MAX_ERROR_ANSWER)
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
                 if attempt >= inner.options.max_retries || (throttled && !call.retry_throttled) {
                     return Err(match status {
                         StatusCode::TOO_MANY_REQUESTS => Error::Throttled {
@@ -454,12 +464,23 @@ impl GraphClient {
                 continue;
             }
 
-            let body = answer
-                .bytes()
+            let limit = match (status.is_success(), call.presence) {
+                (false, _) => MAX_ERROR_ANSWER,
+                (true, true) => MAX_PRESENCE_ANSWER,
+                (true, false) => MAX_ANSWER,
+            };
+            let body = crate::http::read_limited(answer, limit)
                 .await
-                .map_err(|e| Error::network("Microsoft Graph's answer was cut off", e))?;
+                .map_err(|e| Error::network("Microsoft Graph's answer was cut off", e))?
+                .ok_or_else(|| {
+                    Error::Malformed(format!(
+                        "the answer to {} was larger than {} KiB, far more than it can be; it was not read",
+                        call.url.path(),
+                        limit / 1024
+                    ))
+                })?;
             if status.is_success() {
-                return Ok(body.to_vec());
+                return Ok(body);
             }
             return Err(error_from_answer(status, &body, call.presence));
         }

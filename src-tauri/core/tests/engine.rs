@@ -1286,3 +1286,60 @@ async fn directory_helpers_follow_next_links_and_batch_by_twenty() {
         .count();
     assert_eq!(batches, 2);
 }
+
+/// A server that answers every request with `head` and then `body_len`
+/// bytes of a JSON array that never ends, as fast as they are taken.
+async fn endless_answer(head: &'static str, body_len: usize) -> url::Url {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = conn.read(&mut request).await;
+                if conn.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 64 * 1024];
+                let mut sent = 0;
+                let _ = conn.write_all(b"{\"value\":[").await;
+                while sent < body_len {
+                    if conn.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    sent += chunk.len();
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn an_answer_far_too_large_is_not_read_and_the_engine_goes_on() {
+    let sim = sim(2).await;
+    for head in [
+        // Said up front...
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n",
+        // ...or not: read until the limit, then cut off.
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+    ] {
+        let url = endless_answer(head, 100 * 1024 * 1024).await;
+        let mut settings = settings(&sim);
+        settings.graph_url = url;
+        let graph =
+            GraphClient::with_options(&settings, SimTokens::new(&sim), quick_graph()).unwrap();
+        let mut run = start(graph, ids(&sim), quick_engine());
+        let seen = run
+            .until("the error", |e| is_status(e, EngineState::Error))
+            .await;
+        let Some(EngineEvent::Status(status)) = seen.last() else {
+            unreachable!()
+        };
+        assert!(status.detail.contains("larger than 4096 KiB"), "{status:?}");
+        // It goes on polling: the next poll meets the same and says nothing new.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert!(!run.task.is_finished(), "the engine stopped");
+    }
+}
