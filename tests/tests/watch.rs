@@ -132,3 +132,46 @@ async fn the_roster_is_watched_when_no_ids_are_given() {
     child.kill().await.unwrap();
     let _ = Run::wait(child).await;
 }
+
+#[tokio::test]
+async fn what_the_server_says_reaches_the_terminal_as_text_only() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let who = env.sim.users()[1].id.clone();
+    // Values Graph might send one day, or a hostile server now: escape
+    // sequences (clear the screen, set the title) and direction overrides.
+    env.sim
+        .set_presence(
+            &who,
+            PresenceUpdate {
+                availability: "Busy\u{1b}[2J".into(),
+                activity: "\u{1b}]0;owned\u{7}Meeting\u{202e}".into(),
+                status_message: Some("back \u{1b}[31mlater\u{1b}[0m\r\nsoon".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let mut child = env
+        .command(&["watch", "--interval", "5", "--ids", &who])
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let line = lines.next_line().await.unwrap().expect("a line");
+            if line.contains("back") {
+                return line;
+            }
+        }
+    })
+    .await
+    .expect("the snapshot line within 60 s");
+    child.kill().await.unwrap();
+    assert!(
+        !line
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}')),
+        "{line:?}"
+    );
+    assert!(line.contains("later"), "{line:?}");
+}

@@ -141,7 +141,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("presently: {e}");
+            // Errors can carry the server's words (Graph's, Microsoft's):
+            // text only, no escape sequences, on the way to a terminal.
+            eprintln!("presently: {}", watch::clean_text(&e.to_string(), 2_000));
             ExitCode::from(exit_code_for(&e))
         }
     }

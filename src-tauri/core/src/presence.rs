@@ -133,7 +133,15 @@ graph_enum! {
 /// for values Graph added after this version was written.
 fn words_from_identifier(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 4);
-    for (i, c) in raw.chars().enumerate() {
+    // An unknown value comes from the server: it must not carry escape
+    // sequences or direction overrides to a terminal or a notification.
+    let shown = raw
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+        .take(60);
+    for (i, c) in shown.enumerate() {
         if c == '_' || c == '-' {
             out.push(' ');
         } else if i == 0 {
@@ -371,6 +379,15 @@ mod tests {
         assert_eq!(Activity::parse("inACall").as_str(), "InACall");
         let focusing = Activity::parse("focusing");
         assert_eq!(focusing, Activity::Other("focusing".into()));
+        let hostile = Availability::parse("Busy\u{1b}[2J\u{1b}]0;owned\u{7}\u{202E}x");
+        assert!(
+            !hostile
+                .label()
+                .chars()
+                .any(|c| c.is_control() || c == '\u{202E}'),
+            "{:?}",
+            hostile.label()
+        );
         assert_eq!(focusing.as_str(), "focusing");
         assert_eq!(focusing.label(), "Focusing");
         assert_eq!(Activity::parse("inAWorkshop").label(), "In a workshop");
