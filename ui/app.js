@@ -215,6 +215,8 @@ function onStatusChanged(status) {
   state.status = status;
   state.statusAt = Date.now();
   renderBanner();
+  // Offline or back: every row's "for 5 min" / "as of 14:05" changes.
+  updateDurations(Date.now());
 }
 
 function onMeChanged(me) {
@@ -740,7 +742,8 @@ function updateRow(r, t, now) {
   setText(r.job, t.jobTitle ?? '');
   r.name.title = [t.displayName, t.jobTitle, t.mail || t.userPrincipalName].filter(Boolean).join('\n');
   setText(r.words, M.statusWords(t));
-  setText(r.since, M.formatSince(t.since, now));
+  setText(r.since, M.sinceText(t.since, state.status, now));
+  r.li.classList.toggle('stale', M.isStale(state.status));
 
   const message = (t.statusMessage ?? '').trim();
   setText(r.messageText, message);
@@ -833,7 +836,10 @@ function reportFirstPaint(visible) {
 function updateDurations(now) {
   for (const r of rows.values()) {
     const t = state.roster.get(r.id);
-    if (t && r.li.isConnected) setText(r.since, M.formatSince(t.since, now));
+    if (t && r.li.isConnected) {
+      setText(r.since, M.sinceText(t.since, state.status, now));
+      r.li.classList.toggle('stale', M.isStale(state.status));
+    }
   }
 }
 

@@ -166,6 +166,30 @@ export function formatSince(since, nowMs) {
   return days === 1 ? 'for 1 day' : `for ${days} days`;
 }
 
+/** States in which the engine is not getting answers: presence shown is old. */
+const STALE_STATES = new Set(['offline', 'error']);
+
+/**
+ * What a row says about time: "for 5 min" while presence is current; while
+ * the engine gets no answers, "as of 14:05" (the last answer, local time),
+ * so that old presence is not shown as current.
+ */
+export function sinceText(since, status, nowMs) {
+  const last = status && STALE_STATES.has(status.state) ? Date.parse(status.lastAnswerAt ?? '') : NaN;
+  if (!Number.isNaN(last)) {
+    const at = new Date(last);
+    const hh = String(at.getHours()).padStart(2, '0');
+    const mm = String(at.getMinutes()).padStart(2, '0');
+    return `as of ${hh}:${mm}`;
+  }
+  return formatSince(since, nowMs);
+}
+
+/** True while the engine gets no answers and rows show old presence. */
+export function isStale(status) {
+  return Boolean(status && STALE_STATES.has(status.state) && status.lastAnswerAt);
+}
+
 /** A countdown as "14:05" (minutes:seconds), never negative. */
 export function formatCountdown(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));

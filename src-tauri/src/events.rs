@@ -142,6 +142,9 @@ pub struct StatusView {
     pub state: &'static str,
     pub detail: Option<String>,
     pub retry_after_s: Option<u64>,
+    /// When Graph last answered (RFC 3339): while offline, what the window
+    /// shows is "as of" then.
+    pub last_answer_at: Option<String>,
 }
 
 impl StatusView {
@@ -150,6 +153,7 @@ impl StatusView {
             state: "starting",
             detail: None,
             retry_after_s: None,
+            last_answer_at: None,
         }
     }
 }
@@ -160,6 +164,7 @@ impl From<&EngineStatus> for StatusView {
             state: s.state.as_str(),
             detail: Some(s.detail.clone()),
             retry_after_s: s.retry_after.map(|d| d.as_secs_f64().ceil() as u64),
+            last_answer_at: s.last_answer_at.map(rfc3339),
         }
     }
 }

@@ -101,7 +101,8 @@ impl Harness {
     }
 
     async fn until(&self, what: &str, mut done: impl FnMut(&Harness) -> bool) {
-        for _ in 0..200 {
+        // 30 s at most: polls are 5 s apart, and other tests load the machine.
+        for _ in 0..600 {
             if done(self) {
                 return;
             }
@@ -654,4 +655,45 @@ async fn photos_are_served_by_the_app_not_resent_in_every_event() {
     ] {
         assert_eq!(serve_photo(&state, other).status(), 404, "{other}");
     }
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_the_window_learns_since_when_what_it_shows_is_old() {
+    let h = Harness::new().await;
+    h.sign_in().await;
+    let users = h.sim.users();
+    h.invoke("add_teammates", json!({"ids": [users[3].id]}))
+        .unwrap();
+    h.until("presence", |h| {
+        h.invoke("get_state", json!({})).unwrap()["roster"][0]["since"].is_string()
+    })
+    .await;
+    // The network goes: every presence request is dropped unanswered.
+    h.sim.inject(
+        presently_sim::Fault::new(presently_sim::FaultKind::Drop)
+            .on("/v1.0/communications/getPresencesByUserId")
+            .times(1_000),
+    );
+    h.until("offline", |h| {
+        h.events_named(events::STATUS_CHANGED)
+            .iter()
+            .any(|s| s["state"] == "offline")
+    })
+    .await;
+    let offline = h
+        .events_named(events::STATUS_CHANGED)
+        .into_iter()
+        .find(|s| s["state"] == "offline")
+        .unwrap();
+    let last = offline["lastAnswerAt"]
+        .as_str()
+        .expect("the last answer's time");
+    let last = chrono::DateTime::parse_from_rfc3339(last).unwrap();
+    let age = chrono::Utc::now().signed_duration_since(last);
+    assert!(
+        age >= chrono::Duration::zero() && age < chrono::Duration::seconds(60),
+        "{age:?}"
+    );
 }

@@ -296,3 +296,18 @@ test('the only timer that repeats is the display ticker', () => {
     assert.ok(!app.slice(start, end).includes('invoke('), `${fn}, called by tick(), must not call invoke`);
   }
 });
+
+test('while offline, rows say "as of" the last answer instead of showing old presence as current', () => {
+  const since = '2026-11-30T09:00:00Z';
+  const now = Date.parse('2026-11-30T09:30:00Z');
+  const lastAnswerAt = '2026-11-30T09:20:00Z';
+  const at = new Date(Date.parse(lastAnswerAt));
+  const hhmm = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+  assert.equal(M.sinceText(since, { state: 'ok', lastAnswerAt }, now), 'for 30 min');
+  assert.equal(M.sinceText(since, null, now), 'for 30 min');
+  assert.equal(M.sinceText(since, { state: 'offline', lastAnswerAt }, now), `as of ${hhmm}`);
+  assert.equal(M.sinceText(since, { state: 'error', lastAnswerAt }, now), `as of ${hhmm}`);
+  assert.equal(M.sinceText(since, { state: 'offline', lastAnswerAt: null }, now), 'for 30 min');
+  assert.equal(M.isStale({ state: 'offline', lastAnswerAt }), true);
+  assert.equal(M.isStale({ state: 'throttled', lastAnswerAt }), false);
+});

@@ -194,6 +194,10 @@ pub struct EngineStatus {
     pub retry_after: Option<Duration>,
     /// The poll interval in force.
     pub interval: Duration,
+    /// When Graph last answered: what is shown is as of then. While offline
+    /// or failing, front ends say so ("as of 14:05") rather than show old
+    /// presence as current.
+    pub last_answer_at: Option<DateTime<Utc>>,
 }
 
 /// The last presence of each teammate, and the diff of a new answer against it.
@@ -401,11 +405,22 @@ impl Engine {
                 } else {
                     started
                 };
-                let wake = anchor + wait;
+                let mut wake = anchor + wait;
                 let mut last_request = started;
+                let mut clocks = Clocks::now();
+                let mut check = tokio::time::interval(RESUME_CHECK);
+                check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                 loop {
                     tokio::select! {
                         _ = tokio::time::sleep_until(wake) => break,
+                        _ = check.tick() => {
+                            // After a suspend, the monotonic clock has not
+                            // moved while the world has: what is shown may be
+                            // hours old. Poll as soon as the floor allows.
+                            if clocks.resumed() {
+                                wake = wake.min((last_request + run.pace.min_interval).max(Instant::now()));
+                            }
+                        }
                         _ = run.events.closed() => return Err(Stop::Unwatched),
                         Ok(()) = interval.changed() => {
                             let asked = *interval.borrow_and_update();
@@ -456,6 +471,44 @@ impl Engine {
     }
 }
 
+/// How often the engine compares the wall clock with the monotonic one.
+const RESUME_CHECK: Duration = Duration::from_secs(5);
+/// The wall clock running this far ahead of the monotonic one between two
+/// checks means the machine was asleep.
+const SUSPEND_GAP: Duration = Duration::from_secs(20);
+
+/// The two clocks at a moment: a suspend stops the monotonic one
+/// (`CLOCK_MONOTONIC` on Linux) but not the wall clock.
+struct Clocks {
+    wall: std::time::SystemTime,
+    mono: Instant,
+}
+
+impl Clocks {
+    fn now() -> Clocks {
+        Clocks {
+            wall: std::time::SystemTime::now(),
+            mono: Instant::now(),
+        }
+    }
+
+    /// True once per resume: the wall clock went further than the monotonic
+    /// clock since the last look. A wall clock set back is not a resume.
+    fn resumed(&mut self) -> bool {
+        let now = Clocks::now();
+        let wall = now.wall.duration_since(self.wall).unwrap_or_default();
+        let mono = now.mono.saturating_duration_since(self.mono);
+        *self = now;
+        slept(wall, mono)
+    }
+}
+
+/// Did the machine sleep, when the wall clock moved `wall` and the
+/// monotonic clock `mono` over the same stretch?
+fn slept(wall: Duration, mono: Duration) -> bool {
+    wall.saturating_sub(mono) > SUSPEND_GAP
+}
+
 /// Why a run ends.
 enum Stop {
     /// Nobody listens any more.
@@ -484,6 +537,8 @@ struct Run {
     throttled: bool,
     /// The user's own presence as last told.
     me: Option<Presence>,
+    /// When Graph last answered a presence request.
+    last_answer_at: Option<DateTime<Utc>>,
 }
 
 /// What one batch of IDs gave, after any splitting.
@@ -511,6 +566,7 @@ impl Run {
             failures: 0,
             throttled: false,
             me: None,
+            last_answer_at: None,
         }
     }
 
@@ -595,6 +651,7 @@ impl Run {
         for outcome in outcomes {
             for (asked, answer) in outcome.answered {
                 any_answer = true;
+                self.last_answer_at = Some(at);
                 changes.extend(self.seen.apply(&asked, answer, at));
             }
             rejected.extend(outcome.rejected);
@@ -745,6 +802,7 @@ impl Run {
             detail,
             retry_after,
             interval: self.pace.current,
+            last_answer_at: self.last_answer_at,
         };
         self.status = Some(status.clone());
         self.emit(EngineEvent::Status(status)).await
@@ -1328,6 +1386,18 @@ mod tests {
         assert_eq!(pace.interval(), secs(60), "a longer one is kept");
         pace.set_interval(secs(5));
         assert_eq!(pace.interval(), floor, "and the floor is still known");
+    }
+
+    #[test]
+    fn a_suspend_is_a_wall_clock_far_ahead_of_the_monotonic_one() {
+        let secs = Duration::from_secs;
+        assert!(!slept(secs(5), secs(5)), "awake");
+        assert!(!slept(secs(7), secs(5)), "a loaded machine, NTP slewing");
+        assert!(!slept(secs(0), secs(5)), "the wall clock set back");
+        assert!(slept(secs(3600), secs(5)), "an hour asleep");
+        assert!(slept(secs(30), secs(5)));
+        assert!(!slept(Duration::ZERO, Duration::MAX));
+        assert!(slept(Duration::MAX, Duration::ZERO));
     }
 
     #[test]

@@ -271,6 +271,7 @@ fn status_json(s: &EngineStatus) -> Value {
         "detail": s.detail,
         "retry_after_s": s.retry_after.map(ceil_secs),
         "interval_s": ceil_secs(s.interval),
+        "last_answer_at": s.last_answer_at.as_ref().map(rfc3339),
     })
 }
 
@@ -448,6 +449,7 @@ mod tests {
             detail: "slow down".into(),
             retry_after: Some(Duration::from_millis(2100)),
             interval: Duration::from_secs(30),
+            last_answer_at: None,
         })))
         .unwrap();
         assert_eq!(v["event"], "status");
@@ -461,6 +463,7 @@ mod tests {
             detail: "sign in".into(),
             retry_after: None,
             interval: Duration::from_secs(15),
+            last_answer_at: None,
         })))
         .unwrap();
         assert_eq!(v["state"], "signed_out");
