@@ -283,6 +283,14 @@ pub struct PrivateSession {
 
 impl PrivateSession {
     pub fn start() -> PrivateSession {
+        let mut session = PrivateSession::without_keyring();
+        session.start_keyring();
+        session
+    }
+
+    /// A session whose bus has no Secret Service: as on a desktop where the
+    /// keyring is missing.
+    pub fn without_keyring() -> PrivateSession {
         use std::io::BufRead;
         let home = tempfile::tempdir().unwrap();
         for dir in ["run", "data", "config", "cache"] {
@@ -298,18 +306,21 @@ impl PrivateSession {
         std::io::BufReader::new(daemon.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let mut session = PrivateSession {
+        PrivateSession {
             address: line.trim().to_string(),
             home,
             children: vec![daemon],
             keyring_pid: None,
-        };
+        }
+    }
+
+    fn start_keyring(&mut self) {
         let mut keyring = std::process::Command::new("gnome-keyring-daemon");
         keyring
             .args(["--unlock", "--components=secrets"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
-        session.apply_std(&mut keyring);
+        self.apply_std(&mut keyring);
         let mut child = keyring.spawn().expect("gnome-keyring-daemon runs");
         {
             use std::io::Write;
@@ -317,11 +328,10 @@ impl PrivateSession {
             stdin.write_all(b"private-session").unwrap();
         }
         let out = child.wait_with_output().unwrap();
-        session.keyring_pid = String::from_utf8_lossy(&out.stdout)
+        self.keyring_pid = String::from_utf8_lossy(&out.stdout)
             .lines()
             .find_map(|l| l.strip_prefix("GNOME_KEYRING_PID="))
             .and_then(|p| p.trim().parse().ok());
-        session
     }
 
     fn vars(&self) -> Vec<(&'static str, std::ffi::OsString)> {

@@ -90,6 +90,8 @@ pub fn run(global: &GlobalArgs) -> ExitCode {
     match start(global) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            // Started at login, nobody reads stderr: the log keeps it.
+            tracing::error!("Presently could not start: {e}");
             eprintln!("presently: {e}");
             ExitCode::FAILURE
         }
@@ -267,6 +269,20 @@ pub async fn forward<R: Runtime>(
         match event {
             MonitorEvent::SignIn(s) => {
                 events::sign_in_changed(&app, &(&s).into());
+                if let SignInState::Failed { code, message, .. } = &s {
+                    tracing::error!("sign-in failed ({code}): {message}");
+                    // In the tray, with no window to say it in: a notification.
+                    if app.get_webview_window(MAIN_WINDOW).is_none() {
+                        notify(
+                            &app,
+                            &Notification {
+                                title: "Presently cannot use your sign-in".into(),
+                                body: message.clone(),
+                                ids: Vec::new(),
+                            },
+                        );
+                    }
+                }
                 if matches!(s, SignInState::SignedIn { .. }) {
                     events::roster_changed(&app, &state.roster_views());
                     let app = app.clone();

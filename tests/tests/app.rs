@@ -37,11 +37,21 @@ async fn a_second_launch_hands_over_to_the_first_and_ends() {
 #[tokio::test]
 async fn without_a_display_it_says_what_to_use_instead() {
     let env = TestEnv::new(TestEnv::quick()).await;
+    let state = tempfile::tempdir().unwrap();
     let mut cmd = env.command(&[]);
-    cmd.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    cmd.env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("XDG_STATE_HOME", state.path());
     let run = Run::of(cmd).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("presently watch"), "{}", run.stderr);
+    // Started at login, nobody sees stderr: the log has it.
+    let logged: String = std::fs::read_dir(state.path().join("presently/logs"))
+        .expect("a log")
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect();
+    assert!(logged.contains("no display found"), "{logged}");
 }
 
 /// Libraries of a desktop: none of them may be one the command line needs.

@@ -364,3 +364,40 @@ async fn the_tray_icon_shows_your_own_presence_and_sign_out_from_the_tray_greys_
 
     app.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn started_at_login_without_a_keyring_it_says_so_in_a_notification_and_the_log() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let mut session = PrivateSession::without_keyring();
+    session.status_notifier_watcher();
+    let notifications = session.home.path().join("notifications.log");
+    session.notification_daemon(&notifications);
+    let state = tempfile::tempdir().unwrap();
+
+    let mut app = env.command(&["--minimized"]);
+    session.apply(&mut app);
+    app.env("XDG_STATE_HOME", state.path())
+        .env("PRESENTLY_KEYRING_TIMEOUT", "3");
+    let mut app = app.spawn().unwrap();
+    wait_for("a notification about the keyring", LONG, || {
+        std::fs::read_to_string(&notifications)
+            .unwrap_or_default()
+            .contains("keyring")
+    })
+    .await;
+    let logs = state.path().join("presently/logs");
+    wait_for("the reason in the log", SHORT, || {
+        std::fs::read_dir(&logs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|f| {
+                std::fs::read_to_string(f.path())
+                    .unwrap_or_default()
+                    .contains("sign-in failed (keyring)")
+            })
+    })
+    .await;
+    assert!(app.try_wait().unwrap().is_none(), "it stays, in the tray");
+    app.kill().await.unwrap();
+}
