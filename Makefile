@@ -13,11 +13,12 @@ APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev 
 	python3-dbusmock webkit2gtk-driver nodejs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps test-deps demo test build lint
+.PHONY: help deps test-deps demo test build lint fuzz
 
 help:
 	@echo "make demo   run Presently against its built-in simulated tenant"
 	@echo "make test   run every test (lint, unit, end-to-end)"
+	@echo "make fuzz   run the property tests of every parser long"
 
 # Installs only what is missing, so a second run costs a second.
 deps:
@@ -58,6 +59,12 @@ lint: deps
 test: test-deps lint build
 	node --test tests/ui/
 	tests/with-session.sh cargo test --workspace --no-fail-fast
+
+# The property tests of every parser of outside input, long: make test runs
+# a few hundred cases of each, this a hundred thousand (set PROPTEST_CASES
+# for more or fewer). A failing case found here becomes a regression test.
+fuzz:
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test --release -p presently-core --test properties
 
 # The release app and its Linux packages, made by the Tauri bundler with no
 # download: target/release/bundle/deb/*.deb and target/release/bundle/rpm/*.rpm.
