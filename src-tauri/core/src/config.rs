@@ -3,8 +3,10 @@
 //! Each setting comes from, in order of precedence: a command-line flag, its
 //! environment variable (both handled by the caller and passed in as
 //! [`Overrides`]), the config file `config.toml` in the config dir, and the
-//! default. The config file is plain TOML that people may edit; keys this
-//! version does not know are kept when the app writes it back.
+//! default. The config file is plain TOML that people may edit; when the app
+//! writes it back, only the keys it changed are rewritten: comments, the order
+//! of keys and keys this version does not know are kept (`TomlText` and
+//! `edit_in_place` do this for the roster too).
 
 use std::fs;
 use std::io::Write;
@@ -292,22 +294,33 @@ pub fn validate_client_id(id: &str) -> Result<()> {
 #[derive(Debug, Clone, Default)]
 pub struct ConfigFile {
     path: PathBuf,
+    /// The settings, with what [`ConfigFile::set`] changed.
     table: toml::Table,
+    /// The settings as the file holds them, and the file itself: a save
+    /// rewrites only the keys that changed since.
+    read: toml::Table,
+    text: TomlText,
 }
 
 impl ConfigFile {
     /// Reads `config.toml` from `dir`; a missing file is an empty config.
     pub fn load(dir: &Path) -> Result<ConfigFile> {
         let path = dir.join(CONFIG_FILE);
-        let table = match fs::read_to_string(&path) {
-            Ok(text) => text.parse::<toml::Table>().map_err(|e| {
-                Error::Config(format!(
-                    "The config file {} could not be read: {}",
-                    path.display(),
-                    e.message()
-                ))
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+        let unreadable = |message: &str| {
+            Error::Config(format!(
+                "The config file {} could not be read: {message}",
+                path.display()
+            ))
+        };
+        let (table, text) = match fs::read_to_string(&path) {
+            Ok(text) => (
+                text.parse::<toml::Table>()
+                    .map_err(|e| unreadable(e.message()))?,
+                TomlText::parse(&text).map_err(|e| unreadable(e.message()))?,
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                (toml::Table::new(), TomlText::default())
+            }
             Err(e) => {
                 return Err(Error::Config(format!(
                     "The config file {} could not be opened: {e}",
@@ -315,7 +328,12 @@ impl ConfigFile {
                 )))
             }
         };
-        Ok(ConfigFile { path, table })
+        Ok(ConfigFile {
+            path,
+            read: table.clone(),
+            table,
+            text,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -367,10 +385,171 @@ impl ConfigFile {
     }
 
     /// Writes the file atomically: a temporary file beside it, fsync, rename.
+    /// Only the keys that changed are rewritten: comments, the order of keys
+    /// and the way other values are written stay as people left them.
     pub fn save(&self) -> Result<()> {
-        let text = toml::to_string_pretty(&self.table)
+        let text = self
+            .text
+            .write(|doc| edit_in_place(doc, &self.read, &self.table))
             .map_err(|e| Error::Config(format!("Could not write the settings: {e}")))?;
         write_atomically(&self.path, text.as_bytes())
+    }
+}
+
+/// A TOML file as people wrote it, to be written back with their comments,
+/// their order of keys and their way of writing each value.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TomlText {
+    /// The comments at the top of the file, up to their last blank line: they
+    /// are about the file, and stay when its first entry goes. Comments right
+    /// above an entry belong to that entry.
+    header: String,
+    document: toml_edit::DocumentMut,
+}
+
+impl TomlText {
+    pub(crate) fn parse(text: &str) -> std::result::Result<TomlText, toml_edit::TomlError> {
+        let mut header_len = 0;
+        let mut seen = 0;
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim();
+            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                break;
+            }
+            seen += line.len();
+            if trimmed.is_empty() {
+                header_len = seen;
+            }
+        }
+        if seen == text.len() {
+            // Nothing but comments: all of them are the header.
+            header_len = seen;
+        }
+        let (header, body) = text.split_at(header_len);
+        Ok(TomlText {
+            header: header.to_string(),
+            document: body.parse()?,
+        })
+    }
+
+    /// A new file that starts with `header`.
+    pub(crate) fn with_header(header: &str) -> TomlText {
+        TomlText {
+            header: header.to_string(),
+            document: toml_edit::DocumentMut::new(),
+        }
+    }
+
+    pub(crate) fn header(&self) -> &str {
+        &self.header
+    }
+
+    pub(crate) fn set_header(&mut self, header: &str) {
+        self.header = header.to_string();
+    }
+
+    /// The text of the file after `edit` changed a copy of its top-level table.
+    pub(crate) fn write(
+        &self,
+        edit: impl FnOnce(&mut toml_edit::Table) -> std::result::Result<(), String>,
+    ) -> std::result::Result<String, String> {
+        let mut document = self.document.clone();
+        edit(document.as_table_mut())?;
+        let body = document.to_string();
+        // The first entry may be gone, and the blank line above the next one
+        // would follow the header's own.
+        let mut body = body.as_str();
+        while let Some((line, rest)) = body.split_once('\n') {
+            if !line.trim().is_empty() {
+                break;
+            }
+            body = rest;
+        }
+        let mut text = self.header.clone();
+        if !text.is_empty() && !text.ends_with('\n') && !body.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(body);
+        Ok(text)
+    }
+}
+
+/// Makes `table`, part of a TOML document that holds `was`, hold `now`:
+/// only the keys whose values differ are touched, so comments, the order of
+/// keys and the way each unchanged value is written survive. A changed value
+/// keeps the comment beside it; a table is edited key by key.
+pub(crate) fn edit_in_place(
+    table: &mut dyn toml_edit::TableLike,
+    was: &toml::Table,
+    now: &toml::Table,
+) -> std::result::Result<(), String> {
+    for gone in was.keys().filter(|k| !now.contains_key(*k)) {
+        table.remove(gone);
+    }
+    for (key, value) in now {
+        let before = was.get(key);
+        if before == Some(value) {
+            continue;
+        }
+        match (table.get_mut(key), before, value) {
+            (Some(slot), Some(toml::Value::Table(before)), toml::Value::Table(value))
+                if slot.is_table_like() =>
+            {
+                let inner = slot.as_table_like_mut().expect("checked above");
+                edit_in_place(inner, before, value)?;
+                // `a.b = 1` or `[a.b]` alone made `a`; emptied, it would vanish.
+                if let Some(table) = slot.as_table_mut().filter(|t| t.is_empty()) {
+                    table.set_implicit(false);
+                    table.set_dotted(false);
+                }
+            }
+            (Some(slot), _, _) => {
+                let mut item = toml_item(key, value)?;
+                if let toml_edit::Item::Value(old) = slot {
+                    // Written as people wrote it: inline stays inline.
+                    item.make_value();
+                    if let toml_edit::Item::Value(new) = &mut item {
+                        *new.decor_mut() = old.decor().clone();
+                    }
+                }
+                *slot = item;
+            }
+            (None, _, _) => {
+                table.insert(key, toml_item(key, value)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `value` as the `toml` crate writes it under `key`, ready to be placed in a
+/// document: the format of new entries is the one files have always had.
+pub(crate) fn toml_item(
+    key: &str,
+    value: &impl serde::Serialize,
+) -> std::result::Result<toml_edit::Item, String> {
+    let text = toml::to_string(&std::collections::BTreeMap::from([(key, value)]))
+        .map_err(|e| e.to_string())?;
+    let mut document: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+    let mut item = document.remove(key).unwrap_or_default();
+    unplace(&mut item);
+    Ok(item)
+}
+
+/// Forgets where the tables in `item` stood in the document they came from,
+/// so that they are written where they are put, with the usual blank line.
+fn unplace(item: &mut toml_edit::Item) {
+    let tables: Vec<&mut toml_edit::Table> = match item {
+        toml_edit::Item::Table(t) => vec![t],
+        toml_edit::Item::ArrayOfTables(a) => a.iter_mut().collect(),
+        _ => return,
+    };
+    for table in tables {
+        table.set_position(None);
+        table.decor_mut().clear();
+        for (_, inner) in table.iter_mut() {
+            unplace(inner);
+        }
     }
 }
 
@@ -525,5 +704,73 @@ mod tests {
         let again = ConfigFile::load(dir.path()).unwrap();
         assert_eq!(again.string("tenant").unwrap().as_deref(), Some("common"));
         assert!(again.table().contains_key("mystery"));
+    }
+
+    #[test]
+    fn a_save_keeps_comments_order_and_how_values_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        fs::write(
+            &path,
+            r#"# My Presently settings.
+
+# Ours, not common.
+tenant = "contoso.onmicrosoft.com" # since 2024
+interval = 30
+mystery = 'kept as written'
+
+[quiet_hours]
+# Evenings only.
+enabled = false
+start = "18:00"
+end = "08:00"
+"#,
+        )
+        .unwrap();
+        let mut f = ConfigFile::load(dir.path()).unwrap();
+        f.set("tenant", "fabrikam.onmicrosoft.com");
+        f.set("mystery", "kept as written");
+        f.set("cloud", "global");
+        f.remove("interval");
+        let mut quiet = f.table()["quiet_hours"].as_table().unwrap().clone();
+        quiet.insert("enabled".into(), true.into());
+        f.set("quiet_hours", quiet);
+        f.save().unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            r#"# My Presently settings.
+
+# Ours, not common.
+tenant = "fabrikam.onmicrosoft.com" # since 2024
+mystery = 'kept as written'
+cloud = "global"
+
+[quiet_hours]
+# Evenings only.
+enabled = true
+start = "18:00"
+end = "08:00"
+"#
+        );
+        let again = ConfigFile::load(dir.path()).unwrap();
+        assert_eq!(again.table(), f.table());
+    }
+
+    #[test]
+    fn a_new_file_is_written_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = ConfigFile::load(dir.path()).unwrap();
+        f.set("tenant", "common");
+        f.set("interval", 30);
+        let mut quiet = toml::Table::new();
+        quiet.insert("enabled".into(), true.into());
+        quiet.insert("start".into(), "18:00".into());
+        f.set("quiet_hours", quiet);
+        f.set("cloud", "usgov");
+        f.save().unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join(CONFIG_FILE)).unwrap(),
+            toml::to_string_pretty(f.table()).unwrap()
+        );
     }
 }

@@ -22,6 +22,9 @@
 //!   and the caller is told ([`Roster::recovery`]); it is never overwritten;
 //! - keys this version does not know, at the top and inside a teammate, are
 //!   kept and written back, so a newer version's data survives an older one;
+//! - a save rewrites only what changed: comments, the order of keys and the
+//!   way values are written stay as people left them, and a teammate's
+//!   comments go only with that teammate;
 //! - one person appears once: entries with the same ID (in any letter case)
 //!   are merged, flags OR'ed and the newer non-empty details kept.
 
@@ -32,15 +35,23 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::write_atomically;
+use crate::config::{edit_in_place, toml_item, write_atomically, TomlText};
 use crate::error::{Error, Result};
 
 /// The roster's file name inside the config dir.
 pub const ROSTER_FILE: &str = "roster.toml";
 
-/// Written at the top of every saved roster. Comments people add elsewhere are
-/// not kept (the TOML library drops them), which this says up front.
+/// Written at the top of a new roster.
 const HEADER: &str = "\
+# Presently's roster: the teammates whose presence you see.
+# One [[teammate]] table per person. You may edit it while Presently is not
+# running; your comments are kept when Presently saves.
+
+";
+
+/// The header of rosters written when comments were not kept: it is replaced,
+/// since it no longer tells the truth.
+const OLD_HEADER: &str = "\
 # Presently's roster: the teammates whose presence you see.
 # One [[teammate]] table per person. You may edit it while Presently is not
 # running; comments other than this one are not kept when Presently saves.
@@ -172,13 +183,12 @@ impl Recovery {
     }
 }
 
-/// The file's shape. The unknown top-level keys come first so that plain
-/// values land before the `[[teammate]]` tables, as TOML requires.
-#[derive(Serialize, Deserialize)]
+/// The file's shape.
+#[derive(Deserialize)]
 struct RosterFile {
     #[serde(flatten)]
     extra: toml::Table,
-    #[serde(default, rename = "teammate", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, rename = "teammate")]
     teammates: Vec<Teammate>,
 }
 
@@ -190,6 +200,11 @@ pub struct Roster {
     /// Position of each teammate by canonical ID.
     index: HashMap<String, usize>,
     extra: toml::Table,
+    /// The file as read, to be written back with people's comments.
+    text: TomlText,
+    /// The teammates as the file holds them: one per `[[teammate]]` table,
+    /// in the same order, duplicates and all.
+    as_read: Vec<Teammate>,
     recovery: Option<Recovery>,
     merged_on_load: usize,
 }
@@ -202,6 +217,8 @@ impl Roster {
             teammates: Vec::new(),
             index: HashMap::new(),
             extra: toml::Table::new(),
+            text: TomlText::with_header(HEADER),
+            as_read: Vec::new(),
             recovery: None,
             merged_on_load: 0,
         }
@@ -269,10 +286,15 @@ impl Roster {
                 )))
             }
         };
-        let file = match parse(&bytes) {
-            Ok(file) => file,
+        let (file, mut text) = match parse(&bytes) {
+            Ok(parsed) => parsed,
             Err(reason) => return Ok(Err(reason)),
         };
+        if text.header() == OLD_HEADER {
+            text.set_header(HEADER);
+        }
+        roster.text = text;
+        roster.as_read = file.teammates.clone();
         roster.extra = file.extra;
         for t in file.teammates {
             if roster.add(t) == Added::Merged {
@@ -288,21 +310,72 @@ impl Roster {
         write_atomically(&self.path, self.to_toml()?.as_bytes())
     }
 
-    /// The text [`Roster::save`] writes.
+    /// The text [`Roster::save`] writes: the file as read, with what changed.
     pub fn to_toml(&self) -> Result<String> {
-        #[derive(Serialize)]
-        struct Borrowed<'a> {
-            #[serde(flatten)]
-            extra: &'a toml::Table,
-            #[serde(rename = "teammate", skip_serializing_if = "<[_]>::is_empty")]
-            teammates: &'a [Teammate],
+        self.text
+            .write(|doc| self.write_teammates(doc))
+            .map_err(|e| Error::Storage(format!("Could not write the roster: {e}")))
+    }
+
+    /// Puts the teammates in the file's `[[teammate]]` tables. Someone who was
+    /// in the file keeps their table (the first, if they were there twice),
+    /// rewritten only where something changed; someone new gets a table at
+    /// the end; the tables of people no longer on the roster go.
+    fn write_teammates(&self, doc: &mut toml_edit::Table) -> std::result::Result<(), String> {
+        let taken = doc.get_mut("teammate").map(std::mem::take);
+        // `teammate = [{ ... }]` is a roster too; it is written back as tables.
+        if taken
+            .as_ref()
+            .is_some_and(|item| !item.is_array_of_tables())
+        {
+            if let Some(mut key) = doc.key_mut("teammate") {
+                key.leaf_decor_mut().clear();
+            }
         }
-        let body = toml::to_string(&Borrowed {
-            extra: &self.extra,
-            teammates: &self.teammates,
-        })
-        .map_err(|e| Error::Storage(format!("Could not write the roster: {e}")))?;
-        Ok(format!("{HEADER}{body}"))
+        let mut tables: Vec<Option<toml_edit::Table>> = taken
+            .and_then(|item| item.into_array_of_tables().ok())
+            .map(|tables| tables.into_iter().map(Some).collect())
+            .unwrap_or_default();
+        let mut in_file = HashMap::new();
+        for (i, t) in self.as_read.iter().enumerate().take(tables.len()) {
+            in_file.entry(canonical_id(&t.id)).or_insert(i);
+        }
+        let new: Vec<&Teammate> = self
+            .teammates
+            .iter()
+            .filter(|t| !in_file.contains_key(&t.id))
+            .collect();
+        // Written together, new tables look as they do in a new file.
+        let mut new_tables = Vec::new().into_iter();
+        if !new.is_empty() {
+            new_tables = toml_item("teammate", &new)?
+                .into_array_of_tables()
+                .map(|tables| tables.into_iter().collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter();
+        }
+        let mut written = toml_edit::ArrayOfTables::new();
+        for t in &self.teammates {
+            let table = match in_file.get(&t.id) {
+                Some(&i) => {
+                    let mut table = tables[i].take().ok_or("a teammate appears twice")?;
+                    let read = &self.as_read[i];
+                    if read != t {
+                        edit_in_place(&mut table, &as_toml(read)?, &as_toml(t)?)?;
+                    }
+                    table
+                }
+                None => new_tables.next().ok_or("a new teammate was not written")?,
+            };
+            written.push(table);
+        }
+        if written.is_empty() {
+            doc.remove("teammate");
+        } else {
+            *doc.entry("teammate").or_insert(toml_edit::Item::None) =
+                toml_edit::Item::ArrayOfTables(written);
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -430,8 +503,17 @@ impl Roster {
     }
 }
 
+/// A teammate as the keys and values of their table.
+fn as_toml(teammate: &Teammate) -> std::result::Result<toml::Table, String> {
+    match toml::Value::try_from(teammate) {
+        Ok(toml::Value::Table(table)) => Ok(table),
+        Ok(other) => Err(format!("a teammate became {}", other.type_str())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Reads a roster file, or says in a few words why it is not one.
-fn parse(bytes: &[u8]) -> std::result::Result<RosterFile, String> {
+fn parse(bytes: &[u8]) -> std::result::Result<(RosterFile, TomlText), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text: {e}"))?;
     let file: RosterFile = toml::from_str(text).map_err(|e| {
         // toml's full message quotes the file, which can be long: the reason
@@ -439,7 +521,9 @@ fn parse(bytes: &[u8]) -> std::result::Result<RosterFile, String> {
         let reason = e.message().trim().trim_end_matches('.').to_string();
         match e.span() {
             Some(span) => {
-                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                // Counted in bytes: the span may start inside a character.
+                let before = &text.as_bytes()[..span.start.min(text.len())];
+                let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
                 format!("{reason}, line {line}")
             }
             None => reason,
@@ -450,7 +534,8 @@ fn parse(bytes: &[u8]) -> std::result::Result<RosterFile, String> {
             return Err(format!("teammate number {} has no id", n + 1));
         }
     }
-    Ok(file)
+    let text = TomlText::parse(text).map_err(|e| e.message().trim().to_string())?;
+    Ok((file, text))
 }
 
 /// Renames an unreadable roster to `<name>.broken-<UTC time>`, adding `-2`,
@@ -527,6 +612,37 @@ mod tests {
         assert!(!r.set_favorite("nobody", true));
         assert!(r.remove(&A.to_uppercase()).is_some());
         assert!(r.is_empty() && r.get(A).is_none());
+    }
+
+    #[test]
+    fn a_new_roster_is_written_as_the_toml_library_writes_it() {
+        let mut r = Roster::empty("unused");
+        let mut megan = Teammate {
+            id: A.into(),
+            display_name: "Dwayne \"The Rock\" O'Brien".into(),
+            mail: "megan@contoso.com".into(),
+            notify: true,
+            group: Some("Design".into()),
+            ..Default::default()
+        };
+        megan.extra.insert("pronouns".into(), "she/her".into());
+        let mut devices = toml::Table::new();
+        devices.insert("kind".into(), "phone".into());
+        megan
+            .extra
+            .insert("devices".into(), vec![toml::Value::Table(devices)].into());
+        r.add(megan);
+        r.add(Teammate::new("02bd9fd6-8f93-4758-87c3-1fb73740a315"));
+
+        #[derive(Serialize)]
+        struct File<'a> {
+            teammate: &'a [Teammate],
+        }
+        let body = toml::to_string(&File {
+            teammate: r.teammates(),
+        })
+        .unwrap();
+        assert_eq!(r.to_toml().unwrap(), format!("{HEADER}{body}"));
     }
 
     #[test]

@@ -379,3 +379,96 @@ fn reading_leaves_a_broken_file_alone() {
     assert_eq!(read(dir.path()), "[[teammate]]\nid = ");
     assert!(others(dir.path()).is_empty(), "{:?}", others(dir.path()));
 }
+
+#[test]
+fn comments_stay_with_the_teammates_that_remain() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c, d) = (guid(1), guid(2), guid(3), guid(4));
+    fs::write(
+        dir.path().join(ROSTER_FILE),
+        format!(
+            r#"# My roster, kept by hand.
+
+# Megan: my manager. She leaves next month.
+[[teammate]]
+id = "{a}"
+display_name = "Megan Bowen"
+
+# Alex sits next to me.
+[[teammate]]
+notify = true # when he is back from lunch
+display_name = "Alex Wilber"
+id = "{b}"
+
+[[teammate]]
+id = "{c}"
+# Always on a call.
+display_name = "Lee Gu"
+favorite = false
+group = 'Design'
+"#
+        ),
+    )
+    .unwrap();
+    let mut r = Roster::load(dir.path()).unwrap();
+    assert_eq!(r.remove(&a).unwrap().display_name, "Megan Bowen");
+    assert!(r.set_notify(&b, false));
+    assert!(r.set_favorite(&c, true));
+    r.add(Teammate {
+        id: d.clone(),
+        display_name: "Nestor Wilke".into(),
+        ..Default::default()
+    });
+    r.save().unwrap();
+    assert_eq!(
+        read(dir.path()),
+        format!(
+            r#"# My roster, kept by hand.
+
+# Alex sits next to me.
+[[teammate]]
+notify = false # when he is back from lunch
+display_name = "Alex Wilber"
+id = "{b}"
+
+[[teammate]]
+id = "{c}"
+# Always on a call.
+display_name = "Lee Gu"
+favorite = true
+group = 'Design'
+
+[[teammate]]
+id = "{d}"
+display_name = "Nestor Wilke"
+notify = false
+favorite = false
+"#
+        )
+    );
+    let again = Roster::load(dir.path()).unwrap();
+    assert_eq!(again.teammates(), r.teammates());
+}
+
+#[test]
+fn a_new_roster_says_that_comments_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = Roster::load(dir.path()).unwrap();
+    r.add(Teammate::new(guid(1)));
+    r.save().unwrap();
+    assert!(
+        read(dir.path()).starts_with("# Presently's roster"),
+        "{}",
+        read(dir.path())
+    );
+    assert!(read(dir.path()).contains("your comments are kept"));
+
+    // Rosters written before say otherwise, and are corrected.
+    let old = read(dir.path()).replace(
+        "your comments are kept when Presently saves.",
+        "comments other than this one are not kept when Presently saves.",
+    );
+    fs::write(dir.path().join(ROSTER_FILE), &old).unwrap();
+    Roster::load(dir.path()).unwrap().save().unwrap();
+    assert!(read(dir.path()).contains("your comments are kept"));
+}

@@ -11,13 +11,14 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use crate::b64;
 use crate::error::{Result, SimError};
 use crate::tokens::Minter;
 
@@ -213,7 +214,7 @@ struct AuthorizationCode {
 
 /// RFC 7636, section 4.6, with `S256`.
 pub(crate) fn pkce_challenge(code_verifier: &str) -> String {
-    b64::encode_url(&Sha256::digest(code_verifier.as_bytes()))
+    URL_SAFE_NO_PAD.encode(Sha256::digest(code_verifier.as_bytes()))
 }
 
 /// What a device-code request hands back.

@@ -10,11 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::auth::{self, EntraError, Issued};
-use crate::b64;
 use crate::directory::is_guid;
 use crate::log::LogDetail;
 use crate::state::Shared;
@@ -271,7 +272,7 @@ fn id_token(shared: &Shared, client_id: &str, user: usize, lifetime: u64) -> Str
     });
     format!(
         "{}.{}.",
-        b64::encode_url(header.to_string().as_bytes()),
-        b64::encode_url(claims.to_string().as_bytes())
+        URL_SAFE_NO_PAD.encode(header.to_string().as_bytes()),
+        URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes())
     )
 }

@@ -7,12 +7,13 @@
 use std::time::Duration;
 
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
 use crate::auth::Grant;
-use crate::b64;
 use crate::directory::{is_guid, mix};
 use crate::log::{Arrival, LogDetail};
 use crate::png;
@@ -1085,7 +1086,7 @@ fn batch(ctx: &mut Ctx<'_>, req: &GraphRequest<'_>) -> Handled {
         match &resp.body {
             Body::Json(v) => entry["body"] = v.clone(),
             // Binary bodies travel base64-encoded inside a batch answer.
-            Body::Png(bytes) => entry["body"] = json!(b64::encode(bytes)),
+            Body::Png(bytes) => entry["body"] = json!(STANDARD.encode(bytes)),
             Body::Empty => {}
         }
         responses.push(entry);

@@ -34,7 +34,6 @@
 
 mod auth;
 mod authorize;
-mod b64;
 mod config;
 mod control;
 mod devicelogin;

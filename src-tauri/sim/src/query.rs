@@ -1,9 +1,10 @@
 //! OData query options on directory lists: `$select`, `$filter`, `$search`,
 //! `$top`, `$skiptoken`, `$count`, `$orderby`, with Graph's rules and limits.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-use crate::b64;
 use crate::directory::SimUser;
 
 /// A query string split into decoded `(name, value)` pairs.
@@ -150,7 +151,7 @@ pub(crate) fn top(params: &Params, default: usize, max: usize) -> Result<usize, 
 pub(crate) fn skiptoken(offset: usize) -> String {
     format!(
         "RFNwdAIA{}",
-        b64::encode_url(format!("sim:{offset}").as_bytes())
+        URL_SAFE_NO_PAD.encode(format!("sim:{offset}").as_bytes())
     )
 }
 
@@ -161,7 +162,7 @@ pub(crate) fn skip_offset(params: &Params) -> Result<usize, QueryError> {
     };
     token
         .strip_prefix("RFNwdAIA")
-        .and_then(b64::decode_url)
+        .and_then(|t| URL_SAFE_NO_PAD.decode(t).ok())
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("sim:").and_then(|n| n.parse().ok()))
         .ok_or_else(|| bad("Invalid paging token."))

@@ -9,12 +9,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use rand::Rng;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::auth::scope_string;
-use crate::b64;
 use crate::directory::Directory;
 
 /// The characters of opaque tokens: base64url, as Entra ID's are.
@@ -80,7 +81,7 @@ impl Minter {
             "x5t": self.key_id,
             "kid": self.key_id,
         });
-        let header = b64::encode_url(header.to_string().as_bytes());
+        let header = URL_SAFE_NO_PAD.encode(header.to_string().as_bytes());
         let claims = self.claims(user, client_id, scopes, lifetime);
         // The claims part can have any length but 4n+1 (no byte string
         // encodes to that); a signature one byte longer makes up for it.
@@ -99,8 +100,8 @@ impl Minter {
         rand::thread_rng().fill(&mut signature[..]);
         format!(
             "{header}.{}.{}",
-            b64::encode_url(claims.as_bytes()),
-            b64::encode_url(&signature)
+            URL_SAFE_NO_PAD.encode(claims.as_bytes()),
+            URL_SAFE_NO_PAD.encode(&signature)
         )
     }
 
@@ -169,7 +170,7 @@ impl Minter {
 /// `sub` is the same for one person and one app, and different across
 /// apps, as Entra ID's pairwise subject is.
 fn pairwise_subject(oid: &str, app_id: &str) -> String {
-    b64::encode_url(&Sha256::digest(format!("{oid}/{app_id}").as_bytes()))
+    URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{oid}/{app_id}").as_bytes()))
 }
 
 /// Random characters of base64url's alphabet.
@@ -227,7 +228,7 @@ mod tests {
     }
 
     fn decode(part: &str) -> Value {
-        serde_json::from_slice(&b64::decode_url(part).expect("base64url")).expect("JSON")
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).expect("base64url")).expect("JSON")
     }
 
     #[test]
@@ -258,7 +259,7 @@ mod tests {
                 claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
                 3600
             );
-            assert!(b64::decode_url(parts[2]).unwrap().len() >= SIGNATURE_BYTES);
+            assert!(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().len() >= SIGNATURE_BYTES);
         }
     }
 
