@@ -58,13 +58,15 @@ impl Printer {
 
     /// The text for one event: one or more lines, each ending in `\n`.
     pub fn format(&self, event: &EngineEvent) -> String {
-        if self.json {
-            let mut line = event_json(event).to_string();
-            line.push('\n');
-            line
-        } else {
-            self.human_lines(event)
+        if !self.json {
+            return self.human_lines(event);
         }
+        let mut line = match event {
+            EngineEvent::Snapshot { at, presences } => snapshot_line(at, presences),
+            other => event_json(other).to_string(),
+        };
+        line.push('\n');
+        line
     }
 
     fn name(&self, id: &str) -> String {
@@ -237,6 +239,33 @@ fn presence_fields(p: &Presence) -> serde_json::Map<String, Value> {
     m.insert("outOfOffice".into(), json!(p.out_of_office));
     m.insert("workLocation".into(), json!(p.work_location));
     m
+}
+
+/// The snapshot line, written one presence at a time: the same text as
+/// [`event_json`] gives, without a JSON tree of everyone (for 10,000
+/// teammates that tree alone would be most of `watch`'s memory).
+fn snapshot_line(at: &DateTime<Utc>, presences: &[Presence]) -> String {
+    let empty = json!({
+        "event": "snapshot",
+        "at": rfc3339(at),
+        "presences": [],
+    })
+    .to_string();
+    // "presences" sorts last among the keys, so the list ends the object.
+    let head = empty
+        .strip_suffix("[]}")
+        .expect("the snapshot object ends with its empty list");
+    let mut line = String::with_capacity(head.len() + presences.len() * 160);
+    line.push_str(head);
+    line.push('[');
+    for (i, p) in presences.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&presence_json(p).to_string());
+    }
+    line.push_str("]}");
+    line
 }
 
 fn presence_json(p: &Presence) -> Value {
@@ -544,6 +573,28 @@ mod tests {
             "{}",
             lines[0]
         );
+    }
+
+    #[test]
+    fn the_snapshot_line_is_the_snapshot_event_as_json() {
+        let at = Utc::now();
+        let presences: Vec<Presence> = (0..3)
+            .map(|i| {
+                let mut p = Presence::unknown(format!("00000000-0000-4000-8000-00000000000{i}"));
+                p.status_message = Some(format!("note \"{i}\" \u{1b}"));
+                p
+            })
+            .collect();
+        for list in [&presences[..], &presences[..1], &[]] {
+            let event = EngineEvent::Snapshot {
+                at,
+                presences: list.to_vec(),
+            };
+            assert_eq!(
+                Printer::json().format(&event),
+                format!("{}\n", event_json(&event))
+            );
+        }
     }
 
     #[test]
