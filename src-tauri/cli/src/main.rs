@@ -308,7 +308,7 @@ async fn run_watch(
         Printer::human(names)
     };
     tokio::select! {
-        result = watch::run_watch(graph, ids, options, printer, std::io::stdout()) => result.map(|()| EXIT_OK),
+        result = watch::run_watch(graph, ids, options, printer, std::io::BufWriter::new(std::io::stdout().lock())) => result.map(|()| EXIT_OK),
         _ = tokio::signal::ctrl_c() => Ok(EXIT_OK),
     }
 }

@@ -258,6 +258,19 @@ impl LastSeen {
         answer: Vec<Presence>,
         at: DateTime<Utc>,
     ) -> Vec<PresenceChange> {
+        self.apply_reporting(asked, answer, at, true)
+    }
+
+    /// [`LastSeen::apply`]; with `report` false the changes are applied but
+    /// not listed (before the first snapshot, when nobody wants them: for
+    /// 10,000 teammates the list would double the poll's memory).
+    fn apply_reporting(
+        &mut self,
+        asked: &[String],
+        answer: Vec<Presence>,
+        at: DateTime<Utc>,
+        report: bool,
+    ) -> Vec<PresenceChange> {
         // Slots follow `asked`, keyed by borrowed IDs: no string is copied
         // for the 10,000 entries of a large roster.
         let position: HashMap<&str, usize> = asked
@@ -282,13 +295,15 @@ impl LastSeen {
             let new = slot.unwrap_or_else(|| Presence::unknown(id.clone()));
             match self.held.get_mut(id.as_str()) {
                 None => {
-                    changes.push(PresenceChange {
-                        id: id.clone(),
-                        presence: new.clone(),
-                        previous: None,
-                        previous_since: None,
-                        at,
-                    });
+                    if report {
+                        changes.push(PresenceChange {
+                            id: id.clone(),
+                            presence: new.clone(),
+                            previous: None,
+                            previous_since: None,
+                            at,
+                        });
+                    }
                     self.held.insert(
                         id.clone(),
                         Seen {
@@ -304,6 +319,9 @@ impl LastSeen {
                     if new.differs_from(&seen.presence) {
                         let previous = std::mem::replace(&mut seen.presence, new);
                         let previous_since = std::mem::replace(&mut seen.since, at);
+                        if !report {
+                            continue;
+                        }
                         changes.push(PresenceChange {
                             id: id.clone(),
                             presence: seen.presence.clone(),
@@ -652,7 +670,9 @@ impl Run {
             for (asked, answer) in outcome.answered {
                 any_answer = true;
                 self.last_answer_at = Some(at);
-                changes.extend(self.seen.apply(&asked, answer, at));
+                // Before the snapshot, changes are not news: not listed.
+                let report = self.snapshot_sent;
+                changes.extend(self.seen.apply_reporting(&asked, answer, at, report));
             }
             rejected.extend(outcome.rejected);
             errors.extend(outcome.error);

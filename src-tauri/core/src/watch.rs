@@ -58,15 +58,23 @@ impl Printer {
 
     /// The text for one event: one or more lines, each ending in `\n`.
     pub fn format(&self, event: &EngineEvent) -> String {
+        let mut text = Vec::new();
+        self.write(event, &mut text)
+            .expect("writing to memory does not fail");
+        String::from_utf8(text).expect("JSON and text lines are UTF-8")
+    }
+
+    /// Writes the line (or lines) for `event` to `out`. The snapshot goes
+    /// one presence at a time: for 10,000 teammates neither a JSON tree of
+    /// everyone nor the whole line is ever held.
+    pub fn write<W: Write>(&self, event: &EngineEvent, out: &mut W) -> std::io::Result<()> {
         if !self.json {
-            return self.human_lines(event);
+            return out.write_all(self.human_lines(event).as_bytes());
         }
-        let mut line = match event {
-            EngineEvent::Snapshot { at, presences } => snapshot_line(at, presences),
-            other => event_json(other).to_string(),
-        };
-        line.push('\n');
-        line
+        match event {
+            EngineEvent::Snapshot { at, presences } => write_snapshot(at, presences, out),
+            other => writeln!(out, "{}", event_json(other)),
+        }
     }
 
     fn name(&self, id: &str) -> String {
@@ -241,10 +249,13 @@ fn presence_fields(p: &Presence) -> serde_json::Map<String, Value> {
     m
 }
 
-/// The snapshot line, written one presence at a time: the same text as
-/// [`event_json`] gives, without a JSON tree of everyone (for 10,000
-/// teammates that tree alone would be most of `watch`'s memory).
-fn snapshot_line(at: &DateTime<Utc>, presences: &[Presence]) -> String {
+/// The snapshot line, one presence at a time: the same text as
+/// [`event_json`] gives.
+fn write_snapshot<W: Write>(
+    at: &DateTime<Utc>,
+    presences: &[Presence],
+    out: &mut W,
+) -> std::io::Result<()> {
     let empty = json!({
         "event": "snapshot",
         "at": rfc3339(at),
@@ -255,17 +266,15 @@ fn snapshot_line(at: &DateTime<Utc>, presences: &[Presence]) -> String {
     let head = empty
         .strip_suffix("[]}")
         .expect("the snapshot object ends with its empty list");
-    let mut line = String::with_capacity(head.len() + presences.len() * 160);
-    line.push_str(head);
-    line.push('[');
+    out.write_all(head.as_bytes())?;
+    out.write_all(b"[")?;
     for (i, p) in presences.iter().enumerate() {
         if i > 0 {
-            line.push(',');
+            out.write_all(b",")?;
         }
-        line.push_str(&presence_json(p).to_string());
+        serde_json::to_writer(&mut *out, &presence_json(p))?;
     }
-    line.push_str("]}");
-    line
+    out.write_all(b"]}\n")
 }
 
 fn presence_json(p: &Presence) -> Value {
@@ -345,7 +354,7 @@ pub async fn run_watch<W: Write>(
     let run = Engine::new(graph, ids, options).run(tx);
     tokio::pin!(run);
     let mut write = |event: &EngineEvent| -> std::io::Result<()> {
-        out.write_all(printer.format(event).as_bytes())?;
+        printer.write(event, &mut out)?;
         out.flush()
     };
     let outcome = loop {
