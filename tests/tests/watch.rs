@@ -91,6 +91,13 @@ async fn bad_arguments_are_explained() {
     let run = env.run(&["watch", "--interval", "2", "--ids", "x"]).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("at least 5"), "{}", run.stderr);
+    for huge in ["86401", "18446744073709551615"] {
+        let run = env.run(&["watch", "--interval", huge, "--ids", "x"]).await;
+        assert_eq!(run.code, 1, "a sentence, not a panic: {}", run.stderr);
+        assert!(run.stderr.contains("at most 86400"), "{}", run.stderr);
+    }
+    let run = env.run(&["watch", "--interval", "-1", "--ids", "x"]).await;
+    assert_eq!(run.code, 2, "not a number of seconds: {}", run.stderr);
     let run = env.run(&["watch", "--ids", "a", "--ids-file", "f"]).await;
     assert_eq!(run.code, 2, "the two are exclusive");
     let run = env

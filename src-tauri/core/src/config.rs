@@ -28,6 +28,8 @@ pub const CONFIG_FILE: &str = "config.toml";
 /// Default and lowest poll interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 pub const MIN_INTERVAL: Duration = Duration::from_secs(5);
+/// The longest poll interval a setting may ask for: a day.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 
 /// Delegated permissions asked for at sign-in, each for one feature:
 /// `User.Read` to know who signed in, `Presence.Read.All` for teammates'
@@ -217,6 +219,12 @@ pub fn interval_from_secs(secs: u64) -> Result<Duration> {
         return Err(Error::Config(format!(
             "The poll interval must be at least {} seconds (got {secs}).",
             MIN_INTERVAL.as_secs()
+        )));
+    }
+    if d > MAX_INTERVAL {
+        return Err(Error::Config(format!(
+            "The poll interval must be at most {} seconds, a day (got {secs}).",
+            MAX_INTERVAL.as_secs()
         )));
     }
     Ok(d)
@@ -559,14 +567,22 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let fail =
         |e: std::io::Error| Error::Storage(format!("Could not save {}: {e}", path.display()));
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(fail)?;
+    create_private_dir(dir).map_err(fail)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Unique per write, not only per process: the app writes from several
+    // threads, and two writes must never share a temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(
+        ".{name}.{}.{n}.{:08x}.tmp",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = private_file(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -580,6 +596,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result.map_err(fail)
+}
+
+/// A new file readable and writable by its owner only (Unix): roster,
+/// settings and photos are nobody else's business.
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 #[cfg(test)]
@@ -692,6 +721,51 @@ mod tests {
         assert!(bad(Overrides::default()).contains("config file"));
         fs::write(dir.path().join(CONFIG_FILE), "interval = \"fast\"").unwrap();
         assert!(bad(Overrides::default()).contains("\"interval\" should be"));
+    }
+
+    #[test]
+    fn intervals_out_of_bounds_are_refused_not_a_panic() {
+        for secs in [0, 4, 86_401, u64::MAX / 2, u64::MAX] {
+            let e = interval_from_secs(secs).unwrap_err();
+            assert_eq!(e.code(), "config", "{secs}");
+        }
+        assert_eq!(interval_from_secs(5).unwrap(), Duration::from_secs(5));
+        assert_eq!(interval_from_secs(86_400).unwrap(), MAX_INTERVAL);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE),
+            "interval = 18446744073709551615\n",
+        )
+        .unwrap();
+        assert!(in_dir(dir.path(), Overrides::default()).is_err());
+        std::fs::write(dir.path().join(CONFIG_FILE), "interval = -5\n").unwrap();
+        assert!(in_dir(dir.path(), Overrides::default()).is_err());
+        std::fs::write(dir.path().join(CONFIG_FILE), "interval = \"soon\"\n").unwrap();
+        assert!(in_dir(dir.path(), Overrides::default()).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private_and_writes_never_share_a_temporary_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("presently");
+        let path = dir.join("roster.toml");
+        // Many writes at once from one process, to one file.
+        std::thread::scope(|scope| {
+            for i in 0..16 {
+                let path = &path;
+                scope.spawn(move || {
+                    write_atomically(path, format!("n = {i}\n").as_bytes()).unwrap()
+                });
+            }
+        });
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with("n = "));
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        assert_eq!(left.len(), 1, "no temporary file is left behind");
     }
 
     #[test]
