@@ -378,6 +378,21 @@ mod tests {
     }
 
     #[test]
+    fn temporarily_unavailable_is_told_from_other_refusals() {
+        assert!(is_temporarily_unavailable(
+            br#"{"error":"temporarily_unavailable","error_description":"AADSTS1: busy"}"#
+        ));
+        for other in [
+            &br#"{"error":"authorization_pending"}"#[..],
+            br#"{"error":"invalid_grant"}"#,
+            b"not json",
+            b"",
+        ] {
+            assert!(!is_temporarily_unavailable(other));
+        }
+    }
+
+    #[test]
     fn token_lifetimes_from_the_server_are_bounded() {
         for (given, expected) in [
             (None, Duration::from_secs(3600)),
