@@ -616,7 +616,11 @@ fn graph_error_body(body: &[u8]) -> Option<(String, String)> {
     }
     let e: Envelope = serde_json::from_slice(body).ok()?;
     let message = e.error.message.filter(|m| !m.trim().is_empty())?;
-    Some((e.error.code.unwrap_or_default(), shorten(&message, 300)))
+    // Graph's words end up in terminals and windows: text only.
+    Some((
+        e.error.code.unwrap_or_default(),
+        crate::text::clean_text(&message, 300),
+    ))
 }
 
 fn reason(status: u16) -> String {
@@ -625,13 +629,6 @@ fn reason(status: u16) -> String {
         .and_then(|s| s.canonical_reason())
         .unwrap_or("an error")
         .to_string()
-}
-
-fn shorten(s: &str, max_chars: usize) -> String {
-    match s.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}...", &s[..cut]),
-        None => s.to_string(),
-    }
 }
 
 fn error_from_answer(status: StatusCode, body: &[u8], presence: bool) -> Error {

@@ -41,6 +41,7 @@ pub mod notify;
 pub mod presence;
 pub mod roster;
 pub mod secret;
+pub mod text;
 pub mod token_store;
 pub mod watch;
 

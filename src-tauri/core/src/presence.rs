@@ -135,12 +135,7 @@ fn words_from_identifier(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len() + 4);
     // An unknown value comes from the server: it must not carry escape
     // sequences or direction overrides to a terminal or a notification.
-    let shown = raw
-        .chars()
-        .filter(|c| {
-            !c.is_control() && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
-        .take(60);
+    let shown = raw.chars().filter(|c| !crate::text::is_unsafe(*c)).take(60);
     for (i, c) in shown.enumerate() {
         if c == '_' || c == '-' {
             out.push(' ');

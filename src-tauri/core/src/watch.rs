@@ -23,6 +23,7 @@ use crate::engine::{Engine, EngineEvent, EngineOptions, EngineStatus, PresenceCh
 use crate::error::{Error, Result};
 use crate::graph::GraphClient;
 use crate::presence::Presence;
+pub use crate::text::clean_text;
 
 /// A snapshot lists at most this many people one per line in the human
 /// format; beyond that a terminal is no place to read them.
@@ -197,34 +198,6 @@ pub fn describe(p: &Presence) -> String {
         }
     }
     s
-}
-
-/// Text written by other people, made safe for a terminal: control and
-/// bidirectional-override characters could rewrite the screen or hide text,
-/// so each becomes a space; long text is cut.
-pub fn clean_text(raw: &str, max_chars: usize) -> String {
-    let mut out = String::with_capacity(raw.len().min(max_chars * 4));
-    let mut count = 0;
-    let mut last_space = false;
-    for c in raw.chars() {
-        let c = if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        {
-            ' '
-        } else {
-            c
-        };
-        if c == ' ' && last_space {
-            continue;
-        }
-        if count == max_chars {
-            out.push_str("...");
-            return out;
-        }
-        last_space = c == ' ';
-        out.push(c);
-        count += 1;
-    }
-    out.trim().to_string()
 }
 
 fn clock(at: &DateTime<Utc>) -> String {
@@ -410,7 +383,9 @@ pub fn ids_from_file(path: &Path) -> Result<Vec<String>> {
             path.display()
         ))
     })?;
+    // Editors on Windows start UTF-8 files with a byte order mark.
     Ok(text
+        .trim_start_matches('\u{feff}')
         .lines()
         .flat_map(|line| parse_ids(line.split('#').next().unwrap_or("")))
         .collect())
