@@ -21,8 +21,9 @@ fn redirect_port(sign_in_url: &str) -> u16 {
     url::Url::parse(&redirect).unwrap().port().unwrap()
 }
 
-#[tokio::test]
-async fn two_quick_sign_in_clicks_leave_exactly_one_sign_in_running() {
+/// A simulator that approves every sign-in at once, and settings for it
+/// with a config dir and an app registration of the test's own.
+async fn approving_tenant() -> (Sim, tempfile::TempDir, Settings) {
     let sim = Sim::start(SimConfig {
         auto_presence: false,
         auto_approve: true,
@@ -36,9 +37,16 @@ async fn two_quick_sign_in_clicks_leave_exactly_one_sign_in_running() {
         graph_url: Some(sim.url()),
         config_dir: Some(dir.path().to_path_buf()),
         client_id: Some(uuid::Uuid::new_v4().to_string()),
+        interval_secs: Some(5),
         ..Default::default()
     })
     .unwrap();
+    (sim, dir, settings)
+}
+
+#[tokio::test]
+async fn two_quick_sign_in_clicks_leave_exactly_one_sign_in_running() {
+    let (_sim, _dir, settings) = approving_tenant().await;
     let (monitor, _events) =
         Monitor::new(settings, Arc::new(MemoryStore::new()), Notifier::new(None)).unwrap();
 
@@ -77,23 +85,7 @@ async fn two_quick_sign_in_clicks_leave_exactly_one_sign_in_running() {
 
 #[tokio::test]
 async fn a_new_interval_keeps_the_retry_after_gate_and_the_running_engine() {
-    let sim = Sim::start(SimConfig {
-        auto_presence: false,
-        auto_approve: true,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings::resolve(&Overrides {
-        login_url: Some(sim.url()),
-        graph_url: Some(sim.url()),
-        config_dir: Some(dir.path().to_path_buf()),
-        client_id: Some(uuid::Uuid::new_v4().to_string()),
-        interval_secs: Some(5),
-        ..Default::default()
-    })
-    .unwrap();
+    let (sim, _dir, settings) = approving_tenant().await;
     let (monitor, _events) = Monitor::new(
         settings.clone(),
         Arc::new(MemoryStore::new()),
