@@ -8,6 +8,7 @@ use presently_core::engine::EngineStatus;
 use presently_core::monitor::{CodeShown, SignInState, TeammateState};
 use presently_core::presence::{OutOfOffice, Presence};
 use presently_core::roster::Teammate;
+use presently_core::status::{self, Kind};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
 
@@ -208,6 +209,14 @@ pub struct TeammateView {
     pub status_message: Option<String>,
     pub out_of_office: Option<OutOfOfficeView>,
     pub since: Option<String>,
+    /// The line under the name: "Busy · In a meeting".
+    pub status_text: String,
+    /// The dot: available, busy, dnd, away, offline, oof or unknown.
+    pub kind: Kind,
+    /// Where they sort by status: 0 (available) to 4 (out of reach).
+    pub status_rank: u8,
+    /// The dot's text alternative: "Do not disturb", "Out of office".
+    pub dot_label: String,
 }
 
 impl TeammateView {
@@ -216,6 +225,7 @@ impl TeammateView {
             .presence
             .clone()
             .unwrap_or_else(|| Presence::unknown(&t.teammate.id));
+        let kind = Kind::of(&presence);
         TeammateView {
             id: t.teammate.id.clone(),
             display_name: t.teammate.name().to_string(),
@@ -233,6 +243,10 @@ impl TeammateView {
             status_message: presence.status_message.clone(),
             out_of_office: presence.out_of_office.as_ref().map(Into::into),
             since: t.since.map(rfc3339),
+            status_text: status::status_text(&presence),
+            kind,
+            status_rank: kind.rank(),
+            dot_label: status::dot_label(&presence),
         }
     }
 
@@ -340,5 +354,90 @@ pub fn pause_changed<R: Runtime>(app: &AppHandle<R>, pause: &PauseView) {
 fn emit<R: Runtime, T: Serialize + Clone>(app: &AppHandle<R>, name: &str, payload: T) {
     if let Err(e) = app.emit(name, payload) {
         tracing::warn!("could not send {name} to the window: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use presently_core::presence::{Activity, Availability};
+    use serde_json::{json, Value};
+
+    fn teammate(availability: &str, activity: &str, out_of_office: bool) -> TeammateState {
+        TeammateState {
+            teammate: Teammate {
+                id: "a".into(),
+                display_name: "Megan Bowen".into(),
+                ..Default::default()
+            },
+            presence: Some(Presence {
+                availability: Availability::parse(availability),
+                activity: Activity::parse(activity),
+                out_of_office: out_of_office.then(|| OutOfOffice {
+                    is_out_of_office: true,
+                    message: Some("Back Monday".into()),
+                }),
+                ..Presence::unknown("a")
+            }),
+            since: None,
+        }
+    }
+
+    fn json_of(t: &TeammateState) -> Value {
+        serde_json::to_value(TeammateView::new(t, None)).unwrap()
+    }
+
+    #[test]
+    fn a_teammate_carries_their_status_in_words_and_the_kind_of_dot() {
+        let v = json_of(&teammate("Busy", "InAMeeting", false));
+        assert_eq!(v["statusText"], "Busy · In a meeting");
+        assert_eq!(v["kind"], "busy");
+        assert_eq!(v["statusRank"], 1);
+        assert_eq!(v["dotLabel"], "Busy");
+        // Graph's values are still there, as they were.
+        assert_eq!(v["availability"], "Busy");
+        assert_eq!(v["activity"], "InAMeeting");
+
+        let v = json_of(&teammate("Available", "Available", true));
+        assert_eq!(v["statusText"], "Out of office · Available");
+        assert_eq!(v["kind"], "oof");
+        assert_eq!(v["statusRank"], 4);
+        assert_eq!(v["dotLabel"], "Out of office");
+        assert_eq!(
+            v["outOfOffice"],
+            json!({"isOutOfOffice": true, "message": "Back Monday"})
+        );
+    }
+
+    #[test]
+    fn someone_graph_said_nothing_about_is_unknown() {
+        let mut t = teammate("Busy", "Busy", false);
+        t.presence = None;
+        let v = json_of(&t);
+        assert_eq!(v["statusText"], "Unknown");
+        assert_eq!(v["kind"], "unknown");
+        assert_eq!(v["statusRank"], 4);
+        assert_eq!(v["availability"], "PresenceUnknown");
+    }
+
+    #[test]
+    fn your_own_presence_has_the_same_fields() {
+        let account = Account {
+            id: "me".into(),
+            display_name: "Debra Berger".into(),
+            username: "debra@contoso.com".into(),
+            cloud: Default::default(),
+            tenant: "contoso.com".into(),
+            client_id: "client".into(),
+            signed_in_at: Utc::now(),
+        };
+        let presence = teammate("DoNotDisturb", "Presenting", false)
+            .presence
+            .unwrap();
+        let v = serde_json::to_value(TeammateView::me(&account, &presence)).unwrap();
+        assert_eq!(v["displayName"], "Debra Berger");
+        assert_eq!(v["statusText"], "Do not disturb · Presenting");
+        assert_eq!(v["kind"], "dnd");
+        assert_eq!(v["dotLabel"], "Do not disturb");
     }
 }

@@ -2,7 +2,8 @@
 //! favorites, "Open Presently", pause, sign out and quit.
 
 use presently_core::monitor::SignInState;
-use presently_core::presence::{Activity, Availability, Presence};
+use presently_core::presence::Presence;
+use presently_core::status::{in_words, Kind};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
@@ -62,18 +63,9 @@ pub enum Glyph {
 }
 
 impl Glyph {
+    /// No presence (not signed in, no answer yet) is drawn as offline.
     pub fn of(p: Option<&Presence>) -> Glyph {
-        let Some(p) = p else { return Glyph::Offline };
-        if p.is_out_of_office() || p.activity == Activity::OutOfOffice {
-            return Glyph::OutOfOffice;
-        }
-        match p.availability {
-            Availability::Available | Availability::AvailableIdle => Glyph::Available,
-            Availability::Busy | Availability::BusyIdle => Glyph::Busy,
-            Availability::DoNotDisturb => Glyph::DoNotDisturb,
-            Availability::Away | Availability::BeRightBack => Glyph::Away,
-            _ => Glyph::Offline,
-        }
+        p.map_or(Glyph::Offline, |p| Kind::of(p).into())
     }
 
     /// Teams' colours.
@@ -96,6 +88,20 @@ impl Glyph {
             Glyph::Away => "◷",
             Glyph::Offline => "○",
             Glyph::OutOfOffice => "↩",
+        }
+    }
+}
+
+impl From<Kind> for Glyph {
+    /// Teams has no dot of its own for a value it does not know: offline's.
+    fn from(kind: Kind) -> Glyph {
+        match kind {
+            Kind::Available => Glyph::Available,
+            Kind::Busy => Glyph::Busy,
+            Kind::DoNotDisturb => Glyph::DoNotDisturb,
+            Kind::Away => Glyph::Away,
+            Kind::Offline | Kind::Unknown => Glyph::Offline,
+            Kind::OutOfOffice => Glyph::OutOfOffice,
         }
     }
 }
@@ -231,7 +237,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         let words = t
             .presence
             .as_ref()
-            .map(presently_core::notify::describe)
+            .map(in_words)
             .unwrap_or_else(|| "Unknown".into());
         let label = format!("{} {} — {}", glyph.symbol(), t.teammate.name(), words);
         menu.append(&MenuItem::with_id(
@@ -297,10 +303,7 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
         Glyph::Offline
     };
     let tooltip = match (&me, signed_in) {
-        (Some(p), true) => format!(
-            "Presently — you are {}",
-            presently_core::notify::describe(p)
-        ),
+        (Some(p), true) => format!("Presently — you are {}", in_words(p)),
         _ => "Presently — not signed in".to_string(),
     };
     if let Err(e) = tray
@@ -315,6 +318,7 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use presently_core::presence::{Activity, Availability};
 
     fn pixel(rgba: &[u8], size: u32, x: u32, y: u32) -> [u8; 4] {
         let i = ((y * size + x) * 4) as usize;

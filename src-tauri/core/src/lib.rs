@@ -11,6 +11,8 @@
 //! - [`graph`]: requests to Microsoft Graph with retries and throttling.
 //! - [`presence`]: Graph's presence answer, typed; [`engine`] polls it in
 //!   batches and turns answers into changes; [`watch`] prints them as lines.
+//! - [`status`]: a presence in words and the kind of its dot, for every
+//!   front end.
 //! - [`roster`]: the teammates to watch, kept in a file; [`directory`] finds
 //!   them in Graph (search, manager, reports, people, group members).
 //! - [`notify`]: the notification policy (bell, quiet hours, pause, own
@@ -41,6 +43,7 @@ pub mod notify;
 pub mod presence;
 pub mod roster;
 pub mod secret;
+pub mod status;
 pub mod text;
 pub mod token_store;
 pub mod watch;

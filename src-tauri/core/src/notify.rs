@@ -13,6 +13,7 @@ use chrono::{DateTime, Local, NaiveTime, Utc};
 
 use crate::engine::PresenceChange;
 use crate::presence::{Availability, Presence};
+use crate::status::{in_words, Kind};
 
 /// Changes closer together than this are merged into one notification.
 pub const MERGE_WINDOW: Duration = Duration::from_secs(3);
@@ -55,7 +56,7 @@ pub struct Notification {
 
 /// Is this availability one where you can reach the person?
 pub fn is_available(a: &Availability) -> bool {
-    matches!(a, Availability::Available | Availability::AvailableIdle)
+    Kind::of_availability(a) == Kind::Available
 }
 
 #[derive(Debug, Clone)]
@@ -141,7 +142,7 @@ impl Notifier {
         if !became_available && !who.every_change {
             return false;
         }
-        let was = describe(previous);
+        let was = in_words(previous);
         let for_how_long = change
             .previous_since
             .map(|since| format!(" for {}", human_duration(change.at - since)))
@@ -149,7 +150,7 @@ impl Notifier {
         let title = if became_available {
             format!("{} is available", who.display_name)
         } else {
-            format!("{} is now {}", who.display_name, describe(&change.presence))
+            format!("{} is now {}", who.display_name, in_words(&change.presence))
         };
         let line = format!("{title} (was {was}{for_how_long})");
         self.pending.retain(|p| p.id != change.id);
@@ -199,20 +200,6 @@ impl Notifier {
                 ids,
             },
         })
-    }
-}
-
-/// "Busy (In a meeting)", "Away", "Out of office".
-pub fn describe(p: &Presence) -> String {
-    if p.is_out_of_office() {
-        return "Out of office".into();
-    }
-    let availability = p.availability.label();
-    let activity = p.activity.label();
-    if activity.eq_ignore_ascii_case(&availability) {
-        availability
-    } else {
-        format!("{availability} ({activity})")
     }
 }
 

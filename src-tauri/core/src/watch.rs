@@ -23,6 +23,10 @@ use crate::engine::{Engine, EngineEvent, EngineOptions, EngineStatus, PresenceCh
 use crate::error::{Error, Result};
 use crate::graph::GraphClient;
 use crate::presence::Presence;
+use crate::status::in_full;
+// The command line's `roster list` prints presence with this name; the
+// words are the status module's.
+pub use crate::status::in_full as describe;
 pub use crate::text::clean_text;
 
 /// A snapshot lists at most this many people one per line in the human
@@ -114,7 +118,7 @@ impl Printer {
                 }
                 out.push_str(".\n");
                 for p in presences.iter().take(HUMAN_SNAPSHOT_LINES) {
-                    out.push_str(&format!("{time}  {}  {}\n", self.name(&p.id), describe(p)));
+                    out.push_str(&format!("{time}  {}  {}\n", self.name(&p.id), in_full(p)));
                 }
                 if presences.len() > HUMAN_SNAPSHOT_LINES {
                     out.push_str(&format!(
@@ -129,12 +133,12 @@ impl Printer {
                     "{}  {}  {}",
                     clock(&c.at),
                     self.name(&c.id),
-                    describe(&c.presence)
+                    in_full(&c.presence)
                 );
                 match &c.previous {
                     Some(prev) => {
                         line.push_str(" <- ");
-                        line.push_str(&describe(prev));
+                        line.push_str(&in_full(prev));
                     }
                     None => line.push_str(" (now watched)"),
                 }
@@ -155,7 +159,7 @@ impl Printer {
                 line
             }
             EngineEvent::OwnPresence(p) => {
-                format!("{}  You: {}\n", clock(&Utc::now()), describe(p))
+                format!("{}  You: {}\n", clock(&Utc::now()), in_full(p))
             }
             EngineEvent::InvalidIds { ids, reason } => {
                 let shown: Vec<String> = ids.iter().take(20).map(|i| clean_text(i, 60)).collect();
@@ -175,29 +179,6 @@ impl Printer {
             }
         }
     }
-}
-
-/// "Busy (In a meeting)", "Away", "Offline (Off work), out of office: "On leave"".
-pub fn describe(p: &Presence) -> String {
-    let availability = p.availability.label();
-    let activity = p.activity.label();
-    let mut s = if activity.eq_ignore_ascii_case(&availability) {
-        availability
-    } else {
-        format!("{availability} ({activity})")
-    };
-    if let Some(note) = &p.status_message {
-        s.push_str(&format!(", note: \"{}\"", clean_text(note, 80)));
-    }
-    if let Some(o) = &p.out_of_office {
-        if o.is_out_of_office {
-            s.push_str(", out of office");
-            if let Some(m) = &o.message {
-                s.push_str(&format!(": \"{}\"", clean_text(m, 80)));
-            }
-        }
-    }
-    s
 }
 
 fn clock(at: &DateTime<Utc>) -> String {
@@ -395,7 +376,7 @@ pub fn ids_from_file(path: &Path) -> Result<Vec<String>> {
 mod tests {
     use super::*;
     use crate::engine::{EngineState, IdProblem};
-    use crate::presence::{Activity, Availability, OutOfOffice};
+    use crate::presence::{Activity, Availability};
 
     const A: &str = "fa8bf3dc-eca7-46b7-bad1-db199b62afc3";
 
@@ -516,24 +497,6 @@ mod tests {
         // Without a name, the ID.
         let line = Printer::human(HashMap::new()).format(&EngineEvent::Changed(change()));
         assert!(line.starts_with(&format!("{time}  {A}  Busy")), "{line}");
-    }
-
-    #[test]
-    fn out_of_office_and_unknown_activities_in_words() {
-        let mut p = Presence::unknown(A);
-        p.availability = Availability::Offline;
-        p.activity = Activity::parse("offWork");
-        p.out_of_office = Some(OutOfOffice {
-            is_out_of_office: true,
-            message: Some("On leave\u{202E}until May".into()),
-        });
-        assert_eq!(
-            describe(&p),
-            "Offline (Off work), out of office: \"On leave until May\""
-        );
-        p.activity = Activity::parse("focusing");
-        p.out_of_office = None;
-        assert_eq!(describe(&p), "Offline (Focusing)");
     }
 
     #[test]
