@@ -51,90 +51,65 @@ fn status_notifier_watcher_present() -> bool {
     matches!(answer, Ok((true,)))
 }
 
-/// The glyph Teams draws for a presence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Glyph {
-    Available,
-    Busy,
-    DoNotDisturb,
-    Away,
-    Offline,
-    OutOfOffice,
+/// The dot to draw for your own presence; none (not signed in, no answer
+/// yet) is drawn as offline.
+pub fn kind_of(p: Option<&Presence>) -> Kind {
+    p.map_or(Kind::Offline, Kind::of)
 }
 
-impl Glyph {
-    /// No presence (not signed in, no answer yet) is drawn as offline.
-    pub fn of(p: Option<&Presence>) -> Glyph {
-        p.map_or(Glyph::Offline, |p| Kind::of(p).into())
-    }
-
-    /// Teams' colours.
-    pub fn colour(self) -> [u8; 3] {
-        match self {
-            Glyph::Available => [0x6b, 0xb7, 0x00],
-            Glyph::Busy | Glyph::DoNotDisturb => [0xc4, 0x31, 0x4b],
-            Glyph::Away => [0xff, 0xaa, 0x44],
-            Glyph::Offline => [0x8a, 0x88, 0x86],
-            Glyph::OutOfOffice => [0xb4, 0x00, 0x9e],
-        }
-    }
-
-    /// A symbol for menus, where there are no pictures.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Glyph::Available => "✔",
-            Glyph::Busy => "●",
-            Glyph::DoNotDisturb => "⛔",
-            Glyph::Away => "◷",
-            Glyph::Offline => "○",
-            Glyph::OutOfOffice => "↩",
-        }
+/// Teams' colours.
+pub fn colour(kind: Kind) -> [u8; 3] {
+    match kind {
+        Kind::Available => [0x6b, 0xb7, 0x00],
+        Kind::Busy | Kind::DoNotDisturb => [0xc4, 0x31, 0x4b],
+        Kind::Away => [0xff, 0xaa, 0x44],
+        // Teams has no dot of its own for a value it does not know: offline's.
+        Kind::Offline | Kind::Unknown => [0x8a, 0x88, 0x86],
+        Kind::OutOfOffice => [0xb4, 0x00, 0x9e],
     }
 }
 
-impl From<Kind> for Glyph {
-    /// Teams has no dot of its own for a value it does not know: offline's.
-    fn from(kind: Kind) -> Glyph {
-        match kind {
-            Kind::Available => Glyph::Available,
-            Kind::Busy => Glyph::Busy,
-            Kind::DoNotDisturb => Glyph::DoNotDisturb,
-            Kind::Away => Glyph::Away,
-            Kind::Offline | Kind::Unknown => Glyph::Offline,
-            Kind::OutOfOffice => Glyph::OutOfOffice,
-        }
+/// A symbol for menus, where there are no pictures.
+pub fn symbol(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Available => "✔",
+        Kind::Busy => "●",
+        Kind::DoNotDisturb => "⛔",
+        Kind::Away => "◷",
+        Kind::Offline | Kind::Unknown => "○",
+        Kind::OutOfOffice => "↩",
     }
 }
 
 /// Draws the status dot, `size` pixels square, RGBA, anti-aliased.
-pub fn draw(glyph: Glyph, size: u32) -> Vec<u8> {
+pub fn draw(kind: Kind, size: u32) -> Vec<u8> {
     let s = size as f32;
     let c = s / 2.0;
     let r = s / 2.0 - 1.0;
-    let [red, green, blue] = glyph.colour();
+    let [red, green, blue] = colour(kind);
     let mut rgba = vec![0u8; (size * size * 4) as usize];
     // Shapes in a unit square scaled to the icon: (from, to) line segments.
     let u = |x: f32, y: f32| (x * s, y * s);
-    let mark: Vec<((f32, f32), (f32, f32))> = match glyph {
-        Glyph::Available => vec![
+    let mark: Vec<((f32, f32), (f32, f32))> = match kind {
+        Kind::Available => vec![
             (u(0.28, 0.52), u(0.44, 0.68)),
             (u(0.44, 0.68), u(0.72, 0.36)),
         ],
-        Glyph::DoNotDisturb => vec![(u(0.28, 0.5), u(0.72, 0.5))],
-        Glyph::Away => vec![(u(0.5, 0.5), u(0.5, 0.26)), (u(0.5, 0.5), u(0.68, 0.62))],
-        Glyph::OutOfOffice => vec![
+        Kind::DoNotDisturb => vec![(u(0.28, 0.5), u(0.72, 0.5))],
+        Kind::Away => vec![(u(0.5, 0.5), u(0.5, 0.26)), (u(0.5, 0.5), u(0.68, 0.62))],
+        Kind::OutOfOffice => vec![
             (u(0.28, 0.5), u(0.72, 0.5)),
             (u(0.28, 0.5), u(0.46, 0.32)),
             (u(0.28, 0.5), u(0.46, 0.68)),
         ],
-        Glyph::Busy | Glyph::Offline => vec![],
+        Kind::Busy | Kind::Offline | Kind::Unknown => vec![],
     };
     let stroke = (s * 0.11).max(1.5);
     for y in 0..size {
         for x in 0..size {
             let (px, py) = (x as f32 + 0.5, y as f32 + 0.5);
             let d = ((px - c).powi(2) + (py - c).powi(2)).sqrt();
-            let (dot, white) = if glyph == Glyph::Offline {
+            let (dot, white) = if matches!(kind, Kind::Offline | Kind::Unknown) {
                 // A hollow ring.
                 let ring = coverage((d - (r - stroke / 2.0)).abs() - stroke / 2.0);
                 (ring, 0.0)
@@ -170,16 +145,16 @@ fn segment_distance(p: (f32, f32), a: (f32, f32), b: (f32, f32)) -> f32 {
     (dx * dx + dy * dy).sqrt()
 }
 
-pub fn icon(glyph: Glyph) -> Image<'static> {
+pub fn icon(kind: Kind) -> Image<'static> {
     const SIZE: u32 = 32;
-    Image::new_owned(draw(glyph, SIZE), SIZE, SIZE)
+    Image::new_owned(draw(kind, SIZE), SIZE, SIZE)
 }
 
 /// Creates the tray icon. Clicking it shows the window.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let menu = menu(app)?;
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon(Glyph::Offline))
+        .icon(icon(Kind::Offline))
         .tooltip("Presently")
         .menu(&menu)
         .show_menu_on_left_click(false)
@@ -233,13 +208,13 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         Vec::new()
     };
     for t in &favorites {
-        let glyph = Glyph::of(t.presence.as_ref());
+        let kind = kind_of(t.presence.as_ref());
         let words = t
             .presence
             .as_ref()
             .map(in_words)
             .unwrap_or_else(|| "Unknown".into());
-        let label = format!("{} {} — {}", glyph.symbol(), t.teammate.name(), words);
+        let label = format!("{} {} — {}", symbol(kind), t.teammate.name(), words);
         menu.append(&MenuItem::with_id(
             app,
             format!("fav:{}", t.teammate.id),
@@ -297,17 +272,17 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     let me = state.monitor.me();
     let signed_in = matches!(state.monitor.sign_in_state(), SignInState::SignedIn { .. });
-    let glyph = if signed_in {
-        Glyph::of(me.as_ref())
+    let kind = if signed_in {
+        kind_of(me.as_ref())
     } else {
-        Glyph::Offline
+        Kind::Offline
     };
     let tooltip = match (&me, signed_in) {
         (Some(p), true) => format!("Presently — you are {}", in_words(p)),
         _ => "Presently — not signed in".to_string(),
     };
     if let Err(e) = tray
-        .set_icon(Some(icon(glyph)))
+        .set_icon(Some(icon(kind)))
         .and_then(|()| tray.set_tooltip(Some(tooltip)))
         .and_then(|()| menu(app).and_then(|m| tray.set_menu(Some(m))))
     {
@@ -327,24 +302,24 @@ mod tests {
 
     #[test]
     fn busy_is_a_filled_red_dot_with_transparent_corners() {
-        let img = draw(Glyph::Busy, 32);
+        let img = draw(Kind::Busy, 32);
         assert_eq!(pixel(&img, 32, 16, 16), [0xc4, 0x31, 0x4b, 255]);
         assert_eq!(pixel(&img, 32, 0, 0)[3], 0);
     }
 
     #[test]
     fn offline_is_a_hollow_ring() {
-        let img = draw(Glyph::Offline, 32);
+        let img = draw(Kind::Offline, 32);
         assert_eq!(pixel(&img, 32, 16, 16)[3], 0, "hollow centre");
         assert!(pixel(&img, 32, 16, 1)[3] > 200, "the ring itself");
     }
 
     #[test]
     fn do_not_disturb_has_a_white_bar_and_available_a_check() {
-        let dnd = draw(Glyph::DoNotDisturb, 32);
+        let dnd = draw(Kind::DoNotDisturb, 32);
         assert_eq!(pixel(&dnd, 32, 16, 16), [255, 255, 255, 255]);
         assert_eq!(&pixel(&dnd, 32, 16, 6)[..3], &[0xc4, 0x31, 0x4b]);
-        let ok = draw(Glyph::Available, 32);
+        let ok = draw(Kind::Available, 32);
         assert_eq!(
             &pixel(&ok, 32, 14, 21)[..3],
             &[255, 255, 255],
@@ -361,19 +336,19 @@ mod tests {
             ..Presence::unknown("x")
         };
         assert_eq!(
-            Glyph::of(Some(&p("AvailableIdle", "Inactive"))),
-            Glyph::Available
+            kind_of(Some(&p("AvailableIdle", "Inactive"))),
+            Kind::Available
         );
-        assert_eq!(Glyph::of(Some(&p("BusyIdle", "Busy"))), Glyph::Busy);
+        assert_eq!(kind_of(Some(&p("BusyIdle", "Busy"))), Kind::Busy);
+        assert_eq!(kind_of(Some(&p("BeRightBack", "BeRightBack"))), Kind::Away);
         assert_eq!(
-            Glyph::of(Some(&p("BeRightBack", "BeRightBack"))),
-            Glyph::Away
+            kind_of(Some(&p("Offline", "OutOfOffice"))),
+            Kind::OutOfOffice
         );
-        assert_eq!(
-            Glyph::of(Some(&p("Offline", "OutOfOffice"))),
-            Glyph::OutOfOffice
-        );
-        assert_eq!(Glyph::of(Some(&p("Focusing", "Focusing"))), Glyph::Offline);
-        assert_eq!(Glyph::of(None), Glyph::Offline);
+        assert_eq!(kind_of(None), Kind::Offline);
+        // A value Teams added later is drawn as offline is, in the same grey.
+        let unknown = kind_of(Some(&p("Focusing", "Focusing")));
+        assert_eq!(draw(unknown, 32), draw(Kind::Offline, 32));
+        assert_eq!(symbol(unknown), symbol(Kind::Offline));
     }
 }

@@ -236,26 +236,16 @@ mod tests {
 
     #[test]
     fn out_of_office_comes_first_with_what_they_are_doing_if_it_says_more() {
-        assert_eq!(
-            status_text(&out_of_office("Available", "Available")),
-            "Out of office · Available"
-        );
-        assert_eq!(
-            status_text(&out_of_office("Busy", "InAMeeting")),
-            "Out of office · In a meeting"
-        );
-        assert_eq!(
-            status_text(&out_of_office("Offline", "Offline")),
-            "Out of office"
-        );
-        assert_eq!(
-            Kind::of(&out_of_office("Available", "Available")),
-            Kind::OutOfOffice
-        );
-        assert_eq!(
-            dot_label(&out_of_office("Available", "Available")),
-            "Out of office"
-        );
+        for (availability, activity, words) in [
+            ("Available", "Available", "Out of office · Available"),
+            ("Busy", "InAMeeting", "Out of office · In a meeting"),
+            ("Offline", "Offline", "Out of office"),
+        ] {
+            let p = out_of_office(availability, activity);
+            assert_eq!(status_text(&p), words);
+            assert_eq!(Kind::of(&p), Kind::OutOfOffice);
+            assert_eq!(dot_label(&p), "Out of office");
+        }
         // An out-of-office setting that is off is not out of office.
         let mut p = out_of_office("Busy", "Busy");
         p.out_of_office.as_mut().unwrap().is_out_of_office = false;
@@ -297,23 +287,18 @@ mod tests {
 
     #[test]
     fn in_words_brackets_the_activity_and_says_out_of_office_alone() {
-        assert_eq!(
-            in_words(&presence("Busy", "InAMeeting")),
-            "Busy (In a meeting)"
-        );
-        assert_eq!(in_words(&presence("Away", "Away")), "Away");
-        assert_eq!(
-            in_words(&presence("AvailableIdle", "Inactive")),
-            "Available, idle (Inactive)"
-        );
-        assert_eq!(
-            in_words(&out_of_office("Busy", "InAMeeting")),
-            "Out of office"
-        );
-        assert_eq!(
-            in_words(&presence("Offline", "OutOfOffice")),
-            "Out of office"
-        );
+        for (p, words) in [
+            (presence("Busy", "InAMeeting"), "Busy (In a meeting)"),
+            (presence("Away", "Away"), "Away"),
+            (
+                presence("AvailableIdle", "Inactive"),
+                "Available, idle (Inactive)",
+            ),
+            (out_of_office("Busy", "InAMeeting"), "Out of office"),
+            (presence("Offline", "OutOfOffice"), "Out of office"),
+        ] {
+            assert_eq!(in_words(&p), words);
+        }
     }
 
     #[test]
