@@ -1,127 +1,7 @@
-// Pure functions of the window: presence in words, sorting, durations and
-// filtering. No DOM and no Tauri here, so `node --test` can check them.
-
-// Teams' words for Graph's values, as the engine writes them (presence.rs).
-const AVAILABILITY_WORDS = {
-  available: 'Available',
-  availableidle: 'Available, idle',
-  away: 'Away',
-  berightback: 'Be right back',
-  busy: 'Busy',
-  busyidle: 'Busy, idle',
-  donotdisturb: 'Do not disturb',
-  offline: 'Offline',
-  presenceunknown: 'Unknown',
-};
-
-const ACTIVITY_WORDS = {
-  available: 'Available',
-  away: 'Away',
-  berightback: 'Be right back',
-  busy: 'Busy',
-  donotdisturb: 'Do not disturb',
-  inacall: 'In a call',
-  inaconferencecall: 'In a conference call',
-  inactive: 'Inactive',
-  inameeting: 'In a meeting',
-  offline: 'Offline',
-  offwork: 'Off work',
-  outofoffice: 'Out of office',
-  presenceunknown: 'Unknown',
-  presenting: 'Presenting',
-  urgentinterruptionsonly: 'Urgent interruptions only',
-};
-
-// Activities that only repeat the availability: "Busy · Busy" says nothing.
-const PLAIN_ACTIVITIES = new Set([
-  'available', 'away', 'berightback', 'busy', 'donotdisturb', 'inactive',
-  'offline', 'presenceunknown',
-]);
-
-const key = (raw) => String(raw ?? '').toLowerCase();
-
-/** "focusing" -> "Focusing", "inAWorkshop" -> "In a workshop". */
-export function humanise(raw) {
-  const text = String(raw ?? '');
-  let out = '';
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    if (c === '_' || c === '-') out += ' ';
-    else if (i === 0) out += c.toUpperCase();
-    else if (c !== c.toLowerCase()) out += ' ' + c.toLowerCase();
-    else out += c;
-  }
-  return out;
-}
-
-export function availabilityWords(availability) {
-  return AVAILABILITY_WORDS[key(availability)] ?? humanise(availability);
-}
-
-export function activityWords(activity) {
-  return ACTIVITY_WORDS[key(activity)] ?? humanise(activity);
-}
-
-export function isOutOfOffice(t) {
-  return key(t?.activity) === 'outofoffice' || Boolean(t?.outOfOffice?.isOutOfOffice);
-}
-
-/**
- * The dot to draw: "available", "busy", "dnd", "away", "offline", "oof" or
- * "unknown" (a value this version does not know, drawn like offline).
- */
-export function presenceKind(t) {
-  if (!t) return 'unknown';
-  if (isOutOfOffice(t)) return 'oof';
-  switch (key(t.availability)) {
-    case 'available':
-    case 'availableidle':
-      return 'available';
-    case 'busy':
-    case 'busyidle':
-      return 'busy';
-    case 'donotdisturb':
-      return 'dnd';
-    case 'away':
-    case 'berightback':
-      return 'away';
-    case 'offline':
-      return 'offline';
-    default:
-      return 'unknown';
-  }
-}
-
-const KIND_RANK = { available: 0, busy: 1, dnd: 2, away: 3, offline: 4, unknown: 4, oof: 4 };
-
-/** Available < Busy < Do not disturb < Away/BRB < Offline, Unknown, Out of office. */
-export function statusRank(t) {
-  return KIND_RANK[presenceKind(t)];
-}
-
-/** Short text alternative for the status dot. */
-export function dotLabel(t) {
-  if (presenceKind(t) === 'oof') return 'Out of office';
-  return availabilityWords(t?.availability);
-}
-
-/** "Busy · In a meeting", "Do not disturb · Presenting", "Out of office · Off work". */
-export function statusWords(t) {
-  if (!t) return '';
-  const activity = key(t.activity);
-  const detail = activity && !PLAIN_ACTIVITIES.has(activity) && activity !== 'outofoffice'
-    ? activityWords(t.activity)
-    : null;
-  if (isOutOfOffice(t)) {
-    const kind = presenceKind({ availability: t.availability });
-    const reachable = kind !== 'offline' && kind !== 'unknown';
-    const second = detail ?? (reachable ? availabilityWords(t.availability) : null);
-    return second ? `Out of office · ${second}` : 'Out of office';
-  }
-  const base = availabilityWords(t.availability);
-  if (!detail || detail.toLowerCase() === base.toLowerCase()) return base;
-  return `${base} · ${detail}`;
-}
+// Pure functions of the window: sorting, durations, filtering and the words
+// of its own notices. No DOM and no Tauri here, so `node --test` can check
+// them. A presence in words (statusText), its dot (kind, dotLabel) and its
+// place in a list (statusRank) come from the engine with each teammate.
 
 /** Compare two names as people expect (case and accents aside). */
 export function compareNames(a, b) {
@@ -131,7 +11,8 @@ export function compareNames(a, b) {
 /** Favorites first, then by status, then by name. */
 export function compareTeammates(a, b) {
   if (Boolean(a.favorite) !== Boolean(b.favorite)) return a.favorite ? -1 : 1;
-  const rank = statusRank(a) - statusRank(b);
+  // Out of reach (4) when the engine sent no rank.
+  const rank = (a.statusRank ?? 4) - (b.statusRank ?? 4);
   if (rank !== 0) return rank;
   return compareNames(a.displayName, b.displayName) || compareNames(a.id, b.id);
 }

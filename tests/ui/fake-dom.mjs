@@ -1,4 +1,4 @@
-// Just enough of a DOM to run ui/app.js under `node --test`, with nothing to
+// Just enough of a DOM to run ui/main.js under `node --test`, with nothing to
 // install: ui/index.html parsed as it ships, elements, text nodes, events
 // that capture and bubble, focus, `hidden`, dialogs and a small selector
 // engine. What a page would show is approximated by `hidden`, closed

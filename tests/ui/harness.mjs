@@ -1,42 +1,25 @@
-// Runs the real window (ui/index.html and ui/app.js) in node on the fake DOM
-// of fake-dom.mjs, with the preview's fake Tauri API (mock-tauri.js) as the
-// Rust side, so that tests can press buttons and read what the window shows.
+// Runs the real window (ui/index.html, ui/main.js and its modules) in node
+// on the fake DOM of fake-dom.mjs, with the preview's fake Tauri API
+// (mock-tauri.js) as the Rust side, so that tests can press buttons and read what the window shows.
 //
 //   const w = await openWindow('s=signin');
 //   w.press('signin-button');
 //   await w.until(() => w.shown('signin-browser'), 'the browser panel');
 //   w.close();
 //
-// One window at a time: app.js works on the global document, as in a page.
+// One window at a time: the modules work on the global document, as in a page.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { parseDocument } from './fake-dom.mjs';
+import { UI, freshCopy } from './ui-modules.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const UI = join(HERE, '..', '..', 'ui');
 const PAGE = readFileSync(join(UI, 'index.html'), 'utf8');
 const MOCK = readFileSync(join(HERE, 'mock-tauri.js'), 'utf8');
-
-// ui/ has no package.json, and whether node then reads app.js as an ES
-// module depends on its version: a copy beside one that says so does not.
-let appDir = null;
-let opened = 0;
-function freshApp() {
-  if (!appDir) {
-    appDir = mkdtempSync(join(tmpdir(), 'presently-ui-'));
-    for (const f of ['app.js', 'model.js', 'icons.js']) copyFileSync(join(UI, f), join(appDir, f));
-    writeFileSync(join(appDir, 'package.json'), '{"type": "module"}\n');
-    process.on('exit', () => rmSync(appDir, { recursive: true, force: true }));
-  }
-  opened += 1;
-  // A new query is a new module instance: a window that starts afresh.
-  return `${pathToFileURL(join(appDir, 'app.js')).href}?window=${opened}`;
-}
 
 // The timers of the page (the app's ticker, the mock's delayed answers)
 // end with its window; node's own timers do not go through these globals.
@@ -105,7 +88,7 @@ export async function openWindow(query = '') {
     },
   };
 
-  await import(freshApp());
+  await import(freshCopy('main.js'));
   const $ = (id) => {
     const node = document.getElementById(id);
     assert.ok(node, `#${id} is in the page`);

@@ -1,5 +1,5 @@
 // A fake window.__TAURI__ for previewing the UI in a browser, without the
-// Rust side. Loaded before ui/app.js by serve.py. Not shipped.
+// Rust side. Loaded before ui/main.js by serve.py. Not shipped.
 //
 // Query parameters (combine freely):
 //   s=       signin | revoked | code | browser | declined | expired | consent | blocked |
@@ -57,8 +57,38 @@
   }));
   const byName = (first) => directory.find((p) => p.displayName.startsWith(first));
 
+  // What the engine adds to each teammate (core's status module): the words
+  // under the name, the dot and where they sort. Only the values this mock
+  // sends are in these tables; the Rust side knows them all.
+  const AVAILABILITY = {
+    Available: ['Available', 'available'],
+    AvailableIdle: ['Available, idle', 'available'],
+    Busy: ['Busy', 'busy'],
+    DoNotDisturb: ['Do not disturb', 'dnd'],
+    Away: ['Away', 'away'],
+    BeRightBack: ['Be right back', 'away'],
+    Offline: ['Offline', 'offline'],
+    PresenceUnknown: ['Unknown', 'unknown'],
+  };
+  // Activities that say more than the availability; the others only repeat it.
+  const ACTIVITY_DETAIL = { InAMeeting: 'In a meeting', InACall: 'In a call', Presenting: 'Presenting', Focusing: 'Focusing', OffWork: 'Off work' };
+  const RANK = { available: 0, busy: 1, dnd: 2, away: 3 };
+  function withStatus(t) {
+    const [words, dot] = AVAILABILITY[t.availability] || [t.availability, 'unknown'];
+    const detail = ACTIVITY_DETAIL[t.activity] || null;
+    const oof = t.activity === 'OutOfOffice' || Boolean(t.outOfOffice && t.outOfOffice.isOutOfOffice);
+    const kind = oof ? 'oof' : dot;
+    const parts = oof ? ['Out of office', detail || (dot in RANK ? words : null)] : [words, detail];
+    return Object.assign(t, {
+      statusText: parts.filter(Boolean).join(' · '),
+      kind,
+      statusRank: kind in RANK ? RANK[kind] : 4,
+      dotLabel: oof ? 'Out of office' : words,
+    });
+  }
+
   function teammate(first, availability, activity, minutes, extra) {
-    return Object.assign(
+    const t = Object.assign(
       {},
       byName(first),
       {
@@ -74,6 +104,7 @@
       },
       extra || {},
     );
+    return withStatus(t);
   }
 
   let roster = [
@@ -335,6 +366,7 @@
     t.availability = availability;
     t.activity = activity || availability;
     t.since = new Date().toISOString();
+    withStatus(t);
     emit('presence-changed', [t]);
   }
 

@@ -1,4 +1,4 @@
-// The sign-in screen as a person uses it: the real page and app.js on a
+// The sign-in screen as a person uses it: the real page and main.js on a
 // fake DOM (fake-dom.mjs), the preview's fake Tauri API (mock-tauri.js) as
 // the Rust side. See harness.mjs.
 //   node --test tests/ui/

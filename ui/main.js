@@ -1,0 +1,186 @@
+// Presently's window. It draws what the Rust side sends: one get_state at
+// start (and after each sign-in), then events. No timer here ever calls
+// invoke; the one-second ticker only redraws countdowns and durations. (The
+// one call the window makes on its own is roster_painted, once per page.)
+//
+// Every string that comes from Microsoft Graph or from a person (names, job
+// titles, status messages, out-of-office notes, error messages) reaches the
+// page through textContent or a text node, never as markup.
+//
+// This module starts the window and wires the others together: ipc.js talks
+// to Rust, store.js holds the state, views/ draw one feature each.
+
+import * as ipc from './ipc.js';
+import * as M from './model.js';
+import { $, keepFocus, setText, show } from './dom.js';
+import { fillIcons, logo } from './icons.js';
+import {
+  meChanged,
+  pauseChanged,
+  presenceChanged,
+  rosterReplaced,
+  signInChanged,
+  stateLoaded,
+  statusChanged,
+  statusTextChanged,
+  store,
+} from './store.js';
+import { forgetAddPeople, wireAddPeople } from './views/add.js';
+import { renderBanner, updateBannerCountdown } from './views/banner.js';
+import { wireDialogs } from './views/dialogs.js';
+import { renderMe } from './views/me.js';
+import { wireMenu } from './views/menu.js';
+import { renderPause, updatePause, wirePause } from './views/pause.js';
+import { highlightRows, renderRoster, updateDurations, wireRoster } from './views/roster.js';
+import { openSettings, wireSettings } from './views/settings.js';
+import { renderSignIn, signInFocus, updateCodeCountdown, wireSignIn } from './views/signin.js';
+
+// ---------------------------------------------------------------- start
+
+async function boot() {
+  fillIcons(document);
+  $('brand-logo').replaceWith(logo());
+  wireMenu();
+  wireDialogs(() => (store.state.signIn.state === 'signed_in' ? $('filter') : signInFocus()));
+  wireSignIn({ render, settings: openSettings });
+  wireRoster();
+  wirePause();
+  wireAddPeople();
+  wireSettings();
+  // Starting over is the simplest way to be sure that every listener is in place.
+  $('boot-retry').addEventListener('click', () => window.location.reload());
+
+  if (!ipc.available()) {
+    bootFailed('This page is the window of the Presently app and only works inside it.', false);
+    return;
+  }
+
+  // Listen first, so that nothing that happens during get_state is lost;
+  // what arrives before the state is applied waits in a queue.
+  let ready = false;
+  const queue = [];
+  const on = (name, handler) =>
+    ipc.listen(name, (payload) => {
+      if (ready) handler(payload);
+      else queue.push(() => handler(payload));
+    });
+  try {
+    await Promise.all([
+      on(ipc.EVENTS.signInChanged, onSignInChanged),
+      on(ipc.EVENTS.rosterChanged, onRosterChanged),
+      on(ipc.EVENTS.presenceChanged, onPresenceChanged),
+      on(ipc.EVENTS.statusChanged, onStatusChanged),
+      on(ipc.EVENTS.meChanged, onMeChanged),
+      on(ipc.EVENTS.pauseChanged, onPauseChanged),
+    ]);
+  } catch (err) {
+    bootFailed(M.errorMessage(err), true);
+    return;
+  }
+  await loadState();
+  ready = true;
+  for (const run of queue.splice(0)) run();
+  setInterval(tick, 1000);
+}
+
+async function loadState() {
+  try {
+    store.update(stateLoaded, await ipc.getState(), Date.now());
+    $('boot').classList.remove('failed');
+    render();
+  } catch (err) {
+    bootFailed(M.errorMessage(err), true);
+  }
+}
+
+function bootFailed(message, canRetry) {
+  show($('boot'), true);
+  $('boot').classList.add('failed');
+  setText($('boot-text'), message);
+  show($('boot-retry'), canRetry);
+  show($('signin-screen'), false);
+  show($('roster-screen'), false);
+}
+
+// ---------------------------------------------------------------- events
+
+function onSignInChanged(view) {
+  const shown = M.showsSignInChange(view, store.state.starting);
+  const was = store.state.signIn.state;
+  store.update(signInChanged, view);
+  if (!shown) return;
+  if (view.state === 'signed_in' && was !== 'signed_in') {
+    // A new session, perhaps another account: everything starts over.
+    forgetAddPeople();
+    loadState();
+    return;
+  }
+  render();
+}
+
+function onRosterChanged(list) {
+  store.update(rosterReplaced, list);
+  renderRoster();
+}
+
+function onPresenceChanged(list) {
+  const changed = statusTextChanged(store.state, list);
+  store.update(presenceChanged, list);
+  renderRoster();
+  highlightRows(changed);
+}
+
+function onStatusChanged(status) {
+  store.update(statusChanged, status, Date.now());
+  renderBanner();
+  // Offline or back: every row's "for 5 min" / "as of 14:05" changes.
+  updateDurations(Date.now());
+}
+
+function onMeChanged(me) {
+  store.update(meChanged, me);
+  renderMe();
+}
+
+function onPauseChanged(payload) {
+  store.update(pauseChanged, payload?.pausedUntil);
+  renderPause();
+}
+
+// ---------------------------------------------------------------- render
+
+function render() {
+  const { signIn, trayAvailable, roster } = store.state;
+  const signedIn = signIn.state === 'signed_in';
+  // Only a focus that was lost to a hidden element is moved; at start the
+  // page leaves focus alone.
+  const hadFocus = document.activeElement && document.activeElement !== document.body;
+  show($('boot'), false);
+  show($('signin-screen'), !signedIn);
+  show($('roster-screen'), signedIn);
+  show($('tray-note'), !trayAvailable);
+  if (signedIn) {
+    renderMe();
+    renderRoster();
+    renderPause();
+    if (hadFocus) keepFocus(roster.size > 0 ? $('filter') : $('empty-add'));
+  } else {
+    renderSignIn();
+    if (hadFocus) keepFocus(signInFocus());
+  }
+  renderBanner();
+}
+
+/** Once a second: countdowns and "for 25 min". Never calls invoke. */
+function tick() {
+  const now = Date.now();
+  const { signIn, status } = store.state;
+  if (signIn.state === 'signing_in') updateCodeCountdown(now);
+  if (signIn.state === 'signed_in') {
+    updateDurations(now);
+    updatePause(now);
+  }
+  if (status?.retryAfterS != null) updateBannerCountdown(now);
+}
+
+boot();

@@ -1,0 +1,199 @@
+// The window's state and the plain functions that change it. A reducer takes
+// the state and what happened and returns the next state, never changing
+// the one it was given: `node --test` checks them without a page.
+//
+// Teammates are kept as the engine sends them (with their statusText, kind
+// and statusRank), in a Map by ID.
+
+import { showsSignInChange } from './model.js';
+
+export const SIGNED_OUT = Object.freeze({ state: 'signed_out', message: null, account: null, code: null, browserUrl: null });
+
+export function initialState() {
+  return {
+    signIn: SIGNED_OUT,
+    // What the engine last said about the sign-in, whatever the window shows
+    // meanwhile: a start that fails goes back to it.
+    engineSignIn: SIGNED_OUT,
+    // The start command the window waits for: {serial, kind, cancelled}, or null.
+    starting: null,
+    roster: new Map(),
+    status: null,
+    statusAt: 0,
+    settings: null,
+    trayAvailable: true,
+    pausedUntil: null,
+    me: null,
+    code: null,
+    // The browser sign-in under way: {url, opened, showUrl}. Only the answer
+    // to start_browser_sign_in says whether a browser opened (null until then).
+    browser: null,
+    filter: '',
+  };
+}
+
+const byId = (list) => new Map((list ?? []).map((t) => [t.id, t]));
+
+/** Takes the engine's word for the sign-in, with what only the window knows. */
+export function signInAdopted(state, view) {
+  const code = view.state === 'signing_in' ? view.code ?? state.code : null;
+  if (view.state !== 'in_browser') return { ...state, signIn: view, code, browser: null };
+  // Another address is another sign-in (one started from the tray, say):
+  // whether a browser opened for it is not known here.
+  const was = state.browser;
+  const known = was && (!was.url || !view.browserUrl || was.url === view.browserUrl) ? was : {};
+  const browser = { url: view.browserUrl ?? known.url ?? null, opened: known.opened ?? null, showUrl: Boolean(known.showUrl) };
+  return { ...state, signIn: view, code, browser };
+}
+
+/** get_state's answer: everything at once. */
+export function stateLoaded(state, app, now) {
+  const engineSignIn = app.signIn ?? state.engineSignIn;
+  return {
+    ...signInAdopted({ ...state, engineSignIn }, engineSignIn),
+    roster: byId(app.roster),
+    status: app.status ?? null,
+    statusAt: now,
+    settings: app.settings ?? null,
+    trayAvailable: app.trayAvailable !== false,
+    pausedUntil: app.notificationsPausedUntil ?? null,
+    me: app.me ?? null,
+  };
+}
+
+/**
+ * A sign-in-changed event. The engine's word is always kept; it is shown
+ * unless a start of the window's own makes it no news (model.js).
+ */
+export function signInChanged(state, view) {
+  const next = { ...state, engineSignIn: view };
+  return showsSignInChange(view, state.starting) ? signInAdopted(next, view) : next;
+}
+
+export function rosterReplaced(state, list) {
+  return { ...state, roster: byId(list) };
+}
+
+/** New presence for people in the roster; anyone else is not ours (any more). */
+export function presenceChanged(state, list) {
+  const roster = new Map(state.roster);
+  for (const t of list) {
+    const before = roster.get(t.id);
+    if (before) roster.set(t.id, { ...before, ...t });
+  }
+  return { ...state, roster };
+}
+
+/** The IDs among `list` whose status reads differently from before: their rows light up. */
+export function statusTextChanged(state, list) {
+  return list.filter((t) => state.roster.has(t.id) && state.roster.get(t.id).statusText !== t.statusText).map((t) => t.id);
+}
+
+export function statusChanged(state, status, now) {
+  return { ...state, status, statusAt: now };
+}
+
+export function meChanged(state, me) {
+  return { ...state, me };
+}
+
+export function pauseChanged(state, pausedUntil) {
+  return { ...state, pausedUntil: pausedUntil ?? null };
+}
+
+export function filterChanged(state, filter) {
+  return { ...state, filter };
+}
+
+export function settingsLoaded(state, settings) {
+  return { ...state, settings };
+}
+
+// ------------------------------------------------------------ sign-in starts
+
+let serial = 0;
+
+/** A new attempt to start a sign-in of `kind` ('signing_in' or 'in_browser'). */
+export function newAttempt(kind) {
+  serial += 1;
+  return { serial, kind, cancelled: false };
+}
+
+/** Shows the sign-in of the attempt under way at once, before the engine answers. */
+export function startBegun(state, attempt) {
+  return {
+    ...state,
+    starting: attempt,
+    signIn: { ...state.signIn, state: attempt.kind, message: null, code: null, browserUrl: null },
+    code: null,
+    browser: attempt.kind === 'in_browser' ? { url: null, opened: null, showUrl: false } : null,
+  };
+}
+
+/** True while `attempt` is the start the window waits for. */
+export function isCurrentStart(state, attempt) {
+  return state.starting?.serial === attempt.serial;
+}
+
+export function startEnded(state) {
+  return { ...state, starting: null };
+}
+
+/** The start failed: back to what the engine last said. */
+export function startFailed(state) {
+  return signInAdopted({ ...state, starting: null }, state.engineSignIn);
+}
+
+/** Cancel pressed: the start under way (if any) is no longer wanted, nor is the sign-in shown. */
+export function startCancelled(state) {
+  return { ...state, starting: state.starting && { ...state.starting, cancelled: true } };
+}
+
+/** The answer to start_browser_sign_in: the address, and whether a browser opened. */
+export function browserOpened(state, answer) {
+  const url = answer?.url ?? state.browser?.url ?? null;
+  return { ...state, browser: { ...state.browser, url, opened: answer?.opened !== false }, signIn: { ...state.signIn, browserUrl: url } };
+}
+
+/** The answer to start_sign_in: the code to show. */
+export function codeReceived(state, code) {
+  return { ...state, code, signIn: { ...state.signIn, code } };
+}
+
+export function browserUrlToggled(state) {
+  return state.browser ? { ...state, browser: { ...state.browser, showUrl: !state.browser.showUrl } } : state;
+}
+
+// ------------------------------------------------------------ teammates
+
+/** One of a teammate's flags (notify, favorite, notifyEveryChange), set at once, before the engine answers. */
+export function flagSet(state, id, flag, value) {
+  const before = state.roster.get(id);
+  if (!before) return state;
+  return { ...state, roster: new Map(state.roster).set(id, { ...before, [flag]: value }) };
+}
+
+/** The engine's answer about one teammate; nothing if they have left the roster meanwhile. */
+export function teammateUpdated(state, id, updated) {
+  const before = state.roster.get(id);
+  if (!before || !updated) return state;
+  return { ...state, roster: new Map(state.roster).set(id, { ...before, ...updated }) };
+}
+
+// ------------------------------------------------------------ the store
+
+/** Holds the state; `update(reducer, ...args)` moves it on. */
+export function createStore(state = initialState()) {
+  return {
+    get state() {
+      return state;
+    },
+    update(reducer, ...args) {
+      state = reducer(state, ...args);
+      return state;
+    },
+  };
+}
+
+/** The window's one store. */
+export const store = createStore();

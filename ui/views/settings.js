@@ -1,0 +1,124 @@
+// The settings dialog: cloud, tenant and app for sign-in, quiet hours, start
+// at login, how often to check; the account and Sign out.
+
+import * as ipc from '../ipc.js';
+import * as M from '../model.js';
+import { $, setText, show } from '../dom.js';
+import { settingsLoaded, store } from '../store.js';
+import { focusOnClose, openDialog } from './dialogs.js';
+
+let settingsEdited = false;
+
+/** Opens at once with what is known, then shows the saved settings as they are now. */
+export async function openSettings(opener) {
+  const dialog = $('settings-dialog');
+  if (dialog.open) return;
+  setText($('settings-error'), '');
+  settingsEdited = false;
+  fillSettings(store.state.settings);
+  const { signIn } = store.state;
+  const signedIn = signIn.state === 'signed_in';
+  show($('account-section'), signedIn);
+  if (signedIn) {
+    const a = signIn.account ?? {};
+    setText($('account-name'), a.displayName || a.username || 'Signed in');
+    setText($('account-user'), a.displayName ? a.username ?? '' : '');
+    setText($('account-detail'), [a.cloudName || a.cloud, a.tenant].filter(Boolean).join(' · '));
+  }
+  openDialog(dialog, opener, $('set-cloud'));
+  try {
+    const settings = await ipc.getSettings();
+    store.update(settingsLoaded, settings);
+    if (dialog.open && !settingsEdited) fillSettings(settings);
+  } catch (err) {
+    if (dialog.open) setText($('settings-error'), M.errorMessage(err));
+  }
+}
+
+function fillSettings(s) {
+  if (!s) return;
+  $('set-cloud').value = s.cloud ?? 'global';
+  $('set-tenant').value = s.tenant ?? '';
+  $('set-client-id').value = s.clientId ?? '';
+  $('set-quiet').checked = Boolean(s.quietHours?.enabled);
+  $('set-quiet-start').value = s.quietHours?.start ?? '';
+  $('set-quiet-end').value = s.quietHours?.end ?? '';
+  $('set-autostart').checked = Boolean(s.autostart);
+  $('set-interval').value = s.intervalSecs ?? '';
+  syncQuietFields();
+  for (const input of $('settings-form').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+function syncQuietFields() {
+  const on = $('set-quiet').checked;
+  $('set-quiet-start').disabled = !on;
+  $('set-quiet-end').disabled = !on;
+}
+
+function invalid(input, message) {
+  input.setAttribute('aria-invalid', 'true');
+  setText($('settings-error'), message);
+  input.focus();
+  return null;
+}
+
+function readSettings() {
+  for (const input of $('settings-form').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  const interval = Number($('set-interval').value);
+  if (!Number.isInteger(interval) || interval < 5) return invalid($('set-interval'), 'Check presence every 5 seconds or more (a whole number).');
+  const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+  const quiet = $('set-quiet').checked;
+  const start = $('set-quiet-start').value.slice(0, 5);
+  const end = $('set-quiet-end').value.slice(0, 5);
+  if (quiet && !hhmm.test(start)) return invalid($('set-quiet-start'), 'Enter the start of quiet hours as HH:MM.');
+  if (quiet && !hhmm.test(end)) return invalid($('set-quiet-end'), 'Enter the end of quiet hours as HH:MM.');
+  const base = store.state.settings ?? {};
+  return {
+    ...base,
+    cloud: $('set-cloud').value,
+    tenant: $('set-tenant').value.trim(),
+    clientId: $('set-client-id').value.trim(),
+    quietHours: {
+      ...(base.quietHours ?? {}),
+      enabled: quiet,
+      start: hhmm.test(start) ? start : base.quietHours?.start ?? '18:00',
+      end: hhmm.test(end) ? end : base.quietHours?.end ?? '08:00',
+    },
+    autostart: $('set-autostart').checked,
+    intervalSecs: interval,
+  };
+}
+
+export function wireSettings() {
+  $('settings-button').addEventListener('click', (e) => openSettings(e.currentTarget));
+  $('set-quiet').addEventListener('change', syncQuietFields);
+  $('settings-form').addEventListener('input', () => {
+    settingsEdited = true;
+  });
+  $('settings-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    setText($('settings-error'), '');
+    const settings = readSettings();
+    if (!settings) return;
+    const save = $('settings-save');
+    save.disabled = true;
+    try {
+      store.update(settingsLoaded, await ipc.saveSettings(settings));
+      $('settings-dialog').close();
+    } catch (err) {
+      setText($('settings-error'), M.errorMessage(err));
+    } finally {
+      save.disabled = false;
+    }
+  });
+  $('sign-out-button').addEventListener('click', async () => {
+    setText($('settings-error'), '');
+    try {
+      await ipc.signOut();
+      focusOnClose($('settings-dialog'), $('signin-button'));
+      $('settings-dialog').close();
+    } catch (err) {
+      setText($('settings-error'), M.errorMessage(err));
+    }
+  });
+}
