@@ -22,6 +22,7 @@ export const EVENTS = Object.freeze({
   statusChanged: 'status-changed',
   meChanged: 'me-changed',
   pauseChanged: 'pause-changed',
+  configProblem: 'config-problem',
 });
 
 export const getState = () => invoke('get_state');
@@ -46,3 +47,4 @@ export const listGroups = () => invoke('list_groups');
 
 export const getSettings = () => invoke('get_settings');
 export const saveSettings = (settings) => invoke('save_settings', { settings });
+export const openConfigFile = () => invoke('open_config_file');

@@ -15,6 +15,7 @@ import * as M from './model.js';
 import { $, keepFocus, setText, show } from './dom.js';
 import { fillIcons, logo } from './icons.js';
 import {
+  configProblemChanged,
   meChanged,
   pauseChanged,
   presenceChanged,
@@ -27,6 +28,7 @@ import {
 } from './store.js';
 import { forgetAddPeople, wireAddPeople } from './views/add.js';
 import { renderBanner, updateBannerCountdown } from './views/banner.js';
+import { renderConfigProblem } from './views/config-problem.js';
 import { wireDialogs } from './views/dialogs.js';
 import { renderMe } from './views/me.js';
 import { wireMenu } from './views/menu.js';
@@ -72,6 +74,7 @@ async function boot() {
       on(ipc.EVENTS.statusChanged, onStatusChanged),
       on(ipc.EVENTS.meChanged, onMeChanged),
       on(ipc.EVENTS.pauseChanged, onPauseChanged),
+      on(ipc.EVENTS.configProblem, onConfigProblem),
     ]);
   } catch (err) {
     bootFailed(M.errorMessage(err), true);
@@ -147,6 +150,11 @@ function onPauseChanged(payload) {
   renderPause();
 }
 
+function onConfigProblem(problem) {
+  store.update(configProblemChanged, problem);
+  renderConfigProblem();
+}
+
 // ---------------------------------------------------------------- render
 
 function render() {
@@ -169,6 +177,7 @@ function render() {
     if (hadFocus) keepFocus(signInFocus());
   }
   renderBanner();
+  renderConfigProblem();
 }
 
 /** Once a second: countdowns and "for 25 min". Never calls invoke. */

@@ -29,6 +29,8 @@ export function initialState() {
     // to start_browser_sign_in says whether a browser opened (null until then).
     browser: null,
     filter: '',
+    // A config file Presently could not read: {file, key, line, message}.
+    configProblem: null,
   };
 }
 
@@ -58,6 +60,7 @@ export function stateLoaded(state, app, now) {
     trayAvailable: app.trayAvailable !== false,
     pausedUntil: app.notificationsPausedUntil ?? null,
     me: app.me ?? null,
+    configProblem: app.configProblem ?? null,
   };
 }
 
@@ -99,6 +102,10 @@ export function meChanged(state, me) {
 
 export function pauseChanged(state, pausedUntil) {
   return { ...state, pausedUntil: pausedUntil ?? null };
+}
+
+export function configProblemChanged(state, problem) {
+  return { ...state, configProblem: problem ?? null };
 }
 
 export function filterChanged(state, filter) {

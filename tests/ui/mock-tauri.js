@@ -13,9 +13,10 @@
 //   fail=    a command name that rejects with {code, message}
 //   live=1   random presence changes every 3 s (from the mock, not the UI)
 //   cloud=   usgov etc. for the account
+//   config=bad     the config file has a problem (the banner with "Open config file")
 // Console: mock.emit(name, payload), mock.approve(), mock.decline(), mock.block(),
 //          mock.browserFail(), mock.change(id, availability, activity),
-//          mock.calls (every invoke).
+//          mock.configProblem(problem or null), mock.calls (every invoke).
 (function () {
   'use strict';
   const q = new URLSearchParams(location.search);
@@ -191,6 +192,13 @@
   };
   let status = statuses[q.get('status') || 'ok'];
   let pausedUntil = q.get('paused') === '1' ? new Date(now + 47 * 60000).toISOString() : null;
+  const BAD_CONFIG = {
+    file: '/home/debra/.config/presently/config.toml',
+    key: 'quiet_hours.start',
+    line: 7,
+    message: 'Quiet hours start at "25:00", which is not a time of day (HH:MM).',
+  };
+  let configProblem = q.get('config') === 'bad' ? BAD_CONFIG : null;
 
   // ------------------------------------------------------------------ events
   const listeners = new Map();
@@ -243,6 +251,7 @@
       trayAvailable: q.get('tray') !== '0',
       notificationsPausedUntil: pausedUntil,
       me: signIn.state === 'signed_in' ? me : null,
+      configProblem,
     }),
     start_sign_in: () => {
       endSignInUnderWay();
@@ -324,6 +333,10 @@
       return view(t);
     },
     open_teams: () => null,
+    open_config_file: () => {
+      if (!configProblem) throw { code: 'invalid_input', message: 'There is no config file to fix.' };
+      return null;
+    },
     roster_painted: () => null,
     pause_notifications: ({ minutes }) => {
       pausedUntil = minutes > 0 ? new Date(Date.now() + minutes * 60000).toISOString() : null;
@@ -393,6 +406,10 @@
     status(name) {
       status = statuses[name];
       emit('status-changed', status);
+    },
+    configProblem(problem) {
+      configProblem = problem === undefined ? BAD_CONFIG : problem;
+      emit('config-problem', configProblem);
     },
   };
 

@@ -1,4 +1,4 @@
-// The roster as a person sees it: the real
+// The roster and the config-problem banner as a person sees them: the real
 // page and modules on a fake DOM, mock-tauri.js as the Rust side (harness.mjs).
 //   node --test tests/ui/
 import { test, afterEach } from 'node:test';
@@ -49,4 +49,43 @@ test('a change the mock makes carries the words the Rust side would send', async
   await w.settle(20);
   assert.equal(words('Lee Gu'), 'Offline · Off work');
   assert.ok(row('Lee Gu').classList.contains('kind-offline'));
+});
+
+test('a problem in the config file is named, with a button that opens the file', async () => {
+  await open('config=bad');
+  assert.ok(w.shown('config-problem'));
+  const text = w.text('config-problem');
+  assert.match(text, /not a time of day/);
+  assert.match(text, /config\.toml, line 7, key quiet_hours\.start/);
+  // The rest of the window works as usual.
+  assert.ok(w.shown('roster-screen'));
+  assert.equal(words('Alex Wilber'), 'Busy · In a meeting');
+
+  w.press(w.$('open-config-file'));
+  await w.until(() => w.invoked().includes('open_config_file'), 'open_config_file');
+  await w.settle(100);
+  assert.equal(w.text('config-problem-error'), '');
+
+  // Fixed: the event clears the banner; another problem shows again.
+  w.mock.configProblem(null);
+  assert.equal(w.$('config-problem').children.length, 0);
+  w.mock.configProblem({ file: 'C:\\Users\\d\\config.toml', key: null, line: null, message: 'Not TOML <b>at all</b>.' });
+  assert.equal(w.text('config-problem-where'), 'C:\\Users\\d\\config.toml');
+  assert.match(w.text('config-problem'), /Not TOML <b>at all<\/b>\./, 'as text, not markup');
+});
+
+test('the config problem shows on the sign-in screen too, and arrives by event', async () => {
+  await open('s=signin');
+  assert.equal(w.$('config-problem').children.length, 0);
+  w.mock.configProblem();
+  assert.ok(w.shown('config-problem'));
+  assert.ok(w.shown('signin-screen'));
+  assert.match(w.text('config-problem'), /line 7/);
+});
+
+test('opening the config file can fail, and says why', async () => {
+  await open('config=bad&fail=open_config_file');
+  w.press(w.$('open-config-file'));
+  await w.until(() => w.text('config-problem-error') !== '', 'the error');
+  assert.match(w.text('config-problem-error'), /Could not reach/);
 });

@@ -22,6 +22,7 @@ function loaded() {
       trayAvailable: false,
       notificationsPausedUntil: null,
       me: null,
+      configProblem: null,
     },
     1000,
   );
@@ -41,6 +42,7 @@ test('get_state fills the store', () => {
   assert.deepEqual([...s.roster.keys()], ['a', 'b']);
   assert.equal(s.statusAt, 1000);
   assert.equal(s.trayAvailable, false);
+  assert.equal(s.configProblem, null);
   // A state without a sign-in keeps the one known.
   assert.equal(S.stateLoaded(s, { roster: [] }, 2000).signIn.state, 'signed_in');
 });
@@ -113,7 +115,7 @@ test('the browser answer and the address toggle', () => {
   assert.equal(S.signInAdopted(coded, { state: 'signing_in', code: null }).code, code, 'a code once shown stays');
 });
 
-test('pause, status, own presence, filter and settings', () => {
+test('pause, status, own presence, filter, settings and the config problem', () => {
   const s = frozen(loaded());
   assert.equal(S.pauseChanged(s, undefined).pausedUntil, null);
   assert.equal(S.pauseChanged(s, '2026-11-30T10:00:00Z').pausedUntil, '2026-11-30T10:00:00Z');
@@ -123,6 +125,10 @@ test('pause, status, own presence, filter and settings', () => {
   assert.equal(S.meChanged(s, teammate('me', 'Available')).me.statusText, 'Available');
   assert.equal(S.filterChanged(s, 'meg').filter, 'meg');
   assert.deepEqual(S.settingsLoaded(s, { intervalSecs: 60 }).settings, { intervalSecs: 60 });
+  const problem = { file: '/x/config.toml', key: null, line: 3, message: 'Bad.' };
+  assert.equal(S.configProblemChanged(s, problem).configProblem, problem);
+  assert.equal(S.configProblemChanged(S.configProblemChanged(s, problem), null).configProblem, null);
+  assert.equal(S.configProblemChanged(s, undefined).configProblem, null);
 });
 
 test('the store moves on by reducers', () => {

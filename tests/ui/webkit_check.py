@@ -329,6 +329,22 @@ def run(d, ui):
     check(d.js("return document.getElementById('paused-text').textContent").startswith("Notifications paused until "), "the pause chip shows")
     d.shot("banner-signed-out")
 
+    # A config file with a problem: named at the top, with a button to open it.
+    d.go(ui + "?config=bad")
+    check(d.js("return document.getElementById('config-problem').getClientRects().length") > 0, "a config problem shows at the top")
+    check("line 7" in d.js("return document.getElementById('config-problem-where').textContent"), "with its line")
+    d.js("mock.configProblem({file: 'config.toml', key: null, line: 2, message: arguments[0]})", "<img src=x onerror=alert(1)>")
+    check(d.js("return document.querySelectorAll('#config-problem img').length") == 0, "its message is literal text")
+    d.js("document.activeElement.blur()")
+    d.keys("Tab")
+    check(d.active()[0] == "open-config-file", f"Tab reaches Open config file first: {d.active()}")
+    d.keys("Enter")
+    d.wait("return mock.calls.some(([c]) => c === 'open_config_file')", "open_config_file")
+    check(True, "Enter opens the config file")
+    d.shot("config-problem")
+    d.js("mock.configProblem(null)")
+    check(d.js("return document.getElementById('config-problem').getClientRects().length") == 0, "a fixed config file clears it")
+
     check(d.js("return document.documentElement.dataset.cspViolations") == "0", "no CSP violations")
 
 
