@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{write_atomically, Settings};
 use crate::error::{Error, Result};
 use crate::graph::{BatchRequest, BatchResponse, GraphClient};
+use crate::http::Object;
 use crate::presence::normalize_user_id;
 use crate::roster::Teammate;
 
@@ -622,9 +623,9 @@ struct WireObject {
     resource_provisioning_options: Option<Vec<String>>,
     /// `/me/people` only.
     #[serde(default)]
-    scored_email_addresses: Option<Vec<ScoredAddress>>,
+    scored_email_addresses: Option<Vec<Object<ScoredAddress>>>,
     /// `/me/people` only: who or what this entry is.
-    person_type: Option<PersonType>,
+    person_type: Option<Object<PersonType>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -652,7 +653,7 @@ impl WireObject {
         if !self.is_type("user") {
             return None;
         }
-        if let Some(pt) = &self.person_type {
+        if let Some(Object(pt)) = &self.person_type {
             // `/me/people` also ranks groups, external contacts and guests
             // from outside the directory, none of whom have presence here.
             let eq = |v: &Option<String>, want: &str| {
@@ -665,7 +666,7 @@ impl WireObject {
         let id = normalize_user_id(self.id.as_deref()?)?;
         let mail = self.mail.filter(|m| !m.is_empty()).or_else(|| {
             self.scored_email_addresses
-                .and_then(|a| a.into_iter().find_map(|s| s.address))
+                .and_then(|a| a.into_iter().find_map(|Object(s)| s.address))
         });
         Some(Person {
             id,

@@ -32,6 +32,7 @@ use url::Url;
 use crate::auth::AccessTokens;
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::http::Object;
 use crate::presence::{self, Presence, MAX_IDS_PER_REQUEST};
 
 /// Path of the batched presence request, below `/v1.0`.
@@ -242,7 +243,7 @@ impl GraphClient {
     ) -> Result<Vec<T>> {
         #[derive(Deserialize)]
         struct Page<T> {
-            value: Vec<T>,
+            value: Vec<Object<T>>,
             #[serde(rename = "@odata.nextLink")]
             next_link: Option<String>,
         }
@@ -250,7 +251,7 @@ impl GraphClient {
         let mut url = self.endpoint(path);
         loop {
             let page: Page<T> = self.get_url(url, headers).await?;
-            items.extend(page.value);
+            items.extend(page.value.into_iter().map(|Object(item)| item));
             if items.len() >= limit {
                 items.truncate(limit);
                 return Ok(items);
@@ -268,19 +269,22 @@ impl GraphClient {
         path: &str,
         body: &B,
     ) -> Result<T> {
+        read_json(&self.post(path, body).await?)
+    }
+
+    /// `POST {graph}/v1.0/{path}` with a JSON body; the answer's bytes.
+    async fn post<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<Vec<u8>> {
         let body = serde_json::to_vec(body)
             .map_err(|e| Error::Config(format!("Could not write the request: {e}")))?;
-        let answer = self
-            .send(Call {
-                method: Method::POST,
-                url: self.endpoint(path),
-                headers: &[],
-                body: Some(body),
-                presence: false,
-                retry_throttled: true,
-            })
-            .await?;
-        read_json(&answer)
+        self.send(Call {
+            method: Method::POST,
+            url: self.endpoint(path),
+            headers: &[],
+            body: Some(body),
+            presence: false,
+            retry_throttled: true,
+        })
+        .await
     }
 
     /// Sends requests through `POST /$batch`, 20 to a batch, and returns one
@@ -291,15 +295,10 @@ impl GraphClient {
         struct Body<'a> {
             requests: &'a [BatchRequest],
         }
-        #[derive(Deserialize)]
-        struct Answer {
-            responses: Vec<BatchResponse>,
-        }
         let mut out = Vec::with_capacity(requests.len());
         for chunk in requests.chunks(MAX_BATCH_REQUESTS) {
-            let answer: Answer = self.post_json("$batch", &Body { requests: chunk }).await?;
-            let mut by_id: BTreeMap<String, BatchResponse> = answer
-                .responses
+            let answer = self.post("$batch", &Body { requests: chunk }).await?;
+            let mut by_id: BTreeMap<String, BatchResponse> = parse_batch_answer(&answer)?
                 .into_iter()
                 .map(|r| (r.id.clone(), r))
                 .collect();
@@ -516,8 +515,24 @@ fn is_retryable(status: StatusCode) -> bool {
 }
 
 fn read_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body)
+    serde_json::from_slice::<Object<T>>(body)
+        .map(|Object(t)| t)
         .map_err(|e| Error::Malformed(format!("the answer is not in the promised shape ({e})")))
+}
+
+/// The responses of a `$batch` answer (`{"responses":[{...}, ...]}`), in the
+/// order Graph wrote them.
+pub fn parse_batch_answer(body: &[u8]) -> Result<Vec<BatchResponse>> {
+    #[derive(Deserialize)]
+    struct Answer {
+        responses: Vec<Object<BatchResponse>>,
+    }
+    let Object(answer) = serde_json::from_slice::<Object<Answer>>(body).map_err(|e| {
+        Error::Malformed(format!(
+            "the batch answer is not in the promised shape ({e})"
+        ))
+    })?;
+    Ok(answer.responses.into_iter().map(|Object(r)| r).collect())
 }
 
 /// One request inside a `$batch`.
@@ -578,9 +593,11 @@ impl BatchResponse {
                 message,
             });
         }
-        T::deserialize(&self.body).map_err(|e| {
-            Error::Malformed(format!("a batch answer is not in the promised shape ({e})"))
-        })
+        Object::<T>::deserialize(&self.body)
+            .map(|Object(t)| t)
+            .map_err(|e| {
+                Error::Malformed(format!("a batch answer is not in the promised shape ({e})"))
+            })
     }
 }
 
@@ -607,18 +624,18 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 fn graph_error_body(body: &[u8]) -> Option<(String, String)> {
     #[derive(Deserialize)]
     struct Envelope {
-        error: Detail,
+        error: Object<Detail>,
     }
     #[derive(Deserialize)]
     struct Detail {
         code: Option<String>,
         message: Option<String>,
     }
-    let e: Envelope = serde_json::from_slice(body).ok()?;
-    let message = e.error.message.filter(|m| !m.trim().is_empty())?;
+    let Object(Envelope { error: Object(e) }) = serde_json::from_slice(body).ok()?;
+    let message = e.message.filter(|m| !m.trim().is_empty())?;
     // Graph's words end up in terminals and windows: text only.
     Some((
-        e.error.code.unwrap_or_default(),
+        e.code.unwrap_or_default(),
         crate::text::clean_text(&message, 300),
     ))
 }

@@ -67,3 +67,69 @@ pub fn certificate_hint(e: &reqwest::Error) -> Option<String> {
     }
     None
 }
+
+/// A JSON object read as `T`, and nothing else. serde's derived
+/// `Deserialize` also reads a struct from a JSON array, field by field, so
+/// `[[]]` would pass for an empty presence answer and `["x", 200]` for a
+/// batch response: every answer Microsoft promises as an object is read
+/// through this, at the top and where objects nest, so that any other shape
+/// is [`Error::Malformed`] instead of a quietly wrong answer. Unknown fields
+/// stay accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct OnlyMaps<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for OnlyMaps<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(OnlyMaps(std::marker::PhantomData))
+            .map(Object)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Pair {
+        a: u8,
+        b: Option<String>,
+    }
+
+    #[test]
+    fn objects_are_read_and_arrays_refused() {
+        let Object(p) = serde_json::from_str::<Object<Pair>>(r#"{"a":1,"zz":[],"b":"x"}"#).unwrap();
+        assert_eq!(
+            p,
+            Pair {
+                a: 1,
+                b: Some("x".into())
+            }
+        );
+        // The derived impl alone takes the array; through Object it is refused.
+        assert!(serde_json::from_str::<Pair>(r#"[1,"x"]"#).is_ok());
+        for not_an_object in [r#"[1,"x"]"#, "[]", "1", "\"a\"", "null"] {
+            let e = serde_json::from_str::<Object<Pair>>(not_an_object).unwrap_err();
+            assert!(
+                e.to_string().contains("expected a JSON object"),
+                "{not_an_object}: {e}"
+            );
+        }
+        let v = serde_json::json!([1, "x"]);
+        assert!(Object::<Pair>::deserialize(&v).is_err());
+        assert!(Object::<serde_json::Value>::deserialize(&serde_json::json!({"k": 1})).is_ok());
+    }
+}

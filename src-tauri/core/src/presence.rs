@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::http::Object;
 
 /// Most IDs `getPresencesByUserId` accepts in one request.
 pub const MAX_IDS_PER_REQUEST: usize = 650;
@@ -237,15 +238,15 @@ struct WirePresence {
     id: String,
     availability: Option<Availability>,
     activity: Option<Activity>,
-    status_message: Option<WireStatusMessage>,
-    out_of_office_settings: Option<WireOutOfOffice>,
+    status_message: Option<Object<WireStatusMessage>>,
+    out_of_office_settings: Option<Object<WireOutOfOffice>>,
     sequence_number: Option<String>,
-    work_location: Option<WorkLocation>,
+    work_location: Option<Object<WorkLocation>>,
 }
 
 #[derive(Deserialize)]
 struct WireStatusMessage {
-    message: Option<WireItemBody>,
+    message: Option<Object<WireItemBody>>,
 }
 
 /// An `itemBody`. `contentType` may say html; the content is still only ever
@@ -264,7 +265,7 @@ struct WireOutOfOffice {
 
 #[derive(Deserialize)]
 struct WireAnswer {
-    value: Vec<WirePresence>,
+    value: Vec<Object<WirePresence>>,
 }
 
 impl From<WirePresence> for Presence {
@@ -280,11 +281,11 @@ impl From<WirePresence> for Presence {
             activity: w.activity.unwrap_or(Activity::PresenceUnknown),
             status_message: w
                 .status_message
-                .and_then(|s| s.message)
-                .and_then(|m| m.content)
+                .and_then(|Object(s)| s.message)
+                .and_then(|Object(m)| m.content)
                 // An empty note is no note: Teams shows nothing either.
                 .filter(|c| !c.trim().is_empty()),
-            out_of_office: w.out_of_office_settings.and_then(|o| {
+            out_of_office: w.out_of_office_settings.and_then(|Object(o)| {
                 let message = o.message.filter(|m| !m.trim().is_empty());
                 // "Not out of office, no message" is what Graph says for
                 // almost everyone; folding it into None keeps an answer that
@@ -298,24 +299,28 @@ impl From<WirePresence> for Presence {
                 }
             }),
             sequence_number: w.sequence_number.filter(|s| !s.is_empty()),
-            work_location: w.work_location,
+            work_location: w.work_location.map(|Object(l)| l),
         }
     }
 }
 
 /// Parses the body of a `getPresencesByUserId` answer.
 pub fn parse_presences(body: &[u8]) -> Result<Vec<Presence>> {
-    let answer: WireAnswer = serde_json::from_slice(body).map_err(|e| {
+    let Object(answer) = serde_json::from_slice::<Object<WireAnswer>>(body).map_err(|e| {
         Error::Malformed(format!(
             "the presence answer is not in the promised shape ({e})"
         ))
     })?;
-    Ok(answer.value.into_iter().map(Presence::from).collect())
+    Ok(answer
+        .value
+        .into_iter()
+        .map(|Object(p)| Presence::from(p))
+        .collect())
 }
 
 /// Parses the body of `GET /me/presence` (one presence object).
 pub fn parse_presence(body: &[u8]) -> Result<Presence> {
-    let wire: WirePresence = serde_json::from_slice(body).map_err(|e| {
+    let Object(wire) = serde_json::from_slice::<Object<WirePresence>>(body).map_err(|e| {
         Error::Malformed(format!(
             "the presence answer is not in the promised shape ({e})"
         ))

@@ -170,7 +170,7 @@ async fn fetch_account(
         .await
         .map_err(|e| Error::network("Could not read Microsoft Graph's answer", e))?
         .ok_or_else(|| Error::Malformed("the answer to /me is far too large".into()))?;
-    let me: Me = serde_json::from_slice(&body)
+    let crate::http::Object(me) = serde_json::from_slice::<crate::http::Object<Me>>(&body)
         .map_err(|e| Error::Malformed(format!("the answer to /me ({e})")))?;
     let username = me
         .user_principal_name

@@ -226,6 +226,14 @@ impl Http {
             .await
             .map_err(|e| Transport::Network(network_reason(&e)))?
             .ok_or(Transport::TooLarge)?;
+        // The crate is handed text that is no JSON instead, which it refuses
+        // as an answer that cannot be read. (Not a transport error: while a
+        // device code is polled, the crate retries those until it expires.)
+        let body = if is_json_but_no_object(&body) {
+            b"(not a JSON object)".to_vec()
+        } else {
+            body
+        };
         if self.polling && is_temporarily_unavailable(&body) {
             return Err(Transport::Busy(status.as_u16()));
         }
@@ -234,6 +242,16 @@ impl Http {
         *response.headers_mut() = headers;
         Ok(response)
     }
+}
+
+/// The crate reads token, device code and error answers with serde's
+/// derive, which also takes a JSON array for the promised object, field by
+/// field: `["eyJ0...", "Bearer", 3600]` would be a token answer. Text that is
+/// not JSON at all is left to the crate, which names where it went wrong.
+fn is_json_but_no_object(body: &[u8]) -> bool {
+    use serde::de::IgnoredAny;
+    serde_json::from_slice::<IgnoredAny>(body).is_ok()
+        && serde_json::from_slice::<crate::http::Object<IgnoredAny>>(body).is_err()
 }
 
 fn is_temporarily_unavailable(body: &[u8]) -> bool {
