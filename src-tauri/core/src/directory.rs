@@ -38,6 +38,11 @@ const MAX_PAGE: usize = 999;
 /// rarely change their picture, and each fetch costs a request.
 pub const PHOTO_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// The largest photo kept: profile photos are some hundred KiB. The
+/// `$batch` answer that carries them is bounded as a whole by the Graph
+/// client, each photo in it by this.
+pub const MAX_PHOTO: usize = 4 << 20;
+
 /// Rounds of retrying the requests inside a `$batch` that Graph answered 429,
 /// 503 or 504 (the batch itself succeeded, so the client's retries did not
 /// apply to them).
@@ -383,19 +388,42 @@ impl Directory {
             .collect())
     }
 
-    /// Someone's photo or initials, from the cache when it is
-    /// fresh. See [`Directory::photos`].
+    /// Someone's photo or initials, from the cache when it is fresh; an
+    /// error when it could not be had (a failed request, a photo past
+    /// [`MAX_PHOTO`]) and none is cached. See [`Directory::photos`].
     pub async fn photo(&self, id: &str, name: &str) -> Result<Photo> {
-        let mut photos = self.photos(&[(id.to_string(), name.to_string())]).await?;
-        Ok(photos.pop().expect("one answer per person"))
+        let mut photos = self
+            .fetch_photos(&[(id.to_string(), name.to_string())])
+            .await?;
+        photos.pop().expect("one answer per person")
     }
 
     /// Photos (or initials) for `(id, name)` pairs, in the same order.
     ///
     /// A fresh cache entry answers without a request; the rest are fetched
     /// through `$batch`. A 404 means "no photo" and is cached too. When a
-    /// refresh fails, a stale picture is better than none and is used.
+    /// refresh fails, a stale picture is better than none and is used. One
+    /// person's photo that cannot be had (refused, or past [`MAX_PHOTO`])
+    /// costs nobody else theirs: that person gets initials, and the reason
+    /// goes to the log. The error is only for a request that failed as a
+    /// whole with nothing cached.
     pub async fn photos(&self, people: &[(String, String)]) -> Result<Vec<Photo>> {
+        let photos = self.fetch_photos(people).await?;
+        Ok(photos
+            .into_iter()
+            .zip(people)
+            .map(|(photo, (id, name))| {
+                photo.unwrap_or_else(|e| {
+                    tracing::warn!("no photo for {id}, initials instead: {e}");
+                    Photo::Initials(initials(name))
+                })
+            })
+            .collect())
+    }
+
+    /// Each person's photo or why there is none; the error alone when the
+    /// requests failed as a whole and someone has nothing cached.
+    async fn fetch_photos(&self, people: &[(String, String)]) -> Result<Vec<Result<Photo>>> {
         enum Slot {
             Ready(Photo),
             Fetch { id: String, stale: Option<Photo> },
@@ -452,19 +480,17 @@ impl Directory {
         let mut out = Vec::with_capacity(slots.len());
         for (slot, (_, name)) in slots.into_iter().zip(people) {
             let photo = match slot {
-                Slot::Ready(photo) => photo,
+                Slot::Ready(photo) => Ok(photo),
                 Slot::Fetch { id, stale } => {
                     let got = fetched.get(&id).map(|r| r.as_ref().ok().cloned());
                     match (got, stale) {
-                        (Some(Some(stored)), _) => stored.into_photo(name),
+                        (Some(Some(stored)), _) => Ok(stored.into_photo(name)),
                         // A stale picture is better than none when a refresh fails.
-                        (_, Some(old)) => old,
-                        (_, None) => {
-                            return Err(match fetched.remove(&id) {
-                                Some(Err(e)) => e,
-                                _ => Error::Malformed(format!("no photo answer for {id}")),
-                            })
-                        }
+                        (_, Some(old)) => Ok(old),
+                        (_, None) => Err(match fetched.get(&id) {
+                            Some(Err(e)) => e.clone(),
+                            _ => Error::Malformed(format!("no photo answer for {id}")),
+                        }),
                     }
                 }
             };
@@ -523,6 +549,12 @@ impl Directory {
                     .and_then(decode_base64)
                     .filter(|b| !b.is_empty())
                     .ok_or_else(|| Error::Malformed(format!("the photo of {id} is not base64")))?;
+                if bytes.len() > MAX_PHOTO {
+                    return Err(Error::Malformed(format!(
+                        "the photo of {id} is larger than {} MiB, far more than a profile photo can be; it was not kept",
+                        MAX_PHOTO >> 20
+                    )));
+                }
                 (ext, content_type, bytes)
             }
             404 => (NO_PHOTO, String::new(), Vec::new()),

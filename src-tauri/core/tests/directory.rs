@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use presently_core::auth::AccessTokens;
 use presently_core::config::{Overrides, Settings};
-use presently_core::directory::{Directory, Photo};
+use presently_core::directory::{Directory, Photo, MAX_PHOTO};
 use presently_core::graph::{GraphClient, GraphOptions};
 use presently_core::roster::{Roster, Teammate};
 use presently_core::{Error, Result, Secret};
@@ -477,4 +477,45 @@ async fn many_photos_travel_in_batches_of_20_and_a_failed_refresh_keeps_the_old_
         .unwrap_err();
     assert!(matches!(err, Error::Graph { status: 500, .. }), "{err:?}");
     s.sim.clear_faults();
+}
+
+#[tokio::test]
+async fn a_photo_past_the_limit_fails_alone() {
+    let s = setup(60, SIGN_IN_SCOPES).await;
+    let users = s.sim.users();
+    let mut with_photos = users.iter().filter(|u| u.has_photo);
+    let (huge, fine, largest) = (
+        with_photos.next().unwrap(),
+        with_photos.next().unwrap(),
+        with_photos.next().unwrap(),
+    );
+    let without = users.iter().find(|u| !u.has_photo).unwrap();
+    s.sim.set_photo_size(&huge.id, Some(MAX_PHOTO + 1)).unwrap();
+    s.sim.set_photo_size(&largest.id, Some(MAX_PHOTO)).unwrap();
+
+    let err = s.dir.photo(&huge.id, &huge.display_name).await.unwrap_err();
+    assert!(matches!(err, Error::Malformed(_)), "{err:?}");
+    assert!(err.to_string().contains("larger than 4 MiB"), "{err}");
+    let cached = std::fs::read_dir(Directory::photo_dir_in(s.config_dir.path()))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(cached, 0, "nothing of it is kept");
+
+    // In one batch with others, they still come, and it is initials.
+    let people: Vec<(String, String)> = [huge, fine, largest, without]
+        .iter()
+        .map(|u| (u.id.clone(), u.display_name.clone()))
+        .collect();
+    let photos = s.dir.photos(&people).await.unwrap();
+    assert!(matches!(&photos[0], Photo::Initials(_)), "{:?}", photos[0]);
+    assert!(
+        matches!(&photos[1], Photo::Picture { .. }),
+        "{:?}",
+        photos[1]
+    );
+    let Photo::Picture { path, .. } = &photos[2] else {
+        panic!("a photo of exactly the limit is kept: {:?}", photos[2])
+    };
+    assert_eq!(std::fs::metadata(path).unwrap().len(), MAX_PHOTO as u64);
+    assert!(matches!(&photos[3], Photo::Initials(_)), "{:?}", photos[3]);
 }

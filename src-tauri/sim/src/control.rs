@@ -103,6 +103,16 @@ impl Shared {
     pub fn set_presence_available(&self, available: bool) {
         self.state().presence_available = available;
     }
+
+    pub fn set_photo_size(&self, id_or_upn: &str, bytes: Option<usize>) -> Result<()> {
+        let i = self.user_index(id_or_upn)?;
+        let mut st = self.state();
+        match bytes {
+            Some(n) => st.photo_sizes.insert(i, n),
+            None => st.photo_sizes.remove(&i),
+        };
+        Ok(())
+    }
 }
 
 /// Routes under `/_sim`.

@@ -930,8 +930,12 @@ fn photo(ctx: &Ctx<'_>, grant: &Grant, who: &Who, bytes: bool) -> Handled {
     }
     if bytes {
         let hue = (mix(ctx.shared.config.seed ^ i as u64) % 360) as u32;
+        let mut picture = png::portrait(hue, PHOTO_SIZE);
+        if let Some(&size) = ctx.st.photo_sizes.get(&i) {
+            picture.resize(size.max(picture.len()), 0);
+        }
         let mut resp = GraphResponse::ok(Value::Null);
-        resp.body = Body::Png(png::portrait(hue, PHOTO_SIZE));
+        resp.body = Body::Png(picture);
         return Ok(resp);
     }
     Ok(GraphResponse::ok(json!({

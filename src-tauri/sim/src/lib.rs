@@ -263,6 +263,13 @@ impl Sim {
         self.shared.set_presence_available(available);
     }
 
+    /// `Some(bytes)`: this user's photo (if they have one) is served as that
+    /// many bytes, the picture and then zeros, as an oversized upload or a
+    /// broken proxy would send it; `None` serves the picture as it is.
+    pub fn set_photo_size(&self, id_or_upn: &str, bytes: Option<usize>) -> Result<()> {
+        self.shared.set_photo_size(id_or_upn, bytes)
+    }
+
     /// Every request served, in the order answered (the most recent
     /// [`LOG_CAPACITY`]). Control API requests are not logged.
     pub fn requests(&self) -> Vec<LoggedRequest> {

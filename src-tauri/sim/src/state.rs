@@ -1,6 +1,7 @@
 //! The state one simulator shares between its server, its background task
 //! and its owner.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::time::Instant;
@@ -42,6 +43,8 @@ pub(crate) struct State {
     pub throttle: SlidingWindow,
     /// False makes presence endpoints answer 404, like a cloud without presence.
     pub presence_available: bool,
+    /// Users (by index) whose photo is served padded to this many bytes.
+    pub photo_sizes: HashMap<usize, usize>,
 }
 
 impl Shared {
@@ -71,6 +74,7 @@ impl Shared {
             faults: FaultBook::default(),
             throttle: SlidingWindow::new(config.rate_limit, config.rate_window),
             presence_available: true,
+            photo_sizes: HashMap::new(),
         };
         Shared {
             config,
