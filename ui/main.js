@@ -57,14 +57,11 @@ async function boot() {
     return;
   }
 
-  // Listen first, so that nothing that happens during get_state is lost;
-  // what arrives before the state is applied waits in a queue.
-  let ready = false;
-  const queue = [];
+  // Listen first, so that nothing that happens during get_state is lost.
   const on = (name, handler) =>
     ipc.listen(name, (payload) => {
-      if (ready) handler(payload);
-      else queue.push(() => handler(payload));
+      if (pending) pending.push(() => handler(payload));
+      else handler(payload);
     });
   try {
     await Promise.all([
@@ -81,12 +78,17 @@ async function boot() {
     return;
   }
   await loadState();
-  ready = true;
-  for (const run of queue.splice(0)) run();
   setInterval(tick, 1000);
 }
 
+// While get_state is under way, events wait here. Its answer may have been
+// put together before an event the window has already been sent (a sign-in
+// is followed at once by the first status and your own presence): applied
+// after the answer, in order, each event leaves what is newest.
+let pending = [];
+
 async function loadState() {
+  pending ??= [];
   try {
     store.update(stateLoaded, await ipc.getState(), Date.now());
     $('boot').classList.remove('failed');
@@ -94,6 +96,9 @@ async function loadState() {
   } catch (err) {
     bootFailed(M.errorMessage(err), true);
   }
+  const waiting = pending;
+  pending = null;
+  for (const run of waiting) run();
 }
 
 function bootFailed(message, canRetry) {

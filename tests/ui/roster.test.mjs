@@ -51,6 +51,19 @@ test('a change the mock makes carries the words the Rust side would send', async
   assert.ok(row('Lee Gu').classList.contains('kind-offline'));
 });
 
+test('events that arrive while the state loads are not undone by it', async () => {
+  await open('s=signin&status=starting');
+  w.mock.approve();
+  // The first status and your own presence follow a sign-in at once; the
+  // state the window asks for then was put together before them.
+  w.mock.emit('status-changed', { state: 'ok', detail: null, retryAfterS: null });
+  w.mock.emit('me-changed', { id: 'me', displayName: 'Debra Berger', statusText: 'Busy · In a call', kind: 'busy', statusRank: 1, dotLabel: 'Busy' });
+  await w.until(() => w.shown('roster-screen'), 'the roster');
+  await w.settle(100);
+  assert.equal(w.text('banner'), '');
+  assert.match(w.text('me-status'), /^Busy · In a call · debra@/);
+});
+
 test('a problem in the config file is named, with a button that opens the file', async () => {
   await open('config=bad');
   assert.ok(w.shown('config-problem'));
