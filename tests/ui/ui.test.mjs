@@ -224,6 +224,22 @@ test('nothing the strict CSP would block, nothing remote', () => {
   }
 });
 
+test('the modules import downwards only: no cycles, nothing imports main.js', () => {
+  const scripts = files.filter((f) => f.endsWith('.js'));
+  const imports = new Map(
+    scripts.map((f) => [f, [...read(f).matchAll(/from '([^']+)'/g)].map(([, to]) => join(dirname(f), to))]),
+  );
+  for (const [f, list] of imports) assert.ok(!list.includes('main.js'), `${f} imports main.js`);
+  const done = new Set();
+  const visit = (f, path) => {
+    assert.ok(!path.includes(f), `an import cycle: ${[...path, f].join(' -> ')}`);
+    if (done.has(f)) return;
+    for (const to of imports.get(f) ?? []) visit(to, [...path, f]);
+    done.add(f);
+  };
+  for (const f of scripts) visit(f, []);
+});
+
 test('the only timer that repeats is the display ticker', () => {
   const scripts = files.filter((f) => f.endsWith('.js'));
   const timers = scripts.flatMap((f) => read(f).match(/setInterval\([^)]*\)/g) ?? []);
