@@ -19,20 +19,9 @@ use crate::state::Shared;
 /// People offered in the "who are you" list.
 const LISTED_USERS: usize = 20;
 
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text from outside, for the pages: escaped for a quoted attribute, which
+/// is safe between tags too.
+pub(crate) use html_escape::encode_quoted_attribute as escape;
 
 const STYLE: &str = "body{font-family:'Segoe UI',system-ui,sans-serif;background:#f3f2f1;margin:0}\
 main{max-width:440px;margin:48px auto;background:#fff;padding:36px 44px;box-shadow:0 2px 6px rgba(0,0,0,.2)}\
@@ -199,7 +188,7 @@ mod tests {
     fn escapes_everything_that_could_become_markup() {
         assert_eq!(
             escape("<a href='x'>\"O'Brien\" & co</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&quot;O&#39;Brien&quot; &amp; co&lt;/a&gt;"
+            "&lt;a href=&#x27;x&#x27;&gt;&quot;O&#x27;Brien&quot; &amp; co&lt;/a&gt;"
         );
     }
 }

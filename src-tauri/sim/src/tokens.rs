@@ -183,7 +183,7 @@ pub(crate) fn opaque(len: usize) -> String {
 
 /// Length of `bytes` bytes in base64url without padding.
 fn encoded_len(bytes: usize) -> usize {
-    (bytes * 4).div_ceil(3)
+    base64::encoded_len(bytes, false).expect("a signature's length fits")
 }
 
 /// The claims as JSON of exactly `target` bytes, made up with group ids (as

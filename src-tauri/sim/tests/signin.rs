@@ -333,7 +333,7 @@ async fn sign_in_page_approves_and_escapes() {
         .text()
         .await
         .unwrap()
-        .contains("wasn&#39;t recognised"));
+        .contains("wasn&#x27;t recognised"));
 
     let me = &sim.users()[1];
     let typed = uc.to_lowercase();

@@ -325,20 +325,11 @@ async fn respond(stream: &mut TcpStream, status: &str, title: &str, text: &str) 
     let _ = stream.shutdown().await;
 }
 
+/// Text for the page's elements: the service's words may carry control
+/// characters and markup.
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let shown: String = text.chars().filter(|c| !c.is_control()).collect();
+    html_escape::encode_text(&shown).into_owned()
 }
 
 #[cfg(test)]
@@ -374,7 +365,7 @@ mod tests {
     fn pages_escape_what_the_service_said() {
         assert_eq!(
             escape("<script>alert('x')</script> & \u{1b}[2J"),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; [2J"
+            "&lt;script&gt;alert('x')&lt;/script&gt; &amp; [2J"
         );
     }
 }
