@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "open_teams",
     "pause_notifications",
     "roster_painted",
+    "open_config_file",
 ];
 
 fn main() {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
-use presently_core::config::{ConfigFile, Settings};
+use presently_core::config::{ConfigProblem, Overrides, Settings};
 use presently_core::monitor::{Monitor, MonitorEvent, SignInState};
 use presently_core::notify::{Notification, Notifier};
 use presently_core::token_store::TokenStore;
@@ -29,7 +29,8 @@ pub fn launched() -> std::time::Instant {
     *LAUNCHED.get_or_init(std::time::Instant::now)
 }
 
-/// How often the roster file is checked for edits made outside the app.
+/// How often the roster file is checked for edits made outside the app, and
+/// a config file that could not be used for a fix.
 const ROSTER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub const MAIN_WINDOW: &str = "main";
@@ -56,20 +57,19 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::open_teams,
         commands::pause_notifications,
         commands::roster_painted,
+        commands::open_config_file,
     ]
 }
 
 /// The app's state for `settings`, and the channel the engine reports on.
 pub fn app_state(
     settings: Settings,
-    overrides: presently_core::config::Overrides,
+    overrides: Overrides,
     store: Arc<dyn TokenStore>,
     tray_available: bool,
     demo: bool,
 ) -> presently_core::Result<(AppState, mpsc::UnboundedReceiver<MonitorEvent>)> {
-    let file = ConfigFile::load(&settings.config_dir)?;
-    let quiet = commands::quiet_hours(&commands::quiet_hours_view(&file))
-        .map_err(|e| presently_core::Error::Config(e.message))?;
+    let quiet = settings.quiet_hours.hours();
     let (monitor, events) = Monitor::new(settings, store, Notifier::new(quiet))?;
     Ok((
         AppState {
@@ -80,6 +80,7 @@ pub fn app_state(
             photos: Mutex::new(HashMap::new()),
             painted: std::sync::atomic::AtomicBool::new(false),
             window_opened: Mutex::new(None),
+            config_problem: Mutex::new(None),
         },
         events,
     ))
@@ -122,11 +123,19 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         (None, keyring())
     };
-    let settings = Settings::resolve(&overrides)?;
+    let (settings, config_problem) = settings_or_problem(&overrides)?;
     let tray_available = tray::available();
-    let (state, events) = app_state(settings, overrides, store, tray_available, global.demo)?;
-    // Started at login: stay in the tray until asked (only if there is one).
-    let show_window = !(global.minimized && tray_available);
+    let (state, events) = app_state(
+        settings,
+        overrides.clone(),
+        store,
+        tray_available,
+        global.demo,
+    )?;
+    *state.config_problem.lock().unwrap() = config_problem.clone();
+    // Started at login: stay in the tray until asked (only if there is one),
+    // unless there is a problem to show.
+    let show_window = config_problem.is_some() || !(global.minimized && tray_available);
     let monitor = state.monitor.clone();
 
     let app = tauri::Builder::default()
@@ -152,7 +161,11 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
             // `presently roster add` and editors change the roster while
             // the app runs: the window follows within a couple of seconds.
             tauri::async_runtime::spawn(monitor.clone().follow_roster_file(ROSTER_CHECK));
-            tauri::async_runtime::spawn(async move { monitor.start().await });
+            if config_problem.is_some() {
+                tauri::async_runtime::spawn(wait_for_config_fix(handle, overrides));
+            } else {
+                tauri::async_runtime::spawn(async move { monitor.start().await });
+            }
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -177,6 +190,50 @@ fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     Ok(())
+}
+
+/// The settings to start with. A config file that cannot be used does not
+/// stop the app (started at login, it would never appear): it runs on the
+/// defaults, without signing in, and says what is wrong with the file in the
+/// window and the log until the file is fixed.
+pub fn settings_or_problem(
+    overrides: &Overrides,
+) -> presently_core::Result<(Settings, Option<ConfigProblem>)> {
+    match Settings::resolve(overrides) {
+        Ok(settings) => Ok((settings, None)),
+        Err(presently_core::Error::ConfigFile(problem)) => {
+            tracing::error!("{problem} Presently runs on its defaults until the file is fixed.");
+            Ok((Settings::without_file(overrides)?, Some(problem)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads the config file again every [`ROSTER_CHECK`] until it can be used,
+/// then starts the monitor on it and clears the problem in the window.
+pub async fn wait_for_config_fix<R: Runtime>(app: AppHandle<R>, overrides: Overrides) {
+    loop {
+        tokio::time::sleep(ROSTER_CHECK).await;
+        let state = app.state::<AppState>();
+        match Settings::resolve(&overrides) {
+            Ok(settings) => {
+                *state.config_problem.lock().unwrap() = None;
+                events::config_problem(&app, None);
+                tracing::info!("the config file can be used again");
+                state.monitor.start_with(settings).await;
+                return;
+            }
+            Err(presently_core::Error::ConfigFile(problem)) => {
+                let mut known = state.config_problem.lock().unwrap();
+                if known.as_ref() != Some(&problem) {
+                    tracing::error!("{problem}");
+                    events::config_problem(&app, Some(&problem));
+                    *known = Some(problem);
+                }
+            }
+            Err(e) => tracing::error!("the settings could not be read: {e}"),
+        }
+    }
 }
 
 /// Shows the window, creating it (and its webview) if it is not there: the

@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{NaiveTime, SecondsFormat};
-use presently_core::cloud::Cloud;
-use presently_core::config::{self, ConfigFile, Overrides, Settings};
+use chrono::SecondsFormat;
+use presently_core::config::{
+    ConfigProblem, Overrides, QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE,
+};
 use presently_core::directory::{Directory, Photo};
+use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::monitor::{Monitor, SignInState};
-use presently_core::notify::QuietHours;
-use presently_core::roster::Teammate;
+use presently_core::teams::{self, TeamsAction};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Runtime, State};
 
@@ -38,6 +39,8 @@ pub struct AppState {
     /// When the window was last created, until its roster is painted: how
     /// long opening it from the tray takes.
     pub window_opened: Mutex<Option<std::time::Instant>>,
+    /// What is wrong with the config file, while the app runs without it.
+    pub config_problem: Mutex<Option<ConfigProblem>>,
 }
 
 /// The error every command returns: a stable `code` the UI can act on and
@@ -99,6 +102,31 @@ pub struct AppStateView {
     pub me: Option<TeammateView>,
     /// Set when the roster file could not be read and was kept aside.
     pub roster_problem: Option<String>,
+    /// Set while the config file cannot be used: the app runs on the
+    /// defaults and the window offers to open the file.
+    pub config_problem: Option<ConfigProblemView>,
+}
+
+/// A problem with the config file, for the window: the whole sentence, and
+/// the file, key and line on their own.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigProblemView {
+    pub file: String,
+    pub key: Option<String>,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl From<&ConfigProblem> for ConfigProblemView {
+    fn from(p: &ConfigProblem) -> Self {
+        ConfigProblemView {
+            file: p.file.display().to_string(),
+            key: p.key.clone(),
+            line: p.line,
+            message: p.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -111,49 +139,22 @@ pub struct RosterReport {
     pub roster: Vec<TeammateView>,
 }
 
-const DEFAULT_QUIET_START: &str = "18:00";
-const DEFAULT_QUIET_END: &str = "08:00";
-
-/// Quiet hours from the config file (`[quiet_hours] enabled, start, end`).
-pub fn quiet_hours_view(file: &ConfigFile) -> QuietHoursView {
-    let table = file.table().get("quiet_hours").and_then(|v| v.as_table());
-    let get = |key: &str| table.and_then(|t| t.get(key));
-    QuietHoursView {
-        enabled: get("enabled").and_then(|v| v.as_bool()).unwrap_or(false),
-        start: get("start")
-            .and_then(|v| v.as_str())
-            .unwrap_or(DEFAULT_QUIET_START)
-            .to_string(),
-        end: get("end")
-            .and_then(|v| v.as_str())
-            .unwrap_or(DEFAULT_QUIET_END)
-            .to_string(),
+impl From<&QuietHoursSetting> for QuietHoursView {
+    fn from(q: &QuietHoursSetting) -> Self {
+        QuietHoursView {
+            enabled: q.enabled,
+            start: QuietHoursSetting::clock(q.start),
+            end: QuietHoursSetting::clock(q.end),
+        }
     }
 }
 
-pub fn quiet_hours(view: &QuietHoursView) -> Result<Option<QuietHours>, CommandError> {
-    let parse = |what: &str, s: &str| {
-        NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| {
-            CommandError::new(
-                "config",
-                format!("The quiet hours {what} \"{s}\" is not a time like 18:00."),
-            )
-        })
-    };
-    let hours = QuietHours {
-        start: parse("start", &view.start)?,
-        end: parse("end", &view.end)?,
-    };
-    Ok(view.enabled.then_some(hours))
-}
-
 fn settings_view(settings: &Settings) -> SettingsView {
-    let file = ConfigFile::load(&settings.config_dir).unwrap_or_default();
     SettingsView {
         cloud: settings.cloud.id().into(),
         tenant: settings.tenant.clone(),
         client_id: settings.client_id.clone(),
-        quiet_hours: quiet_hours_view(&file),
+        quiet_hours: (&settings.quiet_hours).into(),
         interval_secs: settings.interval.as_secs(),
         autostart: crate::autostart::is_enabled(),
     }
@@ -241,6 +242,19 @@ impl AppState {
         }
     }
 
+    /// Refuses while the config file cannot be used: a sign-in now would go
+    /// to the default cloud and tenant, not the ones the file names, and
+    /// saved settings would replace what the file says.
+    fn settings_usable(&self) -> CommandResult<()> {
+        match &*self.config_problem.lock().unwrap() {
+            Some(problem) => Err(CommandError::new(
+                "config",
+                format!("{problem} Fix the file first: it says where to sign in."),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn directory(&self) -> CommandResult<Directory> {
         let graph = self.monitor.graph()?;
         Ok(Directory::for_settings(graph, &self.monitor.settings()))
@@ -300,12 +314,32 @@ pub async fn get_state(state: State<'_, AppState>) -> CommandResult<AppStateView
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         me: state.me_view(),
         roster_problem: monitor.roster_recovery(),
+        config_problem: state
+            .config_problem
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(Into::into),
     })
+}
+
+/// Opens `config.toml` in the program the desktop opens such files with
+/// (its text editor), creating an empty one first if there is none.
+#[tauri::command]
+pub async fn open_config_file(state: State<'_, AppState>) -> CommandResult<()> {
+    let dir = state.monitor.settings().config_dir;
+    let path = dir.join(CONFIG_FILE);
+    if !path.exists() {
+        presently_core::config::write_atomically(&path, b"")?;
+    }
+    open::that_detached(&path)
+        .map_err(|e| CommandError::new("error", format!("Could not open {}: {e}", path.display())))
 }
 
 /// Starts the device-code sign-in; the outcome arrives as `sign-in-changed`.
 #[tauri::command]
 pub async fn start_sign_in(state: State<'_, AppState>) -> CommandResult<DeviceCodeView> {
+    state.settings_usable()?;
     let code = state.monitor.begin_sign_in().await?;
     Ok((&code).into())
 }
@@ -321,6 +355,7 @@ pub async fn cancel_sign_in(state: State<'_, AppState>) -> CommandResult<()> {
 /// should no browser start.
 #[tauri::command]
 pub async fn start_browser_sign_in(state: State<'_, AppState>) -> CommandResult<BrowserSignInView> {
+    state.settings_usable()?;
     let url = state.monitor.begin_browser_sign_in().await?;
     // Not opening is not fatal: the window shows the address to open by hand.
     let opened = open_url(&url).is_ok();
@@ -359,39 +394,31 @@ pub async fn save_settings(
     state: State<'_, AppState>,
     settings: SettingsView,
 ) -> CommandResult<SettingsView> {
-    let cloud: Cloud = settings.cloud.parse()?;
-    let tenant = settings.tenant.trim().to_string();
-    let client_id = settings.client_id.trim().to_string();
-    config::validate_tenant(&tenant)?;
-    config::validate_client_id(&client_id)?;
-    let interval = config::interval_from_secs(settings.interval_secs)?;
-    let quiet = quiet_hours(&settings.quiet_hours)?;
+    // The window shows the defaults while the file cannot be used: saving
+    // them would write over what the file says (the tenant, the cloud).
+    state.settings_usable()?;
+    let q = &settings.quiet_hours;
+    let change = SettingsChange {
+        cloud: settings.cloud,
+        tenant: settings.tenant,
+        client_id: settings.client_id,
+        interval_secs: settings.interval_secs,
+        quiet_hours: QuietHoursSetting::parse(q.enabled, &q.start, &q.end)?,
+    };
     if settings.autostart && state.demo {
         return Err(CommandError::new(
             "config",
             "Start at login is not available in the demo.",
         ));
     }
-
-    let current = state.monitor.settings();
-    let mut file = ConfigFile::load(&current.config_dir)?;
-    file.set("cloud", cloud.id());
-    file.set("tenant", tenant);
-    file.set("client_id", client_id);
-    file.set("interval", interval.as_secs() as i64);
-    let mut q = toml::Table::new();
-    q.insert("enabled".into(), settings.quiet_hours.enabled.into());
-    q.insert("start".into(), settings.quiet_hours.start.trim().into());
-    q.insert("end".into(), settings.quiet_hours.end.trim().into());
-    file.set("quiet_hours", q);
-    file.save()?;
+    change.save(&state.monitor.settings().config_dir)?;
     if settings.autostart != crate::autostart::is_enabled() {
         crate::autostart::set_enabled(settings.autostart)
             .map_err(|m| CommandError::new("autostart_failed", m))?;
     }
 
     let resolved = Settings::resolve(&state.overrides)?;
-    state.monitor.apply_settings(resolved.clone(), quiet).await;
+    state.monitor.apply_settings(resolved.clone()).await;
     Ok(settings_view(&resolved))
 }
 
@@ -421,11 +448,12 @@ pub async fn add_teammates<R: Runtime>(
     state: State<'_, AppState>,
     ids: Vec<String>,
 ) -> CommandResult<RosterReport> {
-    let lookup = state.directory()?.lookup(&ids).await?;
-    add_people(&app, &state, lookup.found, lookup.unknown).await
+    let found = import::look_up(&state.directory()?, &ids).await?;
+    add_found(&app, &state, found).await
 }
 
-/// Brings in a whole group of people at once.
+/// Brings in a whole group of people at once: `source` is manager, reports,
+/// people or group (with `group_id`).
 #[tauri::command]
 pub async fn import_teammates<R: Runtime>(
     app: AppHandle<R>,
@@ -433,12 +461,11 @@ pub async fn import_teammates<R: Runtime>(
     source: String,
     group_id: Option<String>,
 ) -> CommandResult<RosterReport> {
-    let directory = state.directory()?;
-    let people = match (source.as_str(), group_id) {
-        ("manager", _) => directory.manager().await?.into_iter().collect(),
-        ("reports", _) => directory.direct_reports().await?,
-        ("people", _) => directory.people(25).await?,
-        ("group", Some(id)) => directory.group_members(&id).await?,
+    let source = match (source.as_str(), group_id) {
+        ("manager", _) => ImportSource::Manager,
+        ("reports", _) => ImportSource::Reports,
+        ("people", _) => ImportSource::People,
+        ("group", Some(id)) => ImportSource::Group(id),
         ("group", None) => {
             return Err(CommandError::new(
                 "invalid_input",
@@ -452,34 +479,26 @@ pub async fn import_teammates<R: Runtime>(
             ))
         }
     };
-    // Your own presence is in the header, not on your roster.
     let me = match state.monitor.sign_in_state() {
         SignInState::SignedIn { account } => account.id,
         _ => String::new(),
     };
-    let people = people
-        .into_iter()
-        .filter(|p| !p.id.eq_ignore_ascii_case(&me))
-        .collect();
-    add_people(&app, &state, people, Vec::new()).await
+    let found = import::gather(&state.directory()?, &source, &me).await?;
+    add_found(&app, &state, found).await
 }
 
-async fn add_people<R: Runtime>(
+async fn add_found<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
-    people: Vec<presently_core::directory::Person>,
-    unknown: Vec<String>,
+    found: Found,
 ) -> CommandResult<RosterReport> {
-    let added: Vec<String> = people.iter().map(|p| p.name().to_string()).collect();
-    state.monitor.edit_roster(|roster| {
-        for p in people {
-            roster.add(Teammate::from(p));
-        }
-    })?;
+    let report = state
+        .monitor
+        .edit_roster(|roster| import::add_found(roster, &found, Flags::default()))?;
     state.load_photos(app).await;
     Ok(RosterReport {
-        added,
-        unknown,
+        added: report.added.iter().map(|p| p.name().to_string()).collect(),
+        unknown: found.unknown,
         roster: state.roster_views(),
     })
 }
@@ -543,34 +562,9 @@ pub async fn open_teams(
         .monitor
         .teammate(&id)
         .ok_or_else(|| CommandError::new("not_found", "That person is not on your roster."))?;
-    let url = teams_link(&t.teammate, &action)?;
+    let action: TeamsAction = action.parse()?;
+    let url = teams::link(state.monitor.settings().cloud, &t.teammate, action)?;
     open_url(&url)
-}
-
-/// `https://teams.microsoft.com/l/chat/0/0?users=<UPN>` (or `call`).
-pub fn teams_link(t: &Teammate, action: &str) -> CommandResult<String> {
-    let kind = match action {
-        "chat" | "call" => action,
-        other => {
-            return Err(CommandError::new(
-                "invalid_input",
-                format!("\"{other}\" is neither chat nor call."),
-            ))
-        }
-    };
-    let who = [&t.user_principal_name, &t.mail]
-        .into_iter()
-        .find(|s| !s.is_empty())
-        .ok_or_else(|| {
-            CommandError::new(
-                "not_found",
-                format!("{} has no sign-in name to call.", t.name()),
-            )
-        })?;
-    let mut url = url::Url::parse(&format!("https://teams.microsoft.com/l/{kind}/0/0"))
-        .expect("a fixed URL parses");
-    url.query_pairs_mut().append_pair("users", who);
-    Ok(url.into())
 }
 
 /// Pauses notifications for `minutes` (0 resumes); the tray follows.
@@ -648,33 +642,6 @@ fn open_url(url: &str) -> CommandResult<()> {
 mod tests {
     use super::*;
 
-    fn megan() -> Teammate {
-        Teammate {
-            id: "fa8bf3dc-eca7-46b7-bad1-db199b62afc3".into(),
-            display_name: "Megan Bowen".into(),
-            user_principal_name: "megan.bowen@contoso.com".into(),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn teams_links_chat_or_call_by_sign_in_name() {
-        assert_eq!(
-            teams_link(&megan(), "chat").unwrap(),
-            "https://teams.microsoft.com/l/chat/0/0?users=megan.bowen%40contoso.com"
-        );
-        assert_eq!(
-            teams_link(&megan(), "call").unwrap(),
-            "https://teams.microsoft.com/l/call/0/0?users=megan.bowen%40contoso.com"
-        );
-        assert_eq!(
-            teams_link(&megan(), "meet").unwrap_err().code,
-            "invalid_input"
-        );
-        let nameless = Teammate::new("fa8bf3dc-eca7-46b7-bad1-db199b62afc3");
-        assert_eq!(teams_link(&nameless, "chat").unwrap_err().code, "not_found");
-    }
-
     #[test]
     fn only_web_pages_are_opened() {
         assert_eq!(
@@ -689,20 +656,15 @@ mod tests {
 
     #[test]
     fn quiet_hours_parse_or_say_why() {
-        let view = |start: &str, end: &str| QuietHoursView {
-            enabled: true,
-            start: start.into(),
-            end: end.into(),
-        };
-        let q = quiet_hours(&view("18:00", "08:30")).unwrap().unwrap();
-        assert_eq!(q.end, NaiveTime::from_hms_opt(8, 30, 0).unwrap());
-        assert!(quiet_hours(&QuietHoursView {
-            enabled: false,
-            ..view("18:00", "08:00")
-        })
-        .unwrap()
-        .is_none());
-        let err = quiet_hours(&view("6pm", "08:00")).unwrap_err();
+        let q = QuietHoursSetting::parse(true, "18:00", " 8:30").unwrap();
+        assert_eq!(QuietHoursView::from(&q).end, "08:30");
+        assert!(QuietHoursSetting::parse(false, "18:00", "08:00")
+            .unwrap()
+            .hours()
+            .is_none());
+        let err: CommandError = QuietHoursSetting::parse(true, "6pm", "08:00")
+            .unwrap_err()
+            .into();
         assert_eq!(err.code, "config");
         assert!(err.message.contains("6pm"));
     }

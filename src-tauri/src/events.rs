@@ -18,6 +18,8 @@ pub const PRESENCE_CHANGED: &str = "presence-changed";
 pub const STATUS_CHANGED: &str = "status-changed";
 pub const ME_CHANGED: &str = "me-changed";
 pub const PAUSE_CHANGED: &str = "pause-changed";
+/// The config file cannot be used (a problem), or can again (null).
+pub const CONFIG_PROBLEM: &str = "config-problem";
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -355,6 +357,17 @@ fn emit<R: Runtime, T: Serialize + Clone>(app: &AppHandle<R>, name: &str, payloa
     if let Err(e) = app.emit(name, payload) {
         tracing::warn!("could not send {name} to the window: {e}");
     }
+}
+
+pub fn config_problem<R: Runtime>(
+    app: &AppHandle<R>,
+    problem: Option<&presently_core::config::ConfigProblem>,
+) {
+    emit(
+        app,
+        CONFIG_PROBLEM,
+        problem.map(crate::commands::ConfigProblemView::from),
+    );
 }
 
 #[cfg(test)]

@@ -1,137 +1,16 @@
 //! The window's commands and events on Tauri's mock runtime, with the real
 //! handlers, against the simulated tenant.
 
-use std::sync::{Arc, Mutex};
+mod harness;
+
 use std::time::Duration;
 
-use presently::app::{app_state, forward, invoke_handler};
+use harness::Harness;
 use presently::events;
-use presently_core::config::{Overrides, Settings};
-use presently_core::token_store::MemoryStore;
-use presently_sim::{PresenceUpdate, Sim, SimConfig};
+use presently_core::config::CONFIG_FILE;
+use presently_sim::PresenceUpdate;
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{
-    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
-};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Listener, Manager, WebviewWindow, WebviewWindowBuilder};
-
-struct Harness {
-    sim: Sim,
-    _dir: tempfile::TempDir,
-    config_dir: std::path::PathBuf,
-    app: App<MockRuntime>,
-    window: WebviewWindow<MockRuntime>,
-    /// Every event sent to the window: (name, payload).
-    seen: Arc<Mutex<Vec<(String, Value)>>>,
-}
-
-impl Harness {
-    async fn new() -> Harness {
-        let sim = Sim::start(SimConfig {
-            poll_interval: Duration::from_secs(1),
-            auto_presence: false,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let overrides = Overrides {
-            login_url: Some(sim.url()),
-            graph_url: Some(sim.url()),
-            config_dir: Some(dir.path().to_path_buf()),
-            interval_secs: Some(5),
-            ..Default::default()
-        };
-        let settings = Settings::resolve(&overrides).unwrap();
-        let (state, rx) = app_state(
-            settings,
-            overrides,
-            Arc::new(MemoryStore::new()),
-            false,
-            false,
-        )
-        .unwrap();
-        let app = mock_builder()
-            .manage(state)
-            .invoke_handler(invoke_handler())
-            .build(mock_context(noop_assets()))
-            .unwrap();
-        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        for name in [
-            events::SIGN_IN_CHANGED,
-            events::ROSTER_CHANGED,
-            events::PRESENCE_CHANGED,
-            events::STATUS_CHANGED,
-            events::ME_CHANGED,
-            events::PAUSE_CHANGED,
-        ] {
-            let seen = seen.clone();
-            app.listen_any(name, move |e| {
-                let payload = serde_json::from_str(e.payload()).unwrap();
-                seen.lock().unwrap().push((name.to_string(), payload));
-            });
-        }
-        tauri::async_runtime::spawn(forward(app.handle().clone(), rx));
-        Harness {
-            sim,
-            config_dir: dir.path().to_path_buf(),
-            _dir: dir,
-            app,
-            window,
-            seen,
-        }
-    }
-
-    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window, request).map(|b| b.deserialize::<Value>().unwrap())
-    }
-
-    async fn until(&self, what: &str, mut done: impl FnMut(&Harness) -> bool) {
-        // 30 s at most: polls are 5 s apart, and other tests load the machine.
-        for _ in 0..600 {
-            if done(self) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("timed out waiting for {what}");
-    }
-
-    fn events_named(&self, name: &str) -> Vec<Value> {
-        self.seen
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, p)| p.clone())
-            .collect()
-    }
-
-    async fn sign_in(&self) {
-        let code = self.invoke("start_sign_in", json!({})).unwrap();
-        self.sim
-            .approve(code["userCode"].as_str().unwrap(), None)
-            .unwrap();
-        self.until("signed in", |h| {
-            h.invoke("get_state", json!({})).unwrap()["signIn"]["state"] == "signed_in"
-        })
-        .await;
-    }
-}
+use tauri::Manager;
 
 // Multi-threaded: `get_ipc_response` blocks its thread while the simulator
 // must keep answering.
@@ -519,34 +398,98 @@ async fn the_window_follows_roster_edits_made_outside_the_app_and_survives_a_bro
         "[[teammate]]\nid = "
     );
 
-    // An edit in the window then keeps the broken file aside, starts from
-    // the roster it shows, and says what happened.
-    h.invoke("add_teammates", json!({"ids": [users[5].id]}))
-        .unwrap();
-    assert_eq!(
-        roster_ids(&h),
-        [
-            users[3].id.clone(),
-            users[4].id.clone(),
-            users[5].id.clone()
-        ]
-    );
-    let state = h.invoke("get_state", json!({})).unwrap();
-    assert!(
-        state["rosterProblem"].as_str().unwrap().contains("broken"),
-        "{state}"
-    );
+    // An edit in the window is refused, naming the file and the line, and
+    // the file stays as it is: no backup, no rewrite.
+    for (cmd, args) in [
+        ("add_teammates", json!({"ids": [users[5].id]})),
+        (
+            "set_teammate_flags",
+            json!({"id": users[3].id, "notify": true}),
+        ),
+        ("remove_teammate", json!({"id": users[3].id})),
+    ] {
+        let err = h.invoke(cmd, args).unwrap_err();
+        let message = err["message"].as_str().unwrap();
+        assert_eq!(err["code"], "storage", "{cmd}: {err}");
+        assert!(
+            message.contains(&path.display().to_string()),
+            "{cmd}: {message}"
+        );
+        assert!(message.contains("line 2"), "{cmd}: {message}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "[[teammate]]\nid = "
+        );
+    }
+    assert_eq!(roster_ids(&h), [users[3].id.clone(), users[4].id.clone()]);
     let kept_aside = std::fs::read_dir(&h.config_dir)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("roster.toml.broken-")
-        })
+        .filter(|e| e.file_name().to_string_lossy().contains("broken"))
         .count();
-    assert_eq!(kept_aside, 1);
-    assert_eq!(Roster::load(&h.config_dir).unwrap().ids().len(), 3);
+    assert_eq!(kept_aside, 0);
+
+    // Repaired, the same edit goes through.
+    std::fs::write(&path, format!("[[teammate]]\nid = \"{}\"\n", users[3].id)).unwrap();
+    h.invoke("add_teammates", json!({"ids": [users[5].id]}))
+        .unwrap();
+    assert_eq!(roster_ids(&h), [users[3].id.clone(), users[5].id.clone()]);
+    assert_eq!(Roster::load(&h.config_dir).unwrap().ids().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_config_file_is_shown_and_taken_in_once_fixed() {
+    let h = Harness::with_config(Some(
+        "# mine\ntenant = \"contoso.com\"\n\n[quiet_hours]\nenabled = true\nstart = \"6pm\"\n",
+    ))
+    .await;
+    let path = h.config_dir.join(CONFIG_FILE);
+    let state = h.invoke("get_state", json!({})).unwrap();
+    let problem = &state["configProblem"];
+    assert_eq!(problem["file"], path.display().to_string());
+    assert_eq!(problem["key"], "quiet_hours.start");
+    assert_eq!(problem["line"], 6);
+    let message = problem["message"].as_str().unwrap();
+    assert!(
+        message.contains("\"6pm\" is not a time like 18:00"),
+        "{message}"
+    );
+    // It runs on the defaults meanwhile, and signs in nowhere: the file
+    // says where to sign in.
+    assert_eq!(state["settings"]["tenant"], "organizations");
+    for cmd in ["start_sign_in", "start_browser_sign_in"] {
+        let err = h.invoke(cmd, json!({})).unwrap_err();
+        assert_eq!(err["code"], "config", "{cmd}: {err}");
+    }
+    // Saving settings over it is refused, and the file left as it is.
+    let before = std::fs::read_to_string(&path).unwrap();
+    let err = h
+        .invoke("save_settings", json!({"settings": state["settings"]}))
+        .unwrap_err();
+    assert_eq!(err["code"], "config", "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+
+    // Fixed in an editor: the problem clears, and the file's settings hold.
+    std::fs::write(&path, before.replace("6pm", "18:30")).unwrap();
+    h.until("the problem cleared", |h| {
+        h.invoke("get_state", json!({})).unwrap()["configProblem"].is_null()
+    })
+    .await;
+    assert_eq!(h.events_named(events::CONFIG_PROBLEM), [Value::Null]);
+    let settings = h.invoke("get_settings", json!({})).unwrap();
+    assert_eq!(settings["tenant"], "contoso.com");
+    assert_eq!(
+        settings["quietHours"],
+        json!({"enabled": true, "start": "18:30", "end": "08:00"})
+    );
+    // And signing in goes to the tenant the file names (which the
+    // simulated cloud does not have).
+    let err = h.invoke("start_sign_in", json!({})).unwrap_err();
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("Tenant 'contoso.com' not found"),
+        "{message}"
+    );
 }
 
 /// The loopback port a browser sign-in's page sends the browser back to.

@@ -437,3 +437,37 @@ async fn a_corrupt_roster_file_is_kept_aside_and_reported() {
     assert_eq!(ids_of(&listed(&env).await), vec![someone]);
     assert_eq!(std::fs::read(&backups[0]).unwrap(), broken);
 }
+
+#[tokio::test]
+async fn a_roster_edit_waits_for_one_under_way() {
+    let env = TestEnv::new(config(20)).await;
+    env.login().await;
+    let users = env.sim.users();
+    let run = env.run(&["roster", "add", &users[3].id]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // Another edit holds the roster's lock (the app, or a second `presently
+    // roster`); flock(1) takes the same lock the app does.
+    let lock = env.config_dir.path().join("roster.lock");
+    let holding = env.config_dir.path().join("holding");
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .arg("-c")
+        .arg(format!("touch '{}' && sleep 1", holding.display()))
+        .spawn()
+        .unwrap();
+    presently_e2e::wait_for(
+        "the lock to be held",
+        std::time::Duration::from_secs(10),
+        || holding.exists(),
+    )
+    .await;
+    let run = env.run(&["roster", "remove", &users[3].id]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        holder.try_wait().unwrap().is_some(),
+        "the edit finished while another held the lock"
+    );
+    assert!(ids_of(&listed(&env).await).is_empty());
+    holder.wait().unwrap();
+}

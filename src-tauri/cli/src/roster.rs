@@ -19,19 +19,17 @@ use std::sync::Arc;
 use clap::{ArgGroup, Args, Subcommand};
 use presently_core::auth::Session;
 use presently_core::config::Settings;
-use presently_core::directory::{Directory, Group, Person};
+use presently_core::directory::{Directory, Person};
 use presently_core::graph::GraphClient;
+use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::presence::{normalize_user_id, Presence, MAX_IDS_PER_REQUEST};
-use presently_core::roster::{Added, Roster, Teammate};
+use presently_core::roster::{Roster, RosterLock, Teammate};
 use presently_core::token_store::TokenStore;
 use presently_core::watch::describe;
 use presently_core::{Error, Result};
 
 use crate::{EXIT_ERROR, EXIT_OK};
 
-/// How many of "the people you work with most" an import brings in: the
-/// People API ranks by relevance, and beyond this the ranking is noise.
-const PEOPLE_TO_IMPORT: usize = 25;
 /// How many matches `roster search` shows.
 const SEARCH_RESULTS: usize = 25;
 /// An import names each new teammate up to this many; beyond, only counts.
@@ -128,27 +126,24 @@ async fn add(settings: &Settings, store: Arc<dyn TokenStore>, args: AddArgs) -> 
     if let Some(file) = &args.file {
         keys.extend(read_keys(file)?);
     }
-    if keys.iter().all(|k| k.trim().is_empty()) {
-        return Err(Error::Config(
-            "Nobody to add: give user IDs or sign-in names, or a file with one a line.".into(),
-        ));
-    }
     let directory = directory(settings, store).await?;
-    let lookup = directory.lookup(&keys).await?;
-
-    let (mut roster, mut failed) = load_roster(settings)?;
-    for person in lookup.found {
-        let name = person_label(&person);
-        let mut teammate = Teammate::from(person);
-        teammate.notify = args.notify;
-        teammate.favorite = args.favorite;
-        match roster.add(teammate) {
-            Added::New => eprintln!("Added {name}."),
-            Added::Merged => eprintln!("Updated {name}, who was already on the roster."),
+    let found = import::look_up(&directory, &keys).await?;
+    let flags = Flags {
+        notify: args.notify,
+        favorite: args.favorite,
+    };
+    let mut failed = add_found(settings, &found, flags, |report, _| {
+        for person in &report.added {
+            eprintln!("Added {}.", person_label(person));
         }
-    }
-    roster.save()?;
-    for unknown in &lookup.unknown {
+        for person in &report.merged {
+            eprintln!(
+                "Updated {}, who was already on the roster.",
+                person_label(person)
+            );
+        }
+    })?;
+    for unknown in &found.unknown {
         eprintln!(
             "presently: nobody in the directory has the ID or sign-in name \"{}\"; not added.",
             clean(unknown)
@@ -158,7 +153,30 @@ async fn add(settings: &Settings, store: Arc<dyn TokenStore>, args: AddArgs) -> 
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 
+/// Puts `found` on the roster under the roster's lock, lets `tell` say what
+/// happened, and saves; true when the file had to be kept aside (exit 1).
+fn add_found(
+    settings: &Settings,
+    found: &Found,
+    flags: Flags,
+    tell: impl FnOnce(&import::Report, &Roster),
+) -> Result<bool> {
+    let _lock = RosterLock::acquire(&settings.config_dir)?;
+    let (mut roster, failed) = load_roster(settings)?;
+    let report = import::add_found(&mut roster, found, flags);
+    roster.save()?;
+    tell(&report, &roster);
+    if report.skipped > 0 {
+        eprintln!(
+            "presently: the directory listed {} people without an ID; they were left out.",
+            report.skipped
+        );
+    }
+    Ok(failed)
+}
+
 fn remove(settings: &Settings, who: &[String]) -> Result<u8> {
+    let _lock = RosterLock::acquire(&settings.config_dir)?;
     let (mut roster, mut failed) = load_roster(settings)?;
     let mut removed = false;
     for key in who {
@@ -266,69 +284,39 @@ async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArg
     let session = Session::resume(settings, store).await?;
     let me = session.account().id.clone();
     let directory = Directory::for_settings(GraphClient::new(settings, session)?, settings);
-    let (people, what, label) = if args.manager {
-        let manager: Vec<Person> = directory.manager().await?.into_iter().collect();
-        (manager, "your manager".to_string(), None)
+    let source = if args.manager {
+        ImportSource::Manager
     } else if args.reports {
-        (
-            directory.direct_reports().await?,
-            "your direct reports".to_string(),
-            None,
-        )
+        ImportSource::Reports
     } else if args.people {
-        (
-            directory.people(PEOPLE_TO_IMPORT).await?,
-            "the people you work with most".to_string(),
-            None,
-        )
-    } else if let Some(group) = &args.group {
-        let group = find_group(&directory, group).await?;
-        let members = directory.group_members(&group.id).await?;
-        let name = clean(&group.display_name);
-        (
-            members,
-            format!("the members of {name}"),
-            Some(group.display_name),
-        )
+        ImportSource::People
+    } else if let Some(group) = args.group {
+        ImportSource::Group(group)
     } else {
         unreachable!("clap requires one of --manager, --reports, --people, --group")
     };
-    // Your own presence is in the header, not on your roster.
-    let people: Vec<Person> = people
-        .into_iter()
-        .filter(|p| !p.id.eq_ignore_ascii_case(&me))
-        .collect();
-    if people.is_empty() {
-        eprintln!("Nothing to import: the directory lists nobody as {what}.");
+    let found = import::gather(&directory, &source, &me).await?;
+    if found.people.is_empty() {
+        eprintln!(
+            "Nothing to import: the directory lists nobody as {}.",
+            found.what
+        );
         return Ok(EXIT_OK);
     }
-
-    let (mut roster, failed) = load_roster(settings)?;
-    let (mut added, mut merged) = (0usize, 0usize);
-    let total = people.len();
-    for person in people {
-        let name = person_label(&person);
-        let mut teammate = Teammate::from(person);
-        // A group's name labels the newcomers; a label someone already
-        // chose for a teammate is theirs and stays.
-        if roster.get(&teammate.id).is_none() {
-            teammate.group = label.clone();
-        }
-        match roster.add(teammate) {
-            Added::New => {
-                added += 1;
-                if total <= NAMES_SHOWN {
-                    eprintln!("Added {name}.");
-                }
+    let failed = add_found(settings, &found, Flags::default(), |report, roster| {
+        if found.people.len() <= NAMES_SHOWN {
+            for person in &report.added {
+                eprintln!("Added {}.", person_label(person));
             }
-            Added::Merged => merged += 1,
         }
-    }
-    roster.save()?;
-    eprintln!(
-        "Imported {what}: {added} added, {merged} already on the roster ({} in all).",
-        roster.len()
-    );
+        eprintln!(
+            "Imported {}: {} added, {} already on the roster ({} in all).",
+            found.what,
+            report.added.len(),
+            report.merged.len(),
+            roster.len()
+        );
+    })?;
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 
@@ -399,40 +387,6 @@ async fn current_presence(
         }
     }
     Ok(map)
-}
-
-/// A group by ID, or by its exact name among the user's own groups and teams.
-async fn find_group(directory: &Directory, wanted: &str) -> Result<Group> {
-    if normalize_user_id(wanted).is_some() {
-        return directory.group(wanted).await;
-    }
-    let groups = directory.my_groups().await?;
-    let matching: Vec<&Group> = groups
-        .iter()
-        .filter(|g| g.display_name.trim().eq_ignore_ascii_case(wanted.trim()))
-        .collect();
-    let listing = |gs: &[&Group]| {
-        gs.iter()
-            .map(|g| format!("  {}  {}", g.id, clean(&g.display_name)))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    match matching.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
-            let all: Vec<&Group> = groups.iter().collect();
-            Err(Error::Config(format!(
-                "You are not in a group or team named \"{}\". Give its ID, or one of your groups and teams:\n{}",
-                clean(wanted),
-                listing(&all)
-            )))
-        }
-        several => Err(Error::Config(format!(
-            "Several of your groups and teams are named \"{}\"; give the ID of the one you mean:\n{}",
-            clean(wanted),
-            listing(several)
-        ))),
-    }
 }
 
 /// One ID or sign-in name a line; `-` is standard input.

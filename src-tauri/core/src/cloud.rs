@@ -52,6 +52,16 @@ impl Cloud {
         }
     }
 
+    /// Teams on the web in this cloud, where chat and call links open.
+    pub fn teams_host(self) -> &'static str {
+        match self {
+            Cloud::Global => "https://teams.microsoft.com",
+            Cloud::Usgov => "https://gov.teams.microsoft.us",
+            Cloud::Dod => "https://dod.teams.microsoft.us",
+            Cloud::China => "https://teams.microsoftonline.cn",
+        }
+    }
+
     pub fn graph_host(self) -> &'static str {
         match self {
             Cloud::Global => "https://graph.microsoft.com",

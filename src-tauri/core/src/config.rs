@@ -14,10 +14,12 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::NaiveTime;
 use url::Url;
 
 use crate::cloud::Cloud;
 use crate::error::{Error, Result};
+use crate::notify::QuietHours;
 
 /// Microsoft Graph Command Line Tools: a Microsoft public client that allows
 /// the device-code flow in most tenants.
@@ -73,57 +75,80 @@ pub struct Settings {
     pub graph_url: Url,
     pub config_dir: PathBuf,
     pub interval: Duration,
+    /// When notifications wait (the desktop app's; `watch` prints anyway).
+    pub quiet_hours: QuietHoursSetting,
 }
 
 impl Settings {
     /// Resolves the settings from overrides, the config file and defaults.
+    /// A value from the file that cannot be used is an
+    /// [`Error::ConfigFile`], naming the file, the key and its line.
     pub fn resolve(overrides: &Overrides) -> Result<Settings> {
         let config_dir = match &overrides.config_dir {
             Some(dir) => dir.clone(),
             None => default_config_dir()?,
         };
         let file = ConfigFile::load(&config_dir)?;
-        let pick = |given: &Option<String>, key: &str| -> Result<Option<String>> {
-            match given {
-                Some(v) => Ok(Some(v.clone())),
-                None => file.string(key),
-            }
+        Settings::resolve_with(overrides, config_dir, &file)
+    }
+
+    /// The settings from overrides and defaults alone, leaving out a config
+    /// file that cannot be used: what the desktop app runs on while it shows
+    /// the problem with the file.
+    pub fn without_file(overrides: &Overrides) -> Result<Settings> {
+        let config_dir = match &overrides.config_dir {
+            Some(dir) => dir.clone(),
+            None => default_config_dir()?,
         };
+        let empty = ConfigFile::empty(&config_dir);
+        Settings::resolve_with(overrides, config_dir, &empty)
+    }
+
+    fn resolve_with(
+        overrides: &Overrides,
+        config_dir: PathBuf,
+        file: &ConfigFile,
+    ) -> Result<Settings> {
+        // A value given on the command line is checked as given; a value from
+        // the file is checked with the file's name, key and line.
+        let pick = |given: &Option<String>, key: &str| -> Result<Option<Picked>> {
+            Ok(match given {
+                Some(v) => Some(Picked::given(v)),
+                None => file.string(key)?.map(|v| Picked::in_file(key, v)),
+            })
+        };
+        let or = |picked: Option<Picked>, default: &str| picked.unwrap_or(Picked::given(default));
 
         let cloud: Cloud = match pick(&overrides.cloud, "cloud")? {
-            Some(c) => c.parse()?,
+            Some(c) => c.check(file, |v| v.parse())?,
             None => Cloud::default(),
         };
-        let tenant = pick(&overrides.tenant, "tenant")?.unwrap_or_else(|| DEFAULT_TENANT.into());
-        validate_tenant(&tenant)?;
-        let client_id =
-            pick(&overrides.client_id, "client_id")?.unwrap_or_else(|| DEFAULT_CLIENT_ID.into());
-        validate_client_id(&client_id)?;
-        let login_url = parse_service_url(
-            "login URL",
-            &pick(&overrides.login_url, "login_url")?.unwrap_or_else(|| cloud.login_host().into()),
-        )?;
-        let graph_url = parse_service_url(
-            "Graph URL",
-            &pick(&overrides.graph_url, "graph_url")?.unwrap_or_else(|| cloud.graph_host().into()),
-        )?;
-        let interval_secs = match overrides.interval_secs {
-            Some(s) => Some(s),
-            None => file.integer("interval")?,
-        };
-        let interval = match interval_secs {
+        let tenant = or(pick(&overrides.tenant, "tenant")?, DEFAULT_TENANT);
+        tenant.check(file, validate_tenant)?;
+        let client_id = or(pick(&overrides.client_id, "client_id")?, DEFAULT_CLIENT_ID);
+        client_id.check(file, validate_client_id)?;
+        let login_url = or(pick(&overrides.login_url, "login_url")?, cloud.login_host())
+            .check(file, |v| parse_service_url("login URL", v))?;
+        let graph_url = or(pick(&overrides.graph_url, "graph_url")?, cloud.graph_host())
+            .check(file, |v| parse_service_url("Graph URL", v))?;
+        let interval = match overrides.interval_secs {
             Some(s) => interval_from_secs(s)?,
-            None => DEFAULT_INTERVAL,
+            None => match file.integer("interval")? {
+                Some(s) => interval_from_secs(s).map_err(|e| file.explain(&["interval"], e))?,
+                None => DEFAULT_INTERVAL,
+            },
         };
+        let quiet_hours = QuietHoursSetting::from_file(file)?;
 
         Ok(Settings {
             cloud,
-            tenant,
-            client_id,
+            tenant: tenant.value,
+            client_id: client_id.value,
             login_url,
             graph_url,
             config_dir,
             interval,
+            quiet_hours,
         })
     }
 
@@ -230,6 +255,151 @@ pub fn interval_from_secs(secs: u64) -> Result<Duration> {
     Ok(d)
 }
 
+/// Quiet hours as set in `config.toml` (`[quiet_hours] enabled, start, end`,
+/// times as "HH:MM" in local time): kept when off, so that turning them on
+/// again brings back the same hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHoursSetting {
+    pub enabled: bool,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl Default for QuietHoursSetting {
+    fn default() -> Self {
+        QuietHoursSetting {
+            enabled: false,
+            start: NaiveTime::from_hms_opt(18, 0, 0).expect("a valid time"),
+            end: NaiveTime::from_hms_opt(8, 0, 0).expect("a valid time"),
+        }
+    }
+}
+
+impl QuietHoursSetting {
+    /// The table's key in `config.toml`.
+    pub const KEY: &'static str = "quiet_hours";
+
+    /// The hours during which notifications wait, when on.
+    pub fn hours(&self) -> Option<QuietHours> {
+        self.enabled.then_some(QuietHours {
+            start: self.start,
+            end: self.end,
+        })
+    }
+
+    /// Quiet hours as a person typed them; each time "HH:MM" (or "H:MM").
+    pub fn parse(enabled: bool, start: &str, end: &str) -> Result<QuietHoursSetting> {
+        Ok(QuietHoursSetting {
+            enabled,
+            start: parse_clock("start", start)?,
+            end: parse_clock("end", end)?,
+        })
+    }
+
+    /// "18:00".
+    pub fn clock(t: NaiveTime) -> String {
+        t.format("%H:%M").to_string()
+    }
+
+    /// The `[quiet_hours]` table of `file`; missing keys take the default.
+    fn from_file(file: &ConfigFile) -> Result<QuietHoursSetting> {
+        let key = Self::KEY;
+        let mut setting = QuietHoursSetting::default();
+        let table = match file.table().get(key) {
+            None => return Ok(setting),
+            Some(toml::Value::Table(t)) => t,
+            Some(other) => {
+                return Err(file.problem(
+                    &[key],
+                    format!(
+                        "\"{key}\" should be a table with enabled, start and end, not {other}."
+                    ),
+                ))
+            }
+        };
+        if let Some(v) = table.get("enabled") {
+            setting.enabled = v.as_bool().ok_or_else(|| {
+                file.problem(
+                    &[key, "enabled"],
+                    format!("\"{key}.enabled\" should be true or false, not {v}."),
+                )
+            })?;
+        }
+        for (name, slot) in [("start", &mut setting.start), ("end", &mut setting.end)] {
+            let Some(v) = table.get(name) else { continue };
+            let parsed = match v.as_str() {
+                Some(text) => parse_clock(name, text),
+                None => Err(Error::Config(format!(
+                    "The quiet hours {name} should be a time like \"18:00\", not {v}."
+                ))),
+            };
+            *slot = parsed.map_err(|e| file.explain(&[key, name], e))?;
+        }
+        Ok(setting)
+    }
+}
+
+/// The settings a person changes in the window, checked all together and
+/// saved into `config.toml` with the rest of the file as it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsChange {
+    pub cloud: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub interval_secs: u64,
+    pub quiet_hours: QuietHoursSetting,
+}
+
+impl SettingsChange {
+    /// The change that keeps `settings` as they are.
+    pub fn from(settings: &Settings) -> SettingsChange {
+        SettingsChange {
+            cloud: settings.cloud.id().to_string(),
+            tenant: settings.tenant.clone(),
+            client_id: settings.client_id.clone(),
+            interval_secs: settings.interval.as_secs(),
+            quiet_hours: settings.quiet_hours,
+        }
+    }
+
+    /// Writes the change to the config file in `config_dir`. Nothing is
+    /// written unless every value is valid, so a typo never loses settings
+    /// that worked; a file that cannot be read is left as it is.
+    pub fn save(&self, config_dir: &Path) -> Result<()> {
+        let cloud: Cloud = self.cloud.parse()?;
+        let tenant = self.tenant.trim();
+        let client_id = self.client_id.trim();
+        validate_tenant(tenant)?;
+        validate_client_id(client_id)?;
+        let interval = interval_from_secs(self.interval_secs)?;
+        let mut file = ConfigFile::load(config_dir)?;
+        file.set("cloud", cloud.id());
+        file.set("tenant", tenant);
+        file.set("client_id", client_id);
+        file.set("interval", interval.as_secs() as i64);
+        let q = self.quiet_hours;
+        let mut table = match file.table().get(QuietHoursSetting::KEY) {
+            Some(toml::Value::Table(t)) => t.clone(),
+            _ => toml::Table::new(),
+        };
+        table.insert("enabled".into(), q.enabled.into());
+        table.insert("start".into(), QuietHoursSetting::clock(q.start).into());
+        table.insert("end".into(), QuietHoursSetting::clock(q.end).into());
+        file.set(QuietHoursSetting::KEY, table);
+        file.save()
+    }
+}
+
+/// "HH:MM" (or "H:MM") in 24-hour time; `what` names it in the error.
+fn parse_clock(what: &str, text: &str) -> Result<NaiveTime> {
+    NaiveTime::parse_from_str(text.trim(), "%H:%M").map_err(|_| {
+        Error::Config(format!(
+            "The quiet hours {what} \"{}\" is not a time like 18:00.",
+            crate::text::clean_text(text, 40)
+        ))
+    })
+}
+
 /// Accepts `https://` anywhere, and `http://` only for loopback addresses
 /// (the simulator), so that tokens never travel in clear text.
 pub fn parse_service_url(what: &str, raw: &str) -> Result<Url> {
@@ -298,10 +468,102 @@ pub fn validate_client_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// A setting's value and the key of the config file it came from (none when
+/// it was given on the command line or is the default).
+struct Picked {
+    value: String,
+    key: Option<String>,
+}
+
+impl Picked {
+    fn given(value: &str) -> Picked {
+        Picked {
+            value: value.to_string(),
+            key: None,
+        }
+    }
+
+    fn in_file(key: &str, value: String) -> Picked {
+        Picked {
+            value,
+            key: Some(key.to_string()),
+        }
+    }
+
+    /// `check`'s verdict on the value, naming the file's key and line when
+    /// the value came from the file.
+    fn check<T>(&self, file: &ConfigFile, check: impl FnOnce(&str) -> Result<T>) -> Result<T> {
+        check(&self.value).map_err(|e| match &self.key {
+            Some(key) => file.explain(&[key], e),
+            None => e,
+        })
+    }
+}
+
+/// What is wrong with the config file: which file, which key (dotted, as
+/// `quiet_hours.start`) on which line, and why in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub file: PathBuf,
+    pub key: Option<String>,
+    /// 1-based; none when the mistake has no place (a file that cannot be opened).
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.key, self.line) {
+            (None, Some(line)) => write!(
+                f,
+                "The config file {} could not be read: {}, line {line}.",
+                self.file.display(),
+                self.reason.trim_end_matches('.')
+            ),
+            (None, None) => write!(
+                f,
+                "The config file {} could not be read: {}",
+                self.file.display(),
+                self.reason
+            ),
+            (Some(_), Some(line)) => {
+                write!(
+                    f,
+                    "In {}, line {line}: {}",
+                    self.file.display(),
+                    self.reason
+                )
+            }
+            (Some(_), None) => write!(f, "In {}: {}", self.file.display(), self.reason),
+        }
+    }
+}
+
+/// Why TOML text could not be read, in words, and on which line. The
+/// parser's own message is used when it has one (without the quoted file,
+/// which can be long); a bare one still says what kind of mistake it is.
+pub(crate) fn toml_reason(text: &str, e: &toml::de::Error) -> (String, Option<usize>) {
+    let mut reason = e.message().trim().trim_end_matches('.').to_string();
+    if reason.is_empty() {
+        reason = "it is not valid TOML".to_string();
+    }
+    // Counted in bytes: the span may start inside a character.
+    let line = e.span().map(|span| line_at(text, span.start));
+    (reason, line)
+}
+
+/// The 1-based line of byte `at` in `text`.
+fn line_at(text: &str, at: usize) -> usize {
+    let before = &text.as_bytes()[..at.min(text.len())];
+    before.iter().filter(|&&b| b == b'\n').count() + 1
+}
+
 /// The config file as people wrote it, with every key kept.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigFile {
     path: PathBuf,
+    /// The text as read, to tell on which line a key is.
+    source: String,
     /// The settings, with what [`ConfigFile::set`] changed.
     table: toml::Table,
     /// The settings as the file holds them, and the file itself: a save
@@ -314,21 +576,18 @@ impl ConfigFile {
     /// Reads `config.toml` from `dir`; a missing file is an empty config.
     pub fn load(dir: &Path) -> Result<ConfigFile> {
         let path = dir.join(CONFIG_FILE);
-        let unreadable = |message: &str| {
-            Error::Config(format!(
-                "The config file {} could not be read: {message}",
-                path.display()
-            ))
+        let unreadable = |reason: String, line: Option<usize>| {
+            Error::ConfigFile(ConfigProblem {
+                file: path.clone(),
+                key: None,
+                line,
+                reason,
+            })
         };
-        let (table, text) = match fs::read_to_string(&path) {
-            Ok(text) => (
-                text.parse::<toml::Table>()
-                    .map_err(|e| unreadable(e.message()))?,
-                TomlText::parse(&text).map_err(|e| unreadable(e.message()))?,
-            ),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                (toml::Table::new(), TomlText::default())
-            }
+        let source = match fs::read(&path) {
+            Ok(bytes) => String::from_utf8(bytes)
+                .map_err(|e| unreadable(format!("it is not UTF-8 text ({e})"), None))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => {
                 return Err(Error::Config(format!(
                     "The config file {} could not be opened: {e}",
@@ -336,12 +595,59 @@ impl ConfigFile {
                 )))
             }
         };
+        let table = toml::from_str::<toml::Table>(&source).map_err(|e| {
+            let (reason, line) = toml_reason(&source, &e);
+            unreadable(reason, line)
+        })?;
+        let text = TomlText::parse(&source).map_err(|e| {
+            let reason = e.message().trim().trim_end_matches('.').to_string();
+            unreadable(reason, e.span().map(|s| line_at(&source, s.start)))
+        })?;
         Ok(ConfigFile {
             path,
+            source,
             read: table.clone(),
             table,
             text,
         })
+    }
+
+    /// No settings, to be saved at `dir`'s config file.
+    pub fn empty(dir: &Path) -> ConfigFile {
+        ConfigFile {
+            path: dir.join(CONFIG_FILE),
+            ..Default::default()
+        }
+    }
+
+    /// The 1-based line where `key` (a path of keys into tables) is written.
+    pub fn line_of(&self, key: &[&str]) -> Option<usize> {
+        let doc = toml_edit::Document::parse(self.source.as_str()).ok()?;
+        let (last, tables) = key.split_last()?;
+        let mut table: &dyn toml_edit::TableLike = doc.as_table();
+        for name in tables {
+            table = table.get(name)?.as_table_like()?;
+        }
+        let (found, _) = table.get_key_value(last)?;
+        Some(line_at(&self.source, found.span()?.start))
+    }
+
+    /// The problem with `key`'s value, in `reason`'s words.
+    pub fn problem(&self, key: &[&str], reason: impl Into<String>) -> Error {
+        Error::ConfigFile(ConfigProblem {
+            file: self.path.clone(),
+            key: Some(key.join(".")),
+            line: self.line_of(key),
+            reason: reason.into(),
+        })
+    }
+
+    /// `e`, about the value of `key` in this file, as a problem with the file.
+    fn explain(&self, key: &[&str], e: Error) -> Error {
+        match e {
+            Error::Config(reason) => self.problem(key, reason),
+            other => other,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -377,10 +683,7 @@ impl ConfigFile {
     }
 
     fn wrong_type(&self, key: &str, wanted: &str, got: &toml::Value) -> Error {
-        Error::Config(format!(
-            "In {}, \"{key}\" should be {wanted}, not {got}.",
-            self.path.display()
-        ))
+        self.problem(&[key], format!("\"{key}\" should be {wanted}, not {got}."))
     }
 
     /// Sets one key, keeping every other (including unknown ones).
@@ -614,6 +917,151 @@ fn private_file(path: &Path) -> std::io::Result<fs::File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn problem(dir: &Path, text: &str) -> ConfigProblem {
+        fs::write(dir.join(CONFIG_FILE), text).unwrap();
+        match Settings::resolve(&Overrides {
+            config_dir: Some(dir.to_path_buf()),
+            ..Default::default()
+        }) {
+            Err(Error::ConfigFile(p)) => p,
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bad_config_file_is_named_with_the_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(CONFIG_FILE);
+
+        let p = problem(
+            dir.path(),
+            "# mine\ntenant = \"contoso.com\"\ninterval = \"often\"\n",
+        );
+        assert_eq!((p.key.as_deref(), p.line), (Some("interval"), Some(3)));
+        assert_eq!(p.file, file);
+        assert_eq!(
+            p.to_string(),
+            format!(
+                "In {}, line 3: \"interval\" should be a positive whole number, not \"often\".",
+                file.display()
+            )
+        );
+
+        let p = problem(dir.path(), "\n\ntenant = \"consumers\"\n");
+        assert_eq!((p.key.as_deref(), p.line), (Some("tenant"), Some(3)));
+        assert!(p.reason.contains("Personal Microsoft accounts"), "{p}");
+
+        let p = problem(dir.path(), "cloud = \"mars\"\n");
+        assert_eq!((p.key.as_deref(), p.line), (Some("cloud"), Some(1)));
+
+        let p = problem(dir.path(), "interval = 1\n");
+        assert_eq!((p.key.as_deref(), p.line), (Some("interval"), Some(1)));
+
+        let p = problem(dir.path(), "graph_url = \"http://graph.example.com\"\n");
+        assert_eq!(p.key.as_deref(), Some("graph_url"));
+
+        let p = problem(
+            dir.path(),
+            "[quiet_hours]\nenabled = true\nstart = \"6pm\"\n",
+        );
+        assert_eq!(
+            (p.key.as_deref(), p.line),
+            (Some("quiet_hours.start"), Some(3))
+        );
+        assert!(
+            p.to_string().contains("\"6pm\" is not a time like 18:00"),
+            "{p}"
+        );
+
+        let p = problem(dir.path(), "quiet_hours = 1\n");
+        assert_eq!(p.key.as_deref(), Some("quiet_hours"));
+
+        // Not TOML at all: the line, and words even where the parser has none.
+        let p = problem(dir.path(), "tenant = \"a\"\ncloud =\n");
+        assert_eq!((p.key.as_deref(), p.line), (None, Some(2)));
+        assert!(!p.reason.trim().is_empty());
+        assert!(p.to_string().contains("could not be read"), "{p}");
+
+        // A flag is checked as given, with no file to blame.
+        fs::write(&file, "").unwrap();
+        let err = in_dir(
+            dir.path(),
+            Overrides {
+                tenant: Some("consumers".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err:?}");
+    }
+
+    #[test]
+    fn without_the_file_the_defaults_and_flags_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(CONFIG_FILE), "cloud = [").unwrap();
+        let s = Settings::without_file(&Overrides {
+            config_dir: Some(dir.path().to_path_buf()),
+            tenant: Some("contoso.com".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((s.cloud, s.tenant.as_str()), (Cloud::Global, "contoso.com"));
+        assert_eq!(s.config_dir, dir.path());
+    }
+
+    #[test]
+    fn quiet_hours_are_read_and_saved_with_the_rest_of_the_file_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(CONFIG_FILE);
+        let s = in_dir(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(s.quiet_hours, QuietHoursSetting::default());
+        assert!(s.quiet_hours.hours().is_none());
+
+        fs::write(
+            &file,
+            "# My settings\ntenant = \"contoso.com\" # work\n\n[quiet_hours]\n# evenings\nstart = \"19:30\"\nenabled = true\nextra = 1\n",
+        )
+        .unwrap();
+        let s = in_dir(dir.path(), Overrides::default()).unwrap();
+        let hours = s.quiet_hours.hours().unwrap();
+        assert_eq!(hours.start, NaiveTime::from_hms_opt(19, 30, 0).unwrap());
+        assert_eq!(hours.end, NaiveTime::from_hms_opt(8, 0, 0).unwrap());
+
+        let mut change = SettingsChange::from(&s);
+        change.quiet_hours = QuietHoursSetting::parse(true, "22:00", "7:15").unwrap();
+        change.interval_secs = 60;
+        change.save(dir.path()).unwrap();
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            "# My settings\ntenant = \"contoso.com\" # work\nclient_id = \"14d82eec-204b-4c2f-b7e8-296a70dab67e\"\ncloud = \"global\"\ninterval = 60\n\n[quiet_hours]\n# evenings\nstart = \"22:00\"\nenabled = true\nextra = 1\nend = \"07:15\"\n"
+        );
+        let again = in_dir(dir.path(), Overrides::default()).unwrap();
+        assert_eq!(again.quiet_hours, change.quiet_hours);
+        assert_eq!(again.interval, Duration::from_secs(60));
+
+        // Any bad value: nothing is written.
+        let before = fs::read_to_string(&file).unwrap();
+        for bad in [
+            SettingsChange {
+                tenant: "consumers".into(),
+                ..change.clone()
+            },
+            SettingsChange {
+                interval_secs: u64::MAX,
+                ..change.clone()
+            },
+            SettingsChange {
+                cloud: "mars".into(),
+                ..change.clone()
+            },
+        ] {
+            assert!(bad.save(dir.path()).is_err(), "{bad:?}");
+            assert_eq!(fs::read_to_string(&file).unwrap(), before);
+        }
+        assert!(QuietHoursSetting::parse(true, "25:00", "08:00").is_err());
+        assert!(QuietHoursSetting::parse(true, "18:00", "\u{1b}[2J").is_err());
+    }
 
     fn in_dir(dir: &Path, o: Overrides) -> Result<Settings> {
         Settings::resolve(&Overrides {

@@ -11,6 +11,11 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
+    /// The config file holds something that cannot be used: which file, which
+    /// key and line, and why, for a window that offers to open the file.
+    #[error("{0}")]
+    ConfigFile(crate::config::ConfigProblem),
+
     /// Nobody is signed in, or the sign-in was lost (revoked, expired).
     #[error("{0}")]
     SignInNeeded(String),
@@ -76,6 +81,15 @@ pub enum Error {
     /// The roster file or another local file could not be read or written.
     #[error("{0}")]
     Storage(String),
+
+    /// Something asked for is not there (a teammate, a group).
+    #[error("{0}")]
+    NotFound(String),
+
+    /// A request that makes no sense as given (an unknown action, nobody
+    /// to add).
+    #[error("{0}")]
+    InvalidInput(String),
 }
 
 impl Error {
@@ -83,7 +97,7 @@ impl Error {
     /// for scripts. Never rename one: callers match on these.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Config(_) => "config",
+            Error::Config(_) | Error::ConfigFile(_) => "config",
             Error::SignInNeeded(_) => "signed_out",
             Error::SignInDeclined => "sign_in_declined",
             Error::SignInExpired => "sign_in_expired",
@@ -98,6 +112,8 @@ impl Error {
             Error::Graph { .. } => "graph",
             Error::Malformed(_) => "malformed",
             Error::Storage(_) => "storage",
+            Error::NotFound(_) => "not_found",
+            Error::InvalidInput(_) => "invalid_input",
         }
     }
 

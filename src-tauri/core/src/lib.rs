@@ -14,7 +14,9 @@
 //! - [`status`]: a presence in words and the kind of its dot, for every
 //!   front end.
 //! - [`roster`]: the teammates to watch, kept in a file; [`directory`] finds
-//!   them in Graph (search, manager, reports, people, group members).
+//!   them in Graph (search, manager, reports, people, group members);
+//!   [`import`] puts them on the roster with one set of rules for both front
+//!   ends; [`teams`] links to a chat or call with them.
 //! - [`notify`]: the notification policy (bell, quiet hours, pause, own
 //!   Do Not Disturb, merging bursts).
 //! - [`monitor`]: the desktop app's state (sign-in, roster with presence,
@@ -38,12 +40,14 @@ pub mod engine;
 pub mod error;
 pub mod graph;
 pub mod http;
+pub mod import;
 pub mod monitor;
 pub mod notify;
 pub mod presence;
 pub mod roster;
 pub mod secret;
 pub mod status;
+pub mod teams;
 pub mod text;
 pub mod token_store;
 pub mod watch;

@@ -498,25 +498,21 @@ impl Monitor {
     }
 
     /// Changes the roster with `edit`, saves it, and tells the poller and the
-    /// front ends. The roster on disk is only replaced by a successful save.
+    /// front ends. The edit starts from the file, not the copy in memory
+    /// (`presently roster add` may have changed it while the app ran) and
+    /// holds the roster's lock until the file is replaced. A file that does
+    /// not parse (someone is editing it) is left as it is and the edit
+    /// refused, naming the file and the line.
     pub fn edit_roster<T>(&self, edit: impl FnOnce(&mut Roster) -> T) -> Result<T> {
-        let out = {
+        let config_dir = self.state.lock().unwrap().settings.config_dir.clone();
+        // Not under the state's lock: waiting for the roster's lock must not
+        // stop the poller or the window from reading the state.
+        let (out, roster) = Roster::edit_file(&config_dir, edit)?;
+        {
             let mut state = self.state.lock().unwrap();
-            // From the file, not the copy in memory: `presently roster add`
-            // may have changed it while the app ran, and that must not be
-            // overwritten. A file broken meanwhile is kept aside by `load`;
-            // then the edit starts from the roster the window shows.
-            let mut roster = Roster::load(&state.settings.config_dir)?;
-            if let Some(recovery) = roster.recovery().cloned() {
-                roster = state.roster.clone();
-                roster.set_recovery(recovery);
-            }
-            let out = edit(&mut roster);
-            roster.save()?;
             state.roster_stamp = FileStamp::of(roster.path());
             install_roster(&mut state, roster);
-            out
-        };
+        }
         self.emit(MonitorEvent::Roster);
         Ok(out)
     }
@@ -569,13 +565,20 @@ impl Monitor {
         changed
     }
 
+    /// Takes `settings` and starts, for an app that began without usable
+    /// settings (a config file it could not read, now fixed).
+    pub async fn start_with(self: &Arc<Self>, settings: Settings) {
+        {
+            let mut state = self.state.lock().unwrap();
+            state.notifier.set_quiet_hours(settings.quiet_hours.hours());
+            state.settings = settings;
+        }
+        self.start().await;
+    }
+
     /// Replaces the settings (cloud, tenant, client, interval, quiet hours):
     /// a different cloud, tenant or client means a different sign-in.
-    pub async fn apply_settings(
-        self: &Arc<Self>,
-        settings: Settings,
-        quiet: Option<crate::notify::QuietHours>,
-    ) {
+    pub async fn apply_settings(self: &Arc<Self>, settings: Settings) {
         let same_account = {
             let mut state = self.state.lock().unwrap();
             let same = state.settings.keyring_account() == settings.keyring_account()
@@ -588,8 +591,8 @@ impl Monitor {
                     engine.set_interval(settings.interval);
                 }
             }
+            state.notifier.set_quiet_hours(settings.quiet_hours.hours());
             state.settings = settings;
-            state.notifier.set_quiet_hours(quiet);
             same
         };
         if !same_account {

@@ -26,20 +26,33 @@
 //!   way values are written stay as people left them, and a teammate's
 //!   comments go only with that teammate;
 //! - one person appears once: entries with the same ID (in any letter case)
-//!   are merged, flags OR'ed and the newer non-empty details kept.
+//!   are merged, flags OR'ed and the newer non-empty details kept;
+//! - an edit ([`Roster::edit_file`], and the command line's) holds
+//!   [`RosterLock`] from reading the file to replacing it, so that the app and
+//!   `presently roster` never write over each other's change.
 
 use std::collections::HashMap;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{edit_in_place, toml_item, write_atomically, TomlText};
+use crate::config::{
+    create_private_dir, edit_in_place, toml_item, toml_reason, write_atomically, TomlText,
+};
 use crate::error::{Error, Result};
 
 /// The roster's file name inside the config dir.
 pub const ROSTER_FILE: &str = "roster.toml";
+
+/// The lock file beside the roster, held around every read-edit-write.
+pub const LOCK_FILE: &str = "roster.lock";
+
+/// How long an edit waits for another one to finish. Edits take
+/// milliseconds; this much waiting means the other side is stuck.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Written at the top of a new roster.
 const HEADER: &str = "\
@@ -161,6 +174,59 @@ pub enum Added {
     New,
     /// Someone already on the roster; the new details and flags were merged in.
     Merged,
+    /// Nothing: the teammate had no ID (a file holding them could not be
+    /// read back).
+    NoId,
+}
+
+/// The roster's lock, held from reading the file to replacing it. It is a
+/// file of its own beside the roster, since the roster itself is replaced
+/// by a rename on each save; the OS lets go of it when the holder ends,
+/// however it ends.
+#[derive(Debug)]
+pub struct RosterLock {
+    _file: fs::File,
+}
+
+impl RosterLock {
+    /// Takes the lock of the roster in `config_dir`, waiting a few seconds
+    /// for an edit under way to finish.
+    pub fn acquire(config_dir: &Path) -> Result<RosterLock> {
+        RosterLock::acquire_within(config_dir, LOCK_WAIT)
+    }
+
+    /// Takes the lock, waiting at most `wait`.
+    pub fn acquire_within(config_dir: &Path, wait: Duration) -> Result<RosterLock> {
+        let fail = |e: std::io::Error| {
+            Error::Storage(format!(
+                "Could not lock the roster in {} for an edit: {e}",
+                config_dir.display()
+            ))
+        };
+        create_private_dir(config_dir).map_err(fail)?;
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(config_dir.join(LOCK_FILE)).map_err(fail)?;
+        let deadline = Instant::now() + wait;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(RosterLock { _file: file }),
+                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Storage(format!(
+                        "The roster in {} is being changed by another Presently (the app or `presently roster`) that has not finished in {} s. Try again; if this keeps happening, quit the other one.",
+                        config_dir.display(),
+                        wait.as_secs()
+                    )))
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(fail(e)),
+            }
+        }
+    }
 }
 
 /// A roster file that could not be read and was kept aside.
@@ -270,6 +336,27 @@ impl Roster {
                 path.display()
             ))
         })
+    }
+
+    /// Reads the roster in `config_dir`, lets `edit` change it and saves it,
+    /// holding [`RosterLock`] throughout. A file that is not a valid roster
+    /// is refused with its name and the line of the mistake, and stays as it
+    /// is: someone may be halfway through editing it.
+    pub fn edit_file<T>(
+        config_dir: &Path,
+        edit: impl FnOnce(&mut Roster) -> T,
+    ) -> Result<(T, Roster)> {
+        let _lock = RosterLock::acquire(config_dir)?;
+        let path = Roster::path_in(config_dir);
+        let mut roster = Roster::parse_file(&path)?.map_err(|reason| {
+            Error::Storage(format!(
+                "The roster file {} could not be read ({reason}), so the change was not made. Fix the file (or move it away), then try again.",
+                path.display()
+            ))
+        })?;
+        let out = edit(&mut roster);
+        roster.save()?;
+        Ok((out, roster))
     }
 
     /// The roster at `path`, or why its content is not one; `Err` when it
@@ -435,6 +522,9 @@ impl Roster {
     /// are OR'ed (adding never turns a flag off) and non-empty details win.
     pub fn add(&mut self, teammate: Teammate) -> Added {
         let teammate = teammate.tidy();
+        if teammate.id.is_empty() {
+            return Added::NoId;
+        }
         match self.index.get(&teammate.id) {
             Some(&i) => {
                 self.teammates[i].merge(teammate);
@@ -515,19 +605,9 @@ fn as_toml(teammate: &Teammate) -> std::result::Result<toml::Table, String> {
 /// Reads a roster file, or says in a few words why it is not one.
 fn parse(bytes: &[u8]) -> std::result::Result<(RosterFile, TomlText), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text: {e}"))?;
-    let file: RosterFile = toml::from_str(text).map_err(|e| {
-        // toml's full message quotes the file, which can be long: the reason
-        // and the line number are enough to find the mistake.
-        let reason = e.message().trim().trim_end_matches('.').to_string();
-        match e.span() {
-            Some(span) => {
-                // Counted in bytes: the span may start inside a character.
-                let before = &text.as_bytes()[..span.start.min(text.len())];
-                let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-                format!("{reason}, line {line}")
-            }
-            None => reason,
-        }
+    let file: RosterFile = toml::from_str(text).map_err(|e| match toml_reason(text, &e) {
+        (reason, Some(line)) => format!("{reason}, line {line}"),
+        (reason, None) => reason,
     })?;
     for (n, t) in file.teammates.iter().enumerate() {
         if t.id.trim().is_empty() {

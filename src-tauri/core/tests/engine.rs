@@ -63,6 +63,7 @@ fn settings(sim: &Sim) -> Settings {
         graph_url: url,
         config_dir: std::env::temp_dir(),
         interval: Duration::from_secs(15),
+        quiet_hours: Default::default(),
     }
 }
 

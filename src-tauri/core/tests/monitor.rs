@@ -118,13 +118,10 @@ async fn a_new_interval_keeps_the_retry_after_gate_and_the_running_engine() {
     // is sent before Retry-After runs out (a new engine and Graph client
     // would have polled at once).
     monitor
-        .apply_settings(
-            Settings {
-                interval: Duration::from_secs(6),
-                ..settings
-            },
-            None,
-        )
+        .apply_settings(Settings {
+            interval: Duration::from_secs(6),
+            ..settings
+        })
         .await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     for r in requests(&sim) {

@@ -4,7 +4,10 @@
 use std::fs;
 use std::path::Path;
 
-use presently_core::roster::{Added, Roster, Teammate, ROSTER_FILE};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use presently_core::roster::{Added, Roster, RosterLock, Teammate, LOCK_FILE, ROSTER_FILE};
 
 fn guid(n: u32) -> String {
     format!("{n:08x}-0000-4000-8000-{:012x}", n as u64 * 7919)
@@ -471,4 +474,117 @@ fn a_new_roster_says_that_comments_are_kept() {
     fs::write(dir.path().join(ROSTER_FILE), &old).unwrap();
     Roster::load(dir.path()).unwrap().save().unwrap();
     assert!(read(dir.path()).contains("your comments are kept"));
+}
+
+#[test]
+fn an_edit_refuses_a_broken_file_naming_it_and_the_line_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(ROSTER_FILE);
+    let half_edited = format!("[[teammate]]\nid = \"{}\"\n\n[[teammate]]\nid = ", guid(1));
+    fs::write(&path, &half_edited).unwrap();
+    let mut called = false;
+    let err = Roster::edit_file(dir.path(), |r| {
+        called = true;
+        r.add(Teammate::new(guid(2)))
+    })
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(!called, "the edit ran on a roster that was not read");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("line 5"), "{message}");
+    assert_eq!(err.code(), "storage");
+    assert_eq!(read(dir.path()), half_edited, "the file was touched");
+    assert_eq!(others(dir.path()), [LOCK_FILE], "nothing was kept aside");
+
+    // Fixed, the same edit goes through.
+    fs::write(&path, format!("[[teammate]]\nid = \"{}\"\n", guid(1))).unwrap();
+    let (added, roster) = Roster::edit_file(dir.path(), |r| r.add(Teammate::new(guid(2)))).unwrap();
+    assert_eq!(added, Added::New);
+    assert_eq!(roster.ids(), [guid(1), guid(2)]);
+    assert_eq!(Roster::load(dir.path()).unwrap().ids(), [guid(1), guid(2)]);
+}
+
+#[test]
+fn edits_at_the_same_time_each_keep_their_change() {
+    // Without the lock, two edits both read the file before either writes
+    // it, and the second write loses the first one's teammate.
+    let dir = tempfile::tempdir().unwrap();
+    const EDITORS: u32 = 8;
+    const EACH: u32 = 5;
+    let start = Arc::new(Barrier::new(EDITORS as usize));
+    let editors: Vec<_> = (0..EDITORS)
+        .map(|e| {
+            let dir = dir.path().to_path_buf();
+            let start = start.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                for n in 0..EACH {
+                    Roster::edit_file(&dir, |r| {
+                        // Slow enough that edits without the lock overlap.
+                        std::thread::sleep(Duration::from_millis(2));
+                        r.add(Teammate::new(guid(e * 100 + n)))
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for editor in editors {
+        editor.join().unwrap();
+    }
+    let roster = Roster::load(dir.path()).unwrap();
+    assert_eq!(
+        roster.len(),
+        (EDITORS * EACH) as usize,
+        "{:?}",
+        roster.ids()
+    );
+}
+
+#[test]
+fn an_edit_waits_for_the_lock_and_gives_up_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let held = RosterLock::acquire(dir.path()).unwrap();
+    let started = Instant::now();
+    let err = RosterLock::acquire_within(dir.path(), Duration::from_millis(200)).unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(err.to_string().contains("another Presently"), "{err}");
+
+    // Let go while someone waits: they get it.
+    let waiting = {
+        let dir = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            Roster::edit_file(&dir, |r| r.add(Teammate::new(guid(1)))).map(|(added, _)| added)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !dir.path().join(ROSTER_FILE).exists(),
+        "edited under the lock"
+    );
+    drop(held);
+    assert_eq!(waiting.join().unwrap().unwrap(), Added::New);
+    assert_eq!(Roster::load(dir.path()).unwrap().ids(), [guid(1)]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir.path().join(LOCK_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn a_teammate_without_an_id_is_not_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut roster = Roster::load(dir.path()).unwrap();
+    assert_eq!(roster.add(Teammate::new(guid(1))), Added::New);
+    assert_eq!(roster.add(Teammate::new(" \t")), Added::NoId);
+    assert_eq!(roster.len(), 1);
+    roster.save().unwrap();
+    let back = Roster::load(dir.path()).unwrap();
+    assert!(back.recovery().is_none(), "{:?}", back.recovery());
+    assert_eq!(back.ids(), [guid(1)]);
 }

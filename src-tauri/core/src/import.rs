@@ -1,0 +1,166 @@
+//! Bringing people onto the roster, with one set of rules for the command
+//! line (`presently roster add` and `import`) and the window: who is looked
+//! up, how many of "the people you work with" come, which label a group
+//! import gives, and that you are never your own teammate.
+
+use crate::directory::{Directory, Group, Person};
+use crate::error::{Error, Result};
+use crate::presence::normalize_user_id;
+use crate::roster::{Added, Roster, Teammate};
+use crate::text::clean_text;
+
+/// How many of "the people you work with most" an import brings.
+pub const PEOPLE_TO_IMPORT: usize = 25;
+
+/// Where an import takes people from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportSource {
+    Manager,
+    /// Your direct reports.
+    Reports,
+    /// The people you work with most (`/me/people`).
+    People,
+    /// The members of a group or team, by ID or by its exact name among
+    /// your own groups and teams.
+    Group(String),
+}
+
+/// The people an addition found, and how to speak of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub people: Vec<Person>,
+    /// What they are, for a sentence: "your manager", "the members of Design".
+    pub what: String,
+    /// The group label newcomers get: the name of the group imported.
+    pub label: Option<String>,
+    /// What was asked for and matched nobody, as it was written.
+    pub unknown: Vec<String>,
+}
+
+/// Flags newcomers get (`presently roster add --notify --favorite`). An
+/// addition never turns a flag off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub notify: bool,
+    pub favorite: bool,
+}
+
+/// What an addition did, person by person.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    pub added: Vec<Person>,
+    /// Already on the roster: their details were refreshed.
+    pub merged: Vec<Person>,
+    /// Left out for having no ID (a directory answer without one).
+    pub skipped: usize,
+}
+
+/// The people named by `keys` (user IDs, sign-in names or mail addresses).
+pub async fn look_up(directory: &Directory, keys: &[String]) -> Result<Found> {
+    if keys.iter().all(|k| k.trim().is_empty()) {
+        return Err(Error::InvalidInput(
+            "Nobody to add: give user IDs or sign-in names, or a file with one a line.".into(),
+        ));
+    }
+    let lookup = directory.lookup(keys).await?;
+    Ok(Found {
+        people: lookup.found,
+        what: "the people asked for".into(),
+        label: None,
+        unknown: lookup.unknown,
+    })
+}
+
+/// The people of `source`, without `me` (your own presence has its own
+/// place, not a row on the roster).
+pub async fn gather(directory: &Directory, source: &ImportSource, me: &str) -> Result<Found> {
+    let (people, what, label) = match source {
+        ImportSource::Manager => (
+            directory.manager().await?.into_iter().collect(),
+            "your manager".to_string(),
+            None,
+        ),
+        ImportSource::Reports => (
+            directory.direct_reports().await?,
+            "your direct reports".to_string(),
+            None,
+        ),
+        ImportSource::People => (
+            directory.people(PEOPLE_TO_IMPORT).await?,
+            "the people you work with most".to_string(),
+            None,
+        ),
+        ImportSource::Group(wanted) => {
+            let group = find_group(directory, wanted).await?;
+            let members = directory.group_members(&group.id).await?;
+            let what = format!("the members of {}", clean_text(&group.display_name, 200));
+            (members, what, Some(group.display_name))
+        }
+    };
+    let people = people
+        .into_iter()
+        .filter(|p: &Person| me.is_empty() || !p.id.eq_ignore_ascii_case(me))
+        .collect();
+    Ok(Found {
+        people,
+        what,
+        label,
+        unknown: Vec::new(),
+    })
+}
+
+/// Puts `found`'s people on `roster`. Newcomers get `flags` and the label
+/// of the group they came from; a label someone already chose for a
+/// teammate is theirs and stays.
+pub fn add_found(roster: &mut Roster, found: &Found, flags: Flags) -> Report {
+    let mut report = Report::default();
+    for person in &found.people {
+        let mut teammate = Teammate::from(person.clone());
+        teammate.notify = flags.notify;
+        teammate.favorite = flags.favorite;
+        if roster.get(&teammate.id).is_none() {
+            teammate.group = found.label.clone();
+        }
+        match roster.add(teammate) {
+            Added::New => report.added.push(person.clone()),
+            Added::Merged => report.merged.push(person.clone()),
+            Added::NoId => report.skipped += 1,
+        }
+    }
+    report
+}
+
+/// A group by ID, or by its exact name (any case) among your own groups and
+/// teams.
+pub async fn find_group(directory: &Directory, wanted: &str) -> Result<Group> {
+    if normalize_user_id(wanted).is_some() {
+        return directory.group(wanted).await;
+    }
+    let groups = directory.my_groups().await?;
+    let matching: Vec<&Group> = groups
+        .iter()
+        .filter(|g| g.display_name.trim().eq_ignore_ascii_case(wanted.trim()))
+        .collect();
+    let listing = |gs: &[&Group]| {
+        gs.iter()
+            .map(|g| format!("  {}  {}", g.id, clean_text(&g.display_name, 200)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match matching.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let all: Vec<&Group> = groups.iter().collect();
+            Err(Error::NotFound(format!(
+                "You are not in a group or team named \"{}\". Give its ID, or one of your groups and teams:\n{}",
+                clean_text(wanted, 200),
+                listing(&all)
+            )))
+        }
+        several => Err(Error::InvalidInput(format!(
+            "Several of your groups and teams are named \"{}\"; give the ID of the one you mean:\n{}",
+            clean_text(wanted, 200),
+            listing(several)
+        ))),
+    }
+}
