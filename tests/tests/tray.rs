@@ -401,3 +401,44 @@ async fn started_at_login_without_a_keyring_it_says_so_in_a_notification_and_the
     assert!(app.try_wait().unwrap().is_none(), "it stays, in the tray");
     app.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_bad_config_file_at_login_opens_the_window_with_the_problem_and_logs_it() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = session_with_tray(&env);
+    std::fs::write(
+        env.config_dir.path().join("config.toml"),
+        "interval = 5\n\n[quiet_hours]\nenabled = true\nstart = \"6pm\"\n",
+    )
+    .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let logs = state.path().join("presently/logs");
+
+    // Started at login, where it would stay in the tray: the window comes
+    // up to say what is wrong, and the app keeps running.
+    let mut app = env.command(&["--minimized"]);
+    session.apply(&mut app);
+    app.env("XDG_STATE_HOME", state.path());
+    let mut app = app.spawn().unwrap();
+    let pid = app.id().unwrap();
+    wait_for("the window, although started in the tray", LONG, || {
+        window_shown(pid, "Presently")
+    })
+    .await;
+    let logged = || -> String {
+        std::fs::read_dir(&logs)
+            .map(|dir| {
+                dir.flatten()
+                    .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    wait_for("the problem in the log", SHORT, || {
+        let text = logged();
+        text.contains("config.toml, line 5") && text.contains("\"6pm\" is not a time like 18:00")
+    })
+    .await;
+    assert!(app.try_wait().unwrap().is_none(), "the app ended");
+    app.kill().await.unwrap();
+}
