@@ -8,7 +8,8 @@
 //! - Redirects are never followed: a token request or a Graph request that is
 //!   answered with a redirect fails, so no token or code is sent to a host it
 //!   was not meant for.
-//! - Answers are read with a size limit ([`read_limited`]).
+//! - Answers are read with a size limit ([`read_limited`]), and what is
+//!   promised as a JSON object is read as nothing else ([`Object`]).
 
 use std::time::Duration;
 
