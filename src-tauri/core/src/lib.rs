@@ -9,7 +9,8 @@
 //! - [`http`]: the one HTTP client setup (OS roots, proxies, no redirects,
 //!   bounded answers).
 //! - [`graph`]: requests to Microsoft Graph with retries and throttling.
-//! - [`presence`]: Graph's presence answer, typed; [`engine`] polls it in
+//! - [`presence`]: Graph's presence answer, typed, with status messages
+//!   written in HTML read as text by [`html_text`]; [`engine`] polls it in
 //!   batches and turns answers into changes; [`watch`] prints them as lines.
 //! - [`status`]: a presence in words and the kind of its dot, for every
 //!   front end.
@@ -39,6 +40,7 @@ pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod html_text;
 pub mod http;
 pub mod import;
 pub mod monitor;

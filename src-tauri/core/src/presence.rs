@@ -179,7 +179,8 @@ pub struct Presence {
     pub id: String,
     pub availability: Availability,
     pub activity: Activity,
-    /// The status note the person wrote: untrusted text, never HTML.
+    /// The status note the person wrote, as text (HTML from Teams is read
+    /// as its text when parsed): untrusted, never shown as HTML.
     pub status_message: Option<String>,
     pub out_of_office: Option<OutOfOffice>,
     /// Graph's version stamp; sorts lexicographically.
@@ -249,11 +250,29 @@ struct WireStatusMessage {
     message: Option<Object<WireItemBody>>,
 }
 
-/// An `itemBody`. `contentType` may say html; the content is still only ever
-/// shown as text, so it is not needed here.
+/// An `itemBody`: `contentType` is `text` or `html` (what Teams writes).
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireItemBody {
     content: Option<String>,
+    content_type: Option<String>,
+}
+
+impl WireItemBody {
+    /// The words a person wrote. HTML becomes its text here, once, so that
+    /// the window, notifications, `watch` and `publish` show the same; text
+    /// stays as it came (it is text: `&amp;` in it is what was typed).
+    fn text(self) -> Option<String> {
+        let content = self.content?;
+        let html = self
+            .content_type
+            .is_some_and(|t| t.eq_ignore_ascii_case("html"));
+        Some(if html {
+            crate::html_text::html_to_text(&content)
+        } else {
+            content
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -282,7 +301,7 @@ impl From<WirePresence> for Presence {
             status_message: w
                 .status_message
                 .and_then(|Object(s)| s.message)
-                .and_then(|Object(m)| m.content)
+                .and_then(|Object(m)| m.text())
                 // An empty note is no note: Teams shows nothing either.
                 .filter(|c| !c.trim().is_empty()),
             out_of_office: w.out_of_office_settings.and_then(|Object(o)| {
@@ -417,8 +436,8 @@ mod tests {
         let p = parse_presences(body.as_bytes()).unwrap();
         assert_eq!(p[0].id, A, "IDs are keyed lower-case");
         assert_eq!(p[0].activity, Activity::Presenting);
-        // Kept as text: whoever shows it must not interpret it as HTML.
-        assert_eq!(p[0].status_message.as_deref(), Some("<b>Back at 3</b>"));
+        // HTML is read as its text; no markup is left to show.
+        assert_eq!(p[0].status_message.as_deref(), Some("Back at 3"));
         assert_eq!(
             p[0].out_of_office,
             Some(OutOfOffice {
@@ -527,6 +546,31 @@ mod tests {
         assert!(!new.is_older_than(&held));
         new.sequence_number = None;
         assert!(!new.is_older_than(&held));
+    }
+
+    #[test]
+    fn html_notes_are_text_and_text_notes_stay_as_typed() {
+        let body = format!(
+            r#"{{"value":[
+                {{"id":"{A}","statusMessage":{{"message":{{"contentType":"HTML",
+                  "content":"<p>R&amp;D offsite<br>back <a href=\"https://x\">Monday</a></p>"}}}}}},
+                {{"id":"{B}","statusMessage":{{"message":{{"contentType":"text",
+                  "content":"<b>R&amp;D</b>"}}}}}}]}}"#
+        );
+        let p = parse_presences(body.as_bytes()).unwrap();
+        assert_eq!(
+            p[0].status_message.as_deref(),
+            Some("R&D offsite\nback Monday")
+        );
+        assert_eq!(p[1].status_message.as_deref(), Some("<b>R&amp;D</b>"));
+        // Markup with no words in it is no note, like an empty one.
+        let body = format!(
+            r#"{{"id":"{A}","statusMessage":{{"message":{{"contentType":"html","content":"<p><br></p>"}}}}}}"#
+        );
+        assert_eq!(
+            parse_presence(body.as_bytes()).unwrap().status_message,
+            None
+        );
     }
 
     #[test]

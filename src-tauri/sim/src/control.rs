@@ -35,8 +35,13 @@ impl Shared {
     }
 
     pub fn set_presence(&self, id: &str, update: &PresenceUpdate) -> Result<()> {
+        self.set_presence_typed(id, update, false)
+    }
+
+    /// With `html`, the status message is served as `contentType: html`.
+    pub fn set_presence_typed(&self, id: &str, update: &PresenceUpdate, html: bool) -> Result<()> {
         let i = self.user_index(id)?;
-        self.state().presence.set(i, update)
+        self.state().presence.set_typed(i, update, html)
     }
 
     pub fn pending_codes(&self) -> Vec<String> {
@@ -179,7 +184,7 @@ async fn index() -> Json<Value> {
             "GET /_sim/users",
             "GET /_sim/codes",
             "GET /_sim/presence/{id}",
-            "POST /_sim/presence {\"id\",\"availability\",\"activity\",\"statusMessage\"?,\"outOfOffice\"?}",
+            "POST /_sim/presence {\"id\",\"availability\",\"activity\",\"statusMessage\"?,\"statusMessageContentType\"?: \"text\" or \"html\",\"outOfOffice\"?}",
             "POST /_sim/approve {\"user_code\",\"user\"?}",
             "POST /_sim/approve_without_consent {\"user_code\"}",
             "POST /_sim/decline {\"user_code\"}",
@@ -224,6 +229,9 @@ struct PresenceBody {
     status_message: Option<String>,
     #[serde(default, alias = "out_of_office")]
     out_of_office: Option<String>,
+    /// `text` (the default) or `html`: how Graph types the status message.
+    #[serde(default, alias = "status_message_content_type")]
+    status_message_content_type: Option<String>,
 }
 
 async fn set_presence(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
@@ -231,13 +239,22 @@ async fn set_presence(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
         Ok(b) => b,
         Err(message) => return bad_request(message),
     };
+    let html = match b.status_message_content_type.as_deref() {
+        None | Some("text") => false,
+        Some("html") => true,
+        Some(other) => {
+            return bad_request(format!(
+                "statusMessageContentType must be \"text\" or \"html\", not {other:?}"
+            ))
+        }
+    };
     let update = PresenceUpdate {
         availability: b.availability,
         activity: b.activity,
         status_message: b.status_message,
         out_of_office: b.out_of_office,
     };
-    match shared.set_presence(&b.id, &update) {
+    match shared.set_presence_typed(&b.id, &update, html) {
         Ok(()) => Json(shared.presence_of(&b.id)).into_response(),
         Err(e) => bad_request(e.to_string()),
     }

@@ -181,6 +181,13 @@ impl Sim {
         self.shared.set_presence(id, &p)
     }
 
+    /// [`Sim::set_presence`] with the status message served as
+    /// `contentType: html`, the way the Teams clients write it (`<p>`,
+    /// `<br>`, emoji as `<img alt>`); the message is taken as that HTML.
+    pub fn set_presence_html(&self, id: &str, p: PresenceUpdate) -> Result<()> {
+        self.shared.set_presence_typed(id, &p, true)
+    }
+
     /// User codes waiting for approval, oldest first.
     pub fn pending_codes(&self) -> Vec<String> {
         self.shared.pending_codes()

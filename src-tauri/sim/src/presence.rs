@@ -58,6 +58,9 @@ struct Entry {
     availability: String,
     activity: String,
     status_message: Option<String>,
+    /// The message is served as `contentType: html`, as the Teams clients
+    /// write it; otherwise as `text`.
+    status_is_html: bool,
     out_of_office: Option<String>,
     work_location: &'static str,
     seq: u64,
@@ -163,6 +166,7 @@ impl PresenceBoard {
             availability: String::new(),
             activity: String::new(),
             status_message: None,
+            status_is_html: false,
             out_of_office: None,
             work_location: "unspecified",
             seq: 0,
@@ -227,6 +231,7 @@ impl PresenceBoard {
         r.remote_today = remote_today;
         let e = &mut self.entries[i];
         e.status_message = status;
+        e.status_is_html = false;
         e.out_of_office = oof_message;
     }
 
@@ -386,6 +391,12 @@ impl PresenceBoard {
     /// Sets someone's presence from outside; automatic changes leave it alone
     /// for a while so that a demo audience can see it.
     pub fn set(&mut self, i: usize, update: &PresenceUpdate) -> Result<()> {
+        self.set_typed(i, update, false)
+    }
+
+    /// [`PresenceBoard::set`], with the status message served as `contentType`
+    /// `html` when `html` is true (the update's message is then HTML).
+    pub fn set_typed(&mut self, i: usize, update: &PresenceUpdate, html: bool) -> Result<()> {
         if update.availability.trim().is_empty() || update.activity.trim().is_empty() {
             return Err(SimError::InvalidPresence(
                 "availability and activity must not be empty".to_owned(),
@@ -401,6 +412,7 @@ impl PresenceBoard {
         e.availability.clone_from(&update.availability);
         e.activity.clone_from(&update.activity);
         e.status_message.clone_from(&update.status_message);
+        e.status_is_html = html;
         e.out_of_office.clone_from(&update.out_of_office);
         e.work_location = location;
         e.busy_until = None;
@@ -425,7 +437,10 @@ impl PresenceBoard {
         let e = &self.entries[i];
         let status = e.status_message.as_ref().map(|m| {
             json!({
-                "message": {"content": m, "contentType": "text"},
+                "message": {
+                    "content": m,
+                    "contentType": if e.status_is_html { "html" } else { "text" },
+                },
                 // Not returned for other users, as the facts sheet notes.
                 "expiryDateTime": null,
                 "publishedDateTime": null,
@@ -540,6 +555,25 @@ mod tests {
         }
         assert_eq!(b.snapshot(3).sequence_number, new.sequence_number, "held");
         assert!(b.set(3, &PresenceUpdate::default()).is_err());
+    }
+
+    #[test]
+    fn a_message_set_as_html_is_served_typed_html_until_replaced() {
+        let (_, mut b) = board(10, 1);
+        let update = PresenceUpdate {
+            availability: "Busy".into(),
+            activity: "Busy".into(),
+            status_message: Some("<p>R&amp;D</p>".into()),
+            out_of_office: None,
+        };
+        let body = |b: &PresenceBoard| b.graph_json(3, "x")["statusMessage"]["message"].clone();
+        b.set_typed(3, &update, true).unwrap();
+        assert_eq!(
+            body(&b),
+            json!({"content": "<p>R&amp;D</p>", "contentType": "html"})
+        );
+        b.set(3, &update).unwrap();
+        assert_eq!(body(&b)["contentType"], "text");
     }
 
     #[test]
