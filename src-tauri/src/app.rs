@@ -2,7 +2,6 @@
 //! [`Monitor`] and forwards what it reports to the window (events), the tray
 //! and the desktop's notifications.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -14,8 +13,8 @@ use tauri::{AppHandle, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuil
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::mpsc;
 
-use crate::commands::{self, AppState};
-use crate::events::{self, StatusView, TeammateView};
+use crate::commands::{self, AppState, CommandError};
+use crate::events::{self, PauseView, StatusView, TeammateView};
 use crate::tray;
 use presently_core::args::{keyring, GlobalArgs};
 use presently_core::demo::Demo;
@@ -77,10 +76,10 @@ pub fn app_state(
             overrides,
             tray_available,
             demo,
-            photos: Mutex::new(HashMap::new()),
             painted: std::sync::atomic::AtomicBool::new(false),
             window_opened: Mutex::new(None),
             config_problem: Mutex::new(None),
+            tray: Mutex::new(tray::TrayModel::default()),
         },
         events,
     ))
@@ -99,11 +98,11 @@ pub fn run(global: &GlobalArgs) -> ExitCode {
     }
 }
 
-fn start(global: &GlobalArgs) -> Result<(), Box<dyn std::error::Error>> {
+fn start(global: &GlobalArgs) -> Result<(), CommandError> {
     // GTK would abort without a display; say what to do instead.
     #[cfg(target_os = "linux")]
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        return Err("no display found: the tray app needs a desktop session. In a terminal, use `presently watch` (or `presently watch --demo`).".into());
+        return Err(CommandError::NoDisplay);
     }
     let mut overrides = global.overrides();
     // The demo tenant lives as long as the app: `_demo` is dropped at exit.
@@ -316,13 +315,15 @@ fn end_idle_webkit_network_process<R: Runtime>(app: AppHandle<R>) {
 }
 
 /// Forwards the engine's reports: events to the window, the tray, and
-/// notifications to the desktop.
+/// notifications to the desktop. Each event carries what changed; nothing
+/// here reads the monitor back.
 pub async fn forward<R: Runtime>(
     app: AppHandle<R>,
     mut events: mpsc::UnboundedReceiver<MonitorEvent>,
 ) {
     while let Some(event) = events.recv().await {
         let state = app.state::<AppState>();
+        let redraw_tray = state.tray.lock().unwrap().apply(&event);
         match event {
             MonitorEvent::SignIn(s) => {
                 events::sign_in_changed(&app, &(&s).into());
@@ -340,36 +341,27 @@ pub async fn forward<R: Runtime>(
                         );
                     }
                 }
-                if matches!(s, SignInState::SignedIn { .. }) {
-                    events::roster_changed(&app, &state.roster_views());
-                    let app = app.clone();
-                    tauri::async_runtime::spawn(async move {
-                        app.state::<AppState>().load_photos(&app).await;
-                    });
-                } else {
+                if !matches!(s, SignInState::SignedIn { .. }) {
                     events::status_changed(&app, &StatusView::starting());
                 }
-                tray::refresh(&app);
             }
-            MonitorEvent::Roster => {
-                events::roster_changed(&app, &state.roster_views());
-                tray::refresh(&app);
+            MonitorEvent::Roster(everyone) => {
+                let views: Vec<TeammateView> = everyone.iter().map(TeammateView::new).collect();
+                events::roster_changed(&app, &views);
             }
-            MonitorEvent::Presence(ids) => {
-                let views = state.teammate_views(&ids);
+            MonitorEvent::Presence(changed) => {
+                let views: Vec<TeammateView> = changed.iter().map(TeammateView::new).collect();
                 events::presence_changed(&app, &views);
-                if views.iter().any(|t| t.favorite) {
-                    tray::refresh(&app);
-                }
             }
             MonitorEvent::Status(status) => events::status_changed(&app, &(&status).into()),
-            MonitorEvent::Me(me) => {
-                if let SignInState::SignedIn { account } = state.monitor.sign_in_state() {
-                    events::me_changed(&app, &TeammateView::me(&account, &me));
-                }
-                tray::refresh(&app);
+            MonitorEvent::Me { account, presence } => {
+                events::me_changed(&app, &TeammateView::me(&account, &presence));
             }
+            MonitorEvent::Pause(until) => events::pause_changed(&app, &PauseView::new(until)),
             MonitorEvent::Notify(n) => notify(&app, &n),
+        }
+        if redraw_tray {
+            tray::refresh(&app);
         }
     }
 }

@@ -2,7 +2,6 @@
 //! the engine, map the error to `{code, message}`. They are generic over the
 //! runtime so that `tauri::test`'s mock runtime drives the real handlers.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -10,16 +9,16 @@ use chrono::SecondsFormat;
 use presently_core::config::{
     ConfigProblem, Overrides, QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE,
 };
-use presently_core::directory::{Directory, Photo};
+use presently_core::directory::Directory;
 use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::monitor::{Monitor, SignInState};
 use presently_core::teams::{self, TeamsAction};
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Runtime, State};
+use tauri::State;
 
 use crate::events::{
-    self, BrowserSignInView, DeviceCodeView, GroupView, PauseView, PersonView, SignInView,
-    StatusView, TeammateView,
+    BrowserSignInView, DeviceCodeView, GroupView, PauseView, PersonView, SignInView, StatusView,
+    TeammateView,
 };
 
 /// What the app keeps for its commands.
@@ -30,10 +29,6 @@ pub struct AppState {
     pub tray_available: bool,
     /// Running against the embedded demo tenant: nothing may outlive it.
     pub demo: bool,
-    /// Cached photos by teammate ID, or `None` for "no photo: initials".
-    /// The window loads them from [`photo_url`], once each, rather than
-    /// receiving them in every roster event.
-    pub photos: Mutex<HashMap<String, Option<PhotoFile>>>,
     /// The window has reported its first painted roster.
     pub painted: AtomicBool,
     /// When the window was last created, until its roster is painted: how
@@ -41,28 +36,63 @@ pub struct AppState {
     pub window_opened: Mutex<Option<std::time::Instant>>,
     /// What is wrong with the config file, while the app runs without it.
     pub config_problem: Mutex<Option<ConfigProblem>>,
+    /// What the tray shows, kept from the monitor's events.
+    pub tray: Mutex<crate::tray::TrayModel>,
 }
 
-/// The error every command returns: a stable `code` the UI can act on and
-/// a sentence for people.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CommandError {
-    pub code: String,
-    pub message: String,
+/// The app crate's one error type: the engine's errors and what only the
+/// desktop does (start at login, opening files and pages, the window
+/// system). The window gets it as `{code, message}`: a stable code it can
+/// act on and a sentence for people.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Core(#[from] presently_core::Error),
+    /// Start at login could not be turned on or off.
+    #[error("{0}")]
+    Autostart(String),
+    /// A page or file could not be handed to the program that opens it.
+    #[error("{0}")]
+    Open(String),
+    /// No display to show a window on.
+    #[error("no display found: the tray app needs a desktop session. In a terminal, use `presently watch` (or `presently watch --demo`).")]
+    NoDisplay,
+    #[error(transparent)]
+    Tauri(#[from] tauri::Error),
 }
 
 impl CommandError {
-    fn new(code: &str, message: impl Into<String>) -> Self {
-        CommandError {
-            code: code.into(),
-            message: message.into(),
+    /// The stable, machine-readable code: the engine's, or the app's own.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::Core(e) => e.code().as_str(),
+            CommandError::Autostart(_) => "autostart_failed",
+            CommandError::Open(_) => "open_failed",
+            CommandError::NoDisplay => "no_display",
+            CommandError::Tauri(_) => "tauri",
         }
+    }
+
+    fn not_found(message: &str) -> CommandError {
+        presently_core::Error::NotFound(message.into()).into()
+    }
+
+    fn invalid_input(message: impl Into<String>) -> CommandError {
+        presently_core::Error::InvalidInput(message.into()).into()
+    }
+
+    fn config(message: impl Into<String>) -> CommandError {
+        presently_core::Error::Config(message.into()).into()
     }
 }
 
-impl From<presently_core::Error> for CommandError {
-    fn from(e: presently_core::Error) -> Self {
-        CommandError::new(e.code(), e.to_string())
+impl Serialize for CommandError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("CommandError", 2)?;
+        out.serialize_field("code", self.code())?;
+        out.serialize_field("message", &self.to_string())?;
+        out.end()
     }
 }
 
@@ -160,13 +190,6 @@ fn settings_view(settings: &Settings) -> SettingsView {
     }
 }
 
-/// A teammate's photo in the photo cache.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PhotoFile {
-    pub path: std::path::PathBuf,
-    pub content_type: String,
-}
-
 /// The scheme the app serves photos on.
 pub const PHOTO_SCHEME: &str = "photo";
 
@@ -187,7 +210,7 @@ pub fn photo_url(id: &str) -> String {
 pub fn serve_photo(state: &AppState, path: &str) -> tauri::http::Response<Vec<u8>> {
     use tauri::http::{header, Response, StatusCode};
     let id = path.trim_start_matches('/');
-    let file = state.photos.lock().unwrap().get(id).cloned().flatten();
+    let file = state.monitor.photo(id);
     let picture = file.and_then(|f| std::fs::read(&f.path).ok().map(|bytes| (f, bytes)));
     match picture {
         Some((file, bytes)) => Response::builder()
@@ -212,26 +235,11 @@ fn image_type(content_type: &str) -> &str {
 }
 
 impl AppState {
-    fn photo(&self, id: &str) -> Option<String> {
-        let known = self.photos.lock().unwrap();
-        known
-            .get(id)
-            .and_then(Option::as_ref)
-            .map(|_| photo_url(id))
-    }
-
     pub fn roster_views(&self) -> Vec<TeammateView> {
         self.monitor
             .teammates()
             .iter()
-            .map(|t| TeammateView::new(t, self.photo(&t.teammate.id)))
-            .collect()
-    }
-
-    pub fn teammate_views(&self, ids: &[String]) -> Vec<TeammateView> {
-        ids.iter()
-            .filter_map(|id| self.monitor.teammate(id))
-            .map(|t| TeammateView::new(&t, self.photo(&t.teammate.id)))
+            .map(TeammateView::new)
             .collect()
     }
 
@@ -247,10 +255,9 @@ impl AppState {
     /// saved settings would replace what the file says.
     fn settings_usable(&self) -> CommandResult<()> {
         match &*self.config_problem.lock().unwrap() {
-            Some(problem) => Err(CommandError::new(
-                "config",
-                format!("{problem} Fix the file first: it says where to sign in."),
-            )),
+            Some(problem) => Err(CommandError::config(format!(
+                "{problem} Fix the file first: it says where to sign in."
+            ))),
             None => Ok(()),
         }
     }
@@ -258,40 +265,6 @@ impl AppState {
     fn directory(&self) -> CommandResult<Directory> {
         let graph = self.monitor.graph()?;
         Ok(Directory::for_settings(graph, &self.monitor.settings()))
-    }
-
-    /// Fetches photos (once; the directory caches them on disk) for everyone
-    /// on the roster not seen yet, then tells the window.
-    pub async fn load_photos<R: Runtime>(&self, app: &AppHandle<R>) {
-        let Ok(directory) = self.directory() else {
-            return;
-        };
-        let missing: Vec<(String, String)> = {
-            let known = self.photos.lock().unwrap();
-            self.monitor
-                .teammates()
-                .into_iter()
-                .filter(|t| !known.contains_key(&t.teammate.id))
-                .map(|t| (t.teammate.id.clone(), t.teammate.name().to_string()))
-                .collect()
-        };
-        if missing.is_empty() {
-            return;
-        }
-        let Ok(photos) = directory.photos(&missing).await else {
-            return;
-        };
-        {
-            let mut known = self.photos.lock().unwrap();
-            for ((id, _), photo) in missing.iter().zip(photos) {
-                let file = match photo {
-                    Photo::Picture { path, content_type } => Some(PhotoFile { path, content_type }),
-                    Photo::Initials(_) => None,
-                };
-                known.insert(id.clone(), file);
-            }
-        }
-        events::roster_changed(app, &self.roster_views());
     }
 }
 
@@ -333,7 +306,7 @@ pub async fn open_config_file(state: State<'_, AppState>) -> CommandResult<()> {
         presently_core::config::write_atomically(&path, b"")?;
     }
     open::that_detached(&path)
-        .map_err(|e| CommandError::new("error", format!("Could not open {}: {e}", path.display())))
+        .map_err(|e| CommandError::Open(format!("Could not open {}: {e}", path.display())))
 }
 
 /// Starts the device-code sign-in; the outcome arrives as `sign-in-changed`.
@@ -369,8 +342,7 @@ pub async fn open_verification_page(state: State<'_, AppState>) -> CommandResult
     match state.monitor.sign_in_state() {
         SignInState::SigningIn { code } => open_url(&code.verification_uri),
         SignInState::InBrowser { url } => open_url(&url),
-        _ => Err(CommandError::new(
-            "invalid_input",
+        _ => Err(CommandError::invalid_input(
             "There is no sign-in under way right now.",
         )),
     }
@@ -406,15 +378,14 @@ pub async fn save_settings(
         quiet_hours: QuietHoursSetting::parse(q.enabled, &q.start, &q.end)?,
     };
     if settings.autostart && state.demo {
-        return Err(CommandError::new(
-            "config",
+        return Err(CommandError::config(
             "Start at login is not available in the demo.",
         ));
     }
     change.save(&state.monitor.settings().config_dir)?;
     if settings.autostart != crate::autostart::is_enabled() {
         crate::autostart::set_enabled(settings.autostart)
-            .map_err(|m| CommandError::new("autostart_failed", m))?;
+            .map_err(|m| CommandError::Autostart(m))?;
     }
 
     let resolved = Settings::resolve(&state.overrides)?;
@@ -443,20 +414,18 @@ pub async fn list_groups(state: State<'_, AppState>) -> CommandResult<Vec<GroupV
 /// Adds people by ID or sign-in name; the ones the directory does not know
 /// are reported by name and not added.
 #[tauri::command]
-pub async fn add_teammates<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn add_teammates(
     state: State<'_, AppState>,
     ids: Vec<String>,
 ) -> CommandResult<RosterReport> {
     let found = import::look_up(&state.directory()?, &ids).await?;
-    add_found(&app, &state, found).await
+    add_found(&state, found)
 }
 
 /// Brings in a whole group of people at once: `source` is manager, reports,
 /// people or group (with `group_id`).
 #[tauri::command]
-pub async fn import_teammates<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn import_teammates(
     state: State<'_, AppState>,
     source: String,
     group_id: Option<String>,
@@ -466,17 +435,11 @@ pub async fn import_teammates<R: Runtime>(
         ("reports", _) => ImportSource::Reports,
         ("people", _) => ImportSource::People,
         ("group", Some(id)) => ImportSource::Group(id),
-        ("group", None) => {
-            return Err(CommandError::new(
-                "invalid_input",
-                "Choose a team to import.",
-            ))
-        }
+        ("group", None) => return Err(CommandError::invalid_input("Choose a team to import.")),
         (other, _) => {
-            return Err(CommandError::new(
-                "invalid_input",
-                format!("\"{other}\" is not something to import from."),
-            ))
+            return Err(CommandError::invalid_input(format!(
+                "\"{other}\" is not something to import from."
+            )))
         }
     };
     let me = match state.monitor.sign_in_state() {
@@ -484,18 +447,15 @@ pub async fn import_teammates<R: Runtime>(
         _ => String::new(),
     };
     let found = import::gather(&state.directory()?, &source, &me).await?;
-    add_found(&app, &state, found).await
+    add_found(&state, found)
 }
 
-async fn add_found<R: Runtime>(
-    app: &AppHandle<R>,
-    state: &AppState,
-    found: Found,
-) -> CommandResult<RosterReport> {
+/// Puts `found` on the roster; the photos of newcomers follow in a
+/// `roster-changed` event.
+fn add_found(state: &AppState, found: Found) -> CommandResult<RosterReport> {
     let report = state
         .monitor
         .edit_roster(|roster| import::add_found(roster, &found, Flags::default()))?;
-    state.load_photos(app).await;
     Ok(RosterReport {
         added: report.added.iter().map(|p| p.name().to_string()).collect(),
         unknown: found.unknown,
@@ -510,8 +470,7 @@ pub async fn remove_teammate(
 ) -> CommandResult<Vec<TeammateView>> {
     let removed = state.monitor.edit_roster(|r| r.remove(&id))?;
     if removed.is_none() {
-        return Err(CommandError::new(
-            "not_found",
+        return Err(CommandError::not_found(
             "That person is not on your roster.",
         ));
     }
@@ -540,15 +499,15 @@ pub async fn set_teammate_flags(
         found
     })?;
     if !found {
-        return Err(CommandError::new(
-            "not_found",
+        return Err(CommandError::not_found(
             "That person is not on your roster.",
         ));
     }
     state
-        .teammate_views(&[id])
-        .pop()
-        .ok_or_else(|| CommandError::new("not_found", "That person is not on your roster."))
+        .monitor
+        .teammate(&id)
+        .map(|t| TeammateView::new(&t))
+        .ok_or_else(|| CommandError::not_found("That person is not on your roster."))
 }
 
 /// Opens a chat or a call with a teammate in Microsoft Teams.
@@ -561,48 +520,23 @@ pub async fn open_teams(
     let t = state
         .monitor
         .teammate(&id)
-        .ok_or_else(|| CommandError::new("not_found", "That person is not on your roster."))?;
+        .ok_or_else(|| CommandError::not_found("That person is not on your roster."))?;
     let action: TeamsAction = action.parse()?;
     let url = teams::link(state.monitor.settings().cloud, &t.teammate, action)?;
     open_url(&url)
 }
 
-/// Pauses notifications for `minutes` (0 resumes); the tray follows.
+/// Pauses notifications for `minutes` (0 resumes). The window and the tray
+/// hear of it from the monitor, and again when the pause runs out.
 #[tauri::command]
-pub async fn pause_notifications<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn pause_notifications(
     state: State<'_, AppState>,
     minutes: u32,
 ) -> CommandResult<PauseView> {
     let length = std::time::Duration::from_secs(u64::from(minutes) * 60);
-    Ok(set_pause(&app, &state.monitor, length))
-}
-
-/// Pauses notifications for `length` (zero resumes), tells the window and
-/// the tray, and tells them again when the pause runs out by itself.
-pub fn set_pause<R: Runtime>(
-    app: &AppHandle<R>,
-    monitor: &Arc<Monitor>,
-    length: std::time::Duration,
-) -> PauseView {
-    let until = monitor.pause_notifications_for(length);
-    let view = PauseView::new(until);
-    events::pause_changed(app, &view);
-    crate::tray::refresh(app);
-    if let Some(until) = until {
-        let (app, monitor) = (app.clone(), monitor.clone());
-        tauri::async_runtime::spawn(async move {
-            let left = (until - chrono::Utc::now()).to_std().unwrap_or_default();
-            tokio::time::sleep(left).await;
-            // Unless a longer pause replaced it meanwhile (after a resume,
-            // saying "not paused" again is harmless).
-            if monitor.notifications_paused_until().is_none() {
-                events::pause_changed(&app, &PauseView::new(None));
-                crate::tray::refresh(&app);
-            }
-        });
-    }
-    view
+    Ok(PauseView::new(
+        state.monitor.pause_notifications_for(length),
+    ))
 }
 
 /// The window has painted the roster with everyone's presence for the first
@@ -627,15 +561,14 @@ pub fn roster_painted(state: State<'_, AppState>) {
 fn open_url(url: &str) -> CommandResult<()> {
     // Only web pages: never a file or a custom scheme from untrusted text.
     let parsed = url::Url::parse(url)
-        .map_err(|_| CommandError::new("invalid_input", "That address is not a web page."))?;
+        .map_err(|_| CommandError::invalid_input("That address is not a web page."))?;
     if !matches!(parsed.scheme(), "https" | "http") {
-        return Err(CommandError::new(
-            "invalid_input",
+        return Err(CommandError::invalid_input(
             "That address is not a web page.",
         ));
     }
     presently_core::browser::open(url)
-        .map_err(|e| CommandError::new("error", format!("Could not open your browser: {e}")))
+        .map_err(|e| CommandError::Open(format!("Could not open your browser: {e}")))
 }
 
 #[cfg(test)]
@@ -645,11 +578,11 @@ mod tests {
     #[test]
     fn only_web_pages_are_opened() {
         assert_eq!(
-            open_url("file:///etc/passwd").unwrap_err().code,
+            open_url("file:///etc/passwd").unwrap_err().code(),
             "invalid_input"
         );
         assert_eq!(
-            open_url("javascript:alert(1)").unwrap_err().code,
+            open_url("javascript:alert(1)").unwrap_err().code(),
             "invalid_input"
         );
     }
@@ -665,8 +598,8 @@ mod tests {
         let err: CommandError = QuietHoursSetting::parse(true, "6pm", "08:00")
             .unwrap_err()
             .into();
-        assert_eq!(err.code, "config");
-        assert!(err.message.contains("6pm"));
+        assert_eq!(err.code(), "config");
+        assert!(err.to_string().contains("6pm"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use presently_core::auth::Account;
 use presently_core::directory::{initials, Group, Person};
 use presently_core::engine::EngineStatus;
+use presently_core::error::ErrorCode;
 use presently_core::monitor::{CodeShown, SignInState, TeammateState};
 use presently_core::presence::{OutOfOffice, Presence};
 use presently_core::roster::Teammate;
@@ -119,12 +120,12 @@ impl From<&SignInState> for SignInView {
                 message,
                 detail,
             } => {
-                let state = match *code {
-                    "sign_in_declined" => "declined",
-                    "sign_in_expired" => "expired",
-                    "consent_required" => "consent_required",
-                    "sign_in_blocked" => "blocked",
-                    "browser_sign_in_failed" => "browser_failed",
+                let state = match code {
+                    ErrorCode::SignInDeclined => "declined",
+                    ErrorCode::SignInExpired => "expired",
+                    ErrorCode::ConsentRequired => "consent_required",
+                    ErrorCode::SignInBlocked => "blocked",
+                    ErrorCode::BrowserSignInFailed => "browser_failed",
                     _ => "error",
                 };
                 // The window explains these itself; what it adds is
@@ -222,7 +223,13 @@ pub struct TeammateView {
 }
 
 impl TeammateView {
-    pub fn new(t: &TeammateState, photo: Option<String>) -> Self {
+    /// The window's row of `t`; a photo in the cache is served on the app's
+    /// own scheme ([`crate::commands::photo_url`]).
+    pub fn new(t: &TeammateState) -> Self {
+        let photo = t
+            .photo
+            .as_ref()
+            .map(|_| crate::commands::photo_url(&t.teammate.id));
         let presence = t
             .presence
             .clone()
@@ -263,8 +270,9 @@ impl TeammateView {
             },
             presence: Some(presence.clone()),
             since: None,
+            photo: None,
         };
-        TeammateView::new(&me, None)
+        TeammateView::new(&me)
     }
 }
 
@@ -393,11 +401,12 @@ mod tests {
                 ..Presence::unknown("a")
             }),
             since: None,
+            photo: None,
         }
     }
 
     fn json_of(t: &TeammateState) -> Value {
-        serde_json::to_value(TeammateView::new(t, None)).unwrap()
+        serde_json::to_value(TeammateView::new(t)).unwrap()
     }
 
     #[test]

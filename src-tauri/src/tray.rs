@@ -1,7 +1,7 @@
 //! The tray icon: your own presence as Teams shows it, and a menu with your
 //! favorites, "Open Presently", pause, sign out and quit.
 
-use presently_core::monitor::SignInState;
+use presently_core::monitor::{MonitorEvent, SignInState, TeammateState};
 use presently_core::presence::Presence;
 use presently_core::status::{in_words, Kind};
 use tauri::image::Image;
@@ -152,7 +152,8 @@ pub fn icon(kind: Kind) -> Image<'static> {
 
 /// Creates the tray icon. Clicking it shows the window.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let menu = menu(app)?;
+    let model = app.state::<AppState>().tray.lock().unwrap().clone();
+    let menu = menu(app, &model)?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(Kind::Offline))
         .tooltip("Presently")
@@ -161,10 +162,12 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .on_menu_event(|app, event| match event.id().as_ref() {
             MENU_OPEN => crate::app::show_main_window(app),
             MENU_PAUSE => {
-                let monitor = app.state::<AppState>().monitor.clone();
-                let paused = monitor.notifications_paused_until().is_some();
+                let state = app.state::<AppState>();
+                let paused = state.tray.lock().unwrap().paused();
                 let length = if paused { 0 } else { 3600 };
-                crate::commands::set_pause(app, &monitor, std::time::Duration::from_secs(length));
+                state
+                    .monitor
+                    .pause_notifications_for(std::time::Duration::from_secs(length));
             }
             MENU_SIGN_OUT => {
                 let monitor = app.state::<AppState>().monitor.clone();
@@ -191,23 +194,75 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
-fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
-    let state = app.state::<AppState>();
-    let monitor = &state.monitor;
-    let signed_in = matches!(monitor.sign_in_state(), SignInState::SignedIn { .. });
+/// What the tray shows, kept up to date from the monitor's events, so that
+/// drawing it never reads the monitor back.
+#[derive(Debug, Clone, Default)]
+pub struct TrayModel {
+    signed_in: bool,
+    /// Your own presence: the icon.
+    me: Option<Presence>,
+    paused: bool,
+    /// The first favorites, in roster order, with their presence.
+    favorites: Vec<TeammateState>,
+}
+
+impl TrayModel {
+    /// Takes in what `event` says; true when the tray shows something new.
+    pub fn apply(&mut self, event: &MonitorEvent) -> bool {
+        match event {
+            MonitorEvent::SignIn(s) => {
+                self.signed_in = matches!(s, SignInState::SignedIn { .. });
+                if !self.signed_in {
+                    self.me = None;
+                }
+                true
+            }
+            MonitorEvent::Roster(everyone) => {
+                self.favorites = everyone
+                    .iter()
+                    .filter(|t| t.teammate.favorite)
+                    .take(MENU_FAVORITES)
+                    .cloned()
+                    .collect();
+                true
+            }
+            MonitorEvent::Presence(changed) => {
+                let mut any = false;
+                for t in changed {
+                    if let Some(f) = self
+                        .favorites
+                        .iter_mut()
+                        .find(|f| f.teammate.id == t.teammate.id)
+                    {
+                        *f = t.clone();
+                        any = true;
+                    }
+                }
+                any
+            }
+            MonitorEvent::Me { presence, .. } => {
+                self.me = Some(presence.clone());
+                true
+            }
+            MonitorEvent::Pause(until) => {
+                self.paused = until.is_some();
+                true
+            }
+            MonitorEvent::Status(_) | MonitorEvent::Notify(_) => false,
+        }
+    }
+
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+}
+
+fn menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<Menu<R>> {
+    let signed_in = model.signed_in;
     let menu = Menu::new(app)?;
     // Signed out, nobody is watched: a status listed would be a stale one.
-    let favorites: Vec<_> = if signed_in {
-        monitor
-            .teammates()
-            .into_iter()
-            .filter(|t| t.teammate.favorite)
-            .take(MENU_FAVORITES)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for t in &favorites {
+    let favorites: &[TeammateState] = if signed_in { &model.favorites } else { &[] };
+    for t in favorites {
         let kind = kind_of(t.presence.as_ref());
         let words = t
             .presence
@@ -233,8 +288,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         true,
         None::<&str>,
     )?)?;
-    let paused = monitor.notifications_paused_until().is_some();
-    let pause_label = if paused {
+    let pause_label = if model.paused {
         "Resume notifications"
     } else {
         "Pause notifications for 1 hour"
@@ -269,22 +323,21 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let state = app.state::<AppState>();
-    let me = state.monitor.me();
-    let signed_in = matches!(state.monitor.sign_in_state(), SignInState::SignedIn { .. });
+    let model = app.state::<AppState>().tray.lock().unwrap().clone();
+    let (me, signed_in) = (&model.me, model.signed_in);
     let kind = if signed_in {
         kind_of(me.as_ref())
     } else {
         Kind::Offline
     };
-    let tooltip = match (&me, signed_in) {
+    let tooltip = match (me, signed_in) {
         (Some(p), true) => format!("Presently — you are {}", in_words(p)),
         _ => "Presently — not signed in".to_string(),
     };
     if let Err(e) = tray
         .set_icon(Some(icon(kind)))
         .and_then(|()| tray.set_tooltip(Some(tooltip)))
-        .and_then(|()| menu(app).and_then(|m| tray.set_menu(Some(m))))
+        .and_then(|()| menu(app, &model).and_then(|m| tray.set_menu(Some(m))))
     {
         tracing::warn!("could not update the tray: {e}");
     }

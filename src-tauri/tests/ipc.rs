@@ -265,8 +265,9 @@ async fn notifications_pause_and_resume() {
         .monitor
         .clone();
     let before = h.events_named(events::PAUSE_CHANGED).len();
-    let view = presently::commands::set_pause(h.app.handle(), &monitor, Duration::from_millis(300));
-    assert!(view.paused_until.is_some());
+    assert!(monitor
+        .pause_notifications_for(Duration::from_millis(300))
+        .is_some());
     h.until("the end of the pause announced", |h| {
         let seen = h.events_named(events::PAUSE_CHANGED);
         seen.len() == before + 2 && seen[before + 1]["pausedUntil"].is_null()
@@ -552,15 +553,18 @@ async fn photos_are_served_by_the_app_not_resent_in_every_event() {
     let ids: Vec<&str> = users[1..8].iter().map(|u| u.id.as_str()).collect();
     h.invoke("add_teammates", json!({ "ids": ids })).unwrap();
     let state = h.app.state::<AppState>();
-    state.load_photos(h.app.handle()).await;
-    let with_photo: Vec<String> = {
-        let photos = state.photos.lock().unwrap();
-        photos
-            .iter()
-            .filter(|(_, p)| p.is_some())
-            .map(|(id, _)| id.clone())
-            .collect()
-    };
+    // The monitor fetches the newcomers' photos by itself, then says so.
+    h.until("the photos in a roster event", |h| {
+        h.events_named(events::ROSTER_CHANGED)
+            .last()
+            .is_some_and(|r| r.as_array().unwrap().iter().any(|t| t["photo"].is_string()))
+    })
+    .await;
+    let with_photo: Vec<String> = ids
+        .iter()
+        .filter(|id| state.monitor.photo(id).is_some())
+        .map(|id| id.to_string())
+        .collect();
     assert!(
         !with_photo.is_empty(),
         "some of the simulated people have photos"

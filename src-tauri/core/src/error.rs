@@ -5,6 +5,65 @@ use std::time::Duration;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A stable, machine-readable name for each kind of error, for the window
+/// (`{code, message}`), scripts and exit codes. Never rename one: callers
+/// match on these; add new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Config,
+    SignedOut,
+    SignInDeclined,
+    SignInExpired,
+    ConsentRequired,
+    SignInFailed,
+    SignInBlocked,
+    BrowserSignInFailed,
+    Keyring,
+    Offline,
+    Throttled,
+    Graph,
+    Malformed,
+    Storage,
+    NotFound,
+    InvalidInput,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Config => "config",
+            ErrorCode::SignedOut => "signed_out",
+            ErrorCode::SignInDeclined => "sign_in_declined",
+            ErrorCode::SignInExpired => "sign_in_expired",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::SignInFailed => "sign_in_failed",
+            ErrorCode::SignInBlocked => "sign_in_blocked",
+            ErrorCode::BrowserSignInFailed => "browser_sign_in_failed",
+            ErrorCode::Keyring => "keyring",
+            ErrorCode::Offline => "offline",
+            ErrorCode::Throttled => "throttled",
+            ErrorCode::Graph => "graph",
+            ErrorCode::Malformed => "malformed",
+            ErrorCode::Storage => "storage",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidInput => "invalid_input",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// A setting, flag, environment variable or config file is wrong.
@@ -93,27 +152,25 @@ pub enum Error {
 }
 
 impl Error {
-    /// A stable, machine-readable name for the kind of error, for the UI and
-    /// for scripts. Never rename one: callers match on these.
-    pub fn code(&self) -> &'static str {
+    /// The kind of error, for the window and for scripts.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Config(_) | Error::ConfigFile(_) => "config",
-            Error::SignInNeeded(_) => "signed_out",
-            Error::SignInDeclined => "sign_in_declined",
-            Error::SignInExpired => "sign_in_expired",
-            Error::ConsentRequired(_) => "consent_required",
-            Error::SignInFailed(_) => "sign_in_failed",
-            Error::SignInBlocked(_) => "sign_in_blocked",
-            Error::BrowserSignInFailed(_) => "browser_sign_in_failed",
-            Error::ConsentRenewal { .. } => "consent_required",
-            Error::Keyring(_) => "keyring",
-            Error::Network(_) => "offline",
-            Error::Throttled { .. } => "throttled",
-            Error::Graph { .. } => "graph",
-            Error::Malformed(_) => "malformed",
-            Error::Storage(_) => "storage",
-            Error::NotFound(_) => "not_found",
-            Error::InvalidInput(_) => "invalid_input",
+            Error::Config(_) | Error::ConfigFile(_) => ErrorCode::Config,
+            Error::SignInNeeded(_) => ErrorCode::SignedOut,
+            Error::SignInDeclined => ErrorCode::SignInDeclined,
+            Error::SignInExpired => ErrorCode::SignInExpired,
+            Error::ConsentRequired(_) | Error::ConsentRenewal { .. } => ErrorCode::ConsentRequired,
+            Error::SignInFailed(_) => ErrorCode::SignInFailed,
+            Error::SignInBlocked(_) => ErrorCode::SignInBlocked,
+            Error::BrowserSignInFailed(_) => ErrorCode::BrowserSignInFailed,
+            Error::Keyring(_) => ErrorCode::Keyring,
+            Error::Network(_) => ErrorCode::Offline,
+            Error::Throttled { .. } => ErrorCode::Throttled,
+            Error::Graph { .. } => ErrorCode::Graph,
+            Error::Malformed(_) => ErrorCode::Malformed,
+            Error::Storage(_) => ErrorCode::Storage,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::InvalidInput(_) => ErrorCode::InvalidInput,
         }
     }
 

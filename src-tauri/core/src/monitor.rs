@@ -3,11 +3,15 @@
 //! notification policy, in one place that front ends drive and listen to.
 //!
 //! It is the tray app's counterpart of `presently watch`: the same
-//! [`Engine`] underneath, plus what a window needs. Front ends call its
-//! methods and receive [`MonitorEvent`]s on a channel; it never reaches
-//! back into them.
+//! [`Engine`] underneath, plus what a window needs: the pause of
+//! notifications and when it ends, the photo cache, when merged
+//! notifications are due. Front ends call its methods and receive
+//! [`MonitorEvent`]s on a channel, each carrying what changed (whole
+//! teammates, not IDs to look up), so that they need not read it back; it
+//! never reaches into them. Presence itself is kept once, by the engine.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,10 +21,11 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{self, Account, DeviceCode, Session, SignInFlow};
 use crate::config::Settings;
+use crate::directory::{Directory, Photo};
 use crate::engine::{
     Engine, EngineEvent, EngineHandle, EngineOptions, EngineStatus, PresenceChange,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::graph::GraphClient;
 use crate::notify::{Interest, Notification, Notifier};
 use crate::presence::Presence;
@@ -45,9 +50,9 @@ pub enum SignInState {
         account: Account,
     },
     /// The last attempt ended without a sign-in; `code` is the error's code
-    /// ("sign_in_declined", "sign_in_expired", "consent_required", ...).
+    /// (sign_in_declined, sign_in_expired, consent_required, ...).
     Failed {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         /// What a window shows beside its own words: Microsoft's words, or
         /// the reason, without command-line advice (see [`Error::detail`]).
@@ -94,19 +99,35 @@ pub struct TeammateState {
     pub presence: Option<Presence>,
     /// When the current presence was first seen.
     pub since: Option<DateTime<Utc>>,
+    /// Their photo in the photo cache; none (yet) means initials.
+    pub photo: Option<PhotoFile>,
 }
 
-/// What the monitor tells its front ends.
+/// A teammate's photo in the photo cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoFile {
+    pub path: PathBuf,
+    pub content_type: String,
+}
+
+/// What the monitor tells its front ends: each carries what changed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MonitorEvent {
     SignIn(SignInState),
-    /// The roster itself changed (added, removed, flags).
-    Roster,
+    /// The roster changed (added, removed, flags, photos, presence gone
+    /// with a sign-out): everyone, in roster order.
+    Roster(Vec<TeammateState>),
     /// These teammates' presence changed.
-    Presence(Vec<String>),
+    Presence(Vec<TeammateState>),
     Status(EngineStatus),
-    /// The user's own presence changed.
-    Me(Presence),
+    /// The signed-in user's own presence changed.
+    Me {
+        account: Account,
+        presence: Presence,
+    },
+    /// Notifications are paused until then, or no longer (`None`): on a
+    /// pause, a resume, and when a pause runs out by itself.
+    Pause(Option<DateTime<Utc>>),
     Notify(Notification),
 }
 
@@ -119,13 +140,16 @@ struct State {
     /// The roster file as last read or written, to notice edits made
     /// outside the app.
     roster_stamp: Option<FileStamp>,
-    seen: HashMap<String, (Presence, DateTime<Utc>)>,
+    /// Photos fetched so far by teammate ID; `None`: they have none.
+    photos: HashMap<String, Option<PhotoFile>>,
     me: Option<Presence>,
     status: Option<EngineStatus>,
     notifier: Notifier,
     engine: Option<EngineHandle>,
     tasks: Vec<JoinHandle<()>>,
     sign_in_task: Option<JoinHandle<()>>,
+    /// Says "resumed" when a pause runs out by itself.
+    pause_task: Option<JoinHandle<()>>,
 }
 
 /// See the module documentation.
@@ -137,6 +161,8 @@ pub struct Monitor {
     /// Held while a sign-in starts, so that two quick clicks leave exactly
     /// one sign-in running (the second replaces the first).
     sign_in_gate: tokio::sync::Mutex<()>,
+    /// Wakes the notification task when a change starts a merge window.
+    notifications_waiting: tokio::sync::Notify,
 }
 
 impl Monitor {
@@ -159,16 +185,18 @@ impl Monitor {
                 graph: None,
                 roster,
                 roster_stamp,
-                seen: HashMap::new(),
+                photos: HashMap::new(),
                 me: None,
                 status: None,
                 notifier,
                 engine: None,
                 tasks: Vec::new(),
                 sign_in_task: None,
+                pause_task: None,
             }),
             events: tx,
             sign_in_gate: tokio::sync::Mutex::new(()),
+            notifications_waiting: tokio::sync::Notify::new(),
         });
         Ok((monitor, rx))
     }
@@ -210,13 +238,66 @@ impl Monitor {
 
     /// Everyone on the roster with their latest presence, in roster order.
     pub fn teammates(&self) -> Vec<TeammateState> {
-        let state = self.state.lock().unwrap();
-        state
-            .roster
-            .teammates()
-            .iter()
-            .map(|t| teammate_state(&state, t))
-            .collect()
+        everyone(&self.state.lock().unwrap())
+    }
+
+    /// Tells the front ends the whole roster.
+    fn emit_roster(&self) {
+        let everyone = self.teammates();
+        self.emit(MonitorEvent::Roster(everyone));
+    }
+
+    /// The photo of `id` in the photo cache, if they have one.
+    pub fn photo(&self, id: &str) -> Option<PhotoFile> {
+        self.state.lock().unwrap().photos.get(id).cloned().flatten()
+    }
+
+    /// Fetches the photos not fetched yet (the directory keeps them on disk),
+    /// then tells the front ends the roster with them.
+    pub async fn load_photos(self: &Arc<Self>) {
+        let (directory, missing) = {
+            let state = self.state.lock().unwrap();
+            let Some(graph) = state.graph.clone() else {
+                return;
+            };
+            let missing: Vec<(String, String)> = state
+                .roster
+                .teammates()
+                .iter()
+                .filter(|t| !state.photos.contains_key(&t.id))
+                .map(|t| (t.id.clone(), t.name().to_string()))
+                .collect();
+            (Directory::for_settings(graph, &state.settings), missing)
+        };
+        if missing.is_empty() {
+            return;
+        }
+        let photos = match directory.photos(&missing).await {
+            Ok(photos) => photos,
+            Err(e) => {
+                tracing::warn!("photos could not be fetched: {e}");
+                return;
+            }
+        };
+        {
+            let mut state = self.state.lock().unwrap();
+            for ((id, _), photo) in missing.into_iter().zip(photos) {
+                let file = match photo {
+                    Photo::Picture { path, content_type } => Some(PhotoFile { path, content_type }),
+                    Photo::Initials(_) => None,
+                };
+                state.photos.insert(id, file);
+            }
+        }
+        self.emit_roster();
+    }
+
+    /// [`Monitor::load_photos`] in the background, when signed in.
+    fn load_photos_later(self: &Arc<Self>) {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let me = self.clone();
+            runtime.spawn(async move { me.load_photos().await });
+        }
     }
 
     pub fn teammate(&self, id: &str) -> Option<TeammateState> {
@@ -340,6 +421,8 @@ impl Monitor {
         }
         self.set_sign_in(SignInState::SignedIn { account });
         self.start_polling(graph);
+        self.emit_roster();
+        self.load_photos_later();
     }
 
     fn start_polling(self: &Arc<Self>, graph: GraphClient) {
@@ -373,19 +456,33 @@ impl Monitor {
             }
         });
         let me = self.clone();
-        let notify = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(500));
-            loop {
-                tick.tick().await;
-                let due = me.state.lock().unwrap().notifier.due(Utc::now());
-                if let Some(n) = due {
-                    me.emit(MonitorEvent::Notify(n));
-                }
-            }
-        });
+        let notify = tokio::spawn(async move { me.announce_when_due().await });
         let mut state = self.state.lock().unwrap();
         state.engine = Some(handle);
         state.tasks = vec![run, consume, notify];
+    }
+
+    /// Shows merged notifications when their merge window ends: sleeps
+    /// until the notifier's deadline, or until a change starts one.
+    async fn announce_when_due(&self) {
+        loop {
+            let deadline = self.state.lock().unwrap().notifier.deadline();
+            match deadline {
+                None => self.notifications_waiting.notified().await,
+                Some(at) => {
+                    let left = (at - Utc::now()).to_std().unwrap_or_default();
+                    tokio::select! {
+                        _ = tokio::time::sleep(left) => {
+                            let due = self.state.lock().unwrap().notifier.due(Utc::now());
+                            if let Some(n) = due {
+                                self.emit(MonitorEvent::Notify(n));
+                            }
+                        }
+                        _ = self.notifications_waiting.notified() => {}
+                    }
+                }
+            }
+        }
     }
 
     fn stop_polling(&self) {
@@ -399,11 +496,15 @@ impl Monitor {
     /// Stops polling and forgets the session (the keyring is not touched).
     fn end_session(&self) {
         self.stop_polling();
-        let mut state = self.state.lock().unwrap();
-        state.graph = None;
-        state.session = None;
-        state.me = None;
-        state.status = None;
+        {
+            let mut state = self.state.lock().unwrap();
+            state.graph = None;
+            state.session = None;
+            state.me = None;
+            state.status = None;
+        }
+        // Nobody's presence is known any more.
+        self.emit_roster();
     }
 
     /// The sign-in was lost while polling (revoked, expired): say why and keep
@@ -420,31 +521,41 @@ impl Monitor {
     fn on_engine_event(&self, event: EngineEvent) {
         match event {
             EngineEvent::Snapshot { at, presences } => {
-                let ids = {
-                    let mut state = self.state.lock().unwrap();
+                let changed = {
+                    let state = self.state.lock().unwrap();
                     presences
                         .into_iter()
-                        .map(|p| {
-                            let id = p.id.clone();
-                            state.seen.insert(id.clone(), (p, at));
-                            id
+                        .filter_map(|p| {
+                            let t = state.roster.get(&p.id)?;
+                            Some(TeammateState {
+                                teammate: t.clone(),
+                                photo: state.photos.get(&t.id).cloned().flatten(),
+                                presence: Some(p),
+                                since: Some(at),
+                            })
                         })
                         .collect()
                 };
-                self.emit(MonitorEvent::Presence(ids));
+                self.emit(MonitorEvent::Presence(changed));
             }
             EngineEvent::Changed(change) => self.on_change(change),
             EngineEvent::Status(status) => {
                 self.state.lock().unwrap().status = Some(status.clone());
                 self.emit(MonitorEvent::Status(status));
             }
-            EngineEvent::OwnPresence(p) => {
-                {
+            EngineEvent::OwnPresence(presence) => {
+                let account = {
                     let mut state = self.state.lock().unwrap();
-                    state.notifier.set_own_presence(&p);
-                    state.me = Some(p.clone());
+                    state.notifier.set_own_presence(&presence);
+                    state.me = Some(presence.clone());
+                    match &state.sign_in {
+                        SignInState::SignedIn { account } => Some(account.clone()),
+                        _ => None,
+                    }
+                };
+                if let Some(account) = account {
+                    self.emit(MonitorEvent::Me { account, presence });
                 }
-                self.emit(MonitorEvent::Me(p));
             }
             EngineEvent::InvalidIds { ids, reason } => {
                 tracing::warn!(
@@ -457,29 +568,51 @@ impl Monitor {
     }
 
     fn on_change(&self, change: PresenceChange) {
-        let id = change.id.clone();
-        {
+        let changed = {
             let mut state = self.state.lock().unwrap();
-            if let Some(t) = state.roster.get(&id) {
-                let interest = Interest {
-                    display_name: t.name().to_string(),
-                    notify: t.notify,
-                    every_change: t.notify_every_change,
-                };
-                state.notifier.consider(&change, &interest, change.at);
+            let Some(t) = state.roster.get(&change.id).cloned() else {
+                return;
+            };
+            let interest = Interest {
+                display_name: t.name().to_string(),
+                notify: t.notify,
+                every_change: t.notify_every_change,
+            };
+            if state.notifier.consider(&change, &interest, change.at) {
+                self.notifications_waiting.notify_one();
             }
-            state.seen.insert(id.clone(), (change.presence, change.at));
-        }
-        self.emit(MonitorEvent::Presence(vec![id]));
+            TeammateState {
+                photo: state.photos.get(&t.id).cloned().flatten(),
+                teammate: t,
+                presence: Some(change.presence),
+                since: Some(change.at),
+            }
+        };
+        self.emit(MonitorEvent::Presence(vec![changed]));
     }
 
-    /// Pauses notifications for `minutes` (0 resumes). Returns the end.
     /// Pauses notifications for `length` (zero resumes); returns until when.
-    pub fn pause_notifications_for(&self, length: Duration) -> Option<DateTime<Utc>> {
+    /// The front ends hear of it, and again when the pause runs out.
+    pub fn pause_notifications_for(self: &Arc<Self>, length: Duration) -> Option<DateTime<Utc>> {
         let until = (!length.is_zero()).then(|| {
             Utc::now() + chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX)
         });
-        self.state.lock().unwrap().notifier.pause_until(until);
+        let ends = until.and_then(|_| {
+            let runtime = tokio::runtime::Handle::try_current().ok()?;
+            let me = self.clone();
+            Some(runtime.spawn(async move {
+                tokio::time::sleep(length).await;
+                me.emit(MonitorEvent::Pause(None));
+            }))
+        });
+        {
+            let mut state = self.state.lock().unwrap();
+            state.notifier.pause_until(until);
+            if let Some(old) = std::mem::replace(&mut state.pause_task, ends) {
+                old.abort();
+            }
+        }
+        self.emit(MonitorEvent::Pause(until));
         until
     }
 
@@ -503,7 +636,7 @@ impl Monitor {
     /// holds the roster's lock until the file is replaced. A file that does
     /// not parse (someone is editing it) is left as it is and the edit
     /// refused, naming the file and the line.
-    pub fn edit_roster<T>(&self, edit: impl FnOnce(&mut Roster) -> T) -> Result<T> {
+    pub fn edit_roster<T>(self: &Arc<Self>, edit: impl FnOnce(&mut Roster) -> T) -> Result<T> {
         let config_dir = self.state.lock().unwrap().settings.config_dir.clone();
         // Not under the state's lock: waiting for the roster's lock must not
         // stop the poller or the window from reading the state.
@@ -513,7 +646,8 @@ impl Monitor {
             state.roster_stamp = FileStamp::of(roster.path());
             install_roster(&mut state, roster);
         }
-        self.emit(MonitorEvent::Roster);
+        self.emit_roster();
+        self.load_photos_later();
         Ok(out)
     }
 
@@ -538,7 +672,7 @@ impl Monitor {
     /// wrote it (modification time or size), as if the window had made the
     /// edit; true if the roster changed. A file that is not a valid roster is
     /// left alone, and the roster in memory kept, until it changes again.
-    pub fn reload_roster_if_changed(&self) -> bool {
+    pub fn reload_roster_if_changed(self: &Arc<Self>) -> bool {
         let changed = {
             let mut state = self.state.lock().unwrap();
             let path = state.roster.path().to_path_buf();
@@ -560,7 +694,8 @@ impl Monitor {
             }
         };
         if changed {
-            self.emit(MonitorEvent::Roster);
+            self.emit_roster();
+            self.load_photos_later();
         }
         changed
     }
@@ -604,7 +739,6 @@ impl Monitor {
 
 /// Makes `roster` the one shown and polled.
 fn install_roster(state: &mut State, roster: Roster) {
-    state.seen.retain(|id, _| roster.get(id).is_some());
     if let Some(engine) = &state.engine {
         engine.set_ids(roster.ids());
     }
@@ -629,11 +763,24 @@ impl FileStamp {
     }
 }
 
+/// `t` with the engine's last presence of them (none while signed out)
+/// and their photo.
 fn teammate_state(state: &State, t: &Teammate) -> TeammateState {
-    let seen = state.seen.get(&t.id);
+    let seen = state.engine.as_ref().and_then(|e| e.last_seen(&t.id));
+    let (presence, since) = seen.map_or((None, None), |(p, at)| (Some(p), Some(at)));
     TeammateState {
         teammate: t.clone(),
-        presence: seen.map(|(p, _)| p.clone()),
-        since: seen.map(|(_, at)| *at),
+        presence,
+        since,
+        photo: state.photos.get(&t.id).cloned().flatten(),
     }
+}
+
+fn everyone(state: &State) -> Vec<TeammateState> {
+    state
+        .roster
+        .teammates()
+        .iter()
+        .map(|t| teammate_state(state, t))
+        .collect()
 }

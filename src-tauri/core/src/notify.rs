@@ -163,6 +163,13 @@ impl Notifier {
         true
     }
 
+    /// When the changes waiting now are to be shown ([`Notifier::due`]);
+    /// `None` when nothing waits.
+    pub fn deadline(&self) -> Option<DateTime<Utc>> {
+        let window = chrono::Duration::from_std(MERGE_WINDOW).unwrap_or_default();
+        self.first_pending_at.map(|first| first + window)
+    }
+
     /// The merged notification once the merge window since the first waiting
     /// change has passed; `None` while waiting or when nothing waits.
     pub fn due(&mut self, now: DateTime<Utc>) -> Option<Notification> {

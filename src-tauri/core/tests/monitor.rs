@@ -1,12 +1,13 @@
 //! The desktop app's monitor: sign-in started from a window, where people
-//! click twice.
+//! click twice; what its events carry.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use presently_core::config::{Overrides, Settings};
-use presently_core::monitor::{Monitor, SignInState};
+use presently_core::monitor::{Monitor, MonitorEvent, SignInState};
 use presently_core::notify::Notifier;
+use presently_core::roster::{Roster, Teammate};
 use presently_core::token_store::MemoryStore;
 use presently_sim::{Sim, SimConfig};
 
@@ -135,4 +136,102 @@ async fn a_new_interval_keeps_the_retry_after_gate_and_the_running_engine() {
         monitor.sign_in_state(),
         SignInState::SignedIn { .. }
     ));
+}
+
+/// Waits for the first event that `pick` takes, within 20 s.
+async fn next<T>(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<MonitorEvent>,
+    mut pick: impl FnMut(MonitorEvent) -> Option<T>,
+) -> T {
+    let wait = async {
+        loop {
+            if let Some(found) = pick(events.recv().await.expect("the monitor is alive")) {
+                return found;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), wait)
+        .await
+        .expect("the event came")
+}
+
+#[tokio::test]
+async fn events_carry_whole_teammates_pauses_end_and_merged_notifications_come_on_time() {
+    let (sim, dir, settings) = approving_tenant().await;
+    let users = sim.users();
+    let (watched, other) = (&users[1], &users[2]);
+    let mut roster = Roster::load(dir.path()).unwrap();
+    for u in [watched, other] {
+        roster.add(Teammate {
+            notify: true,
+            display_name: u.display_name.clone(),
+            ..Teammate::new(u.id.clone())
+        });
+    }
+    roster.save().unwrap();
+    sim.set_presence(&watched.id, plain("Away")).unwrap();
+    sim.set_presence(&other.id, plain("Away")).unwrap();
+    let (monitor, mut events) =
+        Monitor::new(settings, Arc::new(MemoryStore::new()), Notifier::new(None)).unwrap();
+    monitor.begin_sign_in().await.unwrap();
+
+    // The first answer: whole teammates with their presence, no IDs to
+    // look up.
+    let first = next(&mut events, |e| match e {
+        MonitorEvent::Presence(changed) => Some(changed),
+        _ => None,
+    })
+    .await;
+    assert_eq!(first.len(), 2);
+    assert!(first.iter().all(|t| t.teammate.notify && t.since.is_some()));
+    assert_eq!(
+        first[0].presence.as_ref().unwrap().availability.as_str(),
+        "Away"
+    );
+    // Read back, the monitor has the same: the engine's presence.
+    assert_eq!(
+        monitor.teammate(&watched.id).unwrap().presence,
+        first[0].presence
+    );
+
+    // Both become available within the merge window: one notification,
+    // when the window ends, not on a ticker.
+    sim.set_presence(&watched.id, plain("Available")).unwrap();
+    sim.set_presence(&other.id, plain("Available")).unwrap();
+    let n = next(&mut events, |e| match e {
+        MonitorEvent::Notify(n) => Some(n),
+        _ => None,
+    })
+    .await;
+    assert_eq!(n.ids.len(), 2, "{n:?}");
+
+    // A pause is announced, and so is its end.
+    let until = monitor.pause_notifications_for(Duration::from_millis(300));
+    assert!(until.is_some());
+    assert_eq!(
+        next(&mut events, |e| match e {
+            MonitorEvent::Pause(until) => Some(until),
+            _ => None,
+        })
+        .await,
+        until
+    );
+    assert_eq!(
+        next(&mut events, |e| match e {
+            MonitorEvent::Pause(until) => Some(until),
+            _ => None,
+        })
+        .await,
+        None
+    );
+    assert_eq!(monitor.notifications_paused_until(), None);
+}
+
+/// A presence whose activity is its availability, as Teams sets them.
+fn plain(availability: &str) -> presently_sim::PresenceUpdate {
+    presently_sim::PresenceUpdate {
+        availability: availability.into(),
+        activity: availability.into(),
+        ..Default::default()
+    }
 }

@@ -27,6 +27,11 @@ impl LastSeen {
         self.held.get(id).map(|s| &s.presence)
     }
 
+    /// `id`'s presence and since when it has been so (as people see it).
+    pub fn seen(&self, id: &str) -> Option<(Presence, DateTime<Utc>)> {
+        self.held.get(id).map(|s| (s.presence.clone(), s.since))
+    }
+
     pub fn contains(&self, id: &str) -> bool {
         self.held.contains_key(id)
     }

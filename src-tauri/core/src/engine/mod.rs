@@ -218,6 +218,7 @@ pub struct EngineStatus {
 pub struct EngineHandle {
     ids: Arc<watch::Sender<Vec<String>>>,
     interval: Arc<watch::Sender<Duration>>,
+    seen: Arc<std::sync::Mutex<LastSeen>>,
 }
 
 impl EngineHandle {
@@ -236,6 +237,13 @@ impl EngineHandle {
     pub fn set_ids(&self, ids: Vec<String>) {
         self.ids.send_replace(ids);
     }
+
+    /// The engine's last presence of `id` and since when it has been so:
+    /// the one record of presence, which front ends read rather than keep
+    /// a copy of their own.
+    pub fn last_seen(&self, id: &str) -> Option<(Presence, DateTime<Utc>)> {
+        self.seen.lock().unwrap().seen(id)
+    }
 }
 
 /// The poller. See the module documentation.
@@ -244,6 +252,7 @@ pub struct Engine {
     graph: GraphClient,
     ids: Arc<watch::Sender<Vec<String>>>,
     interval: Arc<watch::Sender<Duration>>,
+    seen: Arc<std::sync::Mutex<LastSeen>>,
     options: EngineOptions,
 }
 
@@ -257,6 +266,7 @@ impl Engine {
             graph,
             ids: Arc::new(tx),
             interval: Arc::new(interval),
+            seen: Arc::default(),
             options,
         }
     }
@@ -265,6 +275,7 @@ impl Engine {
         EngineHandle {
             ids: self.ids.clone(),
             interval: self.interval.clone(),
+            seen: self.seen.clone(),
         }
     }
 }

@@ -1,4 +1,5 @@
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -20,7 +21,7 @@ impl Engine {
     /// is lost (then, after a `signed_out` status, `Err(Error::SignInNeeded)`).
     /// Every other trouble is reported as a status and retried.
     pub async fn run(self, events: mpsc::Sender<EngineEvent>) -> Result<()> {
-        let mut run = Run::new(self.graph, self.options, events);
+        let mut run = Run::new(self.graph, self.options, self.seen, events);
         let mut roster = self.ids.subscribe();
         let mut interval = self.interval.subscribe();
         // Keep the senders alive so that `changed()` never reports a closed
@@ -91,7 +92,7 @@ impl Engine {
                             let newcomers: Vec<String> = run
                                 .active
                                 .iter()
-                                .filter(|id| !run.seen.contains(id))
+                                .filter(|id| !run.seen().contains(id))
                                 .cloned()
                                 .collect();
                             last_request = Instant::now();
@@ -165,7 +166,9 @@ struct Run {
     active: Vec<String>,
     reported_invalid: HashSet<String>,
     rejected: HashSet<String>,
-    seen: LastSeen,
+    /// Shared with the engine's handles, which read it; only this loop
+    /// writes it, a poll at a time.
+    seen: Arc<Mutex<LastSeen>>,
     snapshot_sent: bool,
     status: Option<EngineStatus>,
     pace: Pace,
@@ -180,7 +183,12 @@ struct Run {
 }
 
 impl Run {
-    fn new(graph: GraphClient, options: EngineOptions, events: mpsc::Sender<EngineEvent>) -> Run {
+    fn new(
+        graph: GraphClient,
+        options: EngineOptions,
+        seen: Arc<Mutex<LastSeen>>,
+        events: mpsc::Sender<EngineEvent>,
+    ) -> Run {
         let pace = Pace::new(&options);
         Run {
             graph,
@@ -189,7 +197,7 @@ impl Run {
             active: Vec::new(),
             reported_invalid: HashSet::new(),
             rejected: HashSet::new(),
-            seen: LastSeen::new(),
+            seen,
             snapshot_sent: false,
             status: None,
             pace,
@@ -198,6 +206,12 @@ impl Run {
             me: None,
             last_answer_at: None,
         }
+    }
+
+    /// The last presences, for this poll's reading or writing. Held only
+    /// between awaits: readers wait at most for one answer to be applied.
+    fn seen(&self) -> std::sync::MutexGuard<'_, LastSeen> {
+        self.seen.lock().unwrap()
     }
 
     async fn emit(&self, event: EngineEvent) -> Flow {
@@ -224,7 +238,7 @@ impl Run {
                 }
             }
         }
-        self.seen.retain(|id| distinct.contains(id));
+        self.seen().retain(|id| distinct.contains(id));
         let added = active
             .iter()
             .filter(|id| !before.contains(*id))
@@ -284,7 +298,7 @@ impl Run {
                 self.last_answer_at = Some(at);
                 // Before the snapshot, changes are not news: not listed.
                 let report = self.snapshot_sent;
-                changes.extend(self.seen.apply_reporting(&asked, answer, at, report));
+                changes.extend(self.seen().apply_reporting(&asked, answer, at, report));
             }
             rejected.extend(outcome.rejected);
             errors.extend(outcome.error);
@@ -293,7 +307,7 @@ impl Run {
         if !rejected.is_empty() {
             let gone: HashSet<&str> = rejected.iter().map(String::as_str).collect();
             self.active.retain(|id| !gone.contains(id.as_str()));
-            self.seen.retain(|id| !gone.contains(id));
+            self.seen().retain(|id| !gone.contains(id));
             self.rejected.extend(rejected.iter().cloned());
             self.emit(EngineEvent::InvalidIds {
                 ids: rejected,
@@ -367,15 +381,12 @@ impl Run {
             for change in changes {
                 self.emit(EngineEvent::Changed(change)).await?;
             }
-        } else if self.active.iter().all(|id| self.seen.contains(id)) {
+        } else if self.active.iter().all(|id| self.seen().contains(id)) {
             // Changes before the first complete poll are part of the picture,
             // not news: a start-up must not be a burst of notifications.
             self.snapshot_sent = true;
-            self.emit(EngineEvent::Snapshot {
-                at,
-                presences: self.seen.presences(&self.active),
-            })
-            .await?;
+            let presences = self.seen().presences(&self.active);
+            self.emit(EngineEvent::Snapshot { at, presences }).await?;
         }
         Ok(wait)
     }
