@@ -11,7 +11,8 @@
 //! - [`graph`]: requests to Microsoft Graph with retries and throttling.
 //! - [`presence`]: Graph's presence answer, typed, with status messages
 //!   written in HTML read as text by [`html_text`]; [`engine`] polls it in
-//!   batches and turns answers into changes; [`watch`] prints them as lines.
+//!   batches and turns answers into changes; [`watch`] prints them as lines;
+//!   [`publish`] sends them on over MQTT and webhooks.
 //! - [`status`]: a presence in words and the kind of its dot, for every
 //!   front end.
 //! - [`roster`]: the teammates to watch, kept in a file; [`directory`] finds
@@ -46,6 +47,7 @@ pub mod import;
 pub mod monitor;
 pub mod notify;
 pub mod presence;
+pub mod publish;
 pub mod roster;
 pub mod secret;
 pub mod status;

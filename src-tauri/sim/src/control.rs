@@ -35,7 +35,8 @@ impl Shared {
     }
 
     pub fn set_presence(&self, id: &str, update: &PresenceUpdate) -> Result<()> {
-        self.set_presence_typed(id, update, false)
+        let i = self.user_index(id)?;
+        self.state().presence.set(i, update)
     }
 
     /// With `html`, the status message is served as `contentType: html`.
