@@ -10,7 +10,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev \
 	libsoup-3.0-dev libxdo-dev libssl-dev libdbus-1-dev pkg-config build-essential curl \
 	xvfb xauth dbus-x11 dbus-bin dbus-daemon libglib2.0-bin gnome-keyring libsecret-tools \
-	python3-dbusmock webkit2gtk-driver nodejs
+	python3-dbusmock webkit2gtk-driver nodejs mosquitto mosquitto-clients
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help deps test-deps demo test build lint fuzz

@@ -12,6 +12,7 @@
 //! 0 ok, 1 error, 2 usage, 3 sign-in needed.
 
 mod desktop;
+mod publish;
 mod roster;
 
 use std::io::{IsTerminal, Write};
@@ -92,6 +93,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         ids_file: Option<PathBuf>,
     },
+    /// Send presence on as `watch` sees it: to an MQTT broker (retained, with
+    /// Home Assistant discovery) and/or a webhook.
+    Publish(publish::PublishArgs),
     /// Find, add, import and list the teammates you watch.
     Roster(roster::RosterArgs),
     /// Run the simulated tenant (sign-in and Graph) on this machine.
@@ -272,6 +276,7 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
             };
             run_watch(&settings, session, ids, watch.json, names).await
         }
+        Command::Publish(args) => publish::run(global, args).await,
         Command::Roster(args) => {
             let settings = Settings::resolve(&global.overrides())?;
             roster::run(&settings, keyring(), args).await

@@ -1,0 +1,355 @@
+//! `presently publish` end to end: the built binary against the simulator,
+//! a real MQTT broker (Debian's mosquitto, on a free loopback port) and a
+//! webhook server of the test's own.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use presently_e2e::TestEnv;
+use presently_sim::PresenceUpdate;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+/// How long a test waits for something that should come within a poll or
+/// two (polls are 5 s apart): a bound that ends a broken test, not a
+/// measure of speed.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A mosquitto broker on 127.0.0.1:`port`, stopped when dropped. Retained
+/// messages are not persisted: after a restart the broker holds only what
+/// clients publish again.
+struct Broker {
+    child: Child,
+}
+
+impl Broker {
+    async fn start(dir: &Path, port: u16) -> Broker {
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+        )
+        .unwrap();
+        let child = Command::new("mosquitto")
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("mosquitto is installed (make deps)");
+        let started = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < PATIENCE,
+                "mosquitto did not listen on {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Broker { child }
+    }
+
+    async fn stop(mut self) {
+        self.child.kill().await.unwrap();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The retained message on `topic`, if the broker holds one: a fresh
+/// subscriber gets it at once, so a second is plenty.
+async fn retained(port: u16, topic: &str) -> Option<String> {
+    let out = Command::new("mosquitto_sub")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-t", topic])
+        .args(["-C", "1", "-W", "1", "--retained-only"])
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("mosquitto_sub is installed (make deps)");
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// Waits until `topic` holds a JSON message that `wanted` accepts.
+async fn retained_json(port: u16, topic: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    let mut last = None;
+    while started.elapsed() < PATIENCE {
+        if let Some(text) = retained(port, topic).await {
+            let v: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{topic} holds no JSON ({e}): {text}"));
+            if wanted(&v) {
+                return v;
+            }
+            last = Some(v);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{topic} never held the message wanted; last: {last:?}");
+}
+
+/// `presently publish TARGETS` for one teammate, polling every 5 s.
+fn start_publish(env: &TestEnv, targets: &[&str], teammate: &str) -> Child {
+    let mut args = vec!["publish"];
+    args.extend_from_slice(targets);
+    args.extend(["--interval", "5", "--ids", teammate]);
+    env.command(&args).spawn().unwrap()
+}
+
+fn presence(availability: &str, activity: &str, note: Option<&str>) -> PresenceUpdate {
+    PresenceUpdate {
+        availability: availability.into(),
+        activity: activity.into(),
+        status_message: note.map(str::to_string),
+        out_of_office: None,
+    }
+}
+
+#[tokio::test]
+async fn mqtt_holds_everyones_presence_and_gets_it_again_after_the_broker_restarts() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let whoami = env.run(&["whoami", "--json"]).await.json();
+    let (me, tenant) = (
+        whoami["id"].as_str().unwrap(),
+        whoami["tenant"].as_str().unwrap(),
+    );
+    let teammate = env.sim.users()[3].id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let broker = Broker::start(dir.path(), port).await;
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let mut publish = start_publish(
+        &env,
+        &["--mqtt", &url, "--topic-prefix", "office/teams"],
+        &teammate,
+    );
+    let topic = format!("office/teams/{tenant}/{teammate}");
+    let mine = format!("office/teams/{tenant}/me");
+
+    // The snapshot's presence, your own, and Home Assistant's sensor.
+    let first = retained_json(port, &topic, |v| v["id"] == teammate.as_str()).await;
+    assert_eq!(first["me"], false);
+    let own = retained_json(port, &mine, |v| v["me"] == true).await;
+    assert_eq!(own["id"], me);
+    let object_id = format!("presently_{}", me.replace('-', "_"));
+    let config = retained_json(
+        port,
+        &format!("homeassistant/sensor/{object_id}/config"),
+        |_| true,
+    )
+    .await;
+    assert_eq!(config["state_topic"], mine.as_str());
+    assert_eq!(
+        config["availability_topic"],
+        format!("office/teams/{tenant}/status")
+    );
+    assert_eq!(config["unique_id"], object_id.as_str());
+    assert_eq!(
+        retained(port, &format!("office/teams/{tenant}/status"))
+            .await
+            .as_deref(),
+        Some("online")
+    );
+
+    // A change, with a status message written in Teams (HTML), arrives as text.
+    env.sim
+        .set_presence_html(
+            &teammate,
+            presence(
+                "Busy",
+                "InACall",
+                Some(r#"<p>R&amp;D review<br>lunch after <img src="https://statics.teams.cdn.office.net/pizza/20_f.png" alt="🍕"></p>"#),
+            ),
+        )
+        .unwrap();
+    let busy = retained_json(port, &topic, |v| v["availability"] == "Busy").await;
+    assert_eq!(busy["activity"], "InACall");
+    assert_eq!(busy["label"], "In a call");
+    assert_eq!(busy["statusMessage"], "R&D review\nlunch after 🍕");
+
+    // The broker goes away and comes back empty on the same port: the
+    // current state is published again, and the next change still arrives.
+    broker.stop().await;
+    env.sim
+        .set_presence(&teammate, presence("Away", "Away", None))
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let broker = Broker::start(dir.path(), port).await;
+    let back = retained_json(port, &topic, |_| true).await;
+    assert!(
+        back["availability"] == "Away" || back["availability"] == "Busy",
+        "the state held before or after the outage's change: {back}"
+    );
+    retained_json(port, &mine, |v| v["me"] == true).await;
+    env.sim
+        .set_presence(&teammate, presence("DoNotDisturb", "Presenting", None))
+        .unwrap();
+    let dnd = retained_json(port, &topic, |v| v["availability"] == "DoNotDisturb").await;
+    assert_eq!(dnd["activity"], "Presenting");
+    assert!(
+        publish.try_wait().unwrap().is_none(),
+        "publish keeps running through the outage"
+    );
+    publish.kill().await.unwrap();
+    broker.stop().await;
+}
+
+/// A webhook server: answers 500 to the first request and 200 after, and
+/// hands over each request's headers and body.
+async fn webhook_server() -> (u16, mpsc::UnboundedReceiver<(u16, String, Value)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut answered = 0;
+        // Bounded: a test never needs more than a few dozen requests.
+        while answered < 200 {
+            let Ok((mut conn, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, body) = loop {
+                let n = conn.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), Vec::new());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    let mut body = buf[end + 4..].to_vec();
+                    while body.len() < length {
+                        let n = conn.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        body.extend_from_slice(&chunk[..n]);
+                    }
+                    break (head, body);
+                }
+            };
+            if head.is_empty() {
+                continue;
+            }
+            let status = if answered == 0 { 500 } else { 200 };
+            answered += 1;
+            let reply =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = conn.write_all(reply.as_bytes()).await;
+            let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let _ = tx.send((status, head, body));
+        }
+    });
+    (port, rx)
+}
+
+async fn next_request(
+    rx: &mut mpsc::UnboundedReceiver<(u16, String, Value)>,
+) -> (u16, String, Value) {
+    tokio::time::timeout(PATIENCE, rx.recv())
+        .await
+        .expect("a request came")
+        .expect("the server runs")
+}
+
+#[tokio::test]
+async fn the_webhook_gets_each_change_and_a_failed_post_is_tried_again() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let teammate = env.sim.users()[2].id.clone();
+    let (port, mut requests) = webhook_server().await;
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let mut publish = start_publish(
+        &env,
+        &[
+            "--webhook",
+            &url,
+            "--header",
+            "Authorization: Bearer s3cret",
+        ],
+        &teammate,
+    );
+
+    // Your own presence comes first; the server refuses it once.
+    let (status, _, refused) = next_request(&mut requests).await;
+    assert_eq!(status, 500);
+    let (status, head, retried) = next_request(&mut requests).await;
+    assert_eq!(status, 200);
+    assert_eq!(retried, refused, "the same change, tried again");
+    assert_eq!(retried["me"], true);
+    assert!(head.starts_with("POST /hook "), "{head}");
+    assert!(
+        head.lines()
+            .any(|l| l.eq_ignore_ascii_case("authorization: Bearer s3cret")),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{head}"
+    );
+
+    env.sim
+        .set_presence(
+            &teammate,
+            presence("BeRightBack", "BeRightBack", Some("5 min")),
+        )
+        .unwrap();
+    let change = loop {
+        let (_, _, body) = next_request(&mut requests).await;
+        if body["id"] == teammate.as_str() {
+            break body;
+        }
+    };
+    assert_eq!(change["availability"], "BeRightBack");
+    assert_eq!(change["statusMessage"], "5 min");
+    assert_eq!(change["me"], false);
+    publish.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn addresses_that_would_leak_presence_are_refused_before_anything_is_sent() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    // (flag, address, words the error must hold, words it must not)
+    let refused = [
+        (
+            "--webhook",
+            "http://192.0.2.10/hook",
+            "only allowed for loopback",
+            "\u{0}",
+        ),
+        ("--mqtt", "http://127.0.0.1:1883", "mqtt://", "\u{0}"),
+        ("--mqtt", "mqtt://user:pw@127.0.0.1", "--username", "pw@"),
+    ];
+    for (flag, address, says, hides) in refused {
+        let run = env.run(&["publish", flag, address, "--ids", "x"]).await;
+        assert_eq!(run.code, 1, "{address}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{address}: {}", run.stderr);
+        assert!(!run.stderr.contains(hides), "{address}: {}", run.stderr);
+    }
+    let run = env.run(&["publish", "--ids", "x"]).await;
+    assert_eq!(run.code, 2, "a target is required: {}", run.stderr);
+    assert!(env.sim.requests().is_empty(), "nothing reached the tenant");
+}
