@@ -9,30 +9,22 @@ use presently_core::config::{ConfigProblem, Overrides, Settings};
 use presently_core::monitor::{Monitor, MonitorEvent, SignInState};
 use presently_core::notify::{Notification, Notifier};
 use presently_core::token_store::TokenStore;
-use tauri::{AppHandle, Manager, RunEvent, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent, Runtime, WindowEvent};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::mpsc;
 
-use crate::commands::{self, AppState, CommandError};
+use crate::commands;
+use crate::error::CommandError;
 use crate::events::{self, PauseView, StatusView, TeammateView};
+use crate::state::{AppState, TrayModel};
 use crate::tray;
+use crate::window::{show_main_window, MAIN_WINDOW};
 use presently_core::args::{keyring, GlobalArgs};
 use presently_core::demo::Demo;
-
-/// When this process started (as near as `main` can tell): the start of
-/// "launch to first painted roster".
-static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-
-/// The moment of the first call, which `main` makes first thing.
-pub fn launched() -> std::time::Instant {
-    *LAUNCHED.get_or_init(std::time::Instant::now)
-}
 
 /// How often the roster file is checked for edits made outside the app, and
 /// a config file that could not be used for a fix.
 const ROSTER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
-
-pub const MAIN_WINDOW: &str = "main";
 
 /// The commands the window may call; the same list is declared in build.rs
 /// and allowed in capabilities/main.json.
@@ -79,7 +71,7 @@ pub fn app_state(
             painted: std::sync::atomic::AtomicBool::new(false),
             window_opened: Mutex::new(None),
             config_problem: Mutex::new(None),
-            tray: Mutex::new(tray::TrayModel::default()),
+            tray: Mutex::new(TrayModel::default()),
         },
         events,
     ))
@@ -145,7 +137,7 @@ fn start(global: &GlobalArgs) -> Result<(), CommandError> {
         .plugin(tauri_plugin_notification::init())
         .manage(state)
         .invoke_handler(invoke_handler())
-        .register_uri_scheme_protocol(commands::PHOTO_SCHEME, |ctx, request| {
+        .register_uri_scheme_protocol(events::PHOTO_SCHEME, |ctx, request| {
             commands::serve_photo(&ctx.app_handle().state::<AppState>(), request.uri().path())
         })
         .setup(move |app| {
@@ -170,7 +162,7 @@ fn start(global: &GlobalArgs) -> Result<(), CommandError> {
         .on_window_event(|window, event| {
             if matches!(event, WindowEvent::Destroyed) && window.label() == MAIN_WINDOW {
                 #[cfg(target_os = "linux")]
-                end_idle_webkit_network_process(window.app_handle().clone());
+                crate::window::end_idle_webkit_network_process(window.app_handle().clone());
             }
         })
         .build(tauri::generate_context!())?;
@@ -235,31 +227,6 @@ pub async fn wait_for_config_fix<R: Runtime>(app: AppHandle<R>, overrides: Overr
     }
 }
 
-/// Shows the window, creating it (and its webview) if it is not there: the
-/// app starts without one when started in the tray, and closing the window
-/// destroys it. The page draws itself from the app's state (`get_state`),
-/// so a new window shows the present at once.
-pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-        return;
-    }
-    if let Some(state) = app.try_state::<AppState>() {
-        *state.window_opened.lock().unwrap() = Some(std::time::Instant::now());
-    }
-    let built = WebviewWindowBuilder::new(app, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
-        .title("Presently")
-        .inner_size(420.0, 640.0)
-        .min_inner_size(340.0, 420.0)
-        .focused(true)
-        .build();
-    if let Err(e) = built {
-        tracing::error!("the window could not be created: {e}");
-    }
-}
-
 /// `text` for a freedesktop notification body, whose markup knows `&`, `<`
 /// and `>` (and only tags built from them).
 pub fn markup_escaped(text: &str) -> String {
@@ -273,45 +240,6 @@ pub fn markup_escaped(text: &str) -> String {
         }
     }
     out
-}
-
-/// With the window gone, WebKitGTK keeps its network process for the web
-/// context the app holds, though no page is left to use it. Ending it gives
-/// the tray app back its memory; WebKit starts a new one with the next
-/// window. The web content process has gone with the webview already.
-#[cfg(target_os = "linux")]
-fn end_idle_webkit_network_process<R: Runtime>(app: AppHandle<R>) {
-    std::thread::spawn(move || {
-        // Let the page's process end first, as WebKit does it.
-        std::thread::sleep(std::time::Duration::from_secs(1));
-        if app.get_webview_window(MAIN_WINDOW).is_some() {
-            return;
-        }
-        let me = std::process::id();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                continue;
-            };
-            // `pid (comm) state ppid ...`: comm may hold spaces, not the rest.
-            let Some((head, rest)) = stat.rsplit_once(')') else {
-                continue;
-            };
-            let Some((pid, comm)) = head.split_once(" (") else {
-                continue;
-            };
-            let parent: Option<u32> = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
-            if parent == Some(me) && comm.starts_with("WebKitNetworkPr") {
-                if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
-                    // SAFETY: a signal to a child of this process, by PID.
-                    unsafe { libc::kill(pid, libc::SIGTERM) };
-                    tracing::debug!("ended WebKit's idle network process {pid}");
-                }
-            }
-        }
-    });
 }
 
 /// Forwards the engine's reports: events to the window, the tray, and

@@ -2,101 +2,22 @@
 //! the engine, map the error to `{code, message}`. They are generic over the
 //! runtime so that `tauri::test`'s mock runtime drives the real handlers.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 
 use chrono::SecondsFormat;
-use presently_core::config::{
-    ConfigProblem, Overrides, QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE,
-};
-use presently_core::directory::Directory;
+use presently_core::config::{QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE};
 use presently_core::import::{self, Flags, Found, ImportSource};
-use presently_core::monitor::{Monitor, SignInState};
+use presently_core::monitor::SignInState;
 use presently_core::teams::{self, TeamsAction};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
+use crate::error::{CommandError, CommandResult};
 use crate::events::{
-    BrowserSignInView, DeviceCodeView, GroupView, PauseView, PersonView, SignInView, StatusView,
-    TeammateView,
+    BrowserSignInView, ConfigProblemView, DeviceCodeView, GroupView, PauseView, PersonView,
+    SignInView, StatusView, TeammateView,
 };
-
-/// What the app keeps for its commands.
-pub struct AppState {
-    pub monitor: Arc<Monitor>,
-    /// Flags and environment of this launch: they beat the config file.
-    pub overrides: Overrides,
-    pub tray_available: bool,
-    /// Running against the embedded demo tenant: nothing may outlive it.
-    pub demo: bool,
-    /// The window has reported its first painted roster.
-    pub painted: AtomicBool,
-    /// When the window was last created, until its roster is painted: how
-    /// long opening it from the tray takes.
-    pub window_opened: Mutex<Option<std::time::Instant>>,
-    /// What is wrong with the config file, while the app runs without it.
-    pub config_problem: Mutex<Option<ConfigProblem>>,
-    /// What the tray shows, kept from the monitor's events.
-    pub tray: Mutex<crate::tray::TrayModel>,
-}
-
-/// The app crate's one error type: the engine's errors and what only the
-/// desktop does (start at login, opening files and pages, the window
-/// system). The window gets it as `{code, message}`: a stable code it can
-/// act on and a sentence for people.
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    #[error(transparent)]
-    Core(#[from] presently_core::Error),
-    /// Start at login could not be turned on or off.
-    #[error("{0}")]
-    Autostart(String),
-    /// A page or file could not be handed to the program that opens it.
-    #[error("{0}")]
-    Open(String),
-    /// No display to show a window on.
-    #[error("no display found: the tray app needs a desktop session. In a terminal, use `presently watch` (or `presently watch --demo`).")]
-    NoDisplay,
-    #[error(transparent)]
-    Tauri(#[from] tauri::Error),
-}
-
-impl CommandError {
-    /// The stable, machine-readable code: the engine's, or the app's own.
-    pub fn code(&self) -> &'static str {
-        match self {
-            CommandError::Core(e) => e.code().as_str(),
-            CommandError::Autostart(_) => "autostart_failed",
-            CommandError::Open(_) => "open_failed",
-            CommandError::NoDisplay => "no_display",
-            CommandError::Tauri(_) => "tauri",
-        }
-    }
-
-    fn not_found(message: &str) -> CommandError {
-        presently_core::Error::NotFound(message.into()).into()
-    }
-
-    fn invalid_input(message: impl Into<String>) -> CommandError {
-        presently_core::Error::InvalidInput(message.into()).into()
-    }
-
-    fn config(message: impl Into<String>) -> CommandError {
-        presently_core::Error::Config(message.into()).into()
-    }
-}
-
-impl Serialize for CommandError {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut out = s.serialize_struct("CommandError", 2)?;
-        out.serialize_field("code", self.code())?;
-        out.serialize_field("message", &self.to_string())?;
-        out.end()
-    }
-}
-
-type CommandResult<T> = Result<T, CommandError>;
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -137,28 +58,6 @@ pub struct AppStateView {
     pub config_problem: Option<ConfigProblemView>,
 }
 
-/// A problem with the config file, for the window: the whole sentence, and
-/// the file, key and line on their own.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ConfigProblemView {
-    pub file: String,
-    pub key: Option<String>,
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-impl From<&ConfigProblem> for ConfigProblemView {
-    fn from(p: &ConfigProblem) -> Self {
-        ConfigProblemView {
-            file: p.file.display().to_string(),
-            key: p.key.clone(),
-            line: p.line,
-            message: p.to_string(),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RosterReport {
@@ -190,21 +89,6 @@ fn settings_view(settings: &Settings) -> SettingsView {
     }
 }
 
-/// The scheme the app serves photos on.
-pub const PHOTO_SCHEME: &str = "photo";
-
-/// Where the window loads a teammate's photo from: the app's own `photo`
-/// scheme, never the network. Tauri serves a scheme as `photo://localhost/`
-/// on Linux and macOS, and as `http://photo.localhost/` on Windows.
-pub fn photo_url(id: &str) -> String {
-    // Roster IDs are GUIDs: nothing in them needs escaping in a path.
-    if cfg!(windows) {
-        format!("http://{PHOTO_SCHEME}.localhost/{id}")
-    } else {
-        format!("{PHOTO_SCHEME}://localhost/{id}")
-    }
-}
-
 /// The answer to a `photo:` request: the picture of a teammate whose photo
 /// is cached, by ID (never by path), or 404.
 pub fn serve_photo(state: &AppState, path: &str) -> tauri::http::Response<Vec<u8>> {
@@ -231,40 +115,6 @@ fn image_type(content_type: &str) -> &str {
         content_type
     } else {
         "image/jpeg"
-    }
-}
-
-impl AppState {
-    pub fn roster_views(&self) -> Vec<TeammateView> {
-        self.monitor
-            .teammates()
-            .iter()
-            .map(TeammateView::new)
-            .collect()
-    }
-
-    pub fn me_view(&self) -> Option<TeammateView> {
-        match (self.monitor.sign_in_state(), self.monitor.me()) {
-            (SignInState::SignedIn { account }, Some(me)) => Some(TeammateView::me(&account, &me)),
-            _ => None,
-        }
-    }
-
-    /// Refuses while the config file cannot be used: a sign-in now would go
-    /// to the default cloud and tenant, not the ones the file names, and
-    /// saved settings would replace what the file says.
-    fn settings_usable(&self) -> CommandResult<()> {
-        match &*self.config_problem.lock().unwrap() {
-            Some(problem) => Err(CommandError::config(format!(
-                "{problem} Fix the file first: it says where to sign in."
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    fn directory(&self) -> CommandResult<Directory> {
-        let graph = self.monitor.graph()?;
-        Ok(Directory::for_settings(graph, &self.monitor.settings()))
     }
 }
 
@@ -547,7 +397,7 @@ pub fn roster_painted(state: State<'_, AppState>) {
     if !state.painted.swap(true, Ordering::Relaxed) {
         tracing::info!(
             "first roster painted {} ms after start",
-            crate::app::launched().elapsed().as_millis()
+            crate::window::launched().elapsed().as_millis()
         );
     }
     if let Some(opened) = state.window_opened.lock().unwrap().take() {

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use presently_core::auth::Account;
+use presently_core::config::ConfigProblem;
 use presently_core::directory::{initials, Group, Person};
 use presently_core::engine::EngineStatus;
 use presently_core::error::ErrorCode;
@@ -224,12 +225,9 @@ pub struct TeammateView {
 
 impl TeammateView {
     /// The window's row of `t`; a photo in the cache is served on the app's
-    /// own scheme ([`crate::commands::photo_url`]).
+    /// own scheme ([`photo_url`]).
     pub fn new(t: &TeammateState) -> Self {
-        let photo = t
-            .photo
-            .as_ref()
-            .map(|_| crate::commands::photo_url(&t.teammate.id));
+        let photo = t.photo.as_ref().map(|_| photo_url(&t.teammate.id));
         let presence = t
             .presence
             .clone()
@@ -322,6 +320,43 @@ impl From<&Group> for GroupView {
     }
 }
 
+/// The scheme the app serves photos on.
+pub const PHOTO_SCHEME: &str = "photo";
+
+/// Where the window loads a teammate's photo from: the app's own `photo`
+/// scheme, never the network. Tauri serves a scheme as `photo://localhost/`
+/// on Linux and macOS, and as `http://photo.localhost/` on Windows.
+pub fn photo_url(id: &str) -> String {
+    // Roster IDs are GUIDs: nothing in them needs escaping in a path.
+    if cfg!(windows) {
+        format!("http://{PHOTO_SCHEME}.localhost/{id}")
+    } else {
+        format!("{PHOTO_SCHEME}://localhost/{id}")
+    }
+}
+
+/// A problem with the config file, for the window: the whole sentence, and
+/// the file, key and line on their own.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigProblemView {
+    pub file: String,
+    pub key: Option<String>,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl From<&ConfigProblem> for ConfigProblemView {
+    fn from(p: &ConfigProblem) -> Self {
+        ConfigProblemView {
+            file: p.file.display().to_string(),
+            key: p.key.clone(),
+            line: p.line,
+            message: p.to_string(),
+        }
+    }
+}
+
 pub fn sign_in_changed<R: Runtime>(app: &AppHandle<R>, view: &SignInView) {
     emit(app, SIGN_IN_CHANGED, view);
 }
@@ -371,11 +406,7 @@ pub fn config_problem<R: Runtime>(
     app: &AppHandle<R>,
     problem: Option<&presently_core::config::ConfigProblem>,
 ) {
-    emit(
-        app,
-        CONFIG_PROBLEM,
-        problem.map(crate::commands::ConfigProblemView::from),
-    );
+    emit(app, CONFIG_PROBLEM, problem.map(ConfigProblemView::from));
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ struct DesktopArgs {
 }
 
 fn main() -> ExitCode {
-    presently::app::launched();
+    presently::window::launched();
     let args = match DesktopArgs::try_parse() {
         Ok(args) => args,
         Err(e) => {

@@ -1,7 +1,7 @@
 //! The tray icon: your own presence as Teams shows it, and a menu with your
 //! favorites, "Open Presently", pause, sign out and quit.
 
-use presently_core::monitor::{MonitorEvent, SignInState, TeammateState};
+use presently_core::monitor::TeammateState;
 use presently_core::presence::Presence;
 use presently_core::status::{in_words, Kind};
 use tauri::image::Image;
@@ -9,15 +9,13 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::commands::AppState;
+use crate::state::{AppState, TrayModel};
 
 pub const TRAY_ID: &str = "main";
 const MENU_OPEN: &str = "open";
 const MENU_PAUSE: &str = "pause";
 const MENU_SIGN_OUT: &str = "sign_out";
 const MENU_QUIT: &str = "quit";
-/// Favorites listed in the menu; more would make it a second roster.
-const MENU_FAVORITES: usize = 12;
 
 /// Is there a tray to put an icon in? On Linux that is a StatusNotifier host
 /// on the session bus; without one the icon would silently go nowhere.
@@ -160,7 +158,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .menu(&menu)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id().as_ref() {
-            MENU_OPEN => crate::app::show_main_window(app),
+            MENU_OPEN => crate::window::show_main_window(app),
             MENU_PAUSE => {
                 let state = app.state::<AppState>();
                 let paused = state.tray.lock().unwrap().paused();
@@ -187,74 +185,11 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                 ..
             } = event
             {
-                crate::app::show_main_window(tray.app_handle());
+                crate::window::show_main_window(tray.app_handle());
             }
         })
         .build(app)?;
     Ok(())
-}
-
-/// What the tray shows, kept up to date from the monitor's events, so that
-/// drawing it never reads the monitor back.
-#[derive(Debug, Clone, Default)]
-pub struct TrayModel {
-    signed_in: bool,
-    /// Your own presence: the icon.
-    me: Option<Presence>,
-    paused: bool,
-    /// The first favorites, in roster order, with their presence.
-    favorites: Vec<TeammateState>,
-}
-
-impl TrayModel {
-    /// Takes in what `event` says; true when the tray shows something new.
-    pub fn apply(&mut self, event: &MonitorEvent) -> bool {
-        match event {
-            MonitorEvent::SignIn(s) => {
-                self.signed_in = matches!(s, SignInState::SignedIn { .. });
-                if !self.signed_in {
-                    self.me = None;
-                }
-                true
-            }
-            MonitorEvent::Roster(everyone) => {
-                self.favorites = everyone
-                    .iter()
-                    .filter(|t| t.teammate.favorite)
-                    .take(MENU_FAVORITES)
-                    .cloned()
-                    .collect();
-                true
-            }
-            MonitorEvent::Presence(changed) => {
-                let mut any = false;
-                for t in changed {
-                    if let Some(f) = self
-                        .favorites
-                        .iter_mut()
-                        .find(|f| f.teammate.id == t.teammate.id)
-                    {
-                        *f = t.clone();
-                        any = true;
-                    }
-                }
-                any
-            }
-            MonitorEvent::Me { presence, .. } => {
-                self.me = Some(presence.clone());
-                true
-            }
-            MonitorEvent::Pause(until) => {
-                self.paused = until.is_some();
-                true
-            }
-            MonitorEvent::Status(_) | MonitorEvent::Notify(_) => false,
-        }
-    }
-
-    pub fn paused(&self) -> bool {
-        self.paused
-    }
 }
 
 fn menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<Menu<R>> {

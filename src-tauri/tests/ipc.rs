@@ -18,11 +18,7 @@ use tauri::Manager;
 async fn a_fresh_start_is_signed_out_with_default_settings() {
     let h = Harness::new().await;
     // `start` is what the app's setup does.
-    let monitor = h
-        .app
-        .state::<presently::commands::AppState>()
-        .monitor
-        .clone();
+    let monitor = h.app.state::<presently::state::AppState>().monitor.clone();
     monitor.start().await;
     let state = h.invoke("get_state", json!({})).unwrap();
     assert_eq!(state["signIn"]["state"], "signed_out");
@@ -257,13 +253,17 @@ async fn notifications_pause_and_resume() {
         .invoke("pause_notifications", json!({"minutes": 0}))
         .unwrap();
     assert_eq!(resumed["pausedUntil"], Value::Null);
+    // The window and the tray hear of both from the monitor.
+    h.until("the pause and the resume announced", |h| {
+        let seen = h.events_named(events::PAUSE_CHANGED);
+        seen.len() == 2
+            && seen[0]["pausedUntil"] == paused["pausedUntil"]
+            && seen[1]["pausedUntil"].is_null()
+    })
+    .await;
 
     // A pause that runs out by itself is announced too.
-    let monitor = h
-        .app
-        .state::<presently::commands::AppState>()
-        .monitor
-        .clone();
+    let monitor = h.app.state::<presently::state::AppState>().monitor.clone();
     let before = h.events_named(events::PAUSE_CHANGED).len();
     assert!(monitor
         .pause_notifications_for(Duration::from_millis(300))
@@ -353,7 +353,7 @@ async fn roster_changes_made_outside_the_app_are_not_overwritten() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_window_follows_roster_edits_made_outside_the_app_and_survives_a_broken_file() {
-    use presently::commands::AppState;
+    use presently::state::AppState;
     use presently_core::roster::{Roster, Teammate};
 
     let h = Harness::new().await;
@@ -545,7 +545,8 @@ async fn a_second_sign_in_click_replaces_the_first() {
 // must keep answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photos_are_served_by_the_app_not_resent_in_every_event() {
-    use presently::commands::{serve_photo, AppState};
+    use presently::commands::serve_photo;
+    use presently::state::AppState;
 
     let h = Harness::new().await;
     h.sign_in().await;

@@ -1,0 +1,61 @@
+//! The app crate's one error type, [`CommandError`], and its `Result`.
+
+use serde::Serialize;
+
+/// The app crate's one error type: the engine's errors and what only the
+/// desktop does (start at login, opening files and pages, the window
+/// system). The window gets it as `{code, message}`: a stable code it can
+/// act on and a sentence for people.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Core(#[from] presently_core::Error),
+    /// Start at login could not be turned on or off.
+    #[error("{0}")]
+    Autostart(String),
+    /// A page or file could not be handed to the program that opens it.
+    #[error("{0}")]
+    Open(String),
+    /// No display to show a window on.
+    #[error("no display found: the tray app needs a desktop session. In a terminal, use `presently watch` (or `presently watch --demo`).")]
+    NoDisplay,
+    #[error(transparent)]
+    Tauri(#[from] tauri::Error),
+}
+
+impl CommandError {
+    /// The stable, machine-readable code: the engine's, or the app's own.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::Core(e) => e.code().as_str(),
+            CommandError::Autostart(_) => "autostart_failed",
+            CommandError::Open(_) => "open_failed",
+            CommandError::NoDisplay => "no_display",
+            CommandError::Tauri(_) => "tauri",
+        }
+    }
+
+    pub(crate) fn not_found(message: &str) -> CommandError {
+        presently_core::Error::NotFound(message.into()).into()
+    }
+
+    pub(crate) fn invalid_input(message: impl Into<String>) -> CommandError {
+        presently_core::Error::InvalidInput(message.into()).into()
+    }
+
+    pub(crate) fn config(message: impl Into<String>) -> CommandError {
+        presently_core::Error::Config(message.into()).into()
+    }
+}
+
+impl Serialize for CommandError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("CommandError", 2)?;
+        out.serialize_field("code", self.code())?;
+        out.serialize_field("message", &self.to_string())?;
+        out.end()
+    }
+}
+
+pub type CommandResult<T> = Result<T, CommandError>;
