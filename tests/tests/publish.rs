@@ -24,19 +24,40 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// clients publish again.
 struct Broker {
     child: Child,
+    port: u16,
+    /// The one user allowed in, when anonymous clients are not.
+    login: Option<(String, String)>,
 }
 
 impl Broker {
     async fn start(dir: &Path, port: u16) -> Broker {
-        let conf = dir.join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
-        )
-        .unwrap();
+        Broker::start_with(dir, port, None).await
+    }
+
+    async fn start_with(dir: &Path, port: u16, login: Option<(&str, &str)>) -> Broker {
+        let mut conf = format!("listener {port} 127.0.0.1\npersistence false\n");
+        match login {
+            None => conf.push_str("allow_anonymous true\n"),
+            Some((user, password)) => {
+                let file = dir.join("passwords");
+                let made = std::process::Command::new("mosquitto_passwd")
+                    .args(["-b", "-c"])
+                    .arg(&file)
+                    .args([user, password])
+                    .status()
+                    .expect("mosquitto_passwd is installed (make deps)");
+                assert!(made.success());
+                conf.push_str(&format!(
+                    "allow_anonymous false\npassword_file {}\n",
+                    file.display()
+                ));
+            }
+        }
+        let path = dir.join("mosquitto.conf");
+        std::fs::write(&path, conf).unwrap();
         let child = Command::new("mosquitto")
             .arg("-c")
-            .arg(&conf)
+            .arg(&path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -53,11 +74,51 @@ impl Broker {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Broker { child }
+        Broker {
+            child,
+            port,
+            login: login.map(|(u, p)| (u.to_string(), p.to_string())),
+        }
     }
 
     async fn stop(mut self) {
         self.child.kill().await.unwrap();
+    }
+
+    /// The retained message on `topic`, if the broker holds one: a fresh
+    /// subscriber gets it at once, so a second is plenty.
+    async fn retained(&self, topic: &str) -> Option<String> {
+        let mut sub = Command::new("mosquitto_sub");
+        sub.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-t", topic])
+            .args(["-C", "1", "-W", "1", "--retained-only"])
+            .kill_on_drop(true);
+        if let Some((user, password)) = &self.login {
+            sub.args(["-u", user, "-P", password]);
+        }
+        let out = sub
+            .output()
+            .await
+            .expect("mosquitto_sub is installed (make deps)");
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    }
+
+    /// Waits until `topic` holds a JSON message that `wanted` accepts.
+    async fn retained_json(&self, topic: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        let mut last = None;
+        while started.elapsed() < PATIENCE {
+            if let Some(text) = self.retained(topic).await {
+                let v: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{topic} holds no JSON ({e}): {text}"));
+                if wanted(&v) {
+                    return v;
+                }
+                last = Some(v);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{topic} never held the message wanted; last: {last:?}");
     }
 }
 
@@ -67,38 +128,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// The retained message on `topic`, if the broker holds one: a fresh
-/// subscriber gets it at once, so a second is plenty.
-async fn retained(port: u16, topic: &str) -> Option<String> {
-    let out = Command::new("mosquitto_sub")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-t", topic])
-        .args(["-C", "1", "-W", "1", "--retained-only"])
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("mosquitto_sub is installed (make deps)");
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !text.is_empty()).then_some(text)
-}
-
-/// Waits until `topic` holds a JSON message that `wanted` accepts.
-async fn retained_json(port: u16, topic: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-    let started = Instant::now();
-    let mut last = None;
-    while started.elapsed() < PATIENCE {
-        if let Some(text) = retained(port, topic).await {
-            let v: Value = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{topic} holds no JSON ({e}): {text}"));
-            if wanted(&v) {
-                return v;
-            }
-            last = Some(v);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("{topic} never held the message wanted; last: {last:?}");
 }
 
 /// `presently publish TARGETS` for one teammate, polling every 5 s.
@@ -141,17 +170,18 @@ async fn mqtt_holds_everyones_presence_and_gets_it_again_after_the_broker_restar
     let mine = format!("office/teams/{tenant}/me");
 
     // The snapshot's presence, your own, and Home Assistant's sensor.
-    let first = retained_json(port, &topic, |v| v["id"] == teammate.as_str()).await;
+    let first = broker
+        .retained_json(&topic, |v| v["id"] == teammate.as_str())
+        .await;
     assert_eq!(first["me"], false);
-    let own = retained_json(port, &mine, |v| v["me"] == true).await;
+    let own = broker.retained_json(&mine, |v| v["me"] == true).await;
     assert_eq!(own["id"], me);
     let object_id = format!("presently_{}", me.replace('-', "_"));
-    let config = retained_json(
-        port,
-        &format!("homeassistant/sensor/{object_id}/config"),
-        |_| true,
-    )
-    .await;
+    let config = broker
+        .retained_json(&format!("homeassistant/sensor/{object_id}/config"), |_| {
+            true
+        })
+        .await;
     assert_eq!(config["state_topic"], mine.as_str());
     assert_eq!(
         config["availability_topic"],
@@ -159,7 +189,8 @@ async fn mqtt_holds_everyones_presence_and_gets_it_again_after_the_broker_restar
     );
     assert_eq!(config["unique_id"], object_id.as_str());
     assert_eq!(
-        retained(port, &format!("office/teams/{tenant}/status"))
+        broker
+            .retained(&format!("office/teams/{tenant}/status"))
             .await
             .as_deref(),
         Some("online")
@@ -176,7 +207,9 @@ async fn mqtt_holds_everyones_presence_and_gets_it_again_after_the_broker_restar
             ),
         )
         .unwrap();
-    let busy = retained_json(port, &topic, |v| v["availability"] == "Busy").await;
+    let busy = broker
+        .retained_json(&topic, |v| v["availability"] == "Busy")
+        .await;
     assert_eq!(busy["activity"], "InACall");
     assert_eq!(busy["label"], "In a call");
     assert_eq!(busy["statusMessage"], "R&D review\nlunch after 🍕");
@@ -189,21 +222,82 @@ async fn mqtt_holds_everyones_presence_and_gets_it_again_after_the_broker_restar
         .unwrap();
     tokio::time::sleep(Duration::from_secs(6)).await;
     let broker = Broker::start(dir.path(), port).await;
-    let back = retained_json(port, &topic, |_| true).await;
+    let back = broker.retained_json(&topic, |_| true).await;
     assert!(
         back["availability"] == "Away" || back["availability"] == "Busy",
         "the state held before or after the outage's change: {back}"
     );
-    retained_json(port, &mine, |v| v["me"] == true).await;
+    broker.retained_json(&mine, |v| v["me"] == true).await;
     env.sim
         .set_presence(&teammate, presence("DoNotDisturb", "Presenting", None))
         .unwrap();
-    let dnd = retained_json(port, &topic, |v| v["availability"] == "DoNotDisturb").await;
+    let dnd = broker
+        .retained_json(&topic, |v| v["availability"] == "DoNotDisturb")
+        .await;
     assert_eq!(dnd["activity"], "Presenting");
     assert!(
         publish.try_wait().unwrap().is_none(),
         "publish keeps running through the outage"
     );
+    publish.kill().await.unwrap();
+    broker.stop().await;
+}
+
+#[tokio::test]
+async fn the_broker_password_comes_from_the_keyring() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let teammate = env.sim.users()[4].id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let user = format!("ha-{}", &presently_e2e::random_guid()[..8]);
+    let broker = Broker::start_with(dir.path(), port, Some((&user, "s3cret pass"))).await;
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let entry = format!("mqtt:{user}@127.0.0.1:{port}");
+
+    // Nothing in the keyring and no terminal to ask on: a clear refusal.
+    let run = env
+        .run(&[
+            "publish",
+            "--mqtt",
+            &url,
+            "--username",
+            &user,
+            "--ids",
+            &teammate,
+        ])
+        .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("No MQTT password"), "{}", run.stderr);
+
+    // As if typed once before: the keyring entry Presently would have made.
+    let mut store = std::process::Command::new("secret-tool")
+        .args(["store", "--label", "presently MQTT"])
+        .args([
+            "service",
+            "presently",
+            "username",
+            &entry,
+            "target",
+            "default",
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("secret-tool is installed (libsecret-tools)");
+    {
+        use std::io::Write;
+        store
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"s3cret pass")
+            .unwrap();
+    }
+    assert!(store.wait().unwrap().success());
+    let mut publish = start_publish(&env, &["--mqtt", &url, "--username", &user], &teammate);
+    let topic = format!("presently/organizations/{teammate}");
+    let first = broker.retained_json(&topic, |_| true).await;
+    assert_eq!(first["id"], teammate.as_str());
     publish.kill().await.unwrap();
     broker.stop().await;
 }
