@@ -46,7 +46,25 @@ async fn users_presence_and_codes_over_http() {
     let (_, graph) = get(&sim, &token, &format!("/v1.0/users/{id}/presence")).await;
     assert_eq!(graph["activity"], "Presenting");
     assert_eq!(graph["statusMessage"]["message"]["content"], "Demo");
+    assert_eq!(graph["statusMessage"]["message"]["contentType"], "text");
     assert_eq!(graph["sequenceNumber"], p["sequence_number"]);
+
+    // A message written in Teams is HTML, and Graph says so.
+    let body = json!({"id": id, "availability": "Busy", "activity": "Busy",
+        "statusMessage": "<p>R&amp;D</p>", "statusMessageContentType": "html"});
+    assert_eq!(
+        control(&sim, "POST", "/_sim/presence", Some(body)).await.0,
+        200
+    );
+    let (_, graph) = get(&sim, &token, &format!("/v1.0/users/{id}/presence")).await;
+    assert_eq!(
+        graph["statusMessage"]["message"],
+        json!({"content": "<p>R&amp;D</p>", "contentType": "html"})
+    );
+    let body = json!({"id": id, "availability": "Busy", "activity": "Busy",
+        "statusMessage": "x", "statusMessageContentType": "markdown"});
+    let (status, refused) = control(&sim, "POST", "/_sim/presence", Some(body)).await;
+    assert_eq!(status, 400, "{refused}");
 
     let code = device_code(&sim, "User.Read").await;
     let (_, codes) = control(&sim, "GET", "/_sim/codes", None).await;
