@@ -39,7 +39,16 @@ pub struct WebhookTarget {
 impl WebhookTarget {
     /// Checks the URL (https, or http to loopback) and each `Name: value`.
     pub fn parse(url: &str, headers: &[String]) -> Result<WebhookTarget> {
-        let url = crate::config::parse_service_url("webhook URL", url)?;
+        // Webhook URLs often carry their secret in the query (Power
+        // Automate's `sig=`): it is kept for the request, but checked and
+        // named in errors without it.
+        let mut full = Url::parse(url.trim())
+            .map_err(|e| Error::Config(format!("The webhook URL is not a valid URL ({e}).")))?;
+        full.set_fragment(None);
+        let mut bare = full.clone();
+        bare.set_query(None);
+        crate::config::parse_service_url("webhook URL", bare.as_str())?;
+        let url = full;
         let mut map = HeaderMap::new();
         for raw in headers {
             let (name, value) = raw.split_once(':').ok_or_else(|| {
@@ -194,6 +203,10 @@ mod tests {
         assert!(matches!(e, Error::Config(_)), "{e:?}");
         assert!(e.to_string().contains("http://"), "{e}");
         assert!(WebhookTarget::parse("ftp://x/", &[]).is_err());
+        let flow = "https://prod-1.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?api-version=2016-06-01&sig=SECRET";
+        assert_eq!(WebhookTarget::parse(flow, &[]).unwrap().url.as_str(), flow);
+        let e = WebhookTarget::parse("http://192.0.2.1/x?sig=SECRET", &[]).unwrap_err();
+        assert!(!e.to_string().contains("SECRET"), "{e}");
     }
 
     #[test]
