@@ -172,7 +172,11 @@ async fn send_one(client: &reqwest::Client, target: &WebhookTarget, body: &Value
                     .map(Duration::from_secs);
                 (format!("it answered {status}"), retry_after)
             }
-            Err(e) => (format!("it could not be reached ({e})"), None),
+            // Without the URL: its query may hold the webhook's secret.
+            Err(e) => (
+                format!("it could not be reached ({})", e.without_url()),
+                None,
+            ),
         };
         if attempt == TRIES {
             tracing::warn!(
