@@ -270,34 +270,60 @@ async fn the_broker_password_comes_from_the_keyring() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("No MQTT password"), "{}", run.stderr);
 
-    // As if typed once before: the keyring entry Presently would have made.
-    let mut store = std::process::Command::new("secret-tool")
-        .args(["store", "--label", "presently MQTT"])
-        .args([
-            "service",
-            "presently",
-            "username",
-            &entry,
-            "target",
-            "default",
-        ])
+    // On a terminal (a pseudo-terminal of `script`) it is asked for, not
+    // echoed, and kept in the keyring.
+    let line = format!(
+        "{} publish --mqtt {url} --username {user} --interval 5 --ids {teammate}",
+        presently_e2e::presently_bin().display()
+    );
+    let mut typed = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("PRESENTLY_LOGIN_URL", env.sim.url())
+        .env("PRESENTLY_GRAPH_URL", env.sim.url())
+        .env("PRESENTLY_CONFIG_DIR", env.config_dir.path())
+        .env("PRESENTLY_CLIENT_ID", &env.client_id)
         .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
         .spawn()
-        .expect("secret-tool is installed (libsecret-tools)");
-    {
-        use std::io::Write;
-        store
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"s3cret pass")
-            .unwrap();
-    }
-    assert!(store.wait().unwrap().success());
-    let mut publish = start_publish(&env, &["--mqtt", &url, "--username", &user], &teammate);
+        .expect("script is installed (util-linux)");
+    let mut screen = typed.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    let prompt = async {
+        let mut chunk = [0u8; 1024];
+        while !String::from_utf8_lossy(&shown).contains("MQTT password for") {
+            let n = screen.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&shown));
+            shown.extend_from_slice(&chunk[..n]);
+        }
+    };
+    tokio::time::timeout(PATIENCE, prompt)
+        .await
+        .expect("the password is asked for");
+    let mut keyboard = typed.stdin.take().unwrap();
+    keyboard.write_all(b"s3cret pass\n").await.unwrap();
+    keyboard.flush().await.unwrap();
     let topic = format!("presently/organizations/{teammate}");
     let first = broker.retained_json(&topic, |_| true).await;
     assert_eq!(first["id"], teammate.as_str());
+    assert_eq!(
+        presently_e2e::keyring_lookup(&entry).as_deref(),
+        Some("s3cret pass")
+    );
+    typed.kill().await.unwrap();
+
+    // The next run, with no terminal, takes it from the keyring.
+    env.sim
+        .set_presence(
+            &teammate,
+            presence("DoNotDisturb", "Presenting", Some("second run")),
+        )
+        .unwrap();
+    let mut publish = start_publish(&env, &["--mqtt", &url, "--username", &user], &teammate);
+    broker
+        .retained_json(&topic, |v| v["statusMessage"] == "second run")
+        .await;
     publish.kill().await.unwrap();
     broker.stop().await;
 }
