@@ -25,7 +25,7 @@ use clap::{Parser, Subcommand};
 use std::collections::HashMap;
 
 use presently_core::args::{keyring, GlobalArgs};
-use presently_core::auth::{self, Session, SignInFlow, StoredSignIn};
+use presently_core::auth::{self, Prompt, Session, SignInFlow, SignInMethod, StoredSignIn};
 use presently_core::config::Settings;
 use presently_core::engine::EngineOptions;
 use presently_core::graph::GraphClient;
@@ -198,12 +198,14 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
             if groups {
                 flow = flow.with_group_access();
             }
-            let tokens = if device_code || no_browser {
-                device_code_login(&flow, !no_browser).await?
+            let method = if device_code || no_browser {
+                SignInMethod::DeviceCode
             } else {
-                browser_login(&flow).await?
+                SignInMethod::Browser
             };
-            let stored = flow.complete(tokens, keyring()).await?;
+            let started = flow.begin(method).await?;
+            show_prompt(started.prompt(), !no_browser);
+            let stored = started.finish(keyring()).await?;
             eprintln!(
                 "Signed in as {} ({}) in the {} cloud, tenant {}.",
                 watch::clean_text(&stored.account.display_name, 200),
@@ -318,36 +320,34 @@ async fn run_watch(
     }
 }
 
-/// The sign-in in this computer's browser: the address goes on a line of its
-/// own, for a person or a script to open when no browser starts.
-async fn browser_login(flow: &SignInFlow) -> presently_core::Result<auth::TokenSet> {
-    let pending = flow.start_browser().await?;
-    eprintln!("Sign in to Microsoft in your browser. If it does not open, open this address:");
-    eprintln!("{}", pending.url());
-    if let Err(e) = presently_core::browser::open(pending.url()) {
-        eprintln!("(Could not start a browser: {e}.)");
+/// What to do to sign in, on stderr. The browser's address goes on a line
+/// of its own, for a person or a script to open when no browser starts.
+fn show_prompt(prompt: Prompt<'_>, offer_browser: bool) {
+    match prompt {
+        Prompt::Browser { url } => {
+            eprintln!(
+                "Sign in to Microsoft in your browser. If it does not open, open this address:"
+            );
+            eprintln!("{url}");
+            if let Err(e) = presently_core::browser::open(url) {
+                eprintln!("(Could not start a browser: {e}.)");
+            }
+            eprintln!(
+                "Waiting for the browser (up to {} minutes)...",
+                auth::BROWSER_TIMEOUT.as_secs() / 60
+            );
+        }
+        Prompt::Code(code) => {
+            eprintln!("{}", code.message);
+            if offer_browser && std::io::stdin().is_terminal() {
+                offer_to_open(code.verification_uri.clone());
+            }
+            eprintln!(
+                "Waiting for you to sign in (the code is valid for {} minutes)...",
+                code.expires_in.as_secs().div_ceil(60)
+            );
+        }
     }
-    eprintln!(
-        "Waiting for the browser (up to {} minutes)...",
-        auth::BROWSER_TIMEOUT.as_secs() / 60
-    );
-    flow.wait_browser(pending).await
-}
-
-async fn device_code_login(
-    flow: &SignInFlow,
-    offer_browser: bool,
-) -> presently_core::Result<auth::TokenSet> {
-    let code = flow.start().await?;
-    eprintln!("{}", code.message);
-    if offer_browser && std::io::stdin().is_terminal() {
-        offer_to_open(code.verification_uri.clone());
-    }
-    eprintln!(
-        "Waiting for you to sign in (the code is valid for {} minutes)...",
-        code.expires_in.as_secs().div_ceil(60)
-    );
-    flow.wait(&code).await
 }
 
 /// Asks on the terminal whether to open the verification page, without

@@ -24,8 +24,8 @@ use presently_core::graph::GraphClient;
 use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::presence::{normalize_user_id, Presence, MAX_IDS_PER_REQUEST};
 use presently_core::roster::{Roster, RosterLock, Teammate};
+use presently_core::status::in_full;
 use presently_core::token_store::TokenStore;
-use presently_core::watch::describe;
 use presently_core::{Error, Result};
 
 use crate::{EXIT_ERROR, EXIT_OK};
@@ -260,7 +260,7 @@ async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Re
             let mut row = vec![t.name().to_string()];
             if let Some(map) = &presence {
                 row.push(match map.get(&t.id) {
-                    Some(p) => describe(p),
+                    Some(p) => in_full(p),
                     None => "Unknown".to_string(),
                 });
             }

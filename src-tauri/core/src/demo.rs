@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::auth::{Session, SignInFlow};
+use crate::auth::{Session, SignInFlow, SignInMethod};
 use crate::config::{Overrides, Settings};
 use crate::error::{Error, Result};
 use crate::roster::{Roster, Teammate};
@@ -55,11 +55,11 @@ impl Demo {
 
     /// Signs in through the real device-code flow (approved by the simulator).
     pub async fn sign_in(&self) -> Result<Arc<Session>> {
-        let flow = SignInFlow::new(&self.settings)?;
-        let code = flow.start().await?;
-        let tokens = flow.wait(&code).await?;
-        flow.complete(tokens, self.store.clone()).await?;
-        Session::resume(&self.settings, self.store.clone()).await
+        let started = SignInFlow::new(&self.settings)?
+            .begin(SignInMethod::DeviceCode)
+            .await?;
+        let stored = started.finish(self.store.clone()).await?;
+        Session::from_stored(&self.settings, self.store.clone(), stored)
     }
 
     /// A starting roster for the window: the demo user's manager, peers and

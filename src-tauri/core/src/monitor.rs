@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::auth::{self, Account, DeviceCode, Session, SignInFlow};
+use crate::auth::{self, Account, DeviceCode, Prompt, Session, SignInFlow, SignInMethod};
 use crate::config::Settings;
 use crate::directory::{Directory, Photo};
 use crate::engine::{
@@ -320,52 +320,43 @@ impl Monitor {
     /// Starts the device-code flow and returns the code to show. The outcome
     /// arrives as a [`MonitorEvent::SignIn`].
     pub async fn begin_sign_in(self: &Arc<Self>) -> Result<CodeShown> {
-        let _gate = self.sign_in_gate.lock().await;
-        self.cancel_sign_in();
-        let flow = SignInFlow::new(&self.settings())?;
-        let code = flow.start().await?;
-        let shown = CodeShown::of(&code);
-        self.set_sign_in(SignInState::SigningIn {
-            code: shown.clone(),
-        });
-        self.run_sign_in(async move {
-            let tokens = flow.wait(&code).await?;
-            Ok((flow, tokens))
-        });
-        Ok(shown)
+        match self.begin(SignInMethod::DeviceCode).await? {
+            SignInState::SigningIn { code } => Ok(code),
+            other => unreachable!("a device code sign-in shows a code, not {other:?}"),
+        }
     }
 
     /// Starts the sign-in in the browser and returns the address to open
     /// there. The outcome arrives as a [`MonitorEvent::SignIn`].
     pub async fn begin_browser_sign_in(self: &Arc<Self>) -> Result<String> {
-        let _gate = self.sign_in_gate.lock().await;
-        self.cancel_sign_in();
-        let flow = SignInFlow::new(&self.settings())?;
-        let pending = flow.start_browser().await?;
-        let url = pending.url().to_string();
-        self.set_sign_in(SignInState::InBrowser { url: url.clone() });
-        self.run_sign_in(async move {
-            let tokens = flow.wait_browser(pending).await?;
-            Ok((flow, tokens))
-        });
-        Ok(url)
+        match self.begin(SignInMethod::Browser).await? {
+            SignInState::InBrowser { url } => Ok(url),
+            other => unreachable!("a browser sign-in shows a page, not {other:?}"),
+        }
     }
 
-    /// Waits for a sign-in in the background, stores it and starts polling.
-    fn run_sign_in(
-        self: &Arc<Self>,
-        waiting: impl std::future::Future<Output = Result<(SignInFlow, auth::TokenSet)>>
-            + Send
-            + 'static,
-    ) {
+    /// Starts a sign-in (replacing one under way), says what the person is
+    /// to do, and waits for them in the background; then stores the sign-in
+    /// and starts polling.
+    async fn begin(self: &Arc<Self>, method: SignInMethod) -> Result<SignInState> {
+        let _gate = self.sign_in_gate.lock().await;
+        self.cancel_sign_in();
+        let started = SignInFlow::new(&self.settings())?.begin(method).await?;
+        let waiting = match started.prompt() {
+            Prompt::Code(code) => SignInState::SigningIn {
+                code: CodeShown::of(code),
+            },
+            Prompt::Browser { url } => SignInState::InBrowser {
+                url: url.to_string(),
+            },
+        };
+        self.set_sign_in(waiting.clone());
         let me = self.clone();
         let task = tokio::spawn(async move {
-            let outcome = match waiting.await {
-                Ok((flow, tokens)) => flow.complete(tokens, me.store.clone()).await,
-                Err(e) => Err(e),
-            };
             let settings = me.settings();
-            match outcome
+            match started
+                .finish(me.store.clone())
+                .await
                 .and_then(|stored| Session::from_stored(&settings, me.store.clone(), stored))
             {
                 Ok(session) => me.signed_in(session),
@@ -373,6 +364,7 @@ impl Monitor {
             }
         });
         self.state.lock().unwrap().sign_in_task = Some(task);
+        Ok(waiting)
     }
 
     /// Whether a sign-in (by code or in the browser) is waiting to finish.

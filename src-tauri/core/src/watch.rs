@@ -24,9 +24,6 @@ use crate::error::{Error, Result};
 use crate::graph::GraphClient;
 use crate::presence::Presence;
 use crate::status::in_full;
-// The command line's `roster list` prints presence with this name; the
-// words are the status module's.
-pub use crate::status::in_full as describe;
 pub use crate::text::clean_text;
 
 /// A snapshot lists at most this many people one per line in the human

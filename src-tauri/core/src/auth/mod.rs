@@ -137,6 +137,70 @@ impl SignInFlow {
     }
 }
 
+/// How a sign-in is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInMethod {
+    /// Authorization code with PKCE, in this computer's browser.
+    Browser,
+    /// A device code, entered on any device.
+    DeviceCode,
+}
+
+/// What the person has to do while a sign-in waits for them.
+#[derive(Debug, Clone, Copy)]
+pub enum Prompt<'a> {
+    /// Sign in on this page in the browser.
+    Browser { url: &'a str },
+    /// Enter this code on its verification page.
+    Code(&'a DeviceCode),
+}
+
+/// A sign-in under way: started, waiting for the person.
+pub struct StartedSignIn {
+    flow: SignInFlow,
+    waiting: Waiting,
+}
+
+enum Waiting {
+    Browser(browser::BrowserSignIn),
+    Code(DeviceCode),
+}
+
+impl SignInFlow {
+    /// The one sign-in sequence of every front end (the command line, the
+    /// window, the demo): `begin`, show the [`StartedSignIn::prompt`], then
+    /// [`StartedSignIn::finish`].
+    pub async fn begin(self, method: SignInMethod) -> Result<StartedSignIn> {
+        let waiting = match method {
+            SignInMethod::Browser => Waiting::Browser(self.start_browser().await?),
+            SignInMethod::DeviceCode => Waiting::Code(self.start().await?),
+        };
+        Ok(StartedSignIn {
+            flow: self,
+            waiting,
+        })
+    }
+}
+
+impl StartedSignIn {
+    pub fn prompt(&self) -> Prompt<'_> {
+        match &self.waiting {
+            Waiting::Browser(pending) => Prompt::Browser { url: pending.url() },
+            Waiting::Code(code) => Prompt::Code(code),
+        }
+    }
+
+    /// Waits for the person, learns who signed in and stores the sign-in
+    /// in `store`.
+    pub async fn finish(self, store: Arc<dyn TokenStore>) -> Result<StoredSignIn> {
+        let tokens = match self.waiting {
+            Waiting::Browser(pending) => self.flow.wait_browser(pending).await?,
+            Waiting::Code(code) => self.flow.wait(&code).await?,
+        };
+        self.flow.complete(tokens, store).await
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Me {
