@@ -234,8 +234,7 @@ pub async fn save_settings(
     }
     change.save(&state.monitor.settings().config_dir)?;
     if settings.autostart != crate::autostart::is_enabled() {
-        crate::autostart::set_enabled(settings.autostart)
-            .map_err(|m| CommandError::Autostart(m))?;
+        crate::autostart::set_enabled(settings.autostart).map_err(CommandError::Autostart)?;
     }
 
     let resolved = Settings::resolve(&state.overrides)?;

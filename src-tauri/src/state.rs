@@ -115,7 +115,7 @@ impl TrayModel {
                 any
             }
             MonitorEvent::Me { presence, .. } => {
-                self.me = Some(presence.clone());
+                self.me = Some(presence.as_ref().clone());
                 true
             }
             MonitorEvent::Pause(until) => {

@@ -120,10 +120,11 @@ pub enum MonitorEvent {
     /// These teammates' presence changed.
     Presence(Vec<TeammateState>),
     Status(EngineStatus),
-    /// The signed-in user's own presence changed.
+    /// The signed-in user's own presence changed. (Boxed: the largest
+    /// event by far, and not the most frequent.)
     Me {
-        account: Account,
-        presence: Presence,
+        account: Box<Account>,
+        presence: Box<Presence>,
     },
     /// Notifications are paused until then, or no longer (`None`): on a
     /// pause, a resume, and when a pause runs out by itself.
@@ -546,7 +547,10 @@ impl Monitor {
                     }
                 };
                 if let Some(account) = account {
-                    self.emit(MonitorEvent::Me { account, presence });
+                    self.emit(MonitorEvent::Me {
+                        account: Box::new(account),
+                        presence: Box::new(presence),
+                    });
                 }
             }
             EngineEvent::InvalidIds { ids, reason } => {
