@@ -110,6 +110,18 @@ impl Shared {
         self.state().presence_available = available;
     }
 
+    /// Plays `minutes` of the simulated day at once: everyone's automatic
+    /// changes, and the expiry of what people set for themselves.
+    pub fn advance(&self, minutes: u32) -> Result<usize> {
+        if minutes > MAX_ADVANCE_MINUTES {
+            return Err(SimError::InvalidPresence(format!(
+                "advance at most {MAX_ADVANCE_MINUTES} minutes at once, not {minutes}"
+            )));
+        }
+        let mut st = self.state();
+        Ok((0..minutes).map(|_| st.presence.tick()).sum())
+    }
+
     pub fn set_photo_size(&self, id_or_upn: &str, bytes: Option<usize>) -> Result<()> {
         let i = self.user_index(id_or_upn)?;
         let mut st = self.state();
@@ -120,6 +132,10 @@ impl Shared {
         Ok(())
     }
 }
+
+/// Eight simulated days: past any expiry Graph applies by default (seven
+/// days), and a bound on how long one call holds the state.
+pub const MAX_ADVANCE_MINUTES: u32 = 8 * 24 * 60;
 
 /// Routes under `/_sim`.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
@@ -139,6 +155,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/tokens", post(tokens))
         .route("/_sim/faults", post(inject).delete(clear_faults))
         .route("/_sim/presence_available", post(presence_available))
+        .route("/_sim/advance", post(advance))
         .route("/_sim/log", get(log).delete(clear_log))
         .route("/_sim/auto_approve", post(auto_approve))
         .route("/_sim/block_device_code", post(block_device_code))
@@ -194,6 +211,7 @@ async fn index() -> Json<Value> {
             "POST /_sim/faults {\"kind\":\"status\"|\"slow\"|\"malformed\"|\"drop\"|\"redirect\",\"status\"?,\"retry_after\"?,\"delay_ms\"?,\"location\"?,\"path\"?,\"count\"?}",
             "DELETE /_sim/faults",
             "POST /_sim/presence_available {\"available\"}",
+            "POST /_sim/advance {\"minutes\"}",
             "GET /_sim/log",
             "DELETE /_sim/log",
             "POST /_sim/auto_approve {\"enabled\"}",
@@ -342,6 +360,22 @@ async fn presence_available(State(shared): State<Arc<Shared>>, body: Bytes) -> R
             shared.set_presence_available(b.available);
             ok()
         }
+        Err(message) => bad_request(message),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    minutes: u32,
+}
+
+async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<AdvanceBody>("POST /_sim/advance", &body) {
+        Ok(b) => match shared.advance(b.minutes) {
+            Ok(changed) => Json(json!({ "ok": true, "changed": changed })).into_response(),
+            Err(e) => bad_request(e.to_string()),
+        },
         Err(message) => bad_request(message),
     }
 }

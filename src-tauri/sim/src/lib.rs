@@ -62,6 +62,7 @@ use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 pub use auth::{RefreshStats, Tokens};
 pub use config::{SimConfig, MAX_TOKEN_CHARS, MAX_USERS, MIN_TOKEN_CHARS};
+pub use control::MAX_ADVANCE_MINUTES;
 pub use directory::SimUser;
 pub use error::{Result, SimError};
 pub use faults::{Fault, FaultKind};
@@ -268,6 +269,14 @@ impl Sim {
     /// `false`: presence endpoints answer 404, as in a cloud without presence.
     pub fn set_presence_available(&self, available: bool) {
         self.shared.set_presence_available(available);
+    }
+
+    /// Plays `minutes` of the simulated day at once (at most
+    /// [`MAX_ADVANCE_MINUTES`]): everyone's automatic changes, and the
+    /// expiry of preferred presences and status messages people set.
+    /// Returns how many changes there were.
+    pub fn advance(&self, minutes: u32) -> Result<usize> {
+        self.shared.advance(minutes)
     }
 
     /// `Some(bytes)`: this user's photo (if they have one) is served as that

@@ -8,7 +8,14 @@
 //! message. Every change, automatic or set from outside, takes the next value
 //! of one global counter as its `sequenceNumber`, so sequence numbers always
 //! grow and compare correctly as strings.
+//!
+//! People also set their own status (`setUserPreferredPresence`,
+//! `setStatusMessage`): a preferred presence shows instead of what they are
+//! doing, and a message instead of the day's, until it expires on the
+//! simulated clock or is cleared. The clock reads as wall time from the
+//! moment the board was made ([`PresenceBoard::time_at`]), one minute a tick.
 
+use chrono::{DateTime, Timelike, Utc};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -68,6 +75,106 @@ struct Entry {
     busy_until: Option<u32>,
     /// Simulated minute until which automatic changes leave this person alone.
     held_until: u32,
+    /// What the person chose to show (`setUserPreferredPresence`), if anything.
+    preferred: Option<Preferred>,
+    /// Set when the message is the person's own (`setStatusMessage`), not
+    /// the day's: the day's plans then leave it alone.
+    own_message: Option<OwnMessage>,
+}
+
+/// A preferred presence: one of [`PREFERRED_PAIRS`], until a simulated minute.
+#[derive(Debug, Clone, Copy)]
+struct Preferred {
+    availability: &'static str,
+    activity: &'static str,
+    until: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OwnMessage {
+    published: u32,
+    expires: Option<u32>,
+}
+
+/// The availability and activity pairs `setUserPreferredPresence` takes.
+pub(crate) const PREFERRED_PAIRS: &[(&str, &str)] = &[
+    ("Available", "Available"),
+    ("Busy", "Busy"),
+    ("DoNotDisturb", "DoNotDisturb"),
+    ("BeRightBack", "BeRightBack"),
+    ("Away", "Away"),
+    ("Offline", "OffWork"),
+];
+
+/// The pair as Graph spells it, for a pair given in any case; `None` for
+/// one `setUserPreferredPresence` refuses.
+pub(crate) fn preferred_pair(
+    availability: &str,
+    activity: &str,
+) -> Option<(&'static str, &'static str)> {
+    PREFERRED_PAIRS.iter().copied().find(|(a, b)| {
+        a.eq_ignore_ascii_case(availability.trim()) && b.eq_ignore_ascii_case(activity.trim())
+    })
+}
+
+/// Graph's default `expirationDuration`: a day for Busy and DoNotDisturb,
+/// seven days otherwise, in minutes.
+pub(crate) fn default_expiry_minutes(availability: &str) -> u32 {
+    match availability {
+        "Busy" | "DoNotDisturb" => 24 * 60,
+        _ => 7 * 24 * 60,
+    }
+}
+
+/// An ISO 8601 duration (`PT1H`, `P1DT30M`, `PT90S`, `P1W`) in whole
+/// simulated minutes, rounded up. `None` for anything else, for zero and
+/// for more minutes than the clock can count.
+pub(crate) fn iso_duration_minutes(text: &str) -> Option<u32> {
+    let rest = text.trim().strip_prefix(['P', 'p'])?;
+    let (date, time) = match rest.split_once(['T', 't']) {
+        Some((d, t)) if !t.is_empty() => (d, Some(t)),
+        Some(_) => return None,
+        None => (rest, None),
+    };
+    let mut seconds: u64 = 0;
+    let mut any = false;
+    let mut add = |part: &str, units: &[(char, u64)]| -> Option<()> {
+        let mut number = String::new();
+        let mut last_unit = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let position = units.iter().position(|(u, _)| u.eq_ignore_ascii_case(&c))?;
+            // Units come once each, largest first, each after a number.
+            if number.is_empty() || position < last_unit {
+                return None;
+            }
+            last_unit = position + 1;
+            let n: u64 = number.parse().ok()?;
+            seconds = seconds.checked_add(n.checked_mul(units[position].1)?)?;
+            number.clear();
+            any = true;
+        }
+        number.is_empty().then_some(())
+    };
+    add(
+        date,
+        &[
+            ('Y', 365 * 86_400),
+            ('M', 30 * 86_400),
+            ('W', 7 * 86_400),
+            ('D', 86_400),
+        ],
+    )?;
+    if let Some(time) = time {
+        add(time, &[('H', 3600), ('M', 60), ('S', 1)])?;
+    }
+    if !any || seconds == 0 {
+        return None;
+    }
+    u32::try_from(seconds.div_ceil(60)).ok()
 }
 
 /// A person's habits: working hours in local minutes, and today's plans.
@@ -89,6 +196,8 @@ pub(crate) struct PresenceBoard {
     routines: Vec<Routine>,
     last_seq: u64,
     minute: u32,
+    /// The wall time of [`START_MINUTE`]: what the clock reads as in Graph's answers.
+    epoch: DateTime<Utc>,
     rng: StdRng,
 }
 
@@ -172,12 +281,16 @@ impl PresenceBoard {
             seq: 0,
             busy_until: None,
             held_until: 0,
+            preferred: None,
+            own_message: None,
         };
         let mut board = PresenceBoard {
             entries: vec![blank; n],
             routines,
             last_seq: rng.gen_range(0x10_0000..0x100_0000),
             minute: START_MINUTE,
+            // Whole seconds, as Graph writes times (seven zero decimals).
+            epoch: Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now),
             rng,
         };
         // Start mid-morning in a realistic mix: the day is already under way.
@@ -230,8 +343,10 @@ impl PresenceBoard {
         r.oof = oof;
         r.remote_today = remote_today;
         let e = &mut self.entries[i];
-        e.status_message = status;
-        e.status_is_html = false;
+        if e.own_message.is_none() {
+            e.status_message = status;
+            e.status_is_html = false;
+        }
         e.out_of_office = oof_message;
     }
 
@@ -310,6 +425,9 @@ impl PresenceBoard {
         self.minute = self.minute.wrapping_add(1);
         let mut changed = 0;
         for i in 0..self.entries.len() {
+            if self.expire_own(i) {
+                changed += 1;
+            }
             if self.entries[i].held_until > self.minute {
                 continue;
             }
@@ -414,6 +532,7 @@ impl PresenceBoard {
         e.status_message.clone_from(&update.status_message);
         e.status_is_html = html;
         e.out_of_office.clone_from(&update.out_of_office);
+        e.own_message = None;
         e.work_location = location;
         e.busy_until = None;
         e.held_until = self.minute + MANUAL_HOLD_MINUTES;
@@ -421,36 +540,128 @@ impl PresenceBoard {
         Ok(())
     }
 
+    /// Drops person `i`'s preferred presence or own message once expired;
+    /// true if anything was dropped.
+    fn expire_own(&mut self, i: usize) -> bool {
+        let now = self.minute;
+        let e = &mut self.entries[i];
+        let presence_over = e.preferred.is_some_and(|p| p.until <= now);
+        let message_over = e
+            .own_message
+            .is_some_and(|m| m.expires.is_some_and(|t| t <= now));
+        if presence_over {
+            e.preferred = None;
+        }
+        if message_over {
+            e.own_message = None;
+            e.status_message = None;
+        }
+        if presence_over || message_over {
+            self.entries[i].seq = self.next_seq();
+        }
+        presence_over || message_over
+    }
+
+    /// The simulated minute now.
+    pub fn minute(&self) -> u32 {
+        self.minute
+    }
+
+    /// What the simulated clock reads at `minute`, as wall time.
+    pub fn time_at(&self, minute: u32) -> DateTime<Utc> {
+        self.epoch + chrono::Duration::minutes(i64::from(minute) - i64::from(START_MINUTE))
+    }
+
+    /// The simulated minute of a wall time, if it is on the clock at all.
+    pub fn minute_at(&self, time: DateTime<Utc>) -> Option<u32> {
+        let seconds = (time - self.epoch).num_seconds();
+        let minutes = seconds.div_euclid(60) + i64::from(seconds.rem_euclid(60) > 0);
+        u32::try_from(i64::from(START_MINUTE).checked_add(minutes)?).ok()
+    }
+
+    /// `setUserPreferredPresence` for person `i`, for `minutes` simulated minutes.
+    pub fn set_preferred(&mut self, i: usize, pair: (&'static str, &'static str), minutes: u32) {
+        let until = self.minute.saturating_add(minutes);
+        self.entries[i].preferred = Some(Preferred {
+            availability: pair.0,
+            activity: pair.1,
+            until,
+        });
+        self.entries[i].seq = self.next_seq();
+    }
+
+    /// `clearUserPreferredPresence`: what the person is doing shows again.
+    pub fn clear_preferred(&mut self, i: usize) {
+        self.entries[i].preferred = None;
+        self.entries[i].seq = self.next_seq();
+    }
+
+    /// `setStatusMessage`: an empty message clears it.
+    pub fn set_own_message(&mut self, i: usize, message: &str, html: bool, expires: Option<u32>) {
+        let published = self.minute;
+        let e = &mut self.entries[i];
+        if message.is_empty() {
+            e.status_message = None;
+            e.own_message = None;
+        } else {
+            e.status_message = Some(message.to_owned());
+            e.status_is_html = html;
+            e.own_message = Some(OwnMessage { published, expires });
+        }
+        self.entries[i].seq = self.next_seq();
+    }
+
+    /// The availability and activity person `i` shows: the preferred ones
+    /// while set, except that without a Teams session (Offline) there is
+    /// nothing for them to show on, as Graph documents.
+    fn shown(&self, i: usize) -> (&str, &str) {
+        let e = &self.entries[i];
+        match e.preferred {
+            Some(p) if e.availability != "Offline" => (p.availability, p.activity),
+            _ => (&e.availability, &e.activity),
+        }
+    }
+
     pub fn snapshot(&self, i: usize) -> SimPresence {
         let e = &self.entries[i];
+        let (availability, activity) = self.shown(i);
         SimPresence {
-            availability: e.availability.clone(),
-            activity: e.activity.clone(),
+            availability: availability.to_owned(),
+            activity: activity.to_owned(),
             status_message: e.status_message.clone(),
             out_of_office: e.out_of_office.clone(),
             sequence_number: sequence_string(e.seq),
         }
     }
 
-    /// The Graph `presence` resource for person `i`.
-    pub fn graph_json(&self, i: usize, id: &str) -> Value {
+    /// The Graph `presence` resource for person `i`; `own` when they read
+    /// it themselves, who alone see when their message was published and
+    /// when it expires.
+    pub fn graph_json_for(&self, i: usize, id: &str, own: bool) -> Value {
         let e = &self.entries[i];
+        let utc = |minute: u32| {
+            json!({
+                "dateTime": self.time_at(minute).format("%Y-%m-%dT%H:%M:%S.0000000").to_string(),
+                "timeZone": "UTC",
+            })
+        };
+        let own_message = e.own_message.filter(|_| own);
         let status = e.status_message.as_ref().map(|m| {
             json!({
                 "message": {
                     "content": m,
                     "contentType": if e.status_is_html { "html" } else { "text" },
                 },
-                // Not returned for other users, as the facts sheet notes.
-                "expiryDateTime": null,
-                "publishedDateTime": null,
+                "expiryDateTime": own_message.and_then(|m| m.expires).map(utc),
+                "publishedDateTime": own_message.map(|m| utc(m.published)),
             })
         });
+        let (availability, activity) = self.shown(i);
         json!({
             "@odata.type": "#microsoft.graph.presence",
             "id": id,
-            "availability": e.availability,
-            "activity": e.activity,
+            "availability": availability,
+            "activity": activity,
             "statusMessage": status,
             "outOfOfficeSettings": {
                 "message": e.out_of_office,
@@ -566,7 +777,8 @@ mod tests {
             status_message: Some("<p>R&amp;D</p>".into()),
             out_of_office: None,
         };
-        let body = |b: &PresenceBoard| b.graph_json(3, "x")["statusMessage"]["message"].clone();
+        let body =
+            |b: &PresenceBoard| b.graph_json_for(3, "x", false)["statusMessage"]["message"].clone();
         b.set_typed(3, &update, true).unwrap();
         assert_eq!(
             body(&b),
@@ -574,6 +786,131 @@ mod tests {
         );
         b.set(3, &update).unwrap();
         assert_eq!(body(&b)["contentType"], "text");
+    }
+
+    #[test]
+    fn iso_durations_in_minutes_and_junk_refused() {
+        assert_eq!(iso_duration_minutes("PT1H"), Some(60));
+        assert_eq!(iso_duration_minutes("PT30M"), Some(30));
+        assert_eq!(iso_duration_minutes("P1DT30M"), Some(24 * 60 + 30));
+        assert_eq!(iso_duration_minutes("PT90S"), Some(2), "rounded up");
+        assert_eq!(iso_duration_minutes("P1W"), Some(7 * 24 * 60));
+        for junk in [
+            "",
+            "P",
+            "PT",
+            "1H",
+            "PT0S",
+            "P0D",
+            "PTH",
+            "PT1H30",
+            "PT1M1H",
+            "P1H",
+            "PT-1H",
+            "P99999999999999999999D",
+        ] {
+            assert_eq!(iso_duration_minutes(junk), None, "{junk:?}");
+        }
+        assert_eq!(
+            preferred_pair("offline", "offwork"),
+            Some(("Offline", "OffWork"))
+        );
+        assert_eq!(preferred_pair("Busy", "InACall"), None);
+    }
+
+    #[test]
+    fn a_preferred_presence_shows_until_it_expires_then_the_day_shows_again() {
+        let (_, mut b) = board(10, 1);
+        let working = PresenceUpdate {
+            availability: "Available".into(),
+            activity: "Available".into(),
+            ..Default::default()
+        };
+        b.set(0, &working).unwrap();
+        let before = b.snapshot(0).sequence_number;
+        b.set_preferred(0, ("DoNotDisturb", "DoNotDisturb"), 20);
+        let set = b.snapshot(0);
+        assert_eq!(
+            (set.availability.as_str(), set.activity.as_str()),
+            ("DoNotDisturb", "DoNotDisturb")
+        );
+        assert!(set.sequence_number > before);
+        for _ in 0..19 {
+            b.tick();
+        }
+        assert_eq!(b.snapshot(0).availability, "DoNotDisturb", "still set");
+        b.tick();
+        assert_eq!(
+            b.snapshot(0).availability,
+            "Available",
+            "expired after 20 minutes"
+        );
+
+        b.set_preferred(0, ("Away", "Away"), 60);
+        b.clear_preferred(0);
+        assert_eq!(b.snapshot(0).availability, "Available", "cleared");
+    }
+
+    #[test]
+    fn without_a_session_a_preferred_presence_does_not_show() {
+        let (_, mut b) = board(10, 1);
+        let off = PresenceUpdate {
+            availability: "Offline".into(),
+            activity: "OffWork".into(),
+            ..Default::default()
+        };
+        b.set(0, &off).unwrap();
+        b.set_preferred(0, ("Busy", "Busy"), 60);
+        assert_eq!(b.snapshot(0).availability, "Offline");
+    }
+
+    #[test]
+    fn an_own_message_outlives_the_days_plans_and_expires_on_the_clock() {
+        let (_, mut b) = board(10, 1);
+        let expires = b.minute() + 90;
+        b.set_own_message(0, "Back at 3", false, Some(expires));
+        let own = b.graph_json_for(0, "me", true);
+        assert_eq!(own["statusMessage"]["message"]["content"], "Back at 3");
+        let at = b
+            .time_at(expires)
+            .format("%Y-%m-%dT%H:%M:%S.0000000")
+            .to_string();
+        assert_eq!(
+            own["statusMessage"]["expiryDateTime"],
+            json!({"dateTime": at, "timeZone": "UTC"})
+        );
+        assert_eq!(b.minute_at(b.time_at(expires)), Some(expires));
+        let seen_by_others = b.graph_json_for(0, "me", false);
+        assert_eq!(
+            seen_by_others["statusMessage"]["expiryDateTime"],
+            Value::Null
+        );
+        assert_eq!(
+            seen_by_others["statusMessage"]["message"]["content"],
+            "Back at 3"
+        );
+        for _ in 0..89 {
+            b.tick();
+        }
+        assert_eq!(b.snapshot(0).status_message.as_deref(), Some("Back at 3"));
+        b.tick();
+        assert_eq!(b.snapshot(0).status_message, None, "expired");
+
+        b.set_own_message(0, "No end", false, None);
+        for _ in 0..(3 * 1440) {
+            b.tick();
+        }
+        assert_eq!(
+            b.snapshot(0).status_message.as_deref(),
+            Some("No end"),
+            "kept across days"
+        );
+        b.set_own_message(0, "", false, None);
+        assert_eq!(
+            b.snapshot(0).status_message,
+            None,
+            "an empty message clears it"
+        );
     }
 
     #[test]

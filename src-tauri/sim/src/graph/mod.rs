@@ -34,7 +34,9 @@ use crate::throttle::retry_after_seconds;
 use batch::batch;
 use groups::{group, group_members, joined_teams, member_of};
 use photos::photo;
-use presence::{one_presence, presences};
+use presence::{
+    clear_preferred_presence, one_presence, presences, set_preferred_presence, set_status_message,
+};
 use users::{direct_reports, get_user, list_users, manager, people};
 
 /// Most ids `getPresencesByUserId` takes in one request.
@@ -48,6 +50,7 @@ pub(crate) const JSON_CONTENT_TYPE: &str =
 // Permissions that satisfy each kind of request, least privileged first.
 const PRESENCE_ALL: &[&str] = &["Presence.Read.All"];
 const PRESENCE_ME: &[&str] = &["Presence.Read", "Presence.ReadWrite", "Presence.Read.All"];
+const PRESENCE_WRITE: &[&str] = &["Presence.ReadWrite"];
 const USER_ME: &[&str] = &[
     "User.Read",
     "User.ReadWrite",
@@ -186,6 +189,13 @@ enum Who {
     User(String),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PresenceAction {
+    SetPreferred,
+    ClearPreferred,
+    SetStatusMessage,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
     Batch,
@@ -193,6 +203,8 @@ enum Route {
     Users,
     User(Who),
     Presence(Who),
+    /// `POST .../presence/{action}`: a person setting their own status.
+    PresenceAction(Who, PresenceAction),
     Manager(Who),
     DirectReports(Who),
     People(Who),
@@ -221,6 +233,15 @@ fn route(segments: &[&str]) -> Result<(Method, Route), String> {
         return Ok(match rest {
             [] => (Method::GET, Route::User(w)),
             ["presence"] => (Method::GET, Route::Presence(w)),
+            ["presence", action] => {
+                let action = match *action {
+                    "setUserPreferredPresence" => PresenceAction::SetPreferred,
+                    "clearUserPreferredPresence" => PresenceAction::ClearPreferred,
+                    "setStatusMessage" => PresenceAction::SetStatusMessage,
+                    other => return Err(other.to_owned()),
+                };
+                (Method::POST, Route::PresenceAction(w, action))
+            }
             ["manager"] => (Method::GET, Route::Manager(w)),
             ["directReports"] => (Method::GET, Route::DirectReports(w)),
             ["people"] => (Method::GET, Route::People(w)),
@@ -308,6 +329,11 @@ pub(crate) fn handle(
         Route::Users => list_users(&ctx, &grant, req, &params),
         Route::User(who) => get_user(&ctx, &grant, &who, &params),
         Route::Presence(who) => one_presence(&ctx, &grant, &who),
+        Route::PresenceAction(who, action) => match action {
+            PresenceAction::SetPreferred => set_preferred_presence(&mut ctx, &grant, &who, req),
+            PresenceAction::ClearPreferred => clear_preferred_presence(&mut ctx, &grant, &who),
+            PresenceAction::SetStatusMessage => set_status_message(&mut ctx, &grant, &who, req),
+        },
         Route::Manager(who) => manager(&ctx, &grant, &who, &params),
         Route::DirectReports(who) => direct_reports(&ctx, &grant, &who, req, &params),
         Route::People(who) => people(&ctx, &grant, &who, req, &params),

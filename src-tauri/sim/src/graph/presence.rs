@@ -1,4 +1,12 @@
-//! `getPresencesByUserId` and one user's presence.
+//! `getPresencesByUserId`, one user's presence, and a user setting their
+//! own (`setUserPreferredPresence`, `clearUserPreferredPresence`,
+//! `setStatusMessage`).
+
+use chrono::{NaiveDateTime, TimeZone, Utc};
+
+use crate::presence::{
+    default_expiry_minutes, iso_duration_minutes, preferred_pair, PREFERRED_PAIRS,
+};
 
 use super::*;
 
@@ -74,7 +82,11 @@ pub(super) fn presences(ctx: &mut Ctx<'_>, grant: &Grant, req: &GraphRequest<'_>
         .iter()
         .filter(|id| seen.insert(id.to_lowercase()))
         .filter_map(|id| directory.find_id(id))
-        .map(|i| ctx.st.presence.graph_json(i, &directory.users[i].id))
+        .map(|i| {
+            ctx.st
+                .presence
+                .graph_json_for(i, &directory.users[i].id, i == grant.user)
+        })
         .collect();
     Ok(with_detail(GraphResponse::ok(json!({
         "@odata.context": format!("{}/v1.0/$metadata#Collection(microsoft.graph.presence)", ctx.shared.base_url),
@@ -88,10 +100,171 @@ pub(super) fn one_presence(ctx: &Ctx<'_>, grant: &Grant, who: &Who) -> Handled {
     }
     let i = require_for(ctx, grant, who, PRESENCE_ME, PRESENCE_ALL)?;
     let id = &ctx.shared.directory.users[i].id;
-    let mut body = ctx.st.presence.graph_json(i, id);
+    let mut body = ctx.st.presence.graph_json_for(i, id, i == grant.user);
     body["@odata.context"] = json!(format!(
         "{}/v1.0/$metadata#users('{id}')/presence/$entity",
         ctx.shared.base_url
     ));
     Ok(GraphResponse::ok(body))
+}
+
+/// Checks what every write to one's own presence needs: presence in this
+/// cloud, `Presence.ReadWrite`, and that the user is the caller (delegated
+/// permissions let nobody set someone else's status). The user's index.
+fn own_presence(
+    ctx: &Ctx<'_>,
+    grant: &Grant,
+    who: &Who,
+    action: &str,
+) -> Result<usize, GraphResponse> {
+    if !ctx.st.presence_available {
+        return Err(presence_missing(action));
+    }
+    require(grant, PRESENCE_WRITE)?;
+    let i = resolve(ctx, grant, who)?;
+    if i != grant.user {
+        return Err(forbidden());
+    }
+    Ok(i)
+}
+
+/// The request's JSON object, or Graph's answer to an unreadable body.
+fn json_body(req: &GraphRequest<'_>) -> Result<Map<String, Value>, GraphResponse> {
+    if !has_json_content_type(req.headers) {
+        return Err(unreadable_body());
+    }
+    match serde_json::from_slice(req.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(unreadable_body()),
+    }
+}
+
+fn bad_request(message: impl Into<String>) -> GraphResponse {
+    error(400, "BadRequest", message)
+}
+
+fn no_content() -> GraphResponse {
+    GraphResponse {
+        body: Body::Empty,
+        ..GraphResponse::ok(Value::Null)
+    }
+}
+
+pub(super) fn set_preferred_presence(
+    ctx: &mut Ctx<'_>,
+    grant: &Grant,
+    who: &Who,
+    req: &GraphRequest<'_>,
+) -> Handled {
+    let i = own_presence(ctx, grant, who, "setUserPreferredPresence")?;
+    let body = json_body(req)?;
+    let text = |key: &str| body.get(key).and_then(Value::as_str);
+    let (Some(availability), Some(activity)) = (text("availability"), text("activity")) else {
+        return Err(bad_request(
+            "availability and activity are required strings.",
+        ));
+    };
+    let Some(pair) = preferred_pair(availability, activity) else {
+        let allowed: Vec<String> = PREFERRED_PAIRS
+            .iter()
+            .map(|(a, b)| format!("{a}/{b}"))
+            .collect();
+        return Err(bad_request(format!(
+            "The availability '{availability}' and activity '{activity}' are not a supported pair. Supported: {}.",
+            allowed.join(", ")
+        )));
+    };
+    let minutes = match body.get("expirationDuration") {
+        None | Some(Value::Null) => default_expiry_minutes(pair.0),
+        Some(Value::String(d)) => iso_duration_minutes(d).ok_or_else(|| {
+            bad_request(format!(
+                "expirationDuration '{d}' is not a positive ISO 8601 duration such as PT1H."
+            ))
+        })?,
+        Some(_) => {
+            return Err(bad_request(
+                "expirationDuration must be an ISO 8601 duration string such as PT1H.",
+            ))
+        }
+    };
+    ctx.st.presence.set_preferred(i, pair, minutes);
+    Ok(no_content())
+}
+
+pub(super) fn clear_preferred_presence(ctx: &mut Ctx<'_>, grant: &Grant, who: &Who) -> Handled {
+    let i = own_presence(ctx, grant, who, "clearUserPreferredPresence")?;
+    ctx.st.presence.clear_preferred(i);
+    Ok(no_content())
+}
+
+pub(super) fn set_status_message(
+    ctx: &mut Ctx<'_>,
+    grant: &Grant,
+    who: &Who,
+    req: &GraphRequest<'_>,
+) -> Handled {
+    let i = own_presence(ctx, grant, who, "setStatusMessage")?;
+    let body = json_body(req)?;
+    let Some(status) = body.get("statusMessage").and_then(Value::as_object) else {
+        return Err(bad_request("statusMessage is required."));
+    };
+    let message = status.get("message").and_then(Value::as_object);
+    let Some(content) = message
+        .and_then(|m| m.get("content"))
+        .and_then(Value::as_str)
+    else {
+        return Err(bad_request("statusMessage.message.content is required."));
+    };
+    let html = match message
+        .and_then(|m| m.get("contentType"))
+        .and_then(Value::as_str)
+    {
+        None => false,
+        Some(t) if t.eq_ignore_ascii_case("text") => false,
+        Some(t) if t.eq_ignore_ascii_case("html") => true,
+        Some(t) => {
+            return Err(bad_request(format!(
+                "contentType '{t}' is not text or html."
+            )))
+        }
+    };
+    let expires = match status.get("expiryDateTime") {
+        None | Some(Value::Null) => None,
+        Some(at) => Some(expiry_minute(ctx, at)?),
+    };
+    ctx.st.presence.set_own_message(i, content, html, expires);
+    Ok(no_content())
+}
+
+/// A `dateTimeTimeZone` as a minute on the simulated clock. The simulator
+/// knows UTC only (what Presently sends); a time already past is refused.
+fn expiry_minute(ctx: &Ctx<'_>, at: &Value) -> Result<u32, GraphResponse> {
+    let date_time = at.get("dateTime").and_then(Value::as_str);
+    let zone = at.get("timeZone").and_then(Value::as_str);
+    let (Some(date_time), Some(zone)) = (date_time, zone) else {
+        return Err(bad_request("expiryDateTime needs dateTime and timeZone."));
+    };
+    if !zone.eq_ignore_ascii_case("UTC") {
+        return Err(bad_request(format!(
+            "The simulator knows the time zone UTC only, not '{zone}'."
+        )));
+    }
+    let parsed =
+        NaiveDateTime::parse_from_str(date_time.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f")
+            .map_err(|_| {
+                bad_request(format!(
+                    "expiryDateTime.dateTime '{date_time}' is not a date and time."
+                ))
+            })?;
+    let minute = ctx
+        .st
+        .presence
+        .minute_at(Utc.from_utc_datetime(&parsed))
+        .filter(|m| *m > ctx.st.presence.minute())
+        .ok_or_else(|| {
+            bad_request(format!(
+                "expiryDateTime '{date_time}' is not in the future."
+            ))
+        })?;
+    Ok(minute)
 }
