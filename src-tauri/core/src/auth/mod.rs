@@ -56,6 +56,33 @@ pub trait AccessTokens: Send + Sync + 'static {
     }
 }
 
+/// Asked for the first time someone sets their own status (incremental
+/// consent): writing one's presence and status message. Users may consent
+/// to it themselves.
+pub const PRESENCE_WRITE_SCOPE: &str = "Presence.ReadWrite";
+
+/// True when `granted`, the `scope` of a token answer, holds `permission`.
+/// Entra writes Graph's permissions by their short names, other clouds'
+/// Graph sometimes as full URIs (`https://graph.microsoft.us/...`): the
+/// last segment counts, in any case, and `Presence.ReadWrite.All` is not
+/// `Presence.ReadWrite`.
+pub fn grants(granted: &str, permission: &str) -> bool {
+    granted
+        .split_whitespace()
+        .map(|s| s.rsplit('/').next().unwrap_or(s))
+        .any(|s| s.eq_ignore_ascii_case(permission))
+}
+
+/// The permissions beyond [`crate::config::SCOPES`] that a sign-in asked
+/// for and got: a renewal, or a new sign-in for one more, asks for them again
+/// so that none is lost on the way.
+fn extras_granted(granted: &str) -> Vec<&'static str> {
+    [GROUP_SCOPE, PRESENCE_WRITE_SCOPE]
+        .into_iter()
+        .filter(|p| grants(granted, p))
+        .collect()
+}
+
 /// Refresh this long before the access token expires (less for short-lived
 /// tokens, see [`TokenSet::refresh_due`]).
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
@@ -116,6 +143,23 @@ impl SignInFlow {
     /// Also asks for [`GROUP_SCOPE`], to import teams' members.
     pub fn with_group_access(mut self) -> Self {
         self.extra_scopes.push(GROUP_SCOPE);
+        self
+    }
+
+    /// Also asks for [`PRESENCE_WRITE_SCOPE`], to set one's own status.
+    pub fn with_status_access(mut self) -> Self {
+        self.extra_scopes.push(PRESENCE_WRITE_SCOPE);
+        self
+    }
+
+    /// Asks again for every extra permission `granted` holds, so that
+    /// signing in for one more does not drop one given before.
+    pub fn keeping(mut self, granted: &str) -> Self {
+        for extra in extras_granted(granted) {
+            if !self.extra_scopes.contains(&extra) {
+                self.extra_scopes.push(extra);
+            }
+        }
         self
     }
 
@@ -320,6 +364,12 @@ impl Session {
         &self.settings
     }
 
+    /// The permissions the current tokens were granted (their answer's
+    /// `scope`), to see with [`grants`] whether one more must be asked for.
+    pub async fn granted(&self) -> String {
+        self.tokens.lock().await.scope.clone()
+    }
+
     fn check_not_ended(&self) -> Result<()> {
         match self.ended.lock().unwrap().as_ref() {
             Some(why) => Err(why.clone()),
@@ -380,7 +430,13 @@ impl Session {
         };
         match self.redeem(&refresh, &tokens.scope).await? {
             Ok(answer) => {
+                let granted = std::mem::take(&mut tokens.scope);
                 *tokens = oauth::token_set(&answer, Some(&refresh), Utc::now());
+                // An answer without `scope` grants what was asked for
+                // (RFC 6749, 5.1): the same as before.
+                if tokens.scope.is_empty() {
+                    tokens.scope = granted;
+                }
                 self.persist(tokens).await;
                 Ok(())
             }
@@ -415,12 +471,7 @@ impl Session {
     ) -> Result<std::result::Result<oauth::TokenAnswer, oauth::Refusal>> {
         // Ask again for what was granted: asking for more would need consent
         // anew, asking for less would drop a permission the user chose.
-        let extra: &[&str] = if granted.contains(GROUP_SCOPE) {
-            &[GROUP_SCOPE]
-        } else {
-            &[]
-        };
-        let scopes = self.settings.scopes_with(extra);
+        let scopes = self.settings.scopes_with(&extras_granted(granted));
         let token = oauth2::RefreshToken::new(refresh.expose().to_string());
         let answer = self
             .oauth
@@ -493,4 +544,26 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Error::Keyring(format!("The keyring call failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn granted_permissions_are_read_by_their_last_segment_in_any_case() {
+        let entra = "Presence.Read.All User.Read profile openid";
+        assert!(!grants(entra, PRESENCE_WRITE_SCOPE));
+        assert!(grants(
+            "https://graph.microsoft.us/presence.readwrite User.Read",
+            PRESENCE_WRITE_SCOPE
+        ));
+        assert!(!grants("Presence.ReadWrite.All", PRESENCE_WRITE_SCOPE));
+        assert!(!grants("", PRESENCE_WRITE_SCOPE));
+        assert_eq!(extras_granted(entra), Vec::<&str>::new());
+        assert_eq!(
+            extras_granted("User.Read GroupMember.Read.All Presence.ReadWrite"),
+            vec![GROUP_SCOPE, PRESENCE_WRITE_SCOPE]
+        );
+    }
 }
