@@ -272,6 +272,12 @@ impl GraphClient {
         read_json(&self.post(path, body).await?)
     }
 
+    /// `POST {graph}/v1.0/{path}` with a JSON body, for actions that answer
+    /// with no content (`setUserPreferredPresence` and the like).
+    pub async fn post_action<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<()> {
+        self.post(path, body).await.map(drop)
+    }
+
     /// `POST {graph}/v1.0/{path}` with a JSON body; the answer's bytes.
     async fn post<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<Vec<u8>> {
         let body = serde_json::to_vec(body)

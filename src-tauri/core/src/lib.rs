@@ -19,6 +19,8 @@
 //!   them in Graph (search, manager, reports, people, group members);
 //!   [`import`] puts them on the roster with one set of rules for both front
 //!   ends; [`teams`] links to a chat or call with them.
+//! - [`my_status`]: setting your own presence and status message, with the
+//!   permission asked for on first use.
 //! - [`notify`]: the notification policy (bell, quiet hours, pause, own
 //!   Do Not Disturb, merging bursts).
 //! - [`monitor`]: the desktop app's state (sign-in, roster with presence,
@@ -45,6 +47,7 @@ pub mod html_text;
 pub mod http;
 pub mod import;
 pub mod monitor;
+pub mod my_status;
 pub mod notify;
 pub mod presence;
 pub mod publish;

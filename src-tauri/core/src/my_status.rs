@@ -1,0 +1,573 @@
+//! Setting one's own status: a presence chosen for a while
+//! (`setUserPreferredPresence`, `clearUserPreferredPresence`), a status
+//! message with an end (`setStatusMessage`), and reading both back.
+//!
+//! Every front end goes the same way:
+//! 1. [`access`] refuses the China cloud (Graph has no such API there)
+//!    before anything is sent, and says whether the stored sign-in already
+//!    holds [`PRESENCE_WRITE_SCOPE`]. If not, it hands back the
+//!    [`SignInFlow`] that asks for it (and keeps what was granted before):
+//!    the front end shows its prompt, then [`after_consent`] checks that
+//!    the permission came with it.
+//! 2. [`OwnStatus`] sets, clears and reads, on the signed-in user's own ID.
+//!
+//! A choice and a duration are parsed here ([`StatusChoice::parse`],
+//! [`parse_duration`]) so that the command line and the window accept and
+//! refuse the same words.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{grants, Account, Session, SignInFlow, StoredSignIn, PRESENCE_WRITE_SCOPE};
+use crate::cloud::Cloud;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::graph::GraphClient;
+use crate::presence::{parse_presence, Presence};
+use crate::status;
+use crate::token_store::TokenStore;
+
+/// The shortest time a status or message may be set for.
+pub const MIN_DURATION: Duration = Duration::from_secs(60);
+/// The longest: seven days, Graph's own default for a preferred presence.
+pub const MAX_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Teams takes status messages of up to 280 characters.
+pub const MAX_MESSAGE_CHARS: usize = 280;
+
+/// A status one may choose, as Teams offers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChoice {
+    Available,
+    Busy,
+    DoNotDisturb,
+    BeRightBack,
+    Away,
+    /// "Appear offline".
+    Offline,
+}
+
+impl StatusChoice {
+    pub const ALL: [StatusChoice; 6] = [
+        StatusChoice::Available,
+        StatusChoice::Busy,
+        StatusChoice::DoNotDisturb,
+        StatusChoice::BeRightBack,
+        StatusChoice::Away,
+        StatusChoice::Offline,
+    ];
+
+    /// The word on the command line: `available`, `busy`, `dnd`, `brb`,
+    /// `away`, `offline`.
+    pub fn word(self) -> &'static str {
+        match self {
+            StatusChoice::Available => "available",
+            StatusChoice::Busy => "busy",
+            StatusChoice::DoNotDisturb => "dnd",
+            StatusChoice::BeRightBack => "brb",
+            StatusChoice::Away => "away",
+            StatusChoice::Offline => "offline",
+        }
+    }
+
+    /// A word as typed, in any case.
+    pub fn parse(word: &str) -> Result<StatusChoice> {
+        let word = word.trim();
+        StatusChoice::ALL
+            .into_iter()
+            .find(|c| c.word().eq_ignore_ascii_case(word))
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "`{}` is not a status to set: choose one of {}.",
+                    crate::text::clean_text(word, 40),
+                    StatusChoice::ALL.map(StatusChoice::word).join(", ")
+                ))
+            })
+    }
+
+    /// The availability and activity Graph takes for it.
+    pub fn pair(self) -> (&'static str, &'static str) {
+        match self {
+            StatusChoice::Available => ("Available", "Available"),
+            StatusChoice::Busy => ("Busy", "Busy"),
+            StatusChoice::DoNotDisturb => ("DoNotDisturb", "DoNotDisturb"),
+            StatusChoice::BeRightBack => ("BeRightBack", "BeRightBack"),
+            StatusChoice::Away => ("Away", "Away"),
+            StatusChoice::Offline => ("Offline", "OffWork"),
+        }
+    }
+
+    /// In words, as the window and notifications write a presence.
+    pub fn label(self) -> String {
+        let (availability, activity) = self.pair();
+        status::in_words(&Presence {
+            availability: crate::presence::Availability::parse(availability),
+            activity: crate::presence::Activity::parse(activity),
+            ..Presence::unknown("")
+        })
+    }
+}
+
+/// A duration as people type it: a whole number and a unit, `m`, `h` or
+/// `d` (`30m`, `1h`, `8h`, `7d`), from [`MIN_DURATION`] to [`MAX_DURATION`].
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let typed = text.trim();
+    let shown = crate::text::clean_text(typed, 40);
+    let invalid = || {
+        Error::InvalidInput(format!(
+            "`{shown}` is not a duration: write a number and m, h or d, such as 30m, 1h, 8h or 7d."
+        ))
+    };
+    let unit = typed.chars().last().ok_or_else(invalid)?;
+    let number = &typed[..typed.len() - unit.len_utf8()];
+    let unit_secs: u64 = match unit.to_ascii_lowercase() {
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return Err(invalid()),
+    };
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let too_long = || Error::InvalidInput(format!("`{shown}` is too long: at most 7 days (7d)."));
+    let n: u64 = number.parse().map_err(|_| too_long())?;
+    let secs = n.checked_mul(unit_secs).ok_or_else(too_long)?;
+    let duration = Duration::from_secs(secs);
+    if duration > MAX_DURATION {
+        return Err(too_long());
+    }
+    if duration < MIN_DURATION {
+        return Err(Error::InvalidInput(format!(
+            "`{shown}` is too short: at least 1 minute (1m)."
+        )));
+    }
+    Ok(duration)
+}
+
+/// A duration as ISO 8601 writes it for Graph's `expirationDuration`:
+/// `PT30M`, `PT8H`, `P7D`, `P1DT2H30M`.
+pub fn iso8601(duration: Duration) -> String {
+    let minutes = duration.as_secs().div_ceil(60);
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let mut s = String::from("P");
+    if days > 0 {
+        s.push_str(&format!("{days}D"));
+    }
+    if hours > 0 || minutes > 0 || days == 0 {
+        s.push('T');
+        if hours > 0 {
+            s.push_str(&format!("{hours}H"));
+        }
+        if minutes > 0 || hours == 0 {
+            s.push_str(&format!("{minutes}M"));
+        }
+    }
+    s
+}
+
+/// Refuses, before any request, a cloud where Graph cannot set a status.
+pub fn check_cloud(settings: &Settings) -> Result<()> {
+    if settings.cloud == Cloud::China {
+        return Err(Error::InvalidInput(format!(
+            "Setting your own status is not available in the {} cloud: Microsoft Graph does not offer it there. Set it in Teams instead.",
+            settings.cloud.display_name()
+        )));
+    }
+    Ok(())
+}
+
+/// What stands between the signed-in user and setting their status.
+pub enum Access {
+    /// The stored sign-in may write presence.
+    Ready(Arc<Session>),
+    /// It may not yet: sign in with this flow (it asks for
+    /// [`PRESENCE_WRITE_SCOPE`] and keeps every permission granted before),
+    /// then call [`after_consent`].
+    NeedsConsent(Box<SignInFlow>),
+}
+
+/// Resumes the stored sign-in and says whether it may write presence.
+/// Fails without sending anything in the China cloud and when nobody is
+/// signed in.
+pub async fn access(settings: &Settings, store: Arc<dyn TokenStore>) -> Result<Access> {
+    check_cloud(settings)?;
+    let session = Session::resume(settings, store).await?;
+    let granted = session.granted().await;
+    if grants(&granted, PRESENCE_WRITE_SCOPE) {
+        return Ok(Access::Ready(session));
+    }
+    Ok(Access::NeedsConsent(Box::new(
+        SignInFlow::new(settings)?
+            .keeping(&granted)
+            .with_status_access(),
+    )))
+}
+
+/// The session of a sign-in made for [`Access::NeedsConsent`], once it is
+/// sure the permission came with it.
+pub fn after_consent(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    stored: StoredSignIn,
+) -> Result<Arc<Session>> {
+    if !grants(&stored.tokens.scope, PRESENCE_WRITE_SCOPE) {
+        return Err(Error::ConsentRequired(format!(
+            "the sign-in did not grant the permission {PRESENCE_WRITE_SCOPE}, which setting your status needs."
+        )));
+    }
+    Session::from_stored(settings, store, stored)
+}
+
+/// Your own presence and status message, as Graph shows them to you.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MyStatus {
+    pub presence: Presence,
+    /// When the status message ends, if it has an end.
+    pub message_expires: Option<DateTime<Utc>>,
+}
+
+impl MyStatus {
+    /// The presence in words: "Do not disturb", "Busy (In a meeting)".
+    pub fn in_words(&self) -> String {
+        status::in_words(&self.presence)
+    }
+
+    /// The message (text, as written), if any.
+    pub fn message(&self) -> Option<&str> {
+        self.presence.status_message.as_deref()
+    }
+
+    /// "until 14:30" or "until Tue 14:30" in `now`'s time zone, for a
+    /// message with an end.
+    pub fn message_until<Tz: chrono::TimeZone>(&self, now: &DateTime<Tz>) -> Option<String>
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        let end = self.message_expires?.with_timezone(&now.timezone());
+        let same_day = end.date_naive() == now.date_naive();
+        Some(if same_day {
+            format!("until {}", end.format("%H:%M"))
+        } else {
+            format!("until {}", end.format("%a %-d %b %H:%M"))
+        })
+    }
+
+    /// `{"availability","activity","label","message","expiry"}` for scripts;
+    /// `expiry` is the message's end, RFC 3339 UTC, or null.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "availability": self.presence.availability.as_str(),
+            "activity": self.presence.activity.as_str(),
+            "label": self.in_words(),
+            "message": self.message(),
+            "expiry": self.message_expires.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        })
+    }
+}
+
+/// Sets, clears and reads the signed-in user's own status.
+pub struct OwnStatus {
+    graph: GraphClient,
+    me: String,
+}
+
+impl OwnStatus {
+    /// For `account`, through `graph` (made with a session from [`access`]
+    /// or [`after_consent`]).
+    pub fn new(graph: GraphClient, account: &Account) -> OwnStatus {
+        OwnStatus {
+            graph,
+            me: account.id.clone(),
+        }
+    }
+
+    fn path(&self, action: &str) -> String {
+        // An ID is a GUID; anything else Graph sent is kept to one segment.
+        const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_');
+        let me: String = percent_encoding::utf8_percent_encode(&self.me, SEGMENT).collect();
+        format!("users/{me}/presence/{action}")
+    }
+
+    /// Shows `choice` instead of what you are doing, for `duration` (or
+    /// Graph's default: a day for Busy and Do not disturb, else 7 days).
+    pub async fn set(&self, choice: StatusChoice, duration: Option<Duration>) -> Result<()> {
+        let (availability, activity) = choice.pair();
+        let mut body = json!({ "availability": availability, "activity": activity });
+        if let Some(d) = duration {
+            body["expirationDuration"] = json!(iso8601(checked(d)?));
+        }
+        self.post("setUserPreferredPresence", &body).await
+    }
+
+    /// Goes back to the presence Teams works out from what you are doing.
+    pub async fn clear(&self) -> Result<()> {
+        self.post("clearUserPreferredPresence", &json!({})).await
+    }
+
+    /// Sets your status message, for `duration` or until changed.
+    pub async fn set_message(&self, text: &str, duration: Option<Duration>) -> Result<()> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Error::InvalidInput(
+                "The status message is empty: write one, or clear it with `presently status message --clear`.".into(),
+            ));
+        }
+        let chars = text.chars().count();
+        if chars > MAX_MESSAGE_CHARS {
+            return Err(Error::InvalidInput(format!(
+                "The status message has {chars} characters; Teams takes at most {MAX_MESSAGE_CHARS}."
+            )));
+        }
+        let mut status = json!({ "message": { "content": text, "contentType": "text" } });
+        if let Some(d) = duration {
+            let d = chrono::Duration::from_std(checked(d)?).unwrap_or(chrono::Duration::MAX);
+            let end = Utc::now() + d;
+            status["expiryDateTime"] = json!({
+                "dateTime": end.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(),
+                "timeZone": "UTC",
+            });
+        }
+        self.post("setStatusMessage", &json!({ "statusMessage": status }))
+            .await
+    }
+
+    /// Removes your status message (Graph clears it with an empty one).
+    pub async fn clear_message(&self) -> Result<()> {
+        let empty =
+            json!({ "statusMessage": { "message": { "content": "", "contentType": "text" } } });
+        self.post("setStatusMessage", &empty).await
+    }
+
+    /// Your presence and message as Graph shows them to you now.
+    pub async fn read(&self) -> Result<MyStatus> {
+        let answer: Value = self.graph.get_json("me/presence").await?;
+        let bytes = serde_json::to_vec(&answer)
+            .map_err(|e| Error::Malformed(format!("your presence ({e})")))?;
+        let presence = parse_presence(&bytes)?;
+        let message_expires = serde_json::from_value::<WireOwn>(answer)
+            .ok()
+            .and_then(|w| w.status_message)
+            .and_then(|m| m.expiry_date_time)
+            .and_then(|t| t.utc());
+        Ok(MyStatus {
+            message_expires: message_expires.filter(|_| presence.status_message.is_some()),
+            presence,
+        })
+    }
+
+    async fn post(&self, action: &str, body: &Value) -> Result<()> {
+        self.graph
+            .post_action(&self.path(action), body)
+            .await
+            .map_err(|e| match e {
+                // Consent withdrawn, or an organisation that allows reading
+                // presence but not writing it: say which permission.
+                Error::Graph {
+                    status: 403,
+                    code,
+                    message,
+                } => Error::Graph {
+                    status: 403,
+                    code,
+                    message: format!(
+                        "{message} Setting your status needs the permission {PRESENCE_WRITE_SCOPE}; your organisation may not allow it."
+                    ),
+                },
+                other => other,
+            })
+    }
+}
+
+/// The same bounds for every caller, whatever parsed the duration.
+fn checked(d: Duration) -> Result<Duration> {
+    if (MIN_DURATION..=MAX_DURATION).contains(&d) {
+        Ok(d)
+    } else {
+        Err(Error::InvalidInput(
+            "A status lasts from 1 minute to 7 days.".into(),
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireOwn {
+    status_message: Option<WireOwnMessage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireOwnMessage {
+    expiry_date_time: Option<DateTimeTimeZone>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DateTimeTimeZone {
+    date_time: String,
+    time_zone: String,
+}
+
+impl DateTimeTimeZone {
+    /// The time, when it is in UTC (what Presently sends and the time zone
+    /// Graph answers in). Graph writes "no end" as the year 9999.
+    fn utc(&self) -> Option<DateTime<Utc>> {
+        if !self.time_zone.eq_ignore_ascii_case("UTC") {
+            return None;
+        }
+        let naive = NaiveDateTime::parse_from_str(
+            self.date_time.trim_end_matches('Z'),
+            "%Y-%m-%dT%H:%M:%S%.f",
+        )
+        .ok()?;
+        (naive.year() < 9999).then(|| naive.and_utc())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn choices_map_to_graphs_pairs() {
+        let pairs: Vec<_> = ["available", "busy", "dnd", "brb", "away", "offline"]
+            .iter()
+            .map(|w| StatusChoice::parse(w).unwrap().pair())
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("Available", "Available"),
+                ("Busy", "Busy"),
+                ("DoNotDisturb", "DoNotDisturb"),
+                ("BeRightBack", "BeRightBack"),
+                ("Away", "Away"),
+                ("Offline", "OffWork"),
+            ]
+        );
+        assert_eq!(
+            StatusChoice::parse(" DND ").unwrap(),
+            StatusChoice::DoNotDisturb
+        );
+        let e = StatusChoice::parse("lunch").unwrap_err().to_string();
+        assert!(e.contains("`lunch`") && e.contains("dnd, brb"), "{e}");
+        assert_eq!(StatusChoice::DoNotDisturb.label(), "Do not disturb");
+    }
+
+    #[test]
+    fn durations_as_people_type_them() {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        assert_eq!(parse_duration("30m").unwrap(), minutes(30));
+        assert_eq!(parse_duration("1h").unwrap(), minutes(60));
+        assert_eq!(parse_duration(" 8H ").unwrap(), minutes(480));
+        assert_eq!(parse_duration("7d").unwrap(), MAX_DURATION);
+        assert_eq!(parse_duration("1m").unwrap(), MIN_DURATION);
+        for (junk, says) in [
+            ("0m", "too short"),
+            ("0d", "too short"),
+            ("8d", "too long"),
+            ("169h", "too long"),
+            ("99999999999999999999d", "too long"),
+            ("18446744073709551615m", "too long"),
+            ("", "not a duration"),
+            ("h", "not a duration"),
+            ("1", "not a duration"),
+            ("1.5h", "not a duration"),
+            ("-1h", "not a duration"),
+            ("+1h", "not a duration"),
+            ("1 h", "not a duration"),
+            ("1w", "not a duration"),
+            ("PT1H", "not a duration"),
+            ("1hé", "not a duration"),
+        ] {
+            let e = parse_duration(junk).unwrap_err();
+            assert!(matches!(e, Error::InvalidInput(_)), "{junk:?}");
+            assert!(e.to_string().contains(says), "{junk:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn iso_8601_for_graph() {
+        let minutes = |m: u64| Duration::from_secs(m * 60);
+        assert_eq!(iso8601(minutes(30)), "PT30M");
+        assert_eq!(iso8601(minutes(60)), "PT1H");
+        assert_eq!(iso8601(minutes(90)), "PT1H30M");
+        assert_eq!(iso8601(minutes(1440)), "P1D");
+        assert_eq!(iso8601(minutes(1440 + 150)), "P1DT2H30M");
+        assert_eq!(iso8601(MAX_DURATION), "P7D");
+        assert_eq!(iso8601(Duration::from_secs(61)), "PT2M", "rounded up");
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_within_bounds_or_fails_cleanly(text in "\\PC{0,12}") {
+            if let Ok(d) = parse_duration(&text) {
+                prop_assert!((MIN_DURATION..=MAX_DURATION).contains(&d));
+            }
+        }
+
+        #[test]
+        fn every_duration_in_bounds_survives_the_trip(minutes in 1u64..=7 * 1440) {
+            let d = Duration::from_secs(minutes * 60);
+            prop_assert_eq!(parse_duration(&format!("{minutes}m")).unwrap(), d);
+            // Graph reads back the same number of minutes.
+            let iso = iso8601(d);
+            let (date, time) = iso[1..].split_once('T').unwrap_or((&iso[1..], ""));
+            let days: u64 = date.strip_suffix('D').map_or(0, |n| n.parse().unwrap());
+            let hours: u64 = time.split_once('H').map_or(0, |(h, _)| h.parse().unwrap());
+            let mins: u64 = time
+                .rsplit_once('H')
+                .map_or(time, |(_, m)| m)
+                .strip_suffix('M')
+                .map_or(0, |m| m.parse().unwrap());
+            prop_assert_eq!(days * 1440 + hours * 60 + mins, minutes);
+        }
+    }
+
+    #[test]
+    fn expiry_is_read_in_utc_and_the_year_9999_is_no_end() {
+        let t = |date_time: &str, time_zone: &str| {
+            DateTimeTimeZone {
+                date_time: date_time.into(),
+                time_zone: time_zone.into(),
+            }
+            .utc()
+        };
+        assert_eq!(
+            t("2026-11-30T14:30:00.0000000", "UTC")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-30T14:30:00+00:00"
+        );
+        assert_eq!(t("9999-12-31T00:00:00.0000000", "UTC"), None);
+        assert_eq!(t("2026-11-30T14:30:00", "Pacific Standard Time"), None);
+        assert_eq!(t("soon", "UTC"), None);
+    }
+
+    #[test]
+    fn the_message_end_in_words_is_local_to_the_reader() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let status = MyStatus {
+            presence: Presence::unknown("me"),
+            message_expires: Some(at("2026-11-30T14:30:00Z")),
+        };
+        assert_eq!(
+            status.message_until(&at("2026-11-30T09:00:00Z")).as_deref(),
+            Some("until 14:30")
+        );
+        assert_eq!(
+            status.message_until(&at("2026-11-29T09:00:00Z")).as_deref(),
+            Some("until Mon 30 Nov 14:30")
+        );
+        let json = status.to_json();
+        assert_eq!(json["expiry"], "2026-11-30T14:30:00Z");
+        assert_eq!(json["availability"], "PresenceUnknown");
+    }
+}
