@@ -5,6 +5,7 @@
 //! The map:
 //! - this file: the arguments, `login`, `logout`, `whoami` and `watch`;
 //! - [`roster`]: `presently roster ...`;
+//! - [`status`]: `presently status ...`, your own presence and message;
 //! - [`desktop`]: `presently` without a command (or with `--demo` or
 //!   `--minimized`) starts the desktop app, `presently-desktop`.
 //!
@@ -14,6 +15,7 @@
 mod desktop;
 mod publish;
 mod roster;
+mod status;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -98,6 +100,8 @@ pub enum Command {
     Publish(publish::PublishArgs),
     /// Find, add, import and list the teammates you watch.
     Roster(roster::RosterArgs),
+    /// Show or set your own presence and status message.
+    Status(status::StatusArgs),
     /// Run the simulated tenant (sign-in and Graph) on this machine.
     Sim {
         /// Port on 127.0.0.1 (0 picks a free one).
@@ -282,6 +286,10 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
         Command::Roster(args) => {
             let settings = Settings::resolve(&global.overrides())?;
             roster::run(&settings, keyring(), args).await
+        }
+        Command::Status(args) => {
+            let settings = Settings::resolve(&global.overrides())?;
+            status::run(&settings, keyring(), args).await
         }
         Command::Whoami { json } => {
             let settings = Settings::resolve(&global.overrides())?;

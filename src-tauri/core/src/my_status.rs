@@ -221,6 +221,20 @@ pub fn after_consent(
     Session::from_stored(settings, store, stored)
 }
 
+/// "until 14:30" for an end later today in `now`'s time zone, "until Tue
+/// 1 Dec 14:30" for another day.
+pub fn until<Tz: chrono::TimeZone>(end: DateTime<Utc>, now: &DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let end = end.with_timezone(&now.timezone());
+    if end.date_naive() == now.date_naive() {
+        format!("until {}", end.format("%H:%M"))
+    } else {
+        format!("until {}", end.format("%a %-d %b %H:%M"))
+    }
+}
+
 /// Your own presence and status message, as Graph shows them to you.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MyStatus {
@@ -246,13 +260,7 @@ impl MyStatus {
     where
         Tz::Offset: std::fmt::Display,
     {
-        let end = self.message_expires?.with_timezone(&now.timezone());
-        let same_day = end.date_naive() == now.date_naive();
-        Some(if same_day {
-            format!("until {}", end.format("%H:%M"))
-        } else {
-            format!("until {}", end.format("%a %-d %b %H:%M"))
-        })
+        Some(until(self.message_expires?, now))
     }
 
     /// `{"availability","activity","label","message","expiry"}` for scripts;
