@@ -1,7 +1,8 @@
 // Presently's window. It draws what the Rust side sends: one get_state at
 // start (and after each sign-in), then events. No timer here ever calls
-// invoke; the one-second ticker only redraws countdowns and durations. (The
-// one call the window makes on its own is roster_painted, once per page.)
+// invoke; the clock (clock.js) only redraws countdowns and durations, when
+// their words change. (The one call the window makes on its own is
+// roster_painted, once per page.)
 //
 // Every string that comes from Microsoft Graph or from a person (names, job
 // titles, status messages, out-of-office notes, error messages) reaches the
@@ -11,6 +12,7 @@
 // to Rust, store.js holds the state, views/ draw one feature each.
 
 import * as ipc from './ipc.js';
+import { clock } from './clock.js';
 import * as M from './model.js';
 import { $, keepFocus, setText, show } from './dom.js';
 import { fillIcons, logo } from './icons.js';
@@ -33,7 +35,7 @@ import { wireDialogs } from './views/dialogs.js';
 import { renderMe } from './views/me.js';
 import { wireMenu } from './views/menu.js';
 import { renderPause, updatePause, wirePause } from './views/pause.js';
-import { highlightRows, renderRoster, updateDurations, wireRoster } from './views/roster.js';
+import { highlightRows, nextDurationChange, patchRows, renderRoster, updateDurations, wireRoster } from './views/roster.js';
 import { openSettings, wireSettings } from './views/settings.js';
 import { renderSignIn, signInFocus, updateCodeCountdown, wireSignIn } from './views/signin.js';
 
@@ -78,7 +80,7 @@ async function boot() {
     return;
   }
   await loadState();
-  setInterval(tick, 1000);
+  clock.start(tick, nextTick);
 }
 
 // While get_state is under way, events wait here. Its answer may have been
@@ -126,23 +128,43 @@ function onSignInChanged(view) {
   render();
 }
 
+// The roster is drawn at most once a frame, however many events came since:
+// the whole list after a roster change, else only the rows whose presence
+// changed.
+let rosterDue = null;
+
+function drawRosterSoon() {
+  if (rosterDue) return rosterDue;
+  rosterDue = { whole: false, ids: new Set(), lit: new Set() };
+  requestAnimationFrame(() => {
+    const { whole, ids, lit } = rosterDue;
+    rosterDue = null;
+    if (whole) renderRoster();
+    else patchRows(ids);
+    highlightRows([...lit]);
+  });
+  return rosterDue;
+}
+
 function onRosterChanged(list) {
   store.update(rosterReplaced, list);
-  renderRoster();
+  drawRosterSoon().whole = true;
 }
 
 function onPresenceChanged(list) {
-  const changed = statusTextChanged(store.state, list);
+  const due = drawRosterSoon();
+  for (const id of statusTextChanged(store.state, list)) due.lit.add(id);
+  for (const t of list) due.ids.add(t.id);
   store.update(presenceChanged, list);
-  renderRoster();
-  highlightRows(changed);
 }
 
 function onStatusChanged(status) {
+  const wasStale = M.isStale(store.state.status);
   store.update(statusChanged, status, Date.now());
   renderBanner();
   // Offline or back: every row's "for 5 min" / "as of 14:05" changes.
-  updateDurations(Date.now());
+  if (M.isStale(status) !== wasStale || M.isStale(status)) updateDurations(Date.now(), true);
+  clock.changed();
 }
 
 function onMeChanged(me) {
@@ -183,11 +205,11 @@ function render() {
   }
   renderBanner();
   renderConfigProblem();
+  clock.changed();
 }
 
-/** Once a second: countdowns and "for 25 min". Never calls invoke. */
-function tick() {
-  const now = Date.now();
+/** Countdowns and "for 25 min", when the clock says they change. Never calls invoke. */
+function tick(now) {
   const { signIn, status } = store.state;
   if (signIn.state === 'signing_in') updateCodeCountdown(now);
   if (signIn.state === 'signed_in') {
@@ -195,6 +217,15 @@ function tick() {
     updatePause(now);
   }
   if (status?.retryAfterS != null) updateBannerCountdown(now);
+}
+
+/** When tick has something to redraw next (ms): every second while a countdown shows. */
+function nextTick(now) {
+  const { signIn, status, pausedUntil } = store.state;
+  if (signIn.state === 'signing_in' || status?.retryAfterS != null) return now + 1000;
+  if (signIn.state !== 'signed_in') return Infinity;
+  const pauseEnds = M.isPaused(pausedUntil, now) ? Date.parse(pausedUntil) : Infinity;
+  return Math.min(nextDurationChange(), pauseEnds);
 }
 
 boot();

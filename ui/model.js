@@ -3,9 +3,13 @@
 // them. A presence in words (statusText), its dot (kind, dotLabel) and its
 // place in a list (statusRank) come from the engine with each teammate.
 
+// What localeCompare(b, undefined, options) would use, made once: a roster
+// of 2,000 is sorted with some 20,000 comparisons.
+const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
 /** Compare two names as people expect (case and accents aside). */
 export function compareNames(a, b) {
-  return String(a ?? '').localeCompare(String(b ?? ''), undefined, { sensitivity: 'base', numeric: true });
+  return collator.compare(String(a ?? ''), String(b ?? ''));
 }
 
 /** Favorites first, then by status, then by name. */
@@ -47,8 +51,27 @@ export function formatSince(since, nowMs) {
   return days === 1 ? 'for 1 day' : `for ${days} days`;
 }
 
+const MINUTE = 60000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** When formatSince's words for `since` next change after `nowMs` (ms), Infinity for never. */
+export function nextSinceChange(since, nowMs) {
+  const start = Date.parse(since ?? '');
+  if (Number.isNaN(start)) return Infinity;
+  const elapsed = nowMs - start;
+  if (elapsed < MINUTE) return start + MINUTE;
+  const step = elapsed < HOUR ? MINUTE : elapsed < DAY ? HOUR : DAY;
+  return start + (Math.floor(elapsed / step) + 1) * step;
+}
+
 /** States in which the engine is not getting answers: presence shown is old. */
 const STALE_STATES = new Set(['offline', 'error']);
+
+/** The time of the last answer while the engine gets none (rows say "as of" it), else NaN. */
+function lastAnswerWhileStale(status) {
+  return status && STALE_STATES.has(status.state) ? Date.parse(status.lastAnswerAt ?? '') : NaN;
+}
 
 /**
  * What a row says about time: "for 5 min" while presence is current; while
@@ -56,7 +79,7 @@ const STALE_STATES = new Set(['offline', 'error']);
  * so that old presence is not shown as current.
  */
 export function sinceText(since, status, nowMs) {
-  const last = status && STALE_STATES.has(status.state) ? Date.parse(status.lastAnswerAt ?? '') : NaN;
+  const last = lastAnswerWhileStale(status);
   if (!Number.isNaN(last)) {
     const at = new Date(last);
     const hh = String(at.getHours()).padStart(2, '0');
@@ -64,6 +87,11 @@ export function sinceText(since, status, nowMs) {
     return `as of ${hh}:${mm}`;
   }
   return formatSince(since, nowMs);
+}
+
+/** When sinceText's words next change after `nowMs` (ms), Infinity for never ("as of 14:05" stays). */
+export function nextSinceTextChange(since, status, nowMs) {
+  return Number.isNaN(lastAnswerWhileStale(status)) ? nextSinceChange(since, nowMs) : Infinity;
 }
 
 /** True while the engine gets no answers and rows show old presence. */

@@ -2,6 +2,7 @@
 // says until when.
 
 import * as ipc from '../ipc.js';
+import { clock } from '../clock.js';
 import * as M from '../model.js';
 import { $, keepFocus, setText, show } from '../dom.js';
 import { icon } from '../icons.js';
@@ -19,9 +20,11 @@ export function renderPause() {
   if (!button.querySelector(`.icon-${want}`)) button.replaceChildren(icon(want));
   button.classList.toggle('active', paused);
   button.title = paused ? 'Notifications are paused' : 'Pause notifications';
+  // The chip goes when the pause ends.
+  clock.changed();
 }
 
-/** The chip shows while a pause lasts: the ticker asks whether that changed. */
+/** The chip shows while a pause lasts: the clock asks whether that changed. */
 export function updatePause(now) {
   const paused = M.isPaused(store.state.pausedUntil, now);
   if (paused === $('paused-chip').hidden) renderPause();

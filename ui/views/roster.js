@@ -3,6 +3,7 @@
 
 import * as ipc from '../ipc.js';
 import * as M from '../model.js';
+import { clock } from '../clock.js';
 import { $, avatar, el, redraw, setText, show } from '../dom.js';
 import { icon, statusDot } from '../icons.js';
 import { filterChanged, flagSet, rosterReplaced, store, teammateUpdated } from '../store.js';
@@ -65,7 +66,7 @@ function updateRow(r, t, now) {
   setText(r.job, t.jobTitle ?? '');
   r.name.title = [t.displayName, t.jobTitle, t.mail || t.userPrincipalName].filter(Boolean).join('\n');
   setText(r.words, t.statusText);
-  setText(r.since, M.sinceText(t.since, status, now));
+  updateSince(r, t, status, now);
   r.li.classList.toggle('stale', M.isStale(status));
 
   const message = (t.statusMessage ?? '').trim();
@@ -97,6 +98,12 @@ function updateRow(r, t, now) {
   // A bell with waves: every change, not only "available".
   const bell = t.notifyEveryChange ? 'bell-ring' : 'bell';
   if (!r.notify.querySelector(`.icon-${bell}`)) r.notify.replaceChildren(icon(bell));
+}
+
+/** The row's "for 5 min" / "as of 14:05", and when its words next change. */
+function updateSince(r, t, status, now) {
+  setText(r.since, M.sinceText(t.since, status, now));
+  r.sinceChangesAt = M.nextSinceTextChange(t.since, status, now);
 }
 
 export function renderRoster() {
@@ -143,17 +150,60 @@ export function renderRoster() {
   const available = everyone.filter((t) => t.kind === 'available').length;
   setText($('roster-count'), empty ? '' : `${available} of ${everyone.length} available`);
   reportFirstPaint(visible);
+  clock.changed();
+}
+
+/**
+ * Redraws the rows of the teammates `ids` only (new presence), where a
+ * presence change leaves them; anything more (a row to add, to hide or to
+ * move) is left to renderRoster.
+ */
+export function patchRows(ids) {
+  const { signIn, roster, filter } = store.state;
+  if (signIn.state !== 'signed_in') return;
+  const list = $('roster-list');
+  const now = Date.now();
+  const patched = [];
+  for (const id of ids) {
+    const t = roster.get(id);
+    const r = rows.get(id);
+    if (!t) continue; // gone from the roster
+    if (M.matchesFilter(t, filter) !== (r?.li.parentNode === list)) {
+      renderRoster();
+      return;
+    }
+    if (r) patched.push([r, t]);
+  }
+  for (const [r, t] of patched) updateRow(r, t, now);
+  // The list was in order before; it still is if every patched row is in
+  // order with its neighbours.
+  const inOrder = ([r, t]) => {
+    const before = r.li.previousElementSibling;
+    const after = r.li.nextElementSibling;
+    return (
+      (!before || M.compareTeammates(roster.get(before.dataset.id) ?? t, t) <= 0) &&
+      (!after || M.compareTeammates(t, roster.get(after.dataset.id) ?? t) <= 0)
+    );
+  };
+  if (!patched.every(inOrder)) {
+    renderRoster();
+    return;
+  }
+  let available = 0;
+  for (const t of roster.values()) if (t.kind === 'available') available += 1;
+  setText($('roster-count'), roster.size === 0 ? '' : `${available} of ${roster.size} available`);
+  if (!paintReported) reportFirstPaint(M.sortRoster([...roster.values()]).filter((t) => M.matchesFilter(t, filter)));
+  clock.changed();
 }
 
 /** Lights up the rows of `ids` for a moment: their status just changed. */
 export function highlightRows(ids) {
-  for (const id of ids) {
-    const row = rows.get(id)?.li;
-    if (!row) continue;
-    row.classList.remove('changed');
-    void row.offsetWidth; // restart the highlight if it is still running
-    row.classList.add('changed');
-  }
+  const lit = ids.map((id) => rows.get(id)?.li).filter(Boolean);
+  if (lit.length === 0) return;
+  for (const row of lit) row.classList.remove('changed');
+  // Restarts a highlight still running: one layout for all the rows, not one each.
+  void lit[0].offsetWidth;
+  for (const row of lit) row.classList.add('changed');
 }
 
 // Once per page (the app makes a new one each time the window opens), when
@@ -168,15 +218,28 @@ function reportFirstPaint(visible) {
   requestAnimationFrame(() => requestAnimationFrame(() => ipc.rosterPainted().catch(() => {})));
 }
 
-export function updateDurations(now) {
+/**
+ * The rows' "for 5 min": only those whose words have changed by `now`, or
+ * every row when `all` (the engine's status went offline or came back, so
+ * "as of 14:05" comes or goes).
+ */
+export function updateDurations(now, all = false) {
   const { roster, status } = store.state;
+  const stale = M.isStale(status);
   for (const r of rows.values()) {
+    if (!all && !(r.sinceChangesAt <= now)) continue;
     const t = roster.get(r.id);
-    if (t && r.li.isConnected) {
-      setText(r.since, M.sinceText(t.since, status, now));
-      r.li.classList.toggle('stale', M.isStale(status));
-    }
+    if (t) updateSince(r, t, status, now);
+    else r.sinceChangesAt = Infinity;
+    if (all) r.li.classList.toggle('stale', stale);
   }
+}
+
+/** When the next row's "for 5 min" changes (ms), Infinity for none. */
+export function nextDurationChange() {
+  let at = Infinity;
+  for (const r of rows.values()) if (r.sinceChangesAt < at) at = r.sinceChangesAt;
+  return at;
 }
 
 function showRowError(id, message) {
