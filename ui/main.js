@@ -31,6 +31,7 @@ import {
 import { forgetAddPeople, wireAddPeople } from './views/add.js';
 import { renderBanner, updateBannerCountdown } from './views/banner.js';
 import { renderConfigProblem } from './views/config-problem.js';
+import { renderRosterProblem } from './views/roster-problem.js';
 import { wireDialogs } from './views/dialogs.js';
 import { renderMe } from './views/me.js';
 import { wireMenu } from './views/menu.js';
@@ -205,6 +206,7 @@ function render() {
   }
   renderBanner();
   renderConfigProblem();
+  renderRosterProblem();
   clock.changed();
 }
 

@@ -31,6 +31,10 @@ export function initialState() {
     filter: '',
     // A config file Presently could not read: {file, key, line, message}.
     configProblem: null,
+    // The roster file could not be read at start and was kept aside: the
+    // engine's sentence, until dismissed.
+    rosterProblem: null,
+    rosterProblemDismissed: null,
   };
 }
 
@@ -61,6 +65,8 @@ export function stateLoaded(state, app, now) {
     pausedUntil: app.notificationsPausedUntil ?? null,
     me: app.me ?? null,
     configProblem: app.configProblem ?? null,
+    rosterProblem:
+      app.rosterProblem && app.rosterProblem !== state.rosterProblemDismissed ? app.rosterProblem : null,
   };
 }
 
@@ -106,6 +112,11 @@ export function pauseChanged(state, pausedUntil) {
 
 export function configProblemChanged(state, problem) {
   return { ...state, configProblem: problem ?? null };
+}
+
+/** "OK" on the roster problem: gone, and not shown again by a reload. */
+export function rosterProblemDismissed(state) {
+  return { ...state, rosterProblem: null, rosterProblemDismissed: state.rosterProblem };
 }
 
 export function filterChanged(state, filter) {

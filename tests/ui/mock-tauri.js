@@ -14,6 +14,7 @@
 //   live=1   random presence changes every 3 s (from the mock, not the UI)
 //   cloud=   usgov etc. for the account
 //   config=bad     the config file has a problem (the banner with "Open config file")
+//   roster=broken  the roster file could not be read at start and was kept aside
 // Console: mock.emit(name, payload), mock.approve(), mock.decline(), mock.block(),
 //          mock.browserFail(), mock.change(id, availability, activity),
 //          mock.configProblem(problem or null), mock.calls (every invoke).
@@ -199,6 +200,8 @@
     message: 'Quiet hours start at "25:00", which is not a time of day (HH:MM).',
   };
   let configProblem = q.get('config') === 'bad' ? BAD_CONFIG : null;
+  const BROKEN_ROSTER =
+    'The roster file could not be read (expected `=`, line 3). It was kept as /home/debra/.config/presently/roster.toml.broken-20261130T061500Z and Presently started with an empty roster; fix that file and move it back to roster.toml to restore it.';
 
   // ------------------------------------------------------------------ events
   const listeners = new Map();
@@ -252,6 +255,7 @@
       notificationsPausedUntil: pausedUntil,
       me: signIn.state === 'signed_in' ? me : null,
       configProblem,
+      rosterProblem: q.get('roster') === 'broken' ? BROKEN_ROSTER : null,
     }),
     start_sign_in: () => {
       endSignInUnderWay();

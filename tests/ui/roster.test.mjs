@@ -87,6 +87,21 @@ test('a problem in the config file is named, with a button that opens the file',
   assert.match(w.text('config-problem'), /Not TOML <b>at all<\/b>\./, 'as text, not markup');
 });
 
+test('a roster file kept aside at start is told, until OK is pressed', async () => {
+  await open('roster=broken');
+  assert.ok(w.shown('roster-problem'));
+  assert.match(w.text('roster-problem-text'), /kept as .*roster\.toml\.broken-20261130T061500Z/);
+  assert.ok(w.shown('roster-screen'), 'the window works as usual');
+  w.press(w.$('roster-problem-ok'));
+  await w.settle(50);
+  assert.equal(w.$('roster-problem').children.length, 0);
+});
+
+test('without a problem there is no roster note', async () => {
+  await open('');
+  assert.equal(w.$('roster-problem').children.length, 0);
+});
+
 test('the config problem shows on the sign-in screen too, and arrives by event', async () => {
   await open('s=signin');
   assert.equal(w.$('config-problem').children.length, 0);

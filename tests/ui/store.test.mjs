@@ -131,6 +131,18 @@ test('pause, status, own presence, filter, settings and the config problem', () 
   assert.equal(S.configProblemChanged(s, undefined).configProblem, null);
 });
 
+test('a roster problem, once dismissed, stays dismissed when the state is loaded again', () => {
+  const app = { signIn: signedIn, roster: [], rosterProblem: 'The roster file could not be read.' };
+  const s = S.stateLoaded(S.initialState(), app, 1);
+  assert.equal(s.rosterProblem, app.rosterProblem);
+  const dismissed = S.rosterProblemDismissed(s);
+  assert.equal(dismissed.rosterProblem, null);
+  assert.equal(S.stateLoaded(dismissed, app, 2).rosterProblem, null);
+  // Another problem is news.
+  const other = { ...app, rosterProblem: 'Again, line 9.' };
+  assert.equal(S.stateLoaded(dismissed, other, 3).rosterProblem, other.rosterProblem);
+});
+
 test('the store moves on by reducers', () => {
   const store = S.createStore();
   assert.equal(store.state.signIn, S.SIGNED_OUT);
