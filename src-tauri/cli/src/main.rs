@@ -1,10 +1,11 @@
 //! `presently`: the command line (`login`, `logout`, `whoami`, `watch`,
-//! `roster`, `sim`), a console program that links no GUI library, so that it
+//! `publish`, `status`, `roster`, `sim`), a console program that links no GUI library, so that it
 //! starts in milliseconds and runs on servers without a desktop.
 //!
 //! The map:
 //! - this file: the arguments, `login`, `logout`, `whoami` and `watch`;
 //! - [`roster`]: `presently roster ...`;
+//! - [`publish`]: `presently publish ...`, presence sent to MQTT or a webhook;
 //! - [`status`]: `presently status ...`, your own presence and message;
 //! - [`desktop`]: `presently` without a command (or with `--demo` or
 //!   `--minimized`) starts the desktop app, `presently-desktop`.
