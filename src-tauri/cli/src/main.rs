@@ -82,20 +82,7 @@ pub enum Command {
         json: bool,
     },
     /// Print teammates' presence changes until interrupted.
-    Watch {
-        /// One JSON object per line (snapshot, changed, status).
-        #[arg(long)]
-        json: bool,
-        /// Seconds between polls (at least 5; default 15 or the config file's `interval`).
-        #[arg(long, value_name = "SECS")]
-        interval: Option<u64>,
-        /// Watch these user IDs instead of the roster (comma separated).
-        #[arg(long, value_name = "ID,...", conflicts_with = "ids_file")]
-        ids: Option<String>,
-        /// Watch the user IDs in this file (one per line) instead of the roster.
-        #[arg(long, value_name = "FILE")]
-        ids_file: Option<PathBuf>,
-    },
+    Watch(PollArgs),
     /// Send presence on as `watch` sees it: to an MQTT broker (retained, with
     /// Home Assistant discovery) and/or a webhook.
     Publish(publish::PublishArgs),
@@ -126,6 +113,34 @@ fn keep_large_buffers_off_the_heap() {
     // called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+/// What `watch` and `publish` poll, and how they print it.
+#[derive(clap::Args, Debug)]
+pub struct PollArgs {
+    /// One JSON object per line (snapshot, changed, status).
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds between polls (at least 5; default 15 or the config file's `interval`).
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<u64>,
+    /// These user IDs instead of the roster (comma separated).
+    #[arg(long, value_name = "ID,...", conflicts_with = "ids_file")]
+    pub ids: Option<String>,
+    /// The user IDs in this file (one per line) instead of the roster.
+    #[arg(long, value_name = "FILE")]
+    pub ids_file: Option<PathBuf>,
+}
+
+impl PollArgs {
+    /// The IDs given by `--ids` or `--ids-file`; `None`: the roster's.
+    pub fn explicit_ids(&self) -> presently_core::Result<Option<Vec<String>>> {
+        Ok(match (&self.ids, &self.ids_file) {
+            (Some(list), _) => Some(watch::parse_ids(list)),
+            (None, Some(file)) => Some(watch::ids_from_file(file)?),
+            (None, None) => None,
+        })
     }
 }
 
@@ -254,21 +269,12 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
             }
             Ok(EXIT_OK)
         }
-        Command::Watch {
-            json,
-            interval,
-            ids,
-            ids_file,
-        } => {
+        Command::Watch(poll) => {
             let mut overrides = global.overrides();
-            overrides.interval_secs = interval;
+            overrides.interval_secs = poll.interval;
             let watch = WatchArgs {
-                json,
-                ids: match (ids, ids_file) {
-                    (Some(list), _) => Some(watch::parse_ids(&list)),
-                    (None, Some(file)) => Some(watch::ids_from_file(&file)?),
-                    (None, None) => None,
-                },
+                json: poll.json,
+                ids: poll.explicit_ids()?,
             };
             if global.demo {
                 let demo = presently_core::demo::Demo::start(&overrides, true).await?;

@@ -2,7 +2,6 @@
 //! broker and/or a webhook (the work is in `presently_core::publish`).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{ArgGroup, Args};
@@ -17,7 +16,7 @@ use presently_core::publish::{self as core_publish, MqttPublisher, MqttTarget, T
 use presently_core::publish::{WebhookPublisher, WebhookTarget};
 use presently_core::roster::Roster;
 use presently_core::token_store::TokenStore;
-use presently_core::watch::{self, Printer};
+use presently_core::watch::Printer;
 use presently_core::{Error, Secret};
 
 use crate::EXIT_OK;
@@ -41,18 +40,8 @@ pub struct PublishArgs {
     /// A header for the webhook, 'Name: value' (may be given more than once).
     #[arg(long = "header", value_name = "NAME: VALUE", requires = "webhook")]
     headers: Vec<String>,
-    /// Print one JSON object per line, as `watch --json` does.
-    #[arg(long)]
-    json: bool,
-    /// Seconds between polls (at least 5; default 15 or the config file's `interval`).
-    #[arg(long, value_name = "SECS")]
-    interval: Option<u64>,
-    /// Publish these user IDs instead of the roster (comma separated).
-    #[arg(long, value_name = "ID,...", conflicts_with = "ids_file")]
-    ids: Option<String>,
-    /// Publish the user IDs in this file (one per line) instead of the roster.
-    #[arg(long, value_name = "FILE")]
-    ids_file: Option<PathBuf>,
+    #[command(flatten)]
+    poll: crate::PollArgs,
 }
 
 /// Checks every flag before signing in, so that a wrong address fails at
@@ -70,13 +59,9 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
         .transpose()?;
     mqtt::check_topic_prefix(&args.topic_prefix)?;
     let mut overrides = global.overrides();
-    overrides.interval_secs = args.interval;
+    overrides.interval_secs = args.poll.interval;
     let settings = Settings::resolve(&overrides)?;
-    let explicit_ids = match (&args.ids, &args.ids_file) {
-        (Some(list), _) => Some(watch::parse_ids(list)),
-        (None, Some(file)) => Some(watch::ids_from_file(file)?),
-        (None, None) => None,
-    };
+    let explicit_ids = args.poll.explicit_ids()?;
     let session = Session::resume(&settings, keyring()).await?;
     let roster = Roster::load(&settings.config_dir)?;
     if let Some(recovery) = roster.recovery() {
@@ -116,7 +101,7 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
         own_id: Some(account.id.clone()),
         ..Default::default()
     };
-    let printer = if args.json {
+    let printer = if args.poll.json {
         Printer::json()
     } else {
         Printer::human(
