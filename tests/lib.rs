@@ -41,6 +41,26 @@ fn built(variable: &str, name: &str) -> PathBuf {
 
 /// The throwaway HOME of the private session. End-to-end tests touch the real
 /// keyring, so they refuse to run outside one.
+/// A loopback TCP port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Everything the desktop app has logged with `XDG_STATE_HOME` set to
+/// `state`, its daily files joined; empty while it has logged nothing.
+pub fn app_logs(state: &Path) -> String {
+    std::fs::read_dir(state.join("presently/logs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect()
+}
+
 pub fn session_home() -> PathBuf {
     assert!(
         std::env::var_os("PRESENTLY_IN_SESSION").is_some(),

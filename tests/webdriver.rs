@@ -18,14 +18,6 @@ pub struct Driver {
     driver: tokio::process::Child,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `tauri-driver` from PATH, or from cargo's bin directory.
 fn tauri_driver() -> std::path::PathBuf {
     let cargo_bin = std::env::var_os("CARGO_HOME")
@@ -46,7 +38,7 @@ impl Driver {
     /// Starts `tauri-driver` with `configure`'s environment and opens a
     /// session on `app` (which the driver launches).
     pub async fn start(app: &Path, configure: impl FnOnce(&mut tokio::process::Command)) -> Driver {
-        let (port, native) = (free_port(), free_port());
+        let (port, native) = (crate::free_port(), crate::free_port());
         let mut cmd = tokio::process::Command::new(tauri_driver());
         cmd.args([
             "--port",

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use presently_e2e::{desktop_bin, presently_bin, wait_for, PrivateSession, Run, TestEnv};
+use presently_e2e::{app_logs, desktop_bin, presently_bin, wait_for, PrivateSession, Run, TestEnv};
 
 /// The D-Bus name tauri-plugin-single-instance holds for this app.
 const INSTANCE_NAME: &str = "app.presently.desktop.SingleInstance";
@@ -46,11 +46,7 @@ async fn without_a_display_it_says_what_to_use_instead() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("presently watch"), "{}", run.stderr);
     // Started at login, nobody sees stderr: the log has it.
-    let logged: String = std::fs::read_dir(state.path().join("presently/logs"))
-        .expect("a log")
-        .flatten()
-        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
-        .collect();
+    let logged = app_logs(state.path());
     assert!(logged.contains("no display found"), "{logged}");
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use presently_e2e::TestEnv;
+use presently_e2e::{free_port, TestEnv};
 use presently_sim::PresenceUpdate;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -120,14 +120,6 @@ impl Broker {
         }
         panic!("{topic} never held the message wanted; last: {last:?}");
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// `presently publish TARGETS` for one teammate, polling every 5 s.

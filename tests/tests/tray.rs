@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use presently_e2e::{
-    close_window, wait_for, window_shown, MenuEntry, PrivateSession, TestEnv, TrayIcon,
+    app_logs, close_window, wait_for, window_shown, MenuEntry, PrivateSession, TestEnv, TrayIcon,
 };
 use presently_sim::PresenceUpdate;
 
@@ -154,13 +154,26 @@ fn webkit_children(pid: u32) -> Vec<String> {
 }
 
 /// How many times the app logged a roster painted in a newly opened window.
-fn windows_painted(logs: &std::path::Path) -> usize {
-    let mut count = 0;
-    for entry in std::fs::read_dir(logs).into_iter().flatten().flatten() {
-        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        count += text.matches("after the window was opened").count();
-    }
-    count
+fn windows_painted(state: &std::path::Path) -> usize {
+    app_logs(state)
+        .matches("after the window was opened")
+        .count()
+}
+
+/// `presently ARGS` in `session`, logging under a state dir of its own: the
+/// child, its process id and the state dir.
+fn start_logged(
+    env: &TestEnv,
+    session: &PrivateSession,
+    args: &[&str],
+) -> (tokio::process::Child, u32, tempfile::TempDir) {
+    let state = tempfile::tempdir().unwrap();
+    let mut app = env.command(args);
+    session.apply(&mut app);
+    app.env("XDG_STATE_HOME", state.path());
+    let app = app.spawn().unwrap();
+    let pid = app.id().unwrap();
+    (app, pid, state)
 }
 
 #[tokio::test]
@@ -177,15 +190,8 @@ async fn in_the_tray_no_webview_runs_and_the_window_comes_back_current() {
         ),
     )
     .unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let logs = state.path().join("presently/logs");
-
     // Started at login: the tray only, no webview at all.
-    let mut app = env.command(&["--minimized"]);
-    session.apply(&mut app);
-    app.env("XDG_STATE_HOME", state.path());
-    let mut app = app.spawn().unwrap();
-    let pid = app.id().unwrap();
+    let (mut app, pid, state) = start_logged(&env, &session, &["--minimized"]);
     wait_for_tray_item(&session).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(
@@ -197,7 +203,10 @@ async fn in_the_tray_no_webview_runs_and_the_window_comes_back_current() {
     // Open: the window, its webview, and the roster painted in it.
     session.tray_click(OPEN);
     wait_for("the window", LONG, || window_shown(pid, "Presently")).await;
-    wait_for("the roster painted", LONG, || windows_painted(&logs) == 1).await;
+    wait_for("the roster painted", LONG, || {
+        windows_painted(state.path()) == 1
+    })
+    .await;
     assert!(
         !webkit_children(pid).is_empty(),
         "the window's webview runs"
@@ -223,7 +232,7 @@ async fn in_the_tray_no_webview_runs_and_the_window_comes_back_current() {
     session.tray_click(OPEN);
     wait_for("the window again", SHORT, || window_shown(pid, "Presently")).await;
     wait_for("the roster painted again", LONG, || {
-        windows_painted(&logs) == 2
+        windows_painted(state.path()) == 2
     })
     .await;
     session.tray_click(QUIT);
@@ -385,17 +394,8 @@ async fn started_at_login_without_a_keyring_it_says_so_in_a_notification_and_the
             .contains("keyring")
     })
     .await;
-    let logs = state.path().join("presently/logs");
     wait_for("the reason in the log", SHORT, || {
-        std::fs::read_dir(&logs)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|f| {
-                std::fs::read_to_string(f.path())
-                    .unwrap_or_default()
-                    .contains("sign-in failed (keyring)")
-            })
+        app_logs(state.path()).contains("sign-in failed (keyring)")
     })
     .await;
     assert!(app.try_wait().unwrap().is_none(), "it stays, in the tray");
@@ -411,31 +411,15 @@ async fn a_bad_config_file_at_login_opens_the_window_with_the_problem_and_logs_i
         "interval = 5\n\n[quiet_hours]\nenabled = true\nstart = \"6pm\"\n",
     )
     .unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let logs = state.path().join("presently/logs");
-
     // Started at login, where it would stay in the tray: the window comes
     // up to say what is wrong, and the app keeps running.
-    let mut app = env.command(&["--minimized"]);
-    session.apply(&mut app);
-    app.env("XDG_STATE_HOME", state.path());
-    let mut app = app.spawn().unwrap();
-    let pid = app.id().unwrap();
+    let (mut app, pid, state) = start_logged(&env, &session, &["--minimized"]);
     wait_for("the window, although started in the tray", LONG, || {
         window_shown(pid, "Presently")
     })
     .await;
-    let logged = || -> String {
-        std::fs::read_dir(&logs)
-            .map(|dir| {
-                dir.flatten()
-                    .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     wait_for("the problem in the log", SHORT, || {
-        let text = logged();
+        let text = app_logs(state.path());
         text.contains("config.toml, line 5") && text.contains("\"6pm\" is not a time like 18:00")
     })
     .await;
