@@ -61,6 +61,11 @@ pub trait AccessTokens: Send + Sync + 'static {
 /// to it themselves.
 pub const PRESENCE_WRITE_SCOPE: &str = "Presence.ReadWrite";
 
+/// Asked for when "when they will be free" is turned on (incremental
+/// consent): free/busy and working hours of the roster's calendars, the
+/// least privileged permission `getSchedule` takes.
+pub const CALENDAR_SCOPE: &str = "Calendars.ReadBasic";
+
 /// True when `granted`, the `scope` of a token answer, holds `permission`.
 /// Entra writes Graph's permissions by their short names, other clouds'
 /// Graph sometimes as full URIs (`https://graph.microsoft.us/...`): the
@@ -77,7 +82,7 @@ pub fn grants(granted: &str, permission: &str) -> bool {
 /// for and got: a renewal, or a new sign-in for one more, asks for them again
 /// so that none is lost on the way.
 fn extras_granted(granted: &str) -> Vec<&'static str> {
-    [GROUP_SCOPE, PRESENCE_WRITE_SCOPE]
+    [GROUP_SCOPE, PRESENCE_WRITE_SCOPE, CALENDAR_SCOPE]
         .into_iter()
         .filter(|p| grants(granted, p))
         .collect()
@@ -149,6 +154,12 @@ impl SignInFlow {
     /// Also asks for [`PRESENCE_WRITE_SCOPE`], to set one's own status.
     pub fn with_status_access(mut self) -> Self {
         self.extra_scopes.push(PRESENCE_WRITE_SCOPE);
+        self
+    }
+
+    /// Also asks for [`CALENDAR_SCOPE`], to read when teammates are free.
+    pub fn with_calendar_access(mut self) -> Self {
+        self.extra_scopes.push(CALENDAR_SCOPE);
         self
     }
 
@@ -563,7 +574,7 @@ mod tests {
         assert_eq!(extras_granted(entra), Vec::<&str>::new());
         assert_eq!(
             extras_granted("User.Read GroupMember.Read.All Presence.ReadWrite"),
-            vec![GROUP_SCOPE, PRESENCE_WRITE_SCOPE]
+            vec![GROUP_SCOPE, PRESENCE_WRITE_SCOPE, CALENDAR_SCOPE]
         );
     }
 }
