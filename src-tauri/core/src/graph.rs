@@ -140,6 +140,25 @@ impl GraphClient {
         })
     }
 
+    /// A client for the same Graph, sign-in and policy, with a throttle gate
+    /// of its own: for a reader whose budget is another one (Outlook's
+    /// calendar limits are per mailbox), so that its 429s never hold back
+    /// the presence poller. It shares the connection pool.
+    pub fn with_own_throttle(&self) -> GraphClient {
+        let inner = &self.inner;
+        let (gate, _) = watch::channel(None);
+        GraphClient {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                tokens: inner.tokens.clone(),
+                settings: inner.settings.clone(),
+                options: inner.options.clone(),
+                gate,
+                throttled: AtomicU64::new(0),
+            }),
+        }
+    }
+
     /// `{graph}/v1.0/{path}`.
     pub fn endpoint(&self, path: &str) -> Url {
         self.inner.settings.graph_endpoint(path)
@@ -276,6 +295,30 @@ impl GraphClient {
     /// with no content (`setUserPreferredPresence` and the like).
     pub async fn post_action<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<()> {
         self.post(path, body).await.map(drop)
+    }
+
+    /// `POST {graph}/v1.0/{path}` with a JSON body and extra headers (for
+    /// example `Prefer: outlook.timezone="UTC"`), for a reader that asks
+    /// again on its own schedule: as for the presence poller, a 429 is
+    /// returned at once as [`Error::Throttled`] after closing the gate for
+    /// its `Retry-After`. The answer's bytes, at most [`MAX_ANSWER`].
+    pub async fn poll_post<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &B,
+    ) -> Result<Vec<u8>> {
+        let body = serde_json::to_vec(body)
+            .map_err(|e| Error::Config(format!("Could not write the request: {e}")))?;
+        self.send(Call {
+            method: Method::POST,
+            url: self.endpoint(path),
+            headers,
+            body: Some(body),
+            presence: false,
+            retry_throttled: false,
+        })
+        .await
     }
 
     /// `POST {graph}/v1.0/{path}` with a JSON body; the answer's bytes.

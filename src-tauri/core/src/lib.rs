@@ -21,6 +21,8 @@
 //!   ends; [`teams`] links to a chat or call with them.
 //! - [`my_status`]: setting your own presence and status message, with the
 //!   permission asked for on first use.
+//! - [`calendar`]: when teammates will be free, from their calendars'
+//!   free/busy and working hours, read on a budget of its own.
 //! - [`notify`]: the notification policy (bell, quiet hours, pause, own
 //!   Do Not Disturb, merging bursts).
 //! - [`monitor`]: the desktop app's state (sign-in, roster with presence,
@@ -35,6 +37,7 @@
 pub mod args;
 pub mod auth;
 pub mod browser;
+pub mod calendar;
 pub mod cloud;
 pub mod config;
 #[cfg(feature = "demo")]

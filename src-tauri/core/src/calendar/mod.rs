@@ -1,0 +1,239 @@
+//! "When they will be free": what teammates' calendars say, read with
+//! `POST /me/calendar/getSchedule` (free/busy and working hours, the
+//! permission [`CALENDAR_SCOPE`]).
+//!
+//! Off until turned on: [`access`] says whether the stored sign-in may read
+//! calendars and, if not, hands back the [`SignInFlow`] that asks for it
+//! (keeping every permission granted before); [`after_consent`] checks it
+//! came. Then [`spawn`] starts the reader, which sends [`CalendarEvent`]s.
+//!
+//! # What a calendar says ([`Outlook`])
+//!
+//! Calendar items count by how they show their owner's time: busy and out
+//! of office (`oof`) are *busy*; those and tentative are *not free*; free,
+//! working elsewhere and unknown statuses are free. Items that touch or
+//! overlap are one block.
+//! - `busy_until`: the end of the busy block that holds now; `None` when
+//!   none does.
+//! - `free_at`: only when a not-free block holds now. The first instant
+//!   after now that no not-free block holds, that lies within working
+//!   hours, and that starts a free stretch (up to the next not-free block or
+//!   the end of that working period) of at least [`MIN_FREE_STRETCH`], or a
+//!   shorter one the read window ends with: nothing is known past it.
+//!   `None` when free now, or when no such instant comes before the window
+//!   ends. Working hours that cannot be placed (a zone Presently does not
+//!   know, no working days) are left out of the rule rather than taken as
+//!   "never at work".
+//! - `outside_working_hours`: now is in none of their working periods. A
+//!   period starts on each working day at the start time, in their zone,
+//!   and ends at the end time, the next day if the end is not after the
+//!   start. False when that cannot be told.
+//! - `utc_offset_minutes`: their zone's offset now, for "22:10 there"
+//!   ([`Outlook::local_time_there`]).
+//!
+//! Zones come as Windows names (mapped to IANA zones by CLDR's table), as
+//! IANA names, or as Graph's `customTimeZone` (see [`zones::CustomZone`]).
+//!
+//! # The budget
+//!
+//! Outlook's limits are its own (per mailbox: 4 requests at once and 10,000
+//! per 10 minutes), so the reader has its own throttle gate
+//! ([`GraphClient::with_own_throttle`]): its 429s never hold the presence
+//! poller back, nor the poller's it. It sends one request at a time: all
+//! schedules every [`CalendarOptions::read_every`] (20 to a request, from
+//! now to the end of tomorrow, local time), and those of people who turned
+//! busy at most once per [`CalendarOptions::person_gap`] each. A 429 waits
+//! for its `Retry-After`, another failure for a growing pause.
+//!
+//! The map: this file has what callers see; `outlook.rs` the schedule and
+//! the rules; `zones.rs` the time zones; `wire.rs` reads Graph's answer;
+//! `reader.rs` the reader's task.
+
+mod outlook;
+mod reader;
+mod wire;
+pub mod zones;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::{grants, Session, SignInFlow, StoredSignIn};
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::presence::{Activity, Availability, Presence};
+use crate::token_store::TokenStore;
+
+pub use crate::auth::CALENDAR_SCOPE;
+#[doc(no_inline)]
+pub use crate::graph::GraphClient;
+pub use outlook::{Schedule, ShowAs, Span, WorkingHours, MIN_FREE_STRETCH};
+pub use reader::{spawn, spawn_with, CalendarHandle, CalendarOptions};
+pub use wire::parse_answer;
+
+/// Most schedules `getSchedule` takes in one request.
+pub const MAX_SCHEDULES_PER_REQUEST: usize = 20;
+
+/// Path of the request, below `/v1.0`.
+pub const SCHEDULE_PATH: &str = "me/calendar/getSchedule";
+
+/// What a teammate's calendar says at one instant.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Outlook {
+    /// The end of the busy or out-of-office block they are in.
+    pub busy_until: Option<DateTime<Utc>>,
+    /// When they are not free now: when they next will be, within working
+    /// hours, for at least a quarter of an hour.
+    pub free_at: Option<DateTime<Utc>>,
+    /// Now is outside their working hours.
+    pub outside_working_hours: bool,
+    /// Their UTC offset now in minutes (UTC+2 is 120), when their zone is
+    /// known.
+    pub utc_offset_minutes: Option<i32>,
+}
+
+/// Whom to watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// The roster ID (user object ID).
+    pub id: String,
+    /// Their mailbox address: mail, else the sign-in name. `None`: the
+    /// reader looks it up in the directory.
+    pub mailbox: Option<String>,
+}
+
+/// Someone's outlook is new or different.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutlookChange {
+    pub id: String,
+    pub outlook: Outlook,
+}
+
+/// What the reader tells its front end.
+#[derive(Debug, Clone)]
+pub enum CalendarEvent {
+    /// Outlooks that are new or changed: each person's once after their
+    /// first read, then on every change, also when time alone changes it
+    /// (a busy block ends). Someone whose calendar can no longer be read
+    /// gets an empty [`Outlook`].
+    Changed(Vec<OutlookChange>),
+    /// Reading failed in a way that lasts (the permission is missing, the
+    /// network is down), in the user's words. The reader tries again later
+    /// and says nothing more about it until something else goes wrong.
+    Problem(Error),
+}
+
+/// True for a presence that may come from the calendar, and so is worth a
+/// fresh read: in a meeting, in a conference call or presenting (whatever
+/// the availability: Teams shows presenting as Do not disturb), or busy
+/// with the activity Busy (what a calendar's busy block sets). A call
+/// (`InACall`) is not: calls are rarely in the calendar, and a new read
+/// would most likely say what the last one said.
+pub fn triggers_read(p: &Presence) -> bool {
+    matches!(
+        p.activity,
+        Activity::InAMeeting | Activity::InAConferenceCall | Activity::Presenting
+    ) || (matches!(p.availability, Availability::Busy | Availability::BusyIdle)
+        && p.activity == Activity::Busy)
+}
+
+/// What stands between the signed-in user and reading calendars.
+pub enum Access {
+    /// The stored sign-in may read them.
+    Ready(Arc<Session>),
+    /// It may not yet: sign in with this flow (it asks for
+    /// [`CALENDAR_SCOPE`] and keeps every permission granted before), then
+    /// call [`after_consent`].
+    NeedsConsent(Box<SignInFlow>),
+}
+
+/// Resumes the stored sign-in and says whether it may read calendars.
+pub async fn access(settings: &Settings, store: Arc<dyn TokenStore>) -> Result<Access> {
+    let session = Session::resume(settings, store).await?;
+    let granted = session.granted().await;
+    if grants(&granted, CALENDAR_SCOPE) {
+        return Ok(Access::Ready(session));
+    }
+    Ok(Access::NeedsConsent(Box::new(
+        SignInFlow::new(settings)?
+            .keeping(&granted)
+            .with_calendar_access(),
+    )))
+}
+
+/// The session of a sign-in made for [`Access::NeedsConsent`], once it is
+/// sure the permission came with it.
+pub fn after_consent(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    stored: StoredSignIn,
+) -> Result<Arc<Session>> {
+    if !grants(&stored.tokens.scope, CALENDAR_SCOPE) {
+        return Err(Error::ConsentRequired(format!(
+            "the sign-in did not grant the permission {CALENDAR_SCOPE}, which showing when teammates will be free needs."
+        )));
+    }
+    Session::from_stored(settings, store, stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn presence(availability: &str, activity: &str) -> Presence {
+        Presence {
+            availability: Availability::parse(availability),
+            activity: Activity::parse(activity),
+            ..Presence::unknown("x")
+        }
+    }
+
+    #[test]
+    fn meetings_and_presenting_trigger_a_read_calls_do_not() {
+        for (availability, activity) in [
+            ("Busy", "InAMeeting"),
+            ("Busy", "InAConferenceCall"),
+            ("DoNotDisturb", "Presenting"),
+            ("Busy", "Busy"),
+            ("BusyIdle", "Busy"),
+        ] {
+            assert!(
+                triggers_read(&presence(availability, activity)),
+                "{availability} {activity}"
+            );
+        }
+        for (availability, activity) in [
+            ("Busy", "InACall"),
+            ("Available", "Available"),
+            ("DoNotDisturb", "DoNotDisturb"),
+            ("Away", "Away"),
+            ("Offline", "OffWork"),
+            ("Busy", "Focusing"),
+        ] {
+            assert!(
+                !triggers_read(&presence(availability, activity)),
+                "{availability} {activity}"
+            );
+        }
+    }
+
+    #[test]
+    fn outlooks_serialise_for_the_window() {
+        let outlook = Outlook {
+            busy_until: Some("2026-12-01T12:00:00Z".parse().unwrap()),
+            free_at: None,
+            outside_working_hours: true,
+            utc_offset_minutes: Some(-480),
+        };
+        assert_eq!(
+            serde_json::to_value(OutlookChange {
+                id: "a".into(),
+                outlook
+            })
+            .unwrap(),
+            serde_json::json!({"id": "a", "outlook": {
+                "busy_until": "2026-12-01T12:00:00Z", "free_at": null,
+                "outside_working_hours": true, "utc_offset_minutes": -480}})
+        );
+    }
+}
