@@ -57,6 +57,8 @@ pub(crate) const GRAPH_SCOPES: &[&str] = &[
     "Group.Read.All",
     "Team.ReadBasic.All",
     "Directory.Read.All",
+    "Calendars.ReadBasic",
+    "Calendars.Read",
 ];
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
 

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::auth::{self, RefreshStats, Tokens};
+use crate::calendar;
 use crate::error::{Result, SimError};
 use crate::faults::Fault;
 use crate::presence::{PresenceUpdate, SimPresence};
@@ -122,6 +123,55 @@ impl Shared {
         Ok((0..minutes).map(|_| st.presence.tick()).sum())
     }
 
+    /// What the simulated clock reads now, as wall time.
+    pub fn clock(&self) -> chrono::DateTime<chrono::Utc> {
+        let st = self.state();
+        st.presence.time_at(st.presence.minute())
+    }
+
+    pub fn hide_schedule(&self, id_or_upn: &str, hidden: bool) -> Result<()> {
+        let i = self.user_index(id_or_upn)?;
+        self.state().presence.set_schedule_hidden(i, hidden);
+        Ok(())
+    }
+
+    pub fn set_working_hours(
+        &self,
+        id_or_upn: &str,
+        days: &[&str],
+        start: &str,
+        end: &str,
+        time_zone: Option<&str>,
+    ) -> Result<()> {
+        let i = self.user_index(id_or_upn)?;
+        let invalid = |m: String| SimError::InvalidWorkingHours(m);
+        let days = calendar::parse_days(days)
+            .map_err(|d| invalid(format!("'{d}' is not a day of the week, e.g. \"monday\"")))?;
+        let time = |t: &str| {
+            calendar::parse_time_of_day(t).ok_or_else(|| {
+                invalid(format!(
+                    "'{t}' is not a time of day such as \"08:30\" or \"08:30:00\""
+                ))
+            })
+        };
+        let (start, end) = (time(start)?, time(end)?);
+        if start >= end {
+            return Err(invalid(format!(
+                "they end ({}) before they start ({})",
+                calendar::time_of_day(end),
+                calendar::time_of_day(start)
+            )));
+        }
+        let time_zone = match time_zone.map(str::trim) {
+            Some("") => return Err(invalid("the time zone's name is empty".to_owned())),
+            other => other.map(str::to_owned),
+        };
+        self.state()
+            .presence
+            .set_working_hours(i, days, start, end, time_zone);
+        Ok(())
+    }
+
     pub fn set_photo_size(&self, id_or_upn: &str, bytes: Option<usize>) -> Result<()> {
         let i = self.user_index(id_or_upn)?;
         let mut st = self.state();
@@ -156,6 +206,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/faults", post(inject).delete(clear_faults))
         .route("/_sim/presence_available", post(presence_available))
         .route("/_sim/advance", post(advance))
+        .route("/_sim/clock", get(clock))
+        .route("/_sim/hide_schedule", post(hide_schedule))
+        .route("/_sim/working_hours", post(working_hours))
         .route("/_sim/log", get(log).delete(clear_log))
         .route("/_sim/auto_approve", post(auto_approve))
         .route("/_sim/block_device_code", post(block_device_code))
@@ -212,6 +265,9 @@ async fn index() -> Json<Value> {
             "DELETE /_sim/faults",
             "POST /_sim/presence_available {\"available\"}",
             "POST /_sim/advance {\"minutes\"}",
+            "GET /_sim/clock (the simulated clock's wall time)",
+            "POST /_sim/hide_schedule {\"id\",\"hidden\"}",
+            "POST /_sim/working_hours {\"id\",\"daysOfWeek\",\"startTime\",\"endTime\",\"timeZone\"?}",
             "GET /_sim/log",
             "DELETE /_sim/log",
             "POST /_sim/auto_approve {\"enabled\"}",
@@ -376,6 +432,60 @@ async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             Ok(changed) => Json(json!({ "ok": true, "changed": changed })).into_response(),
             Err(e) => bad_request(e.to_string()),
         },
+        Err(message) => bad_request(message),
+    }
+}
+
+async fn clock(State(shared): State<Arc<Shared>>) -> Response {
+    Json(json!({
+        "dateTime": shared.clock().format("%Y-%m-%dT%H:%M:%S.0000000").to_string(),
+        "timeZone": "UTC",
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HideScheduleBody {
+    id: String,
+    hidden: bool,
+}
+
+async fn hide_schedule(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<HideScheduleBody>("POST /_sim/hide_schedule", &body) {
+        Ok(b) => done(shared.hide_schedule(&b.id, b.hidden)),
+        Err(message) => bad_request(message),
+    }
+}
+
+/// Graph's `workingHours` names, and the snake_case ones.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WorkingHoursBody {
+    id: String,
+    #[serde(alias = "days_of_week", alias = "days")]
+    days_of_week: Vec<String>,
+    #[serde(alias = "start_time", alias = "start")]
+    start_time: String,
+    #[serde(alias = "end_time", alias = "end")]
+    end_time: String,
+    /// A Windows or IANA zone name; left out, the person's own zone.
+    #[serde(default, alias = "time_zone")]
+    time_zone: Option<String>,
+}
+
+async fn working_hours(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<WorkingHoursBody>("POST /_sim/working_hours", &body) {
+        Ok(b) => {
+            let days: Vec<&str> = b.days_of_week.iter().map(String::as_str).collect();
+            done(shared.set_working_hours(
+                &b.id,
+                &days,
+                &b.start_time,
+                &b.end_time,
+                b.time_zone.as_deref(),
+            ))
+        }
         Err(message) => bad_request(message),
     }
 }

@@ -230,6 +230,12 @@ impl Directory {
             .copied()
     }
 
+    /// A user by e-mail address (any case), as `getSchedule` looks mailboxes
+    /// up: everyone's mail is their user principal name.
+    pub fn find_mail(&self, address: &str) -> Option<usize> {
+        self.by_upn.get(&address.trim().to_lowercase()).copied()
+    }
+
     /// A user by object id only, as `getPresencesByUserId` looks them up.
     pub fn find_id(&self, id: &str) -> Option<usize> {
         self.by_id.get(&id.to_lowercase()).copied()

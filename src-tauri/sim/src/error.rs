@@ -24,6 +24,9 @@ pub enum SimError {
     /// A presence update that no client could make sense of.
     #[error("invalid presence: {0}")]
     InvalidPresence(String),
+    /// Working hours that are no days and times of day, or end before they start.
+    #[error("invalid working hours: {0}")]
+    InvalidWorkingHours(String),
     /// A configuration the simulator refuses to start with.
     #[error("invalid simulator configuration: {0}")]
     InvalidConfig(String),

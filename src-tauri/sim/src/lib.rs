@@ -4,10 +4,11 @@
 //!
 //! One HTTP server on `127.0.0.1` plays both hosts: [`Sim::url`] is the login
 //! URL and the Graph URL; with [`SimConfig::tls`] it serves HTTPS from a
-//! private CA. It is strict where the real services are strict (the 650-id
-//! and 20-request limits, throttling, `slow_down`, rotating refresh tokens,
-//! single-use codes, PKCE, permissions, token sizes), so a client that works
-//! against it has been made to handle what the real ones do.
+//! private CA. It is strict where the real services are strict (the 650-id,
+//! 20-request and 20-schedule limits, throttling, `slow_down`, rotating
+//! refresh tokens, single-use codes, PKCE, permissions, token sizes), so a
+//! client that works against it has been made to handle what the real ones
+//! do.
 //!
 //! The map:
 //! - [`Sim`] starts and owns a server; its methods drive it from a test.
@@ -19,8 +20,10 @@
 //!   page (authorization code with PKCE); `tokens` writes the tokens.
 //! - `graph`: every `/v1.0` resource, `$batch` included, on top of
 //!   `directory` (the generated organisation), `presence` (everyone's
-//!   presence through a simulated working day), `query` (OData options) and
-//!   `throttle` (the sliding window of `getPresencesByUserId`).
+//!   presence through a simulated working day), `calendar` (the meetings
+//!   that day holds, served by `getSchedule`, and the time zones of working
+//!   hours), `query` (OData options) and `throttle` (the sliding window of
+//!   `getPresencesByUserId`).
 //! - `control`: the same operations as [`Sim`]'s methods, as a JSON API under
 //!   `/_sim` for end-to-end tests; `log` keeps the [`LoggedRequest`]s.
 //!
@@ -31,9 +34,14 @@
 //! with a valid token (a request needs one to be charged to a tenant),
 //! including those inside `$batch` and those answered 429, but not those an
 //! injected fault answered. Faults match top-level requests only.
+//! `getSchedule` knows one time zone, UTC, for the times it is asked about
+//! and answers with; working hours come in each office's own fixed zone,
+//! served as a `customTimeZone`, and the organisation works every day of
+//! the week (see `calendar` and `graph/schedule.rs`).
 
 mod auth;
 mod authorize;
+mod calendar;
 mod config;
 mod control;
 mod devicelogin;
@@ -66,7 +74,7 @@ pub use control::MAX_ADVANCE_MINUTES;
 pub use directory::SimUser;
 pub use error::{Result, SimError};
 pub use faults::{Fault, FaultKind};
-pub use graph::{MAX_BATCH_REQUESTS, MAX_PRESENCE_IDS};
+pub use graph::{MAX_BATCH_REQUESTS, MAX_PRESENCE_IDS, MAX_SCHEDULES};
 pub use log::{LoggedRequest, LOG_CAPACITY};
 pub use presence::{PresenceUpdate, SimPresence};
 pub use throttle::{retry_after_seconds, SlidingWindow};
@@ -277,6 +285,45 @@ impl Sim {
     /// Returns how many changes there were.
     pub fn advance(&self, minutes: u32) -> Result<usize> {
         self.shared.advance(minutes)
+    }
+
+    /// What the simulated clock reads now, as wall time: the moment the
+    /// simulator started (to the minute) until [`Sim::advance`] or automatic
+    /// presence moves it on. `getSchedule` serves calendars on this clock.
+    pub fn clock(&self) -> chrono::DateTime<chrono::Utc> {
+        self.shared.clock()
+    }
+
+    /// `true`: others asking `getSchedule` about this user (id or UPN) get
+    /// an `ErrorNoFreeBusyAccess` error in its place, as for a mailbox that
+    /// does not share free/busy (about one in fifty do from the start);
+    /// `false` makes it readable again. One's own is always readable.
+    pub fn hide_schedule(&self, id_or_upn: &str, hidden: bool) -> Result<()> {
+        self.shared.hide_schedule(id_or_upn, hidden)
+    }
+
+    /// Sets the working hours `getSchedule` serves for a user: `days` as
+    /// Graph names them (`"monday"`, any case), `start` and `end` as
+    /// `"08:00"`, `"08:00:00"` or `"08:00:00.0000000"`, `start` first.
+    ///
+    /// With `time_zone` `None` the hours are in the user's own zone (served
+    /// as a `customTimeZone`) and their simulated day follows them: presence
+    /// comes online and goes offline at those times, on those days only,
+    /// and planned meetings outside them are dropped. With a zone's name
+    /// (`"Pacific Standard Time"`, `"Europe/Berlin"`; any name, unchecked,
+    /// so that clients meet names they do not know) the hours are served as
+    /// given with `timeZone: {"name": ...}` and change nothing else: the
+    /// simulator has no time zone data to follow them by.
+    pub fn set_working_hours(
+        &self,
+        id_or_upn: &str,
+        days: &[&str],
+        start: &str,
+        end: &str,
+        time_zone: Option<&str>,
+    ) -> Result<()> {
+        self.shared
+            .set_working_hours(id_or_upn, days, start, end, time_zone)
     }
 
     /// `Some(bytes)`: this user's photo (if they have one) is served as that

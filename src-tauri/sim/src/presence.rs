@@ -14,15 +14,21 @@
 //! doing, and a message instead of the day's, until it expires on the
 //! simulated clock or is cleared. The clock reads as wall time from the
 //! moment the board was made ([`PresenceBoard::time_at`]), one minute a tick.
+//!
+//! Meetings come from people's calendars (`calendar`): each day is planned a
+//! day ahead, and a person is in a meeting for as long as a busy item of
+//! their calendar lasts, so that free/busy and presence agree. Calls,
+//! breaks and the rest come at random as the day goes.
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::directory::Directory;
+use crate::calendar::{self, CalendarItem, DayPlan, FreeBusy, Workday, ALL_DAYS};
+use crate::directory::{mix, Directory};
 use crate::error::{Result, SimError};
 use crate::names::{OOF_MESSAGES, STATUS_MESSAGES};
 
@@ -183,12 +189,46 @@ struct Routine {
     offset: i32,
     start: u32,
     end: u32,
+    /// The days of the week they work (bits of [`ALL_DAYS`]), local time.
+    days: u8,
     remote_worker: bool,
     /// Local day number the plans below were made for.
     day: i64,
     oof: bool,
     remote_today: bool,
+    /// Yesterday's, today's and tomorrow's calendars, oldest first.
+    calendar: Vec<DayPlan>,
+    /// Others may not read this person's free/busy (`getSchedule` answers
+    /// an error for it).
+    schedule_hidden: bool,
+    /// Working hours given in a named time zone, served instead of the
+    /// ones above; the day follows the ones above.
+    named_hours: Option<NamedHours>,
 }
+
+/// Working hours a test gave in a named time zone (`Pacific Standard Time`).
+#[derive(Debug, Clone)]
+pub(crate) struct NamedHours {
+    pub days: u8,
+    pub start: u32,
+    pub end: u32,
+    pub time_zone: String,
+}
+
+/// The working hours `getSchedule` serves for someone.
+#[derive(Debug, Clone)]
+pub(crate) struct ServedHours {
+    pub days: u8,
+    pub start: u32,
+    pub end: u32,
+    /// The zone's name, or `None` for the person's own zone, served as a
+    /// `customTimeZone` with this bias.
+    pub time_zone: Option<String>,
+    pub bias: i32,
+}
+
+/// About one in fifty people keep their free/busy to themselves.
+const HIDDEN_SCHEDULES: u64 = 50;
 
 #[derive(Debug)]
 pub(crate) struct PresenceBoard {
@@ -198,6 +238,8 @@ pub(crate) struct PresenceBoard {
     minute: u32,
     /// The wall time of [`START_MINUTE`]: what the clock reads as in Graph's answers.
     epoch: DateTime<Utc>,
+    /// UTC = headquarters time + this many minutes (see `calendar`).
+    headquarters_bias: i32,
     rng: StdRng,
 }
 
@@ -208,11 +250,8 @@ struct Doing {
     minutes: std::ops::RangeInclusive<u32>,
 }
 
-const MEETING: Doing = Doing {
-    availability: "Busy",
-    activity: "InAMeeting",
-    minutes: 25..=60,
-};
+/// What a person in a meeting of their calendar shows, for as long as it lasts.
+const IN_A_MEETING: (&str, &str) = ("Busy", "InAMeeting");
 const CALL: Doing = Doing {
     availability: "Busy",
     activity: "InACall",
@@ -265,12 +304,26 @@ impl PresenceBoard {
                 offset: directory.offset_minutes[i],
                 start: rng.gen_range(7 * 60 + 30..=10 * 60),
                 end: rng.gen_range(16 * 60..=19 * 60),
+                days: ALL_DAYS,
                 remote_worker: directory.users[i].office_location == "Remote",
                 day: i64::MIN,
                 oof: false,
                 remote_today: false,
+                calendar: Vec::new(),
+                // Everyone may read their own, so "me" is never among them.
+                schedule_hidden: i > 0
+                    && mix(seed ^ 0x4652_4545_4255_5359 ^ i as u64)
+                        .is_multiple_of(HIDDEN_SCHEDULES),
+                named_hours: None,
             })
             .collect();
+        // Whole minutes, so that the day's meetings start on whole minutes
+        // of wall time and of every zone's local time.
+        let now = Utc::now();
+        let epoch = now
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(now);
         let blank = Entry {
             availability: String::new(),
             activity: String::new(),
@@ -289,8 +342,8 @@ impl PresenceBoard {
             routines,
             last_seq: rng.gen_range(0x10_0000..0x100_0000),
             minute: START_MINUTE,
-            // Whole seconds, as Graph writes times (seven zero decimals).
-            epoch: Utc::now().with_nanosecond(0).unwrap_or_else(Utc::now),
+            epoch,
+            headquarters_bias: calendar::headquarters_bias(epoch),
             rng,
         };
         // Start mid-morning in a realistic mix: the day is already under way.
@@ -311,9 +364,56 @@ impl PresenceBoard {
     }
 
     fn working(&self, i: usize) -> bool {
-        let (_, t) = self.local_time(i);
+        let (day, t) = self.local_time(i);
         let r = &self.routines[i];
-        (r.start..r.end).contains(&t)
+        (r.start..r.end).contains(&t) && self.works_on(i, day)
+    }
+
+    /// Whether local `day` is one of person `i`'s working days.
+    fn works_on(&self, i: usize, day: i64) -> bool {
+        let days = self.routines[i].days;
+        days == ALL_DAYS || calendar::works_on(days, self.local_date(i, day))
+    }
+
+    /// The calendar date of person `i`'s local `day`, in the zone their
+    /// working hours are served in.
+    fn local_date(&self, i: usize, day: i64) -> NaiveDate {
+        let offset = self.routines[i].offset;
+        let noon = day * 1440 + 720 - i64::from(offset);
+        let bias = calendar::zone_bias(self.headquarters_bias, offset);
+        (self.wall_time(noon) - chrono::Duration::minutes(i64::from(bias))).date_naive()
+    }
+
+    /// Plans person `i`'s calendar for local `day`, unless it is planned.
+    fn plan_calendar(&mut self, i: usize, day: i64) {
+        let r = &self.routines[i];
+        if r.calendar.iter().any(|p| p.day == day) {
+            return;
+        }
+        let workday = Workday {
+            day,
+            offset: r.offset,
+            start: r.start,
+            end: r.end,
+            works: self.works_on(i, day),
+            remote_worker: r.remote_worker,
+        };
+        let plan = calendar::plan(&mut self.rng, workday);
+        let r = &mut self.routines[i];
+        r.calendar.retain(|p| p.day >= day - 2);
+        r.calendar.push(plan);
+        r.calendar.sort_by_key(|p| p.day);
+    }
+
+    /// Keeps today's and tomorrow's calendars planned for person `i`.
+    fn plan_ahead(&mut self, i: usize) {
+        let (day, _) = self.local_time(i);
+        let r = &self.routines[i];
+        if r.calendar.last().is_some_and(|p| p.day > day) {
+            return;
+        }
+        self.plan_calendar(i, day);
+        self.plan_calendar(i, day + 1);
     }
 
     /// Makes today's plans for someone whose working day is starting.
@@ -322,8 +422,9 @@ impl PresenceBoard {
         if self.routines[i].day == day {
             return;
         }
-        let oof = self.rng.gen_bool(0.04);
-        let remote_today = self.routines[i].remote_worker || self.rng.gen_bool(0.25);
+        self.plan_ahead(i);
+        let today = self.routines[i].calendar.iter().find(|p| p.day == day);
+        let (oof, remote_today) = today.map_or((false, false), |p| (p.oof, p.remote));
         let status = self.rng.gen_bool(0.12).then(|| {
             STATUS_MESSAGES
                 .choose(&mut self.rng)
@@ -361,10 +462,13 @@ impl PresenceBoard {
             self.go_out_of_office(i);
             return;
         }
+        if self.join_meeting(i) {
+            return;
+        }
+        // Those in meetings are in their calendars' meetings, joined above.
         let roll = self.rng.gen_range(0..100);
         let doing = match roll {
-            0..=44 => None,
-            45..=64 => Some(&MEETING),
+            0..=64 => None,
             65..=71 => Some(&CALL),
             72..=75 => Some(&CONFERENCE),
             76..=78 => Some(&PRESENTING),
@@ -425,6 +529,7 @@ impl PresenceBoard {
         self.minute = self.minute.wrapping_add(1);
         let mut changed = 0;
         for i in 0..self.entries.len() {
+            self.plan_ahead(i);
             if self.expire_own(i) {
                 changed += 1;
             }
@@ -452,12 +557,12 @@ impl PresenceBoard {
             self.plan_day(i);
             if self.routines[i].oof {
                 self.go_out_of_office(i);
-            } else {
+            } else if !self.join_meeting(i) {
                 self.begin(i, "Available", "Available", None);
             }
             return;
         }
-        if self.routines[i].oof {
+        if self.routines[i].oof || self.join_meeting(i) {
             return;
         }
         match self.entries[i].busy_until {
@@ -473,14 +578,11 @@ impl PresenceBoard {
             Some(_) => {}
             None => {
                 let (_, t) = self.local_time(i);
-                let on_the_half_hour = t % 30 == 0;
                 let lunch = (11 * 60 + 30..13 * 60 + 30).contains(&t);
-                let p_meeting = if on_the_half_hour { 0.22 } else { 0.004 };
                 let p_away = if lunch { 0.03 } else { 0.006 };
                 let roll: f64 = self.rng.gen();
                 let mut edge = 0.0;
-                let choices: [(f64, &Doing); 8] = [
-                    (p_meeting, &MEETING),
+                let choices: [(f64, &Doing); 7] = [
                     (0.012, &CALL),
                     (0.004, &CONFERENCE),
                     (0.0015, &PRESENTING),
@@ -492,11 +594,7 @@ impl PresenceBoard {
                 for (p, d) in choices {
                     edge += p;
                     if roll < edge {
-                        let mut minutes = self.rng.gen_range(d.minutes.clone());
-                        if std::ptr::eq(d, &MEETING) {
-                            // Meetings are booked in half hours.
-                            minutes = if minutes > 40 { 60 } else { 30 };
-                        }
+                        let minutes = self.rng.gen_range(d.minutes.clone());
                         let until = self.minute + minutes;
                         self.begin(i, d.availability, d.activity, Some(until));
                         return;
@@ -504,6 +602,31 @@ impl PresenceBoard {
                 }
             }
         }
+    }
+
+    /// Puts person `i` in the meeting of their calendar that is on now, if
+    /// a busy one is; true if there is one. Back to back, the next meeting
+    /// carries on without a change.
+    fn join_meeting(&mut self, i: usize) -> bool {
+        let now = i64::from(self.minute);
+        let Some(end) = self.routines[i]
+            .calendar
+            .iter()
+            .flat_map(|p| &p.items)
+            .filter(|item| item.status == FreeBusy::Busy && (item.start..item.end).contains(&now))
+            .map(|item| item.end)
+            .max()
+        else {
+            return false;
+        };
+        let until = u32::try_from(end).ok();
+        let e = &mut self.entries[i];
+        if (e.availability.as_str(), e.activity.as_str()) == IN_A_MEETING {
+            e.busy_until = until;
+        } else {
+            self.begin(i, IN_A_MEETING.0, IN_A_MEETING.1, until);
+        }
+        true
     }
 
     /// Sets someone's presence from outside; automatic changes leave it alone
@@ -569,7 +692,93 @@ impl PresenceBoard {
 
     /// What the simulated clock reads at `minute`, as wall time.
     pub fn time_at(&self, minute: u32) -> DateTime<Utc> {
-        self.epoch + chrono::Duration::minutes(i64::from(minute) - i64::from(START_MINUTE))
+        self.wall_time(i64::from(minute))
+    }
+
+    /// [`PresenceBoard::time_at`] for any minute, before the start too.
+    pub fn wall_time(&self, minute: i64) -> DateTime<Utc> {
+        self.epoch + chrono::Duration::minutes(minute - i64::from(START_MINUTE))
+    }
+
+    /// Person `i`'s calendar: yesterday's, today's and tomorrow's items.
+    pub fn calendar_items(&self, i: usize) -> impl Iterator<Item = &CalendarItem> {
+        self.routines[i].calendar.iter().flat_map(|p| &p.items)
+    }
+
+    /// Whether others may read person `i`'s free/busy.
+    pub fn schedule_hidden(&self, i: usize) -> bool {
+        self.routines[i].schedule_hidden
+    }
+
+    pub fn set_schedule_hidden(&mut self, i: usize, hidden: bool) {
+        self.routines[i].schedule_hidden = hidden;
+    }
+
+    /// The working hours `getSchedule` serves for person `i`.
+    pub fn working_hours(&self, i: usize) -> ServedHours {
+        let r = &self.routines[i];
+        let bias = calendar::zone_bias(self.headquarters_bias, r.offset);
+        match &r.named_hours {
+            Some(h) => ServedHours {
+                days: h.days,
+                start: h.start,
+                end: h.end,
+                time_zone: Some(h.time_zone.clone()),
+                bias,
+            },
+            None => ServedHours {
+                days: r.days,
+                start: r.start,
+                end: r.end,
+                time_zone: None,
+                bias,
+            },
+        }
+    }
+
+    /// Gives person `i` new working hours (local minutes, `start` before
+    /// `end`). In their own zone (`time_zone` `None`) their day follows the
+    /// new hours and days, and the meetings planned outside them are
+    /// dropped; in a named zone the hours are only served, as given.
+    pub fn set_working_hours(
+        &mut self,
+        i: usize,
+        days: u8,
+        start: u32,
+        end: u32,
+        time_zone: Option<String>,
+    ) {
+        if let Some(time_zone) = time_zone {
+            self.routines[i].named_hours = Some(NamedHours {
+                days,
+                start,
+                end,
+                time_zone,
+            });
+            return;
+        }
+        let offset = {
+            let r = &mut self.routines[i];
+            r.named_hours = None;
+            r.start = start;
+            r.end = end;
+            r.days = days;
+            r.offset
+        };
+        let workdays: Vec<(i64, bool)> = self.routines[i]
+            .calendar
+            .iter()
+            .map(|p| (p.day, self.works_on(i, p.day)))
+            .collect();
+        for (plan, (_, works)) in self.routines[i].calendar.iter_mut().zip(workdays) {
+            let day_start = plan.day * 1440 - i64::from(offset);
+            plan.items.retain(|item| {
+                item.status == FreeBusy::Oof
+                    || works
+                        && item.start >= day_start + i64::from(start)
+                        && item.end <= day_start + i64::from(end)
+            });
+        }
     }
 
     /// The simulated minute of a wall time, if it is on the clock at all.
@@ -911,6 +1120,30 @@ mod tests {
             None,
             "an empty message clears it"
         );
+    }
+
+    #[test]
+    fn people_are_in_a_meeting_exactly_while_their_calendar_says_busy() {
+        let (_, mut b) = board(200, 11);
+        let mut checked = 0;
+        for _ in 0..(24 * 60) {
+            b.tick();
+            let now = i64::from(b.minute());
+            for i in 0..200 {
+                let booked = b
+                    .calendar_items(i)
+                    .any(|m| m.status == FreeBusy::Busy && (m.start..m.end).contains(&now));
+                let p = b.snapshot(i);
+                let in_meeting = p.activity == "InAMeeting";
+                if b.working(i) && !b.routines[i].oof {
+                    assert_eq!(in_meeting, booked, "person {i} at minute {now}");
+                    checked += usize::from(booked);
+                } else {
+                    assert!(!in_meeting, "person {i} at minute {now}: {p:?}");
+                }
+            }
+        }
+        assert!(checked > 1000, "minutes in meetings: {checked}");
     }
 
     #[test]

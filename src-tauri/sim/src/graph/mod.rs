@@ -6,13 +6,14 @@
 //!
 //! The map: this file routes, authenticates and checks permissions; each
 //! resource has its file: `presence.rs`, `users.rs` (users, manager, reports,
-//! people, and the paging every list uses), `groups.rs`, `photos.rs` and
-//! `batch.rs`.
+//! people, and the paging every list uses), `groups.rs`, `photos.rs`,
+//! `schedule.rs` (calendar free/busy) and `batch.rs`.
 
 mod batch;
 mod groups;
 mod photos;
 mod presence;
+mod schedule;
 mod users;
 
 use std::time::Duration;
@@ -37,12 +38,14 @@ use photos::photo;
 use presence::{
     clear_preferred_presence, one_presence, presences, set_preferred_presence, set_status_message,
 };
+use schedule::get_schedule;
 use users::{direct_reports, get_user, list_users, manager, people};
 
 /// Most ids `getPresencesByUserId` takes in one request.
 pub const MAX_PRESENCE_IDS: usize = 650;
 /// Most requests one `$batch` may carry.
 pub const MAX_BATCH_REQUESTS: usize = 20;
+pub use schedule::MAX_SCHEDULES;
 
 pub(crate) const JSON_CONTENT_TYPE: &str =
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
@@ -59,6 +62,7 @@ const USER_ME: &[&str] = &[
     "Directory.Read.All",
 ];
 const USERS: &[&str] = &["User.ReadBasic.All", "User.Read.All", "Directory.Read.All"];
+const CALENDARS: &[&str] = &["Calendars.ReadBasic", "Calendars.Read"];
 const PEOPLE_ME: &[&str] = &["People.Read", "People.Read.All"];
 const PEOPLE_OTHERS: &[&str] = &["People.Read.All"];
 const GROUP_MEMBERS: &[&str] = &[
@@ -214,6 +218,8 @@ enum Route {
     Photo(Who),
     Group(String),
     GroupMembers(String),
+    /// `POST .../calendar/getSchedule`.
+    Schedule(Who),
 }
 
 fn route(segments: &[&str]) -> Result<(Method, Route), String> {
@@ -249,6 +255,8 @@ fn route(segments: &[&str]) -> Result<(Method, Route), String> {
             ["joinedTeams"] => (Method::GET, Route::JoinedTeams(w)),
             ["photo"] => (Method::GET, Route::PhotoInfo(w)),
             ["photo", "$value"] => (Method::GET, Route::Photo(w)),
+            ["calendar", "getSchedule"] => (Method::POST, Route::Schedule(w)),
+            ["calendar", other, ..] => return Err((*other).to_owned()),
             [other, ..] => return Err((*other).to_owned()),
         });
     }
@@ -343,6 +351,7 @@ pub(crate) fn handle(
         Route::Photo(who) => photo(&ctx, &grant, &who, true),
         Route::Group(id) => group(&ctx, &grant, &id),
         Route::GroupMembers(id) => group_members(&ctx, &grant, &id, req, &params),
+        Route::Schedule(who) => get_schedule(&ctx, &grant, &who, req),
     };
     let mut resp = result.unwrap_or_else(|e| e);
     if let Some(id) = req
@@ -416,6 +425,21 @@ fn require_for(
     };
     require(grant, if is_me { own } else { others })?;
     resolve(ctx, grant, who)
+}
+
+/// The request's JSON object, or Graph's answer to an unreadable body.
+fn json_body(req: &GraphRequest<'_>) -> Result<Map<String, Value>, GraphResponse> {
+    if !has_json_content_type(req.headers) {
+        return Err(unreadable_body());
+    }
+    match serde_json::from_slice(req.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(unreadable_body()),
+    }
+}
+
+fn bad_request(message: impl Into<String>) -> GraphResponse {
+    error(400, "BadRequest", message)
 }
 
 fn has_json_content_type(headers: &HeaderMap) -> bool {

@@ -128,21 +128,6 @@ fn own_presence(
     Ok(i)
 }
 
-/// The request's JSON object, or Graph's answer to an unreadable body.
-fn json_body(req: &GraphRequest<'_>) -> Result<Map<String, Value>, GraphResponse> {
-    if !has_json_content_type(req.headers) {
-        return Err(unreadable_body());
-    }
-    match serde_json::from_slice(req.body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(unreadable_body()),
-    }
-}
-
-fn bad_request(message: impl Into<String>) -> GraphResponse {
-    error(400, "BadRequest", message)
-}
-
 fn no_content() -> GraphResponse {
     GraphResponse {
         body: Body::Empty,
