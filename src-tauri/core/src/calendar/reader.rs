@@ -53,6 +53,9 @@ impl Default for CalendarOptions {
 /// front end.
 const EVENT_BUFFER: usize = 64;
 
+/// The shortest pause after a 429.
+const MIN_THROTTLED_PAUSE: Duration = Duration::from_secs(1);
+
 /// Tells the reader what to do. Cheap to clone; every clone steers the same
 /// reader.
 #[derive(Clone)]
@@ -150,6 +153,7 @@ pub fn spawn_with(
         triggered: HashMap::new(),
         next_full: Instant::now(),
         hold_until: None,
+        lookups_paused_until: None,
         failures: 0,
         last_problem: None,
     };
@@ -185,6 +189,9 @@ struct Reader {
     /// No request before this: a failure's pause, or a 429 without
     /// `Retry-After`.
     hold_until: Option<Instant>,
+    /// No mailbox look-up before this: the directory refused one, and
+    /// those with a known mailbox must not wait for it.
+    lookups_paused_until: Option<Instant>,
     failures: u32,
     /// The problem last told, so that a failure repeated is told once.
     last_problem: Option<String>,
@@ -361,6 +368,24 @@ impl Reader {
     /// One request: a look-up of mailboxes the reader does not know yet,
     /// or the schedules of up to 20 people who are due.
     async fn step(&mut self) -> Result<()> {
+        let may_look_up = self
+            .lookups_paused_until
+            .is_none_or(|t| t <= Instant::now());
+        // Those without a mailbox have nothing to read (and no outlook);
+        // those whose look-up must wait are due again at the next full read.
+        let mut unreadable = Vec::new();
+        for id in &self.due {
+            match self.mailboxes.get(id) {
+                Some(Mailbox::None) => unreadable.push(id.clone()),
+                None if !may_look_up => unreadable.push(id.clone()),
+                _ => {}
+            }
+        }
+        for id in &unreadable {
+            self.schedules.remove(id);
+        }
+        self.due.retain(|id| !unreadable.contains(id));
+
         let unknown: Vec<String> = self
             .due
             .iter()
@@ -369,28 +394,24 @@ impl Reader {
             .cloned()
             .collect();
         if !unknown.is_empty() {
-            return self.look_up_mailboxes(&unknown).await;
-        }
-        let mut batch: Vec<(String, String)> = Vec::new();
-        for id in &self.due {
-            if batch.len() == MAX_SCHEDULES_PER_REQUEST {
-                break;
+            let looked_up = self.look_up_mailboxes(&unknown).await;
+            if looked_up
+                .as_ref()
+                .is_err_and(|e| !matches!(e, Error::Throttled { .. }))
+            {
+                self.lookups_paused_until = Some(Instant::now() + self.options.read_every);
             }
-            if let Some(Mailbox::Address(address)) = self.mailboxes.get(id) {
-                batch.push((id.clone(), address.clone()));
-            }
+            return looked_up;
         }
-        // Those without a mailbox have no outlook, and nothing to read.
-        let none: Vec<String> = self
+        let batch: Vec<(String, String)> = self
             .due
             .iter()
-            .filter(|id| self.mailboxes.get(*id) == Some(&Mailbox::None))
-            .cloned()
+            .filter_map(|id| match self.mailboxes.get(id) {
+                Some(Mailbox::Address(address)) => Some((id.clone(), address.clone())),
+                _ => None,
+            })
+            .take(MAX_SCHEDULES_PER_REQUEST)
             .collect();
-        for id in none {
-            self.schedules.remove(&id);
-            self.due.retain(|d| *d != id);
-        }
         if batch.is_empty() {
             return Ok(());
         }
@@ -480,7 +501,11 @@ impl Reader {
             )
             .await
             .map_err(|e| match e {
-                Error::Graph { status: 403, .. } => forbidden(),
+                Error::Graph {
+                    status: 403,
+                    message,
+                    ..
+                } => forbidden(&message),
                 e => e,
             })?;
         let schedules = parse_answer(&answer)?;
@@ -516,8 +541,10 @@ impl Reader {
                 self.last_problem = None;
             }
             Err(Error::Throttled { retry_after }) => {
-                // The gate holds for a `Retry-After`; without one, this does.
-                self.hold_until = Some(Instant::now() + retry_after);
+                // The gate holds for a `Retry-After`; without one, this
+                // does. Never less than a second: a `Retry-After: 0` that
+                // keeps coming must not turn into a stream of requests.
+                self.hold_until = Some(Instant::now() + retry_after.max(MIN_THROTTLED_PAUSE));
             }
             Err(e) => {
                 let pause = if e.code() == crate::error::ErrorCode::ConsentRequired {
@@ -590,9 +617,10 @@ pub fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (start, end)
 }
 
-fn forbidden() -> Error {
+/// Graph's 403 to `getSchedule`: the permission is missing.
+fn forbidden(said: &str) -> Error {
     Error::ConsentRequired(format!(
-        "reading teammates' calendars needs the permission {CALENDAR_SCOPE}, which this sign-in does not have. Turn \"when they will be free\" on again to grant it."
+        "reading teammates' calendars needs the permission {CALENDAR_SCOPE}, which this sign-in does not have; turn \"when they will be free\" off and on again to grant it ({said})"
     ))
 }
 

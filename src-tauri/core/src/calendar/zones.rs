@@ -93,36 +93,23 @@ impl Zone {
     /// forward) it is the instant the same count of minutes past the change
     /// names; in an overlap, the earlier of the two.
     pub fn to_utc(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-        // The offset an hour either side decides: try the earlier one first,
-        // and keep it if it reads back to the same local time.
+        // The offsets in force a day either side hold every offset the
+        // zone can have at this time: an offset is right if the instant it
+        // gives has that very offset.
         let guess = local.and_utc();
-        let around = [
-            guess.checked_sub_signed(Duration::hours(26))?,
-            guess.checked_add_signed(Duration::hours(26))?,
-        ];
-        let mut offsets = Vec::with_capacity(2);
-        for at in around {
-            let minutes = self.offset_minutes(at)?;
-            if !offsets.contains(&minutes) {
-                offsets.push(minutes);
-            }
-        }
-        // An offset around the day may not be the one of the hour itself.
-        let mut best = None;
-        for minutes in offsets.iter().copied().chain([self.offset_minutes(guess)?]) {
-            let utc = guess.checked_sub_signed(Duration::minutes(minutes.into()))?;
+        let before = self.offset_minutes(guess.checked_sub_signed(Duration::hours(26))?)?;
+        let after = self.offset_minutes(guess.checked_add_signed(Duration::hours(26))?)?;
+        let at = |minutes: i32| guess.checked_sub_signed(Duration::minutes(minutes.into()));
+        let mut right = None;
+        for minutes in [before, after] {
+            let utc = at(minutes)?;
             if self.offset_minutes(utc)? == minutes {
-                best = Some(best.map_or(utc, |b: DateTime<Utc>| b.min(utc)));
+                right = Some(right.map_or(utc, |r: DateTime<Utc>| r.min(utc)));
             }
         }
-        match best {
-            Some(utc) => Some(utc),
-            // A gap: no offset reads back. The one in force before it.
-            None => {
-                let before = offsets.first().copied()?;
-                guess.checked_sub_signed(Duration::minutes(before.into()))
-            }
-        }
+        // None is right in a gap: the offset from before it names the
+        // instant as many minutes past the change.
+        right.or_else(|| at(before))
     }
 
     /// Local wall-clock time at `at`.
