@@ -194,13 +194,25 @@ async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
     .unwrap();
     // One person's mailbox is looked up in the directory.
     let looked_up = &users[3];
-    let people: Vec<Person> = users
+    let mut people: Vec<Person> = users
         .iter()
         .map(|u| Person {
             mailbox: (u.id != looked_up.id).then(|| u.mail.clone()),
             ..person(u)
         })
         .collect();
+    // Someone the directory does not know, and a mailbox nobody has: no
+    // outlook for them, and no problem for the others.
+    let ghost = uuid::Uuid::new_v4().to_string();
+    let nobody = uuid::Uuid::new_v4().to_string();
+    people.push(Person {
+        id: ghost.clone(),
+        mailbox: None,
+    });
+    people.push(Person {
+        id: nobody.clone(),
+        mailbox: Some("nobody@nowhere.example".into()),
+    });
 
     let (handle, mut events) = calendar::spawn_with(graph.clone(), people, fast());
     let mut seen = HashMap::new();
@@ -208,6 +220,7 @@ async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
     outlooks_until(&mut events, &mut seen, |s| s.len() >= readable).await;
     assert!(!seen.contains_key(&hidden.id), "{:?}", seen.get(&hidden.id));
     assert!(seen.contains_key(&looked_up.id));
+    assert!(!seen.contains_key(&ghost) && !seen.contains_key(&nobody));
 
     let now = Utc::now();
     let away_now = &seen[&away.id];
@@ -215,8 +228,20 @@ async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
     assert_eq!(away_now.utc_offset_minutes, pacific.offset_minutes(now));
     let there = away_now.local_time_there(now).unwrap();
     assert_eq!(Some(there), pacific.local(now).map(|t| t.time()));
+    // Everyone's hours come in a zone that can be placed (a customTimeZone
+    // from the simulator), but the Martian's.
+    for u in &users[1..] {
+        assert_eq!(
+            seen[&u.id].utc_offset_minutes.is_some(),
+            u.id != martian.id,
+            "{}: {:?}",
+            u.id,
+            seen[&u.id]
+        );
+    }
     // The simulated day puts people in meetings exactly while their
-    // calendars say busy: everyone in one has an end to it.
+    // calendars say busy, and only within working hours: everyone in one
+    // has an end to it, at work.
     let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
     let presences = graph.presences_by_user_id(&ids).await.unwrap();
     let in_meetings: Vec<_> = presences
@@ -225,6 +250,11 @@ async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
         .collect();
     for p in in_meetings {
         let until = seen[&p.id].busy_until;
+        assert!(
+            !seen[&p.id].outside_working_hours,
+            "{}: {:?}",
+            p.id, seen[&p.id]
+        );
         assert!(
             until.is_some_and(|t| t > now),
             "{}: {:?}",
@@ -236,7 +266,7 @@ async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
     assert!(!martian_now.outside_working_hours, "{martian_now:?}");
     assert_eq!(martian_now.utc_offset_minutes, None);
 
-    // 44 schedules, 20 to a request, one at a time; the look-up in a `$batch`.
+    // 45 schedules, 20 to a request, one at a time; the look-ups in a `$batch`.
     let asked = schedule_requests(&sim);
     assert_eq!(asked.len(), 3, "{asked:?}");
     assert!(asked.iter().all(|r| r.status == 200 && r.method == "POST"));

@@ -227,7 +227,14 @@ impl Reader {
             }
             let now = Instant::now();
             if now >= next_recompute {
-                if self.recompute().await.is_err() {
+                // A front end that stopped reading events must not keep a
+                // stopped reader waiting for room in the channel.
+                let mut stop = self.shared.stop.subscribe();
+                let sent = tokio::select! {
+                    sent = self.recompute() => sent.is_ok(),
+                    _ = stop.wait_for(|stopped| *stopped) => false,
+                };
+                if !sent {
                     return;
                 }
                 next_recompute = now + self.options.recompute_every;
