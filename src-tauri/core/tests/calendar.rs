@@ -94,6 +94,7 @@ fn fast() -> CalendarOptions {
         coalesce: Duration::from_millis(300),
         recompute_every: Duration::from_secs(1),
         retry_delay: Duration::from_millis(500),
+        min_spacing: Duration::from_millis(100),
     }
 }
 
@@ -270,6 +271,9 @@ async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
     let asked = schedule_requests(&sim);
     assert_eq!(asked.len(), 3, "{asked:?}");
     assert!(asked.iter().all(|r| r.status == 200 && r.method == "POST"));
+    for pair in asked.windows(2) {
+        assert!(pair[1].at >= pair[0].at + fast().min_spacing, "{asked:?}");
+    }
     let batches = sim
         .requests()
         .into_iter()

@@ -42,8 +42,9 @@
 //! poller back, nor the poller's it. It sends one request at a time: all
 //! schedules every [`CalendarOptions::read_every`] (20 to a request, from
 //! now to the end of tomorrow, local time), and those of people who turned
-//! busy at most once per [`CalendarOptions::person_gap`] each. A 429 waits
-//! for its `Retry-After`, another failure for a growing pause.
+//! busy at most once per [`CalendarOptions::person_gap`] each, never two
+//! requests closer than [`CalendarOptions::min_spacing`]. A 429 waits for
+//! its `Retry-After`, another failure for a growing pause.
 //!
 //! The map: this file has what callers see; `outlook.rs` the schedule and
 //! the rules; `zones.rs` the time zones; `wire.rs` reads Graph's answer;

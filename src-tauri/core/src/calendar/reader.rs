@@ -35,6 +35,10 @@ pub struct CalendarOptions {
     /// The first pause after a failed request; it doubles with each failure
     /// that follows, up to `read_every` (30 s).
     pub retry_delay: Duration,
+    /// The least time between two requests (2 s): however people's
+    /// presence changes, the reader sends at most 300 requests in 10
+    /// minutes, against Outlook's 10,000 for the signed-in mailbox.
+    pub min_spacing: Duration,
 }
 
 impl Default for CalendarOptions {
@@ -45,6 +49,7 @@ impl Default for CalendarOptions {
             coalesce: Duration::from_secs(5),
             recompute_every: Duration::from_secs(60),
             retry_delay: Duration::from_secs(30),
+            min_spacing: Duration::from_secs(2),
         }
     }
 }
@@ -153,6 +158,7 @@ pub fn spawn_with(
         triggered: HashMap::new(),
         next_full: Instant::now(),
         hold_until: None,
+        last_sent: None,
         lookups_paused_until: None,
         failures: 0,
         last_problem: None,
@@ -189,6 +195,8 @@ struct Reader {
     /// No request before this: a failure's pause, or a 429 without
     /// `Retry-After`.
     hold_until: Option<Instant>,
+    /// When the last request was sent.
+    last_sent: Option<Instant>,
     /// No mailbox look-up before this: the directory refused one, and
     /// those with a known mailbox must not wait for it.
     lookups_paused_until: Option<Instant>,
@@ -214,6 +222,7 @@ impl Reader {
             }
             self.move_triggered(now);
             if !self.due.is_empty() && self.may_send(now) {
+                self.last_sent = Some(now);
                 let mut stop = self.shared.stop.subscribe();
                 let result = tokio::select! {
                     result = self.step() => Some(result),
@@ -351,7 +360,14 @@ impl Reader {
     }
 
     fn may_send(&self, now: Instant) -> bool {
-        self.graph.throttled_for().is_none() && self.hold_until.is_none_or(|t| t <= now)
+        self.graph.throttled_for().is_none() && self.ready_at().is_none_or(|t| t <= now)
+    }
+
+    /// The earliest the next request may leave, but for the throttle gate;
+    /// `None`: at any time.
+    fn ready_at(&self) -> Option<Instant> {
+        let spaced = self.last_sent.map(|t| t + self.options.min_spacing);
+        [spaced, self.hold_until].into_iter().flatten().max()
     }
 
     fn next_wake(&self, next_recompute: Instant) -> Instant {
@@ -360,12 +376,9 @@ impl Reader {
             wake = wake.min(self.trigger_ready_at(id, *asked));
         }
         if !self.due.is_empty() {
-            let mut ready = Instant::now();
+            let mut ready = self.ready_at().unwrap_or_else(Instant::now);
             if let Some(wait) = self.graph.throttled_for() {
                 ready = ready.max(Instant::now() + wait);
-            }
-            if let Some(hold) = self.hold_until {
-                ready = ready.max(hold);
             }
             wake = wake.min(ready);
         }

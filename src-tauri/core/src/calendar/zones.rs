@@ -273,7 +273,14 @@ mod tests {
             Zone::named("Europe/Berlin"),
             Some(Zone::Named(chrono_tz::Europe::Berlin))
         );
-        assert_eq!(Zone::named("UTC"), Some(Zone::Named(Tz::UTC)));
+        for utc_name in ["UTC", "Coordinated Universal Time", "tzone://Microsoft/Utc"] {
+            let zone = Zone::named(utc_name).unwrap();
+            assert_eq!(
+                zone.offset_minutes(utc("2026-07-01T00:00:00Z")),
+                Some(0),
+                "{utc_name}"
+            );
+        }
         for unknown in [
             "",
             "  ",
