@@ -29,6 +29,7 @@ use std::collections::HashMap;
 
 use presently_core::args::{keyring, GlobalArgs};
 use presently_core::auth::{self, Prompt, Session, SignInFlow, SignInMethod, StoredSignIn};
+use presently_core::calendar;
 use presently_core::config::Settings;
 use presently_core::engine::EngineOptions;
 use presently_core::graph::GraphClient;
@@ -72,6 +73,11 @@ pub enum Command {
         /// (in most organisations an administrator must allow it).
         #[arg(long)]
         groups: bool,
+        /// Also ask for Calendars.ReadBasic and turn on "when they will be
+        /// free" (`calendar = true` in the config file): free/busy and
+        /// working hours of the people you watch.
+        #[arg(long)]
+        calendar: bool,
     },
     /// Remove the stored sign-in from the keyring.
     Logout,
@@ -131,6 +137,10 @@ pub struct PollArgs {
     /// The user IDs in this file (one per line) instead of the roster.
     #[arg(long, value_name = "FILE")]
     pub ids_file: Option<PathBuf>,
+    /// Also say when they will be free, from their calendars' free/busy
+    /// (needs Calendars.ReadBasic: `presently login --calendar`).
+    #[arg(long)]
+    pub calendar: bool,
 }
 
 impl PollArgs {
@@ -228,11 +238,15 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
             device_code,
             no_browser,
             groups,
+            calendar,
         } => {
             let settings = Settings::resolve(&global.overrides())?;
             let mut flow = SignInFlow::new(&settings)?;
             if groups {
                 flow = flow.with_group_access();
+            }
+            if calendar {
+                flow = flow.with_calendar_access();
             }
             let method = if device_code || no_browser {
                 SignInMethod::DeviceCode
@@ -249,6 +263,9 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
                 settings.cloud.display_name(),
                 settings.tenant
             );
+            if calendar {
+                turn_calendar_on(&settings, &stored)?;
+            }
             Ok(EXIT_OK)
         }
         Command::Logout => {
@@ -272,16 +289,27 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
         Command::Watch(poll) => {
             let mut overrides = global.overrides();
             overrides.interval_secs = poll.interval;
+            overrides.calendar = poll.calendar.then_some(true);
             let watch = WatchArgs {
                 json: poll.json,
                 ids: poll.explicit_ids()?,
+                calendar: poll.calendar,
             };
             if global.demo {
                 let demo = presently_core::demo::Demo::start(&overrides, true).await?;
                 let session = demo.sign_in().await?;
                 let ids = watch.ids.clone().unwrap_or_else(|| demo.roster_ids());
                 eprintln!("{}", demo.banner());
-                return run_watch(&demo.settings, session, ids, watch.json, demo.names()).await;
+                let people = calendar_people(&session, watch.calendar, &ids, None).await;
+                return run_watch(
+                    &demo.settings,
+                    session,
+                    ids,
+                    people,
+                    watch.json,
+                    demo.names(),
+                )
+                .await;
             }
             let settings = Settings::resolve(&overrides)?;
             let session = Session::resume(&settings, keyring()).await?;
@@ -303,7 +331,8 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
                 }
                 None => roster.ids(),
             };
-            run_watch(&settings, session, ids, watch.json, names).await
+            let people = calendar_people(&session, watch.calendar, &ids, Some(&roster)).await;
+            run_watch(&settings, session, ids, people, watch.json, names).await
         }
         Command::Publish(args) => publish::run(global, args).await,
         Command::Roster(args) => {
@@ -324,6 +353,41 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
 struct WatchArgs {
     json: bool,
     ids: Option<Vec<String>>,
+    calendar: bool,
+}
+
+/// With `--calendar`, whose calendars to read: everyone polled, by the
+/// roster's mailbox address where it has one (the reader looks up the
+/// rest). Without the permission, says how to get it and goes on without.
+pub async fn calendar_people(
+    session: &Session,
+    wanted: bool,
+    ids: &[String],
+    roster: Option<&Roster>,
+) -> Option<Vec<calendar::Person>> {
+    if !wanted {
+        return None;
+    }
+    if !auth::grants(&session.granted().await, calendar::CALENDAR_SCOPE) {
+        eprintln!(
+            "presently: --calendar needs the permission {}, which this sign-in does not have: run `presently login --calendar`. Going on without calendars.",
+            calendar::CALENDAR_SCOPE
+        );
+        return None;
+    }
+    Some(
+        ids.iter()
+            .map(|id| calendar::Person {
+                id: id.clone(),
+                mailbox: roster.and_then(|r| r.get(id)).and_then(|t| {
+                    [&t.mail, &t.user_principal_name]
+                        .into_iter()
+                        .find(|m| !m.trim().is_empty())
+                        .cloned()
+                }),
+            })
+            .collect(),
+    )
 }
 
 /// `presently watch`: the engine, printing until Ctrl-C or until the sign-in
@@ -332,6 +396,7 @@ async fn run_watch(
     settings: &Settings,
     session: Arc<Session>,
     ids: Vec<String>,
+    calendar: Option<Vec<calendar::Person>>,
     json: bool,
     names: HashMap<String, String>,
 ) -> presently_core::Result<u8> {
@@ -346,9 +411,25 @@ async fn run_watch(
         Printer::human(names)
     };
     tokio::select! {
-        result = watch::run_watch(graph, ids, options, printer, std::io::BufWriter::new(std::io::stdout().lock())) => result.map(|()| EXIT_OK),
+        result = watch::run_watch(graph, ids, options, calendar, printer, std::io::BufWriter::new(std::io::stdout().lock())) => result.map(|()| EXIT_OK),
         _ = tokio::signal::ctrl_c() => Ok(EXIT_OK),
     }
+}
+
+/// After `login --calendar`: `calendar = true` in the config file, once the
+/// sign-in is sure to have brought the permission.
+fn turn_calendar_on(settings: &Settings, stored: &StoredSignIn) -> presently_core::Result<()> {
+    if !auth::grants(&stored.tokens.scope, auth::CALENDAR_SCOPE) {
+        return Err(Error::ConsentRequired(format!(
+            "the sign-in did not grant the permission {}, which \"when they will be free\" needs; your organisation may not allow it.",
+            auth::CALENDAR_SCOPE
+        )));
+    }
+    presently_core::config::save_calendar(&settings.config_dir, true)?;
+    eprintln!(
+        "\"When they will be free\" is on: `presently watch --calendar` and the app show it."
+    );
+    Ok(())
 }
 
 /// What to do to sign in, on stderr. The browser's address goes on a line

@@ -52,6 +52,7 @@ impl GlobalArgs {
             graph_url: self.graph_url.clone(),
             config_dir: self.config_dir.clone(),
             interval_secs: None,
+            calendar: None,
         }
     }
 }

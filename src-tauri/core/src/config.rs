@@ -26,6 +26,8 @@ use crate::notify::QuietHours;
 pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 pub const DEFAULT_TENANT: &str = "organizations";
 pub const CONFIG_FILE: &str = "config.toml";
+/// The config file's key for [`Settings::calendar`].
+pub const CALENDAR_KEY: &str = "calendar";
 
 /// Default and lowest poll interval.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
@@ -61,6 +63,8 @@ pub struct Overrides {
     pub graph_url: Option<String>,
     pub config_dir: Option<PathBuf>,
     pub interval_secs: Option<u64>,
+    /// `--calendar`: read when teammates will be free, whatever the file says.
+    pub calendar: Option<bool>,
 }
 
 /// The resolved settings the engine runs with.
@@ -77,6 +81,9 @@ pub struct Settings {
     pub interval: Duration,
     /// When notifications wait (the desktop app's; `watch` prints anyway).
     pub quiet_hours: QuietHoursSetting,
+    /// "When they will be free": read the roster's calendars' free/busy
+    /// (`calendar = true`; off by default, it needs one more permission).
+    pub calendar: bool,
 }
 
 impl Settings {
@@ -139,6 +146,10 @@ impl Settings {
             },
         };
         let quiet_hours = QuietHoursSetting::from_file(file)?;
+        let calendar = match overrides.calendar {
+            Some(on) => on,
+            None => file.boolean(CALENDAR_KEY)?.unwrap_or(false),
+        };
 
         Ok(Settings {
             cloud,
@@ -149,6 +160,7 @@ impl Settings {
             config_dir,
             interval,
             quiet_hours,
+            calendar,
         })
     }
 
@@ -348,6 +360,7 @@ pub struct SettingsChange {
     pub client_id: String,
     pub interval_secs: u64,
     pub quiet_hours: QuietHoursSetting,
+    pub calendar: bool,
 }
 
 impl SettingsChange {
@@ -359,6 +372,7 @@ impl SettingsChange {
             client_id: settings.client_id.clone(),
             interval_secs: settings.interval.as_secs(),
             quiet_hours: settings.quiet_hours,
+            calendar: settings.calendar,
         }
     }
 
@@ -386,8 +400,21 @@ impl SettingsChange {
         table.insert("start".into(), QuietHoursSetting::clock(q.start).into());
         table.insert("end".into(), QuietHoursSetting::clock(q.end).into());
         file.set(QuietHoursSetting::KEY, table);
+        // Off is the default: a file that never turned it on is left without it.
+        if self.calendar || file.table().contains_key(CALENDAR_KEY) {
+            file.set(CALENDAR_KEY, self.calendar);
+        }
         file.save()
     }
+}
+
+/// Turns "when they will be free" on or off in the config file in
+/// `config_dir`, and touches nothing else in it (`presently login
+/// --calendar`). A file that cannot be read is left as it is.
+pub fn save_calendar(config_dir: &Path, on: bool) -> Result<()> {
+    let mut file = ConfigFile::load(config_dir)?;
+    file.set(CALENDAR_KEY, on);
+    file.save()
 }
 
 /// "HH:MM" (or "H:MM") in 24-hour time; `what` names it in the error.
@@ -1008,6 +1035,48 @@ mod tests {
         .unwrap();
         assert_eq!((s.cloud, s.tenant.as_str()), (Cloud::Global, "contoso.com"));
         assert_eq!(s.config_dir, dir.path());
+    }
+
+    #[test]
+    fn the_calendar_is_off_unless_the_file_or_a_flag_turns_it_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(CONFIG_FILE);
+        assert!(!in_dir(dir.path(), Overrides::default()).unwrap().calendar);
+
+        fs::write(&file, "# mine\ntenant = \"contoso.com\"\ncalendar = true\n").unwrap();
+        let s = in_dir(dir.path(), Overrides::default()).unwrap();
+        assert!(s.calendar);
+        let off = Overrides {
+            calendar: Some(false),
+            ..Default::default()
+        };
+        assert!(!in_dir(dir.path(), off).unwrap().calendar);
+
+        // Turned off from the window: saved, the comment kept.
+        let change = SettingsChange {
+            calendar: false,
+            ..SettingsChange::from(&s)
+        };
+        change.save(dir.path()).unwrap();
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("# mine") && text.contains("calendar = false"),
+            "{text}"
+        );
+        assert!(!in_dir(dir.path(), Overrides::default()).unwrap().calendar);
+
+        fs::write(&file, "tenant = \"contoso.com\"\ncalendar = \"yes\"\n").unwrap();
+        match in_dir(dir.path(), Overrides::default()) {
+            Err(Error::ConfigFile(p)) => {
+                assert_eq!(
+                    (p.key.as_deref(), p.line),
+                    (Some("calendar"), Some(2)),
+                    "{p:?}"
+                );
+                assert!(p.reason.contains("true or false"), "{p:?}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -44,6 +44,8 @@ impl Demo {
             tenant: None,
             client_id: None,
             interval_secs: overrides.interval_secs,
+            // The demo shows every feature: "when they will be free" too.
+            calendar: Some(overrides.calendar.unwrap_or(true)),
         })?;
         Ok(Demo {
             sim,
@@ -55,9 +57,11 @@ impl Demo {
 
     /// Signs in through the real device-code flow (approved by the simulator).
     pub async fn sign_in(&self) -> Result<Arc<Session>> {
-        let started = SignInFlow::new(&self.settings)?
-            .begin(SignInMethod::DeviceCode)
-            .await?;
+        let mut flow = SignInFlow::new(&self.settings)?;
+        if self.settings.calendar {
+            flow = flow.with_calendar_access();
+        }
+        let started = flow.begin(SignInMethod::DeviceCode).await?;
         let stored = started.finish(self.store.clone()).await?;
         Session::from_stored(&self.settings, self.store.clone(), stored)
     }

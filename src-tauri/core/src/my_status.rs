@@ -227,12 +227,7 @@ pub fn until<Tz: chrono::TimeZone>(end: DateTime<Utc>, now: &DateTime<Tz>) -> St
 where
     Tz::Offset: std::fmt::Display,
 {
-    let end = end.with_timezone(&now.timezone());
-    if end.date_naive() == now.date_naive() {
-        format!("until {}", end.format("%H:%M"))
-    } else {
-        format!("until {}", end.format("%a %-d %b %H:%M"))
-    }
+    format!("until {}", crate::calendar::clock_or_day(end, now))
 }
 
 /// Your own presence and status message, as Graph shows them to you.

@@ -8,7 +8,11 @@
 //! {"event":"changed","id":"...","availability":"...","activity":"...","previous":{"availability":"...","activity":"...",...},"at":"..."}
 //! {"event":"status","state":"ok|throttled|offline|signed_out|error","detail":"...","retry_after_s":3}
 //! {"event":"invalid_ids","ids":["..."],"reason":"not_a_user_id|rejected_by_graph","detail":"..."}
+//! {"event":"schedule","id":"...","busy_until":"...|null","free_at":"...|null","outside_working_hours":false,"utc_offset_minutes":60,"at":"..."}
 //! ```
+//!
+//! `schedule` lines come with `--calendar` only ([`CalendarFeed`]): once per
+//! person after the snapshot, then whenever one of the fields changes.
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Write};
@@ -19,6 +23,7 @@ use chrono::{DateTime, Local, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use crate::calendar::{self, CalendarEvent, CalendarHandle, Outlook, OutlookChange, Person};
 use crate::engine::{Engine, EngineEvent, EngineOptions, EngineStatus, PresenceChange};
 use crate::error::{Error, Result};
 use crate::graph::GraphClient;
@@ -77,6 +82,30 @@ impl Printer {
             EngineEvent::Snapshot { at, presences } => write_snapshot(at, presences, out),
             other => writeln!(out, "{}", event_json(other)),
         }
+    }
+
+    /// Writes the line for a teammate's calendar outlook (`--calendar`).
+    pub fn write_outlook<W: Write>(
+        &self,
+        change: &OutlookChange,
+        at: &DateTime<Utc>,
+        out: &mut W,
+    ) -> std::io::Result<()> {
+        if self.json {
+            return writeln!(out, "{}", outlook_json(change, at));
+        }
+        let words = calendar::in_words(&change.outlook, &at.with_timezone(&Local));
+        let words = if words.is_empty() {
+            "free in their calendar".to_string()
+        } else {
+            words.join(", ")
+        };
+        writeln!(
+            out,
+            "{}  {}  calendar: {words}",
+            clock(at),
+            self.name(&change.id)
+        )
     }
 
     fn name(&self, id: &str) -> String {
@@ -264,6 +293,93 @@ fn status_json(s: &EngineStatus) -> Value {
     })
 }
 
+/// The `schedule` line of `watch --json --calendar`.
+pub fn outlook_json(change: &OutlookChange, at: &DateTime<Utc>) -> Value {
+    let mut m = outlook_fields(&change.outlook);
+    m.insert("event".into(), json!("schedule"));
+    m.insert("id".into(), json!(change.id));
+    m.insert("at".into(), json!(rfc3339(at)));
+    Value::Object(m)
+}
+
+/// The calendar fields of a teammate, as `watch`, `roster list` and
+/// `publish` write them.
+pub fn outlook_fields(o: &Outlook) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "busy_until".into(),
+        json!(o.busy_until.as_ref().map(rfc3339)),
+    );
+    m.insert("free_at".into(), json!(o.free_at.as_ref().map(rfc3339)));
+    m.insert(
+        "outside_working_hours".into(),
+        json!(o.outside_working_hours),
+    );
+    m.insert("utc_offset_minutes".into(), json!(o.utc_offset_minutes));
+    m
+}
+
+/// `--calendar`: the calendar reader beside the engine. Presence changes
+/// steer it (someone in a meeting is read again), and what it says waits
+/// until the snapshot is out, so that each person's first outlook follows it.
+pub struct CalendarFeed {
+    handle: CalendarHandle,
+    events: mpsc::Receiver<CalendarEvent>,
+    /// Outlooks that came before the snapshot; `None` once it is out.
+    held: Option<Vec<OutlookChange>>,
+}
+
+impl CalendarFeed {
+    /// Starts reading the calendars of `people` through `graph`'s sign-in
+    /// (on a throttle gate of its own).
+    pub fn start(graph: &GraphClient, people: Vec<Person>) -> CalendarFeed {
+        let (handle, events) = calendar::spawn(graph.clone(), people);
+        CalendarFeed {
+            handle,
+            events,
+            held: Some(Vec::new()),
+        }
+    }
+
+    /// Tells the reader what the engine saw.
+    pub fn saw(&self, event: &EngineEvent) {
+        if let EngineEvent::Changed(c) = event {
+            if calendar::triggers_read(&c.presence) {
+                self.handle.turned_busy(&c.id);
+            }
+        }
+    }
+
+    /// The snapshot is out: the outlooks held back until now.
+    pub fn snapshot_written(&mut self) -> Vec<OutlookChange> {
+        self.held.take().unwrap_or_default()
+    }
+
+    /// The next outlooks to write, or a problem to tell; held back (and
+    /// an empty list given) until the snapshot is out. `None` once the
+    /// reader has stopped.
+    pub async fn next(&mut self) -> Option<std::result::Result<Vec<OutlookChange>, Error>> {
+        match self.events.recv().await? {
+            CalendarEvent::Changed(changes) => match &mut self.held {
+                Some(held) => {
+                    // The latest outlook of each counts.
+                    held.retain(|h| !changes.iter().any(|c| c.id == h.id));
+                    held.extend(changes);
+                    Some(Ok(Vec::new()))
+                }
+                None => Some(Ok(changes)),
+            },
+            CalendarEvent::Problem(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl Drop for CalendarFeed {
+    fn drop(&mut self) {
+        self.handle.stop();
+    }
+}
+
 /// The JSON object `presently watch --json` prints for an event.
 pub fn event_json(event: &EngineEvent) -> Value {
     match event {
@@ -294,20 +410,22 @@ pub fn event_json(event: &EngineEvent) -> Value {
 /// closed by the reader (then `Ok(())`), or the sign-in is lost: then the
 /// `signed_out` status has been written and the result is
 /// `Err(Error::SignInNeeded)`.
+///
+/// With `calendar` (the people whose calendars to read), `schedule` lines
+/// come too; a calendar that cannot be read is said on stderr, and
+/// presence goes on.
 pub async fn run_watch<W: Write>(
     graph: GraphClient,
     ids: Vec<String>,
     options: EngineOptions,
+    calendar: Option<Vec<Person>>,
     printer: Printer,
     mut out: W,
 ) -> Result<()> {
+    let mut feed = calendar.map(|people| CalendarFeed::start(&graph, people));
     let (tx, mut rx) = mpsc::channel(256);
     let run = Engine::new(graph, ids, options).run(tx);
     tokio::pin!(run);
-    let mut write = |event: &EngineEvent| -> std::io::Result<()> {
-        printer.write(event, &mut out)?;
-        out.flush()
-    };
     let outcome = loop {
         tokio::select! {
             // Events first: the last ones (the signed_out status) must be
@@ -315,23 +433,74 @@ pub async fn run_watch<W: Write>(
             biased;
             event = rx.recv() => match event {
                 Some(event) => {
-                    if let Err(e) = write(&event) {
+                    if let Err(e) = write_event(&printer, &event, &mut feed, &mut out) {
                         return closed_output(e);
                     }
                 }
                 None => break None,
             },
+            Some(outlooks) = next_outlooks(&mut feed) => match outlooks {
+                Ok(changes) => {
+                    if let Err(e) = write_outlooks(&printer, &changes, &mut out) {
+                        return closed_output(e);
+                    }
+                }
+                Err(e) => eprintln!("presently: the calendars could not be read: {}", clean_text(&e.to_string(), 500)),
+            },
             result = &mut run => break Some(result),
         }
     };
     while let Ok(event) = rx.try_recv() {
-        if let Err(e) = write(&event) {
+        if let Err(e) = write_event(&printer, &event, &mut feed, &mut out) {
             return closed_output(e);
         }
     }
     match outcome {
         Some(result) => result,
         None => run.await,
+    }
+}
+
+/// Writes an engine event, and after the snapshot the outlooks held back
+/// for it, then flushes: a pipe sees each event when it happens.
+fn write_event<W: Write>(
+    printer: &Printer,
+    event: &EngineEvent,
+    feed: &mut Option<CalendarFeed>,
+    out: &mut W,
+) -> std::io::Result<()> {
+    printer.write(event, out)?;
+    if let Some(feed) = feed {
+        feed.saw(event);
+        if matches!(event, EngineEvent::Snapshot { .. }) {
+            return write_outlooks(printer, &feed.snapshot_written(), out);
+        }
+    }
+    out.flush()
+}
+
+fn write_outlooks<W: Write>(
+    printer: &Printer,
+    changes: &[OutlookChange],
+    out: &mut W,
+) -> std::io::Result<()> {
+    let now = Utc::now();
+    for change in changes {
+        printer.write_outlook(change, &now, out)?;
+    }
+    out.flush()
+}
+
+/// The feed's next outlooks; never, without a feed (or once it stopped).
+async fn next_outlooks(
+    feed: &mut Option<CalendarFeed>,
+) -> Option<std::result::Result<Vec<OutlookChange>, Error>> {
+    match feed {
+        Some(f) => match f.next().await {
+            Some(next) => Some(next),
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }
 

@@ -1193,6 +1193,7 @@ async fn watch_prints_json_lines_and_ends_with_sign_in_needed() {
         client(&sim),
         roster.clone(),
         quick_engine(),
+        None,
         Printer::json(),
         out.clone(),
     ));

@@ -573,7 +573,7 @@ mod tests {
         assert!(!grants("", PRESENCE_WRITE_SCOPE));
         assert_eq!(extras_granted(entra), Vec::<&str>::new());
         assert_eq!(
-            extras_granted("User.Read GroupMember.Read.All Presence.ReadWrite"),
+            extras_granted("User.Read GroupMember.Read.All Presence.ReadWrite Calendars.ReadBasic"),
             vec![GROUP_SCOPE, PRESENCE_WRITE_SCOPE, CALENDAR_SCOPE]
         );
     }

@@ -48,11 +48,12 @@
 //!
 //! The map: this file has what callers see; `outlook.rs` the schedule and
 //! the rules; `zones.rs` the time zones; `wire.rs` reads Graph's answer;
-//! `reader.rs` the reader's task.
+//! `reader.rs` the reader's task; `words.rs` says an outlook in words.
 
 mod outlook;
 mod reader;
 mod wire;
+mod words;
 pub mod zones;
 
 use std::sync::Arc;
@@ -71,6 +72,7 @@ pub use crate::graph::GraphClient;
 pub use outlook::{Schedule, ShowAs, Span, WorkingHours, MIN_FREE_STRETCH};
 pub use reader::{spawn, spawn_with, CalendarHandle, CalendarOptions};
 pub use wire::parse_answer;
+pub use words::{clock_or_day, in_words};
 
 /// Most schedules `getSchedule` takes in one request.
 pub const MAX_SCHEDULES_PER_REQUEST: usize = 20;
