@@ -300,7 +300,7 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
                 let session = demo.sign_in().await?;
                 let ids = watch.ids.clone().unwrap_or_else(|| demo.roster_ids());
                 eprintln!("{}", demo.banner());
-                let people = calendar_people(&session, watch.calendar, &ids, None).await;
+                let people = calendar_for_watch(&session, watch.calendar, &ids, None).await;
                 return run_watch(
                     &demo.settings,
                     session,
@@ -331,7 +331,7 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
                 }
                 None => roster.ids(),
             };
-            let people = calendar_people(&session, watch.calendar, &ids, Some(&roster)).await;
+            let people = calendar_for_watch(&session, watch.calendar, &ids, Some(&roster)).await;
             run_watch(&settings, session, ids, people, watch.json, names).await
         }
         Command::Publish(args) => publish::run(global, args).await,
@@ -359,7 +359,7 @@ struct WatchArgs {
 /// With `--calendar`, whose calendars to read: everyone polled, by the
 /// roster's mailbox address where it has one (the reader looks up the
 /// rest). Without the permission, says how to get it and goes on without.
-pub async fn calendar_people(
+async fn calendar_for_watch(
     session: &Session,
     wanted: bool,
     ids: &[String],
@@ -368,26 +368,40 @@ pub async fn calendar_people(
     if !wanted {
         return None;
     }
-    if !auth::grants(&session.granted().await, calendar::CALENDAR_SCOPE) {
-        eprintln!(
-            "presently: --calendar needs the permission {}, which this sign-in does not have: run `presently login --calendar`. Going on without calendars.",
-            calendar::CALENDAR_SCOPE
-        );
-        return None;
+    match calendar_people(session, ids, roster).await {
+        Ok(people) => Some(people),
+        Err(e) => {
+            eprintln!("presently: {e} Going on without calendars.");
+            None
+        }
     }
-    Some(
-        ids.iter()
-            .map(|id| calendar::Person {
-                id: id.clone(),
-                mailbox: roster.and_then(|r| r.get(id)).and_then(|t| {
-                    [&t.mail, &t.user_principal_name]
-                        .into_iter()
-                        .find(|m| !m.trim().is_empty())
-                        .cloned()
-                }),
-            })
-            .collect(),
-    )
+}
+
+/// Whose calendars to read for `ids`: by the roster's mailbox address
+/// where it has one. Fails when the sign-in may not read calendars.
+pub async fn calendar_people(
+    session: &Session,
+    ids: &[String],
+    roster: Option<&Roster>,
+) -> presently_core::Result<Vec<calendar::Person>> {
+    if !auth::grants(&session.granted().await, calendar::CALENDAR_SCOPE) {
+        return Err(Error::PermissionNeeded {
+            permission: calendar::CALENDAR_SCOPE,
+            how: "run `presently login --calendar`.".into(),
+        });
+    }
+    Ok(ids
+        .iter()
+        .map(|id| calendar::Person {
+            id: id.clone(),
+            mailbox: roster.and_then(|r| r.get(id)).and_then(|t| {
+                [&t.mail, &t.user_principal_name]
+                    .into_iter()
+                    .find(|m| !m.trim().is_empty())
+                    .cloned()
+            }),
+        })
+        .collect())
 }
 
 /// `presently watch`: the engine, printing until Ctrl-C or until the sign-in

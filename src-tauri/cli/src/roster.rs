@@ -15,9 +15,11 @@ use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{ArgGroup, Args, Subcommand};
 use presently_core::auth::Session;
+use presently_core::calendar::{self, Outlook};
 use presently_core::config::Settings;
 use presently_core::directory::{Directory, Person};
 use presently_core::graph::GraphClient;
@@ -26,6 +28,7 @@ use presently_core::presence::{normalize_user_id, Presence, MAX_IDS_PER_REQUEST}
 use presently_core::roster::{Roster, RosterLock, Teammate};
 use presently_core::status::in_full;
 use presently_core::token_store::TokenStore;
+use presently_core::watch;
 use presently_core::{Error, Result};
 
 use crate::{EXIT_ERROR, EXIT_OK};
@@ -58,6 +61,10 @@ pub enum RosterCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also say when they will be free (on by itself with `calendar =
+        /// true` in the config file; needs `presently login --calendar`).
+        #[arg(long)]
+        calendar: bool,
     },
     /// Add several people at once: your manager, your direct reports, the
     /// people you work with most, or the members of a group or team.
@@ -115,7 +122,9 @@ pub async fn run(settings: &Settings, store: Arc<dyn TokenStore>, args: RosterAr
     match args.command {
         RosterCommand::Add(add_args) => add(settings, store, add_args).await,
         RosterCommand::Remove { who } => remove(settings, &who),
-        RosterCommand::List { json } => list(settings, store, json).await,
+        RosterCommand::List { json, calendar } => {
+            list(settings, store, json, calendar || settings.calendar).await
+        }
         RosterCommand::Import(import_args) => import(settings, store, import_args).await,
         RosterCommand::Search { text } => search(settings, store, &text.join(" ")).await,
     }
@@ -197,14 +206,19 @@ fn remove(settings: &Settings, who: &[String]) -> Result<u8> {
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 
-async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Result<u8> {
+async fn list(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    json: bool,
+    calendar: bool,
+) -> Result<u8> {
     let (roster, failed) = load_roster(settings)?;
     // Presence is a bonus here: without a sign-in (or a network) the roster
     // is still worth showing, so failing to read it is a note, not an error.
     let presence = if roster.is_empty() {
         None
     } else {
-        match current_presence(settings, store, &roster.ids()).await {
+        match current_presence(settings, store.clone(), &roster.ids()).await {
             Ok(map) => Some(map),
             Err(e) if e.needs_sign_in() => {
                 eprintln!("Not signed in, so no presence is shown. Run `presently login` to see who is available.");
@@ -217,6 +231,22 @@ async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Re
         }
     };
 
+    // The calendar likewise, when asked for and signed in.
+    let outlooks = if calendar && presence.is_some() {
+        match current_outlooks(settings, store, &roster).await {
+            Ok(map) => Some(map),
+            Err(e) => {
+                eprintln!(
+                    "presently: calendars could not be read, so when they will be free is not shown: {}",
+                    watch::clean_text(&e.to_string(), 500)
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+
     if json {
         let teammates: Vec<serde_json::Value> = roster
             .teammates()
@@ -227,7 +257,7 @@ async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Re
                         .cloned()
                         .unwrap_or_else(|| Presence::unknown(&t.id))
                 });
-                serde_json::json!({
+                let mut row = serde_json::json!({
                     "id": t.id,
                     "display_name": t.display_name,
                     "user_principal_name": t.user_principal_name,
@@ -237,7 +267,15 @@ async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Re
                     "favorite": t.favorite,
                     "group": t.group,
                     "presence": p,
-                })
+                });
+                if let (Some(map), Some(fields)) = (&outlooks, row.as_object_mut()) {
+                    let outlook = map
+                        .get(&t.id.to_ascii_lowercase())
+                        .cloned()
+                        .unwrap_or_default();
+                    fields.extend(watch::outlook_fields(&outlook));
+                }
+                row
             })
             .collect();
         let doc = serde_json::json!({
@@ -255,6 +293,10 @@ async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Re
         if presence.is_some() {
             header.push("PRESENCE");
         }
+        if outlooks.is_some() {
+            header.push("CALENDAR");
+        }
+        let now = chrono::Local::now();
         header.extend(["SIGN-IN NAME", "GROUP", "FLAGS"]);
         let rows = order.iter().map(|t| {
             let mut row = vec![t.name().to_string()];
@@ -263,6 +305,13 @@ async fn list(settings: &Settings, store: Arc<dyn TokenStore>, json: bool) -> Re
                     Some(p) => in_full(p),
                     None => "Unknown".to_string(),
                 });
+            }
+            if let Some(map) = &outlooks {
+                let words = map
+                    .get(&t.id.to_ascii_lowercase())
+                    .map(|o| calendar::in_words(o, &now).join(", "))
+                    .unwrap_or_default();
+                row.push(words);
             }
             let flags: Vec<&str> = [(t.favorite, "favorite"), (t.notify, "notify")]
                 .into_iter()
@@ -387,6 +436,23 @@ async fn current_presence(
         }
     }
     Ok(map)
+}
+
+/// How long `roster list` waits for calendars before it prints without
+/// those that have not come.
+const CALENDAR_PATIENCE: Duration = Duration::from_secs(20);
+
+/// Everyone's calendar outlook by ID (lower case), read once.
+async fn current_outlooks(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    roster: &Roster,
+) -> Result<HashMap<String, Outlook>> {
+    let session = Session::resume(settings, store).await?;
+    let ids = roster.ids();
+    let people = crate::calendar_people(&session, &ids, Some(roster)).await?;
+    let graph = GraphClient::new(settings, session)?;
+    calendar::read_once(graph, people, CALENDAR_PATIENCE).await
 }
 
 /// One ID or sign-in name a line; `-` is standard input.
@@ -524,7 +590,10 @@ mod tests {
         assert!(parse(&["remove"]).is_err());
         assert!(matches!(
             parse(&["list", "--json"]).unwrap(),
-            RosterCommand::List { json: true }
+            RosterCommand::List {
+                json: true,
+                calendar: false
+            }
         ));
         assert!(matches!(
             parse(&["import", "--group", "02bd9fd6-8f93-4758-87c3-1fb73740a315"]).unwrap(),

@@ -27,6 +27,7 @@ pub enum ErrorCode {
     Storage,
     NotFound,
     InvalidInput,
+    PermissionNeeded,
 }
 
 impl ErrorCode {
@@ -48,6 +49,7 @@ impl ErrorCode {
             ErrorCode::Storage => "storage",
             ErrorCode::NotFound => "not_found",
             ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::PermissionNeeded => "permission_needed",
         }
     }
 }
@@ -149,6 +151,14 @@ pub enum Error {
     /// to add).
     #[error("{0}")]
     InvalidInput(String),
+
+    /// A feature that was turned on needs a permission the sign-in does not
+    /// have yet (incremental consent): which one, and how to grant it.
+    #[error("This needs the permission {permission}, which your sign-in does not have yet: {how}")]
+    PermissionNeeded {
+        permission: &'static str,
+        how: String,
+    },
 }
 
 impl Error {
@@ -171,6 +181,7 @@ impl Error {
             Error::Storage(_) => ErrorCode::Storage,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::PermissionNeeded { .. } => ErrorCode::PermissionNeeded,
         }
     }
 

@@ -48,8 +48,10 @@
 //!
 //! The map: this file has what callers see; `outlook.rs` the schedule and
 //! the rules; `zones.rs` the time zones; `wire.rs` reads Graph's answer;
-//! `reader.rs` the reader's task; `words.rs` says an outlook in words.
+//! `reader.rs` the reader's task, `once.rs` one read for a command that
+//! ends; `words.rs` says an outlook in words.
 
+mod once;
 mod outlook;
 mod reader;
 mod wire;
@@ -69,6 +71,7 @@ use crate::token_store::TokenStore;
 pub use crate::auth::CALENDAR_SCOPE;
 #[doc(no_inline)]
 pub use crate::graph::GraphClient;
+pub use once::read_once;
 pub use outlook::{Schedule, ShowAs, Span, WorkingHours, MIN_FREE_STRETCH};
 pub use reader::{spawn, spawn_with, CalendarHandle, CalendarOptions};
 pub use wire::parse_answer;
