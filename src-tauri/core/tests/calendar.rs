@@ -370,7 +370,7 @@ async fn without_the_permission_the_reader_tells_a_problem() {
     let Some(CalendarEvent::Problem(e)) = event else {
         panic!("{event:?}");
     };
-    assert_eq!(e.code(), ErrorCode::ConsentRequired);
+    assert_eq!(e.code(), ErrorCode::PermissionNeeded);
     assert!(e.to_string().contains(CALENDAR_SCOPE), "{e}");
     // It goes on later, not in a loop: one request in these seconds, and
     // the problem told once.

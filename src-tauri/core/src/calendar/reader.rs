@@ -567,7 +567,7 @@ impl Reader {
                 self.hold_until = Some(Instant::now() + retry_after.max(MIN_THROTTLED_PAUSE));
             }
             Err(e) => {
-                let pause = if e.code() == crate::error::ErrorCode::ConsentRequired {
+                let pause = if e.code() == crate::error::ErrorCode::PermissionNeeded {
                     self.options.read_every
                 } else {
                     self.options
@@ -639,9 +639,12 @@ pub fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 
 /// Graph's 403 to `getSchedule`: the permission is missing.
 fn forbidden(said: &str) -> Error {
-    Error::ConsentRequired(format!(
-        "reading teammates' calendars needs the permission {CALENDAR_SCOPE}, which this sign-in does not have; turn \"when they will be free\" off and on again to grant it ({said})"
-    ))
+    Error::PermissionNeeded {
+        permission: CALENDAR_SCOPE,
+        how: format!(
+            "turn \"when they will be free\" on again in the window, or run `presently login --calendar`, to read teammates' calendars (Microsoft said: {said})"
+        ),
+    }
 }
 
 #[cfg(test)]
