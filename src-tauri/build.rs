@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "pause_notifications",
     "roster_painted",
     "open_config_file",
+    "allow_calendar",
 ];
 
 fn main() {

@@ -49,6 +49,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::pause_notifications,
         commands::roster_painted,
         commands::open_config_file,
+        commands::allow_calendar,
     ]
 }
 
@@ -287,6 +288,7 @@ pub async fn forward<R: Runtime>(
             }
             MonitorEvent::Pause(until) => events::pause_changed(&app, &PauseView::new(until)),
             MonitorEvent::Notify(n) => notify(&app, &n),
+            MonitorEvent::Calendar(c) => events::calendar_changed(&app, &(&c).into()),
         }
         if redraw_tray {
             tray::refresh(&app);

@@ -5,6 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use chrono::SecondsFormat;
+use presently_core::auth::SignInMethod;
 use presently_core::config::{QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE};
 use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::monitor::SignInState;
@@ -14,8 +15,8 @@ use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
 use crate::events::{
-    BrowserSignInView, ConfigProblemView, DeviceCodeView, GroupView, PauseView, PersonView,
-    SignInView, StatusView, TeammateView,
+    BrowserSignInView, CalendarStateView, ConfigProblemView, DeviceCodeView, GroupView, PauseView,
+    PersonView, SignInView, StatusView, TeammateView,
 };
 use crate::state::AppState;
 
@@ -39,6 +40,9 @@ pub struct SettingsView {
     /// Start at login; the OS's own record is the truth, not the config file.
     #[serde(default)]
     pub autostart: bool,
+    /// "When they will be free": read the roster's free/busy.
+    #[serde(default)]
+    pub calendar: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -51,6 +55,8 @@ pub struct AppStateView {
     pub tray_available: bool,
     pub notifications_paused_until: Option<String>,
     pub me: Option<TeammateView>,
+    /// Where "when they will be free" stands.
+    pub calendar: CalendarStateView,
     /// Set when the roster file could not be read and was kept aside.
     pub roster_problem: Option<String>,
     /// Set while the config file cannot be used: the app runs on the
@@ -86,6 +92,7 @@ fn settings_view(settings: &Settings) -> SettingsView {
         quiet_hours: (&settings.quiet_hours).into(),
         interval_secs: settings.interval.as_secs(),
         autostart: crate::autostart::is_enabled(),
+        calendar: settings.calendar,
     }
 }
 
@@ -136,6 +143,7 @@ pub async fn get_state(state: State<'_, AppState>) -> CommandResult<AppStateView
             .notifications_paused_until()
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         me: state.me_view(),
+        calendar: (&monitor.calendar_state()).into(),
         roster_problem: monitor.roster_recovery(),
         config_problem: state
             .config_problem
@@ -185,6 +193,20 @@ pub async fn start_browser_sign_in(state: State<'_, AppState>) -> CommandResult<
     Ok(BrowserSignInView { url, opened })
 }
 
+/// "When they will be free" is on but the sign-in may not read calendars:
+/// signs in again in the browser, asking for that permission too. The
+/// outcome arrives as `sign-in-changed`, then `calendar-changed`.
+#[tauri::command]
+pub async fn allow_calendar(state: State<'_, AppState>) -> CommandResult<BrowserSignInView> {
+    state.settings_usable()?;
+    let url = match state.monitor.allow_calendar(SignInMethod::Browser).await? {
+        SignInState::InBrowser { url } => url,
+        other => unreachable!("a browser sign-in shows a page, not {other:?}"),
+    };
+    let opened = open_url(&url).is_ok();
+    Ok(BrowserSignInView { url, opened })
+}
+
 /// Opens the page of the sign-in under way again: the code's verification
 /// page, or Microsoft's sign-in page of the browser sign-in.
 #[tauri::command]
@@ -226,6 +248,7 @@ pub async fn save_settings(
         client_id: settings.client_id,
         interval_secs: settings.interval_secs,
         quiet_hours: QuietHoursSetting::parse(q.enabled, &q.start, &q.end)?,
+        calendar: settings.calendar,
     };
     if settings.autostart && state.demo {
         return Err(CommandError::config(

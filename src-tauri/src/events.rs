@@ -1,13 +1,14 @@
 //! Every event the app sends to the window, with its payload type. The names
 //! and the camelCase fields are the UI's contract: add, never rename.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Local, SecondsFormat, Utc};
 use presently_core::auth::Account;
+use presently_core::calendar::{self, Outlook};
 use presently_core::config::ConfigProblem;
 use presently_core::directory::{initials, Group, Person};
 use presently_core::engine::EngineStatus;
 use presently_core::error::ErrorCode;
-use presently_core::monitor::{CodeShown, SignInState, TeammateState};
+use presently_core::monitor::{CalendarState, CodeShown, SignInState, TeammateState};
 use presently_core::presence::{OutOfOffice, Presence};
 use presently_core::roster::Teammate;
 use presently_core::status::{self, Kind};
@@ -22,6 +23,7 @@ pub const ME_CHANGED: &str = "me-changed";
 pub const PAUSE_CHANGED: &str = "pause-changed";
 /// The config file cannot be used (a problem), or can again (null).
 pub const CONFIG_PROBLEM: &str = "config-problem";
+pub const CALENDAR_CHANGED: &str = "calendar-changed";
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -221,6 +223,64 @@ pub struct TeammateView {
     pub status_rank: u8,
     /// The dot's text alternative: "Do not disturb", "Out of office".
     pub dot_label: String,
+    /// What their calendar says, with "when they will be free" on.
+    pub calendar: Option<CalendarView>,
+}
+
+/// A teammate's calendar outlook for the window: the words for what does
+/// not go stale ("until 14:30", "free at 15:00"), and what the window needs
+/// to show their time of day, which does.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarView {
+    pub busy_until: Option<String>,
+    pub free_at: Option<String>,
+    /// "until 14:30", "free at 15:00", in this machine's time zone.
+    pub words: Vec<String>,
+    pub outside_working_hours: bool,
+    /// Their UTC offset, for "outside working hours (22:10 there)".
+    pub utc_offset_minutes: Option<i32>,
+}
+
+impl From<&Outlook> for CalendarView {
+    fn from(o: &Outlook) -> Self {
+        let times_only = Outlook {
+            outside_working_hours: false,
+            ..o.clone()
+        };
+        CalendarView {
+            busy_until: o.busy_until.map(rfc3339),
+            free_at: o.free_at.map(rfc3339),
+            words: calendar::in_words(&times_only, &Local::now()),
+            outside_working_hours: o.outside_working_hours,
+            utc_offset_minutes: o.utc_offset_minutes,
+        }
+    }
+}
+
+/// `state`: off, needs_permission (the window offers to allow it), on, or
+/// problem (`message` says what).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarStateView {
+    pub state: &'static str,
+    pub message: Option<String>,
+}
+
+impl From<&CalendarState> for CalendarStateView {
+    fn from(c: &CalendarState) -> Self {
+        let (state, message) = match c {
+            CalendarState::Off => ("off", None),
+            CalendarState::NeedsPermission => ("needs_permission", None),
+            CalendarState::On => ("on", None),
+            CalendarState::Problem(m) => ("problem", Some(m.clone())),
+        };
+        CalendarStateView { state, message }
+    }
+}
+
+pub fn calendar_changed<R: Runtime>(app: &AppHandle<R>, calendar: &CalendarStateView) {
+    emit(app, CALENDAR_CHANGED, calendar);
 }
 
 impl TeammateView {
@@ -254,6 +314,7 @@ impl TeammateView {
             kind,
             status_rank: kind.rank(),
             dot_label: status::dot_label(&presence),
+            calendar: t.outlook.as_ref().map(Into::into),
         }
     }
 
@@ -269,6 +330,7 @@ impl TeammateView {
             presence: Some(presence.clone()),
             since: None,
             photo: None,
+            outlook: None,
         };
         TeammateView::new(&me)
     }
@@ -433,6 +495,7 @@ mod tests {
             }),
             since: None,
             photo: None,
+            outlook: None,
         }
     }
 

@@ -122,7 +122,7 @@ impl TrayModel {
                 self.paused = until.is_some();
                 true
             }
-            MonitorEvent::Status(_) | MonitorEvent::Notify(_) => false,
+            MonitorEvent::Status(_) | MonitorEvent::Notify(_) | MonitorEvent::Calendar(_) => false,
         }
     }
 

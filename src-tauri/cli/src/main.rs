@@ -394,12 +394,7 @@ pub async fn calendar_people(
         .iter()
         .map(|id| calendar::Person {
             id: id.clone(),
-            mailbox: roster.and_then(|r| r.get(id)).and_then(|t| {
-                [&t.mail, &t.user_principal_name]
-                    .into_iter()
-                    .find(|m| !m.trim().is_empty())
-                    .cloned()
-            }),
+            mailbox: roster.and_then(|r| r.get(id)).and_then(|t| t.mailbox()),
         })
         .collect())
 }

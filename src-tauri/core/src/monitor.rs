@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::auth::{self, Account, DeviceCode, Prompt, Session, SignInFlow, SignInMethod};
+use crate::calendar::{self, CalendarEvent, CalendarHandle, Outlook, CALENDAR_SCOPE};
 use crate::config::Settings;
 use crate::directory::{Directory, Photo};
 use crate::engine::{
@@ -101,6 +102,9 @@ pub struct TeammateState {
     pub since: Option<DateTime<Utc>>,
     /// Their photo in the photo cache; none (yet) means initials.
     pub photo: Option<PhotoFile>,
+    /// What their calendar says, with "when they will be free" on and
+    /// their calendar read.
+    pub outlook: Option<Outlook>,
 }
 
 /// A teammate's photo in the photo cache.
@@ -130,6 +134,24 @@ pub enum MonitorEvent {
     /// pause, a resume, and when a pause runs out by itself.
     Pause(Option<DateTime<Utc>>),
     Notify(Notification),
+    /// Where "when they will be free" stands.
+    Calendar(CalendarState),
+}
+
+/// Where "when they will be free" stands, as the window shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CalendarState {
+    /// Turned off (the default), or nobody is signed in.
+    #[default]
+    Off,
+    /// Turned on, but the sign-in may not read calendars yet: the window
+    /// offers to allow it ([`Monitor::allow_calendar`]).
+    NeedsPermission,
+    /// Reading.
+    On,
+    /// Reading failed in a way that lasts, in the user's words; the reader
+    /// tries again by itself.
+    Problem(String),
 }
 
 struct State {
@@ -151,6 +173,10 @@ struct State {
     sign_in_task: Option<JoinHandle<()>>,
     /// Says "resumed" when a pause runs out by itself.
     pause_task: Option<JoinHandle<()>>,
+    calendar: Option<CalendarHandle>,
+    calendar_state: CalendarState,
+    /// What each teammate's calendar says, by ID, while the calendar is on.
+    outlooks: HashMap<String, Outlook>,
 }
 
 /// See the module documentation.
@@ -194,6 +220,9 @@ impl Monitor {
                 tasks: Vec::new(),
                 sign_in_task: None,
                 pause_task: None,
+                calendar: None,
+                calendar_state: CalendarState::Off,
+                outlooks: HashMap::new(),
             }),
             events: tx,
             sign_in_gate: tokio::sync::Mutex::new(()),
@@ -340,9 +369,22 @@ impl Monitor {
     /// to do, and waits for them in the background; then stores the sign-in
     /// and starts polling.
     async fn begin(self: &Arc<Self>, method: SignInMethod) -> Result<SignInState> {
+        let mut flow = SignInFlow::new(&self.settings())?;
+        if self.settings().calendar {
+            flow = flow.with_calendar_access();
+        }
+        self.begin_with(flow, method).await
+    }
+
+    /// [`Monitor::begin`] with the flow given (one that asks for more).
+    async fn begin_with(
+        self: &Arc<Self>,
+        flow: SignInFlow,
+        method: SignInMethod,
+    ) -> Result<SignInState> {
         let _gate = self.sign_in_gate.lock().await;
         self.cancel_sign_in();
-        let started = SignInFlow::new(&self.settings())?.begin(method).await?;
+        let started = flow.begin(method).await?;
         let waiting = match started.prompt() {
             Prompt::Code(code) => SignInState::SigningIn {
                 code: CodeShown::of(code),
@@ -366,6 +408,126 @@ impl Monitor {
         });
         self.state.lock().unwrap().sign_in_task = Some(task);
         Ok(waiting)
+    }
+
+    /// "When they will be free" is on but the sign-in may not read
+    /// calendars: signs in again asking for [`CALENDAR_SCOPE`] too (keeping
+    /// every permission granted before), the way [`Monitor::begin`] does.
+    pub async fn allow_calendar(self: &Arc<Self>, method: SignInMethod) -> Result<SignInState> {
+        let session = self.state.lock().unwrap().session.clone();
+        let Some(session) = session else {
+            return Err(Error::SignInNeeded("Sign in first.".into()));
+        };
+        let granted = session.granted().await;
+        let flow = SignInFlow::new(&self.settings())?
+            .keeping(&granted)
+            .with_calendar_access();
+        self.begin_with(flow, method).await
+    }
+
+    pub fn calendar_state(&self) -> CalendarState {
+        self.state.lock().unwrap().calendar_state.clone()
+    }
+
+    fn set_calendar_state(&self, calendar: CalendarState) {
+        {
+            let mut state = self.state.lock().unwrap();
+            if state.calendar_state == calendar {
+                return;
+            }
+            state.calendar_state = calendar.clone();
+        }
+        self.emit(MonitorEvent::Calendar(calendar));
+    }
+
+    /// Starts reading calendars when they are turned on and the sign-in may
+    /// read them; says which it is. The reader stops with the polling.
+    fn start_calendar(self: &Arc<Self>) {
+        self.stop_calendar();
+        let (on, session, graph) = {
+            let state = self.state.lock().unwrap();
+            (
+                state.settings.calendar,
+                state.session.clone(),
+                state.graph.clone(),
+            )
+        };
+        let (true, Some(session), Some(graph)) = (on, session, graph) else {
+            return;
+        };
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            let granted = session.granted().await;
+            if !me.state.lock().unwrap().settings.calendar {
+                return; // turned off while the keyring was read
+            }
+            if !auth::grants(&granted, CALENDAR_SCOPE) {
+                me.set_calendar_state(CalendarState::NeedsPermission);
+                return;
+            }
+            let people = me.calendar_people();
+            let (handle, mut events) = calendar::spawn(graph, people);
+            me.state.lock().unwrap().calendar = Some(handle);
+            me.set_calendar_state(CalendarState::On);
+            while let Some(event) = events.recv().await {
+                me.on_calendar_event(event);
+            }
+        });
+        self.state.lock().unwrap().tasks.push(task);
+    }
+
+    /// Stops reading calendars and forgets what they said.
+    fn stop_calendar(&self) {
+        let had = {
+            let mut state = self.state.lock().unwrap();
+            if let Some(handle) = state.calendar.take() {
+                handle.stop();
+            }
+            !std::mem::take(&mut state.outlooks).is_empty()
+        };
+        self.set_calendar_state(CalendarState::Off);
+        if had {
+            self.emit_roster();
+        }
+    }
+
+    fn calendar_people(&self) -> Vec<calendar::Person> {
+        calendar_people(&self.state.lock().unwrap().roster)
+    }
+
+    fn on_calendar_event(&self, event: CalendarEvent) {
+        match event {
+            CalendarEvent::Changed(changes) => {
+                let changed = {
+                    let mut state = self.state.lock().unwrap();
+                    for c in &changes {
+                        state.outlooks.insert(c.id.clone(), c.outlook.clone());
+                    }
+                    changes
+                        .iter()
+                        .filter_map(|c| {
+                            let t = state.roster.get(&c.id)?;
+                            Some(teammate_state(&state, t))
+                        })
+                        .collect::<Vec<_>>()
+                };
+                self.set_calendar_state(CalendarState::On);
+                if !changed.is_empty() {
+                    self.emit(MonitorEvent::Presence(changed));
+                }
+            }
+            CalendarEvent::Problem(e) => {
+                let needs_permission = matches!(
+                    e.code(),
+                    ErrorCode::ConsentRequired | ErrorCode::PermissionNeeded
+                );
+                self.set_calendar_state(if needs_permission {
+                    CalendarState::NeedsPermission
+                } else {
+                    CalendarState::Problem(e.to_string())
+                });
+            }
+        }
     }
 
     /// Whether a sign-in (by code or in the browser) is waiting to finish.
@@ -450,9 +612,12 @@ impl Monitor {
         });
         let me = self.clone();
         let notify = tokio::spawn(async move { me.announce_when_due().await });
-        let mut state = self.state.lock().unwrap();
-        state.engine = Some(handle);
-        state.tasks = vec![run, consume, notify];
+        {
+            let mut state = self.state.lock().unwrap();
+            state.engine = Some(handle);
+            state.tasks = vec![run, consume, notify];
+        }
+        self.start_calendar();
     }
 
     /// Shows merged notifications when their merge window ends: sleeps
@@ -479,11 +644,14 @@ impl Monitor {
     }
 
     fn stop_polling(&self) {
-        let mut state = self.state.lock().unwrap();
-        for task in state.tasks.drain(..) {
-            task.abort();
+        {
+            let mut state = self.state.lock().unwrap();
+            for task in state.tasks.drain(..) {
+                task.abort();
+            }
+            state.engine = None;
         }
-        state.engine = None;
+        self.stop_calendar();
     }
 
     /// Stops polling and forgets the session (the keyring is not touched).
@@ -523,6 +691,7 @@ impl Monitor {
                             Some(TeammateState {
                                 teammate: t.clone(),
                                 photo: state.photos.get(&t.id).cloned().flatten(),
+                                outlook: state.outlooks.get(&t.id).cloned(),
                                 presence: Some(p),
                                 since: Some(at),
                             })
@@ -569,19 +738,27 @@ impl Monitor {
             let Some(t) = state.roster.get(&change.id).cloned() else {
                 return;
             };
+            let outlook = state.outlooks.get(&t.id).cloned();
             let interest = Interest {
                 display_name: t.name().to_string(),
                 notify: t.notify,
                 every_change: t.notify_every_change,
+                busy_until: outlook.as_ref().and_then(|o| o.busy_until),
             };
             if state.notifier.consider(&change, &interest, change.at) {
                 self.notifications_waiting.notify_one();
+            }
+            if let Some(reader) = &state.calendar {
+                if calendar::triggers_read(&change.presence) {
+                    reader.turned_busy(&change.id);
+                }
             }
             TeammateState {
                 photo: state.photos.get(&t.id).cloned().flatten(),
                 teammate: t,
                 presence: Some(change.presence),
                 since: Some(change.at),
+                outlook,
             }
         };
         self.emit(MonitorEvent::Presence(vec![changed]));
@@ -723,12 +900,16 @@ impl Monitor {
                 }
             }
             state.notifier.set_quiet_hours(settings.quiet_hours.hours());
+            let calendar_turned = state.settings.calendar != settings.calendar;
             state.settings = settings;
-            same
+            (same, calendar_turned)
         };
+        let (same_account, calendar_turned) = same_account;
         if !same_account {
             self.end_session();
             self.start().await;
+        } else if calendar_turned {
+            self.start_calendar();
         }
     }
 }
@@ -738,7 +919,24 @@ fn install_roster(state: &mut State, roster: Roster) {
     if let Some(engine) = &state.engine {
         engine.set_ids(roster.ids());
     }
+    if let Some(reader) = &state.calendar {
+        reader.set_people(calendar_people(&roster));
+        let ids: std::collections::HashSet<String> = roster.ids().into_iter().collect();
+        state.outlooks.retain(|id, _| ids.contains(id));
+    }
     state.roster = roster;
+}
+
+/// The roster's people, by mailbox address where it is known.
+fn calendar_people(roster: &Roster) -> Vec<calendar::Person> {
+    roster
+        .teammates()
+        .iter()
+        .map(|t| calendar::Person {
+            id: t.id.clone(),
+            mailbox: t.mailbox(),
+        })
+        .collect()
 }
 
 /// What says a file changed: its modification time and size.
@@ -769,6 +967,7 @@ fn teammate_state(state: &State, t: &Teammate) -> TeammateState {
         presence,
         since,
         photo: state.photos.get(&t.id).cloned().flatten(),
+        outlook: state.outlooks.get(&t.id).cloned(),
     }
 }
 

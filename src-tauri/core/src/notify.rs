@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, NaiveTime, Utc};
 
+use crate::calendar::clock_or_day;
 use crate::engine::PresenceChange;
 use crate::presence::{Availability, Presence};
 use crate::status::{in_words, Kind};
@@ -43,6 +44,9 @@ pub struct Interest {
     pub notify: bool,
     /// Tell me about every change, not only "available".
     pub every_change: bool,
+    /// When their calendar's busy block ends ("when they will be free" on):
+    /// a change to unavailable says "until 14:30".
+    pub busy_until: Option<DateTime<Utc>>,
 }
 
 /// A notification to show.
@@ -150,7 +154,20 @@ impl Notifier {
         let title = if became_available {
             format!("{} is available", who.display_name)
         } else {
-            format!("{} is now {}", who.display_name, in_words(&change.presence))
+            let until = match who.busy_until {
+                Some(end) if end > change.at && !is_available(&change.presence.availability) => {
+                    format!(
+                        " until {}",
+                        clock_or_day(end, &change.at.with_timezone(&Local))
+                    )
+                }
+                _ => String::new(),
+            };
+            format!(
+                "{} is now {}{until}",
+                who.display_name,
+                in_words(&change.presence)
+            )
         };
         let line = format!("{title} (was {was}{for_how_long})");
         self.pending.retain(|p| p.id != change.id);
@@ -261,6 +278,7 @@ mod tests {
             display_name: name.into(),
             notify: true,
             every_change: false,
+            busy_until: None,
         }
     }
 
@@ -325,6 +343,53 @@ mod tests {
         assert!(n.consider(&c, &every, noon()));
         let shown = n.due(noon() + chrono::Duration::seconds(3)).unwrap();
         assert_eq!(shown.title, "A is now Busy (In a call)");
+    }
+
+    #[test]
+    fn a_change_to_busy_says_until_when_the_calendar_knows() {
+        let mut n = Notifier::new(None);
+        let mut every = bell("Ada");
+        every.every_change = true;
+        let end = noon() + chrono::Duration::minutes(90);
+        every.busy_until = Some(end);
+        let to_meeting = change(
+            "a",
+            ("Available", "Available"),
+            ("Busy", "InAMeeting"),
+            5,
+            noon(),
+        );
+        assert!(n.consider(&to_meeting, &every, noon()));
+        let shown = n.due(noon() + chrono::Duration::seconds(3)).unwrap();
+        let clock = end.with_timezone(&Local).format("%H:%M").to_string();
+        assert!(
+            shown
+                .title
+                .starts_with("Ada is now Busy (In a meeting) until ")
+                && shown.title.ends_with(&clock),
+            "{}",
+            shown.title
+        );
+
+        // Back to available: the block is no news; a block already over neither.
+        let back = change(
+            "a",
+            ("Busy", "InAMeeting"),
+            ("Available", "Available"),
+            5,
+            noon(),
+        );
+        assert!(n.consider(&back, &every, noon()));
+        assert_eq!(
+            n.due(noon() + chrono::Duration::seconds(3)).unwrap().title,
+            "Ada is available"
+        );
+        every.busy_until = Some(noon() - chrono::Duration::minutes(1));
+        assert!(n.consider(&to_meeting, &every, noon()));
+        assert_eq!(
+            n.due(noon() + chrono::Duration::seconds(3)).unwrap().title,
+            "Ada is now Busy (In a meeting)"
+        );
     }
 
     #[test]

@@ -120,6 +120,15 @@ impl Teammate {
             .unwrap_or(&self.id)
     }
 
+    /// Their mailbox address, for their calendar: mail, else the sign-in
+    /// name; `None` when the roster has neither.
+    pub fn mailbox(&self) -> Option<String> {
+        [&self.mail, &self.user_principal_name]
+            .into_iter()
+            .find(|s| !s.trim().is_empty())
+            .map(|s| s.trim().to_string())
+    }
+
     /// True when `key` is this teammate's ID, sign-in name or mail, in any
     /// letter case: the ways people name a colleague on the command line.
     pub fn answers_to(&self, key: &str) -> bool {

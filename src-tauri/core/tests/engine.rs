@@ -64,6 +64,7 @@ fn settings(sim: &Sim) -> Settings {
         config_dir: std::env::temp_dir(),
         interval: Duration::from_secs(15),
         quiet_hours: Default::default(),
+        calendar: false,
     }
 }
 

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use presently_core::auth::SignInMethod;
 use presently_core::config::{Overrides, Settings};
-use presently_core::monitor::{Monitor, MonitorEvent, SignInState};
+use presently_core::monitor::{CalendarState, Monitor, MonitorEvent, SignInState};
 use presently_core::notify::Notifier;
 use presently_core::roster::{Roster, Teammate};
 use presently_core::token_store::MemoryStore;
@@ -234,4 +235,97 @@ fn plain(availability: &str) -> presently_sim::PresenceUpdate {
         activity: availability.into(),
         ..Default::default()
     }
+}
+
+#[tokio::test]
+async fn the_calendar_turned_on_asks_for_its_permission_then_teammates_carry_their_outlook() {
+    let (sim, dir, settings) = approving_tenant().await;
+    let users = sim.users();
+    let mut roster = Roster::load(dir.path()).unwrap();
+    for u in &users[1..4] {
+        roster.add(Teammate {
+            display_name: u.display_name.clone(),
+            mail: u.mail.clone(),
+            ..Teammate::new(u.id.clone())
+        });
+    }
+    roster.save().unwrap();
+    let (monitor, mut events) = Monitor::new(
+        settings.clone(),
+        Arc::new(MemoryStore::new()),
+        Notifier::new(None),
+    )
+    .unwrap();
+    monitor.begin_sign_in().await.unwrap();
+    next(&mut events, |e| match e {
+        MonitorEvent::Presence(changed) => Some(changed),
+        _ => None,
+    })
+    .await;
+    assert_eq!(monitor.calendar_state(), CalendarState::Off);
+    let schedule_reads = |sim: &Sim| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/calendar/getSchedule"))
+            .count()
+    };
+    assert_eq!(schedule_reads(&sim), 0, "off: no calendar is read");
+
+    // Turned on: the sign-in has no calendar permission, so the window is
+    // told to offer it, and nothing is read.
+    let on = Settings {
+        calendar: true,
+        ..settings.clone()
+    };
+    monitor.apply_settings(on.clone()).await;
+    let state = next(&mut events, |e| match e {
+        MonitorEvent::Calendar(CalendarState::Off) => None,
+        MonitorEvent::Calendar(c) => Some(c),
+        _ => None,
+    })
+    .await;
+    assert_eq!(state, CalendarState::NeedsPermission);
+    assert_eq!(schedule_reads(&sim), 0);
+
+    // Allowed in the browser: the sign-in asks for it, keeps the rest, and
+    // the calendars are read.
+    sim.clear_log();
+    let SignInState::InBrowser { url } =
+        monitor.allow_calendar(SignInMethod::Browser).await.unwrap()
+    else {
+        panic!("a browser sign-in");
+    };
+    assert!(url.contains("Calendars.ReadBasic"), "{url}");
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("You are signed in"), "{page}");
+    let state = next(&mut events, |e| match e {
+        MonitorEvent::Calendar(CalendarState::On) => Some(CalendarState::On),
+        MonitorEvent::Calendar(CalendarState::Problem(p)) => panic!("{p}"),
+        _ => None,
+    })
+    .await;
+    assert_eq!(state, CalendarState::On);
+    let with_outlooks = next(&mut events, |e| match e {
+        MonitorEvent::Presence(changed) if changed.iter().any(|t| t.outlook.is_some()) => {
+            Some(changed)
+        }
+        _ => None,
+    })
+    .await;
+    assert!(with_outlooks
+        .iter()
+        .all(|t| users[1..4].iter().any(|u| u.id == t.teammate.id)));
+    assert!(schedule_reads(&sim) >= 1);
+    let id = &with_outlooks[0].teammate.id;
+    assert!(monitor.teammate(id).unwrap().outlook.is_some());
+
+    // Turned off: no outlooks any more, and the window hears it.
+    monitor.apply_settings(settings).await;
+    let everyone = next(&mut events, |e| match e {
+        MonitorEvent::Roster(everyone) => Some(everyone),
+        _ => None,
+    })
+    .await;
+    assert!(everyone.iter().all(|t| t.outlook.is_none()));
+    assert_eq!(monitor.calendar_state(), CalendarState::Off);
 }

@@ -2153,6 +2153,7 @@ fn overrides() -> impl Strategy<Value = Overrides> {
                 graph_url,
                 config_dir: None,
                 interval_secs,
+                calendar: None,
             },
         )
 }
