@@ -359,7 +359,7 @@ struct WatchArgs {
 /// With `--calendar`, whose calendars to read: everyone polled, by the
 /// roster's mailbox address where it has one (the reader looks up the
 /// rest). Without the permission, says how to get it and goes on without.
-async fn calendar_for_watch(
+pub async fn calendar_for_watch(
     session: &Session,
     wanted: bool,
     ids: &[String],

@@ -95,6 +95,8 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
     if let Some(target) = webhook {
         targets.webhook = Some(WebhookPublisher::start(target)?);
     }
+    let calendar =
+        crate::calendar_for_watch(&session, args.poll.calendar, &ids, Some(&roster)).await;
     let graph = GraphClient::new(&settings, session)?;
     let options = EngineOptions {
         interval: settings.interval,
@@ -113,8 +115,16 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
         )
     };
     let out = std::io::BufWriter::new(std::io::stdout().lock());
-    let publish =
-        core_publish::run_publish(graph, ids, options, account.tenant, targets, printer, out);
+    let publish = core_publish::run_publish(
+        graph,
+        ids,
+        options,
+        calendar,
+        account.tenant,
+        targets,
+        printer,
+        out,
+    );
     tokio::select! {
         result = publish => result.map(|()| EXIT_OK),
         _ = tokio::signal::ctrl_c() => Ok(EXIT_OK),

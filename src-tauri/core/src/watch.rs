@@ -492,7 +492,7 @@ fn write_outlooks<W: Write>(
 }
 
 /// The feed's next outlooks; never, without a feed (or once it stopped).
-async fn next_outlooks(
+pub(crate) async fn next_outlooks(
     feed: &mut Option<CalendarFeed>,
 ) -> Option<std::result::Result<Vec<OutlookChange>, Error>> {
     match feed {
