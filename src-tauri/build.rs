@@ -21,6 +21,8 @@ const COMMANDS: &[&str] = &[
     "roster_painted",
     "open_config_file",
     "allow_calendar",
+    "set_my_status",
+    "set_my_message",
 ];
 
 fn main() {

@@ -10,12 +10,12 @@ use presently_core::monitor::{Monitor, MonitorEvent, SignInState};
 use presently_core::notify::{Notification, Notifier};
 use presently_core::token_store::TokenStore;
 use tauri::{AppHandle, Manager, RunEvent, Runtime, WindowEvent};
-use tauri_plugin_notification::NotificationExt;
 use tokio::sync::mpsc;
 
 use crate::commands;
 use crate::error::CommandError;
 use crate::events::{self, PauseView, StatusView, TeammateView};
+use crate::notifications::notify;
 use crate::state::{AppState, TrayModel};
 use crate::tray;
 use crate::window::{show_main_window, MAIN_WINDOW};
@@ -50,6 +50,8 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::roster_painted,
         commands::open_config_file,
         commands::allow_calendar,
+        commands::set_my_status,
+        commands::set_my_message,
     ]
 }
 
@@ -228,21 +230,6 @@ pub async fn wait_for_config_fix<R: Runtime>(app: AppHandle<R>, overrides: Overr
     }
 }
 
-/// `text` for a freedesktop notification body, whose markup knows `&`, `<`
-/// and `>` (and only tags built from them).
-pub fn markup_escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Forwards the engine's reports: events to the window, the tray, and
 /// notifications to the desktop. Each event carries what changed; nothing
 /// here reads the monitor back.
@@ -293,24 +280,5 @@ pub async fn forward<R: Runtime>(
         if redraw_tray {
             tray::refresh(&app);
         }
-    }
-}
-
-fn notify<R: Runtime>(app: &AppHandle<R>, n: &Notification) {
-    // Freedesktop notification servers read the body as markup: names and
-    // status notes must not become tags there. Elsewhere it is plain text.
-    let body = if cfg!(target_os = "linux") {
-        markup_escaped(&n.body)
-    } else {
-        n.body.clone()
-    };
-    if let Err(e) = app
-        .notification()
-        .builder()
-        .title(&n.title)
-        .body(&body)
-        .show()
-    {
-        tracing::warn!("could not show a notification: {e}");
     }
 }

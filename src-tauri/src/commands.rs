@@ -8,15 +8,16 @@ use chrono::SecondsFormat;
 use presently_core::auth::SignInMethod;
 use presently_core::config::{QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE};
 use presently_core::import::{self, Flags, Found, ImportSource};
-use presently_core::monitor::SignInState;
+use presently_core::monitor::{MyStatusChange, MyStatusOutcome, SignInState};
+use presently_core::my_status::{self, StatusChoice};
 use presently_core::teams::{self, TeamsAction};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
 use crate::error::{CommandError, CommandResult};
 use crate::events::{
-    BrowserSignInView, CalendarStateView, ConfigProblemView, DeviceCodeView, GroupView, PauseView,
-    PersonView, SignInView, StatusView, TeammateView,
+    self, BrowserSignInView, CalendarStateView, ConfigProblemView, DeviceCodeView, GroupView,
+    MyStatusView, PauseView, PersonView, SignInView, StatusChoiceView, StatusView, TeammateView,
 };
 use crate::state::AppState;
 
@@ -57,6 +58,10 @@ pub struct AppStateView {
     pub me: Option<TeammateView>,
     /// Where "when they will be free" stands.
     pub calendar: CalendarStateView,
+    /// The statuses you may set yourself, with their labels.
+    pub status_choices: Vec<StatusChoiceView>,
+    /// False where Graph cannot set a status (the China cloud).
+    pub can_set_status: bool,
     /// Set when the roster file could not be read and was kept aside.
     pub roster_problem: Option<String>,
     /// Set while the config file cannot be used: the app runs on the
@@ -144,6 +149,8 @@ pub async fn get_state(state: State<'_, AppState>) -> CommandResult<AppStateView
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         me: state.me_view(),
         calendar: (&monitor.calendar_state()).into(),
+        status_choices: events::status_choices(),
+        can_set_status: my_status::check_cloud(&monitor.settings()).is_ok(),
         roster_problem: monitor.roster_recovery(),
         config_problem: state
             .config_problem
@@ -205,6 +212,81 @@ pub async fn allow_calendar(state: State<'_, AppState>) -> CommandResult<Browser
     };
     let opened = open_url(&url).is_ok();
     Ok(BrowserSignInView { url, opened })
+}
+
+/// Makes a change to your own status; the first time, through the browser
+/// sign-in that allows it.
+async fn change_my_status(
+    monitor: &std::sync::Arc<presently_core::monitor::Monitor>,
+    change: MyStatusChange,
+) -> CommandResult<MyStatusView> {
+    match monitor
+        .change_my_status(change, SignInMethod::Browser)
+        .await?
+    {
+        MyStatusOutcome::Done => Ok(MyStatusView {
+            state: "done",
+            url: None,
+            opened: false,
+        }),
+        MyStatusOutcome::Consent(waiting) => {
+            let url = match waiting {
+                SignInState::InBrowser { url } => url,
+                other => unreachable!("a browser sign-in shows a page, not {other:?}"),
+            };
+            let opened = open_url(&url).is_ok();
+            Ok(MyStatusView {
+                state: "consent",
+                url: Some(url),
+                opened,
+            })
+        }
+    }
+}
+
+/// Sets your presence (`choice`: a word of [`status_choices`], `reset`
+/// going back to what Teams works out) for `duration` (`30m`, `1h`, `7d`;
+/// none: Microsoft's default).
+#[tauri::command]
+pub async fn set_my_status(
+    state: State<'_, AppState>,
+    choice: String,
+    duration: Option<String>,
+) -> CommandResult<MyStatusView> {
+    let duration = duration
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| my_status::parse_duration(&d))
+        .transpose()?;
+    let change = if choice.trim().eq_ignore_ascii_case(events::RESET_STATUS) {
+        MyStatusChange::Reset
+    } else {
+        MyStatusChange::Set {
+            choice: StatusChoice::parse(&choice)?,
+            duration,
+        }
+    };
+    change_my_status(&state.monitor, change).await
+}
+
+/// Sets your status message for `duration` (none: until changed); no text
+/// clears it.
+#[tauri::command]
+pub async fn set_my_message(
+    state: State<'_, AppState>,
+    text: Option<String>,
+    duration: Option<String>,
+) -> CommandResult<MyStatusView> {
+    let change = match text.filter(|t| !t.trim().is_empty()) {
+        None => MyStatusChange::ClearMessage,
+        Some(text) => MyStatusChange::Message {
+            text,
+            duration: duration
+                .filter(|d| !d.trim().is_empty())
+                .map(|d| my_status::parse_duration(&d))
+                .transpose()?,
+        },
+    };
+    change_my_status(&state.monitor, change).await
 }
 
 /// Opens the page of the sign-in under way again: the code's verification

@@ -9,6 +9,7 @@ use presently_core::directory::{initials, Group, Person};
 use presently_core::engine::EngineStatus;
 use presently_core::error::ErrorCode;
 use presently_core::monitor::{CalendarState, CodeShown, SignInState, TeammateState};
+use presently_core::my_status::StatusChoice;
 use presently_core::presence::{OutOfOffice, Presence};
 use presently_core::roster::Teammate;
 use presently_core::status::{self, Kind};
@@ -470,6 +471,43 @@ pub fn config_problem<R: Runtime>(
 ) {
     emit(app, CONFIG_PROBLEM, problem.map(ConfigProblemView::from));
 }
+
+/// What became of a change to your own status: `state` is `done`, or
+/// `consent` when the browser sign-in that allows it has begun (the change
+/// is made once it is through), with its address as for a sign-in.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MyStatusView {
+    pub state: &'static str,
+    pub url: Option<String>,
+    pub opened: bool,
+}
+
+/// A status the window offers: the word to send back and its label.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChoiceView {
+    pub word: &'static str,
+    pub label: &'static str,
+}
+
+/// Your own status: what the window and the tray offer, `reset` included.
+pub fn status_choices() -> Vec<StatusChoiceView> {
+    StatusChoice::ALL
+        .into_iter()
+        .map(|c| StatusChoiceView {
+            word: c.word(),
+            label: c.menu_label(),
+        })
+        .chain([StatusChoiceView {
+            word: RESET_STATUS,
+            label: "Reset status",
+        }])
+        .collect()
+}
+
+/// The word of "back to what Teams works out".
+pub const RESET_STATUS: &str = "reset";
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,8 @@
 //! - [`events`]: every event the window gets, with its payload type.
 //! - [`state`]: [`state::AppState`] (the monitor, and what the adapters
 //!   keep from its events, as the tray's model).
+//! - [`notifications`]: desktop notifications, their text escaped for the
+//!   desktop's markup.
 //! - [`window`]: the window, created when shown, destroyed when closed.
 //! - [`tray`]: the tray icon and menu, drawn from the tray's model.
 //! - [`commands`]: what the window may call, each thin.
@@ -20,6 +22,7 @@ pub mod commands;
 pub mod error;
 pub mod events;
 pub mod logging;
+pub mod notifications;
 pub mod state;
 pub mod tray;
 pub mod window;

@@ -78,6 +78,8 @@ pub struct TrayModel {
     pub paused: bool,
     /// The first favorites, in roster order, with their presence.
     pub favorites: Vec<TeammateState>,
+    /// "Set my status" is offered (not in the China cloud).
+    pub can_set_status: bool,
 }
 
 impl TrayModel {
@@ -86,6 +88,8 @@ impl TrayModel {
         match event {
             MonitorEvent::SignIn(s) => {
                 self.signed_in = matches!(s, SignInState::SignedIn { .. });
+                self.can_set_status = matches!(s, SignInState::SignedIn { account }
+                    if presently_core::my_status::offered_in(account.cloud));
                 if !self.signed_in {
                     self.me = None;
                 }

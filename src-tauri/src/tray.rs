@@ -1,11 +1,11 @@
 //! The tray icon: your own presence as Teams shows it, and a menu with your
-//! favorites, "Open Presently", pause, sign out and quit.
+//! favorites, "Open Presently", "Set my status", pause, sign out and quit.
 
 use presently_core::monitor::TeammateState;
 use presently_core::presence::Presence;
 use presently_core::status::{in_words, Kind};
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -16,6 +16,10 @@ const MENU_OPEN: &str = "open";
 const MENU_PAUSE: &str = "pause";
 const MENU_SIGN_OUT: &str = "sign_out";
 const MENU_QUIT: &str = "quit";
+const MENU_STATUS: &str = "status";
+/// Items of "Set my status" are this and a word of
+/// [`crate::events::status_choices`].
+const STATUS_ITEM: &str = "status:";
 
 /// Is there a tray to put an icon in? On Linux that is a StatusNotifier host
 /// on the session bus; without one the icon would silently go nowhere.
@@ -176,7 +180,11 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                 });
             }
             MENU_QUIT => app.exit(0),
-            _ => {}
+            other => {
+                if let Some(word) = other.strip_prefix(STATUS_ITEM) {
+                    set_status_from_menu(app, word);
+                }
+            }
         })
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::Click {
@@ -223,6 +231,22 @@ fn menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<Menu
         true,
         None::<&str>,
     )?)?;
+    if signed_in && model.can_set_status {
+        let status = Submenu::with_id(app, MENU_STATUS, "Set my status", true)?;
+        for choice in crate::events::status_choices() {
+            if choice.word == crate::events::RESET_STATUS {
+                status.append(&PredefinedMenuItem::separator(app)?)?;
+            }
+            status.append(&MenuItem::with_id(
+                app,
+                format!("{STATUS_ITEM}{}", choice.word),
+                choice.label,
+                true,
+                None::<&str>,
+            )?)?;
+        }
+        menu.append(&status)?;
+    }
     let pause_label = if model.paused {
         "Resume notifications"
     } else {
@@ -251,6 +275,55 @@ fn menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<Menu
         None::<&str>,
     )?)?;
     Ok(menu)
+}
+
+/// "Set my status" from the menu, with Microsoft's default duration. The
+/// first time the browser asks for the permission, then the change is made;
+/// a failure is a notification, as there may be no window to say it in.
+fn set_status_from_menu<R: Runtime>(app: &AppHandle<R>, word: &str) {
+    use presently_core::auth::SignInMethod;
+    use presently_core::monitor::{MyStatusChange, MyStatusOutcome, SignInState};
+    use presently_core::my_status::StatusChoice;
+    let change = if word == crate::events::RESET_STATUS {
+        Ok(MyStatusChange::Reset)
+    } else {
+        StatusChoice::parse(word).map(|choice| MyStatusChange::Set {
+            choice,
+            duration: None,
+        })
+    };
+    let monitor = app.state::<AppState>().monitor.clone();
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let result = match change {
+            Ok(change) => {
+                monitor
+                    .change_my_status(change, SignInMethod::Browser)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match &result {
+            // The permission first: Microsoft's page, in the browser.
+            Ok(MyStatusOutcome::Consent(SignInState::InBrowser { url })) => {
+                if let Err(e) = presently_core::browser::open(url) {
+                    tracing::warn!("could not open the browser to allow setting your status: {e}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("setting your status from the tray failed: {e}"),
+        }
+        if let Err(e) = result {
+            crate::notifications::notify(
+                &app,
+                &presently_core::notify::Notification {
+                    title: "Your status could not be set".into(),
+                    body: e.to_string(),
+                    ids: Vec::new(),
+                },
+            );
+        }
+    });
 }
 
 /// Redraws the icon (own presence) and the menu (favorites, pause).

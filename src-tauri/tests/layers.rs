@@ -8,6 +8,7 @@ const LAYERS: &[&str] = &[
     "error",
     "events",
     "state",
+    "notifications",
     "window",
     "tray",
     "autostart",

@@ -28,6 +28,7 @@ use crate::engine::{
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::graph::GraphClient;
+use crate::my_status::{self, OwnStatus, StatusChoice};
 use crate::notify::{Interest, Notification, Notifier};
 use crate::presence::Presence;
 use crate::roster::{Roster, Teammate};
@@ -138,6 +139,36 @@ pub enum MonitorEvent {
     Calendar(CalendarState),
 }
 
+/// A change to your own status, from the window or the tray.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MyStatusChange {
+    /// Show this instead of what you are doing, for a while (or Graph's
+    /// default: a day for busy and do not disturb, else 7 days).
+    Set {
+        choice: StatusChoice,
+        duration: Option<Duration>,
+    },
+    /// Back to what Teams works out from what you are doing.
+    Reset,
+    /// A status message, for a while or until changed.
+    Message {
+        text: String,
+        duration: Option<Duration>,
+    },
+    ClearMessage,
+}
+
+/// What became of a [`MyStatusChange`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum MyStatusOutcome {
+    /// Done; your presence as it is now has been sent as [`MonitorEvent::Me`].
+    Done,
+    /// The sign-in may not set your status yet: a sign-in asking for
+    /// [`auth::PRESENCE_WRITE_SCOPE`] has begun (this is its state), and the
+    /// change is made once it is through.
+    Consent(SignInState),
+}
+
 /// Where "when they will be free" stands, as the window shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum CalendarState {
@@ -177,6 +208,8 @@ struct State {
     calendar_state: CalendarState,
     /// What each teammate's calendar says, by ID, while the calendar is on.
     outlooks: HashMap<String, Outlook>,
+    /// A change to your own status waiting for the sign-in that allows it.
+    status_after_consent: Option<MyStatusChange>,
 }
 
 /// See the module documentation.
@@ -223,6 +256,7 @@ impl Monitor {
                 calendar: None,
                 calendar_state: CalendarState::Off,
                 outlooks: HashMap::new(),
+                status_after_consent: None,
             }),
             events: tx,
             sign_in_gate: tokio::sync::Mutex::new(()),
@@ -403,7 +437,11 @@ impl Monitor {
                 .and_then(|stored| Session::from_stored(&settings, me.store.clone(), stored))
             {
                 Ok(session) => me.signed_in(session),
-                Err(e) => me.set_sign_in(SignInState::failed(&e)),
+                Err(e) => {
+                    // A status change waiting for this sign-in is not made.
+                    me.state.lock().unwrap().status_after_consent = None;
+                    me.set_sign_in(SignInState::failed(&e))
+                }
             }
         });
         self.state.lock().unwrap().sign_in_task = Some(task);
@@ -423,6 +461,87 @@ impl Monitor {
             .keeping(&granted)
             .with_calendar_access();
         self.begin_with(flow, method).await
+    }
+
+    /// Changes your own status. The first time, when the sign-in may not
+    /// (incremental consent), it signs in again with `method` asking for
+    /// that too, keeping every permission given before, and makes the
+    /// change once through. Refused at once in the China cloud.
+    pub async fn change_my_status(
+        self: &Arc<Self>,
+        change: MyStatusChange,
+        method: SignInMethod,
+    ) -> Result<MyStatusOutcome> {
+        let settings = self.settings();
+        my_status::check_cloud(&settings)?;
+        let session = self.state.lock().unwrap().session.clone();
+        let Some(session) = session else {
+            return Err(Error::SignInNeeded("Sign in first.".into()));
+        };
+        let granted = session.granted().await;
+        if !auth::grants(&granted, auth::PRESENCE_WRITE_SCOPE) {
+            let flow = SignInFlow::new(&settings)?
+                .keeping(&granted)
+                .with_status_access();
+            let waiting = self.begin_with(flow, method).await?;
+            self.state.lock().unwrap().status_after_consent = Some(change);
+            return Ok(MyStatusOutcome::Consent(waiting));
+        }
+        self.make_status_change(&session, change).await?;
+        Ok(MyStatusOutcome::Done)
+    }
+
+    async fn make_status_change(
+        &self,
+        session: &Arc<Session>,
+        change: MyStatusChange,
+    ) -> Result<()> {
+        let graph = self.graph()?;
+        let account = session.account().clone();
+        let own = OwnStatus::new(graph, &account);
+        match change {
+            MyStatusChange::Set { choice, duration } => own.set(choice, duration).await?,
+            MyStatusChange::Reset => own.clear().await?,
+            MyStatusChange::Message { text, duration } => own.set_message(&text, duration).await?,
+            MyStatusChange::ClearMessage => own.clear_message().await?,
+        }
+        // Shown at once rather than at the next poll; the poll confirms it.
+        match own.read().await {
+            Ok(now) => self.emit(MonitorEvent::Me {
+                account: Box::new(account),
+                presence: Box::new(now.presence),
+            }),
+            Err(e) => tracing::warn!("your new status could not be read back: {e}"),
+        }
+        Ok(())
+    }
+
+    /// After a sign-in: the status change that waited for it, if any.
+    fn resume_status_change(self: &Arc<Self>, session: &Arc<Session>) {
+        let Some(change) = self.state.lock().unwrap().status_after_consent.take() else {
+            return;
+        };
+        let me = self.clone();
+        let session = session.clone();
+        tokio::spawn(async move {
+            let allowed = auth::grants(&session.granted().await, auth::PRESENCE_WRITE_SCOPE);
+            let result = if allowed {
+                me.make_status_change(&session, change).await
+            } else {
+                Err(Error::PermissionNeeded {
+                    permission: auth::PRESENCE_WRITE_SCOPE,
+                    how: "the sign-in did not grant it; your organisation may not allow it.".into(),
+                })
+            };
+            if let Err(e) = result {
+                tracing::warn!("your status could not be set: {e}");
+                me.emit(MonitorEvent::Notify(Notification {
+                    title: "Your status could not be set".into(),
+                    body: e.to_string(),
+                    ids: Vec::new(),
+                }));
+            }
+        });
     }
 
     pub fn calendar_state(&self) -> CalendarState {
@@ -541,7 +660,11 @@ impl Monitor {
     }
 
     pub fn cancel_sign_in(&self) {
-        let task = self.state.lock().unwrap().sign_in_task.take();
+        let task = {
+            let mut state = self.state.lock().unwrap();
+            state.status_after_consent = None;
+            state.sign_in_task.take()
+        };
         if let Some(task) = task {
             task.abort();
             if matches!(
@@ -571,13 +694,14 @@ impl Monitor {
         };
         {
             let mut state = self.state.lock().unwrap();
-            state.session = Some(session);
+            state.session = Some(session.clone());
             state.graph = Some(graph.clone());
         }
         self.set_sign_in(SignInState::SignedIn { account });
         self.start_polling(graph);
         self.emit_roster();
         self.load_photos_later();
+        self.resume_status_change(&session);
     }
 
     fn start_polling(self: &Arc<Self>, graph: GraphClient) {

@@ -100,6 +100,19 @@ impl StatusChoice {
         }
     }
 
+    /// In a menu, as Teams' own status menu says it: "Available", "Do not
+    /// disturb", "Appear away", "Appear offline".
+    pub fn menu_label(self) -> &'static str {
+        match self {
+            StatusChoice::Available => "Available",
+            StatusChoice::Busy => "Busy",
+            StatusChoice::DoNotDisturb => "Do not disturb",
+            StatusChoice::BeRightBack => "Be right back",
+            StatusChoice::Away => "Appear away",
+            StatusChoice::Offline => "Appear offline",
+        }
+    }
+
     /// In words, as the window and notifications write a presence.
     pub fn label(self) -> String {
         let (availability, activity) = self.pair();
@@ -168,9 +181,14 @@ pub fn iso8601(duration: Duration) -> String {
     s
 }
 
+/// Whether Graph can set a status in `cloud` (not in China's).
+pub fn offered_in(cloud: Cloud) -> bool {
+    cloud != Cloud::China
+}
+
 /// Refuses, before any request, a cloud where Graph cannot set a status.
 pub fn check_cloud(settings: &Settings) -> Result<()> {
-    if settings.cloud == Cloud::China {
+    if !offered_in(settings.cloud) {
         return Err(Error::InvalidInput(format!(
             "Setting your own status is not available in the {} cloud: Microsoft Graph does not offer it there. Set it in Teams instead.",
             settings.cloud.display_name()

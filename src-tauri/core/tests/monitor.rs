@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use presently_core::auth::SignInMethod;
 use presently_core::config::{Overrides, Settings};
-use presently_core::monitor::{CalendarState, Monitor, MonitorEvent, SignInState};
+use presently_core::monitor::{
+    CalendarState, Monitor, MonitorEvent, MyStatusChange, MyStatusOutcome, SignInState,
+};
+use presently_core::my_status::StatusChoice;
 use presently_core::notify::Notifier;
 use presently_core::roster::{Roster, Teammate};
 use presently_core::token_store::MemoryStore;
@@ -328,4 +331,104 @@ async fn the_calendar_turned_on_asks_for_its_permission_then_teammates_carry_the
     .await;
     assert!(everyone.iter().all(|t| t.outlook.is_none()));
     assert_eq!(monitor.calendar_state(), CalendarState::Off);
+}
+
+#[tokio::test]
+async fn setting_my_status_asks_for_the_permission_once_then_is_made_and_shown() {
+    let (sim, _dir, settings) = approving_tenant().await;
+    let me = sim.users()[0].clone();
+    // A status shows only while one has a Teams session: online.
+    sim.set_presence(&me.id, plain("Available")).unwrap();
+    let (monitor, mut events) =
+        Monitor::new(settings, Arc::new(MemoryStore::new()), Notifier::new(None)).unwrap();
+    monitor.begin_sign_in().await.unwrap();
+    next(&mut events, |e| match e {
+        MonitorEvent::SignIn(SignInState::SignedIn { account }) => Some(account),
+        _ => None,
+    })
+    .await;
+    let writes = |sim: &Sim| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/presence/setUserPreferredPresence"))
+            .count()
+    };
+
+    // The first time: a sign-in that asks for Presence.ReadWrite, and the
+    // change waits for it.
+    let busy = MyStatusChange::Set {
+        choice: StatusChoice::Busy,
+        duration: Some(Duration::from_secs(3600)),
+    };
+    let outcome = monitor
+        .change_my_status(busy, SignInMethod::Browser)
+        .await
+        .unwrap();
+    let MyStatusOutcome::Consent(SignInState::InBrowser { url }) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(url.contains("Presence.ReadWrite"), "{url}");
+    assert_eq!(writes(&sim), 0, "nothing is set before the permission");
+    let page = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("You are signed in"), "{page}");
+    let shown = next(&mut events, |e| match e {
+        MonitorEvent::Me { presence, .. } if presence.availability.as_str() == "Busy" => {
+            Some(presence)
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(shown.activity.as_str(), "Busy");
+    assert_eq!(writes(&sim), 1);
+    assert_eq!(
+        sim.presence(&me.id).unwrap().availability,
+        "Busy",
+        "the simulator has it too"
+    );
+
+    // From then on, at once.
+    let outcome = monitor
+        .change_my_status(
+            MyStatusChange::Message {
+                text: "Back at 3".into(),
+                duration: None,
+            },
+            SignInMethod::Browser,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, MyStatusOutcome::Done);
+    let shown = next(&mut events, |e| match e {
+        MonitorEvent::Me { presence, .. } if presence.status_message.is_some() => Some(presence),
+        _ => None,
+    })
+    .await;
+    assert_eq!(shown.status_message.as_deref(), Some("Back at 3"));
+    let outcome = monitor
+        .change_my_status(MyStatusChange::Reset, SignInMethod::Browser)
+        .await
+        .unwrap();
+    assert_eq!(outcome, MyStatusOutcome::Done);
+}
+
+#[tokio::test]
+async fn setting_my_status_in_the_china_cloud_is_refused_before_anything_is_sent() {
+    let (sim, dir, _) = approving_tenant().await;
+    let settings = Settings::resolve(&Overrides {
+        cloud: Some("china".into()),
+        login_url: Some(sim.url()),
+        graph_url: Some(sim.url()),
+        config_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    })
+    .unwrap();
+    let (monitor, _events) =
+        Monitor::new(settings, Arc::new(MemoryStore::new()), Notifier::new(None)).unwrap();
+    sim.clear_log();
+    let refused = monitor
+        .change_my_status(MyStatusChange::Reset, SignInMethod::Browser)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("not available"), "{refused}");
+    assert!(sim.requests().is_empty());
 }
