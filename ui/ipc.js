@@ -23,6 +23,7 @@ export const EVENTS = Object.freeze({
   meChanged: 'me-changed',
   pauseChanged: 'pause-changed',
   configProblem: 'config-problem',
+  calendarChanged: 'calendar-changed',
 });
 
 export const getState = () => invoke('get_state');
@@ -30,6 +31,8 @@ export const rosterPainted = () => invoke('roster_painted');
 
 export const startSignIn = () => invoke('start_sign_in');
 export const startBrowserSignIn = () => invoke('start_browser_sign_in');
+// A browser sign-in again, asking to read calendars too: answers as start_browser_sign_in does.
+export const allowCalendar = () => invoke('allow_calendar');
 export const cancelSignIn = () => invoke('cancel_sign_in');
 export const openVerificationPage = () => invoke('open_verification_page');
 export const signOut = () => invoke('sign_out');

@@ -17,6 +17,7 @@ import * as M from './model.js';
 import { $, keepFocus, setText, show } from './dom.js';
 import { fillIcons, logo } from './icons.js';
 import {
+  calendarChanged,
   configProblemChanged,
   meChanged,
   pauseChanged,
@@ -30,6 +31,7 @@ import {
 } from './store.js';
 import { forgetAddPeople, wireAddPeople } from './views/add.js';
 import { renderBanner, updateBannerCountdown } from './views/banner.js';
+import { renderCalendar } from './views/calendar.js';
 import { renderConfigProblem } from './views/config-problem.js';
 import { renderRosterProblem } from './views/roster-problem.js';
 import { wireDialogs } from './views/dialogs.js';
@@ -75,6 +77,7 @@ async function boot() {
       on(ipc.EVENTS.meChanged, onMeChanged),
       on(ipc.EVENTS.pauseChanged, onPauseChanged),
       on(ipc.EVENTS.configProblem, onConfigProblem),
+      on(ipc.EVENTS.calendarChanged, onCalendarChanged),
     ]);
   } catch (err) {
     bootFailed(M.errorMessage(err), true);
@@ -183,6 +186,11 @@ function onConfigProblem(problem) {
   renderConfigProblem();
 }
 
+function onCalendarChanged(calendar) {
+  store.update(calendarChanged, calendar);
+  renderCalendar();
+}
+
 // ---------------------------------------------------------------- render
 
 function render() {
@@ -207,10 +215,11 @@ function render() {
   renderBanner();
   renderConfigProblem();
   renderRosterProblem();
+  renderCalendar();
   clock.changed();
 }
 
-/** Countdowns and "for 25 min", when the clock says they change. Never calls invoke. */
+/** Countdowns, "for 25 min" and "(22:10 there)", when the clock says they change. Never calls invoke. */
 function tick(now) {
   const { signIn, status } = store.state;
   if (signIn.state === 'signing_in') updateCodeCountdown(now);

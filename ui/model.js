@@ -128,6 +128,35 @@ export function formatClock(iso, nowMs) {
   return `${day} ${hm}`;
 }
 
+/** "22:10": the time of day now where the clock is `offsetMinutes` ahead of UTC. */
+function clockAtOffset(offsetMinutes, nowMs) {
+  const there = new Date(nowMs + offsetMinutes * MINUTE);
+  return `${pad2(there.getUTCHours())}:${pad2(there.getUTCMinutes())}`;
+}
+
+const hasOffset = (calendar) => Number.isInteger(calendar?.utcOffsetMinutes);
+
+/**
+ * A row's calendar outlook: the engine's words ("until 14:30", "free at
+ * 15:00"), then "outside working hours (22:10 there)". Their time of day is
+ * the window's to work out, as it moves on by itself; '' for no outlook.
+ */
+export function calendarText(calendar, nowMs) {
+  if (!calendar) return '';
+  const parts = (calendar.words ?? []).filter(Boolean);
+  if (calendar.outsideWorkingHours) {
+    parts.push(hasOffset(calendar) ? `outside working hours (${clockAtOffset(calendar.utcOffsetMinutes, nowMs)} there)` : 'outside working hours');
+  }
+  return parts.join(' · ');
+}
+
+/** When calendarText's words next change after `nowMs` (ms): the next minute while it shows their time of day, else Infinity. */
+export function nextCalendarTextChange(calendar, nowMs) {
+  if (!calendar?.outsideWorkingHours || !hasOffset(calendar)) return Infinity;
+  // Offsets are whole minutes: their minute turns when UTC's does.
+  return (Math.floor(nowMs / MINUTE) + 1) * MINUTE;
+}
+
 /** True while a pause is in force. */
 export function isPaused(pausedUntil, nowMs) {
   if (!pausedUntil) return false;
@@ -195,6 +224,24 @@ export function bannerFor(status, secondsToRetry) {
 export function bannerText(banner) {
   if (!banner) return '';
   return banner.when ? `${banner.lead} ${banner.when}` : banner.lead;
+}
+
+/**
+ * The calendar banner, or null: the sign-in may not read calendars yet
+ * (`allow`: the window offers to ask for it), or reading them fails for now
+ * (the engine's words; it tries again by itself). Only on the roster: a
+ * sign-in under way, the one Allow starts among them, has its own screen.
+ */
+export function calendarNotice(calendar, signInState) {
+  if (signInState !== 'signed_in') return null;
+  switch (calendar?.state) {
+    case 'needs_permission':
+      return { kind: 'needs_permission', text: 'To show when teammates will be free, allow Presently to read their free/busy.', detail: null, allow: true };
+    case 'problem':
+      return { kind: 'problem', text: 'Presently could not read calendars to show when teammates will be free.', detail: calendar.message || null, allow: false };
+    default:
+      return null;
+  }
 }
 
 /** The words for an add or import: "Added 2 people: A, B. Not found: x." */

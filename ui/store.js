@@ -2,12 +2,13 @@
 // the state and what happened and returns the next state, never changing
 // the one it was given: `node --test` checks them without a page.
 //
-// Teammates are kept as the engine sends them (with their statusText, kind
-// and statusRank), in a Map by ID.
+// Teammates are kept as the engine sends them (with their statusText, kind,
+// statusRank and calendar outlook), in a Map by ID.
 
 import { showsSignInChange } from './model.js';
 
 export const SIGNED_OUT = Object.freeze({ state: 'signed_out', message: null, account: null, code: null, browserUrl: null });
+export const CALENDAR_OFF = Object.freeze({ state: 'off', message: null });
 
 export function initialState() {
   return {
@@ -35,6 +36,8 @@ export function initialState() {
     // engine's sentence, until dismissed.
     rosterProblem: null,
     rosterProblemDismissed: null,
+    // Where "when they will be free" stands: {state: off | needs_permission | on | problem, message}.
+    calendar: CALENDAR_OFF,
   };
 }
 
@@ -67,6 +70,7 @@ export function stateLoaded(state, app, now) {
     configProblem: app.configProblem ?? null,
     rosterProblem:
       app.rosterProblem && app.rosterProblem !== state.rosterProblemDismissed ? app.rosterProblem : null,
+    calendar: app.calendar ?? CALENDAR_OFF,
   };
 }
 
@@ -112,6 +116,10 @@ export function pauseChanged(state, pausedUntil) {
 
 export function configProblemChanged(state, problem) {
   return { ...state, configProblem: problem ?? null };
+}
+
+export function calendarChanged(state, calendar) {
+  return { ...state, calendar: calendar ?? CALENDAR_OFF };
 }
 
 /** "OK" on the roster problem: gone, and not shown again by a reload. */

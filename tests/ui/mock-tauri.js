@@ -15,9 +15,12 @@
 //   cloud=   usgov etc. for the account
 //   config=bad     the config file has a problem (the banner with "Open config file")
 //   roster=broken  the roster file could not be read at start and was kept aside
+//   calendar=      off (default) | permission (the banner with "Allow") | on (rows say
+//                  when they will be free) | problem
 // Console: mock.emit(name, payload), mock.approve(), mock.decline(), mock.block(),
 //          mock.browserFail(), mock.change(id, availability, activity),
-//          mock.configProblem(problem or null), mock.calls (every invoke).
+//          mock.configProblem(problem or null), mock.calendar(state, message),
+//          mock.calls (every invoke).
 (function () {
   'use strict';
   const q = new URLSearchParams(location.search);
@@ -103,6 +106,7 @@
         statusMessage: null,
         outOfOffice: { isOutOfOffice: false, message: null },
         since: minutes == null ? null : ago(minutes),
+        calendar: null,
       },
       extra || {},
     );
@@ -125,6 +129,49 @@
   ];
   if (scenario === 'empty') roster = [];
 
+  // "When they will be free", as the engine words it (in this machine's
+  // time zone) and what the window needs for their time of day.
+  const hhmm = (ms) => {
+    const d = new Date(ms);
+    return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+  };
+  const inMinutes = (min) => Math.ceil((now + min * 60000) / 1800000) * 1800000;
+  const outlooks = {
+    Alex: { busyUntil: inMinutes(20), freeAt: inMinutes(50), offset: 60 },
+    Adele: { busyUntil: inMinutes(10), freeAt: null, offset: 60 },
+    Lee: { busyUntil: null, freeAt: null, outside: true, offset: 540 },
+    Isaiah: { busyUntil: null, freeAt: null, outside: true, offset: null },
+    Lynne: { busyUntil: null, freeAt: inMinutes(40), outside: true, offset: -330 },
+  };
+  function outlook(o) {
+    const words = [];
+    if (o.busyUntil) words.push('until ' + hhmm(o.busyUntil));
+    if (o.freeAt && o.freeAt !== o.busyUntil) words.push('free at ' + hhmm(o.freeAt));
+    return {
+      busyUntil: o.busyUntil ? new Date(o.busyUntil).toISOString() : null,
+      freeAt: o.freeAt ? new Date(o.freeAt).toISOString() : null,
+      words,
+      outsideWorkingHours: Boolean(o.outside),
+      utcOffsetMinutes: o.offset,
+    };
+  }
+  function readCalendars(on) {
+    for (const t of roster) {
+      const o = outlooks[t.displayName.split(' ')[0]];
+      t.calendar = on ? (o ? outlook(o) : { busyUntil: null, freeAt: null, words: [], outsideWorkingHours: false, utcOffsetMinutes: 0 }) : null;
+    }
+  }
+  const calendarStates = {
+    off: { state: 'off', message: null },
+    permission: { state: 'needs_permission', message: null },
+    on: { state: 'on', message: null },
+    problem: { state: 'problem', message: 'Could not read calendars: Microsoft Graph answered 503: Service unavailable. Trying again in a few minutes.' },
+  };
+  let calendar = calendarStates[q.get('calendar') || 'off'];
+  readCalendars(calendar.state === 'on');
+  // allow_calendar was called: the sign-in it started may read calendars.
+  let allowing = false;
+
   const me = teammate('Debra', 'Available', 'Available', 80);
   const account = {
     displayName: 'Debra Berger',
@@ -139,6 +186,7 @@
     clientId: '14d82eec-204b-4c2f-b7e8-296a70dab67e',
     quietHours: { enabled: true, start: '18:00', end: '08:00' },
     autostart: false,
+    calendar: calendar.state !== 'off',
     intervalSecs: 30,
   };
 
@@ -256,6 +304,7 @@
       me: signIn.state === 'signed_in' ? me : null,
       configProblem,
       rosterProblem: q.get('roster') === 'broken' ? BROKEN_ROSTER : null,
+      calendar,
     }),
     start_sign_in: () => {
       endSignInUnderWay();
@@ -271,8 +320,17 @@
       emit('sign-in-changed', signIn);
       return { url: BROWSER_URL, opened: q.get('browser') !== 'none' };
     },
+    allow_calendar: () => {
+      if (signIn.state !== 'signed_in') throw { code: 'sign_in_needed', message: 'Sign in first.' };
+      endSignInUnderWay();
+      allowing = true;
+      signIn = signInView('in_browser', { browserUrl: BROWSER_URL + '%20Calendars.ReadBasic' });
+      emit('sign-in-changed', signIn);
+      return { url: signIn.browserUrl, opened: q.get('browser') !== 'none' };
+    },
     cancel_sign_in: () => {
       endSignInUnderWay();
+      allowing = false;
       return null;
     },
     open_verification_page: () => {
@@ -394,6 +452,13 @@
     approve() {
       signIn = signInView('signed_in', { account });
       emit('sign-in-changed', signIn);
+      if (allowing) {
+        allowing = false;
+        calendar = calendarStates.on;
+        emit('calendar-changed', calendar);
+        readCalendars(true);
+        emit('presence-changed', roster);
+      }
     },
     decline() {
       signIn = signInView('declined');
@@ -410,6 +475,12 @@
     status(name) {
       status = statuses[name];
       emit('status-changed', status);
+    },
+    calendar(state, message) {
+      calendar = { state, message: message || null };
+      readCalendars(state === 'on');
+      emit('calendar-changed', calendar);
+      emit('roster-changed', roster);
     },
     configProblem(problem) {
       configProblem = problem === undefined ? BAD_CONFIG : problem;
@@ -430,6 +501,14 @@
   window.alert = function () {
     html.dataset.alerts = String(Number(html.dataset.alerts) + 1);
   };
+  // And any script error or promise left rejected.
+  html.dataset.errors = '0';
+  const scriptError = (e) => {
+    html.dataset.errors = String(Number(html.dataset.errors) + 1);
+    console.error('Script error:', e.message || e.reason);
+  };
+  window.addEventListener('error', scriptError);
+  window.addEventListener('unhandledrejection', scriptError);
 
   // ------------------------------------------------------------------ theme
   const theme = q.get('theme');

@@ -143,6 +143,33 @@ test('a roster problem, once dismissed, stays dismissed when the state is loaded
   assert.equal(S.stateLoaded(dismissed, other, 3).rosterProblem, other.rosterProblem);
 });
 
+test('where "when they will be free" stands: from get_state, then by event', () => {
+  assert.deepEqual(S.initialState().calendar, { state: 'off', message: null });
+  const s = frozen(loaded());
+  assert.equal(s.calendar.state, 'off', 'a state without it: off');
+  const permission = { state: 'needs_permission', message: null };
+  const asked = S.stateLoaded(S.initialState(), { signIn: signedIn, roster: [], calendar: permission }, 1);
+  assert.equal(asked.calendar, permission);
+  const problem = { state: 'problem', message: 'Could not read calendars.' };
+  const next = S.calendarChanged(s, problem);
+  assert.equal(next.calendar, problem);
+  assert.equal(s.calendar.state, 'off', 'the old state is left alone');
+  assert.equal(S.calendarChanged(next, null).calendar.state, 'off');
+});
+
+test('a teammate\'s calendar outlook comes and goes with the engine\'s teammate', () => {
+  const outlook = { busyUntil: '2026-12-01T13:30:00Z', freeAt: null, words: ['until 14:30'], outsideWorkingHours: false, utcOffsetMinutes: 60 };
+  const s = frozen(S.rosterReplaced(loaded(), [teammate('a', 'Busy', { calendar: outlook }), teammate('b', 'Away', { calendar: null })]));
+  assert.deepEqual(s.roster.get('a').calendar, outlook);
+  const later = { ...outlook, words: ['until 15:00'] };
+  const moved = S.presenceChanged(s, [teammate('a', 'Busy', { calendar: later }), teammate('b', 'Away', { calendar: outlook })]);
+  assert.deepEqual(moved.roster.get('a').calendar.words, ['until 15:00']);
+  assert.deepEqual(moved.roster.get('b').calendar, outlook);
+  // Turned off: the engine sends null, and the outlook is gone.
+  assert.equal(S.presenceChanged(moved, [teammate('a', 'Busy', { calendar: null })]).roster.get('a').calendar, null);
+  assert.deepEqual(S.teammateUpdated(moved, 'a', { ...moved.roster.get('a'), favorite: true }).roster.get('a').calendar.words, ['until 15:00']);
+});
+
 test('the store moves on by reducers', () => {
   const store = S.createStore();
   assert.equal(store.state.signIn, S.SIGNED_OUT);

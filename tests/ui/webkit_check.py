@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -344,6 +345,36 @@ def run(d, ui):
     d.shot("config-problem")
     d.js("mock.configProblem(null)")
     check(d.js("return document.getElementById('config-problem').getClientRects().length") == 0, "a fixed config file clears it")
+
+    # When they will be free: after the status, and a banner that offers to allow it.
+    d.go(ui + "?calendar=on")
+    row = "[...document.querySelectorAll('.row')].find((li) => li.querySelector('.name').textContent === arguments[0])"
+    lee = d.js(f"return {row}.querySelector('.calendar-words').textContent", "Lee Gu")
+    check(re.fullmatch(r"outside working hours \(\d\d:\d\d there\)", lee or "") is not None, f"a row says their time of day there: {lee}")
+    line = d.js(f"const li = {row}; const a = li.querySelector('.status-words').getBoundingClientRect(); const b = li.querySelector('.calendar-words').getBoundingClientRect(); return [Math.abs(a.bottom - b.bottom) < 3, b.right <= li.getBoundingClientRect().right]", "Alex Wilber")
+    check(line == [True, True], f"on the status line, inside the row: {line}")
+    check(d.js("return document.querySelector('.calendar-words:empty').getClientRects().length") == 0, "nothing shows for a free calendar")
+    check(d.js("return document.documentElement.dataset.errors") == "0", "no script errors")
+    d.shot("calendar-rows")
+
+    d.go(ui + "?calendar=permission")
+    check("allow Presently to read their free/busy" in d.js("return document.getElementById('calendar-banner').textContent"), "the calendar banner offers to allow it")
+    d.shot("calendar-permission")
+    d.js("document.activeElement.blur()")
+    d.keys("Tab")
+    check(d.active()[0] == "calendar-allow", f"Tab reaches Allow first: {d.active()}")
+    d.keys("Enter")
+    d.wait("return !document.getElementById('signin-browser').hidden", "the sign-in in the browser")
+    d.wait("return mock.calls.some(([c]) => c === 'allow_calendar')", "allow_calendar")
+    check(True, "Enter on Allow signs in again in the browser")
+    d.js("mock.approve()")
+    d.wait("return !document.getElementById('roster-screen').hidden && document.querySelectorAll('.calendar-words:not(:empty)').length > 0", "the roster with calendars")
+    check(d.js("return document.getElementById('calendar-banner').getClientRects().length") == 0, "once allowed, the banner goes")
+    check(d.js("return document.documentElement.dataset.errors") == "0", "no script errors")
+
+    d.go(ui + "?calendar=problem")
+    check("503" in d.js("return document.getElementById('calendar-detail').textContent"), "a calendar problem in the engine's words")
+    d.shot("calendar-problem")
 
     check(d.js("return document.documentElement.dataset.cspViolations") == "0", "no CSP violations")
 

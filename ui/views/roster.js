@@ -1,5 +1,6 @@
 // The roster: one row per teammate with their status as the engine words
-// it, the row's buttons and menu, the filter, and removing someone.
+// it and what their calendar says, the row's buttons and menu, the filter,
+// and removing someone.
 
 import * as ipc from '../ipc.js';
 import * as M from '../model.js';
@@ -21,6 +22,7 @@ function rowButton(action, iconName) {
 function createRow(id) {
   rowSerial += 1;
   const wordsId = `status-${rowSerial}`;
+  const calendarId = `calendar-${rowSerial}`;
   const r = {
     id,
     li: el('li', { class: 'row', 'data-id': id }),
@@ -29,6 +31,7 @@ function createRow(id) {
     job: el('span', { class: 'job' }),
     words: el('span', { class: 'status-words', id: wordsId }),
     since: el('span', { class: 'since' }),
+    calendar: el('span', { class: 'calendar-words', id: calendarId }),
     message: el('p', { class: 'status-message' }),
     messageText: el('span', { class: 'status-message-text' }),
     oof: el('p', { class: 'oof-note' }),
@@ -40,14 +43,14 @@ function createRow(id) {
     favorite: rowButton('favorite', 'star'),
     more: rowButton('more', 'more'),
   };
-  r.chat.setAttribute('aria-describedby', wordsId);
+  r.chat.setAttribute('aria-describedby', `${wordsId} ${calendarId}`);
   r.more.setAttribute('aria-haspopup', 'menu');
   r.more.setAttribute('aria-expanded', 'false');
   r.message.append(el('span', { class: 'visually-hidden', text: 'Status message: ' }), icon('quote', 'note-icon'), r.messageText);
   r.oof.append(el('span', { class: 'visually-hidden', text: 'Out-of-office note: ' }), icon('arrow-out', 'note-icon'), r.oofText);
   // Name and buttons share the first line; status and notes get the full width below.
   const line1 = el('p', { class: 'line1' }, r.name, r.job);
-  const line2 = el('p', { class: 'line2' }, r.words, r.since);
+  const line2 = el('p', { class: 'line2' }, r.words, r.since, r.calendar);
   const details = el('div', { class: 'row-details' }, line2, r.message, r.oof, r.error);
   const actions = el('div', { class: 'row-actions' }, r.chat, r.call, r.notify, r.favorite, r.more);
   r.li.append(r.avatarWrap, line1, actions, details);
@@ -67,6 +70,7 @@ function updateRow(r, t, now) {
   r.name.title = [t.displayName, t.jobTitle, t.mail || t.userPrincipalName].filter(Boolean).join('\n');
   setText(r.words, t.statusText);
   updateSince(r, t, status, now);
+  updateCalendar(r, t, now);
   r.li.classList.toggle('stale', M.isStale(status));
 
   const message = (t.statusMessage ?? '').trim();
@@ -104,6 +108,15 @@ function updateRow(r, t, now) {
 function updateSince(r, t, status, now) {
   setText(r.since, M.sinceText(t.since, status, now));
   r.sinceChangesAt = M.nextSinceTextChange(t.since, status, now);
+}
+
+/** The row's "until 14:30 · outside working hours (22:10 there)", and when its words next change. */
+function updateCalendar(r, t, now) {
+  const text = M.calendarText(t.calendar, now);
+  setText(r.calendar, text);
+  // The line ends in an ellipsis when the row is narrow.
+  if (r.calendar.title !== text) r.calendar.title = text;
+  r.calendarChangesAt = M.nextCalendarTextChange(t.calendar, now);
 }
 
 export function renderRoster() {
@@ -219,26 +232,37 @@ function reportFirstPaint(visible) {
 }
 
 /**
- * The rows' "for 5 min": only those whose words have changed by `now`, or
- * every row when `all` (the engine's status went offline or came back, so
- * "as of 14:05" comes or goes).
+ * The rows' words that time changes, "for 5 min" and "(22:10 there)": only
+ * those whose words have changed by `now`, or every row's "for 5 min" when
+ * `all` (the engine's status went offline or came back, so "as of 14:05"
+ * comes or goes).
  */
 export function updateDurations(now, all = false) {
   const { roster, status } = store.state;
   const stale = M.isStale(status);
   for (const r of rows.values()) {
-    if (!all && !(r.sinceChangesAt <= now)) continue;
+    const sinceDue = all || r.sinceChangesAt <= now;
+    const calendarDue = r.calendarChangesAt <= now;
+    if (!sinceDue && !calendarDue) continue;
     const t = roster.get(r.id);
-    if (t) updateSince(r, t, status, now);
-    else r.sinceChangesAt = Infinity;
+    if (!t) {
+      r.sinceChangesAt = Infinity;
+      r.calendarChangesAt = Infinity;
+    } else {
+      if (sinceDue) updateSince(r, t, status, now);
+      if (calendarDue) updateCalendar(r, t, now);
+    }
     if (all) r.li.classList.toggle('stale', stale);
   }
 }
 
-/** When the next row's "for 5 min" changes (ms), Infinity for none. */
+/** When the next row's "for 5 min" or "(22:10 there)" changes (ms), Infinity for none. */
 export function nextDurationChange() {
   let at = Infinity;
-  for (const r of rows.values()) if (r.sinceChangesAt < at) at = r.sinceChangesAt;
+  for (const r of rows.values()) {
+    if (r.sinceChangesAt < at) at = r.sinceChangesAt;
+    if (r.calendarChangesAt < at) at = r.calendarChangesAt;
+  }
   return at;
 }
 

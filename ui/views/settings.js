@@ -1,5 +1,5 @@
 // The settings dialog: cloud, tenant and app for sign-in, quiet hours, start
-// at login, how often to check; the account and Sign out.
+// at login, when they will be free, how often to check; the account and Sign out.
 
 import * as ipc from '../ipc.js';
 import * as M from '../model.js';
@@ -44,6 +44,7 @@ function fillSettings(s) {
   $('set-quiet-start').value = s.quietHours?.start ?? '';
   $('set-quiet-end').value = s.quietHours?.end ?? '';
   $('set-autostart').checked = Boolean(s.autostart);
+  $('set-calendar').checked = Boolean(s.calendar);
   $('set-interval').value = s.intervalSecs ?? '';
   syncQuietFields();
   for (const input of $('settings-form').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
@@ -85,6 +86,7 @@ function readSettings() {
       end: hhmm.test(end) ? end : base.quietHours?.end ?? '08:00',
     },
     autostart: $('set-autostart').checked,
+    calendar: $('set-calendar').checked,
     intervalSecs: interval,
   };
 }

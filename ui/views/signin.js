@@ -199,8 +199,8 @@ function endStart(attempt) {
   return true;
 }
 
-/** The start failed: back to what the engine last said, and why. */
-function failStart(attempt, err) {
+/** The start failed: back to what the engine last said, and why, where it was started from. */
+function failStart(attempt, err, errorNode) {
   if (!isCurrentStart(store.state, attempt)) return;
   const { cancelled } = store.state.starting;
   if (cancelled) {
@@ -209,21 +209,35 @@ function failStart(attempt, err) {
   }
   store.update(startFailed);
   renderAll();
-  setText(store.state.signIn.state === 'signed_in' ? $('banner-error') ?? $('roster-error') : $('signin-error'), M.errorMessage(err));
+  setText(failureNode(errorNode), M.errorMessage(err));
 }
 
-/** The sign-in in the system browser: the way in unless a code is asked for. */
-export async function startBrowserSignIn(errorNode) {
+/**
+ * Where a failed start says why: the place it was started from when the
+ * screen now shown has it (a banner is drawn anew meanwhile: found by its
+ * ID), else that screen's own.
+ */
+function failureNode(errorNode) {
+  const node = errorNode?.id ? document.getElementById(errorNode.id) : null;
+  if (node && !node.closest('[hidden]')) return node;
+  return store.state.signIn.state === 'signed_in' ? $('banner-error') ?? $('roster-error') : $('signin-error');
+}
+
+/**
+ * The sign-in in the system browser: the way in unless a code is asked for.
+ * `start` is the command that starts it (allow_calendar asks for more).
+ */
+export async function startBrowserSignIn(errorNode, start = ipc.startBrowserSignIn) {
   const attempt = beginStart('in_browser', errorNode);
   try {
-    const answer = await ipc.startBrowserSignIn();
+    const answer = await start();
     // The sign-in-changed event may already have moved on.
     if (!endStart(attempt) || store.state.signIn.state !== 'in_browser') return;
     store.update(browserOpened, answer);
     renderAll();
     if (!document.activeElement?.closest('#signin-browser')) browserFocus()?.focus();
   } catch (err) {
-    failStart(attempt, err);
+    failStart(attempt, err, errorNode);
   }
 }
 
@@ -238,7 +252,7 @@ async function startSignIn(errorNode) {
       if (document.activeElement === document.body || !document.activeElement?.closest('#signin-code')) $('copy-code').focus();
     }
   } catch (err) {
-    failStart(attempt, err);
+    failStart(attempt, err, errorNode);
   }
 }
 
