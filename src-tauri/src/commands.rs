@@ -6,7 +6,10 @@ use std::sync::atomic::Ordering;
 
 use chrono::SecondsFormat;
 use presently_core::auth::SignInMethod;
-use presently_core::config::{QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE};
+use presently_core::broker::DEFAULT_TOPIC_PREFIX;
+use presently_core::config::{
+    MqttSetting, QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE,
+};
 use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::monitor::{MyStatusChange, MyStatusOutcome, SignInState};
 use presently_core::my_status::{self, StatusChoice};
@@ -44,6 +47,24 @@ pub struct SettingsView {
     /// "When they will be free": read the roster's free/busy.
     #[serde(default)]
     pub calendar: bool,
+    /// Publish presence to an MQTT broker; none: off.
+    #[serde(default)]
+    pub mqtt: Option<MqttView>,
+}
+
+/// `[mqtt]` for the window. The password goes one way only: typed in the
+/// window, kept in the keyring, never sent back.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MqttView {
+    pub broker: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub topic_prefix: Option<String>,
+    /// A new password for `username`; none or empty keeps the one kept.
+    #[serde(default, skip_serializing)]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -98,6 +119,12 @@ fn settings_view(settings: &Settings) -> SettingsView {
         interval_secs: settings.interval.as_secs(),
         autostart: crate::autostart::is_enabled(),
         calendar: settings.calendar,
+        mqtt: settings.mqtt.as_ref().map(|m| MqttView {
+            broker: m.broker.clone(),
+            username: m.username.clone(),
+            topic_prefix: Some(m.topic_prefix.clone()),
+            password: None,
+        }),
     }
 }
 
@@ -331,6 +358,19 @@ pub async fn save_settings(
         interval_secs: settings.interval_secs,
         quiet_hours: QuietHoursSetting::parse(q.enabled, &q.start, &q.end)?,
         calendar: settings.calendar,
+        mqtt: settings
+            .mqtt
+            .as_ref()
+            .filter(|m| !m.broker.trim().is_empty())
+            .map(|m| MqttSetting {
+                broker: m.broker.trim().to_string(),
+                username: m.username.clone().filter(|u| !u.trim().is_empty()),
+                topic_prefix: m
+                    .topic_prefix
+                    .clone()
+                    .filter(|p| !p.trim().is_empty())
+                    .unwrap_or_else(|| DEFAULT_TOPIC_PREFIX.to_string()),
+            }),
     };
     if settings.autostart && state.demo {
         return Err(CommandError::config(
@@ -338,6 +378,15 @@ pub async fn save_settings(
         ));
     }
     change.save(&state.monitor.settings().config_dir)?;
+    if let (Some(setting), Some(password)) = (
+        &change.mqtt,
+        settings
+            .mqtt
+            .and_then(|m| m.password)
+            .filter(|p| !p.is_empty()),
+    ) {
+        state.monitor.keep_mqtt_password(setting, password).await?;
+    }
     if settings.autostart != crate::autostart::is_enabled() {
         crate::autostart::set_enabled(settings.autostart).map_err(CommandError::Autostart)?;
     }

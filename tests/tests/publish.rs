@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use presently_e2e::{free_port, TestEnv};
+use presently_e2e::{free_port, PrivateSession, TestEnv};
 use presently_sim::PresenceUpdate;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -464,4 +464,51 @@ async fn addresses_that_would_leak_presence_are_refused_before_anything_is_sent(
     let run = env.run(&["publish", "--ids", "x"]).await;
     assert_eq!(run.code, 2, "a target is required: {}", run.stderr);
     assert!(env.sim.requests().is_empty(), "nothing reached the tenant");
+}
+
+#[tokio::test]
+async fn the_desktop_app_publishes_to_the_broker_of_its_settings() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = PrivateSession::start();
+    env.login_in(&session).await;
+    let teammate = env.sim.users()[2].clone();
+    env.sim
+        .set_presence(&teammate.id, presence("Busy", "InACall", None))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let broker = Broker::start(dir.path(), port).await;
+    let config = env.config_dir.path();
+    std::fs::write(
+        config.join("roster.toml"),
+        format!("[[teammate]]\nid = \"{}\"\n", teammate.id),
+    )
+    .unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!("interval = 5\n\n[mqtt]\nbroker = \"mqtt://127.0.0.1:{port}\"\ntopic_prefix = \"desk\"\n"),
+    )
+    .unwrap();
+
+    // The tray app, as started at login: the same topics as `publish`.
+    let mut app = env.command(&["--minimized"]);
+    session.apply(&mut app);
+    let mut app = app.kill_on_drop(true).spawn().unwrap();
+    let topic = format!("desk/organizations/{}", teammate.id);
+    let first = broker
+        .retained_json(&topic, |v| v["activity"] == "InACall")
+        .await;
+    assert_eq!(first["me"], false);
+    broker
+        .retained_json("desk/organizations/me", |v| v["me"] == true)
+        .await;
+
+    // A change on the simulator arrives within a poll.
+    env.sim
+        .set_presence(&teammate.id, presence("Available", "Available", None))
+        .unwrap();
+    broker
+        .retained_json(&topic, |v| v["availability"] == "Available")
+        .await;
+    app.kill().await.unwrap();
 }

@@ -24,6 +24,8 @@ const OPEN: &str = "Open Presently";
 const PAUSE: &str = "Pause notifications for 1 hour";
 const RESUME: &str = "Resume notifications";
 const SIGN_OUT: &str = "Sign out";
+/// Signed in only (and not in the China cloud): your own status.
+const SET_STATUS: &str = "Set my status";
 const QUIT: &str = "Quit";
 
 fn presence(availability: &str, activity: &str) -> PresenceUpdate {
@@ -279,6 +281,7 @@ async fn the_tray_menu_shows_favorites_with_their_status_then_what_the_app_can_d
         available.as_str(),
         "---",
         OPEN,
+        SET_STATUS,
         PAUSE,
         SIGN_OUT,
         "---",
@@ -290,7 +293,7 @@ async fn the_tray_menu_shows_favorites_with_their_status_then_what_the_app_can_d
         labels(&menu) == expected && entry(&menu, SIGN_OUT).enabled
     })
     .await;
-    for action in [OPEN, PAUSE, SIGN_OUT, QUIT] {
+    for action in [OPEN, SET_STATUS, PAUSE, SIGN_OUT, QUIT] {
         assert!(entry(&menu, action).enabled, "{action} can be clicked");
     }
     assert!(

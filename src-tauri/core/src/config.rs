@@ -84,6 +84,8 @@ pub struct Settings {
     /// "When they will be free": read the roster's calendars' free/busy
     /// (`calendar = true`; off by default, it needs one more permission).
     pub calendar: bool,
+    /// The desktop app publishes presence to this MQTT broker (`[mqtt]`).
+    pub mqtt: Option<MqttSetting>,
 }
 
 impl Settings {
@@ -150,6 +152,7 @@ impl Settings {
             Some(on) => on,
             None => file.boolean(CALENDAR_KEY)?.unwrap_or(false),
         };
+        let mqtt = MqttSetting::from_file(file)?;
 
         Ok(Settings {
             cloud,
@@ -161,6 +164,7 @@ impl Settings {
             interval,
             quiet_hours,
             calendar,
+            mqtt,
         })
     }
 
@@ -361,6 +365,8 @@ pub struct SettingsChange {
     pub interval_secs: u64,
     pub quiet_hours: QuietHoursSetting,
     pub calendar: bool,
+    /// `None`: no publishing (the `[mqtt]` table goes).
+    pub mqtt: Option<MqttSetting>,
 }
 
 impl SettingsChange {
@@ -373,6 +379,7 @@ impl SettingsChange {
             interval_secs: settings.interval.as_secs(),
             quiet_hours: settings.quiet_hours,
             calendar: settings.calendar,
+            mqtt: settings.mqtt.clone(),
         }
     }
 
@@ -404,6 +411,28 @@ impl SettingsChange {
         if self.calendar || file.table().contains_key(CALENDAR_KEY) {
             file.set(CALENDAR_KEY, self.calendar);
         }
+        match &self.mqtt {
+            Some(m) => {
+                m.check()?;
+                let mut table = match file.table().get(MqttSetting::KEY) {
+                    Some(toml::Value::Table(t)) => t.clone(),
+                    _ => toml::Table::new(),
+                };
+                table.insert("broker".into(), m.broker.trim().into());
+                match m
+                    .username
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|u| !u.is_empty())
+                {
+                    Some(user) => table.insert("username".into(), user.into()),
+                    None => table.remove("username"),
+                };
+                table.insert("topic_prefix".into(), m.topic_prefix.as_str().into());
+                file.set(MqttSetting::KEY, table);
+            }
+            None => file.remove(MqttSetting::KEY),
+        }
         file.save()
     }
 }
@@ -415,6 +444,73 @@ pub fn save_calendar(config_dir: &Path, on: bool) -> Result<()> {
     let mut file = ConfigFile::load(config_dir)?;
     file.set(CALENDAR_KEY, on);
     file.save()
+}
+
+/// Where the desktop app publishes presence over MQTT, as `presently
+/// publish --mqtt` does (`[mqtt] broker, username, topic_prefix`); the
+/// password lives in the keyring, never in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttSetting {
+    /// `mqtt://host[:port]` or `mqtts://host[:port]`.
+    pub broker: String,
+    pub username: Option<String>,
+    pub topic_prefix: String,
+}
+
+impl MqttSetting {
+    pub const KEY: &'static str = "mqtt";
+
+    /// The broker's address, checked.
+    pub fn url(&self) -> Result<Url> {
+        crate::broker::parse_broker_url(&self.broker)
+    }
+
+    fn check(&self) -> Result<()> {
+        self.url()?;
+        crate::broker::check_topic_prefix(&self.topic_prefix)
+    }
+
+    fn from_file(file: &ConfigFile) -> Result<Option<MqttSetting>> {
+        let key = Self::KEY;
+        let table = match file.table().get(key) {
+            None => return Ok(None),
+            Some(toml::Value::Table(t)) => t,
+            Some(other) => {
+                return Err(file.problem(
+                    &[key],
+                    format!("\"{key}\" should be a table with broker, username and topic_prefix, not {other}."),
+                ))
+            }
+        };
+        let text = |name: &str| -> Result<Option<String>> {
+            match table.get(name) {
+                None => Ok(None),
+                Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(file.problem(
+                    &[key, name],
+                    format!("\"{key}.{name}\" should be text, not {other}."),
+                )),
+            }
+        };
+        let Some(broker) = text("broker")? else {
+            return Err(file.problem(
+                &[key],
+                "The [mqtt] table needs broker = \"mqtt://HOST:PORT\".".to_string(),
+            ));
+        };
+        let setting = MqttSetting {
+            broker,
+            username: text("username")?.filter(|u| !u.trim().is_empty()),
+            topic_prefix: text("topic_prefix")?
+                .unwrap_or_else(|| crate::broker::DEFAULT_TOPIC_PREFIX.to_string()),
+        };
+        setting
+            .url()
+            .map_err(|e| file.explain(&[key, "broker"], e))?;
+        crate::broker::check_topic_prefix(&setting.topic_prefix)
+            .map_err(|e| file.explain(&[key, "topic_prefix"], e))?;
+        Ok(Some(setting))
+    }
 }
 
 /// "HH:MM" (or "H:MM") in 24-hour time; `what` names it in the error.
@@ -1077,6 +1173,97 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_mqtt_table_is_checked_where_it_is_read_and_saved_without_a_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(CONFIG_FILE);
+        assert_eq!(in_dir(dir.path(), Overrides::default()).unwrap().mqtt, None);
+
+        fs::write(
+            &file,
+            "tenant = \"contoso.com\"\n\n[mqtt]\n# the house\nbroker = \"mqtt://10.0.0.2:1883\"\nusername = \"me\"\n",
+        )
+        .unwrap();
+        let s = in_dir(dir.path(), Overrides::default()).unwrap();
+        let mqtt = s.mqtt.clone().unwrap();
+        assert_eq!(
+            (
+                mqtt.broker.as_str(),
+                mqtt.username.as_deref(),
+                mqtt.topic_prefix.as_str()
+            ),
+            ("mqtt://10.0.0.2:1883", Some("me"), "presently")
+        );
+
+        // Saved from the window: the comment stays, no password is written.
+        let change = SettingsChange {
+            mqtt: Some(MqttSetting {
+                topic_prefix: "home".into(),
+                ..mqtt
+            }),
+            ..SettingsChange::from(&s)
+        };
+        change.save(dir.path()).unwrap();
+        let text = fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains("# the house") && text.contains("topic_prefix = \"home\""),
+            "{text}"
+        );
+        assert!(!text.contains("password"), "{text}");
+        // Turned off: the table goes.
+        SettingsChange {
+            mqtt: None,
+            ..SettingsChange::from(&s)
+        }
+        .save(dir.path())
+        .unwrap();
+        assert!(!fs::read_to_string(&file).unwrap().contains("[mqtt]"));
+
+        for (text, key, line) in [
+            ("[mqtt]\nbroker = \"http://10.0.0.2\"\n", "mqtt.broker", 2),
+            (
+                "[mqtt]\nbroker = \"mqtt://u:pw@10.0.0.2\"\n",
+                "mqtt.broker",
+                2,
+            ),
+            (
+                "[mqtt]\nbroker = \"mqtt://10.0.0.2\"\ntopic_prefix = \"a/#\"\n",
+                "mqtt.topic_prefix",
+                3,
+            ),
+            ("[mqtt]\nusername = \"me\"\n", "mqtt", 1),
+            ("mqtt = 1\n", "mqtt", 1),
+        ] {
+            fs::write(&file, text).unwrap();
+            match in_dir(dir.path(), Overrides::default()) {
+                Err(Error::ConfigFile(p)) => {
+                    assert_eq!(
+                        (p.key.as_deref(), p.line),
+                        (Some(key), Some(line)),
+                        "{text}: {p:?}"
+                    );
+                    assert!(!p.reason.contains("pw@"), "{p:?}");
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        // A bad table from the window is refused, and the file kept.
+        fs::write(&file, "tenant = \"contoso.com\"\n").unwrap();
+        let bad = SettingsChange {
+            mqtt: Some(MqttSetting {
+                broker: "mqtt://10.0.0.2".into(),
+                username: None,
+                topic_prefix: "#".into(),
+            }),
+            ..SettingsChange::from(&s)
+        };
+        assert!(bad.save(dir.path()).is_err());
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            "tenant = \"contoso.com\"\n"
+        );
     }
 
     #[test]

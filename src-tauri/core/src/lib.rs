@@ -12,7 +12,8 @@
 //! - [`presence`]: Graph's presence answer, typed, with status messages
 //!   written in HTML read as text by [`html_text`]; [`engine`] polls it in
 //!   batches and turns answers into changes; [`watch`] prints them as lines;
-//!   [`publish`] sends them on over MQTT and webhooks.
+//!   [`publish`] sends them on over MQTT and webhooks, to a [`broker`]
+//!   address checked where it is read.
 //! - [`status`]: a presence in words and the kind of its dot, for every
 //!   front end.
 //! - [`roster`]: the teammates to watch, kept in a file; [`directory`] finds
@@ -36,6 +37,7 @@
 #[cfg(feature = "args")]
 pub mod args;
 pub mod auth;
+pub mod broker;
 pub mod browser;
 pub mod calendar;
 pub mod cloud;

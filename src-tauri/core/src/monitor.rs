@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{self, Account, DeviceCode, Prompt, Session, SignInFlow, SignInMethod};
 use crate::calendar::{self, CalendarEvent, CalendarHandle, Outlook, CALENDAR_SCOPE};
+use crate::config::MqttSetting;
 use crate::config::Settings;
 use crate::directory::{Directory, Photo};
 use crate::engine::{
@@ -31,7 +32,9 @@ use crate::graph::GraphClient;
 use crate::my_status::{self, OwnStatus, StatusChoice};
 use crate::notify::{Interest, Notification, Notifier};
 use crate::presence::Presence;
+use crate::publish::{self, MqttPublisher, MqttTarget, Whose};
 use crate::roster::{Roster, Teammate};
+use crate::secret::Secret;
 use crate::token_store::TokenStore;
 
 /// Where sign-in stands, as the window shows it.
@@ -210,6 +213,8 @@ struct State {
     outlooks: HashMap<String, Outlook>,
     /// A change to your own status waiting for the sign-in that allows it.
     status_after_consent: Option<MyStatusChange>,
+    /// Presence published to an MQTT broker (`[mqtt]`), while signed in.
+    mqtt: Option<MqttPublisher>,
 }
 
 /// See the module documentation.
@@ -257,6 +262,7 @@ impl Monitor {
                 calendar_state: CalendarState::Off,
                 outlooks: HashMap::new(),
                 status_after_consent: None,
+                mqtt: None,
             }),
             events: tx,
             sign_in_gate: tokio::sync::Mutex::new(()),
@@ -544,6 +550,95 @@ impl Monitor {
         });
     }
 
+    /// Keeps the password of `setting`'s user at its broker in the keyring
+    /// (the window's settings), where `presently publish` finds it too.
+    pub async fn keep_mqtt_password(&self, setting: &MqttSetting, password: String) -> Result<()> {
+        let Some(user) = setting.username.clone() else {
+            return Err(Error::InvalidInput(
+                "A password needs a user name for the MQTT broker.".into(),
+            ));
+        };
+        let entry = crate::broker::password_entry(&setting.url()?, &user);
+        let store = self.store.clone();
+        let password = Secret::new(password);
+        auth::blocking(move || store.save(&entry, &password)).await
+    }
+
+    /// Starts publishing to the broker of the settings, if any, for the
+    /// signed-in `account`: in the background, as the broker may be away
+    /// (it is tried again with backoff) and the keyring slow.
+    fn start_mqtt(self: &Arc<Self>, account: Account) {
+        self.state.lock().unwrap().mqtt = None;
+        let Some(setting) = self.settings().mqtt else {
+            return;
+        };
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            match me.mqtt_target(&setting, &account).await {
+                Ok(target) => match MqttPublisher::start(target) {
+                    Ok(publisher) => {
+                        let mut state = me.state.lock().unwrap();
+                        // Everyone known so far; then each change as it comes.
+                        if let Some(p) = &state.me {
+                            publisher.presence(
+                                &p.id,
+                                Whose::Mine,
+                                &person_json(&state, p, Whose::Mine, Utc::now()),
+                            );
+                        }
+                        for t in everyone(&state) {
+                            if let (Some(p), Some(at)) = (&t.presence, t.since) {
+                                publisher.presence(
+                                    &p.id,
+                                    Whose::Teammate,
+                                    &person_json(&state, p, Whose::Teammate, at),
+                                );
+                            }
+                        }
+                        state.mqtt = Some(publisher);
+                    }
+                    Err(e) => me.mqtt_failed(&e),
+                },
+                Err(e) => me.mqtt_failed(&e),
+            }
+        });
+        self.state.lock().unwrap().tasks.push(task);
+    }
+
+    async fn mqtt_target(&self, setting: &MqttSetting, account: &Account) -> Result<MqttTarget> {
+        let url = setting.url()?;
+        let password = match &setting.username {
+            None => None,
+            Some(user) => {
+                let entry = crate::broker::password_entry(&url, user);
+                let store = self.store.clone();
+                let found = auth::blocking(move || store.load(&entry)).await?;
+                Some(found.ok_or_else(|| {
+                    Error::Config(format!(
+                        "No password for {user} at the MQTT broker is kept yet: enter it in the settings."
+                    ))
+                })?)
+            }
+        };
+        Ok(MqttTarget {
+            url,
+            username: setting.username.clone(),
+            password,
+            topic_prefix: setting.topic_prefix.clone(),
+            tenant: account.tenant.clone(),
+            me: Some((account.id.clone(), account.display_name.clone())),
+        })
+    }
+
+    fn mqtt_failed(&self, e: &Error) {
+        tracing::warn!("presence is not published to MQTT: {e}");
+        self.emit(MonitorEvent::Notify(Notification {
+            title: "Presence is not published to MQTT".into(),
+            body: e.to_string(),
+            ids: Vec::new(),
+        }));
+    }
+
     pub fn calendar_state(&self) -> CalendarState {
         self.state.lock().unwrap().calendar_state.clone()
     }
@@ -621,6 +716,18 @@ impl Monitor {
                     let mut state = self.state.lock().unwrap();
                     for c in &changes {
                         state.outlooks.insert(c.id.clone(), c.outlook.clone());
+                    }
+                    if let Some(mqtt) = &state.mqtt {
+                        for c in &changes {
+                            let seen = state.engine.as_ref().and_then(|e| e.last_seen(&c.id));
+                            if let Some((p, at)) = seen {
+                                mqtt.presence(
+                                    &c.id,
+                                    Whose::Teammate,
+                                    &person_json(&state, &p, Whose::Teammate, at),
+                                );
+                            }
+                        }
                     }
                     changes
                         .iter()
@@ -742,6 +849,16 @@ impl Monitor {
             state.tasks = vec![run, consume, notify];
         }
         self.start_calendar();
+        let account = self
+            .state
+            .lock()
+            .unwrap()
+            .session
+            .as_ref()
+            .map(|s| s.account().clone());
+        if let Some(account) = account {
+            self.start_mqtt(account);
+        }
     }
 
     /// Shows merged notifications when their merge window ends: sleeps
@@ -774,6 +891,7 @@ impl Monitor {
                 task.abort();
             }
             state.engine = None;
+            state.mqtt = None;
         }
         self.stop_calendar();
     }
@@ -812,6 +930,13 @@ impl Monitor {
                         .into_iter()
                         .filter_map(|p| {
                             let t = state.roster.get(&p.id)?;
+                            if let Some(mqtt) = &state.mqtt {
+                                mqtt.presence(
+                                    &p.id,
+                                    Whose::Teammate,
+                                    &person_json(&state, &p, Whose::Teammate, at),
+                                );
+                            }
                             Some(TeammateState {
                                 teammate: t.clone(),
                                 photo: state.photos.get(&t.id).cloned().flatten(),
@@ -833,6 +958,13 @@ impl Monitor {
                 let account = {
                     let mut state = self.state.lock().unwrap();
                     state.notifier.set_own_presence(&presence);
+                    if let Some(mqtt) = &state.mqtt {
+                        mqtt.presence(
+                            &presence.id,
+                            Whose::Mine,
+                            &person_json(&state, &presence, Whose::Mine, Utc::now()),
+                        );
+                    }
                     state.me = Some(presence.clone());
                     match &state.sign_in {
                         SignInState::SignedIn { account } => Some(account.clone()),
@@ -876,6 +1008,13 @@ impl Monitor {
                 if calendar::triggers_read(&change.presence) {
                     reader.turned_busy(&change.id);
                 }
+            }
+            if let Some(mqtt) = &state.mqtt {
+                mqtt.presence(
+                    &change.id,
+                    Whose::Teammate,
+                    &person_json(&state, &change.presence, Whose::Teammate, change.at),
+                );
             }
             TeammateState {
                 photo: state.photos.get(&t.id).cloned().flatten(),
@@ -1025,15 +1164,28 @@ impl Monitor {
             }
             state.notifier.set_quiet_hours(settings.quiet_hours.hours());
             let calendar_turned = state.settings.calendar != settings.calendar;
+            let mqtt_changed = state.settings.mqtt != settings.mqtt;
             state.settings = settings;
-            (same, calendar_turned)
+            (same, calendar_turned, mqtt_changed)
         };
-        let (same_account, calendar_turned) = same_account;
+        let (same_account, calendar_turned, mqtt_changed) = same_account;
         if !same_account {
             self.end_session();
             self.start().await;
-        } else if calendar_turned {
+            return;
+        }
+        if calendar_turned {
             self.start_calendar();
+        }
+        let account = self
+            .state
+            .lock()
+            .unwrap()
+            .session
+            .as_ref()
+            .map(|s| s.account().clone());
+        if let (true, Some(account)) = (mqtt_changed, account) {
+            self.start_mqtt(account);
         }
     }
 }
@@ -1079,6 +1231,23 @@ impl FileStamp {
             len: meta.len(),
         })
     }
+}
+
+/// What is published for `p`: `presently publish`'s object, with the
+/// calendar's fields while "when they will be free" is on.
+fn person_json(state: &State, p: &Presence, whose: Whose, at: DateTime<Utc>) -> serde_json::Value {
+    let tenant = state
+        .session
+        .as_ref()
+        .map(|s| s.account().tenant.clone())
+        .unwrap_or_default();
+    let outlook = match whose {
+        Whose::Teammate if state.calendar.is_some() => {
+            Some(state.outlooks.get(&p.id).cloned().unwrap_or_default())
+        }
+        _ => None,
+    };
+    publish::person_json(p, whose, &tenant, &at, outlook.as_ref())
 }
 
 /// `t` with the engine's last presence of them (none while signed out)

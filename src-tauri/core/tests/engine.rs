@@ -65,6 +65,7 @@ fn settings(sim: &Sim) -> Settings {
         interval: Duration::from_secs(15),
         quiet_hours: Default::default(),
         calendar: false,
+        mqtt: None,
     }
 }
 
