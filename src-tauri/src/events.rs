@@ -584,6 +584,7 @@ mod tests {
             tenant: "contoso.com".into(),
             client_id: "client".into(),
             signed_in_at: Utc::now(),
+            tenant_id: None,
         };
         let presence = teammate("DoNotDisturb", "Presenting", false)
             .presence

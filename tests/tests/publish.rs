@@ -146,7 +146,7 @@ async fn mqtt_holds_everyones_presence_and_gets_it_again_after_the_broker_restar
     let whoami = env.run(&["whoami", "--json"]).await.json();
     let (me, tenant) = (
         whoami["id"].as_str().unwrap(),
-        whoami["tenant"].as_str().unwrap(),
+        whoami["tenant_id"].as_str().unwrap(),
     );
     let teammate = env.sim.users()[3].id.clone();
     let dir = tempfile::tempdir().unwrap();
@@ -296,7 +296,8 @@ async fn the_broker_password_comes_from_the_keyring() {
     let mut keyboard = typed.stdin.take().unwrap();
     keyboard.write_all(b"s3cret pass\n").await.unwrap();
     keyboard.flush().await.unwrap();
-    let topic = format!("presently/organizations/{teammate}");
+    // Topics name the tenant by its directory ID, whatever was configured.
+    let topic = format!("presently/{}/{teammate}", env.sim.tenant_id());
     let first = broker.retained_json(&topic, |_| true).await;
     assert_eq!(first["id"], teammate.as_str());
     assert_eq!(
@@ -494,13 +495,14 @@ async fn the_desktop_app_publishes_to_the_broker_of_its_settings() {
     let mut app = env.command(&["--minimized"]);
     session.apply(&mut app);
     let mut app = app.kill_on_drop(true).spawn().unwrap();
-    let topic = format!("desk/organizations/{}", teammate.id);
+    let tenant = env.sim.tenant_id();
+    let topic = format!("desk/{tenant}/{}", teammate.id);
     let first = broker
         .retained_json(&topic, |v| v["activity"] == "InACall")
         .await;
     assert_eq!(first["me"], false);
     broker
-        .retained_json("desk/organizations/me", |v| v["me"] == true)
+        .retained_json(&format!("desk/{tenant}/me"), |v| v["me"] == true)
         .await;
 
     // A change on the simulator arrives within a poll.

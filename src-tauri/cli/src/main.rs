@@ -506,6 +506,7 @@ async fn whoami(
                     "cloud": s.account.cloud.id(),
                     "cloud_name": s.account.cloud.display_name(),
                     "tenant": s.account.tenant,
+                    "tenant_id": s.account.tenant_id,
                     "client_id": s.account.client_id,
                     "login_url": s.login_url.as_str(),
                     "graph_url": s.graph_url.as_str(),

@@ -88,7 +88,7 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
             username: args.username.clone(),
             password,
             topic_prefix: args.topic_prefix.clone(),
-            tenant: account.tenant.clone(),
+            tenant: account.tenant_key().to_string(),
             me: Some((account.id.clone(), account.display_name.clone())),
         })?);
     }
@@ -120,7 +120,7 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
         ids,
         options,
         calendar,
-        account.tenant,
+        account.tenant_key().to_string(),
         targets,
         printer,
         out,

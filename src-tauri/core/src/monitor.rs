@@ -625,7 +625,7 @@ impl Monitor {
             username: setting.username.clone(),
             password,
             topic_prefix: setting.topic_prefix.clone(),
-            tenant: account.tenant.clone(),
+            tenant: account.tenant_key().to_string(),
             me: Some((account.id.clone(), account.display_name.clone())),
         })
     }
@@ -1239,7 +1239,7 @@ fn person_json(state: &State, p: &Presence, whose: Whose, at: DateTime<Utc>) -> 
     let tenant = state
         .session
         .as_ref()
-        .map(|s| s.account().tenant.clone())
+        .map(|s| s.account().tenant_key().to_string())
         .unwrap_or_default();
     let outlook = match whose {
         Whose::Teammate if state.calendar.is_some() => {

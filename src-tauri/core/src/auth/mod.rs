@@ -104,6 +104,44 @@ pub struct Account {
     pub tenant: String,
     pub client_id: String,
     pub signed_in_at: DateTime<Utc>,
+    /// The directory (tenant) ID the sign-in landed in, from the access
+    /// token's `tid` claim when the token is a JWT (Graph's are); none
+    /// otherwise, and for sign-ins stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+impl Account {
+    /// The tenant to name in MQTT topics and published JSON: its directory
+    /// ID when known, which is the same for everyone in it whatever each
+    /// configured (`organizations`, a domain, the ID); else the tenant as
+    /// configured.
+    pub fn tenant_key(&self) -> &str {
+        self.tenant_id.as_deref().unwrap_or(&self.tenant)
+    }
+}
+
+/// The `tid` claim of an access token that is a JWT, as a lower-case GUID;
+/// `None` for anything else (tokens are opaque to clients by contract, so
+/// this is only ever a name, never trusted for access). Nothing of the
+/// token is logged.
+pub fn tenant_id_of(token: &Secret) -> Option<String> {
+    use base64::Engine;
+    let payload = token.expose().split('.').nth(1)?;
+    if payload.len() > 64 * 1024 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    #[derive(Deserialize)]
+    struct Claims {
+        tid: Option<String>,
+    }
+    let tid = serde_json::from_slice::<Claims>(&bytes).ok()?.tid?;
+    uuid::Uuid::try_parse(tid.trim())
+        .ok()
+        .map(|id| id.hyphenated().to_string())
 }
 
 /// An access token and the refresh token that renews it.
@@ -303,6 +341,7 @@ async fn fetch_account(
         tenant: settings.tenant.clone(),
         client_id: settings.client_id.clone(),
         signed_in_at: Utc::now(),
+        tenant_id: tenant_id_of(token),
     })
 }
 
@@ -560,6 +599,48 @@ pub async fn blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tenant_id_is_read_from_a_jwt_and_nothing_else() {
+        use base64::Engine;
+        let jwt = |claims: &str| {
+            let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+            Secret::new(format!("{}.{}.sig", b64("{\"typ\":\"JWT\"}"), b64(claims)))
+        };
+        assert_eq!(
+            tenant_id_of(&jwt(
+                r#"{"tid":"72F988BF-86F1-41AF-91AB-2D7CD011DB47","oid":"x"}"#
+            )),
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into())
+        );
+        for not_one in [
+            Secret::new("EwBwA8l6BAAU...opaque"),
+            jwt(r#"{"oid":"x"}"#),
+            jwt(r#"{"tid":"contoso.com"}"#),
+            jwt(r#"{"tid":7}"#),
+            jwt("[1,2]"),
+            Secret::new("a.%%%.b"),
+            Secret::new(""),
+        ] {
+            assert_eq!(tenant_id_of(&not_one), None);
+        }
+        let account = Account {
+            id: "me".into(),
+            display_name: "Debra Berger".into(),
+            username: "debra@contoso.com".into(),
+            cloud: Default::default(),
+            tenant: "organizations".into(),
+            client_id: "client".into(),
+            signed_in_at: Utc::now(),
+            tenant_id: None,
+        };
+        assert_eq!(account.tenant_key(), "organizations");
+        let known = Account {
+            tenant_id: Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into()),
+            ..account
+        };
+        assert_eq!(known.tenant_key(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+    }
 
     #[test]
     fn granted_permissions_are_read_by_their_last_segment_in_any_case() {
