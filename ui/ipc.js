@@ -37,6 +37,13 @@ export const cancelSignIn = () => invoke('cancel_sign_in');
 export const openVerificationPage = () => invoke('open_verification_page');
 export const signOut = () => invoke('sign_out');
 
+// Your own status: `choice` a word of get_state's statusChoices ("reset" gives
+// it back to Teams), `duration` "30m", "1h", "7d" or null for Microsoft's
+// default. A message of null clears it. Both answer {state: "done" | "consent",
+// url, opened}: "consent" is a browser sign-in asking for the permission first.
+export const setMyStatus = (choice, duration) => invoke('set_my_status', { choice, duration });
+export const setMyMessage = (text, duration) => invoke('set_my_message', { text, duration });
+
 export const pauseNotifications = (minutes) => invoke('pause_notifications', { minutes });
 
 export const setTeammateFlags = (args) => invoke('set_teammate_flags', args);

@@ -37,6 +37,7 @@ import { renderRosterProblem } from './views/roster-problem.js';
 import { wireDialogs } from './views/dialogs.js';
 import { renderMe } from './views/me.js';
 import { wireMenu } from './views/menu.js';
+import { syncMyStatus, wireMyStatus } from './views/my-status.js';
 import { renderPause, updatePause, wirePause } from './views/pause.js';
 import { highlightRows, nextDurationChange, patchRows, renderRoster, updateDurations, wireRoster } from './views/roster.js';
 import { openSettings, wireSettings } from './views/settings.js';
@@ -54,6 +55,7 @@ async function boot() {
   wirePause();
   wireAddPeople();
   wireSettings();
+  wireMyStatus({ render });
   // Starting over is the simplest way to be sure that every listener is in place.
   $('boot-retry').addEventListener('click', () => window.location.reload());
 
@@ -216,6 +218,8 @@ function render() {
   renderConfigProblem();
   renderRosterProblem();
   renderCalendar();
+  // A change to your status that waited for this sign-in goes on, or is given up.
+  syncMyStatus();
   clock.changed();
 }
 

@@ -292,3 +292,107 @@ export function safePhoto(photo) {
   if (/^(photo:\/\/localhost|http:\/\/photo\.localhost)\/[0-9A-Za-z-]+$/.test(photo)) return photo;
   return /^data:image\/(png|jpe?g|gif|webp|bmp);base64,/i.test(photo) ? photo : null;
 }
+
+// ---------------------------------------------------------------- your own status
+
+/** The longest status message Microsoft keeps. */
+export const MESSAGE_MAX = 280;
+
+// How long a status you set lasts. '' is Microsoft's default (a day for
+// Busy and Do not disturb, 7 days for the others); 'today' is until midnight
+// here, worked out when you save.
+export const STATUS_DURATIONS = Object.freeze([
+  { value: '', label: 'Microsoft’s default' },
+  { value: '30m', label: '30 minutes' },
+  { value: '1h', label: '1 hour' },
+  { value: '2h', label: '2 hours' },
+  { value: '4h', label: '4 hours' },
+  { value: 'today', label: 'Today' },
+  { value: '1d', label: '1 day' },
+  { value: '7d', label: '7 days' },
+]);
+
+/** How long a status message lasts; '' keeps it until you change it. */
+export const MESSAGE_DURATIONS = Object.freeze([
+  { value: '', label: 'Until I change it' },
+  { value: '1h', label: '1 hour' },
+  { value: '4h', label: '4 hours' },
+  { value: 'today', label: 'Today' },
+  { value: '1d', label: '1 day' },
+  { value: '7d', label: '7 days' },
+]);
+
+/** The choice that gives your status back to Teams (it works it out from your activity). */
+export const RESET_STATUS = 'reset';
+
+/**
+ * A duration option as the engine takes it ("30m", "1h", "7d"), null for
+ * the default. "Today" is the minutes left until local midnight after
+ * `nowMs`, at least one.
+ */
+export function durationValue(value, nowMs) {
+  if (!value) return null;
+  if (value !== 'today') return value;
+  const midnight = new Date(nowMs);
+  midnight.setHours(24, 0, 0, 0);
+  return `${Math.max(1, Math.ceil((midnight.getTime() - nowMs) / MINUTE))}m`;
+}
+
+/**
+ * What Save in "Set your status" asks of the engine, given the form
+ * (`{choice, duration, message, messageDuration}`: '' choice for no change)
+ * and your presence as shown (`me`): `{calls, problem}`. Only what changed
+ * is sent, the status before the message; `problem` (with nothing to send)
+ * when the form cannot be saved as it is.
+ */
+export function myStatusPlan(form, me, nowMs) {
+  const calls = [];
+  const text = String(form.message ?? '').trim();
+  if ([...text].length > MESSAGE_MAX) {
+    return { calls, problem: `A status message is at most ${MESSAGE_MAX} characters: this one has ${[...text].length}.` };
+  }
+  if (form.choice) {
+    const reset = form.choice === RESET_STATUS;
+    calls.push({ kind: 'status', choice: form.choice, duration: reset ? null : durationValue(form.duration, nowMs) });
+  }
+  const before = String(me?.statusMessage ?? '').trim();
+  // The same words again are a change when they are now to expire.
+  if (text !== before || (text && form.messageDuration)) {
+    calls.push(text ? { kind: 'message', text, duration: durationValue(form.messageDuration, nowMs) } : { kind: 'message', text: null, duration: null });
+  }
+  return { calls, problem: null };
+}
+
+/**
+ * What a status change that waits for Microsoft's permission does when the
+ * sign-in is `signInState`: 'wait' while it is in the browser (or not seen
+ * there yet), 'send' once signed in (what was left to send goes then),
+ * 'drop' when the sign-in ended otherwise; null with nothing waiting.
+ */
+export function consentNext(consent, signInState) {
+  if (!consent) return null;
+  if (signInState === 'in_browser' || !consent.seen) return 'wait';
+  return signInState === 'signed_in' ? 'send' : 'drop';
+}
+
+// ---------------------------------------------------------------- MQTT
+
+/**
+ * "Publish to MQTT" in the settings form as save_settings takes it:
+ * `{mqtt, problem}`. No broker is off (mqtt null); the password goes only
+ * when one was typed, and blank fields are left to the engine's defaults.
+ */
+export function mqttSetting(form) {
+  const broker = String(form.broker ?? '').trim();
+  if (!broker) return { mqtt: null, problem: null };
+  if (!/^mqtts?:\/\/[^\s/]+/i.test(broker)) {
+    return { mqtt: null, problem: 'The broker’s address starts with mqtt:// or mqtts://, like mqtt://127.0.0.1:1883.' };
+  }
+  const mqtt = {
+    broker,
+    username: String(form.username ?? '').trim() || null,
+    topicPrefix: String(form.topicPrefix ?? '').trim() || null,
+  };
+  if (form.password) mqtt.password = form.password;
+  return { mqtt, problem: null };
+}

@@ -38,6 +38,14 @@ export function initialState() {
     rosterProblemDismissed: null,
     // Where "when they will be free" stands: {state: off | needs_permission | on | problem, message}.
     calendar: CALENDAR_OFF,
+    // The statuses you may set yourself ([{word, label}], Teams' words), and
+    // whether you may here at all (not in the China cloud).
+    statusChoices: [],
+    canSetStatus: false,
+    // A change to your own status waiting for the browser sign-in that
+    // allows it: {url, opened, rest (what is left to send then), seen (that
+    // sign-in has been seen under way)}, or null.
+    myStatusConsent: null,
   };
 }
 
@@ -71,6 +79,8 @@ export function stateLoaded(state, app, now) {
     rosterProblem:
       app.rosterProblem && app.rosterProblem !== state.rosterProblemDismissed ? app.rosterProblem : null,
     calendar: app.calendar ?? CALENDAR_OFF,
+    statusChoices: app.statusChoices ?? [],
+    canSetStatus: app.canSetStatus === true,
   };
 }
 
@@ -188,6 +198,28 @@ export function codeReceived(state, code) {
 
 export function browserUrlToggled(state) {
   return state.browser ? { ...state, browser: { ...state.browser, showUrl: !state.browser.showUrl } } : state;
+}
+
+// ------------------------------------------------------------ your own status
+
+/**
+ * set_my_status or set_my_message answered "consent": the engine signs in
+ * again in the browser asking for the permission, and makes that change
+ * once through; `rest` waits for it too.
+ */
+export function myStatusConsentBegun(state, answer, rest) {
+  const consent = { url: answer?.url ?? null, opened: answer?.opened !== false, rest, seen: state.signIn.state === 'in_browser' };
+  return { ...state, myStatusConsent: consent };
+}
+
+/** The sign-in that asks for the permission is under way. */
+export function myStatusConsentSeen(state) {
+  const consent = state.myStatusConsent;
+  return consent && !consent.seen ? { ...state, myStatusConsent: { ...consent, seen: true } } : state;
+}
+
+export function myStatusConsentEnded(state) {
+  return { ...state, myStatusConsent: null };
 }
 
 // ------------------------------------------------------------ teammates

@@ -386,7 +386,12 @@ class Element extends Node {
 
   click() {
     if (this.disabled) return;
-    this.dispatchEvent(new FakeEvent('click', { bubbles: true }));
+    const go = this.dispatchEvent(new FakeEvent('click', { bubbles: true }));
+    // A submit button submits its form (a <button> is one unless it says otherwise).
+    const form = this.closest('form');
+    if (go && form && this.localName === 'button' && (this.getAttribute('type') ?? 'submit') === 'submit') {
+      form.dispatchEvent(new FakeEvent('submit', { bubbles: true }));
+    }
   }
 
   select() {}

@@ -9,7 +9,8 @@
 //   tray=0   no system tray          paused=1   notifications paused
 //   theme=   dark | light (forces the colour scheme by rewriting the media rules)
 //   then=    add | search | team | settings | menu | pause | confirm | copy | filter | report |
-//            signin (press Sign in) | address (press Sign in, then Show the address)
+//            signin (press Sign in) | address (press Sign in, then Show the address) |
+//            mystatus (open Set your status)
 //   fail=    a command name that rejects with {code, message}
 //   live=1   random presence changes every 3 s (from the mock, not the UI)
 //   cloud=   usgov etc. for the account
@@ -17,10 +18,14 @@
 //   roster=broken  the roster file could not be read at start and was kept aside
 //   calendar=      off (default) | permission (the banner with "Allow") | on (rows say
 //                  when they will be free) | problem
+//   mystatus=consent  the first set_my_status / set_my_message answers "consent": a browser
+//                  sign-in asks for Presence.ReadWrite (mock.approve() lets it through, and the
+//                  change waiting for it is made); cloud=china: setting your status is refused
+//   mqtt=on        settings have a broker, a user name (its password kept) and a topic prefix
 // Console: mock.emit(name, payload), mock.approve(), mock.decline(), mock.block(),
 //          mock.browserFail(), mock.change(id, availability, activity),
 //          mock.configProblem(problem or null), mock.calendar(state, message),
-//          mock.calls (every invoke).
+//          mock.calls (every invoke), mock.mqttPassword() (the one "kept in the keyring").
 (function () {
   'use strict';
   const q = new URLSearchParams(location.search);
@@ -172,7 +177,32 @@
   // allow_calendar was called: the sign-in it started may read calendars.
   let allowing = false;
 
-  const me = teammate('Debra', 'Available', 'Available', 80);
+  const me = teammate('Debra', 'Available', 'Available', 80, { statusMessage: 'Working from Lisbon this week' });
+  // The statuses you may set yourself, in Teams' words (get_state's statusChoices).
+  const STATUS_CHOICES = [
+    { word: 'available', label: 'Available' },
+    { word: 'busy', label: 'Busy' },
+    { word: 'dnd', label: 'Do not disturb' },
+    { word: 'brb', label: 'Be right back' },
+    { word: 'away', label: 'Appear away' },
+    { word: 'offline', label: 'Appear offline' },
+    { word: 'reset', label: 'Reset status' },
+  ];
+  // What Graph then says your presence is (reset: what Teams works out, here Available).
+  const CHOSEN = {
+    available: ['Available', 'Available'],
+    busy: ['Busy', 'Busy'],
+    dnd: ['DoNotDisturb', 'DoNotDisturb'],
+    brb: ['BeRightBack', 'BeRightBack'],
+    away: ['Away', 'Away'],
+    offline: ['Offline', 'Offline'],
+    reset: ['Available', 'Available'],
+  };
+  // Whether the sign-in may set your status (Presence.ReadWrite), and the
+  // change that waits for the sign-in asking for it.
+  let statusGranted = q.get('mystatus') !== 'consent';
+  let statusAfterConsent = null;
+  let mqttPassword = q.get('mqtt') === 'on' ? 'secret' : null;
   const account = {
     displayName: 'Debra Berger',
     username: 'debra@contoso.onmicrosoft.com',
@@ -188,6 +218,7 @@
     autostart: false,
     calendar: calendar.state !== 'off',
     intervalSecs: 30,
+    mqtt: q.get('mqtt') === 'on' ? { broker: 'mqtt://homeassistant.local:1883', username: 'debra', topicPrefix: 'presently' } : null,
   };
 
   function newCode() {
@@ -305,6 +336,8 @@
       configProblem,
       rosterProblem: q.get('roster') === 'broken' ? BROKEN_ROSTER : null,
       calendar,
+      statusChoices: STATUS_CHOICES,
+      canSetStatus: account.cloud !== 'china',
     }),
     start_sign_in: () => {
       endSignInUnderWay();
@@ -331,6 +364,7 @@
     cancel_sign_in: () => {
       endSignInUnderWay();
       allowing = false;
+      statusAfterConsent = null;
       return null;
     },
     open_verification_page: () => {
@@ -350,8 +384,25 @@
       if (next.clientId && !/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(next.clientId)) {
         throw { code: 'config', message: 'The client ID must be a GUID, like 14d82eec-204b-4c2f-b7e8-296a70dab67e.' };
       }
-      settings = next;
+      const m = next.mqtt && next.mqtt.broker.trim() ? next.mqtt : null;
+      if (m && !/^mqtts?:\/\/[^/:\s]+(:\d+)?\/?$/i.test(m.broker.trim())) {
+        throw { code: 'config', message: 'The MQTT broker must be mqtt://host:port or mqtts://host:port, not `' + m.broker + '`.' };
+      }
+      // The password goes to the keyring, never back to the window.
+      if (m && m.password) mqttPassword = m.password;
+      settings = Object.assign({}, next, {
+        mqtt: m ? { broker: m.broker.trim(), username: m.username || null, topicPrefix: m.topicPrefix || 'presently' } : null,
+      });
       return settings;
+    },
+    set_my_status: ({ choice, duration }) => {
+      if (!CHOSEN[choice]) throw { code: 'invalid_input', message: '`' + choice + '` is not a status you can set.' };
+      return changeMyStatus({ kind: 'status', choice, duration: choice === 'reset' ? null : checkDuration(duration) });
+    },
+    set_my_message: ({ text, duration }) => {
+      const words = (text || '').trim();
+      if ([...words].length > 280) throw { code: 'invalid_input', message: 'A status message is at most 280 characters.' };
+      return changeMyStatus({ kind: 'message', text: words || null, duration: words ? checkDuration(duration) : null });
     },
     search_people: ({ text }) => {
       const t = text.toLowerCase();
@@ -407,6 +458,38 @@
     },
   };
 
+  function checkDuration(d) {
+    if (d == null || d === '') return null;
+    if (!/^\d+[mhd]$/.test(d)) throw { code: 'invalid_input', message: '`' + d + '` is not a duration: write a number and m, h or d, such as 30m, 1h, 8h or 7d.' };
+    return d;
+  }
+
+  // As the engine does: the first time, a browser sign-in asks for the
+  // permission, and the change is made once through.
+  function changeMyStatus(change) {
+    if (account.cloud === 'china') throw { code: 'invalid_input', message: 'Setting your status is not available in this cloud.' };
+    if (signIn.state !== 'signed_in') throw { code: 'sign_in_needed', message: 'Sign in first.' };
+    if (!statusGranted) {
+      signIn = signInView('in_browser', { browserUrl: BROWSER_URL + '%20Presence.ReadWrite' });
+      emit('sign-in-changed', signIn);
+      statusAfterConsent = change;
+      return { state: 'consent', url: signIn.browserUrl, opened: q.get('browser') !== 'none' };
+    }
+    makeStatusChange(change);
+    return { state: 'done', url: null, opened: false };
+  }
+  function makeStatusChange(change) {
+    if (change.kind === 'status') {
+      me.availability = CHOSEN[change.choice][0];
+      me.activity = CHOSEN[change.choice][1];
+      me.since = new Date().toISOString();
+    } else {
+      me.statusMessage = change.text;
+    }
+    withStatus(me);
+    emit('me-changed', me);
+  }
+
   // How long the app takes to answer. A sign-in starts by asking Microsoft
   // (or setting up the browser's way back), long enough to press Cancel.
   const DELAYS = { search_people: 250, start_sign_in: 150, start_browser_sign_in: 150 };
@@ -452,6 +535,12 @@
     approve() {
       signIn = signInView('signed_in', { account });
       emit('sign-in-changed', signIn);
+      if (statusAfterConsent) {
+        statusGranted = true;
+        const change = statusAfterConsent;
+        statusAfterConsent = null;
+        makeStatusChange(change);
+      }
       if (allowing) {
         allowing = false;
         calendar = calendarStates.on;
@@ -461,6 +550,7 @@
       }
     },
     decline() {
+      statusAfterConsent = null;
       signIn = signInView('declined');
       emit('sign-in-changed', signIn);
     },
@@ -482,6 +572,7 @@
       emit('calendar-changed', calendar);
       emit('roster-changed', roster);
     },
+    mqttPassword: () => mqttPassword,
     configProblem(problem) {
       configProblem = problem === undefined ? BAD_CONFIG : problem;
       emit('config-problem', configProblem);
@@ -571,6 +662,7 @@
       setTimeout(() => click('#show-browser-url'), 300);
     },
     filter: () => type('#filter', 'zz'),
+    mystatus: () => click('#me-status-button'),
   };
 
   window.addEventListener('load', () => {

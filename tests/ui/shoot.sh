@@ -23,7 +23,7 @@ if [ $# -eq 0 ]; then
     "roster:s=roster" "empty:s=empty" "filter-empty:then=filter" "search:then=search" "report:then=report" \
     "team:then=team" "menu:then=menu" "confirm:then=confirm" "pause:then=pause" "settings:then=settings" \
     "offline:status=offline" "throttled:status=throttled" "signed-out-banner:status=signed_out" \
-    "error-banner:status=error" "starting:status=starting" "notray-paused:tray=0&paused=1" "usgov:cloud=usgov" "config-problem:config=bad" "calendar:calendar=on" "calendar-permission:calendar=permission" "calendar-problem:calendar=problem"
+    "error-banner:status=error" "starting:status=starting" "notray-paused:tray=0&paused=1" "usgov:cloud=usgov" "config-problem:config=bad" "calendar:calendar=on" "calendar-permission:calendar=permission" "calendar-problem:calendar=problem" "my-status:then=mystatus" "settings-mqtt:mqtt=on&then=settings"
 fi
 
 profile=$(mktemp -d)

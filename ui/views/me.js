@@ -1,4 +1,5 @@
-// The header: your own presence, name and account, as the engine sends them.
+// The header: your own presence, name and account, as the engine sends them;
+// your status opens "Set your status" (views/my-status.js).
 
 import { $, avatar, redraw, setText, show } from '../dom.js';
 import { statusDot } from '../icons.js';
@@ -16,11 +17,18 @@ export function renderMe() {
     holder.replaceChildren(avatar(person, 'medium'), statusDot(kind, me ? `Your status: ${me.dotLabel}` : 'Your status is not known yet'));
   }
   setText($('me-name'), me?.displayName || account?.displayName || 'Signed in');
-  const parts = [];
-  if (me) parts.push(me.statusText);
-  if (account?.username) parts.push(account.username);
-  setText($('me-status'), parts.join(' · '));
-  $('me-status').title = [parts.join(' · '), me?.statusMessage].filter(Boolean).join('\n');
+  // Your status opens "Set your status" where Microsoft lets you set it
+  // (not in the China cloud: there it is only words).
+  const words = me?.statusText ?? '';
+  const canSet = store.state.canSetStatus;
+  show($('me-status-button'), canSet);
+  setText($('me-status-words'), canSet ? words || 'Set your status' : '');
+  $('me-status-button').setAttribute('aria-label', words ? `Set your status (now ${words})` : 'Set your status');
+  setText($('me-status-plain'), canSet ? '' : words);
+  const user = account?.username ?? '';
+  setText($('me-user'), user && (canSet || words) ? ` · ${user}` : user);
+  const line = [words, user].filter(Boolean).join(' · ');
+  $('me-status').title = [line, me?.statusMessage, canSet ? null : 'Setting your status is not available in this cloud.'].filter(Boolean).join('\n');
   // Another cloud than the global one is worth a glance: tokens do not cross clouds.
   const national = account?.cloud && account.cloud !== 'global';
   show($('me-cloud'), national);

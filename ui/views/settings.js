@@ -1,5 +1,6 @@
 // The settings dialog: cloud, tenant and app for sign-in, quiet hours, start
-// at login, when they will be free, how often to check; the account and Sign out.
+// at login, when they will be free, how often to check, publishing to MQTT;
+// the account and Sign out.
 
 import * as ipc from '../ipc.js';
 import * as M from '../model.js';
@@ -46,6 +47,12 @@ function fillSettings(s) {
   $('set-autostart').checked = Boolean(s.autostart);
   $('set-calendar').checked = Boolean(s.calendar);
   $('set-interval').value = s.intervalSecs ?? '';
+  $('set-mqtt-broker').value = s.mqtt?.broker ?? '';
+  $('set-mqtt-user').value = s.mqtt?.username ?? '';
+  // The password goes one way: typed here, kept in the keyring, never shown.
+  $('set-mqtt-password').value = '';
+  $('set-mqtt-password').placeholder = s.mqtt?.username ? 'kept in the keyring' : '';
+  $('set-mqtt-prefix').value = s.mqtt?.topicPrefix ?? '';
   syncQuietFields();
   for (const input of $('settings-form').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
 }
@@ -73,6 +80,13 @@ function readSettings() {
   const end = $('set-quiet-end').value.slice(0, 5);
   if (quiet && !hhmm.test(start)) return invalid($('set-quiet-start'), 'Enter the start of quiet hours as HH:MM.');
   if (quiet && !hhmm.test(end)) return invalid($('set-quiet-end'), 'Enter the end of quiet hours as HH:MM.');
+  const { mqtt, problem } = M.mqttSetting({
+    broker: $('set-mqtt-broker').value,
+    username: $('set-mqtt-user').value,
+    password: $('set-mqtt-password').value,
+    topicPrefix: $('set-mqtt-prefix').value,
+  });
+  if (problem) return invalid($('set-mqtt-broker'), problem);
   const base = store.state.settings ?? {};
   return {
     ...base,
@@ -88,6 +102,7 @@ function readSettings() {
     autostart: $('set-autostart').checked,
     calendar: $('set-calendar').checked,
     intervalSecs: interval,
+    mqtt,
   };
 }
 

@@ -281,7 +281,7 @@ async function openSignInPage() {
 }
 
 /** Copies `text`; where the clipboard refuses, selects it in `node` and copies that. */
-async function copyText(text, node) {
+export async function copyText(text, node) {
   try {
     await navigator.clipboard.writeText(text);
     return true;
@@ -301,7 +301,7 @@ async function copyText(text, node) {
 }
 
 /** "Copied" on the button for two seconds, and said once to screen readers. */
-function showCopied(button, label, status, idle, said) {
+export function showCopied(button, label, status, idle, said) {
   setText(label, 'Copied');
   button.classList.add('done');
   setText(status, said);

@@ -1,0 +1,444 @@
+// Setting your own status and publishing to MQTT: what Save asks of the
+// engine (ui/model.js), the state kept meanwhile (ui/store.js), and the
+// window used as a person would (the real page and modules on a fake DOM,
+// mock-tauri.js as the Rust side: harness.mjs).
+//   node --test tests/ui/
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeEvent } from './fake-dom.mjs';
+import { openWindow } from './harness.mjs';
+import { freshCopy } from './ui-modules.mjs';
+
+const M = await import(freshCopy('model.js'));
+const S = await import(freshCopy('store.js'));
+
+const at = (hh, mm, ss = 0) => new Date(2026, 11, 5, hh, mm, ss).getTime();
+const form = (extra = {}) => ({ choice: '', duration: '', message: '', messageDuration: '', ...extra });
+const me = (statusMessage = null) => ({ id: 'me', statusText: 'Available', statusMessage });
+
+// ------------------------------------------------------------------ durations
+
+test('durations as the engine takes them; "Today" is until midnight here', () => {
+  assert.equal(M.durationValue('', at(9, 0)), null, "Microsoft's default");
+  assert.equal(M.durationValue(null, at(9, 0)), null);
+  assert.equal(M.durationValue('30m', at(9, 0)), '30m');
+  assert.equal(M.durationValue('7d', at(9, 0)), '7d');
+  assert.equal(M.durationValue('today', at(21, 30)), '150m');
+  assert.equal(M.durationValue('today', at(0, 0)), '1440m');
+  assert.equal(M.durationValue('today', at(23, 59, 30)), '1m', 'never nothing');
+  assert.equal(M.durationValue('today', at(23, 58, 59)), '2m', 'the minute under way counts');
+});
+
+test('the duration options: the default first, then values the engine understands', () => {
+  const engine = /^\d+[mhd]$/;
+  for (const [list, first] of [
+    [M.STATUS_DURATIONS, 'Microsoft’s default'],
+    [M.MESSAGE_DURATIONS, 'Until I change it'],
+  ]) {
+    assert.deepEqual(list[0], { value: '', label: first });
+    for (const { value, label } of list.slice(1)) {
+      const sent = M.durationValue(value, at(12, 0));
+      assert.match(sent, engine, label);
+      // At most 7 days, as the engine allows.
+      const [, n, unit] = sent.match(/^(\d+)([mhd])$/);
+      assert.ok(Number(n) * { m: 1, h: 60, d: 1440 }[unit] <= 7 * 1440, label);
+    }
+    assert.equal(new Set(list.map((o) => o.label)).size, list.length, 'no label twice');
+  }
+  assert.deepEqual(
+    M.STATUS_DURATIONS.map((o) => o.label),
+    ['Microsoft’s default', '30 minutes', '1 hour', '2 hours', '4 hours', 'Today', '1 day', '7 days'],
+  );
+  assert.deepEqual(M.MESSAGE_DURATIONS.map((o) => o.label), ['Until I change it', '1 hour', '4 hours', 'Today', '1 day', '7 days']);
+});
+
+// ------------------------------------------------------------------ what Save sends
+
+test('Save sends only what changed, the status before the message', () => {
+  const now = at(12, 0);
+  const plan = (f, m = me('In Lisbon')) => M.myStatusPlan(form(f), m, now);
+  assert.deepEqual(plan({ message: 'In Lisbon' }), { calls: [], problem: null }, 'nothing changed: nothing sent');
+  assert.deepEqual(plan({ message: '  In Lisbon ' }).calls, [], 'spaces around are no change');
+  assert.deepEqual(plan({ choice: 'busy', duration: '1h', message: 'In Lisbon' }).calls, [{ kind: 'status', choice: 'busy', duration: '1h' }]);
+  assert.deepEqual(plan({ choice: 'dnd', message: 'In Lisbon' }).calls, [{ kind: 'status', choice: 'dnd', duration: null }], "Microsoft's default");
+  assert.deepEqual(plan({ choice: 'reset', duration: '4h', message: 'In Lisbon' }).calls, [{ kind: 'status', choice: 'reset', duration: null }], 'a reset has no duration');
+  assert.deepEqual(plan({ message: 'Back at 3 ' }).calls, [{ kind: 'message', text: 'Back at 3', duration: null }]);
+  assert.deepEqual(plan({ message: 'Back at 3', messageDuration: '4h' }).calls, [{ kind: 'message', text: 'Back at 3', duration: '4h' }]);
+  assert.deepEqual(plan({ message: 'In Lisbon', messageDuration: '1d' }).calls, [{ kind: 'message', text: 'In Lisbon', duration: '1d' }], 'the same words, now to expire');
+  assert.deepEqual(plan({ message: '' }).calls, [{ kind: 'message', text: null, duration: null }], 'cleared');
+  assert.deepEqual(plan({ message: '   ', messageDuration: '1h' }).calls, [{ kind: 'message', text: null, duration: null }], 'blank is cleared');
+  assert.deepEqual(plan({ message: '' }, me(null)).calls, [], 'no message before, none now');
+  assert.deepEqual(plan({ message: '', messageDuration: '1h' }, me(null)).calls, []);
+  assert.deepEqual(plan({ message: 'x' }, null).calls, [{ kind: 'message', text: 'x', duration: null }], 'your presence not known yet');
+  assert.deepEqual(
+    plan({ choice: 'away', duration: 'today', message: 'Lunch', messageDuration: '1h' }).calls.map((c) => [c.kind, c.duration]),
+    [['status', '720m'], ['message', '1h']],
+  );
+});
+
+test('a message over 280 characters is not sent', () => {
+  const long = 'é'.repeat(281);
+  const plan = M.myStatusPlan(form({ choice: 'busy', message: long }), me(), at(12, 0));
+  assert.deepEqual(plan.calls, []);
+  assert.equal(plan.problem, 'A status message is at most 280 characters: this one has 281.');
+  // Characters, not UTF-16 units: 280 emoji are fine.
+  assert.equal(M.myStatusPlan(form({ message: '🙂'.repeat(280) }), me(), at(12, 0)).problem, null);
+});
+
+test('a change waiting for the permission waits for its sign-in, then goes on or is given up', () => {
+  assert.equal(M.consentNext(null, 'signed_in'), null);
+  const seen = { rest: [], seen: true };
+  assert.equal(M.consentNext(seen, 'in_browser'), 'wait');
+  assert.equal(M.consentNext(seen, 'signed_in'), 'send');
+  for (const state of ['declined', 'browser_failed', 'signed_out', 'error', 'consent_required']) assert.equal(M.consentNext(seen, state), 'drop', state);
+  // The answer came before the sign-in was seen under way: still signed in is not "through".
+  assert.equal(M.consentNext({ rest: [], seen: false }, 'signed_in'), 'wait');
+});
+
+// ------------------------------------------------------------------ MQTT
+
+test('Publish to MQTT: no broker is off; mqtt:// or mqtts:// only; the password only when typed', () => {
+  assert.deepEqual(M.mqttSetting({ broker: '  ' }), { mqtt: null, problem: null });
+  assert.deepEqual(M.mqttSetting({ broker: ' mqtt://127.0.0.1:1883 ', username: ' ', password: '', topicPrefix: '' }), {
+    mqtt: { broker: 'mqtt://127.0.0.1:1883', username: null, topicPrefix: null },
+    problem: null,
+  });
+  const full = M.mqttSetting({ broker: 'MQTTS://broker.example:8883', username: ' debra ', password: ' p w ', topicPrefix: ' home/presently ' });
+  assert.deepEqual(full.mqtt, { broker: 'MQTTS://broker.example:8883', username: 'debra', topicPrefix: 'home/presently', password: ' p w ' });
+  for (const broker of ['127.0.0.1:1883', 'http://broker:1883', 'mqtt://', 'mqtt:/broker', 'tcp://broker:1883']) {
+    const { mqtt, problem } = M.mqttSetting({ broker });
+    assert.equal(mqtt, null, broker);
+    assert.match(problem, /starts with mqtt:\/\/ or mqtts:\/\//, broker);
+  }
+});
+
+// ------------------------------------------------------------------ the store
+
+const signedIn = { state: 'signed_in', message: null, account: null, code: null, browserUrl: null };
+const inBrowser = { ...signedIn, state: 'in_browser', browserUrl: 'https://login.example/x' };
+
+test('get_state says which statuses you may set, and whether you may here', () => {
+  const choices = [{ word: 'busy', label: 'Busy' }, { word: 'reset', label: 'Reset status' }];
+  const s = S.stateLoaded(S.initialState(), { signIn: signedIn, statusChoices: choices, canSetStatus: true }, 0);
+  assert.deepEqual(s.statusChoices, choices);
+  assert.equal(s.canSetStatus, true);
+  const china = S.stateLoaded(S.initialState(), { signIn: signedIn, statusChoices: choices, canSetStatus: false }, 0);
+  assert.equal(china.canSetStatus, false);
+  // An app that does not say offers nothing.
+  const old = S.stateLoaded(S.initialState(), { signIn: signedIn }, 0);
+  assert.deepEqual(old.statusChoices, []);
+  assert.equal(old.canSetStatus, false);
+});
+
+test('a change waiting for the permission is kept, with what is left to send, until its sign-in ends', () => {
+  const rest = [{ kind: 'message', text: 'Lunch', duration: '1h' }];
+  const before = Object.freeze(S.stateLoaded(S.initialState(), { signIn: signedIn }, 0));
+  // The answer came before the sign-in-changed event.
+  const early = S.myStatusConsentBegun(before, { state: 'consent', url: 'https://login.example/x', opened: false }, rest);
+  assert.deepEqual(early.myStatusConsent, { url: 'https://login.example/x', opened: false, rest, seen: false });
+  assert.equal(before.myStatusConsent, null, 'the old state is left alone');
+  const seen = S.myStatusConsentSeen(Object.freeze(early));
+  assert.equal(seen.myStatusConsent.seen, true);
+  assert.equal(S.myStatusConsentSeen(seen), seen, 'seen once is enough');
+  assert.equal(S.myStatusConsentSeen(before), before, 'nothing waiting');
+  // The event came first.
+  const late = S.myStatusConsentBegun({ ...before, signIn: inBrowser }, { state: 'consent', url: 'u', opened: true }, []);
+  assert.equal(late.myStatusConsent.seen, true);
+  assert.equal(late.myStatusConsent.opened, true);
+  // A reload after the sign-in keeps it: the window sends the rest then.
+  assert.deepEqual(S.stateLoaded(seen, { signIn: signedIn }, 1).myStatusConsent, seen.myStatusConsent);
+  assert.equal(S.myStatusConsentEnded(seen).myStatusConsent, null);
+});
+
+// ------------------------------------------------------------------ the window
+
+let w = null;
+const open = async (query) => (w = await openWindow(query));
+afterEach(() => w?.close());
+
+const calls = (cmd) => w.mock.calls.filter(([c]) => c === cmd).map(([, args]) => args);
+const choose = (id, value) => {
+  const select = w.$(id);
+  assert.ok([...select.querySelectorAll('option')].some((o) => o.getAttribute('value') === value), `${id} offers ${value}`);
+  select.value = value;
+  select.dispatchEvent(new FakeEvent('change', { bubbles: true }));
+};
+const type = (id, text) => {
+  w.$(id).value = text;
+  w.$(id).dispatchEvent(new FakeEvent('input', { bubbles: true }));
+};
+const options = (id) => w.$(id).querySelectorAll('option').map((o) => o.textContent);
+const dialogOpen = () => w.$('my-status-dialog').open;
+
+async function openDialog(query = '') {
+  await open(query);
+  w.press('me-status-button');
+  assert.ok(dialogOpen(), 'Set your status opens');
+}
+
+test('your status in the header opens "Set your status", filled in with your status as it is', async () => {
+  await open('');
+  const button = w.$('me-status-button');
+  assert.equal(w.text('me-status-words'), 'Available');
+  assert.equal(button.getAttribute('aria-label'), 'Set your status (now Available)');
+  assert.equal(button.getAttribute('aria-haspopup'), 'dialog');
+  assert.match(w.text('me-status'), /^Available · debra@contoso\.onmicrosoft\.com$/);
+  assert.match(w.$('me-status').title, /Working from Lisbon this week/);
+  w.press('me-status-button');
+  assert.ok(dialogOpen());
+  assert.equal(w.focused(), 'my-status-choice', 'focus starts on the status');
+  assert.deepEqual(options('my-status-choice'), [
+    'No change (Available)',
+    'Available',
+    'Busy',
+    'Do not disturb',
+    'Be right back',
+    'Appear away',
+    'Appear offline',
+    'Reset status',
+  ]);
+  assert.equal(w.$('my-status-choice').value, '');
+  assert.deepEqual(options('my-status-duration'), M.STATUS_DURATIONS.map((o) => o.label));
+  assert.deepEqual(options('my-message-duration'), M.MESSAGE_DURATIONS.map((o) => o.label));
+  assert.equal(w.$('my-message').value, 'Working from Lisbon this week');
+  assert.equal(w.$('my-message').getAttribute('maxlength'), '280');
+  // How long only means something for a status that is set.
+  assert.equal(w.$('my-status-duration').disabled, true);
+  choose('my-status-choice', 'busy');
+  assert.equal(w.$('my-status-duration').disabled, false);
+  assert.match(w.text('my-status-duration-hint'), /a day for Busy and Do not disturb, 7 days for the others/);
+  choose('my-status-choice', 'reset');
+  assert.equal(w.$('my-status-duration').disabled, true);
+  assert.match(w.text('my-status-duration-hint'), /Teams works out your status/);
+  // Nothing is sent on Cancel, and focus goes back to your status.
+  w.press('my-status-cancel');
+  assert.equal(dialogOpen(), false);
+  assert.equal(w.focused(), 'me-status-button');
+  await w.settle(100);
+  assert.deepEqual(calls('set_my_status'), []);
+  assert.deepEqual(calls('set_my_message'), []);
+});
+
+test('Save sets the status for as long as chosen, and the header shows it', async () => {
+  await openDialog();
+  choose('my-status-choice', 'busy');
+  choose('my-status-duration', '1h');
+  w.press('my-status-save');
+  await w.until(() => !dialogOpen(), 'the dialog to close');
+  assert.deepEqual(calls('set_my_status'), [{ choice: 'busy', duration: '1h' }]);
+  assert.deepEqual(calls('set_my_message'), [], 'the message did not change');
+  await w.until(() => w.text('me-status-words') === 'Busy', 'your new status in the header');
+  assert.equal(w.focused(), 'me-status-button');
+});
+
+test('a new message, with when it clears; Clear message clears it', async () => {
+  await openDialog();
+  type('my-message', 'Back at 3');
+  choose('my-message-duration', '4h');
+  w.press('my-status-save');
+  await w.until(() => !dialogOpen(), 'the dialog to close');
+  assert.deepEqual(calls('set_my_message'), [{ text: 'Back at 3', duration: '4h' }]);
+  assert.deepEqual(calls('set_my_status'), [], 'the status did not change');
+  await w.until(() => /Back at 3/.test(w.$('me-status').title), 'the new message');
+
+  w.press('me-status-button');
+  assert.equal(w.$('my-message').value, 'Back at 3', 'filled in with the message as it is now');
+  w.press('my-message-clear');
+  assert.equal(w.$('my-message').value, '');
+  assert.equal(w.focused(), 'my-message');
+  assert.equal(w.$('my-message-clear').disabled, true);
+  assert.equal(w.$('my-message-duration').disabled, true, 'no message, nothing to clear later');
+  w.press('my-status-save');
+  await w.until(() => !dialogOpen(), 'the dialog to close');
+  assert.deepEqual(calls('set_my_message').at(-1), { text: null, duration: null });
+});
+
+test('both at once: the status, then the message; nothing changed sends nothing', async () => {
+  await openDialog();
+  w.press('my-status-save');
+  await w.until(() => !dialogOpen(), 'Save with nothing changed to just close');
+  w.press('me-status-button');
+  choose('my-status-choice', 'dnd');
+  type('my-message', 'Focusing on the report');
+  w.press('my-status-save');
+  await w.until(() => !dialogOpen(), 'the dialog to close');
+  assert.deepEqual(
+    w.mock.calls.filter(([c]) => c.startsWith('set_my_')),
+    [
+      ['set_my_status', { choice: 'dnd', duration: null }],
+      ['set_my_message', { text: 'Focusing on the report', duration: null }],
+    ],
+  );
+});
+
+test('what the engine refuses is said in the dialog, which stays open', async () => {
+  await openDialog('fail=set_my_status');
+  choose('my-status-choice', 'away');
+  type('my-message', 'Lunch');
+  w.press('my-status-save');
+  await w.until(() => w.text('my-status-error') !== '', 'the error');
+  assert.match(w.text('my-status-error'), /could not connect/);
+  assert.ok(dialogOpen());
+  assert.equal(w.$('my-status-save').disabled, false, 'Save can be tried again');
+  assert.deepEqual(calls('set_my_message'), [], 'nothing after a failure');
+  // A message too long for Microsoft is not sent at all.
+  type('my-message', 'x'.repeat(300));
+  choose('my-status-choice', '');
+  w.press('my-status-save');
+  assert.match(w.text('my-status-error'), /at most 280 characters/);
+  assert.equal(w.$('my-message').getAttribute('aria-invalid'), 'true');
+  assert.equal(w.focused(), 'my-message');
+  // Opened again, it starts afresh.
+  w.press('my-status-cancel');
+  w.press('me-status-button');
+  assert.equal(w.text('my-status-error'), '');
+  assert.equal(w.$('my-message').hasAttribute('aria-invalid'), false);
+});
+
+test('the first time: allow it in the browser, and the change is made once through, the message after it', async () => {
+  await openDialog('mystatus=consent');
+  choose('my-status-choice', 'busy');
+  choose('my-status-duration', '2h');
+  type('my-message', 'In a workshop');
+  w.press('my-status-save');
+  await w.until(() => w.shown('my-status-consent-body'), 'the consent note');
+  assert.equal(w.text('my-status-consent-text'), 'Allow Presently to set your status in the browser that opened; your status is set once you have.');
+  assert.ok(!w.shown('my-status-fields'), 'the form makes way for it');
+  assert.ok(!w.shown('my-status-save'));
+  assert.equal(w.text('my-status-cancel'), 'Close');
+  assert.ok(!w.shown('my-status-url-box'), 'a browser has the address');
+  assert.equal(w.focused(), 'my-status-cancel');
+  assert.deepEqual(calls('set_my_status'), [{ choice: 'busy', duration: '2h' }]);
+  assert.deepEqual(calls('set_my_message'), [], 'the message waits: another call now would start another sign-in');
+  // Behind the dialog, the sign-in in the browser as for any other.
+  assert.ok(w.shown('signin-browser'));
+
+  w.mock.approve();
+  await w.until(() => !dialogOpen(), 'the dialog to close once through');
+  assert.ok(w.shown('roster-screen'));
+  assert.deepEqual(calls('set_my_message'), [{ text: 'In a workshop', duration: null }]);
+  await w.until(() => w.text('me-status-words') === 'Busy' && /In a workshop/.test(w.$('me-status').title), 'your new status and message');
+  assert.equal(w.focused(), 'me-status-button');
+  // Allowed once, it is done at once from then on.
+  w.press('me-status-button');
+  choose('my-status-choice', 'available');
+  w.press('my-status-save');
+  await w.until(() => !dialogOpen(), 'the dialog to close');
+  assert.ok(w.shown('roster-screen'));
+});
+
+test('without a browser the dialog shows the address to open, as text, with Copy', async () => {
+  await openDialog('mystatus=consent&browser=none');
+  type('my-message', 'Lunch');
+  w.press('my-status-save');
+  await w.until(() => w.shown('my-status-url-box'), 'the address');
+  assert.match(w.text('my-status-consent-text'), /could not open a browser/);
+  const url = w.text('my-status-url');
+  assert.match(url, /^https:\/\/login\.microsoftonline\.com\/.*Presence\.ReadWrite$/);
+  assert.equal(w.focused(), 'copy-my-status-url');
+  w.press('copy-my-status-url');
+  await w.until(() => w.text('copy-my-status-url-label') === 'Copied', 'the copy');
+  assert.deepEqual(w.clipboard, [url]);
+  // The sign-in screen behind knows too: its address is the way in.
+  w.press('my-status-cancel');
+  assert.ok(w.shown('browser-url-box'));
+  assert.equal(w.text('browser-url'), url);
+  // Closed meanwhile, the change still waits for the sign-in.
+  w.mock.approve();
+  await w.until(() => /Lunch/.test(w.$('me-status').title), 'the message, set once through');
+});
+
+test('a sign-in that does not go through gives the change up, and the sign-in screen says why', async () => {
+  await openDialog('mystatus=consent');
+  choose('my-status-choice', 'brb');
+  type('my-message', 'Back soon');
+  w.press('my-status-save');
+  await w.until(() => w.shown('my-status-consent-body'), 'the consent note');
+  w.mock.decline();
+  await w.until(() => !dialogOpen(), 'the dialog to close');
+  assert.ok(w.shown('signin-notice'));
+  assert.match(w.text('signin-notice'), /declined/);
+  w.mock.approve();
+  await w.settle(150);
+  assert.deepEqual(calls('set_my_message'), [], 'given up');
+  assert.equal(w.text('me-status-words'), 'Available');
+});
+
+test('where Microsoft does not let you set your status, your status is only words', async () => {
+  await open('cloud=china');
+  assert.ok(!w.shown('me-status-button'));
+  assert.equal(w.text('me-status-plain'), 'Available');
+  assert.match(w.text('me-status'), /^Available · debra@/);
+  assert.match(w.$('me-status').title, /Setting your status is not available in this cloud\./);
+});
+
+// ------------------------------------------------------------------ settings: MQTT
+
+async function openSettings(query) {
+  await open(query);
+  w.press('settings-button');
+  await w.until(() => w.invoked().includes('get_settings'), 'the settings');
+  await w.settle(100);
+}
+
+test('Publish to MQTT shows what is saved, never the password', async () => {
+  await openSettings('mqtt=on');
+  assert.equal(w.text('mqtt-settings-title'), 'Publish to MQTT');
+  assert.equal(w.$('set-mqtt-broker').value, 'mqtt://homeassistant.local:1883');
+  assert.equal(w.$('set-mqtt-broker').placeholder, 'mqtt://127.0.0.1:1883');
+  assert.equal(w.$('set-mqtt-user').value, 'debra');
+  assert.equal(w.$('set-mqtt-password').value, '');
+  assert.equal(w.$('set-mqtt-password').type, 'password');
+  assert.equal(w.$('set-mqtt-password').placeholder, 'kept in the keyring');
+  assert.equal(w.$('set-mqtt-prefix').value, 'presently');
+  assert.match(w.text('mqtt-hint'), /retained, to presently\/<tenant>\/…, with Home Assistant discovery of your own presence/);
+  // Saved without a new password: the one kept stays, and none is sent.
+  w.press('settings-save');
+  await w.until(() => !w.$('settings-dialog').open, 'the dialog to close');
+  const sent = calls('save_settings')[0].settings.mqtt;
+  assert.deepEqual(sent, { broker: 'mqtt://homeassistant.local:1883', username: 'debra', topicPrefix: 'presently' });
+  assert.equal(w.mock.mqttPassword(), 'secret');
+});
+
+test('a broker that is not mqtt:// or mqtts:// is refused before saving; a new password is sent once', async () => {
+  await openSettings('');
+  assert.equal(w.$('set-mqtt-broker').value, '', 'off');
+  assert.equal(w.$('set-mqtt-password').placeholder, '', 'no password kept');
+  type('set-mqtt-broker', 'broker.lan:1883');
+  w.press('settings-save');
+  assert.match(w.text('settings-error'), /starts with mqtt:\/\/ or mqtts:\/\//);
+  assert.equal(w.$('set-mqtt-broker').getAttribute('aria-invalid'), 'true');
+  assert.equal(w.focused(), 'set-mqtt-broker');
+  await w.settle(100);
+  assert.deepEqual(calls('save_settings'), []);
+
+  type('set-mqtt-broker', 'mqtts://broker.lan:8883');
+  type('set-mqtt-user', 'debra');
+  type('set-mqtt-password', 'hunter2');
+  w.press('settings-save');
+  await w.until(() => !w.$('settings-dialog').open, 'the dialog to close');
+  assert.deepEqual(calls('save_settings')[0].settings.mqtt, { broker: 'mqtts://broker.lan:8883', username: 'debra', topicPrefix: null, password: 'hunter2' });
+  assert.equal(w.mock.mqttPassword(), 'hunter2');
+
+  // Opened again: the engine's topic prefix, the password kept and not shown.
+  w.press('settings-button');
+  await w.settle(150);
+  assert.equal(w.$('set-mqtt-prefix').value, 'presently');
+  assert.equal(w.$('set-mqtt-password').value, '');
+  assert.equal(w.$('set-mqtt-password').placeholder, 'kept in the keyring');
+  assert.equal(w.$('set-mqtt-broker').hasAttribute('aria-invalid'), false);
+  // An empty broker turns publishing off.
+  type('set-mqtt-broker', '');
+  w.press('settings-save');
+  await w.until(() => !w.$('settings-dialog').open, 'the dialog to close');
+  assert.equal(calls('save_settings')[1].settings.mqtt, null);
+});
+
+test('what save_settings refuses about MQTT is said as the other errors are', async () => {
+  await openSettings('');
+  type('set-mqtt-broker', 'mqtt://broker.lan:1883/x/y');
+  w.press('settings-save');
+  await w.until(() => w.text('settings-error') !== '', 'the error');
+  assert.match(w.text('settings-error'), /The MQTT broker must be/);
+  assert.ok(w.$('settings-dialog').open);
+});
