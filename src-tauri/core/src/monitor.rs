@@ -565,11 +565,16 @@ impl Monitor {
     }
 
     /// Starts publishing to the broker of the settings, if any, for the
-    /// signed-in `account`: in the background, as the broker may be away
+    /// signed-in account: in the background, as the broker may be away
     /// (it is tried again with backoff) and the keyring slow.
-    fn start_mqtt(self: &Arc<Self>, account: Account) {
-        self.state.lock().unwrap().mqtt = None;
-        let Some(setting) = self.settings().mqtt else {
+    fn start_mqtt(self: &Arc<Self>) {
+        let (setting, account) = {
+            let mut state = self.state.lock().unwrap();
+            state.mqtt = None;
+            let account = state.session.as_ref().map(|s| s.account().clone());
+            (state.settings.mqtt.clone(), account)
+        };
+        let (Some(setting), Some(account)) = (setting, account) else {
             return;
         };
         let me = self.clone();
@@ -849,16 +854,7 @@ impl Monitor {
             state.tasks = vec![run, consume, notify];
         }
         self.start_calendar();
-        let account = self
-            .state
-            .lock()
-            .unwrap()
-            .session
-            .as_ref()
-            .map(|s| s.account().clone());
-        if let Some(account) = account {
-            self.start_mqtt(account);
-        }
+        self.start_mqtt();
     }
 
     /// Shows merged notifications when their merge window ends: sleeps
@@ -1177,15 +1173,8 @@ impl Monitor {
         if calendar_turned {
             self.start_calendar();
         }
-        let account = self
-            .state
-            .lock()
-            .unwrap()
-            .session
-            .as_ref()
-            .map(|s| s.account().clone());
-        if let (true, Some(account)) = (mqtt_changed, account) {
-            self.start_mqtt(account);
+        if mqtt_changed {
+            self.start_mqtt();
         }
     }
 }

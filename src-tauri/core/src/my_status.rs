@@ -22,7 +22,7 @@ use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{grants, Account, Session, SignInFlow, StoredSignIn, PRESENCE_WRITE_SCOPE};
+use crate::auth::{self, Account, Session, SignInFlow, StoredSignIn, PRESENCE_WRITE_SCOPE};
 use crate::cloud::Cloud;
 use crate::config::Settings;
 use crate::error::{Error, Result};
@@ -197,31 +197,20 @@ pub fn check_cloud(settings: &Settings) -> Result<()> {
     Ok(())
 }
 
-/// What stands between the signed-in user and setting their status.
-pub enum Access {
-    /// The stored sign-in may write presence.
-    Ready(Arc<Session>),
-    /// It may not yet: sign in with this flow (it asks for
-    /// [`PRESENCE_WRITE_SCOPE`] and keeps every permission granted before),
-    /// then call [`after_consent`].
-    NeedsConsent(Box<SignInFlow>),
-}
+pub use crate::auth::Access;
 
 /// Resumes the stored sign-in and says whether it may write presence.
 /// Fails without sending anything in the China cloud and when nobody is
 /// signed in.
 pub async fn access(settings: &Settings, store: Arc<dyn TokenStore>) -> Result<Access> {
     check_cloud(settings)?;
-    let session = Session::resume(settings, store).await?;
-    let granted = session.granted().await;
-    if grants(&granted, PRESENCE_WRITE_SCOPE) {
-        return Ok(Access::Ready(session));
-    }
-    Ok(Access::NeedsConsent(Box::new(
-        SignInFlow::new(settings)?
-            .keeping(&granted)
-            .with_status_access(),
-    )))
+    auth::access(
+        settings,
+        store,
+        PRESENCE_WRITE_SCOPE,
+        SignInFlow::with_status_access,
+    )
+    .await
 }
 
 /// The session of a sign-in made for [`Access::NeedsConsent`], once it is
@@ -231,12 +220,13 @@ pub fn after_consent(
     store: Arc<dyn TokenStore>,
     stored: StoredSignIn,
 ) -> Result<Arc<Session>> {
-    if !grants(&stored.tokens.scope, PRESENCE_WRITE_SCOPE) {
-        return Err(Error::ConsentRequired(format!(
-            "the sign-in did not grant the permission {PRESENCE_WRITE_SCOPE}, which setting your status needs."
-        )));
-    }
-    Session::from_stored(settings, store, stored)
+    auth::after_consent(
+        settings,
+        store,
+        stored,
+        PRESENCE_WRITE_SCOPE,
+        "setting your status",
+    )
 }
 
 /// "until 14:30" for an end later today in `now`'s time zone, "until Tue

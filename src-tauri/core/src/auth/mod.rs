@@ -121,6 +121,54 @@ impl Account {
     }
 }
 
+/// What stands between the signed-in user and a feature that needs one
+/// more permission (incremental consent).
+pub enum Access {
+    /// The stored sign-in has it.
+    Ready(Arc<Session>),
+    /// It has not yet: sign in with this flow (it asks for the permission
+    /// and keeps every one granted before), then check what came with
+    /// [`after_consent`].
+    NeedsConsent(Box<SignInFlow>),
+}
+
+/// Resumes the stored sign-in and says whether it holds `permission`; if
+/// not, the flow that asks for it (`ask` adds it to a flow).
+pub async fn access(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    permission: &str,
+    ask: impl FnOnce(SignInFlow) -> SignInFlow,
+) -> Result<Access> {
+    let session = Session::resume(settings, store).await?;
+    let granted = session.granted().await;
+    if grants(&granted, permission) {
+        return Ok(Access::Ready(session));
+    }
+    Ok(Access::NeedsConsent(Box::new(ask(SignInFlow::new(
+        settings,
+    )?
+    .keeping(&granted)))))
+}
+
+/// The session of a sign-in made for [`Access::NeedsConsent`], once it is
+/// sure `permission` came with it; `needed_for` says what for ("setting
+/// your status").
+pub fn after_consent(
+    settings: &Settings,
+    store: Arc<dyn TokenStore>,
+    stored: StoredSignIn,
+    permission: &str,
+    needed_for: &str,
+) -> Result<Arc<Session>> {
+    if !grants(&stored.tokens.scope, permission) {
+        return Err(Error::ConsentRequired(format!(
+            "the sign-in did not grant the permission {permission}, which {needed_for} needs."
+        )));
+    }
+    Session::from_stored(settings, store, stored)
+}
+
 /// The `tid` claim of an access token that is a JWT, as a lower-case GUID;
 /// `None` for anything else (tokens are opaque to clients by contract, so
 /// this is only ever a name, never trusted for access). Nothing of the

@@ -62,7 +62,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::auth::{grants, Session, SignInFlow, StoredSignIn};
+use crate::auth::{self, Session, SignInFlow, StoredSignIn};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::presence::{Activity, Availability, Presence};
@@ -143,28 +143,17 @@ pub fn triggers_read(p: &Presence) -> bool {
         && p.activity == Activity::Busy)
 }
 
-/// What stands between the signed-in user and reading calendars.
-pub enum Access {
-    /// The stored sign-in may read them.
-    Ready(Arc<Session>),
-    /// It may not yet: sign in with this flow (it asks for
-    /// [`CALENDAR_SCOPE`] and keeps every permission granted before), then
-    /// call [`after_consent`].
-    NeedsConsent(Box<SignInFlow>),
-}
+pub use crate::auth::Access;
 
 /// Resumes the stored sign-in and says whether it may read calendars.
 pub async fn access(settings: &Settings, store: Arc<dyn TokenStore>) -> Result<Access> {
-    let session = Session::resume(settings, store).await?;
-    let granted = session.granted().await;
-    if grants(&granted, CALENDAR_SCOPE) {
-        return Ok(Access::Ready(session));
-    }
-    Ok(Access::NeedsConsent(Box::new(
-        SignInFlow::new(settings)?
-            .keeping(&granted)
-            .with_calendar_access(),
-    )))
+    auth::access(
+        settings,
+        store,
+        CALENDAR_SCOPE,
+        SignInFlow::with_calendar_access,
+    )
+    .await
 }
 
 /// The session of a sign-in made for [`Access::NeedsConsent`], once it is
@@ -174,12 +163,13 @@ pub fn after_consent(
     store: Arc<dyn TokenStore>,
     stored: StoredSignIn,
 ) -> Result<Arc<Session>> {
-    if !grants(&stored.tokens.scope, CALENDAR_SCOPE) {
-        return Err(Error::ConsentRequired(format!(
-            "the sign-in did not grant the permission {CALENDAR_SCOPE}, which showing when teammates will be free needs."
-        )));
-    }
-    Session::from_stored(settings, store, stored)
+    auth::after_consent(
+        settings,
+        store,
+        stored,
+        CALENDAR_SCOPE,
+        "showing when teammates will be free",
+    )
 }
 
 #[cfg(test)]
