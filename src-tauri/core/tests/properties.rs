@@ -882,6 +882,11 @@ proptest! {
                         prop_assert_eq!(code.as_str(), given_code.unwrap_or(""));
                     }
                 }
+                // A 2xx without an object for a body (none at all, an
+                // array) is not what Graph promises for our requests.
+                Err(Error::Malformed(_)) => {
+                    prop_assert!((200..300).contains(&r.status) && !r.body.is_object(), "{:?}", r.body);
+                }
                 Err(other) => prop_assert!(false, "unexpected error {other:?}"),
             }
         }
@@ -2991,4 +2996,18 @@ fn graph_error_messages_reach_the_terminal_as_text() {
     .unwrap();
     let shown = answer.json::<Value>().unwrap_err().to_string();
     assert!(!shown.chars().any(is_unsafe_char), "{shown:?}");
+}
+
+/// Found by `batch_answers_never_panic`: a 2xx response in a `$batch`
+/// answer with no body at all. Reading it is Malformed (Graph promises an
+/// object), never a panic and never an empty success.
+#[test]
+fn a_batch_response_without_a_body_is_malformed() {
+    let responses =
+        parse_batch_answer(br#"{"responses":[{"headers":{},"id":"","status":200}]}"#).unwrap();
+    assert_eq!(responses.len(), 1);
+    assert!(matches!(
+        responses[0].json::<Value>(),
+        Err(Error::Malformed(_))
+    ));
 }
