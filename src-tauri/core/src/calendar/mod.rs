@@ -129,18 +129,16 @@ pub enum CalendarEvent {
     Problem(Error),
 }
 
-/// True for a presence that may come from the calendar, and so is worth a
-/// fresh read: in a meeting, in a conference call or presenting (whatever
-/// the availability: Teams shows presenting as Do not disturb), or busy
-/// with the activity Busy (what a calendar's busy block sets). A call
-/// (`InACall`) is not: calls are rarely in the calendar, and a new read
-/// would most likely say what the last one said.
+/// True for a presence that is worth a fresh read of the calendar: busy
+/// (whatever the activity: a call may be a meeting joined early), in a
+/// meeting or a conference call, or presenting (Teams shows presenting as
+/// Do not disturb). The reader reads each person at most once per
+/// [`CalendarOptions::person_gap`], however often this says yes.
 pub fn triggers_read(p: &Presence) -> bool {
     matches!(
         p.activity,
         Activity::InAMeeting | Activity::InAConferenceCall | Activity::Presenting
-    ) || (matches!(p.availability, Availability::Busy | Availability::BusyIdle)
-        && p.activity == Activity::Busy)
+    ) || matches!(p.availability, Availability::Busy | Availability::BusyIdle)
 }
 
 pub use crate::auth::Access;
@@ -185,13 +183,15 @@ mod tests {
     }
 
     #[test]
-    fn meetings_and_presenting_trigger_a_read_calls_do_not() {
+    fn busy_meetings_and_presenting_trigger_a_read() {
         for (availability, activity) in [
             ("Busy", "InAMeeting"),
             ("Busy", "InAConferenceCall"),
             ("DoNotDisturb", "Presenting"),
             ("Busy", "Busy"),
             ("BusyIdle", "Busy"),
+            ("Busy", "InACall"),
+            ("Busy", "Focusing"),
         ] {
             assert!(
                 triggers_read(&presence(availability, activity)),
@@ -199,12 +199,10 @@ mod tests {
             );
         }
         for (availability, activity) in [
-            ("Busy", "InACall"),
             ("Available", "Available"),
             ("DoNotDisturb", "DoNotDisturb"),
             ("Away", "Away"),
             ("Offline", "OffWork"),
-            ("Busy", "Focusing"),
         ] {
             assert!(
                 !triggers_read(&presence(availability, activity)),
