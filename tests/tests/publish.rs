@@ -514,3 +514,45 @@ async fn the_desktop_app_publishes_to_the_broker_of_its_settings() {
         .await;
     app.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn publish_with_calendar_sends_the_calendar_fields_with_each_presence() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let login = env
+        .login_args_with(&["login", "--no-browser", "--calendar"], |sim, code| {
+            sim.approve(code, None).unwrap()
+        })
+        .await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let teammate = env.sim.users()[3].id.clone();
+    // A calendar the simulator lets others read (a few are not shared).
+    env.sim.hide_schedule(&teammate, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let broker = Broker::start(dir.path(), port).await;
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let mut publish = start_publish(&env, &["--mqtt", &url, "--calendar"], &teammate);
+    let topic = format!("presently/{}/{teammate}", env.sim.tenant_id());
+    // The presence at once; the calendar's fields with it, filled in once
+    // the calendar has been read.
+    let sent = broker
+        .retained_json(&topic, |v| {
+            v.get("outside_working_hours")
+                .is_some_and(Value::is_boolean)
+                && v.get("utc_offset_minutes").is_some_and(Value::is_i64)
+        })
+        .await;
+    for field in ["busy_until", "free_at"] {
+        assert!(
+            sent[field].is_null() || sent[field].is_string(),
+            "{field}: {sent}"
+        );
+    }
+    assert!(sent["availability"].is_string(), "{sent}");
+    // Your own presence has no calendar fields: the calendar is the roster's.
+    let mine = broker
+        .retained_json(&format!("presently/{}/me", env.sim.tenant_id()), |_| true)
+        .await;
+    assert!(mine.get("busy_until").is_none(), "{mine}");
+    publish.kill().await.unwrap();
+}
