@@ -470,6 +470,8 @@ pub struct MenuEntry {
     pub enabled: bool,
     pub visible: bool,
     pub separator: bool,
+    /// The label of the submenu it is in; none at the top level.
+    pub parent: Option<String>,
 }
 
 /// The tray icon's picture, RGBA.
@@ -546,6 +548,20 @@ impl PrivateSession {
     /// The top level of the tray item's menu: `GetLayout(0, -1, [])` on the
     /// object its `Menu` property names.
     pub fn tray_menu(&self) -> Option<Vec<MenuEntry>> {
+        let mut all = self.tray_menu_entries()?;
+        all.retain(|e| e.parent.is_none());
+        Some(all)
+    }
+
+    /// The entries of the submenu labelled `label`.
+    pub fn tray_submenu(&self, label: &str) -> Option<Vec<MenuEntry>> {
+        let mut all = self.tray_menu_entries()?;
+        all.retain(|e| e.parent.as_deref() == Some(label));
+        Some(all)
+    }
+
+    /// Every entry of the menu, submenus' too.
+    fn tray_menu_entries(&self) -> Option<Vec<MenuEntry>> {
         let menu = self.ask_tray_host(&["menu"])?;
         let entries = menu["entries"].as_array()?;
         Some(
@@ -557,15 +573,16 @@ impl PrivateSession {
                     enabled: e["enabled"].as_bool().unwrap_or(true),
                     visible: e["visible"].as_bool().unwrap_or(true),
                     separator: e["type"] == "separator",
+                    parent: e["parent"].as_str().map(str::to_string),
                 })
                 .collect(),
         )
     }
 
-    /// Clicks the menu entry labelled `label`, as a panel does
-    /// (`Event(id, "clicked", ...)`).
+    /// Clicks the menu entry labelled `label`, at the top level or in a
+    /// submenu, as a panel does (`Event(id, "clicked", ...)`).
     pub fn tray_click(&self, label: &str) {
-        let menu = self.tray_menu().expect("the tray has a menu");
+        let menu = self.tray_menu_entries().expect("the tray has a menu");
         let entry = menu
             .iter()
             .find(|e| e.label == label)

@@ -217,16 +217,24 @@ def menu():
         conn, name, path, DBUSMENU, "GetLayout",
         GLib.Variant("(iias)", (0, -1, [])), "(u(ia{sv}av))",
     )
-    entries = [
-        {
-            "id": ident,
-            "label": props.get("label", ""),
-            "type": props.get("type", "standard"),
-            "enabled": props.get("enabled", True),
-            "visible": props.get("visible", True),
-        }
-        for ident, props, _ in children
-    ]
+    entries = []
+
+    def add(items, parent):
+        # Each item is (id, properties, children); a submenu's entries come
+        # after it, with its label as their parent.
+        for ident, props, kids in items:
+            label = props.get("label", "")
+            entries.append({
+                "id": ident,
+                "label": label,
+                "type": props.get("type", "standard"),
+                "enabled": props.get("enabled", True),
+                "visible": props.get("visible", True),
+                "parent": parent,
+            })
+            add(kids, label)
+
+    add(children, None)
     print(json.dumps({"revision": revision, "entries": entries}))
 
 

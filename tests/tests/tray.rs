@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use presently_e2e::{
-    app_logs, close_window, wait_for, window_shown, MenuEntry, PrivateSession, TestEnv, TrayIcon,
+    app_logs, close_window, curl_browser, wait_for, window_shown, MenuEntry, PrivateSession,
+    TestEnv, TrayIcon,
 };
 use presently_sim::PresenceUpdate;
 
@@ -427,5 +428,65 @@ async fn a_bad_config_file_at_login_opens_the_window_with_the_problem_and_logs_i
     })
     .await;
     assert!(app.try_wait().unwrap().is_none(), "the app ended");
+    app.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn set_my_status_from_the_tray_asks_once_in_the_browser_then_the_icon_shows_it() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let session = session_with_tray(&env);
+    env.login_in(&session).await;
+    // Signed in as the simulator's first user, online (a status set shows
+    // only while one has a Teams session).
+    let me = env.sim.users()[0].clone();
+    env.sim
+        .set_presence(&me.id, presence("Available", "Available"))
+        .unwrap();
+    // The browser of this desktop: it opens the page and Microsoft (the
+    // simulator) approves at once.
+    env.sim.set_auto_approve(true);
+    let mut app = env.command(&["--minimized"]);
+    session.apply(&mut app);
+    app.env("BROWSER", curl_browser(None));
+    let mut app = app.spawn().unwrap();
+    wait_for_tray_item(&session).await;
+    wait_for_icon(&session, "green (available)", GREEN).await;
+
+    let mut statuses = Vec::new();
+    wait_for("the statuses under Set my status", LONG, || {
+        statuses = session.tray_submenu(SET_STATUS).unwrap_or_default();
+        !statuses.is_empty()
+    })
+    .await;
+    assert_eq!(
+        labels(&statuses),
+        [
+            "Available",
+            "Busy",
+            "Do not disturb",
+            "Be right back",
+            "Appear away",
+            "Appear offline",
+            "---",
+            "Reset status"
+        ]
+    );
+
+    // The first time: the permission in the browser, then the status.
+    session.tray_click("Busy");
+    wait_for_icon(&session, "red (busy)", RED).await;
+    assert_eq!(env.sim.presence(&me.id).unwrap().availability, "Busy");
+    let asked = env
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/authorize"))
+        .any(|r| r.query.unwrap_or_default().contains("Presence.ReadWrite"));
+    assert!(asked, "the browser was asked for Presence.ReadWrite");
+
+    // Then at once: back to what Teams works out.
+    session.tray_click("Reset status");
+    wait_for_icon(&session, "green again", GREEN).await;
+    assert_eq!(env.sim.presence(&me.id).unwrap().availability, "Available");
     app.kill().await.unwrap();
 }
