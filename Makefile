@@ -38,7 +38,7 @@ test-deps: deps
 # Both programs: `presently` (the command line) and `presently-desktop` (the
 # tray app and window), which `presently` starts when run without a command.
 build: deps
-	cargo build -p presently-cli -p presently
+	cargo build -p presently-cli -p presently-desktop
 
 # With a display: the tray app on the simulated tenant. Without one (a server,
 # CI): the same engine in the terminal.

@@ -33,7 +33,7 @@ fn built(variable: &str, name: &str) -> PathBuf {
         });
     assert!(
         bin.exists(),
-        "{} does not exist: build it first (`cargo build -p presently-cli -p presently`, or `make test`).",
+        "{} does not exist: build it first (`cargo build -p presently-cli -p presently-desktop`, or `make test`).",
         bin.display()
     );
     bin
