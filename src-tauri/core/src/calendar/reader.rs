@@ -195,7 +195,7 @@ struct Reader {
     /// No request before this: a failure's pause, or a 429 without
     /// `Retry-After`.
     hold_until: Option<Instant>,
-    /// When the last request was sent.
+    /// When the last step of requests began, then when it ended.
     last_sent: Option<Instant>,
     /// No mailbox look-up before this: the directory refused one, and
     /// those with a known mailbox must not wait for it.
@@ -228,6 +228,11 @@ impl Reader {
                     result = self.step() => Some(result),
                     _ = stop.wait_for(|stopped| *stopped) => None,
                 };
+                // Spaced from the end of this step: a step's requests (a
+                // look-up, then the schedules) and the next one's can then
+                // never reach Outlook closer than `min_spacing`, however
+                // long this one took to connect.
+                self.last_sent = Some(Instant::now());
                 match result {
                     Some(result) => self.after_step(result),
                     None => return,

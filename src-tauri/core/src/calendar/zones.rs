@@ -7,11 +7,7 @@
 //! when it is read, and arithmetic on dates far from now gives up (`None`)
 //! instead of overflowing.
 
-use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
-    Weekday,
-};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 
 /// The largest bias a zone may have: no place on Earth is more than 14
 /// hours from UTC, and a day is a generous bound.
@@ -21,7 +17,7 @@ const MAX_BIAS_MINUTES: u64 = 24 * 60;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Zone {
     /// A zone of the IANA database, named directly or through a Windows name.
-    Named(Tz),
+    Named(NamedZone),
     /// Graph's `customTimeZone`: a bias and, maybe, yearly daylight rules.
     Custom(CustomZone),
 }
@@ -57,33 +53,67 @@ pub struct Transition {
     pub time: NaiveTime,
 }
 
+/// A zone of the IANA database and the name it was found by. Its rules
+/// come from the system's copy of the database (`/usr/share/zoneinfo`),
+/// else from the copy built into Presently (Windows has none): read when a
+/// zone is first asked for, never at start-up.
+#[derive(Debug, Clone)]
+pub struct NamedZone {
+    name: String,
+    tz: jiff::tz::TimeZone,
+}
+
+impl NamedZone {
+    fn get(iana: &str) -> Option<NamedZone> {
+        let tz = jiff::tz::TimeZone::get(iana).ok()?;
+        Some(NamedZone {
+            name: tz.iana_name().unwrap_or(iana).to_string(),
+            tz,
+        })
+    }
+
+    /// The IANA name: "America/Los_Angeles".
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl PartialEq for NamedZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for NamedZone {}
+
 impl Zone {
     /// A zone by name: IANA first, then Windows' names through CLDR's
     /// world-wide mapping. `None` for a name neither knows.
     pub fn named(name: &str) -> Option<Zone> {
         let name = name.trim();
-        if name.is_empty() {
+        // Neither an IANA name nor a Windows one is a path, or long.
+        if name.is_empty() || name.len() > 64 || name.contains("..") {
             return None;
         }
-        if let Ok(tz) = name.parse::<Tz>() {
-            return Some(Zone::Named(tz));
+        if let Some(zone) = NamedZone::get(name) {
+            return Some(Zone::Named(zone));
         }
         // Graph's own spellings of UTC in some answers.
         if name.eq_ignore_ascii_case("tzone://Microsoft/Utc")
             || name.eq_ignore_ascii_case("Coordinated Universal Time")
         {
-            return Some(Zone::Named(Tz::UTC));
+            return NamedZone::get("UTC").map(Zone::Named);
         }
         let iana = localzone::win_zone_to_iana(name, Some("001"))?;
-        iana.parse::<Tz>().ok().map(Zone::Named)
+        NamedZone::get(iana).map(Zone::Named)
     }
 
     /// Minutes that local time is ahead of UTC at `at` (UTC+2 is 120).
     pub fn offset_minutes(&self, at: DateTime<Utc>) -> Option<i32> {
         match self {
-            Zone::Named(tz) => {
-                let offset = tz.offset_from_utc_datetime(&at.naive_utc()).fix();
-                Some(offset.local_minus_utc() / 60)
+            Zone::Named(zone) => {
+                let at = jiff::Timestamp::from_second(at.timestamp()).ok()?;
+                Some(zone.tz.to_offset(at).seconds() / 60)
             }
             Zone::Custom(zone) => zone.offset_minutes(at),
         }
@@ -257,11 +287,18 @@ mod tests {
 
     #[test]
     fn windows_names_iana_names_and_unknown_ones() {
+        let name = |zone: Option<Zone>| match zone {
+            Some(Zone::Named(z)) => Some(z.name().to_string()),
+            _ => None,
+        };
         let pacific = Zone::named("Pacific Standard Time").unwrap();
-        assert_eq!(pacific, Zone::Named(chrono_tz::America::Los_Angeles));
         assert_eq!(
-            Zone::named("W. Europe Standard Time"),
-            Some(Zone::Named(chrono_tz::Europe::Berlin))
+            name(Some(pacific.clone())).as_deref(),
+            Some("America/Los_Angeles")
+        );
+        assert_eq!(
+            name(Zone::named("W. Europe Standard Time")).as_deref(),
+            Some("Europe/Berlin")
         );
         assert_eq!(
             Zone::named("India Standard Time")
@@ -270,8 +307,8 @@ mod tests {
             Some(330)
         );
         assert_eq!(
-            Zone::named("Europe/Berlin"),
-            Some(Zone::Named(chrono_tz::Europe::Berlin))
+            name(Zone::named("Europe/Berlin")).as_deref(),
+            Some("Europe/Berlin")
         );
         for utc_name in ["UTC", "Coordinated Universal Time", "tzone://Microsoft/Utc"] {
             let zone = Zone::named(utc_name).unwrap();
