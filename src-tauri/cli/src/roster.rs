@@ -309,7 +309,7 @@ async fn list(
             if let Some(map) = &outlooks {
                 let words = map
                     .get(&t.id.to_ascii_lowercase())
-                    .map(|o| calendar::in_words(o, &now).join(", "))
+                    .map(|o| calendar::summary(o, &now))
                     .unwrap_or_default();
                 row.push(words);
             }

@@ -94,12 +94,7 @@ impl Printer {
         if self.json {
             return writeln!(out, "{}", outlook_json(change, at));
         }
-        let words = calendar::in_words(&change.outlook, &at.with_timezone(&Local));
-        let words = if words.is_empty() {
-            "free in their calendar".to_string()
-        } else {
-            words.join(", ")
-        };
+        let words = calendar::summary(&change.outlook, &at.with_timezone(&Local));
         writeln!(
             out,
             "{}  {}  calendar: {words}",

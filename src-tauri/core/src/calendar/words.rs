@@ -30,6 +30,20 @@ where
     words
 }
 
+/// The outlook in one line for a terminal: its words joined, or "free in
+/// their calendar" when it has none.
+pub fn summary<Tz: TimeZone>(outlook: &Outlook, now: &DateTime<Tz>) -> String
+where
+    Tz::Offset: Display,
+{
+    let words = in_words(outlook, now);
+    if words.is_empty() {
+        "free in their calendar".to_string()
+    } else {
+        words.join(", ")
+    }
+}
+
 /// "14:30" for a time later on `now`'s day, in `now`'s zone; "Tue 1 Dec
 /// 14:30" for another day.
 pub fn clock_or_day<Tz: TimeZone>(at: DateTime<Utc>, now: &DateTime<Tz>) -> String
@@ -90,5 +104,7 @@ mod tests {
         };
         assert_eq!(in_words(&unknown_zone, &now)[1], "outside working hours");
         assert!(in_words(&Outlook::default(), &now).is_empty());
+        assert_eq!(summary(&Outlook::default(), &now), "free in their calendar");
+        assert_eq!(summary(&busy, &now), "until 14:30, free at 15:00");
     }
 }
