@@ -392,9 +392,12 @@ pub async fn calendar_people(
     }
     Ok(ids
         .iter()
-        .map(|id| calendar::Person {
-            id: id.clone(),
-            mailbox: roster.and_then(|r| r.get(id)).and_then(|t| t.mailbox()),
+        .map(|id| match roster.and_then(|r| r.get(id)) {
+            Some(t) => calendar::Person::of(t),
+            None => calendar::Person {
+                id: id.clone(),
+                mailbox: None,
+            },
         })
         .collect())
 }

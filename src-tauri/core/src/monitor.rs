@@ -1197,10 +1197,7 @@ fn calendar_people(roster: &Roster) -> Vec<calendar::Person> {
     roster
         .teammates()
         .iter()
-        .map(|t| calendar::Person {
-            id: t.id.clone(),
-            mailbox: t.mailbox(),
-        })
+        .map(calendar::Person::of)
         .collect()
 }
 

@@ -7,16 +7,19 @@
 //! Timing assertions are lower bounds ("not before"), which a slow machine
 //! can only make easier to meet.
 
+mod common;
+use common::sign_in;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Datelike, Utc};
-use presently_core::auth::{self, Prompt, SignInFlow, SignInMethod};
+use presently_core::auth::{self, SignInFlow};
 use presently_core::calendar::{
     self, zones::Zone, Access, CalendarEvent, CalendarOptions, Outlook, Person, CALENDAR_SCOPE,
 };
-use presently_core::config::{Overrides, Settings};
+use presently_core::config::Settings;
 use presently_core::error::ErrorCode;
 use presently_core::graph::GraphClient;
 use presently_core::presence::Activity;
@@ -39,27 +42,7 @@ async fn approving_sim(users: usize) -> Sim {
 }
 
 fn settings(sim: &Sim, dir: &std::path::Path) -> Settings {
-    Settings::resolve(&Overrides {
-        login_url: Some(sim.url()),
-        graph_url: Some(sim.url()),
-        config_dir: Some(dir.to_path_buf()),
-        client_id: Some(uuid::Uuid::new_v4().to_string()),
-        ..Default::default()
-    })
-    .unwrap()
-}
-
-/// A sign-in in the "browser" (which follows the simulator's redirect).
-async fn sign_in(flow: SignInFlow, store: Arc<dyn TokenStore>) -> auth::StoredSignIn {
-    let started = flow.begin(SignInMethod::Browser).await.unwrap();
-    let Prompt::Browser { url } = started.prompt() else {
-        panic!("a browser sign-in");
-    };
-    let url = url.to_owned();
-    let browser = tokio::spawn(async move { reqwest::get(&url).await.unwrap().status() });
-    let stored = started.finish(store).await.unwrap();
-    assert_eq!(browser.await.unwrap(), 200);
-    stored
+    common::settings(sim, dir, None)
 }
 
 /// Signed in, then "when they will be free" turned on: the permission is

@@ -2,11 +2,14 @@
 //! for on first use and kept on renewal, the presence and message that
 //! follow and expire, and the China cloud refused before anything is sent.
 
+mod common;
+use common::{settings, sign_in};
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use presently_core::auth::{self, Prompt, SignInFlow, SignInMethod, PRESENCE_WRITE_SCOPE};
-use presently_core::config::{Overrides, Settings, GROUP_SCOPE};
+use presently_core::auth::{self, SignInFlow, PRESENCE_WRITE_SCOPE};
+use presently_core::config::{Settings, GROUP_SCOPE};
 use presently_core::graph::GraphClient;
 use presently_core::my_status::{self, Access, OwnStatus, StatusChoice};
 use presently_core::token_store::{MemoryStore, TokenStore};
@@ -22,31 +25,6 @@ async fn approving_sim() -> Sim {
     })
     .await
     .unwrap()
-}
-
-fn settings(sim: &Sim, dir: &std::path::Path, cloud: Option<&str>) -> Settings {
-    Settings::resolve(&Overrides {
-        cloud: cloud.map(str::to_owned),
-        login_url: Some(sim.url()),
-        graph_url: Some(sim.url()),
-        config_dir: Some(dir.to_path_buf()),
-        client_id: Some(uuid::Uuid::new_v4().to_string()),
-        ..Default::default()
-    })
-    .unwrap()
-}
-
-/// A sign-in in the "browser" (which follows the simulator's redirect).
-async fn sign_in(flow: SignInFlow, store: Arc<dyn TokenStore>) -> auth::StoredSignIn {
-    let started = flow.begin(SignInMethod::Browser).await.unwrap();
-    let Prompt::Browser { url } = started.prompt() else {
-        panic!("a browser sign-in");
-    };
-    let url = url.to_owned();
-    let browser = tokio::spawn(async move { reqwest::get(&url).await.unwrap().status() });
-    let stored = started.finish(store).await.unwrap();
-    assert_eq!(browser.await.unwrap(), 200);
-    stored
 }
 
 /// `users()[0]` at work: a preferred presence shows only with a Teams session.

@@ -108,6 +108,16 @@ pub struct Person {
     pub mailbox: Option<String>,
 }
 
+impl Person {
+    /// A teammate of the roster, by their mailbox where the roster has one.
+    pub fn of(t: &crate::roster::Teammate) -> Person {
+        Person {
+            id: t.id.clone(),
+            mailbox: t.mailbox(),
+        }
+    }
+}
+
 /// Someone's outlook is new or different.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OutlookChange {

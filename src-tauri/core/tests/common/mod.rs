@@ -1,0 +1,35 @@
+//! What several of core's test files do alike against the simulator.
+
+use std::sync::Arc;
+
+use presently_core::auth::{self, Prompt, SignInFlow, SignInMethod};
+use presently_core::config::{Overrides, Settings};
+use presently_core::token_store::TokenStore;
+use presently_sim::Sim;
+
+/// Settings for `sim` in `cloud` (default: global), with a config dir and an
+/// app registration of the test's own.
+pub fn settings(sim: &Sim, dir: &std::path::Path, cloud: Option<&str>) -> Settings {
+    Settings::resolve(&Overrides {
+        cloud: cloud.map(str::to_owned),
+        login_url: Some(sim.url()),
+        graph_url: Some(sim.url()),
+        config_dir: Some(dir.to_path_buf()),
+        client_id: Some(uuid::Uuid::new_v4().to_string()),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// A sign-in in the "browser" (which follows the simulator's redirect).
+pub async fn sign_in(flow: SignInFlow, store: Arc<dyn TokenStore>) -> auth::StoredSignIn {
+    let started = flow.begin(SignInMethod::Browser).await.unwrap();
+    let Prompt::Browser { url } = started.prompt() else {
+        panic!("a browser sign-in");
+    };
+    let url = url.to_owned();
+    let browser = tokio::spawn(async move { reqwest::get(&url).await.unwrap().status() });
+    let stored = started.finish(store).await.unwrap();
+    assert_eq!(browser.await.unwrap(), 200);
+    stored
+}
