@@ -26,6 +26,9 @@ struct DesktopArgs {
 
 fn main() -> ExitCode {
     presently::window::launched();
+    // Before any thread starts and before GTK reads its environment.
+    #[cfg(target_os = "linux")]
+    presently::window::skip_gdk_gl_probe();
     let args = match DesktopArgs::try_parse() {
         Ok(args) => args,
         Err(e) => {

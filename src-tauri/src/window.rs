@@ -16,6 +16,48 @@ pub fn launched() -> std::time::Instant {
     *LAUNCHED.get_or_init(std::time::Instant::now)
 }
 
+/// Keeps GTK from loading OpenGL at start on X11.
+///
+/// GTK 3 asks GLX for its visuals when it opens an X11 display, which maps
+/// Mesa (about 25 MiB: the driver and LLVM) into an app that may spend its
+/// whole day in the tray. Nothing here draws through GDK's GL: on X11,
+/// WebKitGTK's GTK 3 port renders with its own EGL display (which it opens
+/// only when a webview is created) and paints with cairo, never through a
+/// GDK GL context. On Wayland WebKit does use GDK's GL when it can, so GTK is
+/// left alone there, as it is when the user set `GDK_GL` themselves.
+#[cfg(target_os = "linux")]
+pub fn skip_gdk_gl_probe() {
+    if gdk_gl_probe_skippable(|name| std::env::var_os(name), |path| path.exists()) {
+        std::env::set_var("GDK_GL", "disable");
+    }
+}
+
+/// Whether GTK will open an X11 display and nobody chose a `GDK_GL`: the
+/// backend named first in `GDK_BACKEND` is x11, or none is named, a display
+/// is set and no Wayland compositor can be reached (GTK tries Wayland first,
+/// and libwayland falls back to `$XDG_RUNTIME_DIR/wayland-0`).
+#[cfg(target_os = "linux")]
+fn gdk_gl_probe_skippable(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> bool {
+    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
+    if env("GDK_GL").is_some() {
+        return false;
+    }
+    if let Some(backends) = env("GDK_BACKEND").filter(|v| !v.is_empty()) {
+        let backends = backends.to_string_lossy().to_ascii_lowercase();
+        let first = backends.split(',').next().unwrap_or("").trim();
+        if first != "*" {
+            return first == "x11";
+        }
+    }
+    let wayland_socket = env("XDG_RUNTIME_DIR")
+        .filter(|v| !v.is_empty())
+        .is_some_and(|dir| exists(&std::path::Path::new(&dir).join("wayland-0")));
+    set("DISPLAY") && !set("WAYLAND_DISPLAY") && !set("WAYLAND_SOCKET") && !wayland_socket
+}
+
 /// Shows the window, creating it (and its webview) if it is not there: the
 /// app starts without one when started in the tray, and closing the window
 /// destroys it. The page draws itself from the app's state (`get_state`),
@@ -78,4 +120,67 @@ pub fn end_idle_webkit_network_process<R: Runtime>(app: AppHandle<R>) {
             }
         }
     });
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::gdk_gl_probe_skippable;
+    use std::ffi::OsString;
+    use std::path::Path;
+
+    fn skippable(vars: &[(&str, &str)], wayland_0: bool) -> bool {
+        let env = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| OsString::from(v))
+        };
+        let exists = |path: &Path| wayland_0 && path == Path::new("/run/user/1000/wayland-0");
+        gdk_gl_probe_skippable(env, exists)
+    }
+
+    const RUNTIME: (&str, &str) = ("XDG_RUNTIME_DIR", "/run/user/1000");
+
+    #[test]
+    fn an_x11_session_skips_the_gl_probe() {
+        assert!(skippable(&[("DISPLAY", ":0"), RUNTIME], false));
+        assert!(skippable(
+            &[("DISPLAY", ":0"), ("WAYLAND_DISPLAY", "")],
+            false
+        ));
+        assert!(skippable(&[("DISPLAY", ":0"), ("GDK_BACKEND", "*")], false));
+        // GTK is told to use X11, whatever else runs.
+        for backend in ["x11", "X11,wayland", " x11 "] {
+            let vars = [
+                ("DISPLAY", ":0"),
+                ("WAYLAND_DISPLAY", "wayland-1"),
+                ("GDK_BACKEND", backend),
+                RUNTIME,
+            ];
+            assert!(skippable(&vars, true), "{backend}");
+        }
+    }
+
+    #[test]
+    fn wayland_and_the_users_own_gdk_gl_are_left_alone() {
+        // GTK tries Wayland first when a compositor can be reached.
+        let both = [("DISPLAY", ":0"), ("WAYLAND_DISPLAY", "wayland-0"), RUNTIME];
+        assert!(!skippable(&both, true));
+        assert!(!skippable(
+            &[("DISPLAY", ":0"), ("WAYLAND_SOCKET", "5")],
+            false
+        ));
+        // libwayland's default socket, without WAYLAND_DISPLAY.
+        assert!(!skippable(&[("DISPLAY", ":0"), RUNTIME], true));
+        assert!(!skippable(
+            &[("GDK_BACKEND", "wayland,x11"), ("DISPLAY", ":0")],
+            false
+        ));
+        // No display at all: the app says so itself.
+        assert!(!skippable(&[RUNTIME], false));
+        // Whatever the user chose, even an empty value.
+        for gl in ["", "always", "disable"] {
+            let vars = [("DISPLAY", ":0"), ("GDK_GL", gl)];
+            assert!(!skippable(&vars, false), "{gl:?}");
+        }
+    }
 }

@@ -156,6 +156,26 @@ fn webkit_children(pid: u32) -> Vec<String> {
     found
 }
 
+/// The OpenGL libraries (Mesa's driver, LLVM) mapped into process `pid`.
+fn gl_libraries(pid: u32) -> Vec<String> {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let mut found: Vec<String> = maps
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .filter_map(|path| path.rsplit('/').next())
+        .filter(|name| {
+            name.starts_with("libGLX_mesa")
+                || name.starts_with("libEGL_mesa")
+                || name.starts_with("libLLVM")
+                || name.starts_with("libgallium")
+                || name.ends_with("_dri.so")
+        })
+        .map(str::to_string)
+        .collect();
+    found.dedup();
+    found
+}
+
 /// How many times the app logged a roster painted in a newly opened window.
 fn windows_painted(state: &std::path::Path) -> usize {
     app_logs(state)
@@ -201,6 +221,12 @@ async fn in_the_tray_no_webview_runs_and_the_window_comes_back_current() {
         webkit_children(pid),
         Vec::<String>::new(),
         "a webview in the tray"
+    );
+    // Nor OpenGL: GTK's GLX probe is skipped on X11 (25 MiB of Mesa).
+    assert_eq!(
+        gl_libraries(pid),
+        Vec::<String>::new(),
+        "OpenGL in the tray"
     );
 
     // Open: the window, its webview, and the roster painted in it.
