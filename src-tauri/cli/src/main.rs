@@ -371,7 +371,11 @@ pub async fn calendar_for_watch(
     match calendar_people(session, ids, roster).await {
         Ok(people) => Some(people),
         Err(e) => {
-            eprintln!("presently: {e} Going on without calendars.");
+            // The error may carry Graph's words: text only on a terminal.
+            eprintln!(
+                "presently: {} Going on without calendars.",
+                watch::clean_text(&e.to_string(), 500)
+            );
             None
         }
     }
@@ -488,6 +492,20 @@ fn offer_to_open(uri: String) {
     });
 }
 
+/// `whoami` for a person: the name and sign-in name come from Graph's
+/// `/me`, so they are cleaned like every other server string (`--json`
+/// keeps them as they are, escaped by JSON, as `watch --json` does).
+fn whoami_text(account: &auth::Account) -> String {
+    format!(
+        "{} ({})\ncloud:     {}\ntenant:    {}\nclient ID: {}\n",
+        watch::clean_text(&account.display_name, 200),
+        watch::clean_text(&account.username, 200),
+        account.cloud.display_name(),
+        account.tenant,
+        account.client_id
+    )
+}
+
 async fn whoami(
     settings: &Settings,
     store: Arc<dyn TokenStore>,
@@ -518,15 +536,7 @@ async fn whoami(
                 });
                 let _ = writeln!(out, "{v}");
             } else {
-                let _ = writeln!(
-                    out,
-                    "{} ({})\ncloud:     {}\ntenant:    {}\nclient ID: {}",
-                    s.account.display_name,
-                    s.account.username,
-                    s.account.cloud.display_name(),
-                    s.account.tenant,
-                    s.account.client_id
-                );
+                let _ = write!(out, "{}", whoami_text(&s.account));
             }
             Ok(EXIT_OK)
         }
@@ -547,5 +557,38 @@ async fn whoami(
             );
             Ok(EXIT_SIGN_IN)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whoami_shows_graphs_names_as_text_only() {
+        // What a hostile or broken directory could hold: clear the screen,
+        // a bell, set the terminal's title, reverse the text that follows.
+        let account = auth::Account {
+            id: "me".into(),
+            display_name: "Megan\u{1b}[2J\u{7}\u{1b}]0;title\u{7} Bowen\u{202e}nagem".into(),
+            username: "megan@contoso.com\u{202e}\u{1b}[31m".into(),
+            cloud: Default::default(),
+            tenant: "organizations".into(),
+            client_id: "client".into(),
+            signed_in_at: chrono::Utc::now(),
+            tenant_id: None,
+        };
+        let text = whoami_text(&account);
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && presently_core::text::is_unsafe(c)),
+            "{text:?}"
+        );
+        let first = text.lines().next().unwrap();
+        assert!(first.starts_with("Megan "), "{first:?}");
+        assert!(first.contains("Bowen"), "{first:?}");
+        assert!(first.contains("(megan@contoso.com"), "{first:?}");
+        assert_eq!(text.lines().count(), 4, "{text:?}");
     }
 }

@@ -225,7 +225,11 @@ async fn list(
                 None
             }
             Err(e) => {
-                eprintln!("presently: presence could not be read, so none is shown: {e}");
+                // The error may carry Graph's words: text only on a terminal.
+                eprintln!(
+                    "presently: presence could not be read, so none is shown: {}",
+                    watch::clean_text(&e.to_string(), 500)
+                );
                 None
             }
         }
@@ -496,10 +500,11 @@ fn label(name: &str, upn: &str) -> String {
 
 /// Text from the directory or the roster file, made safe for a terminal:
 /// control and bidirectional-override characters could rewrite the screen.
+/// (Not `clean_text`: these go into table columns and are not cut here.)
 fn clean(raw: &str) -> String {
     raw.chars()
         .map(|c| {
-            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            if presently_core::text::is_unsafe(c) {
                 ' '
             } else {
                 c
