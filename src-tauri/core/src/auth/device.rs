@@ -70,18 +70,7 @@ impl SignInFlow {
                 Ok(r) => self.device_code_refused(r),
                 Err(e) => e,
             })?;
-        let user_code = clean(answer.user_code().secret());
-        let verification_uri = clean(answer.verification_uri().as_str());
-        let message = answer
-            .extra_fields()
-            .message
-            .as_deref()
-            .map(clean)
-            .unwrap_or_else(|| {
-                format!(
-                    "To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."
-                )
-            });
+        let (user_code, verification_uri, message) = shown(&answer);
         let (expires_in, interval) = bounded(&answer);
         Ok(DeviceCode {
             user_code,
@@ -137,6 +126,24 @@ impl SignInFlow {
     }
 }
 
+/// What the person is shown, cleaned: the code, the page and the service's
+/// message (ours when it sent none).
+fn shown(answer: &DeviceAuthorizationResponse<MicrosoftCodeFields>) -> (String, String, String) {
+    let user_code = clean(answer.user_code().secret());
+    let verification_uri = clean(answer.verification_uri().as_str());
+    let message = answer
+        .extra_fields()
+        .message
+        .as_deref()
+        .map(clean)
+        .unwrap_or_else(|| {
+            format!(
+                "To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."
+            )
+        });
+    (user_code, verification_uri, message)
+}
+
 /// The code's lifetime and poll interval, each within sane bounds.
 fn bounded(answer: &DeviceAuthorizationResponse<MicrosoftCodeFields>) -> (Duration, Duration) {
     (
@@ -149,9 +156,15 @@ fn bounded(answer: &DeviceAuthorizationResponse<MicrosoftCodeFields>) -> (Durati
     )
 }
 
-/// Text from the service that is shown to people: no control characters.
+/// The longest sign-in text shown as it came: Microsoft's message is a
+/// sentence, its code and page far shorter.
+const MAX_SHOWN_CHARS: usize = 1_000;
+
+/// Text from the service that is shown to people, cleaned like every other
+/// server string: escape sequences could rewrite the terminal and direction
+/// overrides could show a different page or code than the one to use.
 fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
+    crate::text::clean_text(text, MAX_SHOWN_CHARS)
 }
 
 #[cfg(test)]
@@ -189,5 +202,37 @@ mod tests {
         ] {
             assert!(answer(e, i).is_err(), "{e} {i}");
         }
+    }
+
+    #[test]
+    fn the_services_words_reach_people_as_text_only() {
+        // Escape sequences (clear the screen, set the title, a C1 CSI),
+        // direction overrides and isolates, a bell and line breaks.
+        let hostile = "To sign in, open \u{1b}[2J\u{1b}]0;owned\u{7}https://microsoft.com/devicelogin\u{202e}nigol \u{2066}and enter the code ABCD-1234\r\n\u{9b}31m.";
+        let body = serde_json::json!({
+            "device_code": "d",
+            "user_code": "ABCD\u{1b}[0m-1234\u{202d}",
+            "verification_uri": "https://microsoft.com/devicelogin\u{7}",
+            "expires_in": 900,
+            "interval": 5,
+            "message": hostile,
+        });
+        let answer: DeviceAuthorizationResponse<MicrosoftCodeFields> =
+            serde_json::from_value(body).unwrap();
+        let (code, page, message) = shown(&answer);
+        for text in [&code, &page, &message] {
+            assert!(!text.chars().any(crate::text::is_unsafe), "{text:?}");
+        }
+        assert_eq!(page, "https://microsoft.com/devicelogin");
+        assert!(
+            code.starts_with("ABCD") && code.ends_with("-1234"),
+            "{code:?}"
+        );
+        assert!(
+            message.contains("https://microsoft.com/devicelogin") && message.contains("ABCD-1234"),
+            "{message:?}"
+        );
+        // Long text is cut rather than filling the screen.
+        assert!(clean(&"x".repeat(10_000)).chars().count() <= MAX_SHOWN_CHARS + 3);
     }
 }
