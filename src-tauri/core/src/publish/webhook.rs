@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -168,8 +168,7 @@ async fn send_one(client: &reqwest::Client, target: &WebhookTarget, body: &Value
                     .headers()
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                    .map(str::to_owned);
                 (format!("it answered {status}"), retry_after)
             }
             // Without the URL: its query may hold the webhook's secret.
@@ -184,7 +183,7 @@ async fn send_one(client: &reqwest::Client, target: &WebhookTarget, body: &Value
             );
             return;
         }
-        let pause = retry_after.unwrap_or(wait).min(MAX_RETRY);
+        let pause = pause_before_retry(retry_after.as_deref(), wait, SystemTime::now());
         tracing::warn!(
             "The webhook failed because {why}; trying again in {} s.",
             pause.as_secs_f32()
@@ -192,6 +191,17 @@ async fn send_one(client: &reqwest::Client, target: &WebhookTarget, body: &Value
         tokio::time::sleep(pause).await;
         wait = (wait * 2).min(MAX_RETRY);
     }
+}
+
+/// How long to wait before the next try: the server's `Retry-After` (in
+/// seconds or as an HTTP date, read as Graph's is) when it says something
+/// sensible, else our own backoff; never more than [`MAX_RETRY`], so that a
+/// server asking for hours cannot hold every later change back that long.
+fn pause_before_retry(retry_after: Option<&str>, backoff: Duration, now: SystemTime) -> Duration {
+    retry_after
+        .and_then(|v| crate::graph::parse_retry_after(v, now))
+        .unwrap_or(backoff)
+        .min(MAX_RETRY)
 }
 
 #[cfg(test)]
@@ -227,5 +237,35 @@ mod tests {
             let e = WebhookTarget::parse("https://h.example/", &[bad.into()]).unwrap_err();
             assert!(!e.to_string().contains("a\nb"), "{e}");
         }
+    }
+
+    #[test]
+    fn retry_after_is_read_like_graphs_and_capped() {
+        let now = SystemTime::now();
+        let backoff = Duration::from_secs(4);
+        let pause = |v: Option<&str>| pause_before_retry(v, backoff, now);
+        // No header, or one that is not a wait: our own backoff.
+        assert_eq!(pause(None), backoff);
+        for nonsense in ["soon", "-5", "", "1e400", "NaN", "-0.5", "5 s"] {
+            assert_eq!(pause(Some(nonsense)), backoff, "{nonsense:?}");
+        }
+        // Seconds, as asked, within the cap; zero is "now".
+        assert_eq!(pause(Some("0")), Duration::ZERO);
+        assert_eq!(pause(Some(" 7 ")), Duration::from_secs(7));
+        assert_eq!(pause(Some("2.5")), Duration::from_millis(2500));
+        assert_eq!(pause(Some("31")), MAX_RETRY);
+        assert_eq!(pause(Some(&u64::MAX.to_string())), MAX_RETRY);
+        assert_eq!(pause(Some("99999999999999999999999")), MAX_RETRY);
+        // An HTTP date: the time until then, nothing once it has passed.
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(12));
+        let wait = pause(Some(&later));
+        assert!(
+            wait > Duration::from_secs(10) && wait <= Duration::from_secs(12),
+            "{wait:?}"
+        );
+        let far = httpdate::fmt_http_date(now + Duration::from_secs(86_400));
+        assert_eq!(pause(Some(&far)), MAX_RETRY);
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(60));
+        assert_eq!(pause(Some(&earlier)), Duration::ZERO);
     }
 }
