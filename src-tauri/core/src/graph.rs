@@ -633,14 +633,10 @@ impl BatchResponse {
     /// The body read as `T` when the status is 2xx, else the error it carries.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         if !(200..300).contains(&self.status) {
-            let (code, message) =
-                graph_error_body(&serde_json::to_vec(&self.body).unwrap_or_default())
-                    .unwrap_or_else(|| (String::new(), reason(self.status)));
-            return Err(Error::Graph {
-                status: self.status,
-                code,
-                message,
-            });
+            return Err(parse_error_body(
+                self.status,
+                &serde_json::to_vec(&self.body).unwrap_or_default(),
+            ));
         }
         Object::<T>::deserialize(&self.body)
             .map(|Object(t)| t)
@@ -682,11 +678,13 @@ fn graph_error_body(body: &[u8]) -> Option<(String, String)> {
     }
     let Object(Envelope { error: Object(e) }) = serde_json::from_slice(body).ok()?;
     let message = e.message.filter(|m| !m.trim().is_empty())?;
-    // Graph's words end up in terminals and windows: text only.
-    Some((
-        e.code.unwrap_or_default(),
-        crate::text::clean_text(&message, 300),
-    ))
+    // Graph's words end up in terminals and windows: text only. A message
+    // of nothing but control characters is no message.
+    let message = crate::text::clean_text(&message, 300);
+    if message.trim().is_empty() {
+        return None;
+    }
+    Some((e.code.unwrap_or_default(), message))
 }
 
 fn reason(status: u16) -> String {
@@ -697,22 +695,34 @@ fn reason(status: u16) -> String {
         .to_string()
 }
 
+/// A Graph error answer of any bytes (a `$batch` response's body, or at
+/// most [`MAX_ERROR_ANSWER`] bytes read from the network) as the
+/// [`Error::Graph`] Presently reports: Graph's code and message when the
+/// body is `{"error":{"code":"...","message":"..."}}` with a message, else
+/// the status's own words. The message is text for a terminal (no control
+/// or bidi characters) of at most 300 characters and "...".
+pub fn parse_error_body(status: u16, body: &[u8]) -> Error {
+    let (code, message) = graph_error_body(body).unwrap_or_else(|| (String::new(), reason(status)));
+    Error::Graph {
+        status,
+        code,
+        message,
+    }
+}
+
 fn error_from_answer(status: StatusCode, body: &[u8], presence: bool) -> Error {
-    let (code, message) =
-        graph_error_body(body).unwrap_or_else(|| (String::new(), reason(status.as_u16())));
     if presence && status == StatusCode::NOT_FOUND {
         // The China cloud (21Vianet) may have no presence API at all.
+        let code = graph_error_body(body)
+            .map(|(code, _)| code)
+            .unwrap_or_default();
         return Error::Graph {
             status: 404,
             code,
             message: "presence is not available in this cloud.".into(),
         };
     }
-    Error::Graph {
-        status: status.as_u16(),
-        code,
-        message,
-    }
+    parse_error_body(status.as_u16(), body)
 }
 
 #[cfg(test)]
@@ -814,5 +824,122 @@ mod tests {
         }
         let r = serde_json::to_value(BatchRequest::get("1", "/me")).unwrap();
         assert_eq!(r, serde_json::json!({"id":"1","method":"GET","url":"/me"}));
+    }
+
+    /// A local Graph: the answers, in order, to one request each (the last
+    /// repeats), with a `Content-Length` or, when `sized` is false, chunked.
+    async fn graph_answering(answers: Vec<(u16, Vec<u8>)>, sized: bool) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut answers = answers.into_iter().peekable();
+            let mut last = None;
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if let Some(next) = answers.next() {
+                    last = Some(next);
+                }
+                let (status, body): (u16, Vec<u8>) = last.clone().unwrap();
+                let framing = if sized {
+                    format!("Content-Length: {}", body.len())
+                } else {
+                    "Transfer-Encoding: chunked".to_string()
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\n{framing}\r\nConnection: close\r\n\r\n"
+                );
+                let _ = conn.write_all(head.as_bytes()).await;
+                if sized {
+                    let _ = conn.write_all(&body).await;
+                } else {
+                    for chunk in body.chunks(16 * 1024) {
+                        let _ = conn
+                            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                            .await;
+                        let _ = conn.write_all(chunk).await;
+                        let _ = conn.write_all(b"\r\n").await;
+                    }
+                    let _ = conn.write_all(b"0\r\n\r\n").await;
+                }
+                let _ = conn.shutdown().await;
+            }
+        });
+        url
+    }
+
+    struct FixedToken;
+
+    impl AccessTokens for FixedToken {
+        fn access_token(&self) -> futures::future::BoxFuture<'_, Result<crate::Secret>> {
+            Box::pin(async { Ok(crate::Secret::new("token".to_string())) })
+        }
+        fn token_rejected(&self) -> futures::future::BoxFuture<'_, Result<crate::Secret>> {
+            Box::pin(async { Err(Error::SignInNeeded("rejected".into())) })
+        }
+    }
+
+    /// Graph's error body of exactly `size` bytes.
+    fn error_answer(size: usize) -> Vec<u8> {
+        let frame = r#"{"error":{"code":"Forbidden","message":""}}"#;
+        let message = "x".repeat(size - frame.len());
+        let body = format!(r#"{{"error":{{"code":"Forbidden","message":"{message}"}}}}"#);
+        assert_eq!(body.len(), size);
+        body.into_bytes()
+    }
+
+    /// An error answer one byte past 64 KiB is not read and is said to be
+    /// too large, whether its length was announced or not; one of exactly
+    /// 64 KiB is read as Graph's error; and the client goes on: the next
+    /// request is answered.
+    #[tokio::test]
+    async fn error_answers_past_64_kib_are_refused_as_too_large() {
+        let dir = tempfile::tempdir().unwrap();
+        for sized in [true, false] {
+            let url = graph_answering(
+                vec![
+                    (403, error_answer(MAX_ERROR_ANSWER + 1)),
+                    (403, error_answer(MAX_ERROR_ANSWER)),
+                    (200, br#"{"displayName":"Megan"}"#.to_vec()),
+                ],
+                sized,
+            )
+            .await;
+            let settings = crate::config::Settings::resolve(&crate::config::Overrides {
+                graph_url: Some(url.clone()),
+                login_url: Some(url),
+                config_dir: Some(dir.path().to_path_buf()),
+                ..Default::default()
+            })
+            .unwrap();
+            let graph = GraphClient::new(&settings, Arc::new(FixedToken)).unwrap();
+            match graph.get_json::<serde_json::Value>("/me").await {
+                Err(e @ Error::Malformed(_)) => assert!(
+                    e.to_string().contains("/me was larger than 64 KiB"),
+                    "sized {sized}: {e}"
+                ),
+                other => panic!("sized {sized}: {other:?}"),
+            }
+            match graph.get_json::<serde_json::Value>("/me").await {
+                Err(Error::Graph {
+                    status: 403,
+                    code,
+                    message,
+                }) => {
+                    assert_eq!(code, "Forbidden");
+                    assert!(message.starts_with("xxx") && message.ends_with("..."));
+                }
+                other => panic!("sized {sized}: {other:?}"),
+            }
+            let me = graph.get_json::<serde_json::Value>("/me").await.unwrap();
+            assert_eq!(me["displayName"], "Megan");
+        }
     }
 }
