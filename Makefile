@@ -65,8 +65,11 @@ test: test-deps lint build
 # The property tests of every parser of outside input, long: make test runs
 # a few hundred cases of each, this a hundred thousand (set PROPTEST_CASES
 # for more or fewer). A failing case found here becomes a regression test.
+# Most live in tests/properties.rs; the crate's own modules hold a few more
+# (html_text, my_status), run by --lib.
 fuzz:
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test --release -p presently-core --test properties
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test --release -p presently-core --lib
 
 # The release app and its Linux packages, made by the Tauri bundler with no
 # download: target/release/bundle/deb/*.deb and target/release/bundle/rpm/*.rpm.

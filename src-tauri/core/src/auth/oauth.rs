@@ -442,4 +442,157 @@ mod tests {
             }
         }
     }
+
+    /// An answer: its status and body.
+    type Canned = (u16, Vec<u8>);
+
+    /// A local sign-in service: each answer to a path ending in a route's
+    /// ending is the next of its list (the last one repeats), sent with a
+    /// `Content-Length` or, when `sized` is false, chunked. Returns the
+    /// base URL.
+    async fn service(routes: Vec<(&'static str, Vec<Canned>)>, sized: bool) -> String {
+        use std::sync::{Arc, Mutex};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let routes = Arc::new(Mutex::new(routes));
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
+                let (status, body) = {
+                    let mut routes = routes.lock().unwrap();
+                    match routes.iter_mut().find(|(end, _)| path.ends_with(end)) {
+                        Some((_, answers)) if answers.len() > 1 => answers.remove(0),
+                        Some((_, answers)) => answers[0].clone(),
+                        None => (404, Vec::new()),
+                    }
+                };
+                let framing = if sized {
+                    format!("Content-Length: {}", body.len())
+                } else {
+                    "Transfer-Encoding: chunked".to_string()
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\n{framing}\r\nConnection: close\r\n\r\n"
+                );
+                let _ = conn.write_all(head.as_bytes()).await;
+                if sized {
+                    let _ = conn.write_all(&body).await;
+                } else {
+                    for chunk in body.chunks(16 * 1024) {
+                        let _ = conn
+                            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                            .await;
+                        let _ = conn.write_all(chunk).await;
+                        let _ = conn.write_all(b"\r\n").await;
+                    }
+                    let _ = conn.write_all(b"0\r\n\r\n").await;
+                }
+                let _ = conn.shutdown().await;
+            }
+        });
+        url
+    }
+
+    /// A token answer of exactly `size` bytes.
+    fn token_answer(size: usize) -> Vec<u8> {
+        let frame = r#"{"access_token":"","token_type":"Bearer","expires_in":3600}"#;
+        let token = "a".repeat(size - frame.len());
+        let body =
+            format!(r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":3600}}"#);
+        assert_eq!(body.len(), size);
+        body.into_bytes()
+    }
+
+    fn post(url: &str) -> HttpRequest {
+        oauth2::http::Request::builder()
+            .method("POST")
+            .uri(format!("{url}/organizations/oauth2/v2.0/token"))
+            .body(Vec::new())
+            .unwrap()
+    }
+
+    /// An answer one byte past 64 KiB is not read, and is said to be too
+    /// large, whether its length was announced or not; one of exactly 64 KiB
+    /// is read; and the same transport goes on answering afterwards.
+    #[tokio::test]
+    async fn answers_past_64_kib_are_refused_as_too_large() {
+        for sized in [true, false] {
+            let url = service(
+                vec![(
+                    "/token",
+                    vec![
+                        (200, token_answer(MAX_ANSWER + 1)),
+                        (200, token_answer(MAX_ANSWER)),
+                    ],
+                )],
+                sized,
+            )
+            .await;
+            let http = Http::new(crate::http::default_client().unwrap());
+            let e = http.send(post(&url)).await.unwrap_err();
+            assert!(matches!(e, Transport::TooLarge), "sized {sized}: {e:?}");
+            let e = super::refusal::<MicrosoftError>(RequestTokenError::Request(e)).unwrap_err();
+            assert!(matches!(e, Error::SignInFailed(_)), "{e:?}");
+            assert!(
+                e.to_string()
+                    .contains("the sign-in service sent an answer larger than 64 KiB"),
+                "{e}"
+            );
+            let answer = http.send(post(&url)).await.unwrap();
+            assert_eq!(answer.body().len(), MAX_ANSWER, "sized {sized}");
+        }
+    }
+
+    /// While a device code is polled, a token answer past the limit is one
+    /// failed poll, not the end of the sign-in: the next poll signs in.
+    #[tokio::test]
+    async fn a_device_code_sign_in_goes_on_past_an_answer_too_large() {
+        let code = serde_json::json!({
+            "device_code": "DAQABAAEAAAD",
+            "user_code": "F7KQ2XW9P",
+            "verification_uri": "https://microsoft.com/devicelogin",
+            "expires_in": 900,
+            "interval": 1,
+            "message": "To sign in, open https://microsoft.com/devicelogin and enter F7KQ2XW9P.",
+        });
+        let url = service(
+            vec![
+                ("/devicecode", vec![(200, code.to_string().into_bytes())]),
+                (
+                    "/token",
+                    vec![
+                        (200, token_answer(MAX_ANSWER + 1)),
+                        (200, token_answer(1000)),
+                    ],
+                ),
+            ],
+            false,
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::resolve(&crate::config::Overrides {
+            login_url: Some(url.clone()),
+            graph_url: Some(url),
+            config_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        })
+        .unwrap();
+        let flow = crate::auth::SignInFlow::new(&settings).unwrap();
+        let code = flow.start().await.unwrap();
+        let tokens = tokio::time::timeout(Duration::from_secs(20), flow.wait(&code))
+            .await
+            .expect("the sign-in goes on")
+            .unwrap();
+        assert_eq!(tokens.access_token.expose().len(), 1000 - 59);
+    }
 }
