@@ -1347,3 +1347,122 @@ async fn an_answer_far_too_large_is_not_read_and_the_engine_goes_on() {
         assert!(!run.task.is_finished(), "the engine stopped");
     }
 }
+
+// ------------------------------------------------------------ resume from suspend
+
+/// How far the wall clocks of the two tests below have jumped ahead, in
+/// seconds: what a suspend does to the wall clock while the monotonic one
+/// stands still. One per test, as tests run side by side.
+static JUMPED_AFTER_SLEEP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static JUMPED_WHILE_THROTTLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn wall_after_sleep() -> SystemTime {
+    SystemTime::now() + Duration::from_secs(JUMPED_AFTER_SLEEP.load(Ordering::SeqCst))
+}
+
+fn wall_while_throttled() -> SystemTime {
+    SystemTime::now() + Duration::from_secs(JUMPED_WHILE_THROTTLED.load(Ordering::SeqCst))
+}
+
+/// Presence requests in the simulator's log once there are `n`, or all
+/// there are by `deadline`.
+async fn presence_requests_once(sim: &Sim, n: usize, deadline: Duration) -> Vec<LoggedRequest> {
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        let seen = presence_requests(sim);
+        if seen.len() >= n || tokio::time::Instant::now() >= until {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A resume from suspend (the wall clock an hour ahead of the monotonic
+/// one) is noticed within the engine's check, every 5 s, and the next poll
+/// is sent then, as soon as the minimum interval allows, not after the
+/// minute the interval asks for. It is one poll: then the interval holds
+/// again.
+#[tokio::test]
+async fn a_resume_from_suspend_polls_at_once_instead_of_waiting_out_the_interval() {
+    let sim = sim(2).await;
+    let options = EngineOptions {
+        interval: Duration::from_secs(60),
+        max_interval: Duration::from_secs(120),
+        ..quick_engine()
+    };
+    let engine = Engine::new(client(&sim), ids(&sim), options).with_wall_clock(wall_after_sleep);
+    let (tx, mut events) = mpsc::channel(1024);
+    let task = tokio::spawn(engine.run(tx));
+    let first = loop {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Some(EngineEvent::Snapshot { .. })) => break presence_requests(&sim),
+            Ok(Some(_)) => {}
+            other => panic!("no snapshot: {other:?}"),
+        }
+    };
+    assert_eq!(first.len(), 1);
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(presence_requests(&sim).len(), 1, "polled before the resume");
+    JUMPED_AFTER_SLEEP.store(3600, Ordering::SeqCst);
+    let after = presence_requests_once(&sim, 2, Duration::from_secs(15)).await;
+    assert_eq!(after.len(), 2, "no poll after the resume");
+    let gap = after[1].at - after[0].at;
+    assert!(
+        gap < Duration::from_secs(15),
+        "the interval was waited out: {gap:?}"
+    );
+
+    // Noticed once: the next poll is the interval's again.
+    let later = presence_requests_once(&sim, 3, Duration::from_secs(7)).await;
+    assert_eq!(later.len(), 2, "polled again at once: {later:?}");
+    assert!(!task.is_finished());
+    drop(events);
+}
+
+/// A resume while Graph's `Retry-After` is still in force moves the next
+/// poll earlier, but no request is sent before `Retry-After` ends.
+#[tokio::test]
+async fn a_resume_from_suspend_still_waits_for_retry_after() {
+    let sim = sim(2).await;
+    sim.inject(Fault::status(429, Some("8")).on(PRESENCE));
+    let options = EngineOptions {
+        interval: Duration::from_secs(60),
+        max_interval: Duration::from_secs(120),
+        ..quick_engine()
+    };
+    let engine =
+        Engine::new(client(&sim), ids(&sim), options).with_wall_clock(wall_while_throttled);
+    let (tx, mut events) = mpsc::channel(1024);
+    let task = tokio::spawn(engine.run(tx));
+    let first = presence_requests_once(&sim, 1, WAIT).await;
+    assert_eq!(first.len(), 1);
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    JUMPED_WHILE_THROTTLED.store(3600, Ordering::SeqCst);
+    let after = presence_requests_once(&sim, 2, Duration::from_secs(20)).await;
+    assert_eq!(after.len(), 2, "no poll after the resume");
+    let gap = after[1].at - after[0].at;
+    assert!(
+        gap >= Duration::from_secs(8),
+        "sent inside Retry-After: {gap:?}"
+    );
+    assert!(
+        gap < Duration::from_secs(20),
+        "the interval was waited out: {gap:?}"
+    );
+    // The poll after the resume is the one that answers.
+    let snapshot = tokio::time::timeout(WAIT, async {
+        loop {
+            match events.recv().await {
+                Some(EngineEvent::Snapshot { presences, .. }) => return presences,
+                Some(_) => {}
+                None => panic!("the engine stopped"),
+            }
+        }
+    })
+    .await
+    .expect("a snapshot after Retry-After");
+    assert_eq!(snapshot.len(), 2);
+    assert!(!task.is_finished());
+}

@@ -254,6 +254,9 @@ pub struct Engine {
     interval: Arc<watch::Sender<Duration>>,
     seen: Arc<std::sync::Mutex<LastSeen>>,
     options: EngineOptions,
+    /// The wall clock, compared with the monotonic one to notice a resume
+    /// from suspend: `SystemTime::now` but in tests.
+    wall_clock: fn() -> std::time::SystemTime,
 }
 
 impl Engine {
@@ -268,7 +271,18 @@ impl Engine {
             interval: Arc::new(interval),
             seen: Arc::default(),
             options,
+            wall_clock: std::time::SystemTime::now,
         }
+    }
+
+    /// The same engine, reading the wall clock from `now` instead of the
+    /// system's. A suspend stops the monotonic clock but not the wall clock;
+    /// a test makes `now` jump ahead to show the engine a resume. Not for
+    /// anything but tests.
+    #[doc(hidden)]
+    pub fn with_wall_clock(mut self, now: fn() -> std::time::SystemTime) -> Engine {
+        self.wall_clock = now;
+        self
     }
 
     pub fn handle(&self) -> EngineHandle {

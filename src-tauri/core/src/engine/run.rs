@@ -21,6 +21,7 @@ impl Engine {
     /// is lost (then, after a `signed_out` status, `Err(Error::SignInNeeded)`).
     /// Every other trouble is reported as a status and retried.
     pub async fn run(self, events: mpsc::Sender<EngineEvent>) -> Result<()> {
+        let wall_clock = self.wall_clock;
         let mut run = Run::new(self.graph, self.options, self.seen, events);
         let mut roster = self.ids.subscribe();
         let mut interval = self.interval.subscribe();
@@ -46,7 +47,7 @@ impl Engine {
                 };
                 let mut wake = anchor + wait;
                 let mut last_request = started;
-                let mut clocks = Clocks::now();
+                let mut clocks = Clocks::now(wall_clock);
                 let mut check = tokio::time::interval(RESUME_CHECK);
                 check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                 loop {
@@ -119,14 +120,17 @@ const SUSPEND_GAP: Duration = Duration::from_secs(20);
 /// The two clocks at a moment: a suspend stops the monotonic one
 /// (`CLOCK_MONOTONIC` on Linux) but not the wall clock.
 struct Clocks {
+    /// Where the wall clock is read: `SystemTime::now` but in tests.
+    read_wall: fn() -> std::time::SystemTime,
     wall: std::time::SystemTime,
     mono: Instant,
 }
 
 impl Clocks {
-    fn now() -> Clocks {
+    fn now(read_wall: fn() -> std::time::SystemTime) -> Clocks {
         Clocks {
-            wall: std::time::SystemTime::now(),
+            read_wall,
+            wall: read_wall(),
             mono: Instant::now(),
         }
     }
@@ -134,7 +138,7 @@ impl Clocks {
     /// True once per resume: the wall clock went further than the monotonic
     /// clock since the last look. A wall clock set back is not a resume.
     fn resumed(&mut self) -> bool {
-        let now = Clocks::now();
+        let now = Clocks::now(self.read_wall);
         let wall = now.wall.duration_since(self.wall).unwrap_or_default();
         let mono = now.mono.saturating_duration_since(self.mono);
         *self = now;
