@@ -28,7 +28,7 @@ fn main() -> ExitCode {
     presently::window::launched();
     // Before any thread starts and before GTK reads its environment.
     #[cfg(target_os = "linux")]
-    presently::window::skip_gdk_gl_probe();
+    presently::window::prepare_environment();
     let args = match DesktopArgs::try_parse() {
         Ok(args) => args,
         Err(e) => {

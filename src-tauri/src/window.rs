@@ -16,20 +16,42 @@ pub fn launched() -> std::time::Instant {
     *LAUNCHED.get_or_init(std::time::Instant::now)
 }
 
-/// Keeps GTK from loading OpenGL at start on X11.
+/// Sets what GTK and WebKit read from the environment at start, where the
+/// user has not set it: called first thing in `main`, before any thread.
 ///
-/// GTK 3 asks GLX for its visuals when it opens an X11 display, which maps
-/// Mesa (about 25 MiB: the driver and LLVM) into an app that may spend its
-/// whole day in the tray. Nothing here draws through GDK's GL: on X11,
-/// WebKitGTK's GTK 3 port renders with its own EGL display (which it opens
-/// only when a webview is created) and paints with cairo, never through a
-/// GDK GL context. On Wayland WebKit does use GDK's GL when it can, so GTK is
-/// left alone there, as it is when the user set `GDK_GL` themselves.
+/// - `GDK_GL=disable` on X11. GTK 3 asks GLX for its visuals when it opens
+///   an X11 display, which maps Mesa (about 25 MiB: the driver and LLVM)
+///   into an app that may spend its whole day in the tray. Nothing here
+///   draws through GDK's GL on X11: WebKitGTK's GTK 3 port renders with its
+///   own EGL display (opened with the first webview) and paints with cairo.
+///   On Wayland WebKit does use GDK's GL when it can, so GTK is left alone.
+/// - `JSC_useJIT=0`: the window's JavaScript runs in JavaScriptCore's
+///   interpreter. The page is small and mostly waits for events; without
+///   the JIT the open window costs 7 MiB less with 50 teammates and 130 MiB
+///   less with 2,000, paints a large roster sooner on a busy machine, and
+///   writes no executable memory (see BENCHMARKS.md).
 #[cfg(target_os = "linux")]
-pub fn skip_gdk_gl_probe() {
-    if gdk_gl_probe_skippable(|name| std::env::var_os(name), |path| path.exists()) {
-        std::env::set_var("GDK_GL", "disable");
+pub fn prepare_environment() {
+    let env = |name: &str| std::env::var_os(name);
+    for (name, value) in environment_additions(env, |path| path.exists()) {
+        std::env::set_var(name, value);
     }
+}
+
+/// The variables [`prepare_environment`] sets, given the environment.
+#[cfg(target_os = "linux")]
+fn environment_additions(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+    exists: impl Fn(&std::path::Path) -> bool,
+) -> Vec<(&'static str, &'static str)> {
+    let mut add = Vec::new();
+    if gdk_gl_probe_skippable(&env, exists) {
+        add.push(("GDK_GL", "disable"));
+    }
+    if env("JSC_useJIT").is_none() {
+        add.push(("JSC_useJIT", "0"));
+    }
+    add
 }
 
 /// Whether GTK will open an X11 display and nobody chose a `GDK_GL`: the
@@ -38,7 +60,7 @@ pub fn skip_gdk_gl_probe() {
 /// and libwayland falls back to `$XDG_RUNTIME_DIR/wayland-0`).
 #[cfg(target_os = "linux")]
 fn gdk_gl_probe_skippable(
-    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+    env: &impl Fn(&str) -> Option<std::ffi::OsString>,
     exists: impl Fn(&std::path::Path) -> bool,
 ) -> bool {
     let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
@@ -124,7 +146,7 @@ pub fn end_idle_webkit_network_process<R: Runtime>(app: AppHandle<R>) {
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use super::gdk_gl_probe_skippable;
+    use super::{environment_additions, gdk_gl_probe_skippable};
     use std::ffi::OsString;
     use std::path::Path;
 
@@ -135,7 +157,7 @@ mod tests {
                 .map(|(_, v)| OsString::from(v))
         };
         let exists = |path: &Path| wayland_0 && path == Path::new("/run/user/1000/wayland-0");
-        gdk_gl_probe_skippable(env, exists)
+        gdk_gl_probe_skippable(&env, exists)
     }
 
     const RUNTIME: (&str, &str) = ("XDG_RUNTIME_DIR", "/run/user/1000");
@@ -182,5 +204,25 @@ mod tests {
             let vars = [("DISPLAY", ":0"), ("GDK_GL", gl)];
             assert!(!skippable(&vars, false), "{gl:?}");
         }
+    }
+
+    #[test]
+    fn javascript_runs_without_a_jit_unless_the_user_chose() {
+        let x11 = |name: &str| (name == "DISPLAY").then(|| OsString::from(":0"));
+        assert_eq!(
+            environment_additions(x11, |_| false),
+            [("GDK_GL", "disable"), ("JSC_useJIT", "0")]
+        );
+        let chosen = |name: &str| match name {
+            "DISPLAY" => Some(OsString::from(":0")),
+            "GDK_GL" | "JSC_useJIT" => Some(OsString::from("1")),
+            _ => None,
+        };
+        assert_eq!(environment_additions(chosen, |_| false), []);
+        let wayland = |name: &str| (name == "WAYLAND_DISPLAY").then(|| OsString::from("wayland-0"));
+        assert_eq!(
+            environment_additions(wayland, |_| false),
+            [("JSC_useJIT", "0")]
+        );
     }
 }
