@@ -88,6 +88,10 @@ pub fn run(global: &GlobalArgs) -> ExitCode {
             // Started at login, nobody reads stderr: the log keeps it.
             tracing::error!("Presently could not start: {e}");
             eprintln!("presently: {e}");
+            // Started at login, nobody reads stderr nor the log: a
+            // notification, where a notification service runs without us.
+            #[cfg(target_os = "linux")]
+            crate::notifications::notify_without_app("Presently could not start", &e.to_string());
             ExitCode::FAILURE
         }
     }
@@ -98,6 +102,17 @@ fn start(global: &GlobalArgs) -> Result<(), CommandError> {
     #[cfg(target_os = "linux")]
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         return Err(CommandError::NoDisplay);
+    }
+    // A display that is named but cannot be opened: GTK (through Tauri)
+    // would panic; opened here first, Tauri's own start finds it open.
+    #[cfg(target_os = "linux")]
+    if gtk::init().is_err() {
+        let name = ["WAYLAND_DISPLAY", "DISPLAY"]
+            .iter()
+            .filter_map(|var| std::env::var(var).ok())
+            .find(|name| !name.is_empty())
+            .unwrap_or_default();
+        return Err(CommandError::DisplayUnusable(name));
     }
     let mut overrides = global.overrides();
     // The demo tenant lives as long as the app: `_demo` is dropped at exit.

@@ -19,6 +19,10 @@ pub enum CommandError {
     /// No display to show a window on.
     #[error("no display found: the tray app needs a desktop session. In a terminal, use `presently watch` (or `presently watch --demo`).")]
     NoDisplay,
+    /// A display is named but cannot be opened (not running yet at login, or
+    /// gone).
+    #[error("could not open the display {0}: the tray app needs a running desktop session. In a terminal, use `presently watch` (or `presently watch --demo`).")]
+    DisplayUnusable(String),
     #[error(transparent)]
     Tauri(#[from] tauri::Error),
 }
@@ -30,7 +34,7 @@ impl CommandError {
             CommandError::Core(e) => e.code().as_str(),
             CommandError::Autostart(_) => "autostart_failed",
             CommandError::Open(_) => "open_failed",
-            CommandError::NoDisplay => "no_display",
+            CommandError::NoDisplay | CommandError::DisplayUnusable(_) => "no_display",
             CommandError::Tauri(_) => "tauri",
         }
     }

@@ -51,6 +51,7 @@ pub fn init(to_file: bool) -> Option<PathBuf> {
     if subscriber.try_init().is_err() {
         return None;
     }
+    log_panics();
     match (dir, opened) {
         (Some(dir), Ok(())) => Some(dir),
         (Some(dir), Err(e)) => {
@@ -59,6 +60,16 @@ pub fn init(to_file: bool) -> Option<PathBuf> {
         }
         (None, _) => None,
     }
+}
+
+/// Sends what a panic says to the log as well as to stderr, which nobody
+/// reads when the app was started at login.
+fn log_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("Presently stopped on an internal error: {info}");
+        previous(info);
+    }));
 }
 
 /// The subscriber [`init`] installs, with the file in `dir` and `rust_log`
@@ -128,6 +139,26 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn a_panic_is_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        let (subscriber, opened) = subscriber(Some(&logs), None);
+        opened.unwrap();
+        log_panics();
+        tracing::subscriber::with_default(subscriber, || {
+            let _ = std::panic::catch_unwind(|| panic!("a bug in test {}", 42));
+        });
+        let files = log_files(&logs);
+        let text = std::fs::read_to_string(logs.join(&files[0])).unwrap();
+        assert!(
+            text.contains("ERROR") && text.contains("Presently stopped on an internal error"),
+            "{text}"
+        );
+        assert!(text.contains("a bug in test 42"), "{text}");
+        assert!(text.contains("logging.rs"), "where it happened: {text}");
     }
 
     #[test]

@@ -25,6 +25,47 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, n: &Notification) {
     }
 }
 
+/// Shows a notification without the app (which could not start), straight
+/// to the freedesktop notification service on the session bus; whether one
+/// took it. Waits at most 2 s for an answer.
+#[cfg(target_os = "linux")]
+pub fn notify_without_app(title: &str, body: &str) -> bool {
+    use std::time::Duration;
+    let Ok(bus) = dbus::blocking::Connection::new_session() else {
+        tracing::warn!("could not show a notification: no session bus");
+        return false;
+    };
+    let service = bus.with_proxy(
+        "org.freedesktop.Notifications",
+        "/org/freedesktop/Notifications",
+        Duration::from_secs(2),
+    );
+    let answer: Result<(u32,), dbus::Error> = service.method_call(
+        "org.freedesktop.Notifications",
+        "Notify",
+        (
+            "Presently",
+            0u32,
+            "",
+            title,
+            markup_escaped(body),
+            Vec::<String>::new(),
+            dbus::arg::PropMap::new(),
+            -1i32,
+        ),
+    );
+    match answer {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(
+                "could not show a notification: {}",
+                e.message().unwrap_or("no notification service")
+            );
+            false
+        }
+    }
+}
+
 /// `text` for a freedesktop notification body, whose markup knows `&`, `<`
 /// and `>` (and only tags built from them).
 pub fn markup_escaped(text: &str) -> String {

@@ -37,17 +37,62 @@ async fn a_second_launch_hands_over_to_the_first_and_ends() {
 #[tokio::test]
 async fn without_a_display_it_says_what_to_use_instead() {
     let env = TestEnv::new(TestEnv::quick()).await;
+    let mut session = PrivateSession::without_keyring();
+    let shown = session.home.path().join("notifications.log");
+    session.notification_daemon(&shown);
     let state = tempfile::tempdir().unwrap();
     let mut cmd = env.command(&[]);
+    session.apply(&mut cmd);
     cmd.env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
         .env("XDG_STATE_HOME", state.path());
     let run = Run::of(cmd).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("presently watch"), "{}", run.stderr);
-    // Started at login, nobody sees stderr: the log has it.
+    // Started at login, nobody sees stderr: the log has it, and a
+    // notification says it.
     let logged = app_logs(state.path());
     assert!(logged.contains("no display found"), "{logged}");
+    let notified = std::fs::read_to_string(&shown).unwrap_or_default();
+    assert!(
+        notified.contains("Presently could not start") && notified.contains("no display found"),
+        "{notified}"
+    );
+}
+
+#[tokio::test]
+async fn a_display_that_cannot_be_opened_is_named_in_the_log_and_a_notification() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    let mut session = PrivateSession::without_keyring();
+    let shown = session.home.path().join("notifications.log");
+    session.notification_daemon(&shown);
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = env.command(&["--minimized"]);
+    session.apply(&mut cmd);
+    // At login the X server may not be up yet: a display nobody serves.
+    cmd.env("DISPLAY", ":97")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("GDK_BACKEND")
+        .env("XDG_STATE_HOME", state.path());
+    let run = Run::of(cmd).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("could not open the display :97"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let logged = app_logs(state.path());
+    assert!(
+        logged.contains("could not open the display :97"),
+        "{logged}"
+    );
+    let notified = std::fs::read_to_string(&shown).unwrap_or_default();
+    assert!(
+        notified.contains("Presently could not start")
+            && notified.contains("could not open the display :97"),
+        "{notified}"
+    );
 }
 
 /// Libraries of a desktop: none of them may be one the command line needs.
