@@ -235,12 +235,19 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
-    fs::create_dir_all(dir)?;
+    // Every directory made on the way is private too: the photo cache's
+    // `presently/photos` may be the first to make `presently`.
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir)?;
     Ok(())
 }
 
@@ -1470,6 +1477,17 @@ mod tests {
         assert!(std::fs::read_to_string(&path).unwrap().starts_with("n = "));
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
         assert_eq!(left.len(), 1, "no temporary file is left behind");
+
+        // A cache made inside a directory that is not there yet: both private.
+        let photos = root.path().join("cache").join("presently").join("photos");
+        write_atomically(&photos.join("a.png"), b"png").unwrap();
+        for dir in [
+            &photos,
+            photos.parent().unwrap(),
+            &root.path().join("cache"),
+        ] {
+            assert_eq!(mode(dir), 0o700, "{}", dir.display());
+        }
     }
 
     #[test]
