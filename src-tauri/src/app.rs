@@ -180,7 +180,7 @@ fn start(global: &GlobalArgs) -> Result<(), CommandError> {
         .on_window_event(|window, event| {
             if matches!(event, WindowEvent::Destroyed) && window.label() == MAIN_WINDOW {
                 #[cfg(target_os = "linux")]
-                crate::window::end_idle_webkit_network_process(window.app_handle().clone());
+                crate::window::after_window_closed(window.app_handle().clone());
             }
         })
         .build(tauri::generate_context!())?;

@@ -105,48 +105,153 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// With the window gone, WebKitGTK keeps its network process for the web
-/// context the app holds, though no page is left to use it. Ending it gives
-/// the tray app back its memory; WebKit starts a new one with the next
-/// window. The web content process has gone with the webview already.
+/// What the tray app does once its window is gone (destroyed, webview and
+/// all): it ends WebKit's idle network process, then gives back the pages of
+/// the libraries only the window runs.
+///
+/// WebKitGTK keeps its network process for the web context the app holds,
+/// though no page is left to use it: ending it gives the tray app back its
+/// memory, and WebKit starts a new one with the next window. The web content
+/// process has gone with the webview already.
 #[cfg(target_os = "linux")]
-pub fn end_idle_webkit_network_process<R: Runtime>(app: AppHandle<R>) {
+pub fn after_window_closed<R: Runtime>(app: AppHandle<R>) {
     std::thread::spawn(move || {
         // Let the page's process end first, as WebKit does it.
         std::thread::sleep(std::time::Duration::from_secs(1));
         if app.get_webview_window(MAIN_WINDOW).is_some() {
             return;
         }
-        let me = std::process::id();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
+        end_idle_webkit_network_process();
+        // And let WebKit's side of this process finish its teardown.
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        if app.get_webview_window(MAIN_WINDOW).is_some() {
             return;
+        }
+        let released = page_out_window_libraries();
+        tracing::debug!(
+            "gave back {} KiB of the window's libraries",
+            released / 1024
+        );
+    });
+}
+
+#[cfg(target_os = "linux")]
+fn end_idle_webkit_network_process() {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
         };
-        for entry in entries.flatten() {
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-                continue;
-            };
-            // `pid (comm) state ppid ...`: comm may hold spaces, not the rest.
-            let Some((head, rest)) = stat.rsplit_once(')') else {
-                continue;
-            };
-            let Some((pid, comm)) = head.split_once(" (") else {
-                continue;
-            };
-            let parent: Option<u32> = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
-            if parent == Some(me) && comm.starts_with("WebKitNetworkPr") {
-                if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
-                    // SAFETY: a signal to a child of this process, by PID.
-                    unsafe { libc::kill(pid, libc::SIGTERM) };
-                    tracing::debug!("ended WebKit's idle network process {pid}");
-                }
+        // `pid (comm) state ppid ...`: comm may hold spaces, not the rest.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let Some((pid, comm)) = head.split_once(" (") else {
+            continue;
+        };
+        let parent: Option<u32> = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if parent == Some(me) && comm.starts_with("WebKitNetworkPr") {
+            if let Ok(pid) = pid.trim().parse::<libc::pid_t>() {
+                // SAFETY: a signal to a child of this process, by PID.
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+                tracing::debug!("ended WebKit's idle network process {pid}");
             }
         }
-    });
+    }
+}
+
+/// The libraries only the window runs in this process: WebKit's and
+/// JavaScriptCore's UI side, and the OpenGL driver WebKit loads with its
+/// first webview (Mesa, and the LLVM of its software renderer).
+#[cfg(target_os = "linux")]
+const WINDOW_LIBRARIES: &[&str] = &[
+    "libwebkit2gtk",
+    "libjavascriptcoregtk",
+    "libLLVM",
+    "libgallium",
+    "_dri.so",
+    "libEGL_mesa",
+    "libGLX_mesa",
+];
+
+/// Drops from this process the pages of code and read-only data that the
+/// window's libraries left in it: about 50 MiB after a window was open,
+/// which the tray app would otherwise hold all day. The libraries stay
+/// loaded and mapped; what the next window runs is read back from the page
+/// cache (or the disk) as it runs. Returns the bytes dropped.
+///
+/// Only mappings that are read-only and hold no page of their own are
+/// touched: every page they hold is the file's, so `MADV_DONTNEED` on a
+/// private mapping changes nothing a later read sees (the page is read from
+/// the file again). Relocated data (RELRO, read-only after the loader wrote
+/// it) holds pages of its own and is left alone, as are writable mappings.
+/// `MADV_PAGEOUT` would be the gentler advice, but the kernel skips the
+/// large page-cache folios that libraries are read into.
+#[cfg(target_os = "linux")]
+fn page_out_window_libraries() -> usize {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
+        return 0;
+    };
+    let mut dropped = 0;
+    for (start, end) in window_library_ranges(&smaps) {
+        // SAFETY: a range this process maps, read from its own smaps a
+        // moment ago: read-only, backed by a library file and holding only
+        // the file's pages (see above), so dropping them loses nothing. A
+        // range unmapped since then gets ENOMEM, and nothing happens.
+        let done =
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        if done == 0 {
+            dropped += end - start;
+        }
+    }
+    dropped
+}
+
+/// The mappings of [`WINDOW_LIBRARIES`] in a `/proc/PID/smaps` text that are
+/// readable, not writable, and hold no anonymous page.
+#[cfg(target_os = "linux")]
+fn window_library_ranges(smaps: &str) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    // The mapping being read: its range, and whether it qualifies so far.
+    let mut current: Option<(usize, usize)> = None;
+    let mut finish = |current: &mut Option<(usize, usize)>| {
+        if let Some(range) = current.take() {
+            ranges.push(range);
+        }
+    };
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let Some(first) = fields.next() else {
+            continue;
+        };
+        if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
+            // A header: `start-end perms offset dev inode [path]`.
+            finish(&mut current);
+            let perms = fields.next().unwrap_or("");
+            let name = fields
+                .nth(3)
+                .and_then(|p| p.rsplit('/').next())
+                .unwrap_or("");
+            let window_only = WINDOW_LIBRARIES.iter().any(|lib| name.contains(lib));
+            if window_only && perms.starts_with('r') && !perms.contains('w') {
+                let start = usize::from_str_radix(start, 16).ok();
+                let end = usize::from_str_radix(end, 16).ok();
+                current = start.zip(end).filter(|(s, e)| e > s);
+            }
+        } else if first == "Anonymous:" && fields.next() != Some("0") {
+            current = None;
+        }
+    }
+    finish(&mut current);
+    ranges
 }
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use super::{environment_additions, gdk_gl_probe_skippable};
+    use super::{environment_additions, gdk_gl_probe_skippable, window_library_ranges};
     use std::ffi::OsString;
     use std::path::Path;
 
@@ -223,6 +328,64 @@ mod tests {
         assert_eq!(
             environment_additions(wayland, |_| false),
             [("JSC_useJIT", "0")]
+        );
+    }
+
+    #[test]
+    fn only_the_read_only_mappings_of_the_windows_libraries_are_paged_out() {
+        let mapping = |header: &str, anonymous: u32| {
+            format!("{header}\nSize: 1024 kB\nRss: 512 kB\nAnonymous: {anonymous} kB\nVmFlags: rd mr mw me\n")
+        };
+        let maps: String = [
+            (
+                "7f0000000000-7f0000100000 r--p 00000000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
+                0,
+            ),
+            (
+                "7f0000100000-7f0003000000 r-xp 00100000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
+                0,
+            ),
+            // RELRO: read-only now, but the loader wrote its pages.
+            (
+                "7f0003000000-7f0003080000 r--p 03000000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
+                496,
+            ),
+            (
+                "7f0003080000-7f0003100000 rw-p 03080000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
+                12,
+            ),
+            (
+                "7f0004000000-7f0004800000 r-xp 00000000 fe:01 12 /usr/lib/dri/swrast_dri.so",
+                0,
+            ),
+            (
+                "7f0005000000-7f0005800000 r-xp 00000000 fe:01 13 /usr/lib/libgtk-3.so.0",
+                0,
+            ),
+            (
+                "7f0006000000-7f0006001000 ---p 00000000 fe:01 14 /usr/lib/libLLVM-15.so.1",
+                0,
+            ),
+            ("7f0007000000-7f0007100000 rw-p 00000000 00:00 0", 1024),
+            (
+                "55d000000000-55d000100000 r-xp 00000000 fe:01 15 /opt/presently/presently-desktop",
+                0,
+            ),
+        ]
+        .iter()
+        .map(|(header, anonymous)| mapping(header, *anonymous))
+        .collect();
+        assert_eq!(
+            window_library_ranges(&maps),
+            [
+                (0x7f00_0000_0000, 0x7f00_0010_0000),
+                (0x7f00_0010_0000, 0x7f00_0300_0000),
+                (0x7f00_0400_0000, 0x7f00_0480_0000),
+            ]
+        );
+        assert_eq!(
+            window_library_ranges("garbage\n\n1-2 r-xp\nRss: 4 kB\n"),
+            []
         );
     }
 }

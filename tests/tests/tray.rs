@@ -176,6 +176,28 @@ fn gl_libraries(pid: u32) -> Vec<String> {
     found
 }
 
+/// KiB of process `pid` resident in mappings of the libraries named.
+fn resident_kib(pid: u32, libraries: &[&str]) -> u64 {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap();
+    let mut counting = false;
+    let mut kib = 0;
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            // A mapping's header: `start-end perms offset dev inode [path]`.
+            let path = line.split_whitespace().nth(5).unwrap_or("");
+            counting = libraries.iter().any(|lib| path.contains(lib));
+        } else if counting && first == "Rss:" {
+            kib += line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    kib
+}
+
 /// How many times the app logged a roster painted in a newly opened window.
 fn windows_painted(state: &std::path::Path) -> usize {
     app_logs(state)
@@ -241,6 +263,10 @@ async fn in_the_tray_no_webview_runs_and_the_window_comes_back_current() {
         "the window's webview runs"
     );
 
+    // What only the window runs: WebKit's UI side and the OpenGL it loads.
+    const WINDOW_LIBRARIES: &[&str] = &["libwebkit2gtk", "libjavascriptcoregtk", "libLLVM"];
+    let with_window = resident_kib(pid, WINDOW_LIBRARIES);
+
     // Closed to the tray: the webview goes, with every WebKit process.
     close_window(pid);
     let started = std::time::Instant::now();
@@ -256,6 +282,11 @@ async fn in_the_tray_no_webview_runs_and_the_window_comes_back_current() {
         app.try_wait().unwrap().is_none(),
         "the app stays in the tray"
     );
+    // And the pages of the window's libraries are given back.
+    wait_for("the window's libraries paged out", SHORT, || {
+        resident_kib(pid, WINDOW_LIBRARIES) < with_window / 2
+    })
+    .await;
 
     // Reopened: a new page, which draws the roster again from the app's state.
     session.tray_click(OPEN);
