@@ -29,6 +29,8 @@ fn main() -> ExitCode {
     // Before any thread starts and before GTK reads its environment.
     #[cfg(target_os = "linux")]
     presently::window::prepare_environment();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    presently::window::limit_malloc_arenas();
     let args = match DesktopArgs::try_parse() {
         Ok(args) => args,
         Err(e) => {

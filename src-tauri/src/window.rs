@@ -38,6 +38,21 @@ pub fn prepare_environment() {
     }
 }
 
+/// At most two malloc arenas in this process (glibc makes up to eight a
+/// core, one for each thread that meets a busy lock): the tray app's threads
+/// (the engine's runtime, WebKit's and GTK's) are idle nearly always, and
+/// each arena keeps the free pages of its own. With two, the tray app holds
+/// about 2.5 MiB less after its window was open and closed (bench/app).
+/// Called first thing in `main`, before any other thread exists.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn limit_malloc_arenas() {
+    // SAFETY: mallopt only sets a tuning parameter of the allocator; it is
+    // called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// The variables [`prepare_environment`] sets, given the environment.
 #[cfg(target_os = "linux")]
 fn environment_additions(
@@ -107,7 +122,7 @@ pub fn show_main_window<R: Runtime>(app: &AppHandle<R>) {
 
 /// What the tray app does once its window is gone (destroyed, webview and
 /// all): it ends WebKit's idle network process, then gives back the pages of
-/// the libraries only the window runs.
+/// the libraries only the window runs and the heap's free pages.
 ///
 /// WebKitGTK keeps its network process for the web context the app holds,
 /// though no page is left to use it: ending it gives the tray app back its
@@ -132,6 +147,13 @@ pub fn after_window_closed<R: Runtime>(app: AppHandle<R>) {
             "gave back {} KiB of the window's libraries",
             released / 1024
         );
+        // And the heap's free pages, which the window's teardown left in
+        // malloc's arenas (this thread's and the others').
+        // SAFETY: malloc_trim only returns free memory to the system.
+        #[cfg(target_env = "gnu")]
+        unsafe {
+            libc::malloc_trim(0)
+        };
     });
 }
 
