@@ -13,12 +13,13 @@ APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev 
 	python3-dbusmock webkit2gtk-driver nodejs mosquitto mosquitto-clients
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps test-deps demo test build lint fuzz
+.PHONY: help deps test-deps demo test build lint fuzz bench
 
 help:
 	@echo "make demo   run Presently against its built-in simulated tenant"
 	@echo "make test   run every test (lint, unit, end-to-end)"
 	@echo "make fuzz   run the property tests of every parser long"
+	@echo "make bench  measure what BENCHMARKS.md reports (release build, about 20 minutes)"
 
 # Installs only what is missing, so a second run costs a second.
 deps:
@@ -70,6 +71,13 @@ test: test-deps lint build
 fuzz:
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test --release -p presently-core --test properties
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test --release -p presently-core --lib
+
+# Every figure of BENCHMARKS.md: bench/run builds the release binaries and the
+# bare Tauri app it compares with; the app's part takes screenshots with xwd.
+bench: test-deps
+	@dpkg-query -W -f='$${Status}\n' x11-apps 2>/dev/null | grep -q 'install ok installed' || \
+		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends x11-apps; }
+	bench/run
 
 # The release app and its Linux packages, made by the Tauri bundler with no
 # download: target/release/bundle/deb/*.deb and target/release/bundle/rpm/*.rpm.
