@@ -142,7 +142,7 @@ pub fn after_window_closed<R: Runtime>(app: AppHandle<R>) {
         if app.get_webview_window(MAIN_WINDOW).is_some() {
             return;
         }
-        let released = page_out_window_libraries();
+        let released = drop_window_library_pages();
         tracing::debug!(
             "gave back {} KiB of the window's libraries",
             released / 1024
@@ -213,7 +213,7 @@ const WINDOW_LIBRARIES: &[&str] = &[
 /// `MADV_PAGEOUT` would be the gentler advice, but the kernel skips the
 /// large page-cache folios that libraries are read into.
 #[cfg(target_os = "linux")]
-fn page_out_window_libraries() -> usize {
+fn drop_window_library_pages() -> usize {
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return 0;
     };

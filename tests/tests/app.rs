@@ -34,26 +34,50 @@ async fn a_second_launch_hands_over_to_the_first_and_ends() {
     first.kill().await.unwrap();
 }
 
-#[tokio::test]
-async fn without_a_display_it_says_what_to_use_instead() {
+/// What a desktop start that fails left behind: its run, its log, and what
+/// a notification daemon on its session bus was asked to show. `display`
+/// is `DISPLAY`, or none at all.
+struct FailedStart {
+    run: Run,
+    logged: String,
+    notified: String,
+}
+
+async fn failed_start(args: &[&str], display: Option<&str>) -> FailedStart {
     let env = TestEnv::new(TestEnv::quick()).await;
     let mut session = PrivateSession::without_keyring();
     let shown = session.home.path().join("notifications.log");
     session.notification_daemon(&shown);
     let state = tempfile::tempdir().unwrap();
-    let mut cmd = env.command(&[]);
+    let mut cmd = env.command(args);
     session.apply(&mut cmd);
-    cmd.env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
+    match display {
+        Some(display) => cmd.env("DISPLAY", display),
+        None => cmd.env_remove("DISPLAY"),
+    };
+    cmd.env_remove("WAYLAND_DISPLAY")
+        .env_remove("GDK_BACKEND")
         .env("XDG_STATE_HOME", state.path());
     let run = Run::of(cmd).await;
+    FailedStart {
+        run,
+        logged: app_logs(state.path()),
+        notified: std::fs::read_to_string(&shown).unwrap_or_default(),
+    }
+}
+
+#[tokio::test]
+async fn without_a_display_it_says_what_to_use_instead() {
+    let FailedStart {
+        run,
+        logged,
+        notified,
+    } = failed_start(&[], None).await;
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("presently watch"), "{}", run.stderr);
     // Started at login, nobody sees stderr: the log has it, and a
     // notification says it.
-    let logged = app_logs(state.path());
     assert!(logged.contains("no display found"), "{logged}");
-    let notified = std::fs::read_to_string(&shown).unwrap_or_default();
     assert!(
         notified.contains("Presently could not start") && notified.contains("no display found"),
         "{notified}"
@@ -62,19 +86,12 @@ async fn without_a_display_it_says_what_to_use_instead() {
 
 #[tokio::test]
 async fn a_display_that_cannot_be_opened_is_named_in_the_log_and_a_notification() {
-    let env = TestEnv::new(TestEnv::quick()).await;
-    let mut session = PrivateSession::without_keyring();
-    let shown = session.home.path().join("notifications.log");
-    session.notification_daemon(&shown);
-    let state = tempfile::tempdir().unwrap();
-    let mut cmd = env.command(&["--minimized"]);
-    session.apply(&mut cmd);
     // At login the X server may not be up yet: a display nobody serves.
-    cmd.env("DISPLAY", ":97")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("GDK_BACKEND")
-        .env("XDG_STATE_HOME", state.path());
-    let run = Run::of(cmd).await;
+    let FailedStart {
+        run,
+        logged,
+        notified,
+    } = failed_start(&["--minimized"], Some(":97")).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("could not open the display :97"),
@@ -82,12 +99,10 @@ async fn a_display_that_cannot_be_opened_is_named_in_the_log_and_a_notification(
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    let logged = app_logs(state.path());
     assert!(
         logged.contains("could not open the display :97"),
         "{logged}"
     );
-    let notified = std::fs::read_to_string(&shown).unwrap_or_default();
     assert!(
         notified.contains("Presently could not start")
             && notified.contains("could not open the display :97"),

@@ -829,50 +829,7 @@ mod tests {
     /// A local Graph: the answers, in order, to one request each (the last
     /// repeats), with a `Content-Length` or, when `sized` is false, chunked.
     async fn graph_answering(answers: Vec<(u16, Vec<u8>)>, sized: bool) -> String {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            let mut answers = answers.into_iter().peekable();
-            let mut last = None;
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                if let Some(next) = answers.next() {
-                    last = Some(next);
-                }
-                let (status, body): (u16, Vec<u8>) = last.clone().unwrap();
-                let framing = if sized {
-                    format!("Content-Length: {}", body.len())
-                } else {
-                    "Transfer-Encoding: chunked".to_string()
-                };
-                let head = format!(
-                    "HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\n{framing}\r\nConnection: close\r\n\r\n"
-                );
-                let _ = conn.write_all(head.as_bytes()).await;
-                if sized {
-                    let _ = conn.write_all(&body).await;
-                } else {
-                    for chunk in body.chunks(16 * 1024) {
-                        let _ = conn
-                            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                            .await;
-                        let _ = conn.write_all(chunk).await;
-                        let _ = conn.write_all(b"\r\n").await;
-                    }
-                    let _ = conn.write_all(b"0\r\n\r\n").await;
-                }
-                let _ = conn.shutdown().await;
-            }
-        });
-        url
+        crate::http::canned::service(vec![("", answers)], sized).await
     }
 
     struct FixedToken;

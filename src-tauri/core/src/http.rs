@@ -103,6 +103,70 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
     }
 }
 
+/// Canned answers on loopback, for the tests of what reads answers.
+#[cfg(test)]
+pub(crate) mod canned {
+    /// An answer: its status and body.
+    pub type Canned = (u16, Vec<u8>);
+
+    /// A local HTTP service for tests: each answer to a path ending in a route's
+    /// ending is the next of its list (the last one repeats), sent with a
+    /// `Content-Length` or, when `sized` is false, chunked. Returns the
+    /// base URL.
+    pub async fn service(routes: Vec<(&'static str, Vec<Canned>)>, sized: bool) -> String {
+        use std::sync::{Arc, Mutex};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let routes = Arc::new(Mutex::new(routes));
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
+                let (status, body) = {
+                    let mut routes = routes.lock().unwrap();
+                    match routes.iter_mut().find(|(end, _)| path.ends_with(end)) {
+                        Some((_, answers)) if answers.len() > 1 => answers.remove(0),
+                        Some((_, answers)) => answers[0].clone(),
+                        None => (404, Vec::new()),
+                    }
+                };
+                let framing = if sized {
+                    format!("Content-Length: {}", body.len())
+                } else {
+                    "Transfer-Encoding: chunked".to_string()
+                };
+                let head = format!(
+                    "HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\n{framing}\r\nConnection: close\r\n\r\n"
+                );
+                let _ = conn.write_all(head.as_bytes()).await;
+                if sized {
+                    let _ = conn.write_all(&body).await;
+                } else {
+                    for chunk in body.chunks(16 * 1024) {
+                        let _ = conn
+                            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                            .await;
+                        let _ = conn.write_all(chunk).await;
+                        let _ = conn.write_all(b"\r\n").await;
+                    }
+                    let _ = conn.write_all(b"0\r\n\r\n").await;
+                }
+                let _ = conn.shutdown().await;
+            }
+        });
+        url
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

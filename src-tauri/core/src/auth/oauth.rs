@@ -443,66 +443,6 @@ mod tests {
         }
     }
 
-    /// An answer: its status and body.
-    type Canned = (u16, Vec<u8>);
-
-    /// A local sign-in service: each answer to a path ending in a route's
-    /// ending is the next of its list (the last one repeats), sent with a
-    /// `Content-Length` or, when `sized` is false, chunked. Returns the
-    /// base URL.
-    async fn service(routes: Vec<(&'static str, Vec<Canned>)>, sized: bool) -> String {
-        use std::sync::{Arc, Mutex};
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let routes = Arc::new(Mutex::new(routes));
-        tokio::spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&head).into_owned();
-                let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
-                let (status, body) = {
-                    let mut routes = routes.lock().unwrap();
-                    match routes.iter_mut().find(|(end, _)| path.ends_with(end)) {
-                        Some((_, answers)) if answers.len() > 1 => answers.remove(0),
-                        Some((_, answers)) => answers[0].clone(),
-                        None => (404, Vec::new()),
-                    }
-                };
-                let framing = if sized {
-                    format!("Content-Length: {}", body.len())
-                } else {
-                    "Transfer-Encoding: chunked".to_string()
-                };
-                let head = format!(
-                    "HTTP/1.1 {status} Canned\r\nContent-Type: application/json\r\n{framing}\r\nConnection: close\r\n\r\n"
-                );
-                let _ = conn.write_all(head.as_bytes()).await;
-                if sized {
-                    let _ = conn.write_all(&body).await;
-                } else {
-                    for chunk in body.chunks(16 * 1024) {
-                        let _ = conn
-                            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                            .await;
-                        let _ = conn.write_all(chunk).await;
-                        let _ = conn.write_all(b"\r\n").await;
-                    }
-                    let _ = conn.write_all(b"0\r\n\r\n").await;
-                }
-                let _ = conn.shutdown().await;
-            }
-        });
-        url
-    }
-
     /// A token answer of exactly `size` bytes.
     fn token_answer(size: usize) -> Vec<u8> {
         let frame = r#"{"access_token":"","token_type":"Bearer","expires_in":3600}"#;
@@ -527,7 +467,7 @@ mod tests {
     #[tokio::test]
     async fn answers_past_64_kib_are_refused_as_too_large() {
         for sized in [true, false] {
-            let url = service(
+            let url = crate::http::canned::service(
                 vec![(
                     "/token",
                     vec![
@@ -565,7 +505,7 @@ mod tests {
             "interval": 1,
             "message": "To sign in, open https://microsoft.com/devicelogin and enter F7KQ2XW9P.",
         });
-        let url = service(
+        let url = crate::http::canned::service(
             vec![
                 ("/devicecode", vec![(200, code.to_string().into_bytes())]),
                 (
