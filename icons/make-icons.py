@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Draws Presently's app icon at the sizes Tauri bundles, with nothing but the
 standard library: a rounded square in Teams purple, a person, and a green
-"available" dot with a check. Run it from this folder to regenerate."""
+"available" dot with a check. Run it from this folder to regenerate: it
+writes the PNGs, and from them Windows' icon.ico and macOS's icon.icns."""
 import math
 import struct
 import zlib
@@ -69,6 +70,53 @@ def draw(size):
     return out
 
 
+
+def bmp_entry(size, pixels):
+    """An icon image in the BMP form (BITMAPINFOHEADER, 32-bit BGRA rows
+    bottom-up, then the 1-bit AND mask): what every Windows version reads
+    at the small sizes."""
+    header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0, 0, 0, 0, 0, 0)
+    rows, mask = [], []
+    stride = ((size + 31) // 32) * 4
+    for y in reversed(range(size)):
+        row = pixels[y * size * 4:(y + 1) * size * 4]
+        rows.append(b"".join(bytes((row[i + 2], row[i + 1], row[i], row[i + 3])) for i in range(0, len(row), 4)))
+        bits = bytearray(stride)
+        for x in range(size):
+            if row[x * 4 + 3] == 0:
+                bits[x // 8] |= 0x80 >> (x % 8)
+        mask.append(bytes(bits))
+    return header + b"".join(rows) + b"".join(mask)
+
+
+def ico(images):
+    """Windows' .ico: (size, data) pairs, data a PNG (256) or a BMP entry."""
+    out = struct.pack("<HHH", 0, 1, len(images))
+    offset = 6 + 16 * len(images)
+    for size, data in images:
+        side = 0 if size >= 256 else size
+        out += struct.pack("<BBBBHHII", side, side, 0, 0, 1, 32, len(data), offset)
+        offset += len(data)
+    return out + b"".join(data for _, data in images)
+
+
+def icns(entries):
+    """macOS's .icns: (type, PNG) pairs."""
+    body = b"".join(kind + struct.pack(">I", len(data) + 8) + data for kind, data in entries)
+    return b"icns" + struct.pack(">I", len(body) + 8) + body
+
+
+# The PNGs Tauri bundles on Linux, and the source of the Windows and macOS
+# icons: icon.ico (tauri-build embeds it in the .exe, and the installers use
+# it) and icon.icns (the .app), whose entries are these same PNGs wherever a
+# size is shared, and drawings of the same picture elsewhere.
+pngs = {size: png(size, draw(size)) for size in (16, 32, 64, 128, 256, 512, 1024)}
 for name, size in [("32x32.png", 32), ("128x128.png", 128), ("128x128@2x.png", 256), ("icon.png", 512)]:
     with open(name, "wb") as f:
-        f.write(png(size, draw(size)))
+        f.write(pngs[size])
+with open("icon.ico", "wb") as f:
+    f.write(ico([(size, bmp_entry(size, draw(size))) for size in (16, 24, 32, 48, 64, 128)] + [(256, pngs[256])]))
+with open("icon.icns", "wb") as f:
+    f.write(icns([(b"icp4", pngs[16]), (b"icp5", pngs[32]), (b"icp6", pngs[64]), (b"ic07", pngs[128]),
+                  (b"ic08", pngs[256]), (b"ic09", pngs[512]), (b"ic10", pngs[1024]), (b"ic11", pngs[32]),
+                  (b"ic12", pngs[64]), (b"ic13", pngs[256]), (b"ic14", pngs[1024])]))
