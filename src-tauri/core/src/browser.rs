@@ -1,7 +1,8 @@
 //! Opening a web page in the person's browser, for sign-in and Teams links.
 //!
 //! `BROWSER`, when set, names the browser (the Unix convention: commands
-//! separated by `:`, `%s` standing for the address); otherwise the system's
+//! separated as `PATH` separates folders, `:`, or `;` on Windows, whose paths
+//! have colons; `%s` standing for the address); otherwise the system's
 //! default handler opens it. Only `http` and `https` addresses are opened,
 //! never a file or a custom scheme from untrusted text.
 
@@ -22,11 +23,14 @@ pub fn open(url: &str) -> Result<(), String> {
     }
 }
 
+/// What separates the commands of `BROWSER`: what separates `PATH`'s folders.
+const SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
+
 /// The first of `browsers` that starts gets `url`.
 fn open_with(browsers: &str, url: &str) -> Result<(), String> {
     let mut last = String::from("BROWSER names no command");
-    for browser in browsers.split(':').filter(|b| !b.trim().is_empty()) {
-        let mut words = browser.split_whitespace();
+    for browser in browsers.split(SEPARATOR).filter(|b| !b.trim().is_empty()) {
+        let mut words = words(browser).into_iter();
         let Some(program) = words.next() else {
             continue;
         };
@@ -36,7 +40,7 @@ fn open_with(browsers: &str, url: &str) -> Result<(), String> {
         }
         // Its output is not ours: a browser's chatter must not mix with
         // what `presently` prints for scripts.
-        match Command::new(program)
+        match Command::new(&program)
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -48,6 +52,26 @@ fn open_with(browsers: &str, url: &str) -> Result<(), String> {
         }
     }
     Err(last)
+}
+
+/// A command's words: split at white space, except inside double quotes, so
+/// that a program in `C:\Program Files` can be named.
+fn words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quoted = false;
+    for c in command.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                word.get_or_insert_with(String::new);
+            }
+            c if c.is_whitespace() && !quoted => words.extend(word.take()),
+            c => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
 }
 
 #[cfg(test)]
@@ -66,12 +90,20 @@ mod tests {
         }
     }
 
-    #[cfg(unix)]
     #[test]
-    fn the_first_browser_that_starts_gets_the_address() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("opened");
-        let script = dir.path().join("browser");
+    fn a_quoted_program_may_have_spaces() {
+        assert_eq!(
+            words(r#""C:\Program Files\Firefox\firefox.exe" -new-tab  %s"#),
+            [r"C:\Program Files\Firefox\firefox.exe", "-new-tab", "%s"]
+        );
+        assert_eq!(words("  curl -sfL "), ["curl", "-sfL"]);
+        assert_eq!(words(r#"open """#), ["open", ""]);
+    }
+
+    /// A program that records its first argument in `out`.
+    #[cfg(unix)]
+    fn recording_browser(dir: &std::path::Path, out: &std::path::Path) -> std::path::PathBuf {
+        let script = dir.join("browser");
         std::fs::write(
             &script,
             format!("#!/bin/sh\necho \"$1\" > {}\n", out.display()),
@@ -79,8 +111,26 @@ mod tests {
         .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        // A missing browser first, then one that records what it was given.
-        let browsers = format!("/nonexistent/browser:{}", script.display());
+        script
+    }
+
+    /// The same, as a batch file: Windows starts those through cmd.exe.
+    #[cfg(windows)]
+    fn recording_browser(dir: &std::path::Path, out: &std::path::Path) -> std::path::PathBuf {
+        let script = dir.join("browser.bat");
+        std::fs::write(&script, format!("@echo %~1> \"{}\"\r\n", out.display())).unwrap();
+        script
+    }
+
+    #[test]
+    fn the_first_browser_that_starts_gets_the_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("opened");
+        let script = recording_browser(dir.path(), &out);
+        // A missing browser first, then one that records what it was given;
+        // on Windows both are full paths, colon and all.
+        let missing = dir.path().join("missing").join("browser");
+        let browsers = format!("{}{SEPARATOR}{}", missing.display(), script.display());
         open_with(&browsers, "https://example.test/a?b=1").unwrap();
         for _ in 0..100 {
             if std::fs::read_to_string(&out).is_ok_and(|s| !s.is_empty()) {
