@@ -111,15 +111,16 @@ fn filter(rust_log: Option<&str>, default: &str) -> EnvFilter {
 /// `presently.YYYY-MM-DD.log` in `dir`; opening it removes all but the
 /// newest files so that [`KEEP_FILES`] remain.
 fn daily_file(dir: &Path) -> Result<RollingFileAppender, tracing_appender::rolling::InitError> {
-    // Log lines name teammates: the folder is the user's alone.
+    // Made first: the appender lists the folder's old files before it makes
+    // the folder, and on Windows a folder that is not there yet stopped it
+    // (on the first start, no log file was ever written).
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    // Log lines name teammates: the folder is the user's alone (on Windows,
+    // %LOCALAPPDATA% is already).
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        let _ = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir);
-    }
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    let _ = folder.create(dir);
     RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix("presently")
