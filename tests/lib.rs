@@ -1,7 +1,17 @@
 //! Helpers for the end-to-end tests: run the built `presently` binary against
 //! an in-process simulator, inside the private session that
 //! `tests/with-session.sh` (and so `make test`) provides.
+//!
+//! The same tests run against the Windows build under Wine
+//! (`tests/windows/run`, `make windows`): `PRESENTLY_BIN` names
+//! `presently.exe` and `PRESENTLY_RUNNER` the program that runs it
+//! (`tests/windows/wine`); and on Windows and macOS themselves
+//! (`.github/workflows/ci.yml`). Where a test reads what the program left
+//! behind (the keyring, its files, its console), these helpers read it as
+//! that platform keeps it; a test of something only Linux has says so with
+//! [`linux_only`].
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -17,6 +27,83 @@ pub fn presently_bin() -> PathBuf {
     built("PRESENTLY_BIN", "presently")
 }
 
+/// The program that runs the command line under test (`$PRESENTLY_RUNNER`:
+/// Wine for the Windows build); none when it runs by itself.
+pub fn runner() -> Option<PathBuf> {
+    std::env::var_os("PRESENTLY_RUNNER")
+        .filter(|r| !r.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The platform the command line under test is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Linux, in the private session of `tests/with-session.sh`.
+    Linux,
+    /// Windows: under Wine here, or Windows itself.
+    Windows,
+    MacOs,
+}
+
+pub fn platform() -> Platform {
+    if presently_bin()
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("exe"))
+    {
+        Platform::Windows
+    } else if cfg!(target_os = "macos") {
+        Platform::MacOs
+    } else {
+        Platform::Linux
+    }
+}
+
+/// Is the command line under test the Windows build?
+pub fn windows() -> bool {
+    platform() == Platform::Windows
+}
+
+/// Is it the Windows build, run under Wine on this Linux machine?
+pub fn under_wine() -> bool {
+    windows() && cfg!(unix)
+}
+
+/// For a test of something only Linux has (the Secret Service, D-Bus, the
+/// desktop app under a private session): true, after saying so, when the
+/// command line under test is built for another platform.
+pub fn linux_only(what: &str) -> bool {
+    let elsewhere = platform() != Platform::Linux;
+    if elsewhere {
+        eprintln!("not on {:?}: {what}", platform());
+    }
+    elsewhere
+}
+
+/// A command that runs `program` (a Windows program when testing the
+/// Windows build) through [`runner`], if there is one.
+pub fn program_command(program: &Path) -> tokio::process::Command {
+    match runner() {
+        Some(runner) => {
+            let mut cmd = tokio::process::Command::new(runner);
+            cmd.arg(program);
+            cmd
+        }
+        None => tokio::process::Command::new(program),
+    }
+}
+
+/// `path` as the program under test names it: unchanged, but for the
+/// Windows build under Wine, on the drive (Z:) that holds the Unix files.
+pub fn native_path(path: &Path) -> OsString {
+    if under_wine() {
+        let unix = path.to_string_lossy();
+        assert!(unix.starts_with('/'), "an absolute path: {unix}");
+        format!("Z:{}", unix.replace('/', "\\")).into()
+    } else {
+        path.into()
+    }
+}
+
 /// The desktop app under test, `presently-desktop`: `$PRESENTLY_DESKTOP_BIN`,
 /// or the workspace's debug build. `presently` starts it from beside itself.
 pub fn desktop_bin() -> PathBuf {
@@ -25,11 +112,12 @@ pub fn desktop_bin() -> PathBuf {
 
 fn built(variable: &str, name: &str) -> PathBuf {
     let bin = std::env::var_os(variable)
+        .filter(|b| !b.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("../target/debug")
-                .join(name)
+                .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
         });
     assert!(
         bin.exists(),
@@ -39,8 +127,6 @@ fn built(variable: &str, name: &str) -> PathBuf {
     bin
 }
 
-/// The throwaway HOME of the private session. End-to-end tests touch the real
-/// keyring, so they refuse to run outside one.
 /// A loopback TCP port that was free a moment ago.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -61,7 +147,19 @@ pub fn app_logs(state: &Path) -> String {
         .collect()
 }
 
+/// The private home of the programs under test: the throwaway HOME of the
+/// private session; the Wine prefix (which holds the Windows user's folders
+/// and registry) for the Windows build here; on Windows and macOS
+/// themselves, where the workflow says (`PRESENTLY_TEST_HOME`).
 pub fn session_home() -> PathBuf {
+    if under_wine() {
+        return PathBuf::from(std::env::var_os("WINEPREFIX").expect("set by tests/windows/run"));
+    }
+    if platform() != Platform::Linux {
+        return PathBuf::from(
+            std::env::var_os("PRESENTLY_TEST_HOME").expect("set by the workflow"),
+        );
+    }
     assert!(
         std::env::var_os("PRESENTLY_IN_SESSION").is_some(),
         "end-to-end tests run inside a private D-Bus/keyring session: use `make test` or `tests/with-session.sh cargo test`"
@@ -100,7 +198,36 @@ impl TestEnv {
     /// `presently ARGS` aimed at this test's simulator through the
     /// environment variables a user would set.
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(presently_bin());
+        self.aimed(program_command(&presently_bin()), args)
+    }
+
+    /// `presently ARGS` as [`TestEnv::command`] starts it, with its console
+    /// in the test's hands: [`Interruptible::ctrl_c`] presses Ctrl-C there.
+    pub fn interruptible(&self, args: &[&str]) -> Interruptible {
+        if !windows() {
+            return Interruptible {
+                child: self.command(args).spawn().expect("presently runs"),
+                keyboard: None,
+            };
+        }
+        // ctrl-c.exe runs presently.exe in a console of its own and sends
+        // the console's Ctrl-C event when it reads a line.
+        let mut cmd = program_command(&presently_bin().with_file_name("ctrl-c.exe"));
+        cmd.arg(native_path(&presently_bin()));
+        let mut child = self
+            .aimed(cmd, args)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("ctrl-c.exe runs");
+        Interruptible {
+            keyboard: child.stdin.take(),
+            child,
+        }
+    }
+
+    /// `cmd ARGS`, aimed at this test's simulator, config dir and app
+    /// registration through the environment variables a user would set.
+    fn aimed(&self, mut cmd: tokio::process::Command, args: &[&str]) -> tokio::process::Command {
         for (k, _) in std::env::vars() {
             if k.starts_with("PRESENTLY_") && k != "PRESENTLY_IN_SESSION" {
                 cmd.env_remove(k);
@@ -109,7 +236,7 @@ impl TestEnv {
         cmd.args(args)
             .env("PRESENTLY_LOGIN_URL", self.sim.url())
             .env("PRESENTLY_GRAPH_URL", self.sim.url())
-            .env("PRESENTLY_CONFIG_DIR", self.config_dir.path())
+            .env("PRESENTLY_CONFIG_DIR", native_path(self.config_dir.path()))
             .env("PRESENTLY_CLIENT_ID", &self.client_id)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -195,6 +322,27 @@ impl TestEnv {
         Some((serde_json::from_str(&whole).unwrap(), entries))
     }
 
+    /// On Windows, this test's sign-in as Credential Manager lists it: every
+    /// entry, each checked to be one Windows itself would take.
+    pub fn windows_entries(&self) -> Vec<WindowsCredential> {
+        let key = self.keyring_account();
+        let entries: Vec<WindowsCredential> = windows_credentials()
+            .into_iter()
+            .filter(|c| {
+                c.target == format!("{key}.presently") || c.target.starts_with(&format!("{key}#"))
+            })
+            .collect();
+        for entry in &entries {
+            assert!(
+                entry.blob_bytes <= WINDOWS_MAX_BLOB_BYTES,
+                "{} holds {} bytes: Windows refuses more than {WINDOWS_MAX_BLOB_BYTES}",
+                entry.target,
+                entry.blob_bytes
+            );
+        }
+        entries
+    }
+
     /// `presently login` in the browser: the "browser" is `curl`, which
     /// follows the simulator's redirect back to Presently's loopback port,
     /// as a browser does once the person has signed in.
@@ -207,19 +355,54 @@ impl TestEnv {
 }
 
 /// A `BROWSER` value that fetches the page and follows its redirects,
-/// trusting `ca` (a PEM file) when given.
+/// trusting `ca` (a PEM file) when given. The Windows build under Wine
+/// starts Linux's curl too, named by its path on the Z: drive; Windows has
+/// a curl of its own.
 pub fn curl_browser(ca: Option<&Path>) -> String {
+    let (curl, nowhere) = match (under_wine(), windows()) {
+        (true, _) => (r"Z:\usr\bin\curl", "/dev/null"),
+        (false, true) => ("curl", "NUL"),
+        (false, false) => ("curl", "/dev/null"),
+    };
     match ca {
         Some(ca) => format!(
-            "curl -sfL --max-time 30 --cacert {} -o /dev/null",
+            "{curl} -sfL --max-time 30 --cacert {} -o {nowhere}",
             ca.display()
         ),
-        None => "curl -sfL --max-time 30 -o /dev/null".to_string(),
+        None => format!("{curl} -sfL --max-time 30 -o {nowhere}"),
     }
 }
 
 pub fn random_guid() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A `presently` running in a console the test presses keys in.
+pub struct Interruptible {
+    pub child: tokio::process::Child,
+    keyboard: Option<tokio::process::ChildStdin>,
+}
+
+impl Interruptible {
+    /// Ctrl-C, as a person presses it in the terminal: SIGINT on Linux, the
+    /// console's CTRL_C_EVENT (`GenerateConsoleCtrlEvent`) on Windows.
+    pub async fn ctrl_c(&mut self) {
+        match &mut self.keyboard {
+            Some(keyboard) => {
+                use tokio::io::AsyncWriteExt;
+                keyboard.write_all(b"\n").await.unwrap();
+                keyboard.flush().await.unwrap();
+            }
+            None => {
+                let pid = self.child.id().expect("still running");
+                let sent = std::process::Command::new("kill")
+                    .args(["-INT", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                assert!(sent.success());
+            }
+        }
+    }
 }
 
 /// What a finished command did.
@@ -256,14 +439,104 @@ impl Run {
     }
 }
 
-/// `secret-tool lookup`: what the Secret Service holds for an entry.
+/// What the keyring holds for an entry of Presently's: the Secret Service's
+/// (`secret-tool lookup`), or the Credential Manager's, read through the
+/// Windows API.
 pub fn keyring_lookup(account: &str) -> Option<String> {
-    let out = std::process::Command::new("secret-tool")
-        .args(["lookup", "service", "presently", "username", account])
-        .output()
-        .expect("secret-tool is installed (libsecret-tools)");
+    let out = match platform() {
+        Platform::Windows => windows_tool("wincred.exe")
+            .args(["read", &format!("{account}.presently")])
+            .output()
+            .expect("wincred.exe runs"),
+        Platform::MacOs => panic!("{KEYCHAIN}"),
+        Platform::Linux => std::process::Command::new("secret-tool")
+            .args(["lookup", "service", "presently", "username", account])
+            .output()
+            .expect("secret-tool is installed (libsecret-tools)"),
+    };
+    // Both say "not there" with exit code 1.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "reading the keyring: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// Why no test reads or writes the macOS Keychain behind Presently's back.
+const KEYCHAIN: &str = "the Keychain asks the person before one program reads another's item, \
+    so the macOS workflow leaves out the tests that look into it";
+
+/// Puts `secret` in Windows' Credential Manager for `account` as Presently
+/// would: what a person types at a prompt, where there is no console to
+/// type in (under Wine). On Linux the tests type it.
+pub fn keyring_store(account: &str, secret: &str) {
+    assert!(windows(), "Windows only: {KEYCHAIN}");
+    let status = windows_tool("wincred.exe")
+        .args(["write", &format!("{account}.presently"), account, secret])
+        .status()
+        .expect("wincred.exe runs");
+    assert!(status.success(), "storing {account}");
+}
+
+/// A generic credential in Windows' Credential Manager, as its API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowsCredential {
+    pub target: String,
+    pub user: String,
+    /// The size of the secret: Windows takes at most
+    /// [`WINDOWS_MAX_BLOB_BYTES`]; Wine takes more, so the tests check.
+    pub blob_bytes: usize,
+}
+
+/// `CRED_MAX_CREDENTIAL_BLOB_SIZE`: 5 * 512 bytes.
+pub const WINDOWS_MAX_BLOB_BYTES: usize = 2_560;
+
+/// Every generic credential in the Wine prefix's Credential Manager
+/// (`CredEnumerateW`).
+pub fn windows_credentials() -> Vec<WindowsCredential> {
+    let out = windows_tool("wincred.exe")
+        .arg("list")
+        .output()
+        .expect("wincred.exe runs");
+    assert!(
+        out.status.success(),
+        "wincred list: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(fields.len(), 4, "{line:?}");
+            WindowsCredential {
+                target: fields[0].to_string(),
+                user: fields[1].to_string(),
+                blob_bytes: fields[2].parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// One of the test programs `tests/windows/run` (or the workflow) builds
+/// beside `presently.exe` (`wincred.exe`, `ctrl-c.exe`), run the same way.
+pub fn windows_tool(name: &str) -> std::process::Command {
+    let tool = presently_bin().with_file_name(name);
+    assert!(
+        tool.exists(),
+        "{} (built by tests/windows/run)",
+        tool.display()
+    );
+    match runner() {
+        Some(runner) => {
+            let mut cmd = std::process::Command::new(runner);
+            cmd.arg(tool);
+            cmd
+        }
+        None => std::process::Command::new(tool),
+    }
 }
 
 /// Every file below `dir` whose bytes contain `needle`.

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use presently_e2e::{free_port, PrivateSession, TestEnv};
+use presently_e2e::{free_port, linux_only, PrivateSession, Run, TestEnv};
 use presently_sim::PresenceUpdate;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -262,8 +262,40 @@ async fn the_broker_password_comes_from_the_keyring() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("No MQTT password"), "{}", run.stderr);
 
-    // On a terminal (a pseudo-terminal of `script`) it is asked for, not
-    // echoed, and kept in the keyring.
+    if linux_only("typing the password in a pseudo-terminal of script(1)") {
+        // The password goes into the keyring where the prompt would have
+        // put it (under Wine there is no console to type in).
+        presently_e2e::keyring_store(&entry, "s3cret pass");
+    } else {
+        asked_on_a_terminal(&env, &broker, &url, &user, &teammate, &entry).await;
+    }
+
+    // The next run, with no terminal, takes it from the keyring.
+    let topic = format!("presently/{}/{teammate}", env.sim.tenant_id());
+    env.sim
+        .set_presence(
+            &teammate,
+            presence("DoNotDisturb", "Presenting", Some("second run")),
+        )
+        .unwrap();
+    let mut publish = start_publish(&env, &["--mqtt", &url, "--username", &user], &teammate);
+    broker
+        .retained_json(&topic, |v| v["statusMessage"] == "second run")
+        .await;
+    publish.kill().await.unwrap();
+    broker.stop().await;
+}
+
+/// `publish` on a terminal (a pseudo-terminal of `script`): the broker's
+/// password is asked for, not echoed, and kept in the keyring.
+async fn asked_on_a_terminal(
+    env: &TestEnv,
+    broker: &Broker,
+    url: &str,
+    user: &str,
+    teammate: &str,
+    entry: &str,
+) {
     let line = format!(
         "{} publish --mqtt {url} --username {user} --interval 5 --ids {teammate}",
         presently_e2e::presently_bin().display()
@@ -299,26 +331,12 @@ async fn the_broker_password_comes_from_the_keyring() {
     // Topics name the tenant by its directory ID, whatever was configured.
     let topic = format!("presently/{}/{teammate}", env.sim.tenant_id());
     let first = broker.retained_json(&topic, |_| true).await;
-    assert_eq!(first["id"], teammate.as_str());
+    assert_eq!(first["id"], teammate);
     assert_eq!(
-        presently_e2e::keyring_lookup(&entry).as_deref(),
+        presently_e2e::keyring_lookup(entry).as_deref(),
         Some("s3cret pass")
     );
     typed.kill().await.unwrap();
-
-    // The next run, with no terminal, takes it from the keyring.
-    env.sim
-        .set_presence(
-            &teammate,
-            presence("DoNotDisturb", "Presenting", Some("second run")),
-        )
-        .unwrap();
-    let mut publish = start_publish(&env, &["--mqtt", &url, "--username", &user], &teammate);
-    broker
-        .retained_json(&topic, |v| v["statusMessage"] == "second run")
-        .await;
-    publish.kill().await.unwrap();
-    broker.stop().await;
 }
 
 /// A webhook server: answers 500 to the first request and 200 after, and
@@ -469,6 +487,9 @@ async fn addresses_that_would_leak_presence_are_refused_before_anything_is_sent(
 
 #[tokio::test]
 async fn the_desktop_app_publishes_to_the_broker_of_its_settings() {
+    if linux_only("the desktop app") {
+        return;
+    }
     let env = TestEnv::new(TestEnv::quick()).await;
     let session = PrivateSession::start();
     env.login_in(&session).await;
@@ -555,4 +576,50 @@ async fn publish_with_calendar_sends_the_calendar_fields_with_each_presence() {
         .await;
     assert!(mine.get("busy_until").is_none(), "{mine}");
     publish.kill().await.unwrap();
+}
+
+/// Ctrl-C in the terminal ends `publish` with exit 0, every line it printed
+/// whole, and the broker knows it is gone: `status` turns `offline`, so
+/// Home Assistant shows the sensor as unavailable.
+#[tokio::test]
+async fn ctrl_c_ends_publish_and_the_broker_hears_it_is_gone() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let teammate = env.sim.users()[2].id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let broker = Broker::start(dir.path(), port).await;
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let mut publish = env.interruptible(&[
+        "publish",
+        "--mqtt",
+        &url,
+        "--json",
+        "--interval",
+        "5",
+        "--ids",
+        &teammate,
+    ]);
+    let tenant = env.sim.tenant_id();
+    broker
+        .retained_json(&format!("presently/{tenant}/{teammate}"), |_| true)
+        .await;
+    let status = format!("presently/{tenant}/status");
+    assert_eq!(broker.retained(&status).await.as_deref(), Some("online"));
+
+    publish.ctrl_c().await;
+    let run = tokio::time::timeout(PATIENCE, Run::wait(publish.child))
+        .await
+        .expect("Ctrl-C ended publish");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.ends_with('\n'), "{:?}", run.stdout);
+    for line in run.stdout.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    let started = Instant::now();
+    while broker.retained(&status).await.as_deref() != Some("offline") {
+        assert!(started.elapsed() < PATIENCE, "status never turned offline");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    broker.stop().await;
 }

@@ -2,7 +2,10 @@
 //! built binary against the simulated directory, signed in through the real
 //! keyring of a private session.
 
-use presently_e2e::{SimConfig, TestEnv};
+use presently_e2e::{
+    files_containing, linux_only, native_path, platform, session_home, under_wine, Platform, Run,
+    SimConfig, TestEnv,
+};
 use presently_sim::{PresenceUpdate, SimUser};
 use serde_json::Value;
 
@@ -124,7 +127,12 @@ async fn add_from_a_file_and_remove() {
     )
     .unwrap();
     let run = env
-        .run(&["roster", "add", "--file", file.to_str().unwrap()])
+        .run(&[
+            "roster",
+            "add",
+            "--file",
+            native_path(&file).to_str().unwrap(),
+        ])
         .await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("\"not-a-person\""), "{}", run.stderr);
@@ -440,6 +448,9 @@ async fn a_corrupt_roster_file_is_kept_aside_and_reported() {
 
 #[tokio::test]
 async fn a_roster_edit_waits_for_one_under_way() {
+    if linux_only("flock(1) holding the roster's lock") {
+        return;
+    }
     let env = TestEnv::new(config(20)).await;
     env.login().await;
     let users = env.sim.users();
@@ -470,4 +481,64 @@ async fn a_roster_edit_waits_for_one_under_way() {
     );
     assert!(ids_of(&listed(&env).await).is_empty());
     holder.wait().unwrap();
+}
+
+/// Without `--config-dir`, the roster and settings live where the platform
+/// keeps a person's settings: `$XDG_CONFIG_HOME/presently` on Linux,
+/// `%APPDATA%\\presently` (the roaming profile) on Windows; never in a Unix
+/// dot folder of the home on Windows.
+#[tokio::test]
+async fn without_a_config_dir_the_roster_is_in_the_platforms_settings_folder() {
+    let env = TestEnv::new(config(20)).await;
+    env.login().await;
+    let someone = env.sim.users()[3].id.clone();
+    let home = tempfile::tempdir().unwrap();
+    let run_here = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env_remove("PRESENTLY_CONFIG_DIR")
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"));
+        Run::of(cmd)
+    };
+    let added = run_here(&["roster", "add", &someone]).await;
+    assert_eq!(added.code, 0, "{}", added.stderr);
+
+    let expected = match platform() {
+        Platform::Windows if under_wine() => {
+            let users = session_home().join("drive_c/users");
+            let mut found: Vec<_> = std::fs::read_dir(&users)
+                .unwrap()
+                .map(|user| {
+                    user.unwrap()
+                        .path()
+                        .join("AppData/Roaming/presently/roster.toml")
+                })
+                .filter(|roster| roster.exists())
+                .collect();
+            assert_eq!(found.len(), 1, "one roster under %APPDATA%: {found:?}");
+            found.remove(0)
+        }
+        Platform::Windows => std::path::PathBuf::from(std::env::var_os("APPDATA").unwrap())
+            .join("presently")
+            .join("roster.toml"),
+        Platform::MacOs => home
+            .path()
+            .join("Library/Application Support/presently/roster.toml"),
+        Platform::Linux => home.path().join("config/presently/roster.toml"),
+    };
+    if platform() == Platform::Windows {
+        assert_eq!(
+            files_containing(home.path(), &someone),
+            Vec::<std::path::PathBuf>::new(),
+            "nothing in a Unix home"
+        );
+    }
+    let text = std::fs::read_to_string(&expected).unwrap();
+    assert!(text.contains(&someone), "{}: {text}", expected.display());
+
+    let listed = run_here(&["roster", "list", "--json"]).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(ids_of(&listed.json()), std::slice::from_ref(&someone));
+    let removed = run_here(&["roster", "remove", &someone]).await;
+    assert_eq!(removed.code, 0, "{}", removed.stderr);
 }

@@ -182,3 +182,50 @@ async fn what_the_server_says_reaches_the_terminal_as_text_only() {
     );
     assert!(line.contains("later"), "{line:?}");
 }
+
+/// Ctrl-C in the terminal ends `watch` at once with exit 0, every line it
+/// printed whole (a script reading its JSON never gets half a line), and
+/// the sign-in as it was.
+#[tokio::test]
+async fn ctrl_c_ends_watch_with_every_line_whole() {
+    let env = TestEnv::new(TestEnv::quick()).await;
+    env.login().await;
+    let ids = env.sim.users()[1..30]
+        .iter()
+        .map(|u| u.id.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut watch = env.interruptible(&["watch", "--json", "--interval", "5", "--ids", &ids]);
+    let mut out = BufReader::new(watch.child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let snapshot = async {
+        while !printed.contains("\"snapshot\"") {
+            let n = out.read_line(&mut printed).await.unwrap();
+            assert!(n > 0, "watch ended before its snapshot: {printed}");
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), snapshot)
+        .await
+        .expect("a snapshot within 60 s");
+
+    watch.ctrl_c().await;
+    let rest = async {
+        use tokio::io::AsyncReadExt;
+        out.read_to_string(&mut printed).await.unwrap();
+        watch.child.wait().await.unwrap()
+    };
+    let exit = tokio::time::timeout(Duration::from_secs(30), rest)
+        .await
+        .expect("Ctrl-C ended watch within 30 s");
+    assert_eq!(exit.code(), Some(0), "{printed}");
+    assert!(
+        printed.ends_with('\n'),
+        "the last line is whole: {printed:?}"
+    );
+    for line in printed.lines() {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert_ne!(v["state"], "signed_out", "{line}");
+    }
+    assert_eq!(env.run(&["whoami"]).await.code, 0, "still signed in");
+}
