@@ -180,7 +180,8 @@ test('your status in the header opens "Set your status", filled in with your sta
   await open('');
   const button = w.$('me-status-button');
   assert.equal(w.text('me-status-words'), 'Available');
-  assert.equal(button.getAttribute('aria-label'), 'Set your status (now Available)');
+  assert.equal(button.getAttribute('aria-label'), 'Available, set your status');
+  assert.ok(button.getAttribute('aria-label').startsWith(w.text('me-status-words')), 'its name starts with what it shows (WCAG 2.5.3)');
   assert.equal(button.getAttribute('aria-haspopup'), 'dialog');
   assert.match(w.text('me-status'), /^Available · debra@contoso\.onmicrosoft\.com$/);
   assert.match(w.$('me-status').title, /Working from Lisbon this week/);

@@ -380,7 +380,7 @@ def run(d, ui):
     # first time Microsoft asks for the permission in the browser.
     d.go(ui + "?mystatus=consent")
     d.js("document.getElementById('me-status-button').focus()")
-    check(d.active()[1] == "Set your status (now Available)", f"your status is a button named for what it does: {d.active()}")
+    check(d.active()[1] == "Available, set your status", f"your status is a button named first for what it shows: {d.active()}")
     d.keys("Enter")
     time.sleep(0.3)
     check(d.js("return document.getElementById('my-status-dialog').open") is True, "Enter opens Set your status")

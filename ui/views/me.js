@@ -23,7 +23,9 @@ export function renderMe() {
   const canSet = store.state.canSetStatus;
   show($('me-status-button'), canSet);
   setText($('me-status-words'), canSet ? words || 'Set your status' : '');
-  $('me-status-button').setAttribute('aria-label', words ? `Set your status (now ${words})` : 'Set your status');
+  // Its name starts with what it shows, so that it can be named by voice
+  // ("click Available"): WCAG 2.5.3, label in name.
+  $('me-status-button').setAttribute('aria-label', words ? `${words}, set your status` : 'Set your status');
   setText($('me-status-plain'), canSet ? '' : words);
   const user = account?.username ?? '';
   setText($('me-user'), user && (canSet || words) ? ` · ${user}` : user);
