@@ -921,3 +921,114 @@ pub fn close_window(pid: u32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// How long [`Broker`] waits for mosquitto and for a retained message: a
+/// bound that ends a broken test, not a measure of speed.
+const BROKER_PATIENCE: Duration = Duration::from_secs(60);
+
+/// A mosquitto broker on 127.0.0.1:`port`, stopped when dropped. Retained
+/// messages are not persisted: after a restart the broker holds only what
+/// clients publish again.
+pub struct Broker {
+    child: tokio::process::Child,
+    port: u16,
+    /// The one user allowed in, when anonymous clients are not.
+    login: Option<(String, String)>,
+}
+
+impl Broker {
+    pub async fn start(dir: &Path, port: u16) -> Broker {
+        Broker::start_with(dir, port, None).await
+    }
+
+    pub async fn start_with(dir: &Path, port: u16, login: Option<(&str, &str)>) -> Broker {
+        let mut conf = format!("listener {port} 127.0.0.1\npersistence false\n");
+        match login {
+            None => conf.push_str("allow_anonymous true\n"),
+            Some((user, password)) => {
+                let file = dir.join("passwords");
+                let made = std::process::Command::new("mosquitto_passwd")
+                    .args(["-b", "-c"])
+                    .arg(&file)
+                    .args([user, password])
+                    .status()
+                    .expect("mosquitto_passwd is installed (make deps)");
+                assert!(made.success());
+                conf.push_str(&format!(
+                    "allow_anonymous false\npassword_file {}\n",
+                    file.display()
+                ));
+            }
+        }
+        let path = dir.join("mosquitto.conf");
+        std::fs::write(&path, conf).unwrap();
+        let child = tokio::process::Command::new("mosquitto")
+            .arg("-c")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("mosquitto is installed (make deps)");
+        let started = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < BROKER_PATIENCE,
+                "mosquitto did not listen on {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Broker {
+            child,
+            port,
+            login: login.map(|(u, p)| (u.to_string(), p.to_string())),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// The retained message on `topic`, if the broker holds one: a fresh
+    /// subscriber gets it at once, so a second is plenty.
+    pub async fn retained(&self, topic: &str) -> Option<String> {
+        let mut sub = tokio::process::Command::new("mosquitto_sub");
+        sub.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-t", topic])
+            .args(["-C", "1", "-W", "1", "--retained-only"])
+            .kill_on_drop(true);
+        if let Some((user, password)) = &self.login {
+            sub.args(["-u", user, "-P", password]);
+        }
+        let out = sub
+            .output()
+            .await
+            .expect("mosquitto_sub is installed (make deps)");
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    }
+
+    /// Waits until `topic` holds a JSON message that `wanted` accepts.
+    pub async fn retained_json(
+        &self,
+        topic: &str,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let started = std::time::Instant::now();
+        let mut last = None;
+        while started.elapsed() < BROKER_PATIENCE {
+            if let Some(text) = self.retained(topic).await {
+                let v: serde_json::Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{topic} holds no JSON ({e}): {text}"));
+                if wanted(&v) {
+                    return v;
+                }
+                last = Some(v);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("{topic} never held the message wanted; last: {last:?}");
+    }
+}

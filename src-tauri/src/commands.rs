@@ -65,6 +65,10 @@ pub struct MqttView {
     /// A new password for `username`; none or empty keeps the one kept.
     #[serde(default, skip_serializing)]
     pub password: Option<String>,
+    /// Said while `allow_plaintext` in the file lets the password go to
+    /// another machine without TLS.
+    #[serde(default, skip_deserializing)]
+    pub plaintext_warning: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -124,6 +128,7 @@ fn settings_view(settings: &Settings) -> SettingsView {
             username: m.username.clone(),
             topic_prefix: Some(m.topic_prefix.clone()),
             password: None,
+            plaintext_warning: m.plaintext_warning(),
         }),
     }
 }
@@ -197,7 +202,7 @@ pub async fn open_config_file(state: State<'_, AppState>) -> CommandResult<()> {
     if !path.exists() {
         presently_core::config::write_atomically(&path, b"")?;
     }
-    open::that_detached(&path)
+    presently_core::browser::open_file(&path)
         .map_err(|e| CommandError::Open(format!("Could not open {}: {e}", path.display())))
 }
 
@@ -350,6 +355,12 @@ pub async fn save_settings(
     // The window shows the defaults while the file cannot be used: saving
     // them would write over what the file says (the tenant, the cloud).
     state.settings_usable()?;
+    // Only the file says a password may go in the clear; the window keeps it.
+    let allow_plaintext = state
+        .monitor
+        .settings()
+        .mqtt
+        .is_some_and(|m| m.allow_plaintext);
     let q = &settings.quiet_hours;
     let change = SettingsChange {
         cloud: settings.cloud,
@@ -370,6 +381,7 @@ pub async fn save_settings(
                     .clone()
                     .filter(|p| !p.trim().is_empty())
                     .unwrap_or_else(|| DEFAULT_TOPIC_PREFIX.to_string()),
+                allow_plaintext,
             }),
     };
     if settings.autostart && state.demo {

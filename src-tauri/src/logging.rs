@@ -1,19 +1,26 @@
 //! Where the app's log lines go: stderr (quiet unless `RUST_LOG` asks) and,
 //! for the tray app, a log file in the OS's log location, one file a day,
-//! the last [`KEEP_FILES`] kept.
+//! the last [`KEEP_FILES`] kept, each at most [`MAX_FILE_BYTES`].
 //!
 //! Tokens never reach the log: the engine holds them as
 //! [`presently_core::Secret`], which prints `[redacted]`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer, Registry};
 
 /// How many daily files stay on disk, today's included.
 pub const KEEP_FILES: usize = 7;
+/// The most one day's file holds. Past it, the day's further lines are left
+/// out, after one that says so: an error repeated in a loop cannot fill the
+/// disk (all files together: at most 70 MiB).
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// What stderr shows when `RUST_LOG` is not set: problems only.
 const STDERR_DEFAULT: &str = "warn";
@@ -53,7 +60,12 @@ pub fn init(to_file: bool) -> Option<PathBuf> {
     }
     log_panics();
     match (dir, opened) {
-        (Some(dir), Ok(())) => Some(dir),
+        (Some(dir), Ok(note)) => {
+            if let Some(note) = note {
+                tracing::warn!("{note}");
+            }
+            Some(dir)
+        }
         (Some(dir), Err(e)) => {
             tracing::warn!("no log file: could not open one in {}: {e}", dir.display());
             None
@@ -72,21 +84,32 @@ fn log_panics() {
     }));
 }
 
+/// What opening the log file gave: a note to log when something about
+/// its folder was put right, or why there is no file.
+type Opened = Result<Option<String>, tracing_appender::rolling::InitError>;
+
 /// The subscriber [`init`] installs, with the file in `dir` and `rust_log`
 /// as the filter of both; kept apart so tests can use it without touching the
 /// process-wide one or the environment.
 fn subscriber(
     dir: Option<&Path>,
     rust_log: Option<&str>,
-) -> (
-    impl tracing::Subscriber + Send + Sync,
-    Result<(), tracing_appender::rolling::InitError>,
-) {
+) -> (impl tracing::Subscriber + Send + Sync, Opened) {
+    capped_subscriber(dir, rust_log, MAX_FILE_BYTES)
+}
+
+/// [`subscriber`] with files of at most `cap` bytes.
+fn capped_subscriber(
+    dir: Option<&Path>,
+    rust_log: Option<&str>,
+    cap: u64,
+) -> (impl tracing::Subscriber + Send + Sync, Opened) {
     let stderr = fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(filter(rust_log, STDERR_DEFAULT));
-    let (file, opened) = match dir.map(daily_file).transpose() {
-        Ok(appender) => (appender, Ok(())),
+    let (file, opened) = match dir.map(|dir| daily_file(dir, cap)).transpose() {
+        Ok(Some((file, note))) => (Some(file), Ok(note)),
+        Ok(None) => (None, Ok(None)),
         Err(e) => (None, Err(e)),
     };
     // Each line is written before the call returns rather than through a
@@ -108,9 +131,13 @@ fn filter(rust_log: Option<&str>, default: &str) -> EnvFilter {
         .unwrap_or_else(|| EnvFilter::new(default))
 }
 
-/// `presently.YYYY-MM-DD.log` in `dir`; opening it removes all but the
-/// newest files so that [`KEEP_FILES`] remain.
-fn daily_file(dir: &Path) -> Result<RollingFileAppender, tracing_appender::rolling::InitError> {
+/// `presently.YYYY-MM-DD.log` in `dir`, of at most `cap` bytes a day;
+/// opening it removes all but the newest files so that [`KEEP_FILES`]
+/// remain. With a note when the folder's permissions were put right.
+fn daily_file(
+    dir: &Path,
+    cap: u64,
+) -> Result<(CappedFile, Option<String>), tracing_appender::rolling::InitError> {
     // Made first: the appender lists the folder's old files before it makes
     // the folder, and on Windows a folder that is not there yet stopped it
     // (on the first start, no log file was ever written).
@@ -121,12 +148,111 @@ fn daily_file(dir: &Path) -> Result<RollingFileAppender, tracing_appender::rolli
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
     let _ = folder.create(dir);
-    RollingFileAppender::builder()
+    let note = make_private(dir);
+    let appender = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix("presently")
         .filename_suffix("log")
         .max_log_files(KEEP_FILES)
-        .build(dir)
+        .build(dir)?;
+    let file = CappedFile {
+        appender,
+        dir: dir.to_path_buf(),
+        cap,
+        today: Mutex::new((String::new(), 0)),
+    };
+    Ok((file, note))
+}
+
+/// Checked at every start, not only when the folder is made: one left
+/// readable by others (an older version, a copy, a restore) is made the
+/// user's alone again, and said so.
+#[cfg(unix)]
+fn make_private(dir: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir).ok()?.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return None;
+    }
+    Some(
+        match std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+            Ok(()) => format!(
+                "The log folder {} could be read by others (mode {mode:o}); it is the user's alone again.",
+                dir.display()
+            ),
+            Err(e) => format!(
+                "The log folder {} can be read by others (mode {mode:o}) and could not be made private: {e}",
+                dir.display()
+            ),
+        },
+    )
+}
+
+#[cfg(not(unix))]
+fn make_private(_dir: &Path) -> Option<String> {
+    None
+}
+
+/// The day's log file, written up to `cap` bytes.
+struct CappedFile {
+    appender: RollingFileAppender,
+    dir: PathBuf,
+    cap: u64,
+    /// The day, as the file's name has it, and what its file holds.
+    today: Mutex<(String, u64)>,
+}
+
+impl CappedFile {
+    /// Writes one formatted line, or leaves it out once the day's file is
+    /// full (the first line left out is replaced by one that says so).
+    fn write_line(&self, line: &[u8]) -> std::io::Result<()> {
+        // The appender names its files by the UTC date.
+        let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let mut today = self.today.lock().unwrap_or_else(|e| e.into_inner());
+        if today.0 != day {
+            // An earlier run today may have written to it already.
+            let name = format!("presently.{day}.log");
+            let size = std::fs::metadata(self.dir.join(name)).map_or(0, |m| m.len());
+            *today = (day, size);
+        }
+        if today.1 >= self.cap {
+            return Ok(());
+        }
+        let mut out = self.appender.make_writer();
+        if today.1 + line.len() as u64 > self.cap {
+            today.1 = self.cap;
+            return writeln!(
+                out,
+                "... this file reached its limit of {} KiB: the rest of today's lines are left out.",
+                self.cap / 1024
+            );
+        }
+        out.write_all(line)?;
+        today.1 += line.len() as u64;
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for CappedFile {
+    type Writer = LineWriter<'a>;
+
+    fn make_writer(&'a self) -> LineWriter<'a> {
+        LineWriter(self)
+    }
+}
+
+/// What the log layer writes each line through (one `write` a line).
+struct LineWriter<'a>(&'a CappedFile);
+
+impl Write for LineWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_line(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +370,55 @@ mod tests {
             assert!(files.contains(name), "{name} should stay: {files:?}");
         }
         assert!(files.contains(&"notes.txt".to_string()), "{files:?}");
+    }
+
+    #[test]
+    fn a_days_file_stops_at_its_limit_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let (subscriber, opened) = capped_subscriber(Some(dir.path()), None, 1024);
+        opened.unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            for i in 0..100 {
+                tracing::warn!(target: "presently", "the same failure again, number {i}");
+            }
+        });
+        let files = log_files(dir.path());
+        let text = std::fs::read_to_string(dir.path().join(&files[0])).unwrap();
+        assert!(text.len() <= 1024 + 120, "{}", text.len());
+        assert!(text.contains("number 0"), "{text}");
+        assert!(!text.contains("number 99"), "{text}");
+        assert!(
+            text.trim_end()
+                .ends_with("the rest of today's lines are left out."),
+            "{text}"
+        );
+        assert_eq!(text.matches("reached its limit").count(), 1, "{text}");
+        // A second start the same day counts what the file holds already.
+        let (subscriber, opened) = capped_subscriber(Some(dir.path()), None, 1024);
+        opened.unwrap();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(target: "presently", "after a restart");
+        });
+        let again = std::fs::read_to_string(dir.path().join(&files[0])).unwrap();
+        assert_eq!(again, text);
+        assert_eq!(MAX_FILE_BYTES, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_log_folder_others_can_read_is_made_private_at_start() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (_subscriber, opened) = subscriber(Some(&logs), None);
+        let note = opened.unwrap().expect("said");
+        assert!(note.contains("mode 755"), "{note}");
+        let mode = std::fs::metadata(&logs).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let (_subscriber, opened) = subscriber(Some(&logs), None);
+        assert_eq!(opened.unwrap(), None, "nothing to say the second time");
     }
 
     #[test]

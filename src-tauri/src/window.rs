@@ -33,8 +33,9 @@ pub fn launched() -> std::time::Instant {
 #[cfg(target_os = "linux")]
 pub fn prepare_environment() {
     let env = |name: &str| std::env::var_os(name);
+    // For this process and WebKit's, not for the browser or editor it opens.
     for (name, value) in environment_additions(env, |path| path.exists()) {
-        std::env::set_var(name, value);
+        presently_core::browser::set_for_this_process_only(name, value);
     }
 }
 
@@ -209,71 +210,187 @@ const WINDOW_LIBRARIES: &[&str] = &[
 /// touched: every page they hold is the file's, so `MADV_DONTNEED` on a
 /// private mapping changes nothing a later read sees (the page is read from
 /// the file again). Relocated data (RELRO, read-only after the loader wrote
-/// it) holds pages of its own and is left alone, as are writable mappings.
+/// it) holds pages of its own and is left alone, as are writable mappings;
+/// so is any mapping with pages in swap, where a relocated page that was
+/// swapped out (zram, say) shows no anonymous page but would be lost.
+/// Each library is pinned first (`RTLD_NOLOAD | RTLD_NODELETE`: it can
+/// never be unloaded, so its ranges cannot come to hold anything else), and
+/// each range is looked up again just before it is dropped.
 /// `MADV_PAGEOUT` would be the gentler advice, but the kernel skips the
 /// large page-cache folios that libraries are read into.
 #[cfg(target_os = "linux")]
 fn drop_window_library_pages() -> usize {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return 0;
+    };
+    let mut libraries: Vec<&str> = maps
+        .lines()
+        .filter_map(Mapping::of)
+        .filter(|(m, _)| m.is_window_library())
+        .map(|(m, _)| m.path)
+        .collect();
+    libraries.sort_unstable();
+    libraries.dedup();
+    let pinned: Vec<&str> = libraries.into_iter().filter(|path| pin(path)).collect();
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return 0;
     };
     let mut dropped = 0;
-    for (start, end) in window_library_ranges(&smaps) {
-        // SAFETY: a range this process maps, read from its own smaps a
-        // moment ago: read-only, backed by a library file and holding only
-        // the file's pages (see above), so dropping them loses nothing. A
-        // range unmapped since then gets ENOMEM, and nothing happens.
-        let done =
-            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+    for range in window_library_ranges(&smaps) {
+        if !pinned.contains(&range.path) {
+            continue;
+        }
+        let Ok(now) = std::fs::read_to_string("/proc/self/maps") else {
+            break;
+        };
+        if !still_mapped(&now, &range) {
+            continue;
+        }
+        // SAFETY: a range of a pinned library that this process maps as it
+        // did a moment ago (same file, offset and permissions): read-only,
+        // holding only the file's pages, none in swap (see above), so
+        // dropping them loses nothing.
+        let done = unsafe {
+            libc::madvise(
+                range.start as *mut libc::c_void,
+                range.end - range.start,
+                libc::MADV_DONTNEED,
+            )
+        };
         if done == 0 {
-            dropped += end - start;
+            dropped += range.end - range.start;
         }
     }
     dropped
 }
 
-/// The mappings of [`WINDOW_LIBRARIES`] in a `/proc/PID/smaps` text that are
-/// readable, not writable, and hold no anonymous page.
+/// Makes sure the library at `path`, loaded already, stays loaded for the
+/// life of the process. False when it is not loaded (or not a library the
+/// loader knows), and then it is not touched.
 #[cfg(target_os = "linux")]
-fn window_library_ranges(smaps: &str) -> Vec<(usize, usize)> {
+fn pin(path: &str) -> bool {
+    let Ok(name) = std::ffi::CString::new(path) else {
+        return false;
+    };
+    // SAFETY: RTLD_NOLOAD loads nothing (no initialiser runs); it returns a
+    // handle to a library already loaded, and RTLD_NODELETE keeps it so.
+    // The handle is never closed.
+    let handle = unsafe {
+        libc::dlopen(
+            name.as_ptr(),
+            libc::RTLD_NOLOAD | libc::RTLD_NODELETE | libc::RTLD_LAZY,
+        )
+    };
+    !handle.is_null()
+}
+
+/// One line of `/proc/PID/maps` (the header of each mapping in `smaps`):
+/// `start-end perms offset dev inode path`.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mapping<'a> {
+    start: usize,
+    end: usize,
+    offset: &'a str,
+    device: &'a str,
+    inode: &'a str,
+    path: &'a str,
+}
+
+#[cfg(target_os = "linux")]
+impl<'a> Mapping<'a> {
+    /// The mapping a header line describes, and its permissions.
+    fn of(line: &'a str) -> Option<(Mapping<'a>, &'a str)> {
+        let mut rest = line;
+        let mut field = || {
+            let trimmed = rest.trim_start();
+            let end = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
+            let (word, after) = trimmed.split_at(end);
+            rest = after;
+            (!word.is_empty()).then_some(word)
+        };
+        let range = field()?;
+        let perms = field()?;
+        let offset = field()?;
+        let device = field()?;
+        let inode = field()?;
+        let path = rest.trim();
+        let (start, end) = range.split_once('-')?;
+        let start = usize::from_str_radix(start, 16).ok()?;
+        let end = usize::from_str_radix(end, 16).ok()?;
+        (end > start && device.contains(':')).then_some((
+            Mapping {
+                start,
+                end,
+                offset,
+                device,
+                inode,
+                path,
+            },
+            perms,
+        ))
+    }
+
+    /// One of [`WINDOW_LIBRARIES`], as a file that is still there.
+    fn is_window_library(&self) -> bool {
+        let name = self.path.rsplit('/').next().unwrap_or("");
+        self.path.starts_with('/')
+            && !self.path.ends_with(" (deleted)")
+            && WINDOW_LIBRARIES.iter().any(|lib| name.contains(lib))
+    }
+}
+
+/// The mappings of [`WINDOW_LIBRARIES`] in a `/proc/PID/smaps` text that are
+/// readable, not writable, and hold no anonymous page and none in swap
+/// (both said, and both 0).
+#[cfg(target_os = "linux")]
+fn window_library_ranges<'a>(smaps: &'a str) -> Vec<Mapping<'a>> {
     let mut ranges = Vec::new();
-    // The mapping being read: its range, and whether it qualifies so far.
-    let mut current: Option<(usize, usize)> = None;
-    let mut finish = |current: &mut Option<(usize, usize)>| {
-        if let Some(range) = current.take() {
-            ranges.push(range);
+    // The mapping being read, and what its lines said so far: whether it
+    // holds no anonymous page, and none in swap.
+    let mut current: Option<(Mapping<'a>, bool, bool)> = None;
+    let mut finish = |current: &mut Option<(Mapping<'a>, bool, bool)>| {
+        if let Some((mapping, true, true)) = current.take() {
+            ranges.push(mapping);
         }
     };
     for line in smaps.lines() {
-        let mut fields = line.split_whitespace();
-        let Some(first) = fields.next() else {
+        if let Some((mapping, perms)) = Mapping::of(line) {
+            finish(&mut current);
+            if mapping.is_window_library() && perms.starts_with('r') && !perms.contains('w') {
+                current = Some((mapping, false, false));
+            }
+            continue;
+        }
+        let Some((_, anonymous, swap)) = current.as_mut() else {
             continue;
         };
-        if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
-            // A header: `start-end perms offset dev inode [path]`.
-            finish(&mut current);
-            let perms = fields.next().unwrap_or("");
-            let name = fields
-                .nth(3)
-                .and_then(|p| p.rsplit('/').next())
-                .unwrap_or("");
-            let window_only = WINDOW_LIBRARIES.iter().any(|lib| name.contains(lib));
-            if window_only && perms.starts_with('r') && !perms.contains('w') {
-                let start = usize::from_str_radix(start, 16).ok();
-                let end = usize::from_str_radix(end, 16).ok();
-                current = start.zip(end).filter(|(s, e)| e > s);
-            }
-        } else if first == "Anonymous:" && fields.next() != Some("0") {
-            current = None;
+        let mut fields = line.split_whitespace();
+        let (key, value) = (fields.next(), fields.next());
+        match key {
+            Some("Anonymous:") => *anonymous = value == Some("0"),
+            Some("Swap:") => *swap = value == Some("0"),
+            _ => {}
         }
     }
     finish(&mut current);
     ranges
 }
 
+/// Whether `maps` (a fresh `/proc/self/maps`) still maps `range` as it was:
+/// the same addresses, file, offset and device, read-only.
+#[cfg(target_os = "linux")]
+fn still_mapped(maps: &str, range: &Mapping<'_>) -> bool {
+    maps.lines()
+        .filter_map(Mapping::of)
+        .any(|(now, perms)| now == *range && perms.starts_with('r') && !perms.contains('w'))
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use super::{environment_additions, gdk_gl_probe_skippable, window_library_ranges};
+    use super::{
+        environment_additions, gdk_gl_probe_skippable, still_mapped, window_library_ranges,
+    };
     use std::ffi::OsString;
     use std::path::Path;
 
@@ -355,59 +472,123 @@ mod tests {
 
     #[test]
     fn only_the_read_only_mappings_of_the_windows_libraries_are_paged_out() {
-        let mapping = |header: &str, anonymous: u32| {
-            format!("{header}\nSize: 1024 kB\nRss: 512 kB\nAnonymous: {anonymous} kB\nVmFlags: rd mr mw me\n")
+        let mapping = |header: &str, anonymous: u32, swap: u32| {
+            format!("{header}\nSize: 1024 kB\nRss: 512 kB\nAnonymous: {anonymous} kB\nSwap: {swap} kB\nVmFlags: rd mr mw me\n")
         };
         let maps: String = [
             (
-                "7f0000000000-7f0000100000 r--p 00000000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
+                "7f0000000000-7f0000100000 r--p 00000000 fe:01 11                        /usr/lib/libwebkit2gtk-4.1.so.0",
+                0,
                 0,
             ),
             (
                 "7f0000100000-7f0003000000 r-xp 00100000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
+                0,
                 0,
             ),
             // RELRO: read-only now, but the loader wrote its pages.
             (
                 "7f0003000000-7f0003080000 r--p 03000000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
                 496,
+                0,
+            ),
+            // The same, with those pages swapped out: no anonymous page
+            // resident, but the relocations are in swap.
+            (
+                "7f0003080000-7f0003090000 r--p 03080000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
+                0,
+                64,
             ),
             (
-                "7f0003080000-7f0003100000 rw-p 03080000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
+                "7f0003090000-7f0003100000 rw-p 03090000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0",
                 12,
+                0,
             ),
             (
                 "7f0004000000-7f0004800000 r-xp 00000000 fe:01 12 /usr/lib/dri/swrast_dri.so",
+                0,
+                0,
+            ),
+            // Replaced on disk by an upgrade since it was loaded.
+            (
+                "7f0004800000-7f0004900000 r-xp 00000000 fe:01 16 /usr/lib/libEGL_mesa.so.0.0.0 (deleted)",
+                0,
                 0,
             ),
             (
                 "7f0005000000-7f0005800000 r-xp 00000000 fe:01 13 /usr/lib/libgtk-3.so.0",
                 0,
+                0,
             ),
             (
                 "7f0006000000-7f0006001000 ---p 00000000 fe:01 14 /usr/lib/libLLVM-15.so.1",
                 0,
+                0,
             ),
-            ("7f0007000000-7f0007100000 rw-p 00000000 00:00 0", 1024),
+            ("7f0007000000-7f0007100000 rw-p 00000000 00:00 0", 1024, 0),
             (
                 "55d000000000-55d000100000 r-xp 00000000 fe:01 15 /opt/presently/presently-desktop",
+                0,
                 0,
             ),
         ]
         .iter()
-        .map(|(header, anonymous)| mapping(header, *anonymous))
+        .map(|(header, anonymous, swap)| mapping(header, *anonymous, *swap))
         .collect();
+        let ranges = window_library_ranges(&maps);
         assert_eq!(
-            window_library_ranges(&maps),
+            ranges.iter().map(|m| (m.start, m.end)).collect::<Vec<_>>(),
             [
                 (0x7f00_0000_0000, 0x7f00_0010_0000),
                 (0x7f00_0010_0000, 0x7f00_0300_0000),
                 (0x7f00_0400_0000, 0x7f00_0480_0000),
             ]
         );
+        assert_eq!(ranges[0].path, "/usr/lib/libwebkit2gtk-4.1.so.0");
+        assert_eq!(
+            (ranges[1].offset, ranges[1].device, ranges[1].inode),
+            ("00100000", "fe:01", "11")
+        );
+        // A mapping whose smaps says nothing of swap is not taken on trust.
+        let unsaid = "7f0000000000-7f0000100000 r--p 00000000 fe:01 11 /usr/lib/libwebkit2gtk-4.1.so.0\nAnonymous: 0 kB\n";
+        assert_eq!(window_library_ranges(unsaid), []);
         assert_eq!(
             window_library_ranges("garbage\n\n1-2 r-xp\nRss: 4 kB\n"),
             []
         );
+    }
+
+    #[test]
+    fn a_range_is_dropped_only_while_it_maps_the_same_file_at_the_same_place() {
+        let header = "7f0004000000-7f0004800000 r-xp 00000000 fe:01 12 /usr/lib/dri/swrast_dri.so";
+        let smaps = format!("{header}\nAnonymous: 0 kB\nSwap: 0 kB\n");
+        let range = window_library_ranges(&smaps).remove(0);
+        assert!(still_mapped(&format!("{header}\n"), &range));
+        for changed in [
+            // Unloaded, and something else mapped there.
+            "7f0004000000-7f0004800000 r-xp 00000000 fe:01 99 /usr/lib/libother.so",
+            // The same file at another offset, or another file's device.
+            "7f0004000000-7f0004800000 r-xp 00001000 fe:01 12 /usr/lib/dri/swrast_dri.so",
+            "7f0004000000-7f0004800000 r-xp 00000000 fe:02 12 /usr/lib/dri/swrast_dri.so",
+            // Made writable, or shorter.
+            "7f0004000000-7f0004800000 rw-p 00000000 fe:01 12 /usr/lib/dri/swrast_dri.so",
+            "7f0004000000-7f0004400000 r-xp 00000000 fe:01 12 /usr/lib/dri/swrast_dri.so",
+        ] {
+            assert!(!still_mapped(&format!("{changed}\n"), &range), "{changed}");
+        }
+    }
+
+    #[test]
+    fn only_loaded_libraries_are_pinned() {
+        // Nothing is loaded by pinning: a library not in the process is not.
+        assert!(!super::pin("/nonexistent/libwebkit2gtk-nothing.so"));
+        // libc is loaded in every process.
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let libc = maps
+            .lines()
+            .filter_map(|l| super::Mapping::of(l).map(|(m, _)| m.path))
+            .find(|p| p.contains("/libc.so") || p.contains("/libc-"))
+            .expect("libc is mapped");
+        assert!(super::pin(libc), "{libc}");
     }
 }

@@ -645,3 +645,52 @@ async fn offline_the_window_learns_since_when_what_it_shows_is_old() {
         "{age:?}"
     );
 }
+
+/// The settings' MQTT, against a real broker: a teammate taken off the
+/// roster is cleared there (and not published again after a reconnection),
+/// and a new password alone reconnects with it.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_forgets_who_left_the_roster_and_takes_a_new_password() {
+    use presently_e2e::Broker;
+    let h = Harness::new().await;
+    h.sign_in().await;
+    let users = h.sim.users();
+    let (stays, leaves) = (users[1].id.clone(), users[2].id.clone());
+    h.invoke("add_teammates", json!({"ids": [stays, leaves]}))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = presently_e2e::free_port();
+    let broker = Broker::start_with(dir.path(), port, Some(("ha", "first"))).await;
+    let mut settings = h.invoke("get_settings", json!({})).unwrap();
+    settings["mqtt"] = json!({
+        "broker": format!("mqtt://127.0.0.1:{port}"),
+        "username": "ha",
+        "password": "first",
+    });
+    h.invoke("save_settings", json!({"settings": settings}))
+        .unwrap();
+    let topic = |id: &str| format!("presently/+/{id}");
+    broker.retained_json(&topic(&stays), |_| true).await;
+    broker.retained_json(&topic(&leaves), |_| true).await;
+
+    h.invoke("remove_teammate", json!({"id": leaves})).unwrap();
+    let started = std::time::Instant::now();
+    while broker.retained(&topic(&leaves)).await.is_some() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the broker still holds the presence of someone who left"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The broker now wants another password, and only that changes.
+    broker.stop().await;
+    let broker = Broker::start_with(dir.path(), port, Some(("ha", "second"))).await;
+    settings["mqtt"]["password"] = json!("second");
+    h.invoke("save_settings", json!({"settings": settings}))
+        .unwrap();
+    broker.retained_json(&topic(&stays), |_| true).await;
+    assert_eq!(broker.retained(&topic(&leaves)).await, None);
+    broker.stop().await;
+}

@@ -2,11 +2,10 @@
 //! a real MQTT broker (Debian's mosquitto, on a free loopback port) and a
 //! webhook server of the test's own.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use presently_e2e::{free_port, linux_only, PrivateSession, Run, TestEnv};
+use presently_e2e::{free_port, linux_only, Broker, PrivateSession, Run, TestEnv};
 use presently_sim::PresenceUpdate;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,109 +17,6 @@ use tokio::sync::mpsc;
 /// two (polls are 5 s apart): a bound that ends a broken test, not a
 /// measure of speed.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A mosquitto broker on 127.0.0.1:`port`, stopped when dropped. Retained
-/// messages are not persisted: after a restart the broker holds only what
-/// clients publish again.
-struct Broker {
-    child: Child,
-    port: u16,
-    /// The one user allowed in, when anonymous clients are not.
-    login: Option<(String, String)>,
-}
-
-impl Broker {
-    async fn start(dir: &Path, port: u16) -> Broker {
-        Broker::start_with(dir, port, None).await
-    }
-
-    async fn start_with(dir: &Path, port: u16, login: Option<(&str, &str)>) -> Broker {
-        let mut conf = format!("listener {port} 127.0.0.1\npersistence false\n");
-        match login {
-            None => conf.push_str("allow_anonymous true\n"),
-            Some((user, password)) => {
-                let file = dir.join("passwords");
-                let made = std::process::Command::new("mosquitto_passwd")
-                    .args(["-b", "-c"])
-                    .arg(&file)
-                    .args([user, password])
-                    .status()
-                    .expect("mosquitto_passwd is installed (make deps)");
-                assert!(made.success());
-                conf.push_str(&format!(
-                    "allow_anonymous false\npassword_file {}\n",
-                    file.display()
-                ));
-            }
-        }
-        let path = dir.join("mosquitto.conf");
-        std::fs::write(&path, conf).unwrap();
-        let child = Command::new("mosquitto")
-            .arg("-c")
-            .arg(&path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("mosquitto is installed (make deps)");
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                started.elapsed() < PATIENCE,
-                "mosquitto did not listen on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Broker {
-            child,
-            port,
-            login: login.map(|(u, p)| (u.to_string(), p.to_string())),
-        }
-    }
-
-    async fn stop(mut self) {
-        self.child.kill().await.unwrap();
-    }
-
-    /// The retained message on `topic`, if the broker holds one: a fresh
-    /// subscriber gets it at once, so a second is plenty.
-    async fn retained(&self, topic: &str) -> Option<String> {
-        let mut sub = Command::new("mosquitto_sub");
-        sub.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-t", topic])
-            .args(["-C", "1", "-W", "1", "--retained-only"])
-            .kill_on_drop(true);
-        if let Some((user, password)) = &self.login {
-            sub.args(["-u", user, "-P", password]);
-        }
-        let out = sub
-            .output()
-            .await
-            .expect("mosquitto_sub is installed (make deps)");
-        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        (out.status.success() && !text.is_empty()).then_some(text)
-    }
-
-    /// Waits until `topic` holds a JSON message that `wanted` accepts.
-    async fn retained_json(&self, topic: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-        let started = Instant::now();
-        let mut last = None;
-        while started.elapsed() < PATIENCE {
-            if let Some(text) = self.retained(topic).await {
-                let v: Value = serde_json::from_str(&text)
-                    .unwrap_or_else(|e| panic!("{topic} holds no JSON ({e}): {text}"));
-                if wanted(&v) {
-                    return v;
-                }
-                last = Some(v);
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("{topic} never held the message wanted; last: {last:?}");
-    }
-}
 
 /// `presently publish TARGETS` for one teammate, polling every 5 s.
 fn start_publish(env: &TestEnv, targets: &[&str], teammate: &str) -> Child {
@@ -227,6 +123,18 @@ async fn mqtt_holds_everyones_presence_and_gets_it_again_after_the_broker_restar
         .retained_json(&topic, |v| v["availability"] == "DoNotDisturb")
         .await;
     assert_eq!(dnd["activity"], "Presenting");
+    // A 20 KB plain-text note, as a colleague once set: published, cut at
+    // 4,000 characters and saying so.
+    let note = "All day in the lab. ".repeat(1_000);
+    env.sim
+        .set_presence(&teammate, presence("Away", "Away", Some(&note)))
+        .unwrap();
+    let long = broker
+        .retained_json(&topic, |v| v["availability"] == "Away")
+        .await;
+    let said = long["statusMessage"].as_str().unwrap();
+    assert!(said.ends_with("[… cut at 4,000 characters]"), "{said}");
+    assert!(note.starts_with(said.split(" […").next().unwrap()));
     assert!(
         publish.try_wait().unwrap().is_none(),
         "publish keeps running through the outage"
@@ -405,6 +313,8 @@ async fn next_request(
         .expect("the server runs")
 }
 
+/// Also with a proxy set that goes nowhere: this machine's own addresses
+/// (the webhook, and here the simulated Graph) are reached directly.
 #[tokio::test]
 async fn the_webhook_gets_each_change_and_a_failed_post_is_tried_again() {
     let env = TestEnv::new(TestEnv::quick()).await;
@@ -412,16 +322,24 @@ async fn the_webhook_gets_each_change_and_a_failed_post_is_tried_again() {
     let teammate = env.sim.users()[2].id.clone();
     let (port, mut requests) = webhook_server().await;
     let url = format!("http://127.0.0.1:{port}/hook");
-    let mut publish = start_publish(
-        &env,
-        &[
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let mut publish = env
+        .command(&[
+            "publish",
             "--webhook",
             &url,
             "--header",
             "Authorization: Bearer s3cret",
-        ],
-        &teammate,
-    );
+            "--interval",
+            "5",
+            "--ids",
+            &teammate,
+        ])
+        .env("HTTP_PROXY", &nowhere)
+        .env("http_proxy", &nowhere)
+        .env("ALL_PROXY", &nowhere)
+        .spawn()
+        .unwrap();
 
     // Your own presence comes first; the server refuses it once.
     let (status, _, refused) = next_request(&mut requests).await;
@@ -480,6 +398,12 @@ async fn addresses_that_would_leak_presence_are_refused_before_anything_is_sent(
         assert!(run.stderr.contains(says), "{address}: {}", run.stderr);
         assert!(!run.stderr.contains(hides), "{address}: {}", run.stderr);
     }
+    // A password in the clear to another machine, unless the flag says so.
+    let plain = ["publish", "--mqtt", "mqtt://192.0.2.10", "--username", "ha"];
+    let run = env.run(&[&plain[..], &["--ids", "x"]].concat()).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("in the clear"), "{}", run.stderr);
+    assert!(run.stderr.contains("--allow-plaintext"), "{}", run.stderr);
     let run = env.run(&["publish", "--ids", "x"]).await;
     assert_eq!(run.code, 2, "a target is required: {}", run.stderr);
     assert!(env.sim.requests().is_empty(), "nothing reached the tenant");

@@ -22,6 +22,7 @@
 //                  sign-in asks for Presence.ReadWrite (mock.approve() lets it through, and the
 //                  change waiting for it is made); cloud=china: setting your status is refused
 //   mqtt=on        settings have a broker, a user name (its password kept) and a topic prefix
+//   mqtt=plain     the same, with allow_plaintext in the file: the app's warning comes with them
 // Console: mock.emit(name, payload), mock.approve(), mock.decline(), mock.block(),
 //          mock.browserFail(), mock.change(id, availability, activity),
 //          mock.configProblem(problem or null), mock.calendar(state, message),
@@ -202,7 +203,8 @@
   // change that waits for the sign-in asking for it.
   let statusGranted = q.get('mystatus') !== 'consent';
   let statusAfterConsent = null;
-  let mqttPassword = q.get('mqtt') === 'on' ? 'secret' : null;
+  const mqttOn = q.get('mqtt') === 'on' || q.get('mqtt') === 'plain';
+  let mqttPassword = mqttOn ? 'secret' : null;
   const account = {
     displayName: 'Debra Berger',
     username: 'debra@contoso.onmicrosoft.com',
@@ -218,8 +220,11 @@
     autostart: false,
     calendar: calendar.state !== 'off',
     intervalSecs: 30,
-    mqtt: q.get('mqtt') === 'on' ? { broker: 'mqtt://homeassistant.local:1883', username: 'debra', topicPrefix: 'presently' } : null,
+    mqtt: mqttOn ? { broker: 'mqtt://homeassistant.local:1883', username: 'debra', topicPrefix: 'presently' } : null,
   };
+  if (q.get('mqtt') === 'plain') {
+    settings.mqtt.plaintextWarning = 'Your MQTT password goes to homeassistant.local in the clear (allow_plaintext = true in config.toml): anyone on that network can read it. Use mqtts:// where the broker offers it.';
+  }
 
   function newCode() {
     return {

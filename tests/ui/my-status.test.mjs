@@ -393,12 +393,20 @@ test('Publish to MQTT shows what is saved, never the password', async () => {
   assert.equal(w.$('set-mqtt-password').placeholder, 'kept in the keyring');
   assert.equal(w.$('set-mqtt-prefix').value, 'presently');
   assert.match(w.text('mqtt-hint'), /retained, to presently\/<tenant>\/…, with Home Assistant discovery of your own presence/);
+  assert.equal(w.$('mqtt-plaintext-warning').hidden, true, 'nothing to warn of');
   // Saved without a new password: the one kept stays, and none is sent.
   w.press('settings-save');
   await w.until(() => !w.$('settings-dialog').open, 'the dialog to close');
   const sent = calls('save_settings')[0].settings.mqtt;
   assert.deepEqual(sent, { broker: 'mqtt://homeassistant.local:1883', username: 'debra', topicPrefix: 'presently' });
   assert.equal(w.mock.mqttPassword(), 'secret');
+});
+
+test('a password the config file lets go in the clear is warned of, in the app\'s words', async () => {
+  await openSettings('mqtt=plain');
+  const warning = w.$('mqtt-plaintext-warning');
+  assert.equal(warning.hidden, false);
+  assert.match(w.text('mqtt-plaintext-warning'), /^Your MQTT password goes to homeassistant\.local in the clear/);
 });
 
 test('a broker that is not mqtt:// or mqtts:// is refused before saving; a new password is sent once', async () => {

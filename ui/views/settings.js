@@ -53,6 +53,11 @@ function fillSettings(s) {
   $('set-mqtt-password').value = '';
   $('set-mqtt-password').placeholder = s.mqtt?.username ? 'kept in the keyring' : '';
   $('set-mqtt-prefix').value = s.mqtt?.topicPrefix ?? '';
+  // While the config file lets the password go in the clear: said, in the
+  // app's words.
+  const warning = s.mqtt?.plaintextWarning ?? '';
+  setText($('mqtt-plaintext-warning'), warning);
+  show($('mqtt-plaintext-warning'), Boolean(warning));
   syncQuietFields();
   for (const input of $('settings-form').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
 }

@@ -31,6 +31,10 @@ pub struct PublishArgs {
     /// asked for once here and kept there.
     #[arg(long, value_name = "NAME", requires = "mqtt")]
     username: Option<String>,
+    /// Lets the password go to a broker on another machine over mqtt://,
+    /// without TLS (only on a network you trust).
+    #[arg(long, requires = "username")]
+    allow_plaintext: bool,
     /// The first level of every topic: PREFIX/<tenant>/<user id>.
     #[arg(long, value_name = "PREFIX", default_value = DEFAULT_TOPIC_PREFIX, requires = "mqtt")]
     topic_prefix: String,
@@ -57,6 +61,9 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
         .as_deref()
         .map(mqtt::parse_broker_url)
         .transpose()?;
+    if let Some(url) = &broker {
+        mqtt::check_plaintext(url, args.username.as_deref(), args.allow_plaintext)?;
+    }
     mqtt::check_topic_prefix(&args.topic_prefix)?;
     let mut overrides = global.overrides();
     overrides.interval_secs = args.poll.interval;

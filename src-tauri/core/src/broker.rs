@@ -57,13 +57,65 @@ pub fn password_entry(url: &Url, username: &str) -> String {
     format!("mqtt:{username}@{host}:{port}")
 }
 
-/// Checks `--topic-prefix`: MQTT's wildcards and NUL cannot be in a topic
-/// someone publishes to.
-pub fn check_topic_prefix(prefix: &str) -> Result<()> {
-    if prefix.is_empty() || prefix.contains(['+', '#', '\0']) || prefix.ends_with('/') {
-        return Err(Error::Config(format!(
-            "The topic prefix \"{prefix}\" cannot be used: it must not be empty, end in /, or hold + # or NUL."
-        )));
+/// Refuses to send a password in the clear to another machine: `mqtt://`
+/// (no TLS) with a user name, to a host that is not this one, unless
+/// `allow_plaintext` says the network is trusted.
+pub fn check_plaintext(url: &Url, username: Option<&str>, allow_plaintext: bool) -> Result<()> {
+    match plaintext_to_another_host(url, username) {
+        Some(host) if !allow_plaintext => Err(Error::Config(format!(
+            "The MQTT broker {host} would get your password in the clear (mqtt:// has no TLS). Use mqtts://, or, on a network you trust, set allow_plaintext = true in [mqtt] of config.toml (presently publish: --allow-plaintext)."
+        ))),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// What the window says while `allow_plaintext` lets a password go to
+/// another machine in the clear.
+pub fn plaintext_warning(
+    url: &Url,
+    username: Option<&str>,
+    allow_plaintext: bool,
+) -> Option<String> {
+    let host = plaintext_to_another_host(url, username).filter(|_| allow_plaintext)?;
+    Some(format!(
+        "Your MQTT password goes to {host} in the clear (allow_plaintext = true in config.toml): anyone on that network can read it. Use mqtts:// where the broker offers it."
+    ))
+}
+
+/// The broker's host when a password would go there without TLS.
+fn plaintext_to_another_host(url: &Url, username: Option<&str>) -> Option<String> {
+    let plain = url.scheme() == "mqtt" && username.is_some_and(|u| !u.trim().is_empty());
+    (plain && !crate::http::is_loopback(url)).then(|| host_and_port(url).0)
+}
+
+/// The longest topic prefix, in bytes: room for the tenant and a user ID
+/// after it, well inside what any broker takes.
+pub const MAX_TOPIC_PREFIX_BYTES: usize = 256;
+
+/// Checks `--topic-prefix`: MQTT's wildcards `+` and `#` cannot be in a
+/// topic someone publishes to, a leading `$` names the broker's own topics
+/// (`$SYS`), and control characters (NUL among them) have no place in one.
+pub fn check_topic_prefix(prefix: &str) -> Result<()> {
+    let why = if prefix.is_empty() {
+        Some("it is empty".to_string())
+    } else if prefix.len() > MAX_TOPIC_PREFIX_BYTES {
+        Some(format!("it is longer than {MAX_TOPIC_PREFIX_BYTES} bytes"))
+    } else if prefix.starts_with('$') {
+        Some("it starts with $, which marks the broker's own topics".into())
+    } else if prefix.contains(['+', '#']) {
+        Some("it holds + or #, MQTT's wildcards".into())
+    } else if prefix.chars().any(char::is_control) {
+        Some("it holds a control character".into())
+    } else if prefix.ends_with('/') {
+        Some("it ends in /".into())
+    } else {
+        None
+    };
+    match why {
+        None => Ok(()),
+        Some(why) => Err(Error::Config(format!(
+            "The topic prefix \"{}\" cannot be used: {why}.",
+            crate::text::clean_text(prefix, 80)
+        ))),
+    }
 }

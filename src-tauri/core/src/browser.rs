@@ -5,8 +5,89 @@
 //! have colons; `%s` standing for the address); otherwise the system's
 //! default handler opens it. Only `http` and `https` addresses are opened,
 //! never a file or a custom scheme from untrusted text.
+//!
+//! Programs started here (a browser, the desktop's opener, the editor of
+//! [`open_file`]) get the environment Presently was given, not the one it
+//! made for itself: variables it set for its own window
+//! ([`set_for_this_process_only`]) are taken out of theirs.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Variables this process set for itself, left out of every child's.
+static OWN_VARIABLES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+/// Sets `name` for this process (and the helper processes its libraries
+/// start, such as WebKit's), but not for the programs it opens: a browser
+/// started with `JSC_useJIT=0` or `GDK_GL=disable` would run slower all
+/// day. Call before any other thread exists.
+pub fn set_for_this_process_only(name: &'static str, value: &str) {
+    std::env::set_var(name, value);
+    let mut own = OWN_VARIABLES.lock().unwrap_or_else(|e| e.into_inner());
+    if !own.contains(&name) {
+        own.push(name);
+    }
+}
+
+/// `command` with the environment Presently was given.
+fn as_given(mut command: Command) -> Command {
+    for name in OWN_VARIABLES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// Opens `path` (a file of the user's own, such as `config.toml`) in the
+/// program the desktop opens it with.
+pub fn open_file(path: &std::path::Path) -> Result<(), String> {
+    open_detached(path.as_os_str())
+}
+
+/// Hands `target` to the desktop's opener: the first of its launchers
+/// (`xdg-open`, `gio open`, ... on Linux) that does not fail at once.
+fn open_detached(target: &std::ffi::OsStr) -> Result<(), String> {
+    let mut last = String::from("no program to open it with was found");
+    for command in open::commands(target) {
+        let program = command.get_program().to_string_lossy().into_owned();
+        let mut command = as_given(command);
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        match command.spawn() {
+            Ok(child) => match failed_at_once(child) {
+                None => return Ok(()),
+                Some(why) => last = format!("{program} {why}"),
+            },
+            Err(e) => last = format!("{program} could not be started ({e})"),
+        }
+    }
+    Err(last)
+}
+
+/// How long a launcher has to fail before it counts as started.
+const LAUNCH_CHECK: Duration = Duration::from_millis(500);
+
+/// Why `child` failed within [`LAUNCH_CHECK`], if it did. It is waited for
+/// in the background either way, so that it leaves no zombie behind.
+fn failed_at_once(mut child: Child) -> Option<String> {
+    let started = Instant::now();
+    while started.elapsed() < LAUNCH_CHECK {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return None,
+            Ok(Some(status)) => return Some(format!("failed ({status})")),
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Some(format!("could not be watched ({e})")),
+        }
+    }
+    std::thread::spawn(move || child.wait());
+    None
+}
 
 /// Opens `url` and returns once the browser has been started.
 pub fn open(url: &str) -> Result<(), String> {
@@ -19,7 +100,7 @@ pub fn open(url: &str) -> Result<(), String> {
         .filter(|b| !b.trim().is_empty())
     {
         Some(browsers) => open_with(&browsers, url),
-        None => open::that_detached(url).map_err(|e| e.to_string()),
+        None => open_detached(std::ffi::OsStr::new(url)),
     }
 }
 
@@ -40,7 +121,7 @@ fn open_with(browsers: &str, url: &str) -> Result<(), String> {
         }
         // Its output is not ours: a browser's chatter must not mix with
         // what `presently` prints for scripts.
-        match Command::new(&program)
+        match as_given(Command::new(&program))
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -98,6 +179,36 @@ mod tests {
         );
         assert_eq!(words("  curl -sfL "), ["curl", "-sfL"]);
         assert_eq!(words(r#"open """#), ["open", ""]);
+    }
+
+    /// Variables Presently set for itself stay out of what it starts; the
+    /// rest of its environment goes on.
+    #[cfg(unix)]
+    #[test]
+    fn programs_started_get_the_environment_presently_was_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("env");
+        let script = dir.path().join("browser");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nenv > {}.part\nmv {0}.part {0}\n", out.display()),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        set_for_this_process_only("PRESENTLY_TEST_OWN_ONLY", "0");
+        assert_eq!(std::env::var("PRESENTLY_TEST_OWN_ONLY").as_deref(), Ok("0"));
+        open_with(&script.display().to_string(), "https://example.test/").unwrap();
+        let mut seen = String::new();
+        for _ in 0..200 {
+            if let Ok(text) = std::fs::read_to_string(&out) {
+                seen = text;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        assert!(seen.contains("PATH="), "the browser ran: {seen}");
+        assert!(!seen.contains("PRESENTLY_TEST_OWN_ONLY"), "{seen}");
     }
 
     /// A program that records its first argument in `out`.

@@ -10,7 +10,6 @@
 
 use std::fs;
 use std::io::Write;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -462,6 +461,9 @@ pub struct MqttSetting {
     pub broker: String,
     pub username: Option<String>,
     pub topic_prefix: String,
+    /// `allow_plaintext = true`: a password may go to another machine over
+    /// `mqtt://` (no TLS). Set in the file only; the window warns.
+    pub allow_plaintext: bool,
 }
 
 impl MqttSetting {
@@ -473,8 +475,22 @@ impl MqttSetting {
     }
 
     fn check(&self) -> Result<()> {
-        self.url()?;
+        self.check_plaintext()?;
         crate::broker::check_topic_prefix(&self.topic_prefix)
+    }
+
+    /// The broker's address, checked, and no password in the clear to
+    /// another machine unless [`MqttSetting::allow_plaintext`].
+    pub fn check_plaintext(&self) -> Result<Url> {
+        let url = self.url()?;
+        crate::broker::check_plaintext(&url, self.username.as_deref(), self.allow_plaintext)?;
+        Ok(url)
+    }
+
+    /// The window's warning while a password goes in the clear.
+    pub fn plaintext_warning(&self) -> Option<String> {
+        let url = self.url().ok()?;
+        crate::broker::plaintext_warning(&url, self.username.as_deref(), self.allow_plaintext)
     }
 
     fn from_file(file: &ConfigFile) -> Result<Option<MqttSetting>> {
@@ -505,11 +521,22 @@ impl MqttSetting {
                 "The [mqtt] table needs broker = \"mqtt://HOST:PORT\".".to_string(),
             ));
         };
+        let allow_plaintext = match table.get("allow_plaintext") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => *b,
+            Some(other) => {
+                return Err(file.problem(
+                    &[key, "allow_plaintext"],
+                    format!("\"{key}.allow_plaintext\" should be true or false, not {other}."),
+                ))
+            }
+        };
         let setting = MqttSetting {
             broker,
             username: text("username")?.filter(|u| !u.trim().is_empty()),
             topic_prefix: text("topic_prefix")?
                 .unwrap_or_else(|| crate::broker::DEFAULT_TOPIC_PREFIX.to_string()),
+            allow_plaintext,
         };
         setting
             .url()
@@ -537,7 +564,7 @@ pub fn parse_service_url(what: &str, raw: &str) -> Result<Url> {
         .map_err(|e| Error::Config(format!("The {what} \"{raw}\" is not a valid URL ({e}).")))?;
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
+        "http" if crate::http::is_loopback(&url) => {}
         "http" => {
             return Err(Error::Config(format!(
                 "The {what} \"{raw}\" uses plain http://, which is only allowed for loopback addresses (127.0.0.1, ::1, localhost). Use https://."
@@ -558,15 +585,6 @@ pub fn parse_service_url(what: &str, raw: &str) -> Result<Url> {
         )));
     }
     Ok(url)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 pub fn validate_tenant(tenant: &str) -> Result<()> {
@@ -1190,7 +1208,7 @@ mod tests {
 
         fs::write(
             &file,
-            "tenant = \"contoso.com\"\n\n[mqtt]\n# the house\nbroker = \"mqtt://10.0.0.2:1883\"\nusername = \"me\"\n",
+            "tenant = \"contoso.com\"\n\n[mqtt]\n# the house\nbroker = \"mqtt://10.0.0.2:1883\"\nusername = \"me\"\nallow_plaintext = true\n",
         )
         .unwrap();
         let s = in_dir(dir.path(), Overrides::default()).unwrap();
@@ -1199,10 +1217,29 @@ mod tests {
             (
                 mqtt.broker.as_str(),
                 mqtt.username.as_deref(),
-                mqtt.topic_prefix.as_str()
+                mqtt.topic_prefix.as_str(),
+                mqtt.allow_plaintext,
             ),
-            ("mqtt://10.0.0.2:1883", Some("me"), "presently")
+            ("mqtt://10.0.0.2:1883", Some("me"), "presently", true)
         );
+        assert!(mqtt
+            .plaintext_warning()
+            .is_some_and(|w| w.contains("10.0.0.2") && w.contains("in the clear")));
+
+        // A password in the clear to another machine is saved only where
+        // the file allows it; nothing is written otherwise.
+        let before = fs::read_to_string(&file).unwrap();
+        let e = SettingsChange {
+            mqtt: Some(MqttSetting {
+                allow_plaintext: false,
+                ..mqtt.clone()
+            }),
+            ..SettingsChange::from(&s)
+        }
+        .save(dir.path())
+        .unwrap_err();
+        assert!(e.to_string().contains("in the clear"), "{e}");
+        assert_eq!(fs::read_to_string(&file).unwrap(), before);
 
         // Saved from the window: the comment stays, no password is written.
         let change = SettingsChange {
@@ -1242,6 +1279,11 @@ mod tests {
             ),
             ("[mqtt]\nusername = \"me\"\n", "mqtt", 1),
             ("mqtt = 1\n", "mqtt", 1),
+            (
+                "[mqtt]\nbroker = \"mqtt://10.0.0.2\"\nallow_plaintext = \"yes\"\n",
+                "mqtt.allow_plaintext",
+                3,
+            ),
         ] {
             fs::write(&file, text).unwrap();
             match in_dir(dir.path(), Overrides::default()) {
@@ -1263,6 +1305,7 @@ mod tests {
                 broker: "mqtt://10.0.0.2".into(),
                 username: None,
                 topic_prefix: "#".into(),
+                allow_plaintext: false,
             }),
             ..SettingsChange::from(&s)
         };

@@ -126,7 +126,11 @@ impl GraphClient {
                 settings.graph_url
             )));
         }
-        let http = crate::http::client(options.connect_timeout, options.request_timeout)?;
+        let http = crate::http::client(
+            &settings.graph_url,
+            options.connect_timeout,
+            options.request_timeout,
+        )?;
         let (gate, _) = watch::channel(None);
         Ok(GraphClient {
             inner: Arc::new(Inner {

@@ -4,34 +4,65 @@
 //!   company that inspects TLS with a root of its own in the OS store works
 //!   (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured as well).
 //! - Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` and from the OS
-//!   settings (Windows and macOS).
+//!   settings (Windows and macOS), except for this machine's own addresses
+//!   ([`is_loopback`]): a proxy elsewhere would reach its own loopback, not
+//!   ours, and a local service's traffic has no reason to leave.
 //! - Redirects are never followed: a token request or a Graph request that is
 //!   answered with a redirect fails, so no token or code is sent to a host it
 //!   was not meant for.
 //! - Answers are read with a size limit ([`read_limited`]), and what is
 //!   promised as a JSON object is read as nothing else ([`Object`]).
 
+use std::net::IpAddr;
 use std::time::Duration;
+
+use url::Url;
 
 use crate::error::{Error, Result};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A client with Presently's user agent, timeouts, roots, proxies and no redirects.
-pub fn client(connect_timeout: Duration, request_timeout: Duration) -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+/// A client for requests to `target`'s host, with Presently's user agent,
+/// timeouts, roots, proxies (none to loopback) and no redirects.
+pub fn client(
+    target: &Url,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
         .user_agent(concat!("Presently/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(connect_timeout)
         .timeout(request_timeout)
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(reqwest::redirect::Policy::none());
+    if is_loopback(target) {
+        builder = builder.no_proxy();
+    }
+    builder
         .build()
         .map_err(|e| Error::Network(format!("Could not set up networking: {e}")))
 }
 
-/// The client with the default timeouts.
-pub fn default_client() -> Result<reqwest::Client> {
-    client(CONNECT_TIMEOUT, REQUEST_TIMEOUT)
+/// The client for `target` with the default timeouts.
+pub fn default_client(target: &Url) -> Result<reqwest::Client> {
+    client(target, CONNECT_TIMEOUT, REQUEST_TIMEOUT)
+}
+
+/// Whether `url` names this machine: `localhost`, or a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        // Also where an address comes as a name: the hosts of schemes the
+        // URL standard does not know (`mqtt://127.0.0.1`) are not parsed.
+        Some(url::Host::Domain(d)) => {
+            let d = d.strip_suffix('.').unwrap_or(d);
+            let bare = d.trim_start_matches('[').trim_end_matches(']');
+            d.eq_ignore_ascii_case("localhost")
+                || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
 }
 
 /// The answer's body, or `None` once it grows past `limit` bytes: a server
@@ -176,6 +207,30 @@ mod tests {
     struct Pair {
         a: u8,
         b: Option<String>,
+    }
+
+    #[test]
+    fn loopback_is_this_machine_by_name_or_address_in_any_scheme() {
+        for url in [
+            "http://127.0.0.1:8123/x",
+            "http://localhost/",
+            "https://[::1]:9/",
+            "mqtt://127.0.0.1:1883",
+            "mqtt://[::1]",
+            "mqtt://LOCALHOST",
+            "http://127.3.4.5/",
+        ] {
+            assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+        for url in [
+            "http://10.0.0.2/",
+            "mqtt://192.0.2.1",
+            "mqtt://broker.lan",
+            "https://localhost.example.com/",
+            "mqtt://[2001:db8::1]",
+        ] {
+            assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
     }
 
     #[test]

@@ -465,6 +465,7 @@ impl Monitor {
         let granted = session.granted().await;
         let flow = SignInFlow::new(&self.settings())?
             .keeping(&granted)
+            .as_account(session.account())
             .with_calendar_access();
         self.begin_with(flow, method).await
     }
@@ -488,6 +489,7 @@ impl Monitor {
         if !auth::grants(&granted, auth::PRESENCE_WRITE_SCOPE) {
             let flow = SignInFlow::new(&settings)?
                 .keeping(&granted)
+                .as_account(session.account())
                 .with_status_access();
             let waiting = self.begin_with(flow, method).await?;
             self.state.lock().unwrap().status_after_consent = Some(change);
@@ -551,8 +553,14 @@ impl Monitor {
     }
 
     /// Keeps the password of `setting`'s user at its broker in the keyring
-    /// (the window's settings), where `presently publish` finds it too.
-    pub async fn keep_mqtt_password(&self, setting: &MqttSetting, password: String) -> Result<()> {
+    /// (the window's settings), where `presently publish` finds it too. When
+    /// publishing to that broker already, it starts again with the new
+    /// password (a change of the setting itself restarts it anyway).
+    pub async fn keep_mqtt_password(
+        self: &Arc<Self>,
+        setting: &MqttSetting,
+        password: String,
+    ) -> Result<()> {
         let Some(user) = setting.username.clone() else {
             return Err(Error::InvalidInput(
                 "A password needs a user name for the MQTT broker.".into(),
@@ -561,7 +569,12 @@ impl Monitor {
         let entry = crate::broker::password_entry(&setting.url()?, &user);
         let store = self.store.clone();
         let password = Secret::new(password);
-        auth::blocking(move || store.save(&entry, &password)).await
+        auth::blocking(move || store.save(&entry, &password)).await?;
+        let in_use = self.state.lock().unwrap().settings.mqtt.as_ref() == Some(setting);
+        if in_use {
+            self.start_mqtt();
+        }
+        Ok(())
     }
 
     /// Starts publishing to the broker of the settings, if any, for the
@@ -611,7 +624,7 @@ impl Monitor {
     }
 
     async fn mqtt_target(&self, setting: &MqttSetting, account: &Account) -> Result<MqttTarget> {
-        let url = setting.url()?;
+        let url = setting.check_plaintext()?;
         let password = match &setting.username {
             None => None,
             Some(user) => {
@@ -1179,10 +1192,17 @@ impl Monitor {
     }
 }
 
-/// Makes `roster` the one shown and polled.
+/// Makes `roster` the one shown and polled; the broker forgets whoever left.
 fn install_roster(state: &mut State, roster: Roster) {
     if let Some(engine) = &state.engine {
         engine.set_ids(roster.ids());
+    }
+    if let Some(mqtt) = &state.mqtt {
+        for gone in state.roster.ids() {
+            if roster.get(&gone).is_none() {
+                mqtt.forget(&gone);
+            }
+        }
     }
     if let Some(reader) = &state.calendar {
         reader.set_people(calendar_people(&roster));

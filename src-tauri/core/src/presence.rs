@@ -314,6 +314,29 @@ struct WireAnswer {
     value: Vec<Object<WirePresence>>,
 }
 
+/// The longest status note or out-of-office message kept, in characters:
+/// Teams takes 280 for a note, but Graph passes on whatever was set, and an
+/// automatic reply can be a page long. Longer text is cut there and says so
+/// ([`CUT_MARK`]), so that 10,000 teammates' notes cannot fill memory and
+/// every presence fits in one MQTT message.
+pub const MAX_NOTE_CHARS: usize = 4_000;
+/// What ends a note that was cut at [`MAX_NOTE_CHARS`].
+pub const CUT_MARK: &str = " [… cut at 4,000 characters]";
+
+/// `text`, cut at [`MAX_NOTE_CHARS`] with [`CUT_MARK`] when longer.
+fn capped(text: String) -> String {
+    match text.char_indices().nth(MAX_NOTE_CHARS) {
+        None => text,
+        Some((end, _)) => {
+            let mut cut = text;
+            cut.truncate(end);
+            cut.truncate(cut.trim_end().len());
+            cut.push_str(CUT_MARK);
+            cut
+        }
+    }
+}
+
 impl From<WirePresence> for Presence {
     fn from(w: WirePresence) -> Presence {
         let id = if w.id.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -330,9 +353,10 @@ impl From<WirePresence> for Presence {
                 .and_then(|Object(s)| s.message)
                 .and_then(|Object(m)| m.text())
                 // An empty note is no note: Teams shows nothing either.
-                .filter(|c| !c.trim().is_empty()),
+                .filter(|c| !c.trim().is_empty())
+                .map(capped),
             out_of_office: w.out_of_office_settings.and_then(|Object(o)| {
-                let message = o.message.filter(|m| !m.trim().is_empty());
+                let message = o.message.filter(|m| !m.trim().is_empty()).map(capped);
                 // "Not out of office, no message" is what Graph says for
                 // almost everyone; folding it into None keeps an answer that
                 // omits the object from looking like a change.
@@ -413,6 +437,40 @@ mod tests {
         assert_eq!(p[0].activity, Activity::InAMeeting);
         assert_eq!(p[1].availability, Availability::Away);
         assert_eq!(p[1].status_message, None);
+    }
+
+    #[test]
+    fn long_notes_and_automatic_replies_are_cut_and_say_so() {
+        // 20 KB of plain text, as a colleague once set; and a reply in a
+        // script of several bytes per character.
+        let note = "word ".repeat(4_000);
+        let reply = "ü".repeat(MAX_NOTE_CHARS + 1);
+        let body = serde_json::json!({"value": [{
+            "id": "a",
+            "availability": "Away",
+            "activity": "Away",
+            "statusMessage": {"message": {"content": note, "contentType": "text"}},
+            "outOfOfficeSettings": {"isOutOfOffice": true, "message": reply},
+        }]});
+        let p = &parse_presences(body.to_string().as_bytes()).unwrap()[0];
+        let note = p.status_message.as_deref().unwrap();
+        assert!(note.ends_with(CUT_MARK), "{note}");
+        assert_eq!(
+            note.chars().count(),
+            MAX_NOTE_CHARS - 1 + CUT_MARK.chars().count()
+        );
+        let reply = p
+            .out_of_office
+            .as_ref()
+            .unwrap()
+            .message
+            .as_deref()
+            .unwrap();
+        assert_eq!(reply, format!("{}{CUT_MARK}", "ü".repeat(MAX_NOTE_CHARS)));
+        assert!(CUT_MARK.contains("4,000") && MAX_NOTE_CHARS == 4_000);
+        // Up to the limit, a note is whole.
+        let whole = "x".repeat(MAX_NOTE_CHARS);
+        assert_eq!(capped(whole.clone()), whole);
     }
 
     #[test]

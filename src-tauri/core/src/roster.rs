@@ -615,8 +615,8 @@ fn as_toml(teammate: &Teammate) -> std::result::Result<toml::Table, String> {
 fn parse(bytes: &[u8]) -> std::result::Result<(RosterFile, TomlText), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text: {e}"))?;
     let file: RosterFile = toml::from_str(text).map_err(|e| match toml_reason(text, &e) {
-        (reason, Some(line)) => format!("{reason}, line {line}"),
-        (reason, None) => reason,
+        (reason, Some(line)) => format!("{}, line {line}", values_left_out(&reason)),
+        (reason, None) => values_left_out(&reason),
     })?;
     for (n, t) in file.teammates.iter().enumerate() {
         if t.id.trim().is_empty() {
@@ -625,6 +625,29 @@ fn parse(bytes: &[u8]) -> std::result::Result<(RosterFile, TomlText), String> {
     }
     let text = TomlText::parse(text).map_err(|e| e.message().trim().to_string())?;
     Ok((file, text))
+}
+
+/// A parse error's words without the text values it quotes: a roster holds
+/// people's names and addresses, and its errors go to the log and the
+/// screen. The line number says where to look.
+fn values_left_out(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut quoted = false;
+    for c in reason.chars() {
+        match c {
+            '"' if quoted => {
+                quoted = false;
+                out.push_str("\"…\"");
+            }
+            '"' => quoted = true,
+            _ if quoted => {}
+            c => out.push(c),
+        }
+    }
+    if quoted {
+        out.push_str("\"…");
+    }
+    out
 }
 
 /// Renames an unreadable roster to `<name>.broken-<UTC time>`, adding `-2`,

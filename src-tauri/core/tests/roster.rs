@@ -588,3 +588,27 @@ fn a_teammate_without_an_id_is_not_added() {
     assert!(back.recovery().is_none(), "{:?}", back.recovery());
     assert_eq!(back.ids(), [guid(1)]);
 }
+
+#[test]
+fn what_a_broken_roster_says_quotes_no_value_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Roster::path_in(dir.path());
+    // A name where a yes or no belongs, and a name cut short by a quote.
+    for (text, line) in [
+        (
+            "[[teammate]]\nid = \"a\"\nnotify = \"Megan Bowen, megan@contoso.com\"\n",
+            "line 3",
+        ),
+        (
+            "[[teammate]]\nid = \"a\"\nname = \"Megan \"Bowen\"\n",
+            "line 3",
+        ),
+    ] {
+        fs::write(&path, text).unwrap();
+        let err = Roster::read(&path).unwrap_err().to_string();
+        assert!(err.contains(line), "{err}");
+        for private in ["Megan", "megan@contoso.com", "Bowen"] {
+            assert!(!err.contains(private), "{err}");
+        }
+    }
+}

@@ -89,7 +89,11 @@ async fn the_browser_flow_signs_in_with_pkce_on_a_loopback_redirect() {
     assert!(query["scope"].contains("offline_access"));
     let redirect = url::Url::parse(&query["redirect_uri"]).unwrap();
     assert_eq!(redirect.scheme(), "http");
-    assert_eq!(redirect.host_str(), Some("localhost"));
+    // `localhost` when the port is ours on ::1 too, else 127.0.0.1 alone.
+    assert!(
+        matches!(redirect.host_str(), Some("localhost" | "127.0.0.1")),
+        "{redirect}"
+    );
     assert_eq!(redirect.path(), "/");
     assert_eq!(pending.redirect_uri(), redirect.as_str());
 
@@ -118,6 +122,41 @@ async fn the_browser_flow_signs_in_with_pkce_on_a_loopback_redirect() {
         .filter(|r| r.grant_type.as_deref() == Some("authorization_code"))
         .count();
     assert_eq!(redemptions, 1);
+}
+
+#[tokio::test]
+async fn idle_local_connections_do_not_hold_the_browsers_answer_back() {
+    let sim = approving_sim(sim_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let flow = SignInFlow::new(&settings).unwrap();
+    let pending = flow.start_browser().await.unwrap();
+    let port = url::Url::parse(pending.redirect_uri())
+        .unwrap()
+        .port()
+        .unwrap();
+    // Connections that send nothing, as any local program can open; read
+    // one after another, 10 s each, they held the answer for 100 s.
+    let mut idle = Vec::new();
+    for _ in 0..10 {
+        idle.push(
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap(),
+        );
+    }
+    let url = pending.url().to_string();
+    let browser = tokio::spawn(async move { browse(&url).await });
+    let tokens = flow
+        .wait_browser_for(pending, Duration::from_secs(15))
+        .await
+        .expect("the browser's answer is taken while the others wait");
+    let (status, page) = browser.await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    flow.complete(tokens, Arc::new(MemoryStore::new()))
+        .await
+        .unwrap();
+    drop(idle);
 }
 
 #[tokio::test]
@@ -175,6 +214,67 @@ async fn the_browser_flow_gives_up_after_five_minutes() {
     assert!(
         err.to_string().contains("presently login --device-code"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_for_one_more_permission_must_come_back_as_the_same_account() {
+    let sim = Sim::start(sim_config()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let store = Arc::new(MemoryStore::new());
+    let flow = SignInFlow::new(&settings).unwrap();
+    let code = flow.start().await.unwrap();
+    sim.approve(&code.user_code, None).unwrap();
+    let tokens = flow.wait(&code).await.unwrap();
+    let first = flow.complete(tokens, store.clone()).await.unwrap();
+
+    // Setting your status needs one more permission: the sign-in page is
+    // told who is signed in, rather than offering every account.
+    let auth::Access::NeedsConsent(flow) = auth::access(
+        &settings,
+        store.clone(),
+        auth::PRESENCE_WRITE_SCOPE,
+        SignInFlow::with_status_access,
+    )
+    .await
+    .unwrap() else {
+        panic!("the first sign-in did not ask to set your status");
+    };
+    let page = flow.start_browser().await.unwrap();
+    let query: std::collections::HashMap<_, _> = url::Url::parse(page.url())
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(query["login_hint"], first.account.username);
+    assert!(!query.contains_key("prompt"), "{query:?}");
+    drop(page);
+
+    // Someone else signs in with the code: refused, nothing stored.
+    let other = sim.users()[1].clone();
+    let code = flow.start().await.unwrap();
+    sim.approve(&code.user_code, Some(&other.id)).unwrap();
+    let tokens = flow.wait(&code).await.unwrap();
+    let err = flow.complete(tokens, store.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "sign_in_failed");
+    let text = err.to_string();
+    assert!(text.contains(&first.account.username), "{text}");
+    assert!(text.contains("Nothing was changed"), "{text}");
+    let kept = StoredSignIn::load(&settings, store.as_ref())
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.account.id, first.account.id);
+    assert_eq!(
+        kept.tokens
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose().to_string()),
+        first
+            .tokens
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose().to_string())
     );
 }
 

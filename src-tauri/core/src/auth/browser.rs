@@ -8,6 +8,12 @@
 //! back to `http://localhost:PORT/`, checks `state`, redeems the code with
 //! its verifier, and answers the browser with a small page that says how it
 //! went and that it can be closed.
+//!
+//! Any local program can connect to the port. Each connection is read on a
+//! task of its own with a short limit ([`READ_TIMEOUT`]), so connections
+//! that send nothing cannot hold the browser's answer back; the first
+//! answer with our `state` decides, and a failed `accept` (out of file
+//! descriptors, say) is waited out rather than ending the sign-in.
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -17,6 +23,8 @@ use chrono::Utc;
 use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use url::Url;
 
 use super::oauth::{self, Http, Refusal};
@@ -27,7 +35,13 @@ use crate::error::{Error, Result};
 pub const BROWSER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// A request to the loopback port is one line and a few headers.
 const MAX_REQUEST: usize = 16 * 1024;
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A browser sends its request at once; a connection that has not within
+/// this is not a browser.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections being read at once; past this the oldest wait for a turn.
+const MAX_READING: usize = 64;
+/// The pause after a failed `accept`, before the next.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 /// A browser sign-in under way: open [`BrowserSignIn::url`], then wait.
 pub struct BrowserSignIn {
@@ -53,7 +67,9 @@ impl BrowserSignIn {
         self.url.as_str()
     }
 
-    /// Where the browser comes back to: `http://localhost:PORT/`.
+    /// Where the browser comes back to: `http://localhost:PORT/`, or
+    /// `http://127.0.0.1:PORT/` when the port could not be had on `::1`
+    /// (a browser may try `localhost` there first, and find someone else).
     pub fn redirect_uri(&self) -> &str {
         self.redirect.as_str()
     }
@@ -67,27 +83,23 @@ impl SignInFlow {
                 "Presently could not listen on this computer's loopback interface for the browser's answer ({e})."
             ))
         };
-        let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .await
-            .map_err(cannot_listen)?;
-        let port = v4.local_addr().map_err(cannot_listen)?.port();
-        let mut listeners = vec![v4];
-        // Browsers may try `localhost` as ::1 first; the same port there too
-        // when it is free, else they fall back to 127.0.0.1.
-        if let Ok(v6) = TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await {
-            listeners.push(v6);
-        }
-        let redirect = RedirectUrl::new(format!("http://localhost:{port}/"))
+        let (listeners, port, host) = listen(0).await.map_err(cannot_listen)?;
+        let redirect = RedirectUrl::new(format!("http://{host}:{port}/"))
             .expect("a loopback URL with a port is a valid URL");
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state) = self
+        let request = self
             .oauth
             .authorize_url(CsrfToken::new_random)
             .add_scopes(oauth::scopes(&self.scopes()))
             .set_pkce_challenge(challenge)
-            .set_redirect_uri(Cow::Owned(redirect.clone()))
-            .add_extra_param("prompt", "select_account")
-            .url();
+            .set_redirect_uri(Cow::Owned(redirect.clone()));
+        // A first sign-in lets the person pick an account; one for one more
+        // permission names the account signed in already.
+        let (url, state) = match &self.account {
+            Some(account) => request.add_extra_param("login_hint", account.username.clone()),
+            None => request.add_extra_param("prompt", "select_account"),
+        }
+        .url();
         Ok(BrowserSignIn {
             url,
             listeners,
@@ -126,71 +138,70 @@ impl SignInFlow {
             verifier,
             ..
         } = pending;
-        loop {
-            let mut stream = accept(&listeners).await.map_err(|e| {
-                Error::BrowserSignInFailed(format!("the loopback port stopped working ({e})."))
-            })?;
-            let Some(target) = read_target(&mut stream).await else {
-                continue;
-            };
-            match Callback::of(&target, state.secret()) {
-                Callback::Elsewhere => {
-                    respond(
-                        &mut stream,
-                        "404 Not Found",
-                        "Not found",
-                        "This address belongs to Presently's sign-in.",
-                    )
-                    .await;
-                }
-                Callback::Stray => {
-                    // Not the answer to our request (a stale tab, another
-                    // program): it neither ends nor completes the sign-in.
-                    respond(
-                        &mut stream,
-                        "400 Bad Request",
-                        "Not this sign-in",
-                        "This page does not belong to the sign-in Presently is waiting for. Start the sign-in again from Presently if it still waits.",
-                    )
-                    .await;
-                }
-                Callback::Refused(refusal) => {
-                    respond(
-                        &mut stream,
-                        "200 OK",
-                        "Sign-in failed",
-                        &format!(
-                            "Microsoft said: {} You can close this window and go back to Presently.",
-                            refusal.summary()
-                        ),
-                    )
-                    .await;
-                    return Err(browser_refused(refusal));
-                }
-                Callback::Code(code) => {
-                    let outcome = self.redeem_code(code, &redirect, verifier).await;
-                    match &outcome {
-                        Ok(_) => {
-                            respond(
-                                &mut stream,
-                                "200 OK",
-                                "Signed in",
-                                "You are signed in to Presently. You can close this window.",
-                            )
-                            .await
+        // Connections are read on tasks of their own; each answer that
+        // carries our state comes back here, the first one decides.
+        let (answers, mut answered) = mpsc::channel(1);
+        let mut reading = JoinSet::new();
+        let (mut stream, callback) = loop {
+            tokio::select! {
+                Some((stream, callback)) = answered.recv() => break (stream, callback),
+                accepted = accept(&listeners) => match accepted {
+                    Ok(stream) => {
+                        if reading.len() >= MAX_READING {
+                            reading.join_next().await;
                         }
-                        Err(e) => {
-                            respond(
-                                &mut stream,
-                                "200 OK",
-                                "Sign-in failed",
-                                &format!("{e} You can close this window."),
-                            )
-                            .await
-                        }
+                        reading.spawn(take_request(stream, state.secret().clone(), answers.clone()));
                     }
-                    return outcome;
+                    Err(e) => {
+                        tracing::warn!("The sign-in's loopback port could not take a connection ({e}); it goes on listening.");
+                        tokio::time::sleep(ACCEPT_RETRY).await;
+                    }
+                },
+                Some(_) = reading.join_next(), if !reading.is_empty() => {}
+            }
+        };
+        // The others are not read further.
+        reading.abort_all();
+        match callback {
+            Callback::Refused(refusal) => {
+                respond(
+                    &mut stream,
+                    "200 OK",
+                    "Sign-in failed",
+                    &format!(
+                        "Microsoft said: {} You can close this window and go back to Presently.",
+                        refusal.summary()
+                    ),
+                )
+                .await;
+                Err(browser_refused(refusal))
+            }
+            Callback::Code(code) => {
+                let outcome = self.redeem_code(code, &redirect, verifier).await;
+                match &outcome {
+                    Ok(_) => {
+                        respond(
+                            &mut stream,
+                            "200 OK",
+                            "Signed in",
+                            "You are signed in to Presently. You can close this window.",
+                        )
+                        .await
+                    }
+                    Err(e) => {
+                        respond(
+                            &mut stream,
+                            "200 OK",
+                            "Sign-in failed",
+                            &format!("{e} You can close this window."),
+                        )
+                        .await
+                    }
                 }
+                outcome
+            }
+            Callback::Elsewhere | Callback::Stray => {
+                unreachable!("take_request hands over answers with our state only")
             }
         }
     }
@@ -272,6 +283,64 @@ impl Callback {
         match field("code") {
             Some(code) if !code.is_empty() => Callback::Code(code),
             _ => Callback::Stray,
+        }
+    }
+}
+
+/// Listens on `port` of 127.0.0.1 (0: a free one), and on the same port of
+/// ::1 when it can be had there too: browsers may try `localhost` as ::1
+/// first. Returns the listeners, the port, and the host the redirect names:
+/// `localhost` with both, `127.0.0.1` alone otherwise (another program may
+/// hold that port on ::1, and would get the code).
+async fn listen(port: u16) -> std::io::Result<(Vec<TcpListener>, u16, &'static str)> {
+    let v4 = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
+    let port = v4.local_addr()?.port();
+    let mut listeners = vec![v4];
+    let host = match TcpListener::bind((Ipv6Addr::LOCALHOST, port)).await {
+        Ok(v6) => {
+            listeners.push(v6);
+            "localhost"
+        }
+        Err(_) => "127.0.0.1",
+    };
+    Ok((listeners, port, host))
+}
+
+/// Reads one connection's request: a page that is not the answer is
+/// answered here; the answer (a code or a refusal, with our state) goes to
+/// `answers`, with the connection to reply on.
+async fn take_request(
+    mut stream: TcpStream,
+    expected_state: String,
+    answers: mpsc::Sender<(TcpStream, Callback)>,
+) {
+    let Some(target) = read_target(&mut stream).await else {
+        return;
+    };
+    match Callback::of(&target, &expected_state) {
+        Callback::Elsewhere => {
+            respond(
+                &mut stream,
+                "404 Not Found",
+                "Not found",
+                "This address belongs to Presently's sign-in.",
+            )
+            .await;
+        }
+        Callback::Stray => {
+            // Not the answer to our request (a stale tab, another
+            // program): it neither ends nor completes the sign-in.
+            respond(
+                &mut stream,
+                "400 Bad Request",
+                "Not this sign-in",
+                "This page does not belong to the sign-in Presently is waiting for. Start the sign-in again from Presently if it still waits.",
+            )
+            .await;
+        }
+        answer => {
+            // Fails only once the sign-in has its answer already.
+            let _ = answers.send((stream, answer)).await;
         }
     }
 }
@@ -359,6 +428,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn when_another_program_has_the_port_on_ipv6_the_redirect_names_ipv4() {
+        // Someone holds a port on ::1 (skipped where this machine has no
+        // IPv6 loopback at all: there only 127.0.0.1 is ever named).
+        let Ok(theirs) = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).await else {
+            let (_, _, host) = listen(0).await.unwrap();
+            assert_eq!(host, "127.0.0.1");
+            return;
+        };
+        let port = theirs.local_addr().unwrap().port();
+        let (listeners, got, host) = listen(port).await.unwrap();
+        assert_eq!((got, host, listeners.len()), (port, "127.0.0.1", 1));
+        // With the port free on both, `localhost`.
+        let (listeners, _, host) = listen(0).await.unwrap();
+        assert_eq!((host, listeners.len()), ("localhost", 2));
     }
 
     #[test]

@@ -70,24 +70,115 @@ impl SignInLock {
     }
 }
 
-/// One lock file per keyring entry, where every process of this user finds
-/// it: the runtime dir (Linux), else the cache dir, else the config dir.
+/// One lock file per keyring entry, in one place per user whatever the
+/// environment: a `presently` run by cron (no `XDG_RUNTIME_DIR`), by a
+/// systemd unit or from a terminal with other `XDG_*` settings must lock
+/// the same file as the tray app, or both renew at once.
 fn lock_path(settings: &Settings) -> PathBuf {
-    let dir = dirs::runtime_dir()
-        .or_else(dirs::cache_dir)
-        .map(|d| d.join("presently"))
-        .unwrap_or_else(|| settings.config_dir.clone());
     let id = uuid::Uuid::new_v5(
         &uuid::Uuid::NAMESPACE_URL,
         settings.keyring_account().as_bytes(),
     );
-    dir.join(format!("sign-in-{}.lock", id.simple()))
+    lock_dir()
+        .unwrap_or_else(|| settings.config_dir.clone())
+        .join(format!("sign-in-{}.lock", id.simple()))
+}
+
+/// Windows: the local app data folder, which Windows names (not from the
+/// environment). Elsewhere: the caches folder under the home directory the
+/// user database gives, not `HOME` or `XDG_CACHE_HOME`.
+fn lock_dir() -> Option<PathBuf> {
+    #[cfg(windows)]
+    let dir = dirs::data_local_dir().map(|d| d.join("Presently"));
+    #[cfg(target_os = "macos")]
+    let dir = account_home().map(|h| h.join("Library/Caches/presently"));
+    #[cfg(all(unix, not(target_os = "macos")))]
+    let dir = account_home().map(|h| h.join(".cache/presently"));
+    dir
+}
+
+/// The home directory of the user this process runs as, from the user
+/// database (`getpwuid_r`).
+#[cfg(unix)]
+fn account_home() -> Option<PathBuf> {
+    use std::ffi::{CStr, OsStr};
+    use std::os::unix::ffi::OsStrExt;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: `passwd` is plain data that getpwuid_r fills in; `buf` outlives
+    // every pointer it leaves in it, and `found` is either null or `&passwd`.
+    unsafe {
+        let mut passwd: libc::passwd = std::mem::zeroed();
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(
+            libc::getuid(),
+            &mut passwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut found,
+        );
+        if rc != 0 || found.is_null() || passwd.pw_dir.is_null() {
+            return None;
+        }
+        let home = CStr::from_ptr(passwd.pw_dir).to_bytes();
+        (!home.is_empty()).then(|| PathBuf::from(OsStr::from_bytes(home)))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Overrides;
+
+    /// Run as a child by the test below: prints where the lock is.
+    #[test]
+    fn lock_dir_probe() {
+        if std::env::var_os("PRESENTLY_LOCK_PROBE").is_some() {
+            println!("lock dir: {:?}", lock_dir());
+        }
+    }
+
+    #[test]
+    fn the_lock_is_in_one_place_whatever_the_environment() {
+        let probe = |vars: &[(&str, &str)]| {
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+            child
+                .args([
+                    "--exact",
+                    "auth::lock::tests::lock_dir_probe",
+                    "--nocapture",
+                ])
+                .env("PRESENTLY_LOCK_PROBE", "1");
+            for (k, v) in vars {
+                child.env(k, v);
+            }
+            let out = child.output().unwrap();
+            assert!(out.status.success(), "{out:?}");
+            let out = String::from_utf8(out.stdout).unwrap();
+            out.lines()
+                .find(|l| l.starts_with("lock dir: "))
+                .unwrap_or_else(|| panic!("{out}"))
+                .to_owned()
+        };
+        let here = probe(&[]);
+        assert!(here.contains("Some("), "{here}");
+        // A desktop session's variables, and cron's (none of them).
+        let other = tempfile::tempdir().unwrap();
+        let other = other.path().to_str().unwrap();
+        for vars in [
+            &[
+                ("XDG_RUNTIME_DIR", other),
+                ("XDG_CACHE_HOME", other),
+                ("HOME", other),
+            ][..],
+            &[
+                ("XDG_RUNTIME_DIR", ""),
+                ("XDG_CACHE_HOME", ""),
+                ("LOCALAPPDATA", other),
+            ][..],
+        ] {
+            assert_eq!(probe(vars), here, "{vars:?}");
+        }
+    }
 
     #[test]
     fn one_holder_at_a_time_and_released_on_drop() {

@@ -148,7 +148,8 @@ pub async fn access(
     Ok(Access::NeedsConsent(Box::new(ask(SignInFlow::new(
         settings,
     )?
-    .keeping(&granted)))))
+    .keeping(&granted)
+    .as_account(session.account())))))
 }
 
 /// The session of a sign-in made for [`Access::NeedsConsent`], once it is
@@ -219,16 +220,28 @@ pub struct SignInFlow {
     oauth: oauth::OAuthClient,
     settings: Settings,
     extra_scopes: Vec<&'static str>,
+    /// The account a sign-in for one more permission must come back as.
+    account: Option<Account>,
 }
 
 impl SignInFlow {
     pub fn new(settings: &Settings) -> Result<Self> {
         Ok(SignInFlow {
-            http: crate::http::default_client()?,
+            http: crate::http::default_client(&settings.login_url)?,
             oauth: oauth::client(settings),
             settings: settings.clone(),
             extra_scopes: Vec::new(),
+            account: None,
         })
+    }
+
+    /// A sign-in for one more permission, as `account` (the one signed in
+    /// now): the sign-in page is told who (`login_hint`) instead of
+    /// offering every account, and a sign-in that comes back as anyone else
+    /// is refused before anything is stored or changed.
+    pub fn as_account(mut self, account: &Account) -> Self {
+        self.account = Some(account.clone());
+        self
     }
 
     /// Also asks for [`GROUP_SCOPE`], to import teams' members.
@@ -271,6 +284,14 @@ impl SignInFlow {
         store: Arc<dyn TokenStore>,
     ) -> Result<StoredSignIn> {
         let account = fetch_account(&self.http, &self.settings, &tokens.access_token).await?;
+        if let Some(expected) = &self.account {
+            if !account.id.eq_ignore_ascii_case(&expected.id) {
+                return Err(Error::SignInFailed(format!(
+                    "this was a sign-in as {} to give Presently one more permission, but it came back as {}. Nothing was changed: you are still signed in as {}. To use another account, sign out first.",
+                    expected.username, account.username, expected.username
+                )));
+            }
+        }
         let stored = StoredSignIn::new(&self.settings, account, tokens);
         let (to_save, settings) = (stored.clone(), self.settings.clone());
         blocking(move || to_save.save(&settings, store.as_ref())).await?;
@@ -444,7 +465,7 @@ impl Session {
     ) -> Result<Arc<Session>> {
         stored.check_hosts(settings)?;
         Ok(Arc::new(Session {
-            http: crate::http::default_client()?,
+            http: crate::http::default_client(&settings.login_url)?,
             oauth: oauth::client(settings),
             settings: settings.clone(),
             store,

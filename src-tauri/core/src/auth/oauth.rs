@@ -478,7 +478,7 @@ mod tests {
                 sized,
             )
             .await;
-            let http = Http::new(crate::http::default_client().unwrap());
+            let http = Http::new(crate::http::default_client(&url.parse().unwrap()).unwrap());
             let e = http.send(post(&url)).await.unwrap_err();
             assert!(matches!(e, Transport::TooLarge), "sized {sized}: {e:?}");
             let e = super::refusal::<MicrosoftError>(RequestTokenError::Request(e)).unwrap_err();

@@ -12,11 +12,16 @@
 //! Nothing here waits for the broker on the engine's behalf. Each topic's
 //! latest payload is kept; a writer task sends what changed, and after every
 //! (re)connection everything again, so the broker holds the current state
-//! however long it was away. The connection is retried with backoff.
+//! however long it was away. The connection is retried with backoff, which
+//! starts again from the shortest wait only once a connection stayed up for
+//! [`STABLE`]: a broker that accepts and then drops every connection is not
+//! reconnected to in a storm.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use rand::Rng;
 use rumqttc::{
@@ -36,9 +41,17 @@ pub const DISCOVERY_PREFIX: &str = "homeassistant";
 /// The first wait after the broker is lost, doubled up to the longest.
 const MIN_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// How long a connection must have stayed up for the next loss to start
+/// again from [`MIN_BACKOFF`].
+const STABLE: Duration = Duration::from_secs(30);
 /// Messages handed to the MQTT client but not yet on the wire. Small: while
 /// the broker is away the latest state waits in our own map instead.
 const CLIENT_QUEUE: usize = 16;
+/// The largest MQTT packet sent or taken, in bytes. The client's default
+/// (10 KiB) is less than one presence with a long note; a presence is at
+/// most a few tens of KiB (notes are cut at 4,000 characters), and brokers
+/// take far more (Mosquitto: 256 MiB).
+pub const MAX_PACKET_BYTES: usize = 256 * 1024;
 
 /// A broker and how to publish there.
 #[derive(Debug, Clone)]
@@ -57,7 +70,8 @@ pub struct MqttTarget {
 }
 
 pub use crate::broker::{
-    check_topic_prefix, host_and_port, parse_broker_url, password_entry, DEFAULT_TOPIC_PREFIX,
+    check_plaintext, check_topic_prefix, host_and_port, parse_broker_url, password_entry,
+    DEFAULT_TOPIC_PREFIX,
 };
 
 /// One level of a topic from a value we do not control (a tenant name):
@@ -165,10 +179,30 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// An empty retained message for `topic`, sent once: the broker then
+    /// holds nothing there, and nothing is sent there again (after a
+    /// reconnection either) until [`Shared::set`] says otherwise.
+    fn clear(&self, topic: String) {
+        {
+            let mut r = self.retained.lock().unwrap_or_else(|e| e.into_inner());
+            if r.payloads.get(&topic).is_some_and(Vec::is_empty) {
+                return;
+            }
+            r.unsent.insert(topic.clone());
+            r.payloads.insert(topic, Vec::new());
+        }
+        self.wake.notify_one();
+    }
+
     fn next_unsent(&self) -> Option<(String, Vec<u8>)> {
         let mut r = self.retained.lock().unwrap_or_else(|e| e.into_inner());
         let topic = r.unsent.pop_first()?;
         let payload = r.payloads.get(&topic)?.clone();
+        if payload.is_empty() {
+            // A clearing goes once; what the broker should hold afterwards
+            // is nothing, which needs no resending.
+            r.payloads.remove(&topic);
+        }
         Some((topic, payload))
     }
 }
@@ -210,6 +244,7 @@ impl MqttPublisher {
         let mut options = MqttOptions::new(client_id, host.clone(), port);
         options.set_keep_alive(Duration::from_secs(30));
         options.set_clean_session(true);
+        options.set_max_packet_size(MAX_PACKET_BYTES, MAX_PACKET_BYTES);
         options.set_last_will(LastWill::new(
             topics.status(),
             "offline",
@@ -252,6 +287,12 @@ impl MqttPublisher {
         self.shared
             .set(self.topics.person(id, whose), body.to_string().into_bytes());
     }
+
+    /// A teammate taken off the roster: their retained presence is cleared
+    /// at the broker (an empty retained message), and not sent again.
+    pub fn forget(&self, id: &str) {
+        self.shared.clear(self.topics.person(id, Whose::Teammate));
+    }
 }
 
 /// TLS as the rest of Presently does it: ring, and both Mozilla's roots and
@@ -271,11 +312,48 @@ fn tls_config() -> Result<rustls::ClientConfig> {
         .with_no_client_auth())
 }
 
+/// The wait before the next connection try.
+#[derive(Debug)]
+struct Backoff {
+    next: Duration,
+    /// When the current connection was made, while it is up.
+    up_since: Option<Instant>,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff {
+            next: MIN_BACKOFF,
+            up_since: None,
+        }
+    }
+
+    fn connected(&mut self, now: Instant) {
+        self.up_since = Some(now);
+    }
+
+    /// The connection is lost (or was refused): how long to wait, before
+    /// jitter. Doubles each time, up to [`MAX_BACKOFF`], unless the
+    /// connection that was lost had stayed up for [`STABLE`].
+    fn lost(&mut self, now: Instant) -> Duration {
+        if self
+            .up_since
+            .take()
+            .is_some_and(|since| now.duration_since(since) >= STABLE)
+        {
+            self.next = MIN_BACKOFF;
+        }
+        let wait = self.next;
+        self.next = (self.next * 2).min(MAX_BACKOFF);
+        wait
+    }
+}
+
 /// Runs the connection: every successful connection re-sends the whole
 /// state; a lost or refused one is tried again after a growing, jittered
 /// wait (many clients of one broker must not come back in step).
 async fn drive(mut eventloop: EventLoop, shared: Arc<Shared>, broker: String) {
-    let mut backoff = MIN_BACKOFF;
+    let mut backoff = Backoff::new();
     let mut down = false;
     loop {
         match eventloop.poll().await {
@@ -285,7 +363,7 @@ async fn drive(mut eventloop: EventLoop, shared: Arc<Shared>, broker: String) {
                 }
                 tracing::info!("Publishing to the MQTT broker {broker}.");
                 down = false;
-                backoff = MIN_BACKOFF;
+                backoff.connected(Instant::now());
                 shared.resend_all();
             }
             Ok(_) => {}
@@ -300,18 +378,39 @@ async fn drive(mut eventloop: EventLoop, shared: Arc<Shared>, broker: String) {
                 }
                 down = true;
                 let jitter = rand::thread_rng().gen_range(0.8..1.2);
-                tokio::time::sleep(backoff.mul_f64(jitter)).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                tokio::time::sleep(backoff.lost(Instant::now()).mul_f64(jitter)).await;
             }
         }
     }
 }
 
+/// Whether a retained PUBLISH of `payload` to `topic` fits in
+/// [`MAX_PACKET_BYTES`]: its fixed header (at most 5 bytes), the topic's
+/// length and text, the packet ID and the payload.
+fn fits(topic: &str, payload: &[u8]) -> bool {
+    5 + 2 + topic.len() + 2 + payload.len() <= MAX_PACKET_BYTES
+}
+
 /// Sends unsent topics, each with its payload as it is when sent: a topic
 /// that changed twice while waiting is sent once, with the newer payload.
+/// One that cannot be sent at all is said once and left out; the others go
+/// on (handed to the client, it would end the connection, and every
+/// reconnection would end the same way).
 async fn write(client: AsyncClient, shared: Arc<Shared>) {
+    let mut too_large = HashSet::new();
     loop {
         while let Some((topic, payload)) = shared.next_unsent() {
+            if !fits(&topic, &payload) {
+                if too_large.insert(topic.clone()) {
+                    tracing::warn!(
+                        "The MQTT message for {topic} is {} KiB, more than the {} KiB one message may hold; it is not sent (the others are).",
+                        payload.len().div_ceil(1024),
+                        MAX_PACKET_BYTES / 1024
+                    );
+                }
+                continue;
+            }
+            too_large.remove(&topic);
             // Waits while the client's queue is full (the broker is away):
             // only this task waits, and meanwhile newer payloads replace
             // older ones in the map.
@@ -381,8 +480,22 @@ mod tests {
         assert_eq!(t.person("abc", Whose::Mine), "home/teams/contoso___/me");
         assert_eq!(t.status(), "home/teams/contoso___/status");
         assert!(check_topic_prefix("presently").is_ok());
-        for bad in ["", "a/#", "a/+/b", "a/", "a\0"] {
-            assert!(check_topic_prefix(bad).is_err(), "{bad:?}");
+        assert!(check_topic_prefix("home/teams-$1").is_ok());
+        assert!(check_topic_prefix(&"p".repeat(256)).is_ok());
+        let long = "p".repeat(257);
+        for (bad, why) in [
+            ("", "empty"),
+            ("a/#", "wildcards"),
+            ("a/+/b", "wildcards"),
+            ("a/", "ends in /"),
+            ("a\0", "control character"),
+            ("a\u{1b}[2Jb", "control character"),
+            ("$SYS/presently", "broker's own topics"),
+            (long.as_str(), "longer than 256 bytes"),
+        ] {
+            let e = check_topic_prefix(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad:?}: {e}");
+            assert!(!e.contains(['\0', '\u{1b}']), "{bad:?}: {e}");
         }
     }
 
@@ -401,6 +514,70 @@ mod tests {
         assert_eq!(c["availability_topic"], "presently/contoso/status");
         assert_eq!(c["value_template"], "{{ value_json.availability }}");
         assert_eq!(c["unique_id"], c["device"]["identifiers"][0]);
+    }
+
+    #[test]
+    fn backoff_starts_again_only_after_a_connection_that_lasted() {
+        let start = Instant::now();
+        let mut b = Backoff::new();
+        // A broker that takes each connection and drops it at once: the
+        // waits grow as if it were away.
+        let mut waits = Vec::new();
+        for i in 0..9 {
+            let at = start + Duration::from_secs(i * 100);
+            b.connected(at);
+            waits.push(b.lost(at + Duration::from_secs(1)).as_millis());
+        }
+        assert_eq!(
+            waits,
+            [500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000]
+        );
+        // Refused without connecting: still growing.
+        assert_eq!(b.lost(start), MAX_BACKOFF);
+        // A connection that stayed up 30 s: the next loss starts over.
+        b.connected(start);
+        assert_eq!(b.lost(start + STABLE), MIN_BACKOFF);
+        assert_eq!(b.lost(start + STABLE), MIN_BACKOFF * 2);
+    }
+
+    #[test]
+    fn a_presence_with_a_long_note_fits_one_message_and_a_larger_one_is_known() {
+        let mut p = crate::presence::Presence::unknown("a");
+        // Both texts at their longest, in characters JSON escapes as \uXXXX.
+        let longest = "\u{1}".repeat(crate::presence::MAX_NOTE_CHARS);
+        p.status_message = Some(longest.clone());
+        p.out_of_office = Some(crate::presence::OutOfOffice {
+            is_out_of_office: true,
+            message: Some(longest),
+        });
+        let at = chrono::Utc::now();
+        let body = super::super::person_json(&p, Whose::Teammate, "contoso", &at, None);
+        let payload = body.to_string().into_bytes();
+        assert!(payload.len() > 40_000, "{}", payload.len());
+        assert!(fits("presently/contoso/a", &payload));
+        assert!(!fits("t", &vec![b'x'; MAX_PACKET_BYTES]));
+    }
+
+    #[test]
+    fn a_forgotten_topic_is_cleared_once_and_never_resent() {
+        let s = Shared {
+            retained: Mutex::new(Retained::default()),
+            wake: Notify::new(),
+        };
+        s.set("a".into(), b"1".to_vec());
+        s.set("b".into(), b"2".to_vec());
+        while s.next_unsent().is_some() {}
+        s.clear("a".into());
+        s.clear("a".into());
+        assert_eq!(s.next_unsent(), Some(("a".into(), Vec::new())));
+        assert_eq!(s.next_unsent(), None, "cleared once");
+        // After a reconnection only what the broker should hold goes again.
+        s.resend_all();
+        assert_eq!(s.next_unsent(), Some(("b".into(), b"2".to_vec())));
+        assert_eq!(s.next_unsent(), None);
+        // Back on the roster, back at the broker.
+        s.set("a".into(), b"3".to_vec());
+        assert_eq!(s.next_unsent(), Some(("a".into(), b"3".to_vec())));
     }
 
     #[test]
