@@ -412,38 +412,48 @@ async fn commands_that_need_the_directory_ask_to_sign_in() {
     assert_eq!(run.code, 1);
 }
 
+/// Reading never moves a roster file, whatever it holds (someone may be
+/// halfway through editing it); an edit under the roster's lock keeps a
+/// broken one aside and goes on with a fresh roster.
 #[tokio::test]
-async fn a_corrupt_roster_file_is_kept_aside_and_reported() {
+async fn a_corrupt_roster_file_is_left_alone_by_reading_and_kept_aside_by_an_edit() {
     let env = TestEnv::new(config(40)).await;
     env.login().await;
     let broken = b"[[teammate]]\nid = \"unterminated\n";
     std::fs::write(roster_file(&env), broken).unwrap();
+    let backups = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(env.config_dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("roster.toml.broken-")
+            })
+            .collect()
+    };
 
     let run = env.run(&["roster", "list"]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("could not be read"), "{}", run.stderr);
-    let backups: Vec<std::path::PathBuf> = std::fs::read_dir(env.config_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("roster.toml.broken-")
-        })
-        .collect();
-    assert_eq!(backups.len(), 1, "{}", run.stderr);
-    assert!(run
-        .stderr
-        .contains(&*backups[0].file_name().unwrap().to_string_lossy()));
-    assert_eq!(std::fs::read(&backups[0]).unwrap(), broken);
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+    assert!(run.stderr.contains("left as it is"), "{}", run.stderr);
+    assert_eq!(backups(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(std::fs::read(roster_file(&env)).unwrap(), broken);
 
-    // Work goes on with a fresh roster; the backup stays.
+    // An edit keeps it aside, says where, and goes on with a fresh roster.
     let someone = env.sim.users()[5].id.clone();
     let run = env.run(&["roster", "add", &someone]).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 1, "the file had to be kept aside: {}", run.stderr);
+    let kept = backups();
+    assert_eq!(kept.len(), 1, "{}", run.stderr);
+    assert!(run
+        .stderr
+        .contains(&*kept[0].file_name().unwrap().to_string_lossy()));
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), broken);
     assert_eq!(ids_of(&listed(&env).await), vec![someone]);
-    assert_eq!(std::fs::read(&backups[0]).unwrap(), broken);
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), broken);
 }
 
 #[tokio::test]

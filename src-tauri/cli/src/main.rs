@@ -313,9 +313,9 @@ async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8
             }
             let settings = Settings::resolve(&overrides)?;
             let session = Session::resume(&settings, keyring()).await?;
-            let roster = Roster::load(&settings.config_dir)?;
-            if let Some(recovery) = roster.recovery() {
-                eprintln!("presently: {}", recovery.message());
+            let (roster, problem) = Roster::read_in(&settings.config_dir)?;
+            if let Some(problem) = problem {
+                eprintln!("presently: {problem}");
             }
             let names = roster
                 .teammates()

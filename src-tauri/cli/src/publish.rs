@@ -70,9 +70,9 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
     let settings = Settings::resolve(&overrides)?;
     let explicit_ids = args.poll.explicit_ids()?;
     let session = Session::resume(&settings, keyring()).await?;
-    let roster = Roster::load(&settings.config_dir)?;
-    if let Some(recovery) = roster.recovery() {
-        eprintln!("presently: {}", recovery.message());
+    let (roster, problem) = Roster::read_in(&settings.config_dir)?;
+    if let Some(problem) = problem {
+        eprintln!("presently: {problem}");
     }
     let ids = match explicit_ids {
         Some(ids) => ids,

@@ -212,7 +212,8 @@ async fn list(
     json: bool,
     calendar: bool,
 ) -> Result<u8> {
-    let (roster, failed) = load_roster(settings)?;
+    // Only read: a broken file is an error here, and stays as it is.
+    let roster = Roster::read(Roster::path_in(&settings.config_dir))?;
     // Presence is a bonus here: without a sign-in (or a network) the roster
     // is still worth showing, so failing to read it is a note, not an error.
     let presence = if roster.is_empty() {
@@ -330,7 +331,7 @@ async fn list(
         });
         print_out(&table(&header, rows));
     }
-    Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+    Ok(EXIT_OK)
 }
 
 async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArgs) -> Result<u8> {
@@ -403,9 +404,10 @@ async fn directory(settings: &Settings, store: Arc<dyn TokenStore>) -> Result<Di
     Ok(Directory::for_settings(graph, settings))
 }
 
-/// Loads the roster and says on stderr if the file was unreadable (and kept
-/// aside) or had duplicates. The flag is true when the command should end
-/// with exit code 1 for it.
+/// Loads the roster for an edit (under the roster's lock) and says on
+/// stderr if the file was unreadable (and kept aside, the one case where a
+/// roster file is moved) or had duplicates. The flag is true when the
+/// command should end with exit code 1 for it.
 fn load_roster(settings: &Settings) -> Result<(Roster, bool)> {
     let roster = Roster::load(&settings.config_dir)?;
     let broken = match roster.recovery() {

@@ -194,6 +194,9 @@ struct State {
     session: Option<Arc<Session>>,
     graph: Option<GraphClient>,
     roster: Roster,
+    /// Why the roster file could not be read at start, until it can: the
+    /// window says so, and the file is left as it is.
+    roster_problem: Option<String>,
     /// The roster file as last read or written, to notice edits made
     /// outside the app.
     roster_stamp: Option<FileStamp>,
@@ -238,7 +241,12 @@ impl Monitor {
         store: Arc<dyn TokenStore>,
         notifier: Notifier,
     ) -> Result<(Arc<Monitor>, mpsc::UnboundedReceiver<MonitorEvent>)> {
-        let roster = Roster::load(&settings.config_dir)?;
+        // Only read here: a file that is not a valid roster is left as it
+        // is (only an edit under the roster's lock may move it aside).
+        let (roster, roster_problem) = Roster::read_in(&settings.config_dir)?;
+        if let Some(problem) = &roster_problem {
+            tracing::warn!("{problem}");
+        }
         let roster_stamp = FileStamp::of(roster.path());
         let (tx, rx) = mpsc::unbounded_channel();
         let monitor = Arc::new(Monitor {
@@ -249,6 +257,7 @@ impl Monitor {
                 session: None,
                 graph: None,
                 roster,
+                roster_problem,
                 roster_stamp,
                 photos: HashMap::new(),
                 me: None,
@@ -296,14 +305,9 @@ impl Monitor {
         self.state.lock().unwrap().me.clone()
     }
 
-    /// A message about the roster file, if it had to be kept aside on load.
+    /// Why the roster file could not be read, while that lasts.
     pub fn roster_recovery(&self) -> Option<String> {
-        self.state
-            .lock()
-            .unwrap()
-            .roster
-            .recovery()
-            .map(|r| r.message())
+        self.state.lock().unwrap().roster_problem.clone()
     }
 
     /// Everyone on the roster with their latest presence, in roster order.
@@ -1127,7 +1131,10 @@ impl Monitor {
             }
             state.roster_stamp = stamp;
             match Roster::read(&path) {
-                Ok(roster) if roster.teammates() == state.roster.teammates() => false,
+                Ok(roster) if roster.teammates() == state.roster.teammates() => {
+                    // Fixed, to what the app already had.
+                    state.roster_problem.take().is_some()
+                }
                 Ok(roster) => {
                     install_roster(&mut state, roster);
                     true
@@ -1192,8 +1199,10 @@ impl Monitor {
     }
 }
 
-/// Makes `roster` the one shown and polled; the broker forgets whoever left.
+/// Makes `roster` (read or written whole) the one shown and polled; the
+/// broker forgets whoever left.
 fn install_roster(state: &mut State, roster: Roster) {
+    state.roster_problem = None;
     if let Some(engine) = &state.engine {
         engine.set_ids(roster.ids());
     }

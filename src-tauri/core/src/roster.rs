@@ -341,10 +341,29 @@ impl Roster {
         let path = path.into();
         Roster::parse_file(&path)?.map_err(|reason| {
             Error::Storage(format!(
-                "The roster file {} could not be read: {reason}",
+                "The roster file {} could not be read ({reason}). It is left as it is: fix it, or move it away.",
                 path.display()
             ))
         })
+    }
+
+    /// The roster in `config_dir` for what only reads it (`watch`,
+    /// `publish`, the app's start): never moved aside, whatever it holds,
+    /// since only an edit under the roster's lock may do that. A file that
+    /// is not a valid roster gives an empty roster and what to tell the
+    /// user; one that cannot be opened at all is an error.
+    pub fn read_in(config_dir: &Path) -> Result<(Roster, Option<String>)> {
+        let path = Roster::path_in(config_dir);
+        match Roster::parse_file(&path)? {
+            Ok(roster) => Ok((roster, None)),
+            Err(reason) => Ok((
+                Roster::empty(&path),
+                Some(format!(
+                    "The roster file {} could not be read ({reason}). It is left as it is, and nobody is watched from it until it is fixed.",
+                    path.display()
+                )),
+            )),
+        }
     }
 
     /// Reads the roster in `config_dir`, lets `edit` change it and saves it,

@@ -432,3 +432,36 @@ async fn setting_my_status_in_the_china_cloud_is_refused_before_anything_is_sent
     assert!(refused.to_string().contains("not available"), "{refused}");
     assert!(sim.requests().is_empty());
 }
+
+/// The app's start only reads the roster: a file that is not a valid one
+/// stays as it is (someone may be halfway through editing it), the problem
+/// is said until the file is fixed, and then the roster is taken in.
+#[tokio::test]
+async fn a_broken_roster_at_start_is_left_alone_and_taken_in_once_fixed() {
+    let (sim, dir, settings) = approving_tenant().await;
+    let path = presently_core::roster::Roster::path_in(dir.path());
+    let broken = "[[teammate]]\nid = \"unterminated\n";
+    std::fs::write(&path, broken).unwrap();
+    let (monitor, _events) =
+        Monitor::new(settings, Arc::new(MemoryStore::new()), Notifier::new(None)).unwrap();
+    let problem = monitor.roster_recovery().expect("the problem is said");
+    assert!(problem.contains("could not be read"), "{problem}");
+    assert!(problem.contains("left as it is"), "{problem}");
+    assert!(monitor.teammates().is_empty());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !files.iter().any(|f| f.contains("broken-")),
+        "nothing kept aside: {files:?}"
+    );
+
+    // Fixed in the editor: taken in, and nothing more to say.
+    let someone = &sim.users()[2].id;
+    std::fs::write(&path, format!("[[teammate]]\nid = \"{someone}\"\n")).unwrap();
+    assert!(monitor.reload_roster_if_changed());
+    assert_eq!(monitor.roster_recovery(), None);
+    assert_eq!(monitor.teammates().len(), 1);
+}
