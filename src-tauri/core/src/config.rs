@@ -1036,7 +1036,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut f = private_file(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)?;
+        drop(f);
+        replace(&tmp, path)?;
         // The rename itself is durable only once the directory is synced.
         if let Ok(d) = fs::File::open(dir) {
             let _ = d.sync_all();
@@ -1047,6 +1048,27 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result.map_err(fail)
+}
+
+/// Renames `from` over `to`. On Windows, while someone holds `to` open (the
+/// app following the roster file, `presently` reading it, a backup tool or
+/// a virus scanner), the rename is refused for that moment: it is tried
+/// again for up to two seconds.
+fn replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match fs::rename(from, to) {
+            Err(e)
+                if cfg!(windows)
+                    && e.kind() == std::io::ErrorKind::PermissionDenied
+                    && tries < 100 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// A new file readable and writable by its owner only (Unix): roster,

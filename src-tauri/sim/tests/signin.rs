@@ -82,7 +82,14 @@ async fn device_code_request_checks_tenant_client_and_scope() {
 
 #[tokio::test]
 async fn polling_walks_through_pending_slow_down_and_success() {
-    let sim = start(config()).await;
+    // An interval that two polls in a row fall inside however loaded the
+    // machine is (1 s was not, under Wine beside other tests).
+    let interval = Duration::from_secs(3);
+    let sim = start(SimConfig {
+        poll_interval: interval,
+        ..config()
+    })
+    .await;
     let code = device_code(
         &sim,
         "https://graph.microsoft.com/User.Read offline_access openid",
@@ -102,8 +109,9 @@ async fn polling_walks_through_pending_slow_down_and_success() {
 
     sim.approve(uc, None).unwrap();
     assert!(sim.pending_codes().is_empty());
-    // slow_down added 5 s to this code's interval: polling at 1 s is still too soon.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // slow_down added 5 s to this code's interval: polling at the interval
+    // is still too soon.
+    tokio::time::sleep(interval + Duration::from_millis(100)).await;
     let (_, body) = poll(&sim, dc).await;
     assert_eq!(entra_error(&body), "slow_down");
 
@@ -119,7 +127,7 @@ async fn polling_walks_through_pending_slow_down_and_success() {
         Some(&sim.users()[3].user_principal_name),
     )
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(1050)).await;
+    tokio::time::sleep(interval + Duration::from_millis(50)).await;
     let (status, tokens) = poll(&sim, dc).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(tokens["token_type"], "Bearer");
