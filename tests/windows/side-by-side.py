@@ -4,16 +4,13 @@ for the simulator), one after another as cargo runs them. This runs several
 at once and shows each one's output whole when it ends.
 
     cargo test --no-run --message-format=json ... |
-        side-by-side.py [--jobs N] [--runner PROGRAM] [--only NAME]...
-                        [--one-at-a-time MANIFEST]... MANIFEST...
+        side-by-side.py [--jobs N] [--runner PROGRAM] [--only NAME]... MANIFEST...
 
 It takes the test programs that cargo's messages on stdin name for the
 packages whose Cargo.toml is given (with --only, those of these names and
 no other; every name must be found), runs each in its package's folder as
 cargo would, through RUNNER when given, N at a time, and exits with 1 naming
-those that failed. The programs of a package given with --one-at-a-time run
-one after another, as cargo runs them (they share something of the
-machine's, such as a registry value), beside the others.
+those that failed.
 """
 import argparse
 import concurrent.futures
@@ -55,16 +52,11 @@ def run(program, runner, logs):
     return name, status, time.monotonic() - started, log.read().decode(errors="replace")
 
 
-def run_in_turn(programs, runner, logs):
-    return [run(program, runner, logs) for program in programs]
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=3)
     parser.add_argument("--runner")
     parser.add_argument("--only", action="append", default=[])
-    parser.add_argument("--one-at-a-time", action="append", default=[])
     parser.add_argument("manifests", nargs="+")
     args = parser.parse_args()
     found = programs(sys.stdin, {os.path.abspath(m) for m in args.manifests}, set(args.only))
@@ -73,18 +65,15 @@ def main():
         print(f"side-by-side: no test program named {sorted(missing) or 'at all'}", file=sys.stderr)
         return 1
     runner = [args.runner] if args.runner else []
-    in_turn = {os.path.dirname(os.path.abspath(m)) for m in args.one_at_a_time}
-    lanes = [[p] for p in found if p[2] not in in_turn]
-    lanes += [[p for p in found if p[2] == folder] for folder in sorted(in_turn)]
     failed = []
     with tempfile.TemporaryDirectory() as logs, concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        running = [pool.submit(run_in_turn, lane, runner, logs) for lane in lanes if lane]
+        running = [pool.submit(run, program, runner, logs) for program in found]
         for done in concurrent.futures.as_completed(running):
-            for name, status, took, output in done.result():
-                verdict = "passed" if status == 0 else f"FAILED (exit {status})"
-                print(f"\n-- {name}: {verdict} in {took:.0f} s\n{output}", end="", flush=True)
-                if status != 0:
-                    failed.append(name)
+            name, status, took, output = done.result()
+            verdict = "passed" if status == 0 else f"FAILED (exit {status})"
+            print(f"\n-- {name}: {verdict} in {took:.0f} s\n{output}", end="", flush=True)
+            if status != 0:
+                failed.append(name)
     print(f"\nside-by-side: {len(found) - len(failed)} of {len(found)} test programs passed")
     if failed:
         print("side-by-side: failed: " + ", ".join(sorted(failed)), file=sys.stderr)
