@@ -4,13 +4,13 @@ for the simulator), one after another as cargo runs them. This runs several
 at once and shows each one's output whole when it ends.
 
     cargo test --no-run --message-format=json ... |
-        side-by-side.py [--jobs N] [--runner PROGRAM] [--only NAME]...
+        side-by-side.py [--jobs N] [--only NAME]...
                         [--test-args ARGS] MANIFEST...
 
 It takes the test programs that cargo's messages on stdin name for the
 packages whose Cargo.toml is given (with --only, those of these names and
 no other; every name must be found), runs each in its package's folder as
-cargo would, through RUNNER when given, with ARGS (split at spaces: a
+cargo would, with ARGS (split at spaces: a
 test name filter, --skip NAME), N at a time, and exits with 1 naming those
 that failed.
 """
@@ -43,12 +43,12 @@ def programs(messages, manifests, only):
     return found
 
 
-def run(program, runner, test_args, logs):
+def run(program, test_args, logs):
     name, executable, folder = program
     started = time.monotonic()
     log = tempfile.TemporaryFile(dir=logs)
     status = subprocess.call(
-        [*runner, executable, *test_args], cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+        [executable, *test_args], cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
     )
     log.seek(0)
     return name, status, time.monotonic() - started, log.read().decode(errors="replace")
@@ -57,7 +57,6 @@ def run(program, runner, test_args, logs):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=3)
-    parser.add_argument("--runner")
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--test-args", default="")
     parser.add_argument("manifests", nargs="+")
@@ -67,11 +66,10 @@ def main():
     if not found or missing:
         print(f"side-by-side: no test program named {sorted(missing) or 'at all'}", file=sys.stderr)
         return 1
-    runner = [args.runner] if args.runner else []
     failed = []
     with tempfile.TemporaryDirectory() as logs, concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         test_args = args.test_args.split()
-        running = [pool.submit(run, program, runner, test_args, logs) for program in found]
+        running = [pool.submit(run, program, test_args, logs) for program in found]
         for done in concurrent.futures.as_completed(running):
             name, status, took, output = done.result()
             verdict = "passed" if status == 0 else f"FAILED (exit {status})"
