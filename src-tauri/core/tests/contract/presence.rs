@@ -1,42 +1,9 @@
-//! Contract tests on Microsoft's own published answers. `graph-examples/`
-//! holds the example requests and answers of the Graph and identity
-//! platform documentation, verbatim, and `INDEX.json` names each one's
-//! endpoint and source. Each answer of an endpoint Presently reads goes to
-//! the code that reads it, and what that code must read is checked against
-//! the answer itself.
-//!
-//! So far: presence, as `getPresencesByUserId` and `/me/presence` answer it.
-
-use std::path::{Path, PathBuf};
+//! Presence, as `getPresencesByUserId` and `/me/presence` answer it.
 
 use presently_core::presence::{parse_presence, parse_presences, Presence};
 use serde_json::Value;
 
-fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/graph-examples")
-}
-
-/// The published JSON answers of `endpoints`: each one's file name and
-/// bytes, exactly as published (or minimally repaired, where the index says
-/// the published text was not JSON).
-fn answers(endpoints: &[&str]) -> Vec<(String, Vec<u8>)> {
-    let index: Value =
-        serde_json::from_slice(&std::fs::read(corpus().join("INDEX.json")).unwrap()).unwrap();
-    let found: Vec<(String, Vec<u8>)> = index
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "response" && e["body_format"] == "json")
-        .filter(|e| endpoints.contains(&e["endpoint"].as_str().unwrap_or_default()))
-        .map(|e| {
-            let file = e["file"].as_str().unwrap().to_string();
-            let bytes = std::fs::read(corpus().join(&file)).unwrap();
-            (file, bytes)
-        })
-        .collect();
-    assert!(!found.is_empty(), "no published answer of {endpoints:?}");
-    found
-}
+use crate::answers;
 
 /// Checks that `read` holds what the published `item` says of a person.
 fn same_person(file: &str, read: &Presence, item: &Value) {

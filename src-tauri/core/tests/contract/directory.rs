@@ -1,0 +1,1 @@
+//! People, group members, direct reports, the manager and user look-ups.

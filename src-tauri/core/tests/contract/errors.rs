@@ -1,0 +1,1 @@
+//! Graph's error bodies, and `$batch` answers.

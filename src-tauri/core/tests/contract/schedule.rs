@@ -1,0 +1,1 @@
+//! Free/busy, as `getSchedule` answers it.

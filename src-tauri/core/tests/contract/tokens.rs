@@ -1,0 +1,1 @@
+//! The identity platform's token answers and token errors.
