@@ -248,11 +248,14 @@ export function calendarNotice(calendar, signInState) {
 export function reportSummary(report) {
   const added = report?.added ?? [];
   const unknown = report?.unknown ?? [];
+  const leftOut = report?.leftOut ?? 0;
   const parts = [];
-  if (added.length === 0) parts.push('No one new to add: they are all in your list already.');
-  else if (added.length === 1) parts.push(`Added ${added[0]}.`);
+  if (added.length === 0) {
+    parts.push(leftOut > 0 ? 'No one new to add.' : 'No one new to add: they are all in your list already.');
+  } else if (added.length === 1) parts.push(`Added ${added[0]}.`);
   else parts.push(`Added ${added.length} people: ${added.join(', ')}.`);
   if (unknown.length > 0) parts.push(`Not found: ${unknown.join(', ')}.`);
+  if (report?.leftOutNote) parts.push(report.leftOutNote);
   return parts.join(' ');
 }
 

@@ -101,6 +101,10 @@ pub struct RosterReport {
     pub added: Vec<String>,
     /// What was asked for and matched nobody, as it was written.
     pub unknown: Vec<String>,
+    /// How many entries of an imported list were not people (groups,
+    /// contacts, entries without an ID), and the sentence that says so.
+    pub left_out: usize,
+    pub left_out_note: Option<String>,
     pub roster: Vec<TeammateView>,
 }
 
@@ -473,6 +477,8 @@ fn add_found(state: &AppState, found: Found) -> CommandResult<RosterReport> {
         .edit_roster(|roster| import::add_found(roster, &found, Flags::default()))?;
     Ok(RosterReport {
         added: report.added.iter().map(|p| p.name().to_string()).collect(),
+        left_out: found.left_out,
+        left_out_note: found.left_out_sentence(),
         unknown: found.unknown,
         roster: state.roster_views(),
     })

@@ -120,6 +120,10 @@ test('add and import results in words', () => {
   assert.equal(M.reportSummary({ added: ['Megan Bowen'], unknown: [] }), 'Added Megan Bowen.');
   assert.equal(M.reportSummary({ added: ['A', 'B'], unknown: ['x'] }), 'Added 2 people: A, B. Not found: x.');
   assert.equal(M.reportSummary({ added: [], unknown: [] }), 'No one new to add: they are all in your list already.');
+  // An import that met groups or contacts says so, in the engine's words.
+  const note = 'Left out 2 entries of the members of Design that are not people in your organisation (groups, contacts, or entries without a user ID and sign-in name).';
+  assert.equal(M.reportSummary({ added: ['A'], unknown: [], leftOut: 2, leftOutNote: note }), `Added A. ${note}`);
+  assert.equal(M.reportSummary({ added: [], unknown: [], leftOut: 2, leftOutNote: note }), `No one new to add. ${note}`);
 });
 
 test('avatars: stable colours, initials when none came', () => {

@@ -350,11 +350,15 @@ async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArg
         unreachable!("clap requires one of --manager, --reports, --people, --group")
     };
     let found = import::gather(&directory, &source, &me).await?;
+    let left_out = found.left_out_sentence();
     if found.people.is_empty() {
         eprintln!(
             "Nothing to import: the directory lists nobody as {}.",
             found.what
         );
+        if let Some(sentence) = &left_out {
+            eprintln!("{sentence}");
+        }
         return Ok(EXIT_OK);
     }
     let failed = add_found(settings, &found, Flags::default(), |report, roster| {
@@ -370,6 +374,9 @@ async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArg
             report.merged.len(),
             roster.len()
         );
+        if let Some(sentence) = &left_out {
+            eprintln!("{sentence}");
+        }
     })?;
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }

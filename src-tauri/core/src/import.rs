@@ -35,6 +35,26 @@ pub struct Found {
     pub label: Option<String>,
     /// What was asked for and matched nobody, as it was written.
     pub unknown: Vec<String>,
+    /// Entries of the list that were not people of the organisation
+    /// (groups, contacts, entries without an ID or sign-in name).
+    pub left_out: usize,
+}
+
+impl Found {
+    /// What was left out, as a sentence; `None` when nothing was.
+    pub fn left_out_sentence(&self) -> Option<String> {
+        match self.left_out {
+            0 => None,
+            1 => Some(format!(
+                "Left out 1 entry of {} that is not a person in your organisation (a group, a contact, or an entry without a user ID and sign-in name).",
+                self.what
+            )),
+            n => Some(format!(
+                "Left out {n} entries of {} that are not people in your organisation (groups, contacts, or entries without a user ID and sign-in name).",
+                self.what
+            )),
+        }
+    }
 }
 
 /// Flags newcomers get (`presently roster add --notify --favorite`). An
@@ -68,18 +88,15 @@ pub async fn look_up(directory: &Directory, keys: &[String]) -> Result<Found> {
         what: "the people asked for".into(),
         label: None,
         unknown: lookup.unknown,
+        left_out: 0,
     })
 }
 
 /// The people of `source`, without `me` (your own presence has its own
 /// place, not a row on the roster).
 pub async fn gather(directory: &Directory, source: &ImportSource, me: &str) -> Result<Found> {
-    let (people, what, label) = match source {
-        ImportSource::Manager => (
-            directory.manager().await?.into_iter().collect(),
-            "your manager".to_string(),
-            None,
-        ),
+    let (listing, what, label) = match source {
+        ImportSource::Manager => (directory.manager().await?, "your manager".to_string(), None),
         ImportSource::Reports => (
             directory.direct_reports().await?,
             "your direct reports".to_string(),
@@ -97,7 +114,8 @@ pub async fn gather(directory: &Directory, source: &ImportSource, me: &str) -> R
             (members, what, Some(group.display_name))
         }
     };
-    let people = people
+    let people = listing
+        .people
         .into_iter()
         .filter(|p: &Person| me.is_empty() || !p.id.eq_ignore_ascii_case(me))
         .collect();
@@ -106,6 +124,7 @@ pub async fn gather(directory: &Directory, source: &ImportSource, me: &str) -> R
         what,
         label,
         unknown: Vec::new(),
+        left_out: listing.left_out,
     })
 }
 

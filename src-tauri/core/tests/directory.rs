@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use presently_core::auth::AccessTokens;
 use presently_core::config::{Overrides, Settings};
-use presently_core::directory::{Directory, Photo, MAX_PHOTO};
+use presently_core::directory::{Directory, Listing, Photo, MAX_PHOTO};
 use presently_core::graph::{GraphClient, GraphOptions};
 use presently_core::roster::{Roster, Teammate};
 use presently_core::{Error, Result, Secret};
@@ -244,12 +244,16 @@ async fn people_manager_and_direct_reports() {
     let me = &users[0];
     let manager_id = me.manager_id.clone().expect("me has a manager");
 
-    let manager = s.dir.manager().await.unwrap().expect("a manager");
+    let manager = s.dir.manager().await.unwrap();
+    assert_eq!(manager.left_out, 0);
+    let manager = manager.people.into_iter().next().expect("a manager");
     assert_eq!(manager.id, manager_id);
     let expected = users.iter().find(|u| u.id == manager_id).unwrap();
     assert_eq!(manager.display_name, expected.display_name);
 
     let reports = s.dir.direct_reports().await.unwrap();
+    assert_eq!(reports.left_out, 0);
+    let reports = reports.people;
     let want: HashSet<String> = users
         .iter()
         .filter(|u| u.manager_id.as_deref() == Some(me.id.as_str()))
@@ -258,7 +262,7 @@ async fn people_manager_and_direct_reports() {
     assert!(want.len() >= 3);
     assert_eq!(ids(&reports), want);
 
-    let people = s.dir.people(25).await.unwrap();
+    let people = s.dir.people(25).await.unwrap().people;
     assert!(
         people.len() > want.len() && people.len() <= 25,
         "{}",
@@ -272,7 +276,7 @@ async fn people_manager_and_direct_reports() {
         "mail comes from scoredEmailAddresses"
     );
     assert_eq!(ids(&people).len(), people.len(), "each once");
-    let few = s.dir.people(3).await.unwrap();
+    let few = s.dir.people(3).await.unwrap().people;
     assert_eq!(few, people[..3], "the limit keeps the most relevant");
 }
 
@@ -297,7 +301,7 @@ async fn the_top_of_the_tree_has_no_manager() {
     let token = s.sim.issue_tokens(&ceo.id, SIGN_IN_SCOPES).access_token;
     let graph = GraphClient::new(&settings, Arc::new(FixedToken(Secret::new(token)))).unwrap();
     let dir = Directory::for_settings(graph, &settings);
-    assert_eq!(dir.manager().await.unwrap(), None);
+    assert_eq!(dir.manager().await.unwrap(), Listing::default());
 }
 
 #[tokio::test]
@@ -311,7 +315,7 @@ async fn a_group_of_1200_is_read_over_every_page() {
     assert!(groups.iter().any(|g| g.is_team), "{groups:?}");
     s.sim.clear_log();
 
-    let members = s.dir.group_members(&all.id).await.unwrap();
+    let members = s.dir.group_members(&all.id).await.unwrap().people;
     assert_eq!(members.len(), 1200);
     let everyone: HashSet<String> = s.sim.users().into_iter().map(|u| u.id).collect();
     assert_eq!(ids(&members), everyone);

@@ -16,6 +16,7 @@
 //! photos, and `wire.rs` reads Graph's directory objects.
 
 mod photos;
+pub use photos::is_placeholder;
 mod queries;
 mod wire;
 
@@ -85,6 +86,17 @@ impl From<Person> for Teammate {
             ..Default::default()
         }
     }
+}
+
+/// The people of a directory list (members, direct reports, the people you
+/// work with), and how many of its entries were something else: groups,
+/// contacts, devices, or entries without a user ID and a sign-in name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    /// Each person once, in the order listed.
+    pub people: Vec<Person>,
+    /// Entries that are not people of the organisation, left out.
+    pub left_out: usize,
 }
 
 /// A group or team the signed-in user belongs to.

@@ -181,7 +181,11 @@ impl Directory {
                         MAX_PHOTO >> 20
                     )));
                 }
-                (ext, content_type, bytes)
+                if is_placeholder(&bytes) {
+                    (NO_PHOTO, String::new(), Vec::new())
+                } else {
+                    (ext, content_type, bytes)
+                }
             }
             404 => (NO_PHOTO, String::new(), Vec::new()),
             _ => {
@@ -231,6 +235,20 @@ impl StoredPhoto {
     }
 }
 
+/// True for the picture Graph serves for someone who has no photo: a GIF of
+/// one pixel (its `/photo` says `image/gif`, 1 x 1, with an empty
+/// `mediaEtag`), whatever content type the answer claimed. Shown as
+/// initials, like a 404.
+pub fn is_placeholder(bytes: &[u8]) -> bool {
+    // A GIF's logical screen size follows its six-byte signature, little-endian.
+    match bytes {
+        [b'G', b'I', b'F', b'8', b'7' | b'9', b'a', w0, w1, h0, h1, ..] => {
+            u16::from_le_bytes([*w0, *w1]) <= 1 && u16::from_le_bytes([*h0, *h1]) <= 1
+        }
+        _ => false,
+    }
+}
+
 /// Standard base64 (with or without padding; white space ignored), as Graph
 /// encodes binary bodies inside `$batch` answers.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
@@ -247,6 +265,22 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The smallest GIF there is: one transparent pixel.
+    pub(crate) const ONE_PIXEL_GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
+
+    #[test]
+    fn a_one_pixel_gif_is_no_photo_and_real_pictures_are() {
+        assert!(is_placeholder(ONE_PIXEL_GIF));
+        assert!(is_placeholder(b"GIF87a\x01\x00\x01\x00"));
+        let mut bigger = ONE_PIXEL_GIF.to_vec();
+        bigger[6] = 48;
+        bigger[8] = 48;
+        assert!(!is_placeholder(&bigger), "a 48 x 48 GIF is a photo");
+        assert!(!is_placeholder(b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"));
+        assert!(!is_placeholder(b"GIF8"), "too short to say");
+        assert!(!is_placeholder(b""));
+    }
 
     #[test]
     fn base64_round_trips_every_length() {

@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::wire::{users_only, WireObject};
-use super::{Directory, Group, Lookup, Person, GROUP_PERMISSION, MAX_PAGE, USER_FIELDS};
+use super::{Directory, Group, Listing, Lookup, Person, GROUP_PERMISSION, MAX_PAGE, USER_FIELDS};
 use crate::error::{Error, Result};
 use crate::graph::BatchRequest;
 use crate::presence::normalize_user_id;
@@ -53,7 +53,7 @@ impl Directory {
                 ))
             }
         };
-        Ok(users_only(wire))
+        Ok(users_only(wire).people)
     }
 
     /// `$filter=startswith(...)`: what every tenant supports, without
@@ -145,9 +145,9 @@ impl Directory {
 
     /// The people the signed-in user works with most (`/me/people`), most
     /// relevant first, colleagues in the organisation only.
-    pub async fn people(&self, limit: usize) -> Result<Vec<Person>> {
+    pub async fn people(&self, limit: usize) -> Result<Listing> {
         if limit == 0 {
-            return Ok(Vec::new());
+            return Ok(Listing::default());
         }
         let path = format!("me/people?$top={}", limit.min(MAX_PAGE));
         let wire: Vec<WireObject> =
@@ -157,12 +157,13 @@ impl Directory {
         Ok(users_only(wire))
     }
 
-    /// The signed-in user's manager; `None` when the directory has none.
-    pub async fn manager(&self) -> Result<Option<Person>> {
+    /// The signed-in user's manager: nobody when the directory has none,
+    /// and left out when the manager is a contact rather than a user.
+    pub async fn manager(&self) -> Result<Listing> {
         let path = format!("me/manager?$select={USER_FIELDS}");
         match self.graph.get_json::<WireObject>(&path).await {
-            Ok(wire) => Ok(wire.into_person()),
-            Err(Error::Graph { status: 404, .. }) => Ok(None),
+            Ok(wire) => Ok(users_only(vec![wire])),
+            Err(Error::Graph { status: 404, .. }) => Ok(Listing::default()),
             Err(e) => Err(explain_forbidden(
                 e,
                 "read your manager",
@@ -172,7 +173,7 @@ impl Directory {
     }
 
     /// The signed-in user's direct reports (people only, every page).
-    pub async fn direct_reports(&self) -> Result<Vec<Person>> {
+    pub async fn direct_reports(&self) -> Result<Listing> {
         let path = format!("me/directReports?$select={USER_FIELDS}&$top={MAX_PAGE}");
         let wire: Vec<WireObject> = self
             .graph
@@ -184,7 +185,7 @@ impl Directory {
 
     /// The users in a group or team (every page; nested groups, contacts and
     /// devices left out). Needs [`GROUP_PERMISSION`].
-    pub async fn group_members(&self, group_id: &str) -> Result<Vec<Person>> {
+    pub async fn group_members(&self, group_id: &str) -> Result<Listing> {
         let id = group_guid(group_id)?;
         let path = format!("groups/{id}/members?$select={USER_FIELDS}&$top={MAX_PAGE}");
         let wire: Vec<WireObject> = self

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde::Deserialize;
 
-use super::{Group, Person};
+use super::{Group, Listing, Person};
 use crate::http::Object;
 use crate::presence::normalize_user_id;
 
@@ -63,6 +63,12 @@ impl WireObject {
                 return None;
             }
         }
+        // An entry with nothing but an ID (Graph lists members so when it
+        // was not asked for their type) may be a group or a device: only a
+        // sign-in name says it is a user one can sign in as, and watch.
+        let user_principal_name = self
+            .user_principal_name
+            .filter(|upn| !upn.trim().is_empty())?;
         let id = normalize_user_id(self.id.as_deref()?)?;
         let mail = self.mail.filter(|m| !m.is_empty()).or_else(|| {
             self.scored_email_addresses
@@ -71,7 +77,7 @@ impl WireObject {
         Some(Person {
             id,
             display_name: self.display_name.unwrap_or_default(),
-            user_principal_name: self.user_principal_name.unwrap_or_default(),
+            user_principal_name,
             mail: mail.unwrap_or_default(),
             job_title: self.job_title.unwrap_or_default(),
         })
@@ -90,13 +96,19 @@ impl WireObject {
     }
 }
 
-/// Users only, each once, in the order given.
-pub(super) fn users_only(wire: Vec<WireObject>) -> Vec<Person> {
+/// Users only, each once, in the order given, and how many entries were
+/// not users of the organisation.
+pub(super) fn users_only(wire: Vec<WireObject>) -> Listing {
     let mut seen = HashSet::new();
-    wire.into_iter()
-        .filter_map(WireObject::into_person)
-        .filter(|p| seen.insert(p.id.clone()))
-        .collect()
+    let mut listing = Listing::default();
+    for object in wire {
+        match object.into_person() {
+            Some(p) if seen.insert(p.id.clone()) => listing.people.push(p),
+            Some(_) => {}
+            None => listing.left_out += 1,
+        }
+    }
+    listing
 }
 
 #[cfg(test)]
@@ -104,22 +116,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_organisation_users_become_people() {
+    fn only_organisation_users_become_people_and_the_rest_are_counted() {
         let wire: Vec<WireObject> = serde_json::from_value(serde_json::json!([
-            {"@odata.type": "#microsoft.graph.user", "id": "4B7C2A47-9D0E-4C61-A1F3-0D8E6F2B5C19", "displayName": "Megan", "mail": null},
+            {"@odata.type": "#microsoft.graph.user", "id": "4B7C2A47-9D0E-4C61-A1F3-0D8E6F2B5C19", "displayName": "Megan", "userPrincipalName": "megan@contoso.com", "mail": null},
             {"@odata.type": "#microsoft.graph.group", "id": "02bd9fd6-8f93-4758-87c3-1fb73740a315", "displayName": "Sales"},
             {"@odata.type": "#microsoft.graph.orgContact", "id": "12bd9fd6-8f93-4758-87c3-1fb73740a315"},
-            {"id": "22bd9fd6-8f93-4758-87c3-1fb73740a315", "displayName": "Ext", "personType": {"class": "Person", "subclass": "PersonalContact"}},
-            {"id": "32bd9fd6-8f93-4758-87c3-1fb73740a315", "displayName": "Alex", "personType": {"class": "Person", "subclass": "OrganizationUser"},
+            {"id": "22bd9fd6-8f93-4758-87c3-1fb73740a315", "displayName": "Ext", "userPrincipalName": "ext@fabrikam.com", "personType": {"class": "Person", "subclass": "PersonalContact"}},
+            {"id": "32bd9fd6-8f93-4758-87c3-1fb73740a315", "displayName": "Alex", "userPrincipalName": "alex@contoso.com", "personType": {"class": "Person", "subclass": "OrganizationUser"},
              "scoredEmailAddresses": [{"address": "alex@contoso.com", "relevanceScore": 8}]},
-            {"id": "not-a-guid", "displayName": "Broken"},
-            {"@odata.type": "#microsoft.graph.user", "id": "4b7c2a47-9d0e-4c61-a1f3-0d8e6f2b5c19", "displayName": "Megan again"}
+            {"id": "not-a-guid", "displayName": "Broken", "userPrincipalName": "broken@contoso.com"},
+            {"id": "id-value", "userPrincipalName": "placeholder@contoso.com"},
+            // An ID alone, or with an empty sign-in name, is nobody to watch.
+            {"id": "42bd9fd6-8f93-4758-87c3-1fb73740a315"},
+            {"@odata.type": "#microsoft.graph.user", "id": "52bd9fd6-8f93-4758-87c3-1fb73740a315", "userPrincipalName": " "},
+            {},
+            {"@odata.type": "#microsoft.graph.user", "id": "4b7c2a47-9d0e-4c61-a1f3-0d8e6f2b5c19", "displayName": "Megan again", "userPrincipalName": "megan@contoso.com"}
         ]))
         .unwrap();
-        let people = users_only(wire);
-        let names: Vec<&str> = people.iter().map(|p| p.display_name.as_str()).collect();
+        let listing = users_only(wire);
+        let names: Vec<&str> = listing
+            .people
+            .iter()
+            .map(|p| p.display_name.as_str())
+            .collect();
         assert_eq!(names, ["Megan", "Alex"]);
-        assert_eq!(people[0].id, "4b7c2a47-9d0e-4c61-a1f3-0d8e6f2b5c19");
-        assert_eq!(people[1].mail, "alex@contoso.com");
+        assert_eq!(listing.people[0].id, "4b7c2a47-9d0e-4c61-a1f3-0d8e6f2b5c19");
+        assert_eq!(listing.people[1].mail, "alex@contoso.com");
+        // Megan's second entry is the same person, not something left out.
+        assert_eq!(listing.left_out, 8);
     }
 }
