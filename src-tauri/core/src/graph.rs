@@ -24,7 +24,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use url::Url;
@@ -619,10 +620,28 @@ impl BatchRequest {
 pub struct BatchResponse {
     pub id: String,
     pub status: u16,
-    #[serde(default)]
+    /// Graph writes header names in any case (`location`, `Retry-After`):
+    /// look them up with [`BatchResponse::header`].
+    #[serde(default, deserialize_with = "batch_headers")]
     pub headers: BTreeMap<String, String>,
+    /// `null` when the answer has none (a 204 or a 302).
     #[serde(default)]
     pub body: serde_json::Value,
+}
+
+/// A batch answer's headers: missing or `null` is none, and a value that is
+/// not a string (a number) is read as its JSON text.
+fn batch_headers<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    let map: Option<BTreeMap<String, Value>> = Option::deserialize(d)?;
+    Ok(map
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            Value::String(s) => Some((name, s)),
+            Value::Null => None,
+            other => Some((name, other.to_string())),
+        })
+        .collect())
 }
 
 impl BatchResponse {
@@ -669,26 +688,67 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     )
 }
 
-/// Graph's `{"error":{"code","message"}}`, if that is what the body holds.
-fn graph_error_body(body: &[u8]) -> Option<(String, String)> {
+/// Graph's error envelope, `{"error":{"code","message","innerError"}}`, as
+/// Presently reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GraphErrorBody {
+    /// Graph's code; empty where Graph sent none or `""` (Planner does).
+    pub code: String,
+    /// The message, as text for a terminal, at most 300 characters.
+    pub message: String,
+    /// `innerError`'s `request-id` (or `requestId`, as some pages spell it)
+    /// and `client-request-id`: what Microsoft's support asks for.
+    pub request_id: Option<String>,
+    pub client_request_id: Option<String>,
+    /// `innerError`'s `date`, as Graph wrote it (often without a zone).
+    pub date: Option<String>,
+}
+
+/// Graph's error envelope, if that is what the body holds and it has a
+/// message.
+pub fn read_error_body(body: &[u8]) -> Option<GraphErrorBody> {
     #[derive(Deserialize)]
     struct Envelope {
         error: Object<Detail>,
     }
     #[derive(Deserialize)]
     struct Detail {
-        code: Option<String>,
-        message: Option<String>,
+        code: Option<Value>,
+        message: Option<Value>,
+        #[serde(rename = "innerError", alias = "innererror")]
+        inner_error: Option<Object<Inner>>,
     }
+    #[derive(Deserialize, Default)]
+    struct Inner {
+        #[serde(rename = "request-id", alias = "requestId")]
+        request_id: Option<Value>,
+        #[serde(rename = "client-request-id", alias = "clientRequestId")]
+        client_request_id: Option<Value>,
+        date: Option<Value>,
+    }
+    // Text only: Graph's words end up in terminals, windows and logs.
+    let text = |v: Option<Value>, max: usize| match v {
+        Some(Value::String(s)) => {
+            Some(crate::text::clean_text(&s, max)).filter(|s| !s.trim().is_empty())
+        }
+        _ => None,
+    };
     let Object(Envelope { error: Object(e) }) = serde_json::from_slice(body).ok()?;
-    let message = e.message.filter(|m| !m.trim().is_empty())?;
-    // Graph's words end up in terminals and windows: text only. A message
-    // of nothing but control characters is no message.
-    let message = crate::text::clean_text(&message, 300);
-    if message.trim().is_empty() {
-        return None;
-    }
-    Some((e.code.unwrap_or_default(), message))
+    // A message of nothing but control characters is no message.
+    let message = text(e.message, 300)?;
+    let Object(inner) = e.inner_error.unwrap_or(Object(Inner::default()));
+    Some(GraphErrorBody {
+        code: text(e.code, 100).unwrap_or_default(),
+        message,
+        request_id: text(inner.request_id, 100),
+        client_request_id: text(inner.client_request_id, 100),
+        date: text(inner.date, 100),
+    })
+}
+
+/// Graph's code and message, if the body holds them.
+fn graph_error_body(body: &[u8]) -> Option<(String, String)> {
+    read_error_body(body).map(|e| (e.code, e.message))
 }
 
 fn reason(status: u16) -> String {
@@ -706,7 +766,21 @@ fn reason(status: u16) -> String {
 /// the status's own words. The message is text for a terminal (no control
 /// or bidi characters) of at most 300 characters and "...".
 pub fn parse_error_body(status: u16, body: &[u8]) -> Error {
-    let (code, message) = graph_error_body(body).unwrap_or_else(|| (String::new(), reason(status)));
+    let read = read_error_body(body);
+    if let Some(e) = read.as_ref().filter(|e| e.request_id.is_some()) {
+        // Kept for the log, not the sentence: support asks for them.
+        tracing::info!(
+            status,
+            code = %e.code,
+            request_id = e.request_id.as_deref().unwrap_or("-"),
+            client_request_id = e.client_request_id.as_deref().unwrap_or("-"),
+            date = e.date.as_deref().unwrap_or("-"),
+            "Microsoft Graph answered with an error"
+        );
+    }
+    let (code, message) = read
+        .map(|e| (e.code, e.message))
+        .unwrap_or_else(|| (String::new(), reason(status)));
     Error::Graph {
         status,
         code,
