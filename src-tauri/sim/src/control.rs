@@ -261,7 +261,7 @@ async fn index() -> Json<Value> {
             "POST /_sim/decline {\"user_code\"}",
             "POST /_sim/revoke {}",
             "POST /_sim/tokens {\"user\",\"scopes\"}",
-            "POST /_sim/faults {\"kind\":\"status\"|\"slow\"|\"malformed\"|\"drop\"|\"redirect\",\"status\"?,\"retry_after\"?,\"delay_ms\"?,\"location\"?,\"path\"?,\"count\"?}",
+            "POST /_sim/faults {\"kind\":\"status\"|\"slow\"|\"malformed\"|\"drop\"|\"redirect\"|\"answer\",\"status\"?,\"retry_after\"?,\"delay_ms\"?,\"location\"?,\"headers\"?,\"body\"?,\"path\"?,\"count\"?}",
             "DELETE /_sim/faults",
             "POST /_sim/presence_available {\"available\"}",
             "POST /_sim/advance {\"minutes\"}",

@@ -27,6 +27,10 @@ pub enum SimError {
     /// Working hours that are no days and times of day, or end before they start.
     #[error("invalid working hours: {0}")]
     InvalidWorkingHours(String),
+    /// A corpus of published examples that cannot be read, or an example
+    /// it does not hold.
+    #[error("published examples: {0}")]
+    Examples(String),
     /// A configuration the simulator refuses to start with.
     #[error("invalid simulator configuration: {0}")]
     InvalidConfig(String),

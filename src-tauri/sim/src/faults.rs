@@ -44,6 +44,17 @@ pub enum FaultKind {
     /// no body, as a captive portal or a badly set up proxy does. The
     /// location is sent verbatim, so it must be a valid header value.
     Redirect { status: u16, location: String },
+    /// Answer with exactly this (a fixture): Microsoft's published answers
+    /// through [`crate::Examples`], or any answer a test writes.
+    Answer(Canned),
+}
+
+/// A whole answer, as it is to be sent: status, headers in order, body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Fault {
@@ -71,6 +82,11 @@ impl Fault {
             status,
             location: location.to_owned(),
         })
+    }
+
+    /// Exactly this answer for the next Graph request (see [`Canned`]).
+    pub fn answer(canned: Canned) -> Fault {
+        Fault::new(FaultKind::Answer(canned))
     }
 
     /// Only requests whose path starts with `prefix`.
@@ -102,6 +118,7 @@ impl FaultKind {
             FaultKind::Malformed => "malformed".to_owned(),
             FaultKind::Drop => "drop".to_owned(),
             FaultKind::Redirect { status, .. } => format!("redirect {status}"),
+            FaultKind::Answer(canned) => format!("answer {}", canned.status),
         }
     }
 }
@@ -120,6 +137,11 @@ struct FaultSpec {
     delay_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     location: Option<String>,
+    /// An `answer`'s headers, as `[[name, value], ...]`, and its body as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    headers: Option<Vec<(String, String)>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<String>,
     #[serde(default)]
     path: Option<String>,
     #[serde(default)]
@@ -178,9 +200,30 @@ impl TryFrom<FaultSpec> for Fault {
                 }
                 FaultKind::Redirect { status, location }
             }
+            "answer" => {
+                let status = spec
+                    .status
+                    .ok_or("an 'answer' needs \"status\": <code>")?;
+                if !(100..=599).contains(&status) {
+                    return Err(format!("{status} is not an HTTP status code"));
+                }
+                let headers = spec.headers.unwrap_or_default();
+                for (name, value) in &headers {
+                    if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+                        || axum::http::HeaderValue::from_str(value).is_err()
+                    {
+                        return Err(format!("'{name}: {value}' cannot be sent as a header"));
+                    }
+                }
+                FaultKind::Answer(Canned {
+                    status,
+                    headers,
+                    body: spec.body.unwrap_or_default().into_bytes(),
+                })
+            }
             other => {
                 return Err(format!(
-                    "unknown fault kind '{other}': use status, slow, malformed, drop or redirect"
+                    "unknown fault kind '{other}': use status, slow, malformed, drop, redirect or answer"
                 ))
             }
         };
@@ -204,6 +247,8 @@ impl From<Fault> for FaultSpec {
             retry_after: None,
             delay_ms: None,
             location: None,
+            headers: None,
+            body: None,
             path: f.path,
             count: Some(f.count),
         };
@@ -226,6 +271,12 @@ impl From<Fault> for FaultSpec {
                 spec.status = Some(status);
                 spec.location = Some(location);
                 "redirect"
+            }
+            FaultKind::Answer(canned) => {
+                spec.status = Some(canned.status);
+                spec.headers = Some(canned.headers);
+                spec.body = Some(String::from_utf8_lossy(&canned.body).into_owned());
+                "answer"
             }
         }
         .to_owned();

@@ -24,6 +24,8 @@
 //!   that day holds, served by `getSchedule`, and the time zones of working
 //!   hours), `query` (OData options) and `throttle` (the sliding window of
 //!   `getPresencesByUserId`).
+//! - `examples`: Microsoft's published answers, served as they are by an
+//!   injected [`Fault`] (the fixture mode).
 //! - `control`: the same operations as [`Sim`]'s methods, as a JSON API under
 //!   `/_sim` for end-to-end tests; `log` keeps the [`LoggedRequest`]s.
 //!
@@ -48,6 +50,7 @@ mod devicelogin;
 mod directory;
 mod entra;
 mod error;
+mod examples;
 mod faults;
 mod graph;
 mod log;
@@ -73,7 +76,8 @@ pub use config::{SimConfig, MAX_TOKEN_CHARS, MAX_USERS, MIN_TOKEN_CHARS};
 pub use control::MAX_ADVANCE_MINUTES;
 pub use directory::SimUser;
 pub use error::{Result, SimError};
-pub use faults::{Fault, FaultKind};
+pub use examples::Examples;
+pub use faults::{Canned, Fault, FaultKind};
 pub use graph::{MAX_BATCH_REQUESTS, MAX_PRESENCE_IDS, MAX_SCHEDULES};
 pub use log::{LoggedRequest, LOG_CAPACITY};
 pub use presence::{PresenceUpdate, SimPresence};

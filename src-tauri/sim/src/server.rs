@@ -153,6 +153,7 @@ async fn observe(State(shared): State<Arc<Shared>>, mut req: Request, next: Next
         }) => fault_status(&shared, &path, status, retry_after.as_deref()),
         Some(FaultKind::Malformed) => malformed(&shared, &path),
         Some(FaultKind::Redirect { status, location }) => redirect(status, &location),
+        Some(FaultKind::Answer(canned)) => canned_answer(canned),
         Some(FaultKind::Drop) => {
             shared.record(arrival, 0, LogDetail::default(), label);
             if let Some(Hangup(hangup)) = req.extensions().get::<Hangup>().cloned() {
@@ -212,6 +213,26 @@ fn fault_status(shared: &Shared, path: &str, status: u16, retry_after: Option<&s
     *response.status_mut() = code;
     if let Some(value) = retry_after.and_then(|v| HeaderValue::from_str(v).ok()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// A fixture, sent as it is. Headers that cannot be sent were refused when
+/// it was made; a `Content-Length` is the server's own to write.
+fn canned_answer(canned: crate::faults::Canned) -> Response {
+    let mut response = Response::new(Body::from(canned.body));
+    *response.status_mut() =
+        StatusCode::from_u16(canned.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in &canned.headers {
+        if name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
     }
     response
 }
