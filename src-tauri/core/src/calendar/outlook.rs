@@ -25,15 +25,17 @@ pub struct Span {
     pub end: DateTime<Utc>,
 }
 
-/// How a calendar item shows its owner's time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a calendar item shows its owner's time, weakest first: where items
+/// overlap, the strongest one is what the time shows as (the order of
+/// Outlook's own `availabilityView`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ShowAs {
-    Busy,
-    OutOfOffice,
-    Tentative,
     /// Free, working elsewhere, or a status this version does not know:
     /// none of them keeps anyone from being free.
     Free,
+    Tentative,
+    Busy,
+    OutOfOffice,
 }
 
 impl ShowAs {
@@ -109,11 +111,13 @@ impl WorkingHours {
     }
 }
 
-/// One person's schedule as read: their busy and out-of-office time, their
-/// time that is not free (tentative too), each merged into blocks, and
-/// their working hours.
+/// One person's schedule as read: their out-of-office time, their busy
+/// time (out of office too), their time that is not free (tentative too),
+/// each merged into blocks, and their working hours.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Schedule {
+    /// Out of office, merged, in order.
+    out_of_office: Vec<Span>,
     /// Busy and out of office, merged, in order.
     busy: Vec<Span>,
     /// Busy, out of office and tentative, merged, in order.
@@ -130,24 +134,31 @@ impl Schedule {
         items: impl IntoIterator<Item = (ShowAs, Span)>,
         working_hours: Option<WorkingHours>,
     ) -> Schedule {
+        let mut out_of_office = Vec::new();
         let mut busy = Vec::new();
         let mut not_free = Vec::new();
+        // Each item counts in every list its status is at least as strong
+        // as: a weaker item inside a stronger one then changes nothing, and
+        // a block runs on for as long as items of its strength overlap.
         for (show_as, span) in items {
             if span.end <= span.start {
                 continue;
             }
-            match show_as {
-                ShowAs::Busy | ShowAs::OutOfOffice => {
-                    busy.push(span);
-                    not_free.push(span);
-                }
-                ShowAs::Tentative => not_free.push(span),
-                ShowAs::Free => {}
+            if show_as >= ShowAs::OutOfOffice {
+                out_of_office.push(span);
+            }
+            if show_as >= ShowAs::Busy {
+                busy.push(span);
+            }
+            if show_as >= ShowAs::Tentative {
+                not_free.push(span);
             }
         }
+        merge(&mut out_of_office);
         merge(&mut busy);
         merge(&mut not_free);
         Schedule {
+            out_of_office,
             busy,
             not_free,
             working_hours,
@@ -164,6 +175,19 @@ impl Schedule {
 
     pub fn working_hours(&self) -> Option<&WorkingHours> {
         self.working_hours.as_ref()
+    }
+
+    /// How their time shows at `at`: the strongest status of the items
+    /// that hold it, [`ShowAs::Free`] when none does.
+    pub fn show_as_at(&self, at: DateTime<Utc>) -> ShowAs {
+        [
+            (&self.out_of_office, ShowAs::OutOfOffice),
+            (&self.busy, ShowAs::Busy),
+            (&self.not_free, ShowAs::Tentative),
+        ]
+        .into_iter()
+        .find(|(spans, _)| covering(spans, at).is_some())
+        .map_or(ShowAs::Free, |(_, show_as)| show_as)
     }
 
     /// What this schedule says at `now`.
@@ -279,6 +303,165 @@ mod tests {
             end: super::super::zones::time_of_day(end).unwrap(),
             zone: Zone::named(zone),
         })
+    }
+
+    #[test]
+    fn statuses_read_the_same_in_any_letter_case() {
+        for (spellings, show_as) in [
+            (&["busy", "BUSY", "Busy", " busy "][..], ShowAs::Busy),
+            (&["oof", "OOF", "Oof"][..], ShowAs::OutOfOffice),
+            (
+                &["tentative", "Tentative", "TENTATIVE"][..],
+                ShowAs::Tentative,
+            ),
+            (
+                &[
+                    "free",
+                    "Free",
+                    "workingElsewhere",
+                    "WorkingElsewhere",
+                    "WORKINGELSEWHERE",
+                    "unknown",
+                    "Unknown",
+                    "",
+                ][..],
+                ShowAs::Free,
+            ),
+        ] {
+            for status in spellings {
+                assert_eq!(ShowAs::parse(status), show_as, "{status:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn overlapping_items_show_the_strongest_status() {
+        let schedule = Schedule::new(
+            [
+                // Graph's own example: tentative 12-13 inside busy 12-14.
+                (
+                    ShowAs::Busy,
+                    span("2026-12-01T12:00:00Z", "2026-12-01T14:00:00Z"),
+                ),
+                (
+                    ShowAs::Tentative,
+                    span("2026-12-01T12:00:00Z", "2026-12-01T13:00:00Z"),
+                ),
+                // Busy inside a longer tentative: tentative again after it.
+                (
+                    ShowAs::Tentative,
+                    span("2026-12-01T15:00:00Z", "2026-12-01T16:00:00Z"),
+                ),
+                (
+                    ShowAs::Busy,
+                    span("2026-12-01T15:15:00Z", "2026-12-01T15:30:00Z"),
+                ),
+            ],
+            hours("08:00", "17:00", weekdays(), "UTC"),
+        );
+        let cases = [
+            ("2026-12-01T11:59:00Z", ShowAs::Free, None, None),
+            (
+                "2026-12-01T12:00:00Z",
+                ShowAs::Busy,
+                Some("2026-12-01T14:00:00Z"),
+                Some("2026-12-01T14:00:00Z"),
+            ),
+            (
+                "2026-12-01T13:30:00Z",
+                ShowAs::Busy,
+                Some("2026-12-01T14:00:00Z"),
+                Some("2026-12-01T14:00:00Z"),
+            ),
+            ("2026-12-01T14:00:00Z", ShowAs::Free, None, None),
+            (
+                "2026-12-01T15:05:00Z",
+                ShowAs::Tentative,
+                None,
+                Some("2026-12-01T16:00:00Z"),
+            ),
+            (
+                "2026-12-01T15:20:00Z",
+                ShowAs::Busy,
+                Some("2026-12-01T15:30:00Z"),
+                Some("2026-12-01T16:00:00Z"),
+            ),
+            (
+                "2026-12-01T15:45:00Z",
+                ShowAs::Tentative,
+                None,
+                Some("2026-12-01T16:00:00Z"),
+            ),
+        ];
+        for (now, show_as, busy_until, free_at) in cases {
+            let at = schedule.outlook_at(utc(now));
+            assert_eq!(schedule.show_as_at(utc(now)), show_as, "{now}");
+            assert_eq!(at.busy_until, busy_until.map(utc), "{now}");
+            assert_eq!(at.free_at, free_at.map(utc), "{now}");
+        }
+    }
+
+    #[test]
+    fn a_run_of_overlapping_items_ends_with_its_last_item() {
+        // Each item starts inside the one before and ends after it, listed
+        // out of order: free only at the end of the whole run.
+        let schedule = Schedule::new(
+            [
+                (
+                    ShowAs::Busy,
+                    span("2026-12-01T10:45:00Z", "2026-12-01T11:30:00Z"),
+                ),
+                (
+                    ShowAs::Busy,
+                    span("2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"),
+                ),
+                (
+                    ShowAs::Tentative,
+                    span("2026-12-01T11:15:00Z", "2026-12-01T12:00:00Z"),
+                ),
+            ],
+            hours("08:00", "17:00", weekdays(), "UTC"),
+        );
+        let at = schedule.outlook_at(utc("2026-12-01T10:15:00Z"));
+        assert_eq!(at.busy_until, Some(utc("2026-12-01T11:30:00Z")));
+        assert_eq!(at.free_at, Some(utc("2026-12-01T12:00:00Z")));
+        assert_eq!(
+            schedule.show_as_at(utc("2026-12-01T11:40:00Z")),
+            ShowAs::Tentative
+        );
+    }
+
+    #[test]
+    fn out_of_office_over_busy_is_out_of_office() {
+        let schedule = Schedule::new(
+            [
+                (
+                    ShowAs::Busy,
+                    span("2026-12-01T10:00:00Z", "2026-12-01T11:00:00Z"),
+                ),
+                (
+                    ShowAs::OutOfOffice,
+                    span("2026-12-01T09:00:00Z", "2026-12-01T10:30:00Z"),
+                ),
+                (
+                    ShowAs::Busy,
+                    span("2026-12-01T10:15:00Z", "2026-12-01T12:00:00Z"),
+                ),
+            ],
+            hours("08:00", "17:00", weekdays(), "UTC"),
+        );
+        for (now, show_as) in [
+            ("2026-12-01T09:30:00Z", ShowAs::OutOfOffice),
+            ("2026-12-01T10:20:00Z", ShowAs::OutOfOffice),
+            ("2026-12-01T10:30:00Z", ShowAs::Busy),
+            ("2026-12-01T11:59:00Z", ShowAs::Busy),
+            ("2026-12-01T12:00:00Z", ShowAs::Free),
+        ] {
+            assert_eq!(schedule.show_as_at(utc(now)), show_as, "{now}");
+        }
+        let at = schedule.outlook_at(utc("2026-12-01T09:30:00Z"));
+        assert_eq!(at.busy_until, Some(utc("2026-12-01T12:00:00Z")));
+        assert_eq!(at.free_at, Some(utc("2026-12-01T12:00:00Z")));
     }
 
     #[test]
