@@ -27,7 +27,7 @@ use futures::future::BoxFuture;
 use presently_core::auth::{AccessTokens, SignInFlow};
 use presently_core::calendar::zones::Zone;
 use presently_core::calendar::{
-    parse_answer as parse_calendar_answer, Schedule, ShowAs, Span, WorkingHours,
+    parse_answer as parse_calendar_answer, ReadWindow, Schedule, ShowAs, Span, WorkingHours,
 };
 use presently_core::cloud::Cloud;
 use presently_core::config::{
@@ -2823,6 +2823,32 @@ fn graph_time(t: DateTime<Utc>) -> String {
 /// the zone's name.
 type HoursModel = (Vec<&'static str>, (u32, u32), (u32, u32), &'static str);
 
+/// The window every generated answer is read for: two days in quarter
+/// hours.
+fn calendar_window() -> ReadWindow {
+    ReadWindow {
+        start: "2026-12-01T00:00:00Z".parse().unwrap(),
+        end: "2026-12-03T00:00:00Z".parse().unwrap(),
+        slot_minutes: 15,
+    }
+}
+
+/// The `availabilityView` of every generated schedule that was read, and
+/// what it says: busy in its second and third quarter hours. It is the
+/// truth only for a schedule without items.
+const CALENDAR_VIEW: &str = "0220";
+
+fn calendar_view_items() -> Vec<(ShowAs, Span)> {
+    let start = calendar_window().start;
+    vec![(
+        ShowAs::Busy,
+        Span {
+            start: start + chrono::Duration::minutes(15),
+            end: start + chrono::Duration::minutes(45),
+        },
+    )]
+}
+
 /// One schedule as generated: its ID, and its items and working hours or
 /// the error Graph gave for it.
 #[derive(Debug, Clone)]
@@ -2883,7 +2909,7 @@ impl CalendarModel {
                     .collect();
                 let mut v = json!({
                     "scheduleId": id,
-                    "availabilityView": "0220",
+                    "availabilityView": CALENDAR_VIEW,
                     "scheduleItems": items,
                 });
                 if let Some((days, (sh, sm), (eh, em), zone)) = hours {
@@ -2914,7 +2940,7 @@ impl CalendarModel {
     fn expected(&self) -> (String, std::result::Result<Schedule, String>) {
         match self {
             CalendarModel::Read { id, items, hours } => {
-                let items = items
+                let mut items = items
                     .iter()
                     .map(|(status, start, end)| {
                         (
@@ -2926,6 +2952,9 @@ impl CalendarModel {
                         )
                     })
                     .collect::<Vec<_>>();
+                if items.is_empty() {
+                    items = calendar_view_items();
+                }
                 let hours = hours.as_ref().map(|(days, (sh, sm), (eh, em), zone)| {
                     let mut unique = Vec::new();
                     for d in days {
@@ -2941,7 +2970,10 @@ impl CalendarModel {
                         zone: Zone::named(zone),
                     }
                 });
-                (id.clone(), Ok(Schedule::new(items, hours)))
+                (
+                    id.clone(),
+                    Ok(Schedule::new(items, hours).read_until(calendar_window().end)),
+                )
             }
             CalendarModel::Unreadable {
                 id,
@@ -3069,8 +3101,10 @@ fn wire_calendar_answer() -> BoxedStrategy<Value> {
     )
         .prop_map(|(m, c)| object(vec![("message", m), ("responseCode", c)]))
         .boxed();
+    let view = str_value(prop_oneof![3 => "[0-4]{0,400}", 1 => hostile_string()]);
     let schedule = (
         field(str_value(hostile_string())),
+        field(view),
         field(
             prop::collection::vec(item, 0..4)
                 .prop_map(Value::Array)
@@ -3079,9 +3113,10 @@ fn wire_calendar_answer() -> BoxedStrategy<Value> {
         field(hours),
         prop::option::weighted(0.2, error),
     )
-        .prop_map(|(id, items, hours, error)| {
+        .prop_map(|(id, view, items, hours, error)| {
             object(vec![
                 ("scheduleId", id),
+                ("availabilityView", view),
                 ("scheduleItems", items),
                 ("workingHours", hours),
                 ("error", error),
@@ -3109,7 +3144,7 @@ proptest! {
         body in json_text(wire_calendar_answer()),
         now in calendar_instant(),
     ) {
-        let schedules = match parse_calendar_answer(&body) {
+        let schedules = match parse_calendar_answer(&body, &calendar_window()) {
             Ok(s) => s,
             Err(e) => {
                 prop_assert!(matches!(e, Error::Malformed(_)), "{e:?}");
@@ -3138,7 +3173,8 @@ proptest! {
     }
 
     /// A well-formed answer parses to what it was made of: each schedule's
-    /// ID, its busy, out-of-office and tentative time, its working hours
+    /// ID, its busy, out-of-office and tentative time (from its items, or
+    /// from its `availabilityView` when it has none), its working hours
     /// (days, times and zone), or the reason Graph gave for not reading it.
     #[test]
     fn well_formed_calendar_answers_parse_as_generated(
@@ -3148,7 +3184,7 @@ proptest! {
             "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(microsoft.graph.scheduleInformation)",
             "value": models.iter().map(CalendarModel::wire).collect::<Vec<_>>(),
         });
-        let got = parse_calendar_answer(wire.to_string().as_bytes()).unwrap();
+        let got = parse_calendar_answer(wire.to_string().as_bytes(), &calendar_window()).unwrap();
         let want: Vec<_> = models.iter().map(CalendarModel::expected).collect();
         prop_assert_eq!(got, want);
     }

@@ -9,10 +9,13 @@
 //!
 //! # What a calendar says ([`Outlook`])
 //!
-//! Calendar items count by how they show their owner's time: busy and out
-//! of office (`oof`) are *busy*; those and tentative are *not free*; free,
-//! working elsewhere and unknown statuses are free. Items that touch or
-//! overlap are one block.
+//! Calendar items count by how they show their owner's time, in any
+//! letter case: busy and out of office (`oof`) are *busy*; those and
+//! tentative are *not free*; free, working elsewhere and unknown statuses
+//! are free. Items that touch or overlap are one block, and where they
+//! overlap the strongest status holds ([`Schedule::show_as_at`]). The
+//! items are the truth: the answer's `availabilityView` (a digit a slot)
+//! is read only for a schedule that came without any.
 //! - `busy_until`: the end of the busy block that holds now; `None` when
 //!   none does.
 //! - `free_at`: only when a not-free block holds now. The first instant
@@ -82,6 +85,17 @@ pub const MAX_SCHEDULES_PER_REQUEST: usize = 20;
 
 /// Path of the request, below `/v1.0`.
 pub const SCHEDULE_PATH: &str = "me/calendar/getSchedule";
+
+/// The time one `getSchedule` request asks about. Its answer says
+/// nothing past `end`, and its `availabilityView` has one digit for each
+/// slot of `slot_minutes` from `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadWindow {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The request's `availabilityViewInterval`.
+    pub slot_minutes: u32,
+}
 
 /// What a teammate's calendar says at one instant.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]

@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use super::{
-    parse_answer, CalendarEvent, Outlook, OutlookChange, Person, Schedule, CALENDAR_SCOPE,
-    MAX_SCHEDULES_PER_REQUEST, SCHEDULE_PATH,
+    parse_answer, CalendarEvent, Outlook, OutlookChange, Person, ReadWindow, Schedule,
+    CALENDAR_SCOPE, MAX_SCHEDULES_PER_REQUEST, SCHEDULE_PATH,
 };
 use crate::error::{Error, Result};
 use crate::graph::{BatchRequest, GraphClient, MAX_BATCH_REQUESTS};
@@ -509,13 +509,13 @@ impl Reader {
 
     /// One `getSchedule` request for `batch` (roster ID, address).
     async fn read_schedules(&mut self, batch: &[(String, String)]) -> Result<()> {
-        let (start, end) = window(Utc::now());
+        let window = window(Utc::now());
         let at = |t: DateTime<Utc>| json!({"dateTime": t.format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"});
         let body = json!({
             "schedules": batch.iter().map(|(_, address)| address).collect::<Vec<_>>(),
-            "startTime": at(start),
-            "endTime": at(end),
-            "availabilityViewInterval": 15,
+            "startTime": at(window.start),
+            "endTime": at(window.end),
+            "availabilityViewInterval": window.slot_minutes,
         });
         let answer = self
             .graph
@@ -533,7 +533,7 @@ impl Reader {
                 } => forbidden(&message),
                 e => e,
             })?;
-        let schedules = parse_answer(&answer)?;
+        let schedules = parse_answer(&answer, &window)?;
         let mut by_address: HashMap<String, std::result::Result<Schedule, String>> = schedules
             .into_iter()
             .map(|(address, s)| (address.trim().to_lowercase(), s))
@@ -542,7 +542,7 @@ impl Reader {
         for (id, address) in batch {
             match by_address.remove(&address.to_lowercase()) {
                 Some(Ok(schedule)) => {
-                    self.schedules.insert(id.clone(), schedule.read_until(end));
+                    self.schedules.insert(id.clone(), schedule);
                 }
                 Some(Err(why)) => {
                     tracing::debug!(%why, "calendar: a schedule could not be read");
@@ -624,9 +624,14 @@ impl Reader {
     }
 }
 
+/// The slot of the `availabilityView` asked for, in minutes: the view is
+/// read only for a schedule without items, and a quarter of an hour is as
+/// fine as Outlook's own meeting grid.
+const VIEW_SLOT_MINUTES: u32 = 15;
+
 /// The time read: from the start of this minute to the end of tomorrow,
 /// local time (a day and a bit ahead: enough for "free tomorrow at 9").
-pub fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn window(now: DateTime<Utc>) -> ReadWindow {
     let start = DateTime::from_timestamp(now.timestamp().div_euclid(60) * 60, 0).unwrap_or(now);
     let fallback = now + chrono::Duration::hours(48);
     let end = now
@@ -639,7 +644,11 @@ pub fn window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
                 .earliest()
         })
         .map_or(fallback, |t| t.to_utc());
-    (start, end)
+    ReadWindow {
+        start,
+        end,
+        slot_minutes: VIEW_SLOT_MINUTES,
+    }
 }
 
 /// Graph's 403 to `getSchedule`: the permission is missing.
@@ -659,7 +668,7 @@ mod tests {
     #[test]
     fn the_window_runs_to_the_end_of_tomorrow() {
         let now: DateTime<Utc> = "2026-12-05T19:42:31Z".parse().unwrap();
-        let (start, end) = window(now);
+        let ReadWindow { start, end, .. } = window(now);
         assert_eq!(
             start,
             "2026-12-05T19:42:00Z".parse::<DateTime<Utc>>().unwrap()

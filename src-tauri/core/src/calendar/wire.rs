@@ -6,12 +6,17 @@
 //! else is [`Error::Malformed`]. Tolerant where Graph is loose: extra
 //! fields, missing ones, statuses and day names this version does not know,
 //! and time zones it cannot place (the working hours then make no claim).
+//!
+//! The items are the truth; `availabilityView` is a coarser summary of
+//! them, in slots that can cover half an item or a stretch with none, and
+//! is read only for a schedule that came without items.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::outlook::{Schedule, ShowAs, Span, WorkingHours};
 use super::zones::{self, CustomZone, Daylight, Transition, Zone};
+use super::ReadWindow;
 use crate::error::{Error, Result};
 use crate::http::Object;
 
@@ -24,6 +29,8 @@ struct Answer {
 #[serde(rename_all = "camelCase")]
 struct WireSchedule {
     schedule_id: String,
+    #[serde(default)]
+    availability_view: Option<String>,
     #[serde(default)]
     schedule_items: Option<Vec<Object<WireItem>>>,
     #[serde(default)]
@@ -102,10 +109,14 @@ struct WireError {
     response_code: Option<String>,
 }
 
-/// Parses a `getSchedule` answer: per schedule ID (the address asked
-/// for), its schedule or, for a calendar Graph could not read (no such
-/// mailbox, no permission to see it), the reason in Graph's words.
-pub fn parse_answer(body: &[u8]) -> Result<Vec<(String, std::result::Result<Schedule, String>)>> {
+/// Parses the answer to a `getSchedule` request for `window`: per
+/// schedule ID (the address asked for), its schedule, known up to the
+/// window's end, or, for a calendar Graph could not read (no such mailbox,
+/// no permission to see it), the reason in Graph's words.
+pub fn parse_answer(
+    body: &[u8],
+    window: &ReadWindow,
+) -> Result<Vec<(String, std::result::Result<Schedule, String>)>> {
     let Object(answer) = serde_json::from_slice::<Object<Answer>>(body).map_err(|e| {
         Error::Malformed(format!(
             "the calendar answer is not in the promised shape ({e})"
@@ -116,12 +127,12 @@ pub fn parse_answer(body: &[u8]) -> Result<Vec<(String, std::result::Result<Sche
         .into_iter()
         .map(|Object(s)| {
             let id = s.schedule_id.clone();
-            Ok((id, schedule(s)?))
+            Ok((id, schedule(s, window)?))
         })
         .collect()
 }
 
-fn schedule(s: WireSchedule) -> Result<std::result::Result<Schedule, String>> {
+fn schedule(s: WireSchedule, window: &ReadWindow) -> Result<std::result::Result<Schedule, String>> {
     if let Some(Object(e)) = s.error {
         let said = e
             .message
@@ -130,8 +141,23 @@ fn schedule(s: WireSchedule) -> Result<std::result::Result<Schedule, String>> {
             .unwrap_or_else(|| "the calendar could not be read".into());
         return Ok(Err(crate::text::clean_text(&said, 300)));
     }
+    let wire_items = s.schedule_items.unwrap_or_default();
+    let items = if wire_items.is_empty() {
+        view_items(s.availability_view.as_deref().unwrap_or_default(), window)
+    } else {
+        calendar_items(&s.schedule_id, wire_items)?
+    };
+    let hours = s.working_hours.and_then(|Object(w)| working_hours(w));
+    Ok(Ok(Schedule::new(items, hours).read_until(window.end)))
+}
+
+/// The items that keep their owner from being free.
+fn calendar_items(
+    schedule_id: &str,
+    wire_items: Vec<Object<WireItem>>,
+) -> Result<Vec<(ShowAs, Span)>> {
     let mut items = Vec::new();
-    for Object(item) in s.schedule_items.unwrap_or_default() {
+    for Object(item) in wire_items {
         let show_as = ShowAs::parse(item.status.as_deref().unwrap_or(""));
         if show_as == ShowAs::Free {
             continue;
@@ -139,7 +165,7 @@ fn schedule(s: WireSchedule) -> Result<std::result::Result<Schedule, String>> {
         let (Some(Object(start)), Some(Object(end))) = (item.start, item.end) else {
             return Err(Error::Malformed(format!(
                 "a calendar item of {} has no start or end",
-                crate::text::clean_text(&s.schedule_id, 80)
+                crate::text::clean_text(schedule_id, 80)
             )));
         };
         items.push((
@@ -150,8 +176,38 @@ fn schedule(s: WireSchedule) -> Result<std::result::Result<Schedule, String>> {
             },
         ));
     }
-    let hours = s.working_hours.and_then(|Object(w)| working_hours(w));
-    Ok(Ok(Schedule::new(items, hours)))
+    Ok(items)
+}
+
+/// The slots of an `availabilityView` as items: one digit a slot from the
+/// window's start (0 free, 1 tentative, 2 busy, 3 out of office, 4 working
+/// elsewhere; anything else claims nothing), none past the window's end.
+fn view_items(view: &str, window: &ReadWindow) -> Vec<(ShowAs, Span)> {
+    let slot = chrono::Duration::minutes(window.slot_minutes.into());
+    if slot <= chrono::Duration::zero() {
+        return Vec::new();
+    }
+    let mut items = Vec::new();
+    let mut start = window.start;
+    for digit in view.chars() {
+        if start >= window.end {
+            break;
+        }
+        let end = start
+            .checked_add_signed(slot)
+            .map_or(window.end, |e| e.min(window.end));
+        let show_as = match digit {
+            '1' => ShowAs::Tentative,
+            '2' => ShowAs::Busy,
+            '3' => ShowAs::OutOfOffice,
+            _ => ShowAs::Free,
+        };
+        if show_as != ShowAs::Free {
+            items.push((show_as, Span { start, end }));
+        }
+        start = end;
+    }
+    items
 }
 
 /// A `dateTimeTimeZone` as an instant. Asked for in UTC; another zone
@@ -255,8 +311,17 @@ mod tests {
         DateTime::parse_from_rfc3339(text).unwrap().to_utc()
     }
 
+    /// Tuesday and Wednesday, 1 and 2 December 2026, in quarter hours.
+    fn window() -> ReadWindow {
+        ReadWindow {
+            start: utc("2026-12-01T00:00:00Z"),
+            end: utc("2026-12-03T00:00:00Z"),
+            slot_minutes: 15,
+        }
+    }
+
     fn parse(v: serde_json::Value) -> Vec<(String, std::result::Result<Schedule, String>)> {
-        parse_answer(&serde_json::to_vec(&v).unwrap()).unwrap()
+        parse_answer(&serde_json::to_vec(&v).unwrap(), &window()).unwrap()
     }
 
     fn item(status: &str, start: &str, end: &str) -> serde_json::Value {
@@ -448,6 +513,120 @@ mod tests {
     }
 
     #[test]
+    fn statuses_in_any_letter_case_read_the_same() {
+        let times = [
+            ("2026-12-01T09:00:00", "2026-12-01T10:00:00"),
+            ("2026-12-01T10:00:00", "2026-12-01T11:00:00"),
+            ("2026-12-01T12:00:00", "2026-12-01T13:00:00"),
+            ("2026-12-01T14:00:00", "2026-12-01T15:00:00"),
+            ("2026-12-01T16:00:00", "2026-12-01T17:00:00"),
+        ];
+        let answer = |statuses: [&str; 5]| {
+            let items: Vec<_> = statuses
+                .iter()
+                .zip(times)
+                .map(|(status, (start, end))| item(status, start, end))
+                .collect();
+            parse(json!({"value": [{"scheduleId": "a", "scheduleItems": items}]}))
+                .remove(0)
+                .1
+                .unwrap()
+        };
+        let written = answer(["busy", "oof", "tentative", "workingElsewhere", "free"]);
+        for spelling in [
+            ["BUSY", "OOF", "TENTATIVE", "WorkingElsewhere", "FREE"],
+            ["Busy", "Oof", "Tentative", "workingelsewhere", "Free"],
+        ] {
+            assert_eq!(answer(spelling), written, "{spelling:?}");
+        }
+        for (at, show_as) in [
+            ("2026-12-01T09:30:00Z", ShowAs::Busy),
+            ("2026-12-01T10:30:00Z", ShowAs::OutOfOffice),
+            ("2026-12-01T12:30:00Z", ShowAs::Tentative),
+            ("2026-12-01T14:30:00Z", ShowAs::Free),
+            ("2026-12-01T16:30:00Z", ShowAs::Free),
+        ] {
+            assert_eq!(written.show_as_at(utc(at)), show_as, "{at}");
+        }
+    }
+
+    #[test]
+    fn the_items_win_over_the_availability_view() {
+        // Quarter hours from midnight: the view says free over the busy
+        // item at 10:00-11:00, and busy at 12:00-13:00, where there is no
+        // item.
+        let said = format!("{}2222", "0".repeat(4 * 12));
+        let answer = parse(json!({"value": [{
+            "scheduleId": "a@contoso.com",
+            "availabilityView": said,
+            "scheduleItems": [item("busy", "2026-12-01T10:00:00", "2026-12-01T11:00:00")],
+        }]}));
+        let schedule = answer[0].1.as_ref().unwrap();
+        let busy = schedule.outlook_at(utc("2026-12-01T10:30:00Z"));
+        assert_eq!(busy.busy_until, Some(utc("2026-12-01T11:00:00Z")));
+        assert_eq!(busy.free_at, Some(utc("2026-12-01T11:00:00Z")));
+        let lunch = utc("2026-12-01T12:30:00Z");
+        assert_eq!(schedule.show_as_at(lunch), ShowAs::Free);
+        assert_eq!(
+            schedule.outlook_at(lunch),
+            schedule.outlook_at(utc("2026-12-01T09:00:00Z"))
+        );
+        assert_eq!(schedule.outlook_at(lunch).busy_until, None);
+    }
+
+    #[test]
+    fn without_items_the_availability_view_is_read() {
+        // Quarter hours from midnight: busy 12:00-13:00, then tentative
+        // to 14:00.
+        let said = format!("{}22221111", "0".repeat(4 * 12));
+        for items in [None, Some(json!(null)), Some(json!([]))] {
+            let mut schedule = json!({"scheduleId": "a@contoso.com", "availabilityView": said});
+            if let Some(items) = items.clone() {
+                schedule["scheduleItems"] = items;
+            }
+            let answer = parse(json!({"value": [schedule]}));
+            let schedule = answer[0].1.as_ref().unwrap();
+            let at = schedule.outlook_at(utc("2026-12-01T12:10:00Z"));
+            assert_eq!(
+                at.busy_until,
+                Some(utc("2026-12-01T13:00:00Z")),
+                "{items:?}"
+            );
+            assert_eq!(at.free_at, Some(utc("2026-12-01T14:00:00Z")), "{items:?}");
+            assert_eq!(
+                schedule.show_as_at(utc("2026-12-01T13:59:00Z")),
+                ShowAs::Tentative
+            );
+            assert_eq!(
+                schedule.show_as_at(utc("2026-12-01T11:59:00Z")),
+                ShowAs::Free
+            );
+        }
+        // Out of office; working elsewhere and what no version knows are
+        // free; nothing is read past the window's end.
+        let answer = parse(json!({"value": [
+            {"scheduleId": "a", "availabilityView": "33x4?2"},
+            {"scheduleId": "b", "availabilityView": "2".repeat(4 * 24 * 3)},
+        ]}));
+        let odd = answer[0].1.as_ref().unwrap();
+        for (at, show_as) in [
+            ("2026-12-01T00:20:00Z", ShowAs::OutOfOffice),
+            ("2026-12-01T00:35:00Z", ShowAs::Free),
+            ("2026-12-01T00:50:00Z", ShowAs::Free),
+            ("2026-12-01T01:05:00Z", ShowAs::Free),
+            ("2026-12-01T01:20:00Z", ShowAs::Busy),
+            ("2026-12-01T01:35:00Z", ShowAs::Free),
+        ] {
+            assert_eq!(odd.show_as_at(utc(at)), show_as, "{at}");
+        }
+        let long = answer[1].1.as_ref().unwrap();
+        assert_eq!(
+            long.outlook_at(utc("2026-12-02T23:00:00Z")).busy_until,
+            Some(window().end)
+        );
+    }
+
+    #[test]
     fn hostile_answers_are_errors_not_panics() {
         let huge = "9".repeat(400);
         let bad: Vec<String> = vec![
@@ -470,11 +649,13 @@ mod tests {
             r#"{"value": [{"scheduleId": "a", "workingHours": {"timeZone": {"bias": 1e308}}}]}"#.into(),
             r#"{"value": [{"scheduleId": "a", "workingHours": []}]}"#.into(),
             r#"{"value": [{"scheduleId": "a", "error": "no"}]}"#.into(),
+            r#"{"value": [{"scheduleId": "a", "availabilityView": 220}]}"#.into(),
+            r#"{"value": [{"scheduleId": "a", "availabilityView": ["2"]}]}"#.into(),
             "{\"value\": [".into(),
             "\u{feff}{}".into(),
         ];
         for body in bad {
-            let e = parse_answer(body.as_bytes()).unwrap_err();
+            let e = parse_answer(body.as_bytes(), &window()).unwrap_err();
             assert_eq!(e.code(), crate::error::ErrorCode::Malformed, "{body}: {e}");
         }
         // Far-off years and odd working hours are read, not refused.
