@@ -523,3 +523,47 @@ async fn a_photo_past_the_limit_fails_alone() {
     assert_eq!(std::fs::metadata(path).unwrap().len(), MAX_PHOTO as u64);
     assert!(matches!(&photos[3], Photo::Initials(_)), "{:?}", photos[3]);
 }
+
+/// Graph serves some people without a photo a one-pixel GIF instead of a
+/// 404 (its `/photo` metadata says `image/gif`, 1 x 1): that is initials,
+/// remembered like a 404, not a picture of nothing.
+#[tokio::test]
+async fn graphs_one_pixel_gif_is_no_photo() {
+    use base64::Engine as _;
+    let s = setup(20, SIGN_IN_SCOPES).await;
+    let someone = s.sim.users().into_iter().find(|u| u.has_photo).unwrap();
+    let gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\x21\xf9\x04\x01\x00\x00\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b";
+    let batch = serde_json::json!({"responses": [{
+        "id": "0", "status": 200,
+        "headers": {"content-type": "image/gif"},
+        "body": base64::engine::general_purpose::STANDARD.encode(gif),
+    }]});
+    s.sim.inject(
+        Fault::answer(presently_sim::Canned {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: batch.to_string().into_bytes(),
+        })
+        .on("/v1.0/$batch"),
+    );
+    let photo = s
+        .dir
+        .photo(&someone.id, &someone.display_name)
+        .await
+        .unwrap();
+    assert!(matches!(photo, Photo::Initials(_)), "{photo:?}");
+    let batches = graph_requests(&s.sim, "$batch").len();
+    assert_eq!(
+        s.dir
+            .photo(&someone.id, &someone.display_name)
+            .await
+            .unwrap(),
+        photo,
+        "remembered"
+    );
+    assert_eq!(
+        graph_requests(&s.sim, "$batch").len(),
+        batches,
+        "from the cache"
+    );
+}
