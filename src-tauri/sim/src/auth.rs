@@ -250,6 +250,63 @@ pub(crate) struct Auth {
     /// A permission the tenant withdrew consent for: every refresh fails
     /// with `consent_required` naming it, until it is cleared.
     pub refresh_consent_required: Option<String>,
+    /// An `AADSTS` code for which every refresh asks the person to sign in
+    /// again (see [`crate::Sim::set_refresh_interaction_required`]), until
+    /// it is cleared.
+    pub refresh_interaction_required: Option<u32>,
+}
+
+impl crate::Sim {
+    /// With `Some(code)`, every refresh-token grant is refused as Entra ID
+    /// refuses one that needs the person in the browser, shaped as Entra
+    /// shapes that code: 50076 (multi-factor authentication) and 53003
+    /// (Conditional Access) as `invalid_grant` with suberror `basic_action`
+    /// and `message_only`; 50079 (set up multi-factor authentication),
+    /// 50158 (external security challenge) and any other code as
+    /// `interaction_required` without a suberror. The refresh token is not
+    /// used up and works again after `None`, as once the person has met
+    /// the challenge.
+    pub fn set_refresh_interaction_required(&self, code: Option<u32>) {
+        self.shared.state().auth.refresh_interaction_required = code;
+    }
+}
+
+/// The refusal of a refresh that needs the person, for `code`.
+fn interaction_required(code: u32) -> EntraError {
+    let graph = "00000003-0000-0000-c000-000000000000";
+    let (error, suberror, description) = match code {
+        50076 => (
+            "invalid_grant",
+            Some("basic_action"),
+            format!("Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access '{graph}'."),
+        ),
+        53003 => (
+            "invalid_grant",
+            Some("message_only"),
+            "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.".to_string(),
+        ),
+        50079 => (
+            "interaction_required",
+            None,
+            format!("Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access '{graph}'."),
+        ),
+        50158 => (
+            "interaction_required",
+            None,
+            "External security challenge not satisfied. User will be redirected to another page or authentication provider to satisfy additional authentication challenges.".to_string(),
+        ),
+        _ => (
+            "interaction_required",
+            None,
+            "The user must sign in interactively to continue.".to_string(),
+        ),
+    };
+    EntraError {
+        error,
+        code,
+        description,
+        suberror,
+    }
 }
 
 impl Auth {
@@ -275,6 +332,7 @@ impl Auth {
             auto_approve: false,
             device_code_blocked: false,
             refresh_consent_required: None,
+            refresh_interaction_required: None,
         }
     }
 
@@ -514,6 +572,10 @@ impl Auth {
                 ),
                 suberror: Some("consent_required"),
             });
+        }
+        if let Some(code) = self.refresh_interaction_required {
+            // Also before the token is spent, for the same reason.
+            return Err(interaction_required(code));
         }
         let mut scopes = held.scopes;
         if let Some(asked) = scope {
@@ -852,5 +914,34 @@ mod tests {
                 .code,
             50173
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refresh_that_needs_the_person_is_refused_as_entra_shapes_it() {
+        let mut a = auth();
+        let now = Instant::now();
+        let issued = a.mint(
+            0,
+            Some(CLIENT.into()),
+            grant("User.Read offline_access"),
+            now,
+        );
+        let rt = issued.refresh_token.unwrap();
+        for (code, error, suberror) in [
+            (50076, "invalid_grant", Some("basic_action")),
+            (53003, "invalid_grant", Some("message_only")),
+            (50079, "interaction_required", None),
+            (50158, "interaction_required", None),
+            (50000, "interaction_required", None),
+        ] {
+            a.refresh_interaction_required = Some(code);
+            let err = a.redeem_refresh_token(CLIENT, &rt, None, now).unwrap_err();
+            assert_eq!((err.code, err.error, err.suberror), (code, error, suberror));
+            assert!(!err.description.is_empty());
+        }
+        // Not spent: once cleared, the same refresh token works.
+        a.refresh_interaction_required = None;
+        assert!(a.redeem_refresh_token(CLIENT, &rt, None, now).is_ok());
+        assert_eq!(a.refresh_stats().reused, 0);
     }
 }
