@@ -111,6 +111,13 @@ pub enum Error {
         said: String,
     },
 
+    /// Renewing the sign-in needs the person in the browser
+    /// (`interaction_required`: multi-factor authentication, Conditional
+    /// Access, an expired password). Not a revocation: the stored sign-in
+    /// is kept, and a new sign-in replaces it.
+    #[error("Microsoft needs you to sign in again ({why}): run `presently login`, or choose Sign in in the window. Your sign-in stays saved until then. Microsoft said: {said}")]
+    InteractionRequired { why: &'static str, said: String },
+
     /// Any other refusal from the sign-in service.
     #[error("Sign-in failed: {0}")]
     SignInFailed(String),
@@ -166,7 +173,7 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Error::Config(_) | Error::ConfigFile(_) => ErrorCode::Config,
-            Error::SignInNeeded(_) => ErrorCode::SignedOut,
+            Error::SignInNeeded(_) | Error::InteractionRequired { .. } => ErrorCode::SignedOut,
             Error::SignInDeclined => ErrorCode::SignInDeclined,
             Error::SignInExpired => ErrorCode::SignInExpired,
             Error::ConsentRequired(_) | Error::ConsentRenewal { .. } => ErrorCode::ConsentRequired,
@@ -192,14 +199,21 @@ impl Error {
         match self {
             Error::ConsentRequired(said) | Error::SignInBlocked(said) => Some(said.clone()),
             Error::BrowserSignInFailed(why) => Some(why.clone()),
-            Error::ConsentRenewal { said, .. } => Some(said.clone()),
+            Error::ConsentRenewal { said, .. } | Error::InteractionRequired { said, .. } => {
+                Some(said.clone())
+            }
             _ => None,
         }
     }
 
     /// True when the user has to sign in (again) before anything else works.
     pub fn needs_sign_in(&self) -> bool {
-        matches!(self, Error::SignInNeeded(_) | Error::ConsentRenewal { .. })
+        matches!(
+            self,
+            Error::SignInNeeded(_)
+                | Error::ConsentRenewal { .. }
+                | Error::InteractionRequired { .. }
+        )
     }
 
     pub(crate) fn network(context: &str, err: reqwest::Error) -> Error {

@@ -1,5 +1,6 @@
 //! Sign-in as real tenants need it: in the browser with PKCE, a device code
-//! blocked by Conditional Access, consent asked again on refresh, tokens of
+//! blocked by Conditional Access, consent asked again on refresh, a refresh
+//! that needs the person (multi-factor authentication), tokens of
 //! real-world size in a keyring with Windows' limit, tokens that stay with
 //! their hosts, and one refresh at a time.
 
@@ -195,6 +196,43 @@ async fn a_refusal_in_the_browser_ends_the_flow_and_shows_microsofts_words() {
     );
 }
 
+/// Microsoft's published refusal on the redirect carries no `state`: the
+/// browser shows what it said, but since anyone may send one to the port,
+/// the sign-in goes on waiting, and the real answer still completes it.
+#[tokio::test]
+async fn a_refusal_without_state_is_shown_but_does_not_end_the_sign_in() {
+    let sim = approving_sim(sim_config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(&sim, dir.path());
+    let flow = SignInFlow::new(&settings).unwrap();
+    let pending = flow.start_browser().await.unwrap();
+    let port = url::Url::parse(pending.redirect_uri())
+        .unwrap()
+        .port()
+        .unwrap();
+    let url = pending.url().to_string();
+    let waiting = tokio::spawn(async move {
+        let stateless = format!(
+            "http://127.0.0.1:{port}/?error=access_denied&error_description=the+user+canceled+the+authentication"
+        );
+        let (status, page) = browse(&stateless).await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("the user canceled the authentication"),
+            "{page}"
+        );
+        assert!(page.contains("goes on waiting"), "{page}");
+        browse(&url).await
+    });
+    let tokens = flow
+        .wait_browser_for(pending, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(!tokens.access_token.expose().is_empty());
+    let (_, page) = waiting.await.unwrap();
+    assert!(page.contains("You are signed in"), "{page}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_browser_flow_gives_up_after_five_minutes() {
     let dir = tempfile::tempdir().unwrap();
@@ -324,6 +362,62 @@ async fn consent_asked_again_on_refresh_keeps_the_sign_in_and_names_the_permissi
     sim.set_refresh_consent_required(None);
     let again = Session::resume(&settings, store.clone()).await.unwrap();
     assert!(again.renew_after_rejection(None).await.is_ok());
+}
+
+/// A renewal Microsoft answers with "the person must sign in" (multi-factor
+/// authentication, Conditional Access, an external challenge; as
+/// `interaction_required` or as `invalid_grant` with a suberror) ends the
+/// session with a sentence that says so, once: it is not asked again, and
+/// the stored sign-in is kept, to work again once the challenge is met.
+#[tokio::test]
+async fn a_renewal_that_needs_the_person_asks_to_sign_in_again_once() {
+    let sim = approving_sim(sim_config()).await;
+    for (code, why) in [
+        (50076, "multi-factor authentication"),
+        (50079, "set up multi-factor authentication"),
+        (53003, "Conditional Access"),
+        (50158, "security check"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_for(&sim, dir.path());
+        let store = Arc::new(MemoryStore::new());
+        browser_sign_in(&settings, store.clone()).await;
+        let session = Session::resume(&settings, store.clone()).await.unwrap();
+
+        sim.set_refresh_interaction_required(Some(code));
+        let err = session.token_rejected().await.unwrap_err();
+        assert!(err.needs_sign_in(), "{code}: {err:?}");
+        assert_eq!(err.code(), "signed_out", "{code}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("Microsoft needs you to sign in again (") && text.contains(why),
+            "{code}: {text}"
+        );
+        assert!(text.contains("`presently login`"), "{code}: {text}");
+        assert!(text.contains(&format!("AADSTS{code}")), "{code}: {text}");
+        for noise in ["\r", "\n", "Trace ID", "Correlation ID", "Timestamp"] {
+            assert!(!text.contains(noise), "{code}: {text:?}");
+        }
+        assert!(!text.contains("revoked"), "{code}: {text}");
+        assert!(
+            StoredSignIn::load(&settings, store.as_ref())
+                .unwrap()
+                .is_some(),
+            "{code}: the sign-in is kept"
+        );
+        // Ended: asking for a token again fails the same way, and nothing
+        // is sent to the sign-in service.
+        let requests_before = sim.requests().len();
+        let again = session.current_token().await.unwrap_err();
+        assert_eq!(again.to_string(), text, "{code}");
+        assert!(session.token_rejected().await.is_err(), "{code}");
+        assert_eq!(sim.requests().len(), requests_before, "{code}");
+
+        // Once the challenge is met, the same stored sign-in renews again.
+        sim.set_refresh_interaction_required(None);
+        let again = Session::resume(&settings, store.clone()).await.unwrap();
+        assert!(again.renew_after_rejection(None).await.is_ok(), "{code}");
+    }
 }
 
 #[tokio::test]

@@ -30,6 +30,7 @@ use url::Url;
 use super::oauth::{self, Http, Refusal};
 use super::{SignInFlow, TokenSet};
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// How long the browser has to come back before the sign-in gives up.
 pub const BROWSER_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -163,7 +164,7 @@ impl SignInFlow {
         // The others are not read further.
         reading.abort_all();
         match callback {
-            Callback::Refused(refusal) => {
+            BrowserAnswer::Refused(refusal) => {
                 respond(
                     &mut stream,
                     "200 OK",
@@ -176,8 +177,10 @@ impl SignInFlow {
                 .await;
                 Err(browser_refused(refusal))
             }
-            Callback::Code(code) => {
-                let outcome = self.redeem_code(code, &redirect, verifier).await;
+            BrowserAnswer::Code(code) => {
+                let outcome = self
+                    .redeem_code(code.expose().to_string(), &redirect, verifier)
+                    .await;
                 match &outcome {
                     Ok(_) => {
                         respond(
@@ -200,7 +203,7 @@ impl SignInFlow {
                 }
                 outcome
             }
-            Callback::Elsewhere | Callback::Stray => {
+            BrowserAnswer::Elsewhere | BrowserAnswer::Stray | BrowserAnswer::Unverified(_) => {
                 unreachable!("take_request hands over answers with our state only")
             }
         }
@@ -228,6 +231,9 @@ impl SignInFlow {
 }
 
 fn browser_refused(r: Refusal) -> Error {
+    if r.error != "access_denied" {
+        r.log("the sign-in in the browser");
+    }
     match r.error.as_str() {
         "access_denied" => Error::SignInDeclined,
         _ if r.is_consent_required() => Error::ConsentRequired(r.summary()),
@@ -238,15 +244,23 @@ fn browser_refused(r: Refusal) -> Error {
     }
 }
 
-/// What came to the loopback port.
+/// What came to the loopback port, read against the `state` the sign-in
+/// sent: only an answer with it ends the sign-in.
 #[derive(Debug, PartialEq)]
-enum Callback {
+pub enum BrowserAnswer {
     /// Another path (a browser's `/favicon.ico`).
     Elsewhere,
-    /// The redirect path without our `state`.
+    /// The redirect path without our `state` (another sign-in's, a stale
+    /// tab), or without a code.
     Stray,
+    /// A refusal that carries no `state` at all. Microsoft's own published
+    /// example of one has none, so the person is shown what it said; but
+    /// anyone can send one to the port, so it does not end the sign-in.
+    Unverified(Refusal),
+    /// The service refused the sign-in.
     Refused(Refusal),
-    Code(String),
+    /// The authorization code, to redeem with the PKCE verifier.
+    Code(Secret),
 }
 
 impl PartialEq for Refusal {
@@ -255,34 +269,36 @@ impl PartialEq for Refusal {
     }
 }
 
-impl Callback {
-    /// Reads a request target (`/?code=...&state=...`) against the `state`
-    /// this sign-in sent.
-    fn of(target: &str, expected_state: &str) -> Callback {
+impl BrowserAnswer {
+    /// Reads a request target (`/?code=...&state=...`, form-encoded) against
+    /// the `state` this sign-in sent.
+    pub fn read(target: &str, expected_state: &str) -> BrowserAnswer {
         let Ok(url) = Url::parse(&format!("http://localhost{target}")) else {
-            return Callback::Elsewhere;
+            return BrowserAnswer::Elsewhere;
         };
         if url.path() != "/" {
-            return Callback::Elsewhere;
+            return BrowserAnswer::Elsewhere;
         }
         let field = |name: &str| {
             url.query_pairs()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.into_owned())
         };
-        if field("state").as_deref() != Some(expected_state) {
-            return Callback::Stray;
-        }
+        let state = field("state");
         if let Some(error) = field("error") {
-            return Callback::Refused(Refusal {
-                error,
-                description: field("error_description").unwrap_or_default(),
-                suberror: None,
-            });
+            let refusal = Refusal::new(&error, field("error_description"));
+            return match state.as_deref() {
+                Some(s) if s == expected_state => BrowserAnswer::Refused(refusal),
+                Some(_) => BrowserAnswer::Stray,
+                None => BrowserAnswer::Unverified(refusal),
+            };
+        }
+        if state.as_deref() != Some(expected_state) {
+            return BrowserAnswer::Stray;
         }
         match field("code") {
-            Some(code) if !code.is_empty() => Callback::Code(code),
-            _ => Callback::Stray,
+            Some(code) if !code.is_empty() => BrowserAnswer::Code(Secret::new(code)),
+            _ => BrowserAnswer::Stray,
         }
     }
 }
@@ -312,13 +328,13 @@ async fn listen(port: u16) -> std::io::Result<(Vec<TcpListener>, u16, &'static s
 async fn take_request(
     mut stream: TcpStream,
     expected_state: String,
-    answers: mpsc::Sender<(TcpStream, Callback)>,
+    answers: mpsc::Sender<(TcpStream, BrowserAnswer)>,
 ) {
     let Some(target) = read_target(&mut stream).await else {
         return;
     };
-    match Callback::of(&target, &expected_state) {
-        Callback::Elsewhere => {
+    match BrowserAnswer::read(&target, &expected_state) {
+        BrowserAnswer::Elsewhere => {
             respond(
                 &mut stream,
                 "404 Not Found",
@@ -327,7 +343,7 @@ async fn take_request(
             )
             .await;
         }
-        Callback::Stray => {
+        BrowserAnswer::Stray => {
             // Not the answer to our request (a stale tab, another
             // program): it neither ends nor completes the sign-in.
             respond(
@@ -335,6 +351,19 @@ async fn take_request(
                 "400 Bad Request",
                 "Not this sign-in",
                 "This page does not belong to the sign-in Presently is waiting for. Start the sign-in again from Presently if it still waits.",
+            )
+            .await;
+        }
+        BrowserAnswer::Unverified(refusal) => {
+            refusal.log("a sign-in in the browser, in an answer without state");
+            respond(
+                &mut stream,
+                "200 OK",
+                "Sign-in not finished",
+                &format!(
+                    "Microsoft said: {}. This answer does not say which sign-in it belongs to, so Presently goes on waiting: cancel the sign-in there, or start it again.",
+                    refusal.summary().trim_end_matches('.')
+                ),
             )
             .await;
         }
@@ -408,21 +437,30 @@ mod tests {
     #[test]
     fn the_browser_callback_is_read_against_our_state() {
         assert_eq!(
-            Callback::of("/?code=abc&state=s1", "s1"),
-            Callback::Code("abc".into())
+            BrowserAnswer::read("/?code=abc&state=s1", "s1"),
+            BrowserAnswer::Code(Secret::new("abc"))
         );
         assert_eq!(
-            Callback::of("/?code=abc&state=other", "s1"),
-            Callback::Stray
+            BrowserAnswer::read("/?code=abc&state=other", "s1"),
+            BrowserAnswer::Stray
         );
-        assert_eq!(Callback::of("/?code=abc", "s1"), Callback::Stray);
-        assert_eq!(Callback::of("/?state=s1", "s1"), Callback::Stray);
-        assert_eq!(Callback::of("/favicon.ico", "s1"), Callback::Elsewhere);
-        match Callback::of(
+        assert_eq!(
+            BrowserAnswer::read("/?code=abc", "s1"),
+            BrowserAnswer::Stray
+        );
+        assert_eq!(
+            BrowserAnswer::read("/?state=s1", "s1"),
+            BrowserAnswer::Stray
+        );
+        assert_eq!(
+            BrowserAnswer::read("/favicon.ico", "s1"),
+            BrowserAnswer::Elsewhere
+        );
+        match BrowserAnswer::read(
             "/?error=access_denied&error_description=AADSTS65004%3A+User+declined&state=s1",
             "s1",
         ) {
-            Callback::Refused(r) => {
+            BrowserAnswer::Refused(r) => {
                 assert_eq!(r.error, "access_denied");
                 assert_eq!(r.summary(), "AADSTS65004: User declined");
             }

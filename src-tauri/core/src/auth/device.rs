@@ -105,13 +105,20 @@ impl SignInFlow {
             )
             .await
             .map_err(|e| match oauth::refusal(e) {
-                Ok(r) => self.device_code_refused(r),
+                Ok(r) => self.device_code_refused(http.in_full(r)),
                 Err(e) => e,
             })?;
         Ok(oauth::token_set(&answer, None, Utc::now()))
     }
 
     fn device_code_refused(&self, r: Refusal) -> Error {
+        // The person's own "no" and a code left to expire need no support.
+        if !matches!(
+            r.error.as_str(),
+            "authorization_declined" | "access_denied" | "expired_token"
+        ) {
+            r.log("the sign-in with a code");
+        }
         match r.error.as_str() {
             "authorization_declined" | "access_denied" => Error::SignInDeclined,
             "expired_token" => Error::SignInExpired,

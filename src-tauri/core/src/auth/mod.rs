@@ -37,8 +37,9 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token_store::TokenStore;
 
-pub use browser::{BrowserSignIn, BROWSER_TIMEOUT};
+pub use browser::{BrowserAnswer, BrowserSignIn, BROWSER_TIMEOUT};
 pub use device::DeviceCode;
+pub use oauth::Refusal;
 pub use stored::{sign_out, StoredSignIn};
 
 /// Something that hands out a valid access token for Microsoft Graph.
@@ -205,6 +206,22 @@ pub struct TokenSet {
 }
 
 impl TokenSet {
+    /// Reads a token answer of the sign-in service as every sign-in and
+    /// renewal does (the `oauth2` crate reads the same type, then
+    /// [`oauth::token_set`]): the lifetime bounded, the scope as granted, no
+    /// refresh token kept from before. An answer that cannot be read is
+    /// named by where it went wrong, never by what it said.
+    pub fn from_answer(body: &[u8], now: DateTime<Utc>) -> Result<TokenSet> {
+        let answer: oauth::TokenAnswer = serde_json::from_slice(body).map_err(|e| {
+            Error::SignInFailed(format!(
+                "the sign-in service sent a token answer that could not be read (line {}, column {}).",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        Ok(oauth::token_set(&answer, None, now))
+    }
+
     /// True once the access token is close enough to its end to renew it: five
     /// minutes before, or a quarter of its life for short-lived tokens.
     pub fn refresh_due(&self, now: DateTime<Utc>) -> bool {
@@ -560,11 +577,27 @@ impl Session {
                 Ok(())
             }
             // Not a revocation: the sign-in stays stored for when consent is given.
-            Err(r) if r.is_consent_required() => Err(self.end(Error::ConsentRenewal {
-                permission: r.permission(),
-                said: r.summary(),
-            })),
+            Err(r) if r.is_consent_required() => {
+                r.log("to renew the sign-in");
+                Err(self.end(Error::ConsentRenewal {
+                    permission: r.permission(),
+                    said: r.summary(),
+                }))
+            }
+            // Not a revocation either, as with consent: the refresh token
+            // stays valid, and may work again by itself (back on the office
+            // network, a compliant device again). So the sign-in stays
+            // stored; a new one replaces it. Asking again would only be
+            // refused again: the session ends until the person signs in.
+            Err(r) if r.needs_interaction() => {
+                r.log("to renew the sign-in");
+                Err(self.end(Error::InteractionRequired {
+                    why: r.interaction_reason(),
+                    said: r.summary(),
+                }))
+            }
             Err(r) if r.error == "invalid_grant" => {
+                r.log("to renew the sign-in");
                 let why = format!(
                     "You were signed out because Microsoft no longer accepts this sign-in (it was revoked, or unused for too long): {}. Run `presently login` to sign in again.",
                     r.summary()
@@ -578,7 +611,10 @@ impl Session {
                 }
                 Err(self.end(Error::SignInNeeded(why)))
             }
-            Err(r) => Err(Error::SignInFailed(r.summary())),
+            Err(r) => {
+                r.log("to renew the sign-in");
+                Err(Error::SignInFailed(r.summary()))
+            }
         }
     }
 

@@ -71,14 +71,45 @@ pub(crate) fn scopes(list: &str) -> impl Iterator<Item = Scope> + '_ {
 }
 
 /// Entra ID's error answer: RFC 6749's fields plus `suberror`, which tells a
-/// missing consent (`consent_required`) from a revoked sign-in.
+/// missing consent (`consent_required`) from a revoked sign-in, every code
+/// of `error_codes`, and the trace and correlation IDs support asks for.
+/// Read leniently: a field of an unexpected shape is left out rather than
+/// making the whole refusal unreadable.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct MicrosoftError {
     pub error: String,
     #[serde(default)]
     pub error_description: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub suberror: Option<String>,
+    #[serde(default, deserialize_with = "lenient_codes")]
+    pub error_codes: Vec<u32>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub trace_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_text")]
+    pub correlation_id: Option<String>,
+}
+
+fn lenient_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Integers, or integers written as strings; anything else is skipped.
+fn lenient_codes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+    let serde_json::Value::Array(items) = serde_json::Value::deserialize(d)? else {
+        return Ok(Vec::new());
+    };
+    Ok(items
+        .iter()
+        .filter_map(|v| match v {
+            serde_json::Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        })
+        .collect())
 }
 
 impl fmt::Display for MicrosoftError {
@@ -89,62 +120,218 @@ impl fmt::Display for MicrosoftError {
 
 impl ErrorResponse for MicrosoftError {}
 
-/// A refusal from the sign-in service, whichever endpoint it came from.
+/// Codes that mean "the person has to do something in the browser" when a
+/// refresh token is redeemed: multi-factor authentication asked for (50074,
+/// 50076) or to be set up (50079), a password to change (50055), an
+/// external security challenge (50158), Conditional Access (53000 to
+/// 53004). The grant itself is not revoked by any of them.
+const INTERACTION_CODES: &[u32] = &[50055, 50074, 50076, 50079, 50158];
+const CONDITIONAL_ACCESS_CODES: std::ops::RangeInclusive<u32> = 53000..=53004;
+/// Suberrors of `invalid_grant` that Microsoft's own libraries read as
+/// "interaction required".
+const INTERACTION_SUBERRORS: &[&str] = &[
+    "basic_action",
+    "additional_action",
+    "message_only",
+    "user_password_expired",
+];
+
+/// A refusal from the sign-in service, whichever endpoint it came from:
+/// what it said, and the codes and IDs it said it with.
 #[derive(Debug, Clone)]
-pub(crate) struct Refusal {
+pub struct Refusal {
+    /// RFC 6749's `error` (`invalid_grant`, `interaction_required`, ...).
     pub error: String,
+    /// `error_description` as sent, trace lines and all: for the log.
     pub description: String,
     pub suberror: Option<String>,
+    /// Every code of `error_codes`, then any other `AADSTS` code the
+    /// description names: answers without `error_codes` still have theirs.
+    pub codes: Vec<u32>,
+    /// Every trace ID the answer names: its `trace_id` field first, then
+    /// the description's `Trace ID:` line where that differs (published
+    /// answers disagree with themselves, and support may want either).
+    pub trace_ids: Vec<String>,
+    /// The same for correlation IDs.
+    pub correlation_ids: Vec<String>,
 }
 
 impl From<MicrosoftError> for Refusal {
     fn from(e: MicrosoftError) -> Refusal {
+        let description = e.error_description.unwrap_or_default();
+        let mut codes = e.error_codes;
+        for code in aadsts_codes(&description) {
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        let ids = |field: Option<String>, label: &str| {
+            let mut ids: Vec<String> = field.as_deref().and_then(id).into_iter().collect();
+            if let Some(said) = labelled(&description, label).and_then(id) {
+                if !ids.iter().any(|i| i.eq_ignore_ascii_case(&said)) {
+                    ids.push(said);
+                }
+            }
+            ids
+        };
         Refusal {
+            trace_ids: ids(e.trace_id, "Trace ID"),
+            correlation_ids: ids(e.correlation_id, "Correlation ID"),
             error: e.error,
-            description: e.error_description.unwrap_or_default(),
             suberror: e.suberror,
+            codes,
+            description,
         }
     }
 }
 
 impl From<oauth2::DeviceCodeErrorResponse> for Refusal {
     fn from(e: oauth2::DeviceCodeErrorResponse) -> Refusal {
-        Refusal {
-            error: e.error().as_ref().to_string(),
-            description: e.error_description().cloned().unwrap_or_default(),
-            suberror: None,
-        }
+        Refusal::new(e.error().as_ref(), e.error_description().cloned())
     }
 }
 
+/// The lines Microsoft appends to a description for support, which mean
+/// nothing to people.
+const SUPPORT_LINES: &[&str] = &["Trace ID:", "Correlation ID:", "Timestamp:"];
+
+/// The value of a `Label: value` line of a description.
+fn labelled<'a>(description: &'a str, label: &str) -> Option<&'a str> {
+    description.lines().find_map(|line| {
+        let (name, value) = line.trim().split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case(label)
+            .then_some(value.trim())
+    })
+}
+
+/// A trace or correlation ID, if it looks like one: these go to logs, so
+/// nothing but a short run of letters, digits and hyphens is kept.
+fn id(text: &str) -> Option<String> {
+    let text = text.trim();
+    let ok = (1..=64).contains(&text.len())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    ok.then(|| text.to_string())
+}
+
+/// Every `AADSTS12345` in a description, in order.
+fn aadsts_codes(description: &str) -> Vec<u32> {
+    let mut codes = Vec::new();
+    for (at, _) in description.match_indices("AADSTS") {
+        let digits: String = description[at + 6..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .take(9)
+            .collect();
+        if let Ok(code) = digits.parse() {
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+    }
+    codes
+}
+
 impl Refusal {
-    /// The first line of the description: Microsoft appends trace and
-    /// correlation IDs on later lines, which mean nothing to people. Control
-    /// characters are dropped, as this goes to terminals and windows.
-    pub fn summary(&self) -> String {
-        let first = self.description.lines().next().unwrap_or("").trim();
-        let text = if first.is_empty() { &self.error } else { first };
-        text.chars().filter(|c| !c.is_control()).take(500).collect()
+    /// A refusal known only by its error and description (the device code
+    /// poll's, as the crate reads it; the browser's redirect): the codes
+    /// and IDs come from the description.
+    pub(crate) fn new(error: &str, description: Option<String>) -> Refusal {
+        MicrosoftError {
+            error: error.to_string(),
+            error_description: description,
+            suberror: None,
+            error_codes: Vec::new(),
+            trace_id: None,
+            correlation_id: None,
+        }
+        .into()
     }
 
-    /// The number of `AADSTS12345: ...` at the start of the description.
+    /// Reads an error answer of the token endpoint, as the sign-in code
+    /// reads it; `None` when the body is not one.
+    pub fn read(body: &[u8]) -> Option<Refusal> {
+        serde_json::from_slice::<MicrosoftError>(body)
+            .ok()
+            .map(Refusal::from)
+    }
+
+    /// The sentence people are shown: the description without the trace,
+    /// correlation and timestamp lines, on one line, as text only (this
+    /// goes to terminals and windows); the error's name when there is no
+    /// description.
+    pub fn summary(&self) -> String {
+        let said: Vec<&str> = self
+            .description
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .filter(|line| {
+                !SUPPORT_LINES.iter().any(|label| {
+                    line.get(..label.len())
+                        .is_some_and(|start| start.eq_ignore_ascii_case(label))
+                })
+            })
+            .collect();
+        let text = if said.is_empty() {
+            self.error.clone()
+        } else {
+            said.join(" ")
+        };
+        crate::text::clean_text(&text, 500)
+    }
+
+    /// The first code the service gave.
     pub fn aadsts(&self) -> Option<u32> {
-        let rest = self.description.trim_start().strip_prefix("AADSTS")?;
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse().ok()
+        self.codes.first().copied()
     }
 
     pub fn is_consent_required(&self) -> bool {
         self.suberror.as_deref() == Some("consent_required")
             || self.error == "consent_required"
-            || self.aadsts() == Some(65001)
+            || self.codes.contains(&65001)
     }
 
     /// Conditional Access refused the sign-in (AADSTS53000 to 53004: the
     /// policy blocks this flow, this device, or asks for what it cannot do).
     pub fn is_conditional_access(&self) -> bool {
-        self.aadsts().is_some_and(|c| (53000..=53004).contains(&c))
+        self.codes
+            .iter()
+            .any(|c| CONDITIONAL_ACCESS_CODES.contains(c))
             || self.description.contains("Conditional Access")
+    }
+
+    /// The person has to sign in again, in the browser, for the service to
+    /// issue tokens: `interaction_required`, or a grant refused for
+    /// multi-factor authentication, Conditional Access, an expired password
+    /// or an external challenge. Not a revocation.
+    pub fn needs_interaction(&self) -> bool {
+        self.error == "interaction_required"
+            || self
+                .suberror
+                .as_deref()
+                .is_some_and(|s| INTERACTION_SUBERRORS.contains(&s))
+            || self.codes.iter().any(|c| INTERACTION_CODES.contains(c))
+            || self.is_conditional_access()
+    }
+
+    /// Why, in the person's words, for "Microsoft needs you to sign in
+    /// again (...)".
+    pub fn interaction_reason(&self) -> &'static str {
+        let any = |codes: &[u32]| self.codes.iter().any(|c| codes.contains(c));
+        if any(&[50079]) {
+            "to set up multi-factor authentication"
+        } else if any(&[50074, 50076]) {
+            "to confirm it is you with multi-factor authentication"
+        } else if any(&[50055]) || self.suberror.as_deref() == Some("user_password_expired") {
+            "because your password has expired"
+        } else if self.is_conditional_access() {
+            "because of your organisation's Conditional Access policy"
+        } else if any(&[50158]) {
+            "to answer a security check"
+        } else {
+            "to confirm your sign-in"
+        }
     }
 
     /// The permission a consent answer names, as Entra ID writes it:
@@ -156,6 +343,20 @@ impl Refusal {
             && name.len() <= 100
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
         ok.then(|| name.to_string())
+    }
+
+    /// Logs the refusal with everything support asks for (the codes, the
+    /// trace and correlation IDs), which the sentence shown leaves out.
+    pub(crate) fn log(&self, during: &str) {
+        tracing::warn!(
+            error = %crate::text::clean_text(&self.error, 100),
+            suberror = %self.suberror.as_deref().map(|s| crate::text::clean_text(s, 100)).unwrap_or_default(),
+            codes = ?self.codes,
+            trace_id = %self.trace_ids.join(" "),
+            correlation_id = %self.correlation_ids.join(" "),
+            "the sign-in service refused {during}: {}",
+            self.summary()
+        );
     }
 }
 
@@ -180,6 +381,10 @@ pub(crate) struct Http {
     /// While polling a device code: busy answers become transport errors,
     /// which the crate backs off from.
     polling: bool,
+    /// While polling, the last refusal that ends the poll, read in full:
+    /// the crate reads device code errors with its own type, which keeps
+    /// neither `error_codes`, `suberror` nor the IDs.
+    refused: std::sync::Mutex<Option<Refusal>>,
 }
 
 impl Http {
@@ -187,13 +392,23 @@ impl Http {
         Http {
             client,
             polling: false,
+            refused: std::sync::Mutex::new(None),
         }
     }
 
     pub fn for_polling(client: reqwest::Client) -> Http {
         Http {
-            client,
             polling: true,
+            ..Http::new(client)
+        }
+    }
+
+    /// The refusal as the service sent it, when `seen` (the crate's reading)
+    /// is the last one this transport read in full; else `seen`.
+    pub fn in_full(&self, seen: Refusal) -> Refusal {
+        match self.refused.lock().unwrap().take() {
+            Some(full) if full.error == seen.error => full,
+            _ => seen,
         }
     }
 
@@ -237,6 +452,13 @@ impl Http {
         if self.polling && is_temporarily_unavailable(&body) {
             return Err(Transport::Busy(status.as_u16()));
         }
+        if self.polling && status.is_client_error() {
+            if let Some(refusal) = Refusal::read(&body)
+                .filter(|r| !matches!(r.error.as_str(), "authorization_pending" | "slow_down"))
+            {
+                *self.refused.lock().unwrap() = Some(refusal);
+            }
+        }
         let mut response = HttpResponse::new(body);
         *response.status_mut() = status;
         *response.headers_mut() = headers;
@@ -255,8 +477,7 @@ fn is_json_but_no_object(body: &[u8]) -> bool {
 }
 
 fn is_temporarily_unavailable(body: &[u8]) -> bool {
-    serde_json::from_slice::<MicrosoftError>(body)
-        .is_ok_and(|e| e.error == "temporarily_unavailable")
+    Refusal::read(body).is_some_and(|e| e.error == "temporarily_unavailable")
 }
 
 fn network_reason(e: &reqwest::Error) -> String {
@@ -331,9 +552,20 @@ pub(crate) fn token_set(
         lifetime,
         scope: answer
             .scopes()
-            .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
+            .map(|s| s.iter().map(|s| decoded(s)).collect::<Vec<_>>().join(" "))
             .unwrap_or_default(),
     }
+}
+
+/// A granted scope as Graph names it. Microsoft's published token answers
+/// show `scope` percent-encoded (`https%3A%2F%2Fgraph.microsoft.com%2Fmail.read`);
+/// no permission's name holds a `%`, so decoding cannot change a plain one,
+/// and [`super::grants`] then sees the permission.
+fn decoded(scope: &str) -> String {
+    percent_encoding::percent_decode_str(scope)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .unwrap_or_else(|_| scope.to_string())
 }
 
 /// `expires_in` within [`MIN_TOKEN_LIFETIME`] and [`MAX_TOKEN_LIFETIME`];
@@ -350,9 +582,8 @@ mod tests {
 
     fn refusal(error: &str, description: &str, suberror: Option<&str>) -> Refusal {
         Refusal {
-            error: error.into(),
-            description: description.into(),
             suberror: suberror.map(Into::into),
+            ..Refusal::new(error, Some(description.into()))
         }
     }
 
@@ -378,6 +609,30 @@ mod tests {
         );
         assert!(consent.is_consent_required());
         assert_eq!(consent.permission().as_deref(), Some("Presence.Read.All"));
+
+        // Every code counts, and the description's IDs are kept for the log.
+        let mfa = refusal(
+            "invalid_grant",
+            "AADSTS50126: Error validating credentials. AADSTS50076: MFA.\r\nTrace ID: t-1\r\nCorrelation ID: c-1\r\nTimestamp: 2019-01-28 17:49:58Z",
+            None,
+        );
+        assert_eq!(mfa.codes, vec![50126, 50076]);
+        assert!(mfa.needs_interaction());
+        assert_eq!(
+            (mfa.trace_ids.as_slice(), mfa.correlation_ids.as_slice()),
+            (&["t-1".to_string()][..], &["c-1".to_string()][..])
+        );
+        assert_eq!(
+            mfa.summary(),
+            "AADSTS50126: Error validating credentials. AADSTS50076: MFA."
+        );
+        // An ID that is not one stays out of the log.
+        let odd = Refusal::read(
+            br#"{"error":"x","trace_id":"a b\u001b[2J","error_codes":"50076","correlation_id":7}"#,
+        )
+        .unwrap();
+        assert!(odd.trace_ids.is_empty() && odd.correlation_ids.is_empty());
+        assert!(odd.codes.is_empty());
 
         let bare = refusal("invalid_grant", "", None);
         assert_eq!(bare.summary(), "invalid_grant");
@@ -491,6 +746,56 @@ mod tests {
             let answer = http.send(post(&url)).await.unwrap();
             assert_eq!(answer.body().len(), MAX_ANSWER, "sized {sized}");
         }
+    }
+
+    /// The crate reads a device code poll's refusal with its own type, which
+    /// keeps only `error` and the description: the refusal is read in full
+    /// all the same, so that a Conditional Access code that is not the
+    /// first of `error_codes` still names the browser as the way in.
+    #[tokio::test]
+    async fn a_device_code_refusal_is_read_with_every_code() {
+        let code = serde_json::json!({
+            "device_code": "DAQABAAEAAAD",
+            "user_code": "F7KQ2XW9P",
+            "verification_uri": "https://microsoft.com/devicelogin",
+            "expires_in": 900,
+            "interval": 1,
+        });
+        let refused = serde_json::json!({
+            "error": "invalid_grant",
+            "error_description": "AADSTS50126: Error validating credentials.\r\nTrace ID: 0000aaaa-11bb-cccc-dd22-eeeeee333333\r\nCorrelation ID: aaaa0000-bb11-2222-33cc-444444dddddd\r\nTimestamp: 2019-01-28 17:49:58Z",
+            "error_codes": [50126, 53003],
+            "suberror": "message_only",
+            "trace_id": "0000aaaa-11bb-cccc-dd22-eeeeee333333",
+            "correlation_id": "aaaa0000-bb11-2222-33cc-444444dddddd",
+        });
+        let url = crate::http::canned::service(
+            vec![
+                ("/devicecode", vec![(200, code.to_string().into_bytes())]),
+                ("/token", vec![(400, refused.to_string().into_bytes())]),
+            ],
+            true,
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::resolve(&crate::config::Overrides {
+            login_url: Some(url.clone()),
+            graph_url: Some(url),
+            config_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        })
+        .unwrap();
+        let flow = crate::auth::SignInFlow::new(&settings).unwrap();
+        let code = flow.start().await.unwrap();
+        let e = tokio::time::timeout(Duration::from_secs(20), flow.wait(&code))
+            .await
+            .expect("the refusal ends the sign-in")
+            .unwrap_err();
+        assert!(matches!(e, Error::SignInBlocked(_)), "{e:?}");
+        assert_eq!(
+            e.detail().as_deref(),
+            Some("AADSTS50126: Error validating credentials.")
+        );
     }
 
     /// While a device code is polled, a token answer past the limit is one
