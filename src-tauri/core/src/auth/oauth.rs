@@ -640,6 +640,57 @@ mod tests {
         assert!(!bare.is_conditional_access());
     }
 
+    /// A subscriber that writes every event's fields into a string.
+    #[derive(Default, Clone)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<String>>);
+
+    impl tracing::field::Visit for Captured {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+            let line = format!("{}={value:?}\n", field.name());
+            self.0.lock().unwrap().push_str(&line);
+        }
+    }
+
+    impl tracing::Subscriber for Captured {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            event.record(&mut self.clone());
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// What support asks for goes to the log, though not to the sentence.
+    #[test]
+    fn a_refusal_is_logged_with_its_codes_and_ids() {
+        let refusal = Refusal::read(
+            br#"{"error":"invalid_grant","error_description":"AADSTS50076: MFA needed.\r\nTrace ID: 1111aaaa-0000-0000-0000-000000000000\r\nCorrelation ID: 2222bbbb-0000-0000-0000-000000000000\r\nTimestamp: 2019-01-28 17:49:58Z","error_codes":[50076,50079],"suberror":"basic_action","trace_id":"3333cccc-0000-0000-0000-000000000000","correlation_id":"2222bbbb-0000-0000-0000-000000000000"}"#,
+        )
+        .unwrap();
+        let log = Captured::default();
+        tracing::subscriber::with_default(log.clone(), || refusal.log("to renew the sign-in"));
+        let log = log.0.lock().unwrap().clone();
+        for wanted in [
+            "3333cccc-0000-0000-0000-000000000000",
+            "1111aaaa-0000-0000-0000-000000000000",
+            "2222bbbb-0000-0000-0000-000000000000",
+            "[50076, 50079]",
+            "basic_action",
+            "AADSTS50076: MFA needed.",
+        ] {
+            assert!(log.contains(wanted), "{wanted} in {log}");
+        }
+        assert!(!log.contains("Timestamp"), "{log}");
+        assert!(!refusal.summary().contains("Trace ID"));
+    }
+
     #[test]
     fn a_hostile_description_loses_its_escape_sequences() {
         let r = refusal("x", "\u{1b}]0;owned\u{7}AADSTS1: bad\u{1b}[2J", None);
