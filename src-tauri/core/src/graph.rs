@@ -728,7 +728,7 @@ pub fn read_error_body(body: &[u8]) -> Option<GraphErrorBody> {
     }
     // Text only: Graph's words end up in terminals, windows and logs.
     let text = |v: Option<Value>, max: usize| match v {
-        Some(Value::String(s)) => {
+        Some(Value::String(s)) if !s.trim().is_empty() => {
             Some(crate::text::clean_text(&s, max)).filter(|s| !s.trim().is_empty())
         }
         _ => None,
@@ -738,7 +738,11 @@ pub fn read_error_body(body: &[u8]) -> Option<GraphErrorBody> {
     let message = text(e.message, 300)?;
     let Object(inner) = e.inner_error.unwrap_or(Object(Inner::default()));
     Some(GraphErrorBody {
-        code: text(e.code, 100).unwrap_or_default(),
+        // The code is for programs, as Graph sent it; `""` is no code.
+        code: match e.code {
+            Some(Value::String(code)) => code,
+            _ => String::new(),
+        },
         message,
         request_id: text(inner.request_id, 100),
         client_request_id: text(inner.client_request_id, 100),

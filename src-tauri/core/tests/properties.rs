@@ -1283,9 +1283,11 @@ proptest! {
         });
         let said = format!("AADSTS{aadsts}");
         let blocked = (53000..=53004).contains(&aadsts);
+        // The suberror counts wherever the refusal comes: at the start or
+        // while the code is waited for.
         let consent = aadsts == 65001
             || error == "consent_required"
-            || (at_start && suberror == Some("consent_required"));
+            || suberror == Some("consent_required");
         let ending = match error {
             "authorization_declined" | "access_denied" => Some(Error::SignInDeclined.code()),
             "expired_token" => Some(Error::SignInExpired.code()),
