@@ -440,6 +440,30 @@ mod tests {
     }
 
     #[test]
+    fn out_of_office_is_the_flag_with_or_without_a_message() {
+        let read = |settings: serde_json::Value| {
+            let body = serde_json::json!({"value": [{
+                "id": "a", "availability": "Available", "activity": "Available",
+                "outOfOfficeSettings": settings,
+            }]});
+            parse_presences(body.to_string().as_bytes())
+                .unwrap()
+                .remove(0)
+        };
+        let away = read(serde_json::json!({"isOutOfOffice": true, "message": null}));
+        assert!(away.is_out_of_office());
+        assert_eq!(away.out_of_office.unwrap().message, None);
+        let away = read(serde_json::json!({"message": "Back Monday", "isOutOfOffice": true}));
+        assert!(away.is_out_of_office());
+        // A reply left set after coming back is not out of office.
+        let back = read(serde_json::json!({"isOutOfOffice": false, "message": "Back Monday"}));
+        assert!(!back.is_out_of_office());
+        let back = read(serde_json::json!({"isOutOfOffice": false, "message": null}));
+        assert!(!back.is_out_of_office());
+        assert_eq!(back.out_of_office, None);
+    }
+
+    #[test]
     fn long_notes_and_automatic_replies_are_cut_and_say_so() {
         // 20 KB of plain text, as a colleague once set; and a reply in a
         // script of several bytes per character.

@@ -70,3 +70,40 @@ fn every_published_answer_of_your_own_presence_is_read() {
         }
     }
 }
+
+/// Every other published presence answer (another user's, by ID, beta
+/// pages; a bare object or a `value` collection) is the same resource, read
+/// by the same code: the out-of-office flag is `isOutOfOffice`, with or
+/// without a message.
+#[test]
+fn every_other_published_presence_is_read_with_its_out_of_office_flag() {
+    let answers = answers(&[
+        "GET /users/{id}/presence",
+        "GET /users/{id}/presence (beta)",
+        "GET /communications/presences/{id}",
+        "GET /communications/presences/{id} (beta)",
+    ]);
+    assert!(answers.len() >= 5);
+    for (file, body) in answers {
+        let published: Value = serde_json::from_slice(&body).unwrap();
+        match published.get("value") {
+            Some(Value::Array(items)) => {
+                let read = parse_presences(&body).unwrap_or_else(|e| panic!("{file}: {e}"));
+                assert_eq!(read.len(), items.len(), "{file}");
+                for (read, item) in read.iter().zip(items) {
+                    same_person(&file, read, item);
+                }
+            }
+            _ => {
+                let read = parse_presence(&body).unwrap_or_else(|e| panic!("{file}: {e}"));
+                same_person(&file, &read, &published);
+                let flag = published["outOfOfficeSettings"]["isOutOfOffice"].as_bool();
+                assert_eq!(
+                    read.is_out_of_office(),
+                    flag.unwrap_or(false) || read.activity.as_str() == "OutOfOffice",
+                    "{file}"
+                );
+            }
+        }
+    }
+}
