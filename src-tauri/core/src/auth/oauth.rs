@@ -805,13 +805,7 @@ mod tests {
     /// first of `error_codes` still names the browser as the way in.
     #[tokio::test]
     async fn a_device_code_refusal_is_read_with_every_code() {
-        let code = serde_json::json!({
-            "device_code": "DAQABAAEAAAD",
-            "user_code": "F7KQ2XW9P",
-            "verification_uri": "https://microsoft.com/devicelogin",
-            "expires_in": 900,
-            "interval": 1,
-        });
+        let code = device_code_answer();
         let refused = serde_json::json!({
             "error": "invalid_grant",
             "error_description": "AADSTS50126: Error validating credentials.\r\nTrace ID: 0000aaaa-11bb-cccc-dd22-eeeeee333333\r\nCorrelation ID: aaaa0000-bb11-2222-33cc-444444dddddd\r\nTimestamp: 2019-01-28 17:49:58Z",
@@ -828,16 +822,7 @@ mod tests {
             true,
         )
         .await;
-        let dir = tempfile::tempdir().unwrap();
-        let settings = Settings::resolve(&crate::config::Overrides {
-            login_url: Some(url.clone()),
-            graph_url: Some(url),
-            config_dir: Some(dir.path().to_path_buf()),
-            ..Default::default()
-        })
-        .unwrap();
-        let flow = crate::auth::SignInFlow::new(&settings).unwrap();
-        let code = flow.start().await.unwrap();
+        let (flow, code, _dir) = device_code_flow(url).await;
         let e = tokio::time::timeout(Duration::from_secs(20), flow.wait(&code))
             .await
             .expect("the refusal ends the sign-in")
@@ -849,18 +834,45 @@ mod tests {
         );
     }
 
-    /// While a device code is polled, a token answer past the limit is one
-    /// failed poll, not the end of the sign-in: the next poll signs in.
-    #[tokio::test]
-    async fn a_device_code_sign_in_goes_on_past_an_answer_too_large() {
-        let code = serde_json::json!({
+    /// A device-code answer polled every second.
+    fn device_code_answer() -> serde_json::Value {
+        serde_json::json!({
             "device_code": "DAQABAAEAAAD",
             "user_code": "F7KQ2XW9P",
             "verification_uri": "https://microsoft.com/devicelogin",
             "expires_in": 900,
             "interval": 1,
             "message": "To sign in, open https://microsoft.com/devicelogin and enter F7KQ2XW9P.",
-        });
+        })
+    }
+
+    /// A device-code sign-in at the service `url`, started: the flow, its
+    /// code, and the config dir it lives in.
+    async fn device_code_flow(
+        url: String,
+    ) -> (
+        crate::auth::SignInFlow,
+        crate::auth::DeviceCode,
+        tempfile::TempDir,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::resolve(&crate::config::Overrides {
+            login_url: Some(url.clone()),
+            graph_url: Some(url),
+            config_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        })
+        .unwrap();
+        let flow = crate::auth::SignInFlow::new(&settings).unwrap();
+        let code = flow.start().await.unwrap();
+        (flow, code, dir)
+    }
+
+    /// While a device code is polled, a token answer past the limit is one
+    /// failed poll, not the end of the sign-in: the next poll signs in.
+    #[tokio::test]
+    async fn a_device_code_sign_in_goes_on_past_an_answer_too_large() {
+        let code = device_code_answer();
         let url = crate::http::canned::service(
             vec![
                 ("/devicecode", vec![(200, code.to_string().into_bytes())]),
@@ -875,16 +887,7 @@ mod tests {
             false,
         )
         .await;
-        let dir = tempfile::tempdir().unwrap();
-        let settings = Settings::resolve(&crate::config::Overrides {
-            login_url: Some(url.clone()),
-            graph_url: Some(url),
-            config_dir: Some(dir.path().to_path_buf()),
-            ..Default::default()
-        })
-        .unwrap();
-        let flow = crate::auth::SignInFlow::new(&settings).unwrap();
-        let code = flow.start().await.unwrap();
+        let (flow, code, _dir) = device_code_flow(url).await;
         let tokens = tokio::time::timeout(Duration::from_secs(20), flow.wait(&code))
             .await
             .expect("the sign-in goes on")

@@ -23,36 +23,33 @@ pub fn corpus() -> PathBuf {
 /// bytes, exactly as published (or minimally repaired, where the index says
 /// the published text was not JSON).
 pub fn answers(endpoints: &[&str]) -> Vec<(String, Vec<u8>)> {
-    let index: Value =
-        serde_json::from_slice(&std::fs::read(corpus().join("INDEX.json")).unwrap()).unwrap();
-    let found: Vec<(String, Vec<u8>)> = index
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "response" && e["body_format"] == "json")
-        .filter(|e| endpoints.contains(&e["endpoint"].as_str().unwrap_or_default()))
-        .map(|e| {
-            let file = e["file"].as_str().unwrap().to_string();
-            let bytes = std::fs::read(corpus().join(&file)).unwrap();
-            (file, bytes)
-        })
-        .collect();
+    let found = published("response", |endpoint| endpoints.contains(&endpoint));
     assert!(!found.is_empty(), "no published answer of {endpoints:?}");
     found
+}
+
+/// The published JSON bodies of `kind` ("response" or "error") whose
+/// endpoint `wanted` accepts: each one's file name and bytes.
+pub fn published(kind: &str, wanted: impl Fn(&str) -> bool) -> Vec<(String, Vec<u8>)> {
+    index()
+        .iter()
+        .filter(|e| e["kind"] == kind && e["body_format"] == "json")
+        .filter(|e| wanted(e["endpoint"].as_str().unwrap_or_default()))
+        .map(|e| {
+            let file = e["file"].as_str().unwrap().to_string();
+            let bytes = read(&file);
+            (file, bytes)
+        })
+        .collect()
 }
 
 /// The index entries of `endpoints` of the given `kind` ("response",
 /// "error" or "request"), whatever their body format.
 pub fn entries(kind: &str, endpoints: &[&str]) -> Vec<Value> {
-    let index: Value =
-        serde_json::from_slice(&std::fs::read(corpus().join("INDEX.json")).unwrap()).unwrap();
-    let found: Vec<Value> = index
-        .as_array()
-        .unwrap()
-        .iter()
+    let found: Vec<Value> = index()
+        .into_iter()
         .filter(|e| e["kind"] == kind)
         .filter(|e| endpoints.contains(&e["endpoint"].as_str().unwrap_or_default()))
-        .cloned()
         .collect();
     assert!(!found.is_empty(), "no published {kind} of {endpoints:?}");
     found
@@ -61,4 +58,10 @@ pub fn entries(kind: &str, endpoints: &[&str]) -> Vec<Value> {
 /// One file of the corpus, as published.
 pub fn read(file: &str) -> Vec<u8> {
     std::fs::read(corpus().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// Every entry of `INDEX.json`.
+pub fn index() -> Vec<Value> {
+    let index: Value = serde_json::from_slice(&read("INDEX.json")).unwrap();
+    index.as_array().unwrap().clone()
 }

@@ -9,7 +9,7 @@ use presently_core::auth::{grants, BrowserAnswer, Refusal, TokenSet};
 use presently_core::Secret;
 use serde_json::Value;
 
-use crate::{corpus, entries, read};
+use crate::{entries, index, published, read};
 
 /// The token endpoint, as the index names it before the grant in brackets.
 const TOKEN_ENDPOINT: &str = "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
@@ -22,30 +22,26 @@ const SUPPORT_LINES: [&str; 3] = ["Trace ID", "Correlation ID", "Timestamp"];
 /// Every published answer of `kind` ("response" or "error") of the token
 /// endpoint, whichever grant it answers: file name and bytes.
 fn token_answers(kind: &str) -> Vec<(String, Vec<u8>)> {
-    let index: Value =
-        serde_json::from_slice(&std::fs::read(corpus().join("INDEX.json")).unwrap()).unwrap();
-    let found: Vec<(String, Vec<u8>)> = index
-        .as_array()
-        .unwrap()
+    let is_token_endpoint = |endpoint: &str| {
+        endpoint == TOKEN_ENDPOINT
+            || endpoint
+                .strip_prefix(TOKEN_ENDPOINT)
+                .is_some_and(|grant| grant.starts_with(" ("))
+    };
+    let found = published(kind, is_token_endpoint);
+    assert!(!found.is_empty(), "no published token {kind}");
+    // The token endpoint answers JSON; another format would need this test
+    // to learn it, not to skip it.
+    let all = index()
         .iter()
         .filter(|e| e["kind"] == kind)
-        .filter(|e| {
-            let endpoint = e["endpoint"].as_str().unwrap_or_default();
-            endpoint == TOKEN_ENDPOINT
-                || endpoint
-                    .strip_prefix(TOKEN_ENDPOINT)
-                    .is_some_and(|grant| grant.starts_with(" ("))
-        })
-        .map(|e| {
-            let file = e["file"].as_str().unwrap().to_string();
-            // The token endpoint answers JSON; another format would need
-            // this test to learn it, not to skip it.
-            assert_eq!(e["body_format"], "json", "{file}");
-            let bytes = read(&file);
-            (file, bytes)
-        })
-        .collect();
-    assert!(!found.is_empty(), "no published token {kind}");
+        .filter(|e| is_token_endpoint(e["endpoint"].as_str().unwrap_or_default()))
+        .count();
+    assert_eq!(
+        found.len(),
+        all,
+        "a published token {kind} that is not JSON"
+    );
     found
 }
 
