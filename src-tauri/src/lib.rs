@@ -11,8 +11,8 @@
 //!   desktop's markup.
 //! - [`window`]: the window, created when shown, destroyed when closed.
 //! - [`tray`]: the tray icon and menu, drawn from the tray's model.
-//! - [`commands`]: what the window may call, each thin.
 //! - [`autostart`] registers start at login; [`logging`] keeps the log file.
+//! - [`commands`]: what the window may call, each thin.
 //! - [`app`]: builds and runs the Tauri app, and forwards the monitor's
 //!   events to the window, the tray and notifications.
 

@@ -18,7 +18,9 @@ use url::Url;
 
 use crate::cloud::Cloud;
 use crate::error::{Error, Result};
-use crate::notify::QuietHours;
+use crate::quiet_hours::QuietHours;
+
+pub use crate::error::ConfigProblem;
 
 /// Microsoft Graph Command Line Tools: a Microsoft public client that allows
 /// the device-code flow in most tenants.
@@ -645,45 +647,6 @@ impl Picked {
             Some(key) => file.explain(&[key], e),
             None => e,
         })
-    }
-}
-
-/// What is wrong with the config file: which file, which key (dotted, as
-/// `quiet_hours.start`) on which line, and why in a sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigProblem {
-    pub file: PathBuf,
-    pub key: Option<String>,
-    /// 1-based; none when the mistake has no place (a file that cannot be opened).
-    pub line: Option<usize>,
-    pub reason: String,
-}
-
-impl std::fmt::Display for ConfigProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (&self.key, self.line) {
-            (None, Some(line)) => write!(
-                f,
-                "The config file {} could not be read: {}, line {line}.",
-                self.file.display(),
-                self.reason.trim_end_matches('.')
-            ),
-            (None, None) => write!(
-                f,
-                "The config file {} could not be read: {}",
-                self.file.display(),
-                self.reason
-            ),
-            (Some(_), Some(line)) => {
-                write!(
-                    f,
-                    "In {}, line {line}: {}",
-                    self.file.display(),
-                    self.reason
-                )
-            }
-            (Some(_), None) => write!(f, "In {}: {}", self.file.display(), self.reason),
-        }
     }
 }
 

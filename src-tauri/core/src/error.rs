@@ -1,6 +1,7 @@
 //! The one error type of the engine. Every message is a sentence a user can act
 //! on; none of them ever contains a token.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -75,7 +76,7 @@ pub enum Error {
     /// The config file holds something that cannot be used: which file, which
     /// key and line, and why, for a window that offers to open the file.
     #[error("{0}")]
-    ConfigFile(crate::config::ConfigProblem),
+    ConfigFile(ConfigProblem),
 
     /// Nobody is signed in, or the sign-in was lost (revoked, expired).
     #[error("{0}")]
@@ -219,7 +220,7 @@ impl Error {
     pub(crate) fn network(context: &str, err: reqwest::Error) -> Error {
         // reqwest's Display can include the URL but never headers or bodies,
         // so no token can leak through it.
-        let why = if let Some(hint) = crate::http::certificate_hint(&err) {
+        let why = if let Some(hint) = certificate_hint(&err) {
             hint
         } else if err.is_timeout() {
             "the request timed out".to_string()
@@ -230,4 +231,59 @@ impl Error {
         };
         Error::Network(format!("{context}: {why}. Check your network connection."))
     }
+}
+
+/// What is wrong with the config file: which file, which key (dotted, as
+/// `quiet_hours.start`) on which line, and why in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub file: PathBuf,
+    pub key: Option<String>,
+    /// 1-based; none when the mistake has no place (a file that cannot be opened).
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.key, self.line) {
+            (None, Some(line)) => write!(
+                f,
+                "The config file {} could not be read: {}, line {line}.",
+                self.file.display(),
+                self.reason.trim_end_matches('.')
+            ),
+            (None, None) => write!(
+                f,
+                "The config file {} could not be read: {}",
+                self.file.display(),
+                self.reason
+            ),
+            (Some(_), Some(line)) => {
+                write!(
+                    f,
+                    "In {}, line {line}: {}",
+                    self.file.display(),
+                    self.reason
+                )
+            }
+            (Some(_), None) => write!(f, "In {}: {}", self.file.display(), self.reason),
+        }
+    }
+}
+
+/// When a connection failed on the server's certificate: what that means
+/// on a company network, and what to do.
+pub fn certificate_hint(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if text.contains("certificate") {
+            return Some(format!(
+                "the server's certificate is not trusted ({text}). If your company inspects TLS, its root certificate must be in the system's certificate store (or in the file SSL_CERT_FILE names)"
+            ));
+        }
+        source = cause.source();
+    }
+    None
 }

@@ -33,7 +33,8 @@ use url::Url;
 use crate::auth::AccessTokens;
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::http::Object;
+pub use crate::http::parse_retry_after;
+use crate::http::{Object, MAX_RETRY_AFTER};
 use crate::presence::{self, Presence, MAX_IDS_PER_REQUEST};
 
 /// Path of the batched presence request, below `/v1.0`.
@@ -42,9 +43,6 @@ pub const PRESENCES_PATH: &str = "communications/getPresencesByUserId";
 /// Most requests Graph accepts inside one `$batch`.
 pub const MAX_BATCH_REQUESTS: usize = 20;
 
-/// A `Retry-After` longer than this is taken as this: Graph asks for seconds or
-/// minutes, and a broken header must not silence the app for days.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// The most Presently reads of an answer: a presence answer for 650 people
 /// is well under 1 MiB; a `$batch` of 20 photos (base64) can reach a few
 /// MiB; an error is a sentence. Past these the answer is not one.
@@ -669,25 +667,6 @@ impl BatchResponse {
     }
 }
 
-/// `Retry-After` as a wait from `now`: whole seconds (a fraction is tolerated)
-/// or an HTTP date. A date in the past means "now".
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
-    }
-    if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())));
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(
-        at.duration_since(now)
-            .unwrap_or(Duration::ZERO)
-            .min(MAX_RETRY_AFTER),
-    )
-}
-
 /// Graph's error envelope, `{"error":{"code","message","innerError"}}`, as
 /// Presently reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -917,10 +896,10 @@ mod tests {
     struct FixedToken;
 
     impl AccessTokens for FixedToken {
-        fn access_token(&self) -> futures::future::BoxFuture<'_, Result<crate::Secret>> {
-            Box::pin(async { Ok(crate::Secret::new("token".to_string())) })
+        fn access_token(&self) -> futures::future::BoxFuture<'_, Result<crate::secret::Secret>> {
+            Box::pin(async { Ok(crate::secret::Secret::new("token".to_string())) })
         }
-        fn token_rejected(&self) -> futures::future::BoxFuture<'_, Result<crate::Secret>> {
+        fn token_rejected(&self) -> futures::future::BoxFuture<'_, Result<crate::secret::Secret>> {
             Box::pin(async { Err(Error::SignInNeeded("rejected".into())) })
         }
     }

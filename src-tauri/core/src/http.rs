@@ -14,10 +14,11 @@
 //!   promised as a JSON object is read as nothing else ([`Object`]).
 
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use url::Url;
 
+pub use crate::error::certificate_hint;
 use crate::error::{Error, Result};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -88,22 +89,6 @@ pub async fn read_limited(
     Ok(Some(body))
 }
 
-/// When a connection failed on the server's certificate: what that means
-/// on a company network, and what to do.
-pub fn certificate_hint(e: &reqwest::Error) -> Option<String> {
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if text.contains("certificate") {
-            return Some(format!(
-                "the server's certificate is not trusted ({text}). If your company inspects TLS, its root certificate must be in the system's certificate store (or in the file SSL_CERT_FILE names)"
-            ));
-        }
-        source = cause.source();
-    }
-    None
-}
-
 /// A JSON object read as `T`, and nothing else. serde's derived
 /// `Deserialize` also reads a struct from a JSON array, field by field, so
 /// `[[]]` would pass for an empty presence answer and `["x", 200]` for a
@@ -135,6 +120,29 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
 }
 
 /// Canned answers on loopback, for the tests of what reads answers.
+/// A `Retry-After` longer than this is taken as this: Graph asks for seconds or
+/// minutes, and a broken header must not silence the app for days.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// `Retry-After` as a wait from `now`: whole seconds (a fraction is tolerated)
+/// or an HTTP date. A date in the past means "now".
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER));
+    }
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
+}
+
 #[cfg(test)]
 pub(crate) mod canned {
     /// An answer: its status and body.

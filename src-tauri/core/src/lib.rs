@@ -1,38 +1,40 @@
 //! Presently's engine. It knows nothing of Tauri: the desktop app and the
 //! `presently` command line are two front ends of this one crate.
 //!
-//! The map, following the data:
-//! - [`config`] and [`cloud`]: which cloud, tenant and app; where files live.
-//! - [`auth`]: sign-in in the browser (PKCE) or with a device code on the
-//!   `oauth2` crate, silent refresh with rotating refresh tokens, and
-//!   [`token_store`], which keeps tokens in the OS keyring only.
-//! - [`http`]: the one HTTP client setup (OS roots, proxies, no redirects,
-//!   bounded answers).
-//! - [`graph`]: requests to Microsoft Graph with retries and throttling.
-//! - [`presence`]: Graph's presence answer, typed, with status messages
-//!   written in HTML read as text by [`html_text`]; [`engine`] polls it in
-//!   batches and turns answers into changes; [`watch`] prints them as lines;
-//!   [`publish`] sends them on over MQTT and webhooks, to a [`broker`]
-//!   address checked where it is read.
-//! - [`status`]: a presence in words and the kind of its dot, for every
-//!   front end.
-//! - [`roster`]: the teammates to watch, kept in a file; [`directory`] finds
-//!   them in Graph (search, manager, reports, people, group members);
-//!   [`import`] puts them on the roster with one set of rules for both front
-//!   ends; [`teams`] links to a chat or call with them.
-//! - [`my_status`]: setting your own presence and status message, with the
-//!   permission asked for on first use.
-//! - [`calendar`]: when teammates will be free, from their calendars'
-//!   free/busy and working hours, read on a budget of its own.
-//! - [`notify`]: the notification policy (bell, quiet hours, pause, own
-//!   Do Not Disturb, merging bursts).
+//! The map, from the bottom up: each line's modules use only those of the
+//! lines above it (`tests/layers.rs` holds the crate to it).
+//! - [`error`], [`secret`], [`text`], [`quiet_hours`], [`browser`]: the one
+//!   error type, with stable codes for the UI and scripts; the wrapper that
+//!   keeps tokens out of logs and files; text made safe to show; quiet hours
+//!   of the local day; opening web pages, for both front ends.
+//! - [`cloud`], [`html_text`], [`http`], [`token_store`]: which Microsoft
+//!   cloud; status messages written in HTML, read as text; the one HTTP
+//!   client setup (OS roots, proxies, no redirects, bounded answers); tokens
+//!   kept in the OS keyring only.
+//! - [`broker`], [`presence`]: an MQTT broker's address, checked where it is
+//!   read; Graph's presence answer, typed.
+//! - [`config`], [`status`]: which cloud, tenant and app, and where files
+//!   live; a presence in words and the kind of its dot, for every front end.
+//! - `args`, [`auth`], [`roster`]: the flags both front ends take (feature
+//!   `args`); sign-in in the browser (PKCE) or with a device code on the
+//!   `oauth2` crate, and silent refresh with rotating refresh tokens; the
+//!   teammates to watch, kept in a file.
+//! - `demo`, [`graph`], [`teams`]: both front ends against a simulated
+//!   tenant (feature `demo`); requests to Microsoft Graph with retries and
+//!   throttling; links to a chat or call with a teammate.
+//! - [`calendar`], [`directory`], [`engine`]: when teammates will be free,
+//!   from their free/busy and working hours, read on a budget of its own;
+//!   finding people in Graph (search, manager, reports, people, group
+//!   members, photos); polling presence in batches and turning answers into
+//!   changes.
+//! - [`import`], [`my_status`], [`notify`], [`watch`]: putting people on the
+//!   roster with one set of rules for both front ends; setting your own
+//!   presence and status message, with the permission asked for on first
+//!   use; the notification policy (bell, quiet hours, pause, own Do Not
+//!   Disturb, merging bursts); changes printed as lines.
+//! - [`publish`]: changes sent on over MQTT and webhooks.
 //! - [`monitor`]: the desktop app's state (sign-in, roster with presence,
 //!   health, own presence, notifications) on top of the same engine.
-//! - [`secret`]: the wrapper that keeps tokens out of logs and files.
-//! - [`error`]: the one error type, with stable codes for the UI and scripts.
-//! - For the two front ends: [`browser`] opens web pages; `args` (feature
-//!   `args`) holds the flags both take; `demo` (feature `demo`) runs them
-//!   against a simulated tenant.
 
 #[cfg(feature = "args")]
 pub mod args;
@@ -56,6 +58,7 @@ pub mod my_status;
 pub mod notify;
 pub mod presence;
 pub mod publish;
+pub mod quiet_hours;
 pub mod roster;
 pub mod secret;
 pub mod status;

@@ -9,32 +9,16 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Local, NaiveTime, Utc};
+use chrono::{DateTime, Local, Utc};
 
 use crate::calendar::clock_or_day;
 use crate::engine::PresenceChange;
 use crate::presence::{Availability, Presence};
+pub use crate::quiet_hours::QuietHours;
 use crate::status::{in_words, Kind};
 
 /// Changes closer together than this are merged into one notification.
 pub const MERGE_WINDOW: Duration = Duration::from_secs(3);
-
-/// Quiet hours in local time; `start > end` spans midnight (18:00-08:00).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuietHours {
-    pub start: NaiveTime,
-    pub end: NaiveTime,
-}
-
-impl QuietHours {
-    pub fn contains(&self, t: NaiveTime) -> bool {
-        if self.start <= self.end {
-            self.start <= t && t < self.end
-        } else {
-            t >= self.start || t < self.end
-        }
-    }
-}
 
 /// What the user asked to hear about one teammate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -425,18 +409,6 @@ mod tests {
         let mut n = Notifier::new(Some(all_day));
         assert_eq!(n.silenced(noon()), Some("quiet_hours"));
         assert!(!n.consider(&c, &bell("A"), noon()));
-    }
-
-    #[test]
-    fn quiet_hours_can_span_midnight() {
-        let q = QuietHours {
-            start: NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
-            end: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
-        };
-        assert!(q.contains(NaiveTime::from_hms_opt(23, 0, 0).unwrap()));
-        assert!(q.contains(NaiveTime::from_hms_opt(7, 59, 0).unwrap()));
-        assert!(!q.contains(NaiveTime::from_hms_opt(8, 0, 0).unwrap()));
-        assert!(!q.contains(NaiveTime::from_hms_opt(12, 0, 0).unwrap()));
     }
 
     #[test]

@@ -430,7 +430,7 @@ impl Http {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| crate::graph::parse_retry_after(v, std::time::SystemTime::now()))
+                .and_then(|v| crate::http::parse_retry_after(v, std::time::SystemTime::now()))
                 .unwrap_or_default()
                 .min(MAX_RETRY_AFTER);
             tokio::time::sleep(wait).await;

@@ -307,7 +307,7 @@ async fn send_one(client: &reqwest::Client, target: &WebhookTarget, body: &Value
 /// server asking for hours cannot hold every later change back that long.
 fn pause_before_retry(retry_after: Option<&str>, backoff: Duration, now: SystemTime) -> Duration {
     retry_after
-        .and_then(|v| crate::graph::parse_retry_after(v, now))
+        .and_then(|v| crate::http::parse_retry_after(v, now))
         .unwrap_or(backoff)
         .min(MAX_RETRY)
 }
