@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use crate::error::{Result, SimError};
+use crate::scopes::{grant, OIDC_SCOPES};
 use crate::tokens::Minter;
 
 /// A token pair minted by [`crate::Sim::issue_tokens`].
@@ -42,26 +43,6 @@ pub struct RefreshStats {
     pub reused: u64,
 }
 
-/// Delegated Graph permissions the simulator knows, in Microsoft's spelling.
-pub(crate) const GRAPH_SCOPES: &[&str] = &[
-    "User.Read",
-    "User.ReadWrite",
-    "User.ReadBasic.All",
-    "User.Read.All",
-    "Presence.Read",
-    "Presence.Read.All",
-    "Presence.ReadWrite",
-    "People.Read",
-    "People.Read.All",
-    "GroupMember.Read.All",
-    "Group.Read.All",
-    "Team.ReadBasic.All",
-    "Directory.Read.All",
-    "Calendars.ReadBasic",
-    "Calendars.Read",
-];
-const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
-
 /// Lifetime of a refresh token that is not used, as Entra ID's default.
 const REFRESH_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 /// RFC 8628: after `slow_down`, the client must wait this much longer.
@@ -75,42 +56,6 @@ const AUTHORIZATION_PAGE_LIFETIME: Duration = Duration::from_secs(900);
 /// that a late use gets "expired" rather than "unknown", then forgotten so
 /// that a long demo does not grow.
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
-
-/// The scopes granted for a requested `scope` string. Fully qualified names
-/// (`https://graph.microsoft.com/Presence.Read.All`) count by their last
-/// segment; `.default` stands for every Graph permission the simulator knows;
-/// unknown scopes are left out, as if the tenant had never heard of them.
-pub(crate) fn grant(requested: &str) -> Vec<&'static str> {
-    let mut granted: Vec<&'static str> = Vec::new();
-    for raw in requested.split_whitespace() {
-        let name = raw.rsplit('/').next().unwrap_or(raw);
-        if name.eq_ignore_ascii_case(".default") {
-            granted.extend(GRAPH_SCOPES);
-            continue;
-        }
-        if let Some(s) = GRAPH_SCOPES
-            .iter()
-            .chain(OIDC_SCOPES)
-            .find(|s| s.eq_ignore_ascii_case(name))
-        {
-            granted.push(s);
-        }
-    }
-    let mut seen = HashSet::new();
-    granted.retain(|s| seen.insert(*s));
-    granted
-}
-
-/// The `scope` of a token answer: Graph permissions and OpenID scopes by
-/// their short names, as Entra ID writes them, without `offline_access`.
-pub(crate) fn scope_string(scopes: &[&'static str]) -> String {
-    scopes
-        .iter()
-        .filter(|s| **s != "offline_access")
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
 
 /// An error answer of the token endpoint, before it is dressed as JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,21 +199,6 @@ pub(crate) struct Auth {
     /// again (see [`crate::Sim::set_refresh_interaction_required`]), until
     /// it is cleared.
     pub refresh_interaction_required: Option<u32>,
-}
-
-impl crate::Sim {
-    /// With `Some(code)`, every refresh-token grant is refused as Entra ID
-    /// refuses one that needs the person in the browser, shaped as Entra
-    /// shapes that code: 50076 (multi-factor authentication) and 53003
-    /// (Conditional Access) as `invalid_grant` with suberror `basic_action`
-    /// and `message_only`; 50079 (set up multi-factor authentication),
-    /// 50158 (external security challenge) and any other code as
-    /// `interaction_required` without a suberror. The refresh token is not
-    /// used up and works again after `None`, as once the person has met
-    /// the challenge.
-    pub fn set_refresh_interaction_required(&self, code: Option<u32>) {
-        self.shared.state().auth.refresh_interaction_required = code;
-    }
 }
 
 /// The refusal of a refresh that needs the person, for `code`.
@@ -830,20 +760,6 @@ mod tests {
             Duration::from_secs(900),
             Duration::from_secs(5),
         )
-    }
-
-    #[test]
-    fn scopes_are_granted_by_short_name_and_unknown_ones_dropped() {
-        let g = grant("https://graph.microsoft.com/presence.read.all User.Read Bogus.Scope offline_access openid");
-        assert_eq!(
-            g,
-            vec!["Presence.Read.All", "User.Read", "offline_access", "openid"]
-        );
-        assert_eq!(scope_string(&g), "Presence.Read.All User.Read openid");
-        assert_eq!(
-            grant("https://graph.microsoft.com/.default").len(),
-            GRAPH_SCOPES.len()
-        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -25,7 +25,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tokio::time::Instant;
 use url::{Host, Url};
 
-use crate::auth::{self, AuthorizationGone, AuthorizationRequest, EntraError};
+use crate::auth::{AuthorizationGone, AuthorizationRequest, EntraError};
 use crate::devicelogin::{escape, page, user_options};
 use crate::entra::{check_client, field, form, missing, no_store};
 use crate::state::Shared;
@@ -189,7 +189,7 @@ fn check_request(
     Ok(AuthorizationRequest {
         client_id: client_id.to_lowercase(),
         redirect_uri: redirect_uri.to_owned(),
-        scopes: auth::grant(scope),
+        scopes: crate::scopes::grant(scope),
         state: field(query, "state").map(str::to_owned),
         code_challenge: code_challenge.to_owned(),
     })
@@ -429,7 +429,7 @@ mod tests {
     #[test]
     fn s256_challenges_match_rfc_7636_appendix_b() {
         assert_eq!(
-            auth::pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            crate::auth::pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }

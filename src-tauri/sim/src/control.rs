@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::auth::{self, RefreshStats, Tokens};
+use crate::auth::{RefreshStats, Tokens};
 use crate::calendar;
 use crate::error::{Result, SimError};
 use crate::faults::Fault;
@@ -80,13 +80,17 @@ impl Shared {
         self.state().auth.refresh_consent_required = permission;
     }
 
+    pub fn set_refresh_interaction_required(&self, code: Option<u32>) {
+        self.state().auth.refresh_interaction_required = code;
+    }
+
     pub fn refresh_stats(&self) -> RefreshStats {
         self.state().auth.refresh_stats()
     }
 
     pub fn issue_tokens(&self, user: &str, scopes: &str) -> Result<Tokens> {
         let i = self.user_index(user)?;
-        let mut granted = auth::grant(scopes);
+        let mut granted = crate::scopes::grant(scopes);
         // A test asking for tokens wants a refresh token too.
         if !granted.contains(&"offline_access") {
             granted.push("offline_access");

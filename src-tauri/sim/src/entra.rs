@@ -15,7 +15,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
-use crate::auth::{self, EntraError, Issued};
+use crate::auth::{EntraError, Issued};
 use crate::directory::is_guid;
 use crate::log::LogDetail;
 use crate::state::Shared;
@@ -138,7 +138,9 @@ pub(crate) async fn devicecode(
     let now = Instant::now();
     let code = {
         let mut st = shared.state();
-        let code = st.auth.new_device_code(client_id, auth::grant(scope), now);
+        let code = st
+            .auth
+            .new_device_code(client_id, crate::scopes::grant(scope), now);
         if st.auth.auto_approve {
             // A fresh code is pending and unexpired, so approval cannot fail.
             let _ = st.auth.answer(&code.user_code, Some((0, true)), now);
@@ -236,7 +238,7 @@ fn token_body(shared: &Shared, client_id: &str, issued: &Issued) -> Value {
     let lifetime = shared.state().auth.access_lifetime().as_secs();
     let mut body = json!({
         "token_type": "Bearer",
-        "scope": auth::scope_string(&issued.scopes),
+        "scope": crate::scopes::scope_string(&issued.scopes),
         "expires_in": lifetime,
         "ext_expires_in": lifetime,
         "access_token": issued.access_token,

@@ -10,24 +10,31 @@
 //! client that works against it has been made to handle what the real ones
 //! do.
 //!
-//! The map:
-//! - [`Sim`] starts and owns a server; its methods drive it from a test.
-//! - `server` holds the routes, the layer that logs each request and applies
-//!   injected [`Fault`]s, and the accept loop; `tls` makes its certificates.
-//! - `entra` and `auth`: the device-code and token endpoints over the state of
-//!   codes and tokens; `devicelogin` is the page where a person approves a
-//!   device code; `authorize` is the authorization endpoint and its sign-in
-//!   page (authorization code with PKCE); `tokens` writes the tokens.
-//! - `graph`: every `/v1.0` resource, `$batch` included, on top of
-//!   `directory` (the generated organisation), `presence` (everyone's
-//!   presence through a simulated working day), `calendar` (the meetings
-//!   that day holds, served by `getSchedule`, and the time zones of working
-//!   hours), `query` (OData options) and `throttle` (the sliding window of
-//!   `getPresencesByUserId`).
-//! - `examples`: Microsoft's published answers, served as they are by an
-//!   injected [`Fault`] (the fixture mode).
-//! - `control`: the same operations as [`Sim`]'s methods, as a JSON API under
-//!   `/_sim` for end-to-end tests; `log` keeps the [`LoggedRequest`]s.
+//! [`Sim`] starts and owns a server; its methods drive it from a test.
+//!
+//! The map, from the bottom up: each line's modules use only those of the
+//! lines above it (`tests/layers.rs` holds the crate to it).
+//! - `calendar`, `error`, `faults`, `log`, `names`, `png`, `scopes`,
+//!   `throttle`, `tls`: the meetings a simulated day holds and the time
+//!   zones of working hours; the control surface's errors; injected
+//!   [`Fault`]s; the [`LoggedRequest`]s; names, photos and permissions of
+//!   the generated organisation; the sliding window of
+//!   `getPresencesByUserId`; the certificates of HTTPS.
+//! - `config`, `directory`, `examples`: the simulator's settings; the
+//!   generated organisation; Microsoft's published answers, served as they
+//!   are by an injected [`Fault`] (the fixture mode).
+//! - `presence`, `query`, `tokens`: everyone's presence through a simulated
+//!   working day; OData options; the tokens, written.
+//! - `auth`: the state of codes and tokens behind the sign-in endpoints.
+//! - `state`: everything the server holds, behind one lock.
+//! - `control`, `devicelogin`, `entra`, `graph`: the same operations as
+//!   [`Sim`]'s methods, as a JSON API under `/_sim` for end-to-end tests;
+//!   the page where a person approves a device code; the device-code and
+//!   token endpoints; every `/v1.0` resource, `$batch` included.
+//! - `authorize`: the authorization endpoint and its sign-in page
+//!   (authorization code with PKCE).
+//! - `server`: the routes, the layer that logs each request and applies
+//!   injected faults, and the accept loop.
 //!
 //! Choices where the real service is undocumented: a well-formed GUID that is
 //! nobody's id is left out of `getPresencesByUserId`'s `value`; an id that is
@@ -58,6 +65,7 @@ mod names;
 mod png;
 mod presence;
 mod query;
+mod scopes;
 mod server;
 mod state;
 mod throttle;
@@ -244,6 +252,19 @@ impl Sim {
     /// token is not used up and works again after `None`.
     pub fn set_refresh_consent_required(&self, permission: Option<String>) {
         self.shared.set_refresh_consent_required(permission);
+    }
+
+    /// With `Some(code)`, every refresh-token grant is refused as Entra ID
+    /// refuses one that needs the person in the browser, shaped as Entra
+    /// shapes that code: 50076 (multi-factor authentication) and 53003
+    /// (Conditional Access) as `invalid_grant` with suberror `basic_action`
+    /// and `message_only`; 50079 (set up multi-factor authentication),
+    /// 50158 (external security challenge) and any other code as
+    /// `interaction_required` without a suberror. The refresh token is not
+    /// used up and works again after `None`, as once the person has met
+    /// the challenge.
+    pub fn set_refresh_interaction_required(&self, code: Option<u32>) {
+        self.shared.set_refresh_interaction_required(code);
     }
 
     /// How many refresh tokens were redeemed, and how many redemptions were

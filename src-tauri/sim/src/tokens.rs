@@ -15,8 +15,8 @@ use rand::Rng;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::auth::scope_string;
 use crate::directory::Directory;
+use crate::scopes::scope_string;
 
 /// The characters of opaque tokens: base64url, as Entra ID's are.
 const OPAQUE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn access_tokens_are_jwts_of_the_asked_length() {
-        let scopes = crate::auth::grant("User.Read Presence.Read.All openid offline_access");
+        let scopes = crate::scopes::grant("User.Read Presence.Read.All openid offline_access");
         for chars in [2_400, 2_401, 2_402, 2_403, 8_192, 12_345, 64 * 1024] {
             let m = minter(chars, 1_600);
             let token = m.access_token(1, Some("client"), &scopes, Duration::from_secs(3600));
