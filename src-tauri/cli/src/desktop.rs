@@ -22,7 +22,7 @@ pub fn start() -> ExitCode {
         eprintln!(
             "presently: the desktop app ({DESKTOP}) is not installed next to this program. Install the Presently package for the window and tray icon; in a terminal, `presently watch` (or `presently watch --demo`) shows presence without it."
         );
-        return ExitCode::from(crate::EXIT_ERROR);
+        return ExitCode::from(crate::exit::EXIT_ERROR);
     };
     let mut command = Command::new(&app);
     command.args(&args);
@@ -35,7 +35,7 @@ fn run(mut command: Command, app: &Path) -> ExitCode {
     // Only returns if the app could not be started.
     let e = command.exec();
     eprintln!("presently: could not start {}: {e}", app.display());
-    ExitCode::from(crate::EXIT_ERROR)
+    ExitCode::from(crate::exit::EXIT_ERROR)
 }
 
 #[cfg(not(unix))]
@@ -45,7 +45,7 @@ fn run(mut command: Command, app: &Path) -> ExitCode {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("presently: could not start {}: {e}", app.display());
-            ExitCode::from(crate::EXIT_ERROR)
+            ExitCode::from(crate::exit::EXIT_ERROR)
         }
     }
 }

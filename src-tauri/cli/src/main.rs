@@ -2,24 +2,30 @@
 //! `publish`, `status`, `roster`, `sim`), a console program that links no GUI library, so that it
 //! starts in milliseconds and runs on servers without a desktop.
 //!
-//! The map:
-//! - this file: the arguments, `login`, `logout`, `whoami` and `watch`;
-//! - [`roster`]: `presently roster ...`;
-//! - [`publish`]: `presently publish ...`, presence sent to MQTT or a webhook;
-//! - [`status`]: `presently status ...`, your own presence and message;
-//! - [`desktop`]: `presently` without a command (or with `--demo` or
-//!   `--minimized`) starts the desktop app, `presently-desktop`.
-//!
-//! Exit codes are part of the interface, scripts rely on them:
-//! 0 ok, 1 error, 2 usage, 3 sign-in needed.
+//! The map, from the bottom up: each line's modules use only those of the
+//! lines above it (`tests/layers.rs` holds the crate to it), and this file
+//! uses them all.
+//! - [`exit`], [`prompt`]: the exit codes, part of the interface (scripts
+//!   rely on them: 0 ok, 1 error, 2 usage, 3 sign-in needed); how a sign-in
+//!   is shown on the terminal.
+//! - [`poll`]: what `watch` and `publish` poll and how they print it, and
+//!   whose calendars `--calendar` reads.
+//! - [`roster`], [`publish`], [`status`], [`desktop`]: `presently roster
+//!   ...`; `presently publish ...`, presence sent to MQTT or a webhook;
+//!   `presently status ...`, your own presence and message; `presently`
+//!   without a command (or with `--demo` or `--minimized`) starts the
+//!   desktop app, `presently-desktop`.
+//! - this file: the arguments, `login`, `logout`, `whoami` and `watch`.
 
 mod desktop;
+mod exit;
+mod poll;
+mod prompt;
 mod publish;
 mod roster;
 mod status;
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,7 +34,7 @@ use clap::{Parser, Subcommand};
 use std::collections::HashMap;
 
 use presently_core::args::{keyring, GlobalArgs};
-use presently_core::auth::{self, Prompt, Session, SignInFlow, SignInMethod, StoredSignIn};
+use presently_core::auth::{self, Session, SignInFlow, SignInMethod, StoredSignIn};
 use presently_core::calendar;
 use presently_core::config::Settings;
 use presently_core::engine::EngineOptions;
@@ -38,10 +44,9 @@ use presently_core::token_store::TokenStore;
 use presently_core::watch::{self, Printer};
 use presently_core::Error;
 
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_ERROR: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
-pub const EXIT_SIGN_IN: u8 = 3;
+use crate::exit::{exit_code_for, EXIT_ERROR, EXIT_OK, EXIT_SIGN_IN, EXIT_USAGE};
+use crate::poll::{calendar_for_watch, PollArgs};
+use crate::prompt::show_prompt;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -122,38 +127,6 @@ fn keep_large_buffers_off_the_heap() {
     }
 }
 
-/// What `watch` and `publish` poll, and how they print it.
-#[derive(clap::Args, Debug)]
-pub struct PollArgs {
-    /// One JSON object per line (snapshot, changed, status).
-    #[arg(long)]
-    pub json: bool,
-    /// Seconds between polls (at least 5; default 15 or the config file's `interval`).
-    #[arg(long, value_name = "SECS")]
-    pub interval: Option<u64>,
-    /// These user IDs instead of the roster (comma separated).
-    #[arg(long, value_name = "ID,...", conflicts_with = "ids_file")]
-    pub ids: Option<String>,
-    /// The user IDs in this file (one per line) instead of the roster.
-    #[arg(long, value_name = "FILE")]
-    pub ids_file: Option<PathBuf>,
-    /// Also say when they will be free, from their calendars' free/busy
-    /// (needs Calendars.ReadBasic: `presently login --calendar`).
-    #[arg(long)]
-    pub calendar: bool,
-}
-
-impl PollArgs {
-    /// The IDs given by `--ids` or `--ids-file`; `None`: the roster's.
-    pub fn explicit_ids(&self) -> presently_core::Result<Option<Vec<String>>> {
-        Ok(match (&self.ids, &self.ids_file) {
-            (Some(list), _) => Some(watch::parse_ids(list)),
-            (None, Some(file)) => Some(watch::ids_from_file(file)?),
-            (None, None) => None,
-        })
-    }
-}
-
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -208,14 +181,6 @@ fn log_to_stderr() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-}
-
-pub fn exit_code_for(e: &Error) -> u8 {
-    if e.needs_sign_in() {
-        EXIT_SIGN_IN
-    } else {
-        EXIT_ERROR
-    }
 }
 
 async fn run(global: &GlobalArgs, command: Command) -> presently_core::Result<u8> {
@@ -356,56 +321,6 @@ struct WatchArgs {
     calendar: bool,
 }
 
-/// With `--calendar`, whose calendars to read: everyone polled, by the
-/// roster's mailbox address where it has one (the reader looks up the
-/// rest). Without the permission, says how to get it and goes on without.
-pub async fn calendar_for_watch(
-    session: &Session,
-    wanted: bool,
-    ids: &[String],
-    roster: Option<&Roster>,
-) -> Option<Vec<calendar::Person>> {
-    if !wanted {
-        return None;
-    }
-    match calendar_people(session, ids, roster).await {
-        Ok(people) => Some(people),
-        Err(e) => {
-            // The error may carry Graph's words: text only on a terminal.
-            eprintln!(
-                "presently: {} Going on without calendars.",
-                watch::clean_text(&e.to_string(), 500)
-            );
-            None
-        }
-    }
-}
-
-/// Whose calendars to read for `ids`: by the roster's mailbox address
-/// where it has one. Fails when the sign-in may not read calendars.
-pub async fn calendar_people(
-    session: &Session,
-    ids: &[String],
-    roster: Option<&Roster>,
-) -> presently_core::Result<Vec<calendar::Person>> {
-    if !auth::grants(&session.granted().await, calendar::CALENDAR_SCOPE) {
-        return Err(Error::PermissionNeeded {
-            permission: calendar::CALENDAR_SCOPE,
-            how: "run `presently login --calendar`.".into(),
-        });
-    }
-    Ok(ids
-        .iter()
-        .map(|id| match roster.and_then(|r| r.get(id)) {
-            Some(t) => calendar::Person::of(t),
-            None => calendar::Person {
-                id: id.clone(),
-                mailbox: None,
-            },
-        })
-        .collect())
-}
-
 /// `presently watch`: the engine, printing until Ctrl-C or until the sign-in
 /// is lost (then the status line is printed and the exit code is 3).
 async fn run_watch(
@@ -446,50 +361,6 @@ fn turn_calendar_on(settings: &Settings, stored: &StoredSignIn) -> presently_cor
         "\"When they will be free\" is on: `presently watch --calendar` and the app show it."
     );
     Ok(())
-}
-
-/// What to do to sign in, on stderr. The browser's address goes on a line
-/// of its own, for a person or a script to open when no browser starts.
-fn show_prompt(prompt: Prompt<'_>, offer_browser: bool) {
-    match prompt {
-        Prompt::Browser { url } => {
-            eprintln!(
-                "Sign in to Microsoft in your browser. If it does not open, open this address:"
-            );
-            eprintln!("{url}");
-            if let Err(e) = presently_core::browser::open(url) {
-                eprintln!("(Could not start a browser: {e}.)");
-            }
-            eprintln!(
-                "Waiting for the browser (up to {} minutes)...",
-                auth::BROWSER_TIMEOUT.as_secs() / 60
-            );
-        }
-        Prompt::Code(code) => {
-            eprintln!("{}", code.message);
-            if offer_browser && std::io::stdin().is_terminal() {
-                offer_to_open(code.verification_uri.clone());
-            }
-            eprintln!(
-                "Waiting for you to sign in (the code is valid for {} minutes)...",
-                code.expires_in.as_secs().div_ceil(60)
-            );
-        }
-    }
-}
-
-/// Asks on the terminal whether to open the verification page, without
-/// holding up the polling.
-fn offer_to_open(uri: String) {
-    eprintln!("Press Enter to open {uri} in your browser.");
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        if std::io::stdin().read_line(&mut line).is_ok() {
-            if let Err(e) = presently_core::browser::open(&uri) {
-                eprintln!("Could not open a browser ({e}); open {uri} yourself.");
-            }
-        }
-    });
 }
 
 /// `whoami` for a person: the name and sign-in name come from Graph's

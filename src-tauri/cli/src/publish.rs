@@ -19,7 +19,7 @@ use presently_core::token_store::TokenStore;
 use presently_core::watch::Printer;
 use presently_core::{Error, Secret};
 
-use crate::EXIT_OK;
+use crate::exit::EXIT_OK;
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("target").required(true).multiple(true).args(["mqtt", "webhook"])))]
@@ -45,7 +45,7 @@ pub struct PublishArgs {
     #[arg(long = "header", value_name = "NAME: VALUE", requires = "webhook")]
     headers: Vec<String>,
     #[command(flatten)]
-    poll: crate::PollArgs,
+    poll: crate::poll::PollArgs,
 }
 
 /// Checks every flag before signing in, so that a wrong address fails at
@@ -103,7 +103,7 @@ pub async fn run(global: &GlobalArgs, args: PublishArgs) -> presently_core::Resu
         targets.webhook = Some(WebhookPublisher::start(target)?);
     }
     let calendar =
-        crate::calendar_for_watch(&session, args.poll.calendar, &ids, Some(&roster)).await;
+        crate::poll::calendar_for_watch(&session, args.poll.calendar, &ids, Some(&roster)).await;
     let graph = GraphClient::new(&settings, session)?;
     let options = EngineOptions {
         interval: settings.interval,

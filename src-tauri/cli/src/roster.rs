@@ -31,7 +31,7 @@ use presently_core::token_store::TokenStore;
 use presently_core::watch;
 use presently_core::{Error, Result};
 
-use crate::{EXIT_ERROR, EXIT_OK};
+use crate::exit::{EXIT_ERROR, EXIT_OK};
 
 /// How many matches `roster search` shows.
 const SEARCH_RESULTS: usize = 25;
@@ -463,7 +463,7 @@ async fn current_outlooks(
 ) -> Result<HashMap<String, Outlook>> {
     let session = Session::resume(settings, store).await?;
     let ids = roster.ids();
-    let people = crate::calendar_people(&session, &ids, Some(roster)).await?;
+    let people = crate::poll::calendar_people(&session, &ids, Some(roster)).await?;
     let graph = GraphClient::new(settings, session)?;
     calendar::read_once(graph, people, CALENDAR_PATIENCE).await
 }

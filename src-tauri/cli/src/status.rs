@@ -16,7 +16,7 @@ use presently_core::my_status::{self, Access, OwnStatus, StatusChoice};
 use presently_core::token_store::TokenStore;
 use presently_core::{watch, Result};
 
-use crate::EXIT_OK;
+use crate::exit::EXIT_OK;
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
@@ -87,7 +87,7 @@ pub async fn run(settings: &Settings, store: Arc<dyn TokenStore>, args: StatusAr
                 SignInMethod::Browser
             };
             let started = flow.begin(method).await?;
-            crate::show_prompt(started.prompt(), !args.device_code);
+            crate::prompt::show_prompt(started.prompt(), !args.device_code);
             let stored = started.finish(store.clone()).await?;
             my_status::after_consent(settings, store, stored)?
         }
