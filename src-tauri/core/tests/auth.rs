@@ -10,24 +10,15 @@ use presently_core::token_store::{MemoryStore, TokenStore};
 use presently_core::Error;
 use presently_sim::{Fault, FaultKind, Sim, SimConfig};
 
+mod common;
+use common::settings_for;
+
 fn quick_sim_config() -> SimConfig {
     SimConfig {
         poll_interval: Duration::from_secs(1),
         auto_presence: false,
         ..Default::default()
     }
-}
-
-fn settings_for(sim: &Sim, dir: &std::path::Path) -> Settings {
-    Settings::resolve(&Overrides {
-        login_url: Some(sim.url()),
-        graph_url: Some(sim.url()),
-        config_dir: Some(dir.to_path_buf()),
-        // Each test its own app registration, so that keyring entries never meet.
-        client_id: Some(uuid::Uuid::new_v4().to_string()),
-        ..Default::default()
-    })
-    .unwrap()
 }
 
 /// Waits until the simulator has a code pending approval, then returns it.

@@ -12,6 +12,9 @@ use presently_core::config::{Overrides, Settings};
 use presently_core::token_store::{MemoryStore, TokenStore, MAX_ENTRY_UNITS};
 use presently_sim::{Fault, FaultKind, Sim, SimConfig};
 
+mod common;
+use common::settings_for;
+
 fn sim_config() -> SimConfig {
     SimConfig {
         poll_interval: Duration::from_secs(1),
@@ -39,15 +42,6 @@ fn settings_at(login: &str, graph: &str, dir: &std::path::Path, client_id: &str)
         ..Default::default()
     })
     .unwrap()
-}
-
-fn settings_for(sim: &Sim, dir: &std::path::Path) -> Settings {
-    settings_at(
-        &sim.url(),
-        &sim.url(),
-        dir,
-        &uuid::Uuid::new_v4().to_string(),
-    )
 }
 
 /// A browser: follows the sign-in service's redirect back to Presently's

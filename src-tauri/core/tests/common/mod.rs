@@ -1,4 +1,6 @@
-//! What several of core's test files do alike against the simulator.
+//! What several of core's test files do alike against the simulator. Each
+//! file uses a part of it.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 
@@ -19,6 +21,13 @@ pub fn settings(sim: &Sim, dir: &std::path::Path, cloud: Option<&str>) -> Settin
         ..Default::default()
     })
     .unwrap()
+}
+
+/// Settings for `sim` in the global cloud, with `dir` as the config dir
+/// and an app registration of the test's own, so that keyring entries of
+/// tests running side by side never meet.
+pub fn settings_for(sim: &Sim, dir: &std::path::Path) -> Settings {
+    settings(sim, dir, None)
 }
 
 /// A sign-in in the "browser" (which follows the simulator's redirect).
