@@ -1032,3 +1032,103 @@ impl Broker {
         panic!("{topic} never held the message wanted; last: {last:?}");
     }
 }
+
+/// A running program's output (stdout or stderr), read a line at a time
+/// with bounded waits, and every line kept for the failure message.
+pub struct OutputLines {
+    lines: tokio::io::Lines<tokio::io::BufReader<Box<dyn tokio::io::AsyncRead + Unpin + Send>>>,
+    /// Every line read so far, in order.
+    pub seen: Vec<String>,
+}
+
+impl OutputLines {
+    /// The child's stdout (it must have been piped).
+    pub fn stdout(child: &mut tokio::process::Child) -> OutputLines {
+        OutputLines::of(Box::new(child.stdout.take().expect("stdout is piped")))
+    }
+
+    /// The child's stderr (it must have been piped).
+    pub fn stderr(child: &mut tokio::process::Child) -> OutputLines {
+        OutputLines::of(Box::new(child.stderr.take().expect("stderr is piped")))
+    }
+
+    fn of(stream: Box<dyn tokio::io::AsyncRead + Unpin + Send>) -> OutputLines {
+        use tokio::io::AsyncBufReadExt;
+        OutputLines {
+            lines: tokio::io::BufReader::new(stream).lines(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next line, or `None` when `limit` passes first. The program
+    /// ending before it is a failure.
+    pub async fn next_within(&mut self, limit: Duration) -> Option<String> {
+        let line = tokio::time::timeout(limit, self.lines.next_line())
+            .await
+            .ok()?
+            .unwrap()
+            .unwrap_or_else(|| panic!("the program ended early; it wrote: {:#?}", self.seen));
+        self.seen.push(line.clone());
+        Some(line)
+    }
+
+    /// Reads lines until one satisfies `wanted`, for at most `limit`.
+    pub async fn text_until(&mut self, limit: Duration, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_within(left).await {
+                Some(line) if wanted(&line) => return line,
+                Some(_) => {}
+                None => panic!("no such line within {limit:?}; read: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// The lines read so far, as JSON (a line that is not JSON fails).
+    pub fn seen_json(&self) -> Vec<serde_json::Value> {
+        self.seen
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    /// The next JSON line, or `None` when `limit` passes first.
+    pub async fn json_within(&mut self, limit: Duration) -> Option<serde_json::Value> {
+        let line = self.next_within(limit).await?;
+        Some(serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+    }
+
+    /// Reads JSON lines until one satisfies `wanted`, for at most `limit`.
+    pub async fn json_until(
+        &mut self,
+        limit: Duration,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.json_within(left).await {
+                Some(v) if wanted(&v) => return v,
+                Some(_) => {}
+                None => panic!("no such line within {limit:?}; read: {:#?}", self.seen),
+            }
+        }
+    }
+
+    /// Every JSON line that comes within `limit`.
+    pub async fn json_for_a_while(&mut self, limit: Duration) -> Vec<serde_json::Value> {
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut got = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return got;
+            }
+            match self.json_within(left).await {
+                Some(v) => got.push(v),
+                None => return got,
+            }
+        }
+    }
+}

@@ -8,11 +8,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use presently_e2e::{Run, SimConfig, TestEnv};
+use presently_e2e::{OutputLines, Run, SimConfig, TestEnv};
 use presently_sim::{PresenceUpdate, Sim, SimUser};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader, Lines};
-use tokio::process::ChildStdout;
 
 const ALL_DAYS: [&str; 7] = [
     "sunday",
@@ -283,64 +281,6 @@ async fn someone_in_a_busy_item(sim: &Sim, exclude: &[&str]) -> (String, i64) {
     panic!("nobody of {} people is in a busy item now", users.len());
 }
 
-/// A child's stdout, read as JSON lines with bounded waits.
-struct JsonLines {
-    lines: Lines<BufReader<ChildStdout>>,
-    /// Every line read so far, in order.
-    seen: Vec<Value>,
-}
-
-impl JsonLines {
-    fn of(child: &mut tokio::process::Child) -> JsonLines {
-        JsonLines {
-            lines: BufReader::new(child.stdout.take().unwrap()).lines(),
-            seen: Vec::new(),
-        }
-    }
-
-    /// The next line, or `None` when `limit` passes first.
-    async fn next_within(&mut self, limit: Duration) -> Option<Value> {
-        let line = tokio::time::timeout(limit, self.lines.next_line())
-            .await
-            .ok()?
-            .unwrap()
-            .expect("watch ended early");
-        let v: Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        self.seen.push(v.clone());
-        Some(v)
-    }
-
-    /// Reads lines until one satisfies `wanted`, for at most `limit`.
-    async fn until(&mut self, limit: Duration, wanted: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match self.next_within(left).await {
-                Some(v) if wanted(&v) => return v,
-                Some(_) => {}
-                None => panic!("no such line within {limit:?}; read: {:#?}", self.seen),
-            }
-        }
-    }
-
-    /// Every line that comes within `limit`.
-    async fn for_a_while(&mut self, limit: Duration) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + limit;
-        let mut got = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            if left.is_zero() {
-                return got;
-            }
-            match self.next_within(left).await {
-                Some(v) => got.push(v),
-                None => return got,
-            }
-        }
-    }
-}
-
 async fn stop(mut child: tokio::process::Child) {
     child.kill().await.unwrap();
     let _ = Run::wait(child).await;
@@ -439,13 +379,13 @@ async fn login_with_calendar_then_watch_prints_a_schedule_line_for_everyone_and_
         ])
         .spawn()
         .unwrap();
-    let mut out = JsonLines::of(&mut child);
+    let mut out = OutputLines::stdout(&mut child);
 
     let snapshot = out
-        .until(Duration::from_secs(60), |v| v["event"] == "snapshot")
+        .json_until(Duration::from_secs(60), |v| v["event"] == "snapshot")
         .await;
     assert!(
-        !out.seen.iter().any(|v| v["event"] == "schedule"),
+        !out.seen_json().iter().any(|v| v["event"] == "schedule"),
         "schedule lines follow the snapshot: {:#?}",
         out.seen
     );
@@ -454,7 +394,7 @@ async fn login_with_calendar_then_watch_prints_a_schedule_line_for_everyone_and_
     let mut schedules = std::collections::HashMap::<String, Value>::new();
     while schedules.len() < ids.len() {
         let line = out
-            .until(Duration::from_secs(60), |v| v["event"] == "schedule")
+            .json_until(Duration::from_secs(60), |v| v["event"] == "schedule")
             .await;
         let now = unix_now();
         check_fields(&line, now);
@@ -498,7 +438,7 @@ async fn login_with_calendar_then_watch_prints_a_schedule_line_for_everyone_and_
         )
         .unwrap();
     let changed = out
-        .until(Duration::from_secs(120), |v| {
+        .json_until(Duration::from_secs(120), |v| {
             v["event"] == "schedule"
                 && v["id"] == who.id.as_str()
                 && v["outside_working_hours"] == false
@@ -506,7 +446,7 @@ async fn login_with_calendar_then_watch_prints_a_schedule_line_for_everyone_and_
         .await;
     check_fields(&changed, unix_now());
     assert!(
-        out.seen
+        out.seen_json()
             .iter()
             .any(|v| v["event"] == "changed" && v["id"] == who.id.as_str()),
         "the presence change came first: {:#?}",
@@ -533,13 +473,13 @@ async fn login_with_calendar_then_watch_prints_a_schedule_line_for_everyone_and_
         ])
         .spawn()
         .unwrap();
-    let mut out = JsonLines::of(&mut child);
-    out.until(Duration::from_secs(60), |v| v["event"] == "snapshot")
+    let mut out = OutputLines::stdout(&mut child);
+    out.json_until(Duration::from_secs(60), |v| v["event"] == "snapshot")
         .await;
-    out.for_a_while(Duration::from_secs(6)).await;
+    out.json_for_a_while(Duration::from_secs(6)).await;
     stop(child).await;
     assert!(
-        !out.seen.iter().any(|v| v["event"] == "schedule"),
+        !out.seen_json().iter().any(|v| v["event"] == "schedule"),
         "{:#?}",
         out.seen
     );
@@ -565,17 +505,9 @@ async fn watch_for_people_says_when_they_will_be_free_by_name() {
         .command(&["watch", "--calendar", "--interval", "5"])
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let line = lines.next_line().await.unwrap().expect("a line");
-            if line.contains("calendar:") {
-                return line;
-            }
-        }
-    })
-    .await
-    .expect("a calendar line within 60 s");
+    let line = OutputLines::stdout(&mut child)
+        .text_until(Duration::from_secs(60), |l| l.contains("calendar:"))
+        .await;
     stop(child).await;
     // "19:30:05  Ada Lovelace  calendar: outside working hours (12:30 there)"
     let (clock, rest) = line.split_once("  ").expect("time, then name");
@@ -620,23 +552,17 @@ async fn watch_calendar_without_the_permission_says_so_and_goes_on_with_presence
         ])
         .spawn()
         .unwrap();
-    let mut out = JsonLines::of(&mut child);
-    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
-    let said = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let line = err.next_line().await.unwrap().expect("a line on stderr");
-            if line.contains("Calendars.ReadBasic") {
-                return line;
-            }
-        }
-    })
-    .await
-    .expect("told on stderr within 30 s");
+    let mut out = OutputLines::stdout(&mut child);
+    let said = OutputLines::stderr(&mut child)
+        .text_until(Duration::from_secs(30), |l| {
+            l.contains("Calendars.ReadBasic")
+        })
+        .await;
     assert!(said.contains("presently login --calendar"), "{said}");
     assert!(said.contains("Going on without calendars"), "{said}");
 
     let snapshot = out
-        .until(Duration::from_secs(60), |v| v["event"] == "snapshot")
+        .json_until(Duration::from_secs(60), |v| v["event"] == "snapshot")
         .await;
     assert_eq!(snapshot["presences"].as_array().unwrap().len(), 2);
     env.sim
@@ -650,15 +576,15 @@ async fn watch_calendar_without_the_permission_says_so_and_goes_on_with_presence
         )
         .unwrap();
     let changed = out
-        .until(Duration::from_secs(30), |v| v["event"] == "changed")
+        .json_until(Duration::from_secs(30), |v| v["event"] == "changed")
         .await;
     assert_eq!(changed["id"], a.as_str());
     assert_eq!(changed["activity"], "InAMeeting");
     // A few more polls: still no schedule line.
-    out.for_a_while(Duration::from_secs(11)).await;
+    out.json_for_a_while(Duration::from_secs(11)).await;
     stop(child).await;
     assert!(
-        !out.seen.iter().any(|v| v["event"] == "schedule"),
+        !out.seen_json().iter().any(|v| v["event"] == "schedule"),
         "{:#?}",
         out.seen
     );

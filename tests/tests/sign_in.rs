@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use presently_e2e::{
     curl_browser, files_containing, keyring_lookup, linux_only, native_path, presently_bin,
-    session_home, windows, Run, Sim, SimConfig, TestEnv,
+    session_home, windows, OutputLines, Run, Sim, SimConfig, TestEnv,
 };
 
 #[tokio::test]
@@ -339,23 +339,12 @@ async fn the_largest_real_world_tokens_are_stored_in_entries_that_fit_windows() 
     // It reads back whole: the stored tokens work for a poll.
     let user = env.sim.users()[1].id.clone();
     let mut watch = env.command(&["watch", "--json", "--ids", &user]);
-    let child = watch.spawn().unwrap();
-    let out = tokio::time::timeout(Duration::from_secs(30), async {
-        use tokio::io::AsyncBufReadExt;
-        let mut child = child;
-        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut seen = String::new();
-        while let Some(line) = lines.next_line().await.unwrap() {
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.contains("\"snapshot\"") || line.contains("signed_out") {
-                break;
-            }
-        }
-        seen
-    })
-    .await
-    .expect("a snapshot within 30 s");
+    let mut child = watch.spawn().unwrap();
+    let out = OutputLines::stdout(&mut child)
+        .text_until(Duration::from_secs(30), |l| {
+            l.contains("\"snapshot\"") || l.contains("signed_out")
+        })
+        .await;
     assert!(out.contains("\"snapshot\""), "{out}");
     // Logout removes every entry.
     assert_eq!(env.run(&["logout"]).await.code, 0);

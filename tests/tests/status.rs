@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use presently_e2e::{Run, TestEnv};
+use presently_e2e::{OutputLines, Run, TestEnv};
 use presently_sim::PresenceUpdate;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// `users()[0]` (who signs in) at work: a chosen presence shows only while
 /// one has a Teams session, and the simulated day sends people home.
@@ -78,19 +77,9 @@ async fn watched(env: &TestEnv, id: &str) -> Value {
         .command(&["watch", "--json", "--interval", "5", "--ids", id])
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let read = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let v: Value = serde_json::from_str(&line).unwrap();
-            if v["event"] == "snapshot" {
-                return v;
-            }
-        }
-        panic!("watch ended before its snapshot");
-    };
-    let snapshot = tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .expect("a snapshot within 60 s");
+    let snapshot = OutputLines::stdout(&mut child)
+        .json_until(Duration::from_secs(60), |v| v["event"] == "snapshot")
+        .await;
     child.kill().await.unwrap();
     snapshot["presences"][0].clone()
 }

@@ -3,30 +3,13 @@
 
 use std::time::Duration;
 
-use presently_e2e::{Run, TestEnv};
+use presently_e2e::{OutputLines, Run, TestEnv};
 use presently_sim::PresenceUpdate;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Reads JSON lines from `lines` until one satisfies `wanted`.
-async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
-    lines: &mut tokio::io::Lines<R>,
-    wanted: impl Fn(&Value) -> bool,
-) -> Value {
-    let read = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let v: Value =
-                serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-            if wanted(&v) {
-                return v;
-            }
-        }
-        panic!("watch ended before the line we wait for");
-    };
-    tokio::time::timeout(Duration::from_secs(60), read)
-        .await
-        .expect("the line came within 60 s")
-}
+/// How long a line of `watch` may take to come.
+const PATIENCE: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn json_lines_snapshot_then_changes_and_exit_3_when_signed_out() {
@@ -39,11 +22,15 @@ async fn json_lines_snapshot_then_changes_and_exit_3_when_signed_out() {
         .command(&["watch", "--json", "--interval", "5", "--ids", &ids])
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = OutputLines::stdout(&mut child);
 
-    let invalid = next_line(&mut lines, |v| v["event"] == "invalid_ids").await;
+    let invalid = lines
+        .json_until(PATIENCE, |v| v["event"] == "invalid_ids")
+        .await;
     assert_eq!(invalid["ids"], serde_json::json!(["not-a-guid"]));
-    let snapshot = next_line(&mut lines, |v| v["event"] == "snapshot").await;
+    let snapshot = lines
+        .json_until(PATIENCE, |v| v["event"] == "snapshot")
+        .await;
     let mut seen: Vec<_> = snapshot["presences"]
         .as_array()
         .unwrap()
@@ -69,14 +56,18 @@ async fn json_lines_snapshot_then_changes_and_exit_3_when_signed_out() {
             },
         )
         .unwrap();
-    let changed = next_line(&mut lines, |v| v["event"] == "changed").await;
+    let changed = lines
+        .json_until(PATIENCE, |v| v["event"] == "changed")
+        .await;
     assert_eq!(changed["id"], a.as_str());
     assert_eq!(changed["availability"], "DoNotDisturb");
     assert_eq!(changed["activity"], "Presenting");
     assert!(changed["previous"]["availability"].is_string());
 
     env.sim.revoke_all();
-    let status = next_line(&mut lines, |v| v["event"] == "status" && v["state"] != "ok").await;
+    let status = lines
+        .json_until(PATIENCE, |v| v["event"] == "status" && v["state"] != "ok")
+        .await;
     assert_eq!(status["state"], "signed_out", "{status}");
     let exit = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
@@ -121,17 +112,9 @@ async fn the_roster_is_watched_when_no_ids_are_given() {
         0
     );
     let mut child = env.command(&["watch", "--interval", "5"]).spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let found = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains(&who.display_name) {
-                return line;
-            }
-        }
-        String::new()
-    })
-    .await
-    .unwrap();
+    let found = OutputLines::stdout(&mut child)
+        .text_until(PATIENCE, |l| l.contains(&who.display_name))
+        .await;
     assert!(
         found.contains(&who.display_name),
         "readable lines name people"
@@ -162,17 +145,9 @@ async fn what_the_server_says_reaches_the_terminal_as_text_only() {
         .command(&["watch", "--interval", "5", "--ids", &who])
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            let line = lines.next_line().await.unwrap().expect("a line");
-            if line.contains("back") {
-                return line;
-            }
-        }
-    })
-    .await
-    .expect("the snapshot line within 60 s");
+    let line = OutputLines::stdout(&mut child)
+        .text_until(PATIENCE, |l| l.contains("back"))
+        .await;
     child.kill().await.unwrap();
     assert!(
         !line
@@ -196,9 +171,10 @@ async fn ctrl_c_ends_watch_with_every_line_whole() {
         .collect::<Vec<_>>()
         .join(",");
     let mut watch = env.interruptible(&["watch", "--json", "--interval", "5", "--ids", &ids]);
-    let mut out = BufReader::new(watch.child.stdout.take().unwrap());
+    let mut out = tokio::io::BufReader::new(watch.child.stdout.take().unwrap());
     let mut printed = String::new();
     let snapshot = async {
+        use tokio::io::AsyncBufReadExt;
         while !printed.contains("\"snapshot\"") {
             let n = out.read_line(&mut printed).await.unwrap();
             assert!(n > 0, "watch ended before its snapshot: {printed}");
