@@ -12,7 +12,7 @@ use presently_core::config::{
 };
 use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::monitor::{MyStatusChange, MyStatusOutcome, SignInState};
-use presently_core::my_status::{self, StatusChoice};
+use presently_core::my_status;
 use presently_core::teams::{self, TeamsAction};
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -289,18 +289,7 @@ pub async fn set_my_status(
     choice: String,
     duration: Option<String>,
 ) -> CommandResult<MyStatusView> {
-    let duration = duration
-        .filter(|d| !d.trim().is_empty())
-        .map(|d| my_status::parse_duration(&d))
-        .transpose()?;
-    let change = if choice.trim().eq_ignore_ascii_case(events::RESET_STATUS) {
-        MyStatusChange::Reset
-    } else {
-        MyStatusChange::Set {
-            choice: StatusChoice::parse(&choice)?,
-            duration,
-        }
-    };
+    let change = MyStatusChange::presence(&choice, duration.as_deref())?;
     change_my_status(&state.monitor, change).await
 }
 
@@ -312,16 +301,7 @@ pub async fn set_my_message(
     text: Option<String>,
     duration: Option<String>,
 ) -> CommandResult<MyStatusView> {
-    let change = match text.filter(|t| !t.trim().is_empty()) {
-        None => MyStatusChange::ClearMessage,
-        Some(text) => MyStatusChange::Message {
-            text,
-            duration: duration
-                .filter(|d| !d.trim().is_empty())
-                .map(|d| my_status::parse_duration(&d))
-                .transpose()?,
-        },
-    };
+    let change = MyStatusChange::message(text, duration.as_deref())?;
     change_my_status(&state.monitor, change).await
 }
 

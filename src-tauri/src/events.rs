@@ -507,7 +507,7 @@ pub fn status_choices() -> Vec<StatusChoiceView> {
 }
 
 /// The word of "back to what Teams works out".
-pub const RESET_STATUS: &str = "reset";
+pub const RESET_STATUS: &str = presently_core::my_status::RESET_WORD;
 
 #[cfg(test)]
 mod tests {

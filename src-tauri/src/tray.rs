@@ -283,15 +283,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>, model: &TrayModel) -> tauri::Result<Menu
 fn set_status_from_menu<R: Runtime>(app: &AppHandle<R>, word: &str) {
     use presently_core::auth::SignInMethod;
     use presently_core::monitor::{MyStatusChange, MyStatusOutcome, SignInState};
-    use presently_core::my_status::StatusChoice;
-    let change = if word == crate::events::RESET_STATUS {
-        Ok(MyStatusChange::Reset)
-    } else {
-        StatusChoice::parse(word).map(|choice| MyStatusChange::Set {
-            choice,
-            duration: None,
-        })
-    };
+    let change = MyStatusChange::presence(word, None);
     let monitor = app.state::<AppState>().monitor.clone();
     let app = app.clone();
     tauri::async_runtime::spawn(async move {

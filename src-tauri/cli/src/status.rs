@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use presently_core::auth::{SignInMethod, PRESENCE_WRITE_SCOPE};
 use presently_core::config::Settings;
 use presently_core::graph::GraphClient;
-use presently_core::my_status::{self, Access, OwnStatus, StatusChoice};
+use presently_core::my_status::{self, Access, MyStatusChange, OwnStatus, StatusChoice};
 use presently_core::token_store::TokenStore;
 use presently_core::{watch, Result};
 
@@ -99,34 +99,34 @@ pub async fn run(settings: &Settings, store: Arc<dyn TokenStore>, args: StatusAr
         let end = chrono::Utc::now() + chrono::Duration::from_std(d).unwrap_or_default();
         format!(", {}", my_status::until(end, &now))
     };
-    match action {
-        StatusAction::Set { status, duration } => {
-            own.set(status, duration).await?;
-            eprintln!(
-                "Your status is now {}{}. (Teams may take a few minutes to show it.)",
-                status.label(),
-                duration.map(ends).unwrap_or_default()
-            );
-        }
-        StatusAction::Clear => {
-            own.clear().await?;
-            eprintln!("Your chosen status is cleared: Teams shows what you are doing again.");
-        }
+    let change = match action {
+        StatusAction::Set { status, duration } => MyStatusChange::Set {
+            choice: status,
+            duration,
+        },
+        StatusAction::Clear => MyStatusChange::Reset,
         StatusAction::Message {
             text: Some(text),
             clear: false,
             duration,
-        } => {
-            own.set_message(&text, duration).await?;
-            eprintln!(
-                "Your status message is set{}.",
-                duration.map(ends).unwrap_or_default()
-            );
+        } => MyStatusChange::Message { text, duration },
+        StatusAction::Message { .. } => MyStatusChange::ClearMessage,
+    };
+    own.apply(&change).await?;
+    match change {
+        MyStatusChange::Set { choice, duration } => eprintln!(
+            "Your status is now {}{}. (Teams may take a few minutes to show it.)",
+            choice.label(),
+            duration.map(ends).unwrap_or_default()
+        ),
+        MyStatusChange::Reset => {
+            eprintln!("Your chosen status is cleared: Teams shows what you are doing again.")
         }
-        StatusAction::Message { .. } => {
-            own.clear_message().await?;
-            eprintln!("Your status message is removed.");
-        }
+        MyStatusChange::Message { duration, .. } => eprintln!(
+            "Your status message is set{}.",
+            duration.map(ends).unwrap_or_default()
+        ),
+        MyStatusChange::ClearMessage => eprintln!("Your status message is removed."),
     }
     Ok(EXIT_OK)
 }

@@ -29,7 +29,8 @@ use crate::engine::{
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::graph::GraphClient;
-use crate::my_status::{self, OwnStatus, StatusChoice};
+pub use crate::my_status::MyStatusChange;
+use crate::my_status::{self, OwnStatus};
 use crate::notify::{Interest, Notification, Notifier};
 use crate::presence::Presence;
 use crate::publish::{self, MqttPublisher, MqttTarget, Whose};
@@ -140,25 +141,6 @@ pub enum MonitorEvent {
     Notify(Notification),
     /// Where "when they will be free" stands.
     Calendar(CalendarState),
-}
-
-/// A change to your own status, from the window or the tray.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MyStatusChange {
-    /// Show this instead of what you are doing, for a while (or Graph's
-    /// default: a day for busy and do not disturb, else 7 days).
-    Set {
-        choice: StatusChoice,
-        duration: Option<Duration>,
-    },
-    /// Back to what Teams works out from what you are doing.
-    Reset,
-    /// A status message, for a while or until changed.
-    Message {
-        text: String,
-        duration: Option<Duration>,
-    },
-    ClearMessage,
 }
 
 /// What became of a [`MyStatusChange`].
@@ -511,12 +493,7 @@ impl Monitor {
         let graph = self.graph()?;
         let account = session.account().clone();
         let own = OwnStatus::new(graph, &account);
-        match change {
-            MyStatusChange::Set { choice, duration } => own.set(choice, duration).await?,
-            MyStatusChange::Reset => own.clear().await?,
-            MyStatusChange::Message { text, duration } => own.set_message(&text, duration).await?,
-            MyStatusChange::ClearMessage => own.clear_message().await?,
-        }
+        own.apply(&change).await?;
         // Shown at once rather than at the next poll; the poll confirms it.
         match own.read().await {
             Ok(now) => self.emit(MonitorEvent::Me {

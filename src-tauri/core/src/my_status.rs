@@ -279,6 +279,64 @@ impl MyStatus {
     }
 }
 
+/// A change to your own status, from the window, the tray or the command
+/// line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MyStatusChange {
+    /// Show this instead of what you are doing, for a while (or Graph's
+    /// default: a day for busy and do not disturb, else 7 days).
+    Set {
+        choice: StatusChoice,
+        duration: Option<Duration>,
+    },
+    /// Back to what Teams works out from what you are doing.
+    Reset,
+    /// A status message, for a while or until changed.
+    Message {
+        text: String,
+        duration: Option<Duration>,
+    },
+    ClearMessage,
+}
+
+/// The word that stands for "back to what Teams works out from what you are
+/// doing" where a status is chosen by word (the window and the tray).
+pub const RESET_WORD: &str = "reset";
+
+impl MyStatusChange {
+    /// Your presence by its word (one of [`StatusChoice::ALL`]'s, or
+    /// [`RESET_WORD`]), for `duration` as typed ("30m", "1h", "7d"; none or
+    /// blank: Microsoft's default).
+    pub fn presence(word: &str, duration: Option<&str>) -> Result<MyStatusChange> {
+        if word.trim().eq_ignore_ascii_case(RESET_WORD) {
+            return Ok(MyStatusChange::Reset);
+        }
+        Ok(MyStatusChange::Set {
+            choice: StatusChoice::parse(word)?,
+            duration: typed_duration(duration)?,
+        })
+    }
+
+    /// A status message as typed (none or blank: remove it), for `duration`
+    /// as typed (none or blank: until it is changed).
+    pub fn message(text: Option<String>, duration: Option<&str>) -> Result<MyStatusChange> {
+        Ok(match text.filter(|t| !t.trim().is_empty()) {
+            None => MyStatusChange::ClearMessage,
+            Some(text) => MyStatusChange::Message {
+                text,
+                duration: typed_duration(duration)?,
+            },
+        })
+    }
+}
+
+/// A duration as typed in a form: blank is none.
+fn typed_duration(text: Option<&str>) -> Result<Option<Duration>> {
+    text.filter(|d| !d.trim().is_empty())
+        .map(parse_duration)
+        .transpose()
+}
+
 /// Sets, clears and reads the signed-in user's own status.
 pub struct OwnStatus {
     graph: GraphClient,
@@ -346,6 +404,16 @@ impl OwnStatus {
         }
         self.post("setStatusMessage", &json!({ "statusMessage": status }))
             .await
+    }
+
+    /// Makes `change`.
+    pub async fn apply(&self, change: &MyStatusChange) -> Result<()> {
+        match change {
+            MyStatusChange::Set { choice, duration } => self.set(*choice, *duration).await,
+            MyStatusChange::Reset => self.clear().await,
+            MyStatusChange::Message { text, duration } => self.set_message(text, *duration).await,
+            MyStatusChange::ClearMessage => self.clear_message().await,
+        }
     }
 
     /// Removes your status message (Graph clears it with an empty one).
@@ -444,6 +512,47 @@ impl DateTimeTimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_change_is_read_once_for_every_front_end() {
+        assert_eq!(
+            MyStatusChange::presence(" Reset ", Some("1h")).unwrap(),
+            MyStatusChange::Reset
+        );
+        assert_eq!(
+            MyStatusChange::presence("busy", Some("30m")).unwrap(),
+            MyStatusChange::Set {
+                choice: StatusChoice::parse("busy").unwrap(),
+                duration: Some(Duration::from_secs(30 * 60)),
+            }
+        );
+        // A blank duration is Microsoft's default, as no duration is.
+        for blank in [None, Some(""), Some("  ")] {
+            assert!(matches!(
+                MyStatusChange::presence("away", blank).unwrap(),
+                MyStatusChange::Set { duration: None, .. }
+            ));
+        }
+        assert_eq!(
+            MyStatusChange::presence("sleepy", None).unwrap_err().code(),
+            "invalid_input"
+        );
+        assert!(MyStatusChange::presence("busy", Some("soon")).is_err());
+
+        assert_eq!(
+            MyStatusChange::message(Some("At lunch".into()), Some("1h")).unwrap(),
+            MyStatusChange::Message {
+                text: "At lunch".into(),
+                duration: Some(Duration::from_secs(3600)),
+            }
+        );
+        for nothing in [None, Some(String::new()), Some(" \n ".into())] {
+            assert_eq!(
+                MyStatusChange::message(nothing, Some("1h")).unwrap(),
+                MyStatusChange::ClearMessage
+            );
+        }
+    }
     use proptest::prelude::*;
 
     #[test]
