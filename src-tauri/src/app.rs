@@ -24,7 +24,7 @@ use presently_core::demo::Demo;
 
 /// How often the roster file is checked for edits made outside the app, and
 /// a config file that could not be used for a fix.
-const ROSTER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+pub const ROSTER_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The commands the window may call; the same list is declared in build.rs
 /// and allowed in capabilities/main.json.
@@ -171,7 +171,11 @@ fn start(global: &GlobalArgs) -> Result<(), CommandError> {
             // the app runs: the window follows within a couple of seconds.
             tauri::async_runtime::spawn(monitor.clone().follow_roster_file(ROSTER_CHECK));
             if config_problem.is_some() {
-                tauri::async_runtime::spawn(wait_for_config_fix(handle, overrides));
+                tauri::async_runtime::spawn(monitor.start_when_config_is_fixed(
+                    overrides,
+                    config_problem,
+                    ROSTER_CHECK,
+                ));
             } else {
                 tauri::async_runtime::spawn(async move { monitor.start().await });
             }
@@ -215,33 +219,6 @@ pub fn settings_or_problem(
             Ok((Settings::without_file(overrides)?, Some(problem)))
         }
         Err(e) => Err(e),
-    }
-}
-
-/// Reads the config file again every [`ROSTER_CHECK`] until it can be used,
-/// then starts the monitor on it and clears the problem in the window.
-pub async fn wait_for_config_fix<R: Runtime>(app: AppHandle<R>, overrides: Overrides) {
-    loop {
-        tokio::time::sleep(ROSTER_CHECK).await;
-        let state = app.state::<AppState>();
-        match Settings::resolve(&overrides) {
-            Ok(settings) => {
-                *state.config_problem.lock().unwrap() = None;
-                events::config_problem(&app, None);
-                tracing::info!("the config file can be used again");
-                state.monitor.start_with(settings).await;
-                return;
-            }
-            Err(presently_core::Error::ConfigFile(problem)) => {
-                let mut known = state.config_problem.lock().unwrap();
-                if known.as_ref() != Some(&problem) {
-                    tracing::error!("{problem}");
-                    events::config_problem(&app, Some(&problem));
-                    *known = Some(problem);
-                }
-            }
-            Err(e) => tracing::error!("the settings could not be read: {e}"),
-        }
     }
 }
 
@@ -291,6 +268,10 @@ pub async fn forward<R: Runtime>(
             MonitorEvent::Pause(until) => events::pause_changed(&app, &PauseView::new(until)),
             MonitorEvent::Notify(n) => notify(&app, &n),
             MonitorEvent::Calendar(c) => events::calendar_changed(&app, &(&c).into()),
+            MonitorEvent::ConfigProblem(problem) => {
+                events::config_problem(&app, problem.as_ref());
+                *state.config_problem.lock().unwrap() = problem;
+            }
         }
         if redraw_tray {
             tray::refresh(&app);

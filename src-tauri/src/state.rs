@@ -126,7 +126,10 @@ impl TrayModel {
                 self.paused = until.is_some();
                 true
             }
-            MonitorEvent::Status(_) | MonitorEvent::Notify(_) | MonitorEvent::Calendar(_) => false,
+            MonitorEvent::Status(_)
+            | MonitorEvent::Notify(_)
+            | MonitorEvent::Calendar(_)
+            | MonitorEvent::ConfigProblem(_) => false,
         }
     }
 

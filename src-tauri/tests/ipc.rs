@@ -470,13 +470,31 @@ async fn a_bad_config_file_is_shown_and_taken_in_once_fixed() {
     assert_eq!(err["code"], "config", "{err}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 
+    // Broken another way: told once, as the window's problem.
+    std::fs::write(&path, before.replace("6pm", "25:00")).unwrap();
+    h.until("the new problem", |h| {
+        !h.events_named(events::CONFIG_PROBLEM).is_empty()
+    })
+    .await;
+    let told = h.events_named(events::CONFIG_PROBLEM);
+    assert!(
+        told[0]["message"].as_str().unwrap().contains("25:00"),
+        "{told:?}"
+    );
+    assert_eq!(
+        h.invoke("get_state", json!({})).unwrap()["configProblem"]["message"],
+        told[0]["message"]
+    );
+
     // Fixed in an editor: the problem clears, and the file's settings hold.
     std::fs::write(&path, before.replace("6pm", "18:30")).unwrap();
     h.until("the problem cleared", |h| {
         h.invoke("get_state", json!({})).unwrap()["configProblem"].is_null()
     })
     .await;
-    assert_eq!(h.events_named(events::CONFIG_PROBLEM), [Value::Null]);
+    let told = h.events_named(events::CONFIG_PROBLEM);
+    assert_eq!(told.len(), 2, "each problem once, then its end: {told:?}");
+    assert_eq!(told[1], Value::Null);
     let settings = h.invoke("get_settings", json!({})).unwrap();
     assert_eq!(settings["tenant"], "contoso.com");
     assert_eq!(

@@ -22,12 +22,12 @@ use tokio::task::JoinHandle;
 use crate::auth::{self, Account, DeviceCode, Prompt, Session, SignInFlow, SignInMethod};
 use crate::calendar::{self, CalendarEvent, CalendarHandle, Outlook, CALENDAR_SCOPE};
 use crate::config::MqttSetting;
-use crate::config::Settings;
+use crate::config::{Overrides, Settings};
 use crate::directory::{Directory, Photo};
 use crate::engine::{
     Engine, EngineEvent, EngineHandle, EngineOptions, EngineStatus, PresenceChange,
 };
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{ConfigProblem, Error, ErrorCode, Result};
 use crate::graph::GraphClient;
 pub use crate::my_status::MyStatusChange;
 use crate::my_status::{self, OwnStatus};
@@ -141,6 +141,10 @@ pub enum MonitorEvent {
     Notify(Notification),
     /// Where "when they will be free" stands.
     Calendar(CalendarState),
+    /// The config file the app began without (see
+    /// [`Monitor::start_when_config_is_fixed`]) is wrong in a new way, or
+    /// (`None`) can be used again.
+    ConfigProblem(Option<ConfigProblem>),
 }
 
 /// What became of a [`MyStatusChange`].
@@ -1127,6 +1131,37 @@ impl Monitor {
             self.load_photos_later();
         }
         changed
+    }
+
+    /// For an app that began on the defaults because the config file could
+    /// not be used (`known` says why): reads the file again every `every`
+    /// until it can be used, telling each new problem once, then says it is
+    /// fixed and starts on it.
+    pub async fn start_when_config_is_fixed(
+        self: Arc<Self>,
+        overrides: Overrides,
+        mut known: Option<ConfigProblem>,
+        every: Duration,
+    ) {
+        loop {
+            tokio::time::sleep(every).await;
+            match Settings::resolve(&overrides) {
+                Ok(settings) => {
+                    tracing::info!("the config file can be used again");
+                    self.emit(MonitorEvent::ConfigProblem(None));
+                    self.start_with(settings).await;
+                    return;
+                }
+                Err(Error::ConfigFile(problem)) => {
+                    if known.as_ref() != Some(&problem) {
+                        tracing::error!("{problem}");
+                        self.emit(MonitorEvent::ConfigProblem(Some(problem.clone())));
+                        known = Some(problem);
+                    }
+                }
+                Err(e) => tracing::error!("the settings could not be read: {e}"),
+            }
+        }
     }
 
     /// Takes `settings` and starts, for an app that began without usable

@@ -7,10 +7,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use presently::app::{
-    app_state, forward, invoke_handler, settings_or_problem, wait_for_config_fix,
-};
+use presently::app::{app_state, forward, invoke_handler, settings_or_problem};
 use presently::events;
+use presently::state::AppState;
 use presently_core::config::{Overrides, CONFIG_FILE};
 use presently_core::token_store::MemoryStore;
 use presently_sim::{Sim, SimConfig};
@@ -95,7 +94,12 @@ impl Harness {
         }
         tauri::async_runtime::spawn(forward(app.handle().clone(), rx));
         if problem.is_some() {
-            tauri::async_runtime::spawn(wait_for_config_fix(app.handle().clone(), overrides));
+            let monitor = tauri::Manager::state::<AppState>(&app).monitor.clone();
+            tauri::async_runtime::spawn(monitor.start_when_config_is_fixed(
+                overrides,
+                problem,
+                presently::app::ROSTER_CHECK,
+            ));
         }
         Harness {
             sim,
