@@ -204,7 +204,7 @@ pub async fn open_config_file(state: State<'_, AppState>) -> CommandResult<()> {
     let dir = state.monitor.settings().config_dir;
     let path = dir.join(CONFIG_FILE);
     if !path.exists() {
-        presently_core::config::write_atomically(&path, b"")?;
+        presently_core::toml_file::write_atomically(&path, b"")?;
     }
     presently_core::browser::open_file(&path)
         .map_err(|e| CommandError::Open(format!("Could not open {}: {e}", path.display())))

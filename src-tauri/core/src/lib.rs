@@ -7,10 +7,11 @@
 //!   error type, with stable codes for the UI and scripts; the wrapper that
 //!   keeps tokens out of logs and files; text made safe to show; quiet hours
 //!   of the local day; opening web pages, for both front ends.
-//! - [`cloud`], [`html_text`], [`http`], [`token_store`]: which Microsoft
-//!   cloud; status messages written in HTML, read as text; the one HTTP
-//!   client setup (OS roots, proxies, no redirects, bounded answers); tokens
-//!   kept in the OS keyring only.
+//! - [`cloud`], [`html_text`], [`http`], [`token_store`], [`toml_file`]:
+//!   which Microsoft cloud; status messages written in HTML, read as text;
+//!   the one HTTP client setup (OS roots, proxies, no redirects, bounded
+//!   answers); tokens kept in the OS keyring only; TOML files written back
+//!   with people's comments kept, and private files written whole.
 //! - [`broker`], [`presence`]: an MQTT broker's address, checked where it is
 //!   read; Graph's presence answer, typed.
 //! - [`config`], [`status`]: which cloud, tenant and app, and where files
@@ -65,6 +66,7 @@ pub mod status;
 pub mod teams;
 pub mod text;
 pub mod token_store;
+pub mod toml_file;
 pub mod watch;
 
 pub use error::{Error, Result};

@@ -39,10 +39,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{
+use crate::error::{Error, Result};
+use crate::toml_file::{
     create_private_dir, edit_in_place, toml_item, toml_reason, write_atomically, TomlText,
 };
-use crate::error::{Error, Result};
 
 /// The roster's file name inside the config dir.
 pub const ROSTER_FILE: &str = "roster.toml";

@@ -43,7 +43,7 @@ impl SignInLock {
             ))
         };
         if let Some(dir) = path.parent() {
-            crate::config::create_private_dir(dir).map_err(failed)?;
+            crate::toml_file::create_private_dir(dir).map_err(failed)?;
         }
         let file = OpenOptions::new()
             .create(true)

@@ -8,10 +8,10 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
 use super::{initials, Directory, Photo, MAX_PHOTO};
-use crate::config::write_atomically;
 use crate::error::{Error, Result};
 use crate::graph::{BatchRequest, BatchResponse};
 use crate::presence::normalize_user_id;
+use crate::toml_file::write_atomically;
 
 impl Directory {
     /// Someone's photo or initials, from the cache when it is fresh; an
