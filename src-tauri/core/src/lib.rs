@@ -12,10 +12,12 @@
 //!   the one HTTP client setup (OS roots, proxies, no redirects, bounded
 //!   answers); tokens kept in the OS keyring only; TOML files written back
 //!   with people's comments kept, and private files written whole.
-//! - [`broker`], [`presence`]: an MQTT broker's address, checked where it is
-//!   read; Graph's presence answer, typed.
-//! - [`config`], [`status`]: which cloud, tenant and app, and where files
-//!   live; a presence in words and the kind of its dot, for every front end.
+//! - [`config_file`], [`presence`]: the config file as people wrote it, its
+//!   problems named with the key and the line; Graph's presence answer,
+//!   typed.
+//! - [`broker`], [`status`]: an MQTT broker's address, checked where it is
+//!   read; a presence in words and the kind of its dot, for every front end.
+//! - [`config`]: which cloud, tenant and app, and where files live.
 //! - `args`, [`auth`], [`roster`]: the flags both front ends take (feature
 //!   `args`); sign-in in the browser (PKCE) or with a device code on the
 //!   `oauth2` crate, and silent refresh with rotating refresh tokens; the
@@ -45,6 +47,7 @@ pub mod browser;
 pub mod calendar;
 pub mod cloud;
 pub mod config;
+pub mod config_file;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod directory;
