@@ -18,6 +18,7 @@ use crate::cloud::Cloud;
 use crate::error::{Error, Result};
 use crate::quiet_hours::QuietHours;
 
+pub use crate::broker::MqttSetting;
 pub use crate::config_file::{ConfigFile, CONFIG_FILE};
 pub use crate::error::ConfigProblem;
 pub use crate::toml_file::{create_private_dir, write_atomically};
@@ -429,101 +430,6 @@ pub fn save_calendar(config_dir: &Path, on: bool) -> Result<()> {
     let mut file = ConfigFile::load(config_dir)?;
     file.set(CALENDAR_KEY, on);
     file.save()
-}
-
-/// Where the desktop app publishes presence over MQTT, as `presently
-/// publish --mqtt` does (`[mqtt] broker, username, topic_prefix`); the
-/// password lives in the keyring, never in the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MqttSetting {
-    /// `mqtt://host[:port]` or `mqtts://host[:port]`.
-    pub broker: String,
-    pub username: Option<String>,
-    pub topic_prefix: String,
-    /// `allow_plaintext = true`: a password may go to another machine over
-    /// `mqtt://` (no TLS). Set in the file only; the window warns.
-    pub allow_plaintext: bool,
-}
-
-impl MqttSetting {
-    pub const KEY: &'static str = "mqtt";
-
-    /// The broker's address, checked.
-    pub fn url(&self) -> Result<Url> {
-        crate::broker::parse_broker_url(&self.broker)
-    }
-
-    fn check(&self) -> Result<()> {
-        self.check_plaintext()?;
-        crate::broker::check_topic_prefix(&self.topic_prefix)
-    }
-
-    /// The broker's address, checked, and no password in the clear to
-    /// another machine unless [`MqttSetting::allow_plaintext`].
-    pub fn check_plaintext(&self) -> Result<Url> {
-        let url = self.url()?;
-        crate::broker::check_plaintext(&url, self.username.as_deref(), self.allow_plaintext)?;
-        Ok(url)
-    }
-
-    /// The window's warning while a password goes in the clear.
-    pub fn plaintext_warning(&self) -> Option<String> {
-        let url = self.url().ok()?;
-        crate::broker::plaintext_warning(&url, self.username.as_deref(), self.allow_plaintext)
-    }
-
-    fn from_file(file: &ConfigFile) -> Result<Option<MqttSetting>> {
-        let key = Self::KEY;
-        let table = match file.table().get(key) {
-            None => return Ok(None),
-            Some(toml::Value::Table(t)) => t,
-            Some(other) => {
-                return Err(file.problem(
-                    &[key],
-                    format!("\"{key}\" should be a table with broker, username and topic_prefix, not {other}."),
-                ))
-            }
-        };
-        let text = |name: &str| -> Result<Option<String>> {
-            match table.get(name) {
-                None => Ok(None),
-                Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-                Some(other) => Err(file.problem(
-                    &[key, name],
-                    format!("\"{key}.{name}\" should be text, not {other}."),
-                )),
-            }
-        };
-        let Some(broker) = text("broker")? else {
-            return Err(file.problem(
-                &[key],
-                "The [mqtt] table needs broker = \"mqtt://HOST:PORT\".".to_string(),
-            ));
-        };
-        let allow_plaintext = match table.get("allow_plaintext") {
-            None => false,
-            Some(toml::Value::Boolean(b)) => *b,
-            Some(other) => {
-                return Err(file.problem(
-                    &[key, "allow_plaintext"],
-                    format!("\"{key}.allow_plaintext\" should be true or false, not {other}."),
-                ))
-            }
-        };
-        let setting = MqttSetting {
-            broker,
-            username: text("username")?.filter(|u| !u.trim().is_empty()),
-            topic_prefix: text("topic_prefix")?
-                .unwrap_or_else(|| crate::broker::DEFAULT_TOPIC_PREFIX.to_string()),
-            allow_plaintext,
-        };
-        setting
-            .url()
-            .map_err(|e| file.explain(&[key, "broker"], e))?;
-        crate::broker::check_topic_prefix(&setting.topic_prefix)
-            .map_err(|e| file.explain(&[key, "topic_prefix"], e))?;
-        Ok(Some(setting))
-    }
 }
 
 /// "HH:MM" (or "H:MM") in 24-hour time; `what` names it in the error.

@@ -20,8 +20,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::auth::{self, Account, DeviceCode, Prompt, Session, SignInFlow, SignInMethod};
+use crate::broker::MqttSetting;
 use crate::calendar::{self, CalendarEvent, CalendarHandle, Outlook, CALENDAR_SCOPE};
-use crate::config::MqttSetting;
 use crate::config::{Overrides, Settings};
 use crate::directory::{Directory, Photo};
 use crate::engine::{
