@@ -3,10 +3,10 @@
 //!
 //! The map, from the bottom up: each line's modules use only those of the
 //! lines above it (`tests/layers.rs` holds the crate to it).
-//! - [`error`], [`secret`], [`text`], [`quiet_hours`], [`browser`]: the one
-//!   error type, with stable codes for the UI and scripts; the wrapper that
-//!   keeps tokens out of logs and files; text made safe to show; quiet hours
-//!   of the local day; opening web pages, for both front ends.
+//! - [`error`], [`secret`], [`text`], [`browser`]: the one error type, with
+//!   stable codes for the UI and scripts; the wrapper that keeps tokens out
+//!   of logs and files; text made safe to show; opening web pages, for both
+//!   front ends.
 //! - [`cloud`], [`html_text`], [`http`], [`token_store`], [`toml_file`]:
 //!   which Microsoft cloud; status messages written in HTML, read as text;
 //!   the one HTTP client setup (OS roots, proxies, no redirects, bounded
@@ -15,8 +15,10 @@
 //! - [`config_file`], [`presence`]: the config file as people wrote it, its
 //!   problems named with the key and the line; Graph's presence answer,
 //!   typed.
-//! - [`broker`], [`status`]: an MQTT broker's address, checked where it is
-//!   read; a presence in words and the kind of its dot, for every front end.
+//! - [`broker`], [`quiet_hours`], [`status`]: an MQTT broker's address and
+//!   the `[mqtt]` table, checked where they are read; quiet hours of the
+//!   local day and the `[quiet_hours]` table; a presence in words and the
+//!   kind of its dot, for every front end.
 //! - [`config`]: which cloud, tenant and app, and where files live.
 //! - `args`, [`auth`], [`roster`]: the flags both front ends take (feature
 //!   `args`); sign-in in the browser (PKCE) or with a device code on the
