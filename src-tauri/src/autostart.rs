@@ -14,14 +14,46 @@ use std::path::PathBuf;
 /// The argument the registered command starts with: tray only, no window.
 pub const MINIMIZED_ARG: &str = "--minimized";
 
+/// Why start at login could not be turned on or off. Its message is the
+/// sentence the window shows; `CommandError::Autostart` gives it the code
+/// `autostart_failed`. Every variant exists on every platform, although each
+/// OS meets only some, so that the tests hold all the sentences anywhere.
+#[derive(Debug, thiserror::Error)]
+pub enum AutostartError {
+    /// The path of the running executable, which the entry must name, is
+    /// unknown.
+    #[error("Could not turn on start at login: the location of Presently is unknown ({0}).")]
+    ExecutableUnknown(std::io::Error),
+    /// The home folder, under which the entry lives, is unknown.
+    #[error("Could not turn on start at login: your home folder could not be found.")]
+    NoHomeFolder,
+    /// The entry file (XDG desktop entry, LaunchAgent) could not be written.
+    #[error("Could not turn on start at login: writing {} failed ({source}).", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The entry file could not be removed.
+    #[error("Could not turn off start at login: removing {} failed ({source}).", path.display())]
+    Remove {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Windows refused the `Run` value.
+    #[error("Could not turn on start at login: Windows refused to register Presently ({0}).")]
+    Register(std::io::Error),
+    /// Windows refused to delete the `Run` value.
+    #[error("Could not turn off start at login: Windows refused to remove Presently ({0}).")]
+    Unregister(std::io::Error),
+}
+
 /// Whether Presently is registered to start at login.
 pub fn is_enabled() -> bool {
     platform::is_enabled()
 }
 
-/// Registers (`true`) or removes (`false`) the start at login. The error is a
-/// sentence to show to the user.
-pub fn set_enabled(on: bool) -> Result<(), String> {
+/// Registers (`true`) or removes (`false`) the start at login.
+pub fn set_enabled(on: bool) -> Result<(), AutostartError> {
     if on {
         let exe = current_exe()?;
         platform::enable(&exe)
@@ -30,25 +62,25 @@ pub fn set_enabled(on: bool) -> Result<(), String> {
     }
 }
 
-fn current_exe() -> Result<PathBuf, String> {
-    std::env::current_exe().map_err(|e| {
-        format!("Could not turn on start at login: the location of Presently is unknown ({e}).")
-    })
+fn current_exe() -> Result<PathBuf, AutostartError> {
+    std::env::current_exe().map_err(AutostartError::ExecutableUnknown)
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]
 mod platform {
     use std::path::{Path, PathBuf};
 
+    use super::AutostartError;
+
     pub fn is_enabled() -> bool {
         autostart_dir().is_some_and(|dir| super::xdg::is_enabled_in(&dir))
     }
 
-    pub fn enable(exe: &Path) -> Result<(), String> {
+    pub fn enable(exe: &Path) -> Result<(), AutostartError> {
         super::xdg::enable_in(&dir()?, exe)
     }
 
-    pub fn disable() -> Result<(), String> {
+    pub fn disable() -> Result<(), AutostartError> {
         match autostart_dir() {
             Some(dir) => super::xdg::disable_in(&dir),
             None => Ok(()),
@@ -60,10 +92,8 @@ mod platform {
         dirs::config_dir().map(|config| config.join("autostart"))
     }
 
-    fn dir() -> Result<PathBuf, String> {
-        autostart_dir().ok_or_else(|| {
-            "Could not turn on start at login: your home folder could not be found.".to_string()
-        })
+    fn dir() -> Result<PathBuf, AutostartError> {
+        autostart_dir().ok_or(AutostartError::NoHomeFolder)
     }
 }
 
@@ -73,6 +103,8 @@ mod platform {
 #[cfg(all(unix, not(target_os = "macos")))]
 mod xdg {
     use std::path::{Path, PathBuf};
+
+    use super::AutostartError;
 
     const FILE_NAME: &str = "presently.desktop";
 
@@ -93,25 +125,25 @@ mod xdg {
         })
     }
 
-    pub fn enable_in(dir: &Path, exe: &Path) -> Result<(), String> {
-        let failed = |e: std::io::Error| {
-            format!(
-                "Could not turn on start at login: writing {} failed ({e}).",
-                entry_path(dir).display()
-            )
+    pub fn enable_in(dir: &Path, exe: &Path) -> Result<(), AutostartError> {
+        // Creating the folder counts as writing the entry: the person
+        // cares about the file, which names the folder too.
+        let failed = |source| AutostartError::Write {
+            path: entry_path(dir),
+            source,
         };
         std::fs::create_dir_all(dir).map_err(failed)?;
         std::fs::write(entry_path(dir), desktop_entry(exe)).map_err(failed)
     }
 
-    pub fn disable_in(dir: &Path) -> Result<(), String> {
+    pub fn disable_in(dir: &Path) -> Result<(), AutostartError> {
         match std::fs::remove_file(entry_path(dir)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!(
-                "Could not turn off start at login: removing {} failed ({e}).",
-                entry_path(dir).display()
-            )),
+            Err(source) => Err(AutostartError::Remove {
+                path: entry_path(dir),
+                source,
+            }),
         }
     }
 
@@ -191,6 +223,25 @@ mod xdg {
         }
 
         #[test]
+        fn a_folder_that_cannot_be_made_names_the_entry() {
+            let dir = tempfile::tempdir().unwrap();
+            // A file where the folder should be.
+            let autostart = dir.path().join("autostart");
+            std::fs::write(&autostart, "").unwrap();
+            let e = enable_in(&autostart, Path::new("/usr/bin/presently-desktop")).unwrap_err();
+            assert!(matches!(e, AutostartError::Write { .. }), "{e:?}");
+            let told = e.to_string();
+            let entry = autostart.join("presently.desktop");
+            assert!(
+                told.starts_with(&format!(
+                    "Could not turn on start at login: writing {} failed (",
+                    entry.display()
+                )),
+                "{told}"
+            );
+        }
+
+        #[test]
         fn an_executable_path_with_spaces_and_percent_stays_one_argument() {
             assert_eq!(
                 exec_argument("/home/ann/My Apps/presently-desktop"),
@@ -227,19 +278,17 @@ mod xdg {
 mod platform {
     use std::path::{Path, PathBuf};
 
+    use super::AutostartError;
+
     pub fn is_enabled() -> bool {
         agent_path().is_some_and(|path| path.exists())
     }
 
-    pub fn enable(exe: &Path) -> Result<(), String> {
-        let path = agent_path().ok_or_else(|| {
-            "Could not turn on start at login: your home folder could not be found.".to_string()
-        })?;
-        let failed = |e: std::io::Error| {
-            format!(
-                "Could not turn on start at login: writing {} failed ({e}).",
-                path.display()
-            )
+    pub fn enable(exe: &Path) -> Result<(), AutostartError> {
+        let path = agent_path().ok_or(AutostartError::NoHomeFolder)?;
+        let failed = |source| AutostartError::Write {
+            path: path.clone(),
+            source,
         };
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(failed)?;
@@ -247,17 +296,14 @@ mod platform {
         std::fs::write(&path, super::launch_agent(exe)).map_err(failed)
     }
 
-    pub fn disable() -> Result<(), String> {
+    pub fn disable() -> Result<(), AutostartError> {
         let Some(path) = agent_path() else {
             return Ok(());
         };
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!(
-                "Could not turn off start at login: removing {} failed ({e}).",
-                path.display()
-            )),
+            Err(source) => Err(AutostartError::Remove { path, source }),
         }
     }
 
@@ -316,6 +362,8 @@ mod platform {
     use winreg::enums::{HKEY_CURRENT_USER, KEY_READ, KEY_SET_VALUE};
     use winreg::RegKey;
 
+    use super::AutostartError;
+
     const RUN: &str = r"Software\Microsoft\Windows\CurrentVersion\Run";
     /// Where Task Manager's Startup tab records that the user switched an
     /// entry off, without deleting it from `Run`.
@@ -340,16 +388,12 @@ mod platform {
             .is_ok_and(|value| value.bytes.first().is_some_and(|b| b & 1 == 1))
     }
 
-    pub fn enable(exe: &Path) -> Result<(), String> {
-        let failed = |e: std::io::Error| {
-            format!(
-                "Could not turn on start at login: Windows refused to register Presently ({e})."
-            )
-        };
+    pub fn enable(exe: &Path) -> Result<(), AutostartError> {
         let hkcu = RegKey::predef(HKEY_CURRENT_USER);
-        let (run, _) = hkcu.create_subkey(RUN).map_err(failed)?;
+        let (run, _) = hkcu.create_subkey(RUN).map_err(AutostartError::Register)?;
         let command = format!("\"{}\" {}", exe.display(), super::MINIMIZED_ARG);
-        run.set_value(VALUE, &command).map_err(failed)?;
+        run.set_value(VALUE, &command)
+            .map_err(AutostartError::Register)?;
         // A switch-off recorded by Task Manager would otherwise still win.
         if let Ok(approved) = hkcu.open_subkey_with_flags(STARTUP_APPROVED, KEY_SET_VALUE) {
             let _ = approved.delete_value(VALUE);
@@ -357,7 +401,7 @@ mod platform {
         Ok(())
     }
 
-    pub fn disable() -> Result<(), String> {
+    pub fn disable() -> Result<(), AutostartError> {
         let hkcu = RegKey::predef(HKEY_CURRENT_USER);
         let Ok(run) = hkcu.open_subkey_with_flags(RUN, KEY_SET_VALUE) else {
             return Ok(());
@@ -365,9 +409,7 @@ mod platform {
         match run.delete_value(VALUE) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(format!(
-                "Could not turn off start at login: Windows refused to remove Presently ({e})."
-            )),
+            Err(e) => Err(AutostartError::Unregister(e)),
         }
     }
 }
@@ -375,6 +417,44 @@ mod platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sentences the window shows, word for word as they were when
+    /// these errors were plain strings.
+    #[test]
+    fn each_failure_says_what_was_tried_and_why() {
+        let denied = || std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let why = denied().to_string();
+        let path = PathBuf::from("/home/ann/.config/autostart/presently.desktop");
+        let cases = [
+            (
+                AutostartError::ExecutableUnknown(denied()),
+                format!("Could not turn on start at login: the location of Presently is unknown ({why})."),
+            ),
+            (
+                AutostartError::NoHomeFolder,
+                "Could not turn on start at login: your home folder could not be found.".into(),
+            ),
+            (
+                AutostartError::Write { path: path.clone(), source: denied() },
+                format!("Could not turn on start at login: writing /home/ann/.config/autostart/presently.desktop failed ({why})."),
+            ),
+            (
+                AutostartError::Remove { path, source: denied() },
+                format!("Could not turn off start at login: removing /home/ann/.config/autostart/presently.desktop failed ({why})."),
+            ),
+            (
+                AutostartError::Register(denied()),
+                format!("Could not turn on start at login: Windows refused to register Presently ({why})."),
+            ),
+            (
+                AutostartError::Unregister(denied()),
+                format!("Could not turn off start at login: Windows refused to remove Presently ({why})."),
+            ),
+        ];
+        for (error, sentence) in cases {
+            assert_eq!(error.to_string(), sentence);
+        }
+    }
 
     #[test]
     fn the_launch_agent_runs_this_executable_minimized_at_login() {

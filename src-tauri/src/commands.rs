@@ -384,7 +384,7 @@ pub async fn save_settings(
         state.monitor.keep_mqtt_password(setting, password).await?;
     }
     if settings.autostart != crate::autostart::is_enabled() {
-        crate::autostart::set_enabled(settings.autostart).map_err(CommandError::Autostart)?;
+        crate::autostart::set_enabled(settings.autostart)?;
     }
 
     let resolved = Settings::resolve(&state.overrides)?;
@@ -609,6 +609,20 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&e).unwrap(),
             serde_json::json!({"code": "signed_out", "message": "Sign in first."})
+        );
+    }
+
+    /// The window offers help on `autostart_failed`, and shows the sentence
+    /// as start at login gave it.
+    #[test]
+    fn start_at_login_errors_keep_their_code_and_sentence() {
+        let e: CommandError = crate::autostart::AutostartError::NoHomeFolder.into();
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({
+                "code": "autostart_failed",
+                "message": "Could not turn on start at login: your home folder could not be found."
+            })
         );
     }
 }

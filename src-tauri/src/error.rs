@@ -11,8 +11,8 @@ pub enum CommandError {
     #[error(transparent)]
     Core(#[from] presently_core::Error),
     /// Start at login could not be turned on or off.
-    #[error("{0}")]
-    Autostart(String),
+    #[error(transparent)]
+    Autostart(#[from] crate::autostart::AutostartError),
     /// A page or file could not be handed to the program that opens it.
     #[error("{0}")]
     Open(String),
