@@ -206,8 +206,10 @@ pub async fn open_config_file(state: State<'_, AppState>) -> CommandResult<()> {
     if !path.exists() {
         presently_core::toml_file::write_atomically(&path, b"")?;
     }
-    presently_core::browser::open_file(&path)
-        .map_err(|e| CommandError::Open(format!("Could not open {}: {e}", path.display())))
+    presently_core::browser::open_file(&path).map_err(|source| CommandError::Open {
+        what: path.display().to_string(),
+        source,
+    })
 }
 
 /// Starts the device-code sign-in; the outcome arrives as `sign-in-changed`.
@@ -568,8 +570,10 @@ fn open_url(url: &str) -> CommandResult<()> {
             "That address is not a web page.",
         ));
     }
-    presently_core::browser::open(url)
-        .map_err(|e| CommandError::Open(format!("Could not open your browser: {e}")))
+    presently_core::browser::open(url).map_err(|source| CommandError::Open {
+        what: "your browser".into(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -609,6 +613,21 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&e).unwrap(),
             serde_json::json!({"code": "signed_out", "message": "Sign in first."})
+        );
+    }
+
+    #[test]
+    fn what_could_not_be_opened_keeps_its_code_and_sentence() {
+        let e = CommandError::Open {
+            what: "your browser".into(),
+            source: presently_core::browser::OpenError::NoOpener,
+        };
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({
+                "code": "open_failed",
+                "message": "Could not open your browser: no program to open it with was found"
+            })
         );
     }
 

@@ -13,9 +13,14 @@ pub enum CommandError {
     /// Start at login could not be turned on or off.
     #[error(transparent)]
     Autostart(#[from] crate::autostart::AutostartError),
-    /// A page or file could not be handed to the program that opens it.
-    #[error("{0}")]
-    Open(String),
+    /// A page or file could not be handed to the program that opens it:
+    /// `what` is that page or file in the user's words ("your browser", a
+    /// path).
+    #[error("Could not open {what}: {source}")]
+    Open {
+        what: String,
+        source: presently_core::browser::OpenError,
+    },
     /// No display to show a window on.
     #[error("no display found: the tray app needs a desktop session. In a terminal, use `presently watch` (or `presently watch --demo`).")]
     NoDisplay,
@@ -33,7 +38,7 @@ impl CommandError {
         match self {
             CommandError::Core(e) => e.code().as_str(),
             CommandError::Autostart(_) => "autostart_failed",
-            CommandError::Open(_) => "open_failed",
+            CommandError::Open { .. } => "open_failed",
             CommandError::NoDisplay | CommandError::DisplayUnusable(_) => "no_display",
             CommandError::Tauri(_) => "tauri",
         }

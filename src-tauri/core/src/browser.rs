@@ -30,6 +30,45 @@ pub fn set_for_this_process_only(name: &'static str, value: &str) {
     }
 }
 
+/// Why a page or file was not opened, in a few words that the caller puts
+/// in a sentence of its own ("Could not open your browser: ...").
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Not an `http` or `https` address: never handed to anything.
+    #[error("that address is not a web page")]
+    NotAWebPage,
+    /// The desktop has no opener this system knows of.
+    #[error("no program to open it with was found")]
+    NoOpener,
+    /// The desktop's opener could not be started.
+    #[error("{program} could not be started ({source})")]
+    OpenerNotStarted {
+        program: String,
+        source: std::io::Error,
+    },
+    /// The desktop's opener started and failed at once.
+    #[error("{program} failed ({status})")]
+    OpenerFailed {
+        program: String,
+        status: std::process::ExitStatus,
+    },
+    /// Whether the desktop's opener failed could not be found out.
+    #[error("{program} could not be watched ({source})")]
+    OpenerNotWatched {
+        program: String,
+        source: std::io::Error,
+    },
+    /// `BROWSER` is set but holds only separators.
+    #[error("BROWSER names no command")]
+    NoBrowserCommand,
+    /// The last browser `BROWSER` names could not be started.
+    #[error("{program}: {source}")]
+    BrowserNotStarted {
+        program: String,
+        source: std::io::Error,
+    },
+}
+
 /// `command` with the environment Presently was given.
 fn as_given(mut command: Command) -> Command {
     for name in OWN_VARIABLES
@@ -44,14 +83,14 @@ fn as_given(mut command: Command) -> Command {
 
 /// Opens `path` (a file of the user's own, such as `config.toml`) in the
 /// program the desktop opens it with.
-pub fn open_file(path: &std::path::Path) -> Result<(), String> {
+pub fn open_file(path: &std::path::Path) -> Result<(), OpenError> {
     open_detached(path.as_os_str())
 }
 
 /// Hands `target` to the desktop's opener: the first of its launchers
 /// (`xdg-open`, `gio open`, ... on Linux) that does not fail at once.
-fn open_detached(target: &std::ffi::OsStr) -> Result<(), String> {
-    let mut last = String::from("no program to open it with was found");
+fn open_detached(target: &std::ffi::OsStr) -> Result<(), OpenError> {
+    let mut last = OpenError::NoOpener;
     for command in open::commands(target) {
         let program = command.get_program().to_string_lossy().into_owned();
         let mut command = as_given(command);
@@ -60,11 +99,11 @@ fn open_detached(target: &std::ffi::OsStr) -> Result<(), String> {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         match command.spawn() {
-            Ok(child) => match failed_at_once(child) {
-                None => return Ok(()),
-                Some(why) => last = format!("{program} {why}"),
+            Ok(child) => match failed_at_once(child, program) {
+                Ok(()) => return Ok(()),
+                Err(why) => last = why,
             },
-            Err(e) => last = format!("{program} could not be started ({e})"),
+            Err(source) => last = OpenError::OpenerNotStarted { program, source },
         }
     }
     Err(last)
@@ -73,27 +112,28 @@ fn open_detached(target: &std::ffi::OsStr) -> Result<(), String> {
 /// How long a launcher has to fail before it counts as started.
 const LAUNCH_CHECK: Duration = Duration::from_millis(500);
 
-/// Why `child` failed within [`LAUNCH_CHECK`], if it did. It is waited for
-/// in the background either way, so that it leaves no zombie behind.
-fn failed_at_once(mut child: Child) -> Option<String> {
+/// Why `child`, started from `program`, failed within [`LAUNCH_CHECK`], if
+/// it did. It is waited for in the background either way, so that it
+/// leaves no zombie behind.
+fn failed_at_once(mut child: Child, program: String) -> Result<(), OpenError> {
     let started = Instant::now();
     while started.elapsed() < LAUNCH_CHECK {
         match child.try_wait() {
-            Ok(Some(status)) if status.success() => return None,
-            Ok(Some(status)) => return Some(format!("failed ({status})")),
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(OpenError::OpenerFailed { program, status }),
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Some(format!("could not be watched ({e})")),
+            Err(source) => return Err(OpenError::OpenerNotWatched { program, source }),
         }
     }
     std::thread::spawn(move || child.wait());
-    None
+    Ok(())
 }
 
 /// Opens `url` and returns once the browser has been started.
-pub fn open(url: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(url).map_err(|_| "that address is not a web page".to_string())?;
+pub fn open(url: &str) -> Result<(), OpenError> {
+    let parsed = url::Url::parse(url).map_err(|_| OpenError::NotAWebPage)?;
     if !matches!(parsed.scheme(), "https" | "http") {
-        return Err("that address is not a web page".into());
+        return Err(OpenError::NotAWebPage);
     }
     match std::env::var("BROWSER")
         .ok()
@@ -108,8 +148,8 @@ pub fn open(url: &str) -> Result<(), String> {
 const SEPARATOR: char = if cfg!(windows) { ';' } else { ':' };
 
 /// The first of `browsers` that starts gets `url`.
-fn open_with(browsers: &str, url: &str) -> Result<(), String> {
-    let mut last = String::from("BROWSER names no command");
+fn open_with(browsers: &str, url: &str) -> Result<(), OpenError> {
+    let mut last = OpenError::NoBrowserCommand;
     for browser in browsers.split(SEPARATOR).filter(|b| !b.trim().is_empty()) {
         let mut words = words(browser).into_iter();
         let Some(program) = words.next() else {
@@ -129,7 +169,7 @@ fn open_with(browsers: &str, url: &str) -> Result<(), String> {
             .spawn()
         {
             Ok(_) => return Ok(()),
-            Err(e) => last = format!("{program}: {e}"),
+            Err(source) => last = OpenError::BrowserNotStarted { program, source },
         }
     }
     Err(last)
@@ -167,7 +207,9 @@ mod tests {
             "ms-teams:x",
             "not a url",
         ] {
-            assert!(open(bad).is_err(), "{bad}");
+            let e = open(bad).unwrap_err();
+            assert!(matches!(e, OpenError::NotAWebPage), "{bad}: {e:?}");
+            assert_eq!(e.to_string(), "that address is not a web page");
         }
     }
 
@@ -253,6 +295,16 @@ mod tests {
             std::fs::read_to_string(&out).unwrap().trim(),
             "https://example.test/a?b=1"
         );
-        assert!(open_with("/nonexistent/one", "https://example.test").is_err());
+        let e = open_with("/nonexistent/one", "https://example.test").unwrap_err();
+        assert!(
+            e.to_string().starts_with("/nonexistent/one: "),
+            "the browser that could not be started, then why: {e}"
+        );
+        assert_eq!(
+            open_with(&SEPARATOR.to_string(), "https://example.test")
+                .unwrap_err()
+                .to_string(),
+            "BROWSER names no command"
+        );
     }
 }
