@@ -327,7 +327,10 @@ impl Roster {
                 })?;
                 tracing::warn!(backup = %backup.display(), %reason, "unreadable roster kept aside");
                 let mut roster = Roster::empty(&path);
-                roster.recovery = Some(Recovery { backup, reason });
+                roster.recovery = Some(Recovery {
+                    backup,
+                    reason: reason.to_string(),
+                });
                 Ok(roster)
             }
         }
@@ -389,7 +392,7 @@ impl Roster {
 
     /// The roster at `path`, or why its content is not one; `Err` when it
     /// cannot be opened at all.
-    fn parse_file(path: &Path) -> Result<std::result::Result<Roster, String>> {
+    fn parse_file(path: &Path) -> Result<std::result::Result<Roster, NotARoster>> {
         let mut roster = Roster::empty(path);
         let bytes = match fs::read(path) {
             Ok(b) => b,
@@ -630,19 +633,43 @@ fn as_toml(teammate: &Teammate) -> std::result::Result<toml::Table, String> {
     }
 }
 
+/// Why a file's content is not a roster, in a few words that the sentences
+/// naming the file put in brackets. It holds none of the names and addresses
+/// the file does: its `Debug` goes to logs as well.
+#[derive(Debug, thiserror::Error)]
+enum NotARoster {
+    #[error("it is not UTF-8 text: {0}")]
+    NotUtf8(std::str::Utf8Error),
+    /// Not TOML, or not the roster's keys; `reason` with the values it
+    /// quoted left out.
+    #[error("{reason}{}", line.map(|line| format!(", line {line}")).unwrap_or_default())]
+    NotRosterToml { reason: String, line: Option<usize> },
+    /// `number` counts the `[[teammate]]` tables from 1.
+    #[error("teammate number {number} has no id")]
+    NoId { number: usize },
+    /// Read as a roster, yet not as a document that can be written back;
+    /// only the message is kept, since the TOML error holds the whole text.
+    #[error("{0}")]
+    NotEditable(String),
+}
+
 /// Reads a roster file, or says in a few words why it is not one.
-fn parse(bytes: &[u8]) -> std::result::Result<(RosterFile, TomlText), String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text: {e}"))?;
-    let file: RosterFile = toml::from_str(text).map_err(|e| match toml_reason(text, &e) {
-        (reason, Some(line)) => format!("{}, line {line}", values_left_out(&reason)),
-        (reason, None) => values_left_out(&reason),
+fn parse(bytes: &[u8]) -> std::result::Result<(RosterFile, TomlText), NotARoster> {
+    let text = std::str::from_utf8(bytes).map_err(NotARoster::NotUtf8)?;
+    let file: RosterFile = toml::from_str(text).map_err(|e| {
+        let (reason, line) = toml_reason(text, &e);
+        NotARoster::NotRosterToml {
+            reason: values_left_out(&reason),
+            line,
+        }
     })?;
     for (n, t) in file.teammates.iter().enumerate() {
         if t.id.trim().is_empty() {
-            return Err(format!("teammate number {} has no id", n + 1));
+            return Err(NotARoster::NoId { number: n + 1 });
         }
     }
-    let text = TomlText::parse(text).map_err(|e| e.message().trim().to_string())?;
+    let text = TomlText::parse(text)
+        .map_err(|e| NotARoster::NotEditable(e.message().trim().to_string()))?;
     Ok((file, text))
 }
 
@@ -697,6 +724,24 @@ mod tests {
     use super::*;
 
     const A: &str = "4b7c2a47-9d0e-4c61-a1f3-0d8e6f2b5c19";
+
+    /// What goes in brackets after "The roster file ... could not be read":
+    /// a few words and the line.
+    #[test]
+    fn why_a_file_is_not_a_roster_reads_as_a_few_words() {
+        let reason = |bytes: &[u8]| parse(bytes).err().expect("not a roster").to_string();
+        assert_eq!(
+            reason(b"[[teammate]]\nid = \"a\"\n\n[[teammate]]\nid = \" \"\n"),
+            "teammate number 2 has no id"
+        );
+        assert!(
+            reason(&[0xff, 0xfe]).starts_with("it is not UTF-8 text: "),
+            "{}",
+            reason(&[0xff, 0xfe])
+        );
+        let told = reason(b"# people\n\n[[teammate]]\nid = \"a\"\ndisplay_name = 7\n");
+        assert!(told.ends_with(", line 5"), "{told}");
+    }
 
     #[test]
     fn merge_ors_flags_and_keeps_newer_non_empty_details() {
