@@ -27,7 +27,8 @@ use futures::future::BoxFuture;
 use presently_core::auth::{AccessTokens, SignInFlow};
 use presently_core::calendar::zones::Zone;
 use presently_core::calendar::{
-    parse_answer as parse_calendar_answer, ReadWindow, Schedule, ShowAs, Span, WorkingHours,
+    parse_answer as parse_calendar_answer, ReadWindow, Schedule, ShowAs, Span, UnreadableSchedule,
+    WorkingHours,
 };
 use presently_core::cloud::Cloud;
 use presently_core::config::{
@@ -2939,7 +2940,7 @@ impl CalendarModel {
         }
     }
 
-    fn expected(&self) -> (String, std::result::Result<Schedule, String>) {
+    fn expected(&self) -> (String, std::result::Result<Schedule, UnreadableSchedule>) {
         match self {
             CalendarModel::Read { id, items, hours } => {
                 let mut items = items
@@ -2987,7 +2988,12 @@ impl CalendarModel {
                     .filter(|m| !m.trim().is_empty())
                     .or(response_code.clone())
                     .unwrap_or_else(|| "the calendar could not be read".into());
-                (id.clone(), Err(clean_text(&said, 300)))
+                (
+                    id.clone(),
+                    Err(UnreadableSchedule {
+                        said: clean_text(&said, 300),
+                    }),
+                )
             }
         }
     }
@@ -3167,8 +3173,8 @@ proptest! {
                     let _ = s.outlook_at(now);
                 }
                 Err(why) => {
-                    prop_assert!(!why.chars().any(is_unsafe_char), "{why:?}");
-                    prop_assert!(why.chars().count() <= 303);
+                    prop_assert!(!why.said.chars().any(is_unsafe_char), "{why:?}");
+                    prop_assert!(why.said.chars().count() <= 303);
                 }
             }
         }

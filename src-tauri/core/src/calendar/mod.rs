@@ -77,7 +77,7 @@ pub use crate::graph::GraphClient;
 pub use once::read_once;
 pub use outlook::{Schedule, ShowAs, Span, WorkingHours, MIN_FREE_STRETCH};
 pub use reader::{spawn, spawn_with, CalendarHandle, CalendarOptions};
-pub use wire::parse_answer;
+pub use wire::{parse_answer, UnreadableSchedule};
 pub use words::{clock_or_day, in_words, summary};
 
 /// Most schedules `getSchedule` takes in one request.

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use super::{
     parse_answer, CalendarEvent, Outlook, OutlookChange, Person, ReadWindow, Schedule,
-    CALENDAR_SCOPE, MAX_SCHEDULES_PER_REQUEST, SCHEDULE_PATH,
+    UnreadableSchedule, CALENDAR_SCOPE, MAX_SCHEDULES_PER_REQUEST, SCHEDULE_PATH,
 };
 use crate::error::{Error, Result};
 use crate::graph::{BatchRequest, GraphClient, MAX_BATCH_REQUESTS};
@@ -534,10 +534,11 @@ impl Reader {
                 e => e,
             })?;
         let schedules = parse_answer(&answer, &window)?;
-        let mut by_address: HashMap<String, std::result::Result<Schedule, String>> = schedules
-            .into_iter()
-            .map(|(address, s)| (address.trim().to_lowercase(), s))
-            .collect();
+        let mut by_address: HashMap<String, std::result::Result<Schedule, UnreadableSchedule>> =
+            schedules
+                .into_iter()
+                .map(|(address, s)| (address.trim().to_lowercase(), s))
+                .collect();
         let now = Instant::now();
         for (id, address) in batch {
             match by_address.remove(&address.to_lowercase()) {

@@ -109,14 +109,24 @@ struct WireError {
     response_code: Option<String>,
 }
 
+/// Why Graph could not read one calendar of a `getSchedule` answer (no
+/// such mailbox, no permission to see it): not an error of the request,
+/// which answers for the other calendars.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{said}")]
+pub struct UnreadableSchedule {
+    /// Graph's words (its message, else its response code), cleaned for a
+    /// log or a screen and at most 300 characters.
+    pub said: String,
+}
+
 /// Parses the answer to a `getSchedule` request for `window`: per
 /// schedule ID (the address asked for), its schedule, known up to the
-/// window's end, or, for a calendar Graph could not read (no such mailbox,
-/// no permission to see it), the reason in Graph's words.
+/// window's end, or, for a calendar Graph could not read, why.
 pub fn parse_answer(
     body: &[u8],
     window: &ReadWindow,
-) -> Result<Vec<(String, std::result::Result<Schedule, String>)>> {
+) -> Result<Vec<(String, std::result::Result<Schedule, UnreadableSchedule>)>> {
     let Object(answer) = serde_json::from_slice::<Object<Answer>>(body).map_err(|e| {
         Error::Malformed(format!(
             "the calendar answer is not in the promised shape ({e})"
@@ -132,14 +142,19 @@ pub fn parse_answer(
         .collect()
 }
 
-fn schedule(s: WireSchedule, window: &ReadWindow) -> Result<std::result::Result<Schedule, String>> {
+fn schedule(
+    s: WireSchedule,
+    window: &ReadWindow,
+) -> Result<std::result::Result<Schedule, UnreadableSchedule>> {
     if let Some(Object(e)) = s.error {
         let said = e
             .message
             .filter(|m| !m.trim().is_empty())
             .or(e.response_code)
             .unwrap_or_else(|| "the calendar could not be read".into());
-        return Ok(Err(crate::text::clean_text(&said, 300)));
+        return Ok(Err(UnreadableSchedule {
+            said: crate::text::clean_text(&said, 300),
+        }));
     }
     let wire_items = s.schedule_items.unwrap_or_default();
     let items = if wire_items.is_empty() {
@@ -320,7 +335,9 @@ mod tests {
         }
     }
 
-    fn parse(v: serde_json::Value) -> Vec<(String, std::result::Result<Schedule, String>)> {
+    fn parse(
+        v: serde_json::Value,
+    ) -> Vec<(String, std::result::Result<Schedule, UnreadableSchedule>)> {
         parse_answer(&serde_json::to_vec(&v).unwrap(), &window()).unwrap()
     }
 
@@ -387,7 +404,7 @@ mod tests {
         let (id, megan) = &answer[1];
         assert_eq!(id, "meganb@contoso.com");
         assert_eq!(
-            megan.as_ref().unwrap_err(),
+            megan.as_ref().unwrap_err().to_string(),
             "The user's mailbox could not be found."
         );
     }
@@ -473,8 +490,11 @@ mod tests {
             {"scheduleId": "hidden@contoso.com", "error": {"message": "\u{1b}[31mno access\u{202e}"}},
             {"scheduleId": "ok@contoso.com", "scheduleItems": [item("oof", "2026-12-01T00:00:00", "2026-12-03T00:00:00")]},
         ]}));
-        assert_eq!(answer[0].1.as_ref().unwrap_err(), "ErrorMailboxNotFound");
-        let hidden = answer[1].1.as_ref().unwrap_err();
+        assert_eq!(
+            answer[0].1.as_ref().unwrap_err().to_string(),
+            "ErrorMailboxNotFound"
+        );
+        let hidden = &answer[1].1.as_ref().unwrap_err().said;
         assert!(
             hidden.contains("no access")
                 && !hidden.contains('\u{1b}')
