@@ -232,6 +232,16 @@ fn bad_request(message: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// A control call the simulator refused: its message, as every 400 has,
+/// and its code.
+fn refused(e: SimError) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": e.to_string(), "code": e.code() })),
+    )
+        .into_response()
+}
+
 fn ok() -> Response {
     Json(json!({ "ok": true })).into_response()
 }
@@ -239,7 +249,7 @@ fn ok() -> Response {
 fn done(result: Result<()>) -> Response {
     match result {
         Ok(()) => ok(),
-        Err(e) => bad_request(e.to_string()),
+        Err(e) => refused(e),
     }
 }
 
@@ -294,7 +304,7 @@ async fn codes(State(shared): State<Arc<Shared>>) -> Response {
 async fn presence(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     match shared.presence_of(&id) {
         Some(p) => Json(p).into_response(),
-        None => bad_request(SimError::UnknownUser(id).to_string()),
+        None => refused(SimError::UnknownUser(id)),
     }
 }
 
@@ -335,7 +345,7 @@ async fn set_presence(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
     };
     match shared.set_presence_typed(&b.id, &update, html) {
         Ok(()) => Json(shared.presence_of(&b.id)).into_response(),
-        Err(e) => bad_request(e.to_string()),
+        Err(e) => refused(e),
     }
 }
 
@@ -389,7 +399,7 @@ async fn tokens(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     };
     match shared.issue_tokens(&b.user, &b.scopes) {
         Ok(t) => Json(t).into_response(),
-        Err(e) => bad_request(e.to_string()),
+        Err(e) => refused(e),
     }
 }
 
@@ -434,7 +444,7 @@ async fn advance(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match parse::<AdvanceBody>("POST /_sim/advance", &body) {
         Ok(b) => match shared.advance(b.minutes) {
             Ok(changed) => Json(json!({ "ok": true, "changed": changed })).into_response(),
-            Err(e) => bad_request(e.to_string()),
+            Err(e) => refused(e),
         },
         Err(message) => bad_request(message),
     }

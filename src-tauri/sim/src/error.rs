@@ -36,11 +36,65 @@ pub enum SimError {
     InvalidConfig(String),
 }
 
+impl SimError {
+    /// A stable, machine-readable name for the kind of refusal, which the
+    /// control API answers beside the message, so that a test can tell
+    /// refusals apart without matching words. Never rename one: add new
+    /// ones.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SimError::UnknownUser(_) => "unknown_user",
+            SimError::UnknownCode(_) => "unknown_code",
+            SimError::CodeExpired(_) => "code_expired",
+            SimError::CodeNotPending { .. } => "code_not_pending",
+            SimError::InvalidPresence(_) => "invalid_presence",
+            SimError::InvalidWorkingHours(_) => "invalid_working_hours",
+            SimError::Examples(_) => "examples",
+            SimError::InvalidConfig(_) => "invalid_config",
+        }
+    }
+}
+
 /// Result of a control call on the simulator.
 pub type Result<T, E = SimError> = std::result::Result<T, E>;
 
 impl From<SimError> for std::io::Error {
     fn from(e: SimError) -> Self {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_its_own_stable_code() {
+        let all = [
+            (SimError::UnknownUser("u".into()), "unknown_user"),
+            (SimError::UnknownCode("c".into()), "unknown_code"),
+            (SimError::CodeExpired("c".into()), "code_expired"),
+            (
+                SimError::CodeNotPending {
+                    code: "c".into(),
+                    state: "declined",
+                },
+                "code_not_pending",
+            ),
+            (SimError::InvalidPresence("p".into()), "invalid_presence"),
+            (
+                SimError::InvalidWorkingHours("h".into()),
+                "invalid_working_hours",
+            ),
+            (SimError::Examples("e".into()), "examples"),
+            (SimError::InvalidConfig("c".into()), "invalid_config"),
+        ];
+        for (error, code) in &all {
+            assert_eq!(error.code(), *code, "{error:?}");
+        }
+        let mut codes: Vec<_> = all.iter().map(|(e, _)| e.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "no two kinds share a code");
     }
 }

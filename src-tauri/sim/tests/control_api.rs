@@ -38,6 +38,15 @@ async fn users_presence_and_codes_over_http() {
     assert_eq!(users[0]["id"], sim.users()[0].id.as_str());
     assert!(users[0]["user_principal_name"].is_string());
 
+    // A refusal has its message and, beside it, a code to match on.
+    let (status, refused) = control(&sim, "GET", "/_sim/presence/nobody", None).await;
+    assert_eq!(status, 400);
+    assert_eq!(refused["code"], "unknown_user", "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("'nobody'"),
+        "{refused}"
+    );
+
     let id = sim.users()[3].id.clone();
     let body = json!({"id": id, "availability": "DoNotDisturb", "activity": "Presenting", "statusMessage": "Demo"});
     let (status, p) = control(&sim, "POST", "/_sim/presence", Some(body)).await;
@@ -104,6 +113,7 @@ async fn users_presence_and_codes_over_http() {
         body["error"].as_str().unwrap().contains("declined"),
         "{body}"
     );
+    assert_eq!(body["code"], "code_not_pending", "{body}");
 
     let third = device_code(&sim, "User.Read").await;
     let (status, _) = control(
