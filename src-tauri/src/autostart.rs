@@ -11,41 +11,10 @@
 
 use std::path::PathBuf;
 
+use crate::error::AutostartError;
+
 /// The argument the registered command starts with: tray only, no window.
 pub const MINIMIZED_ARG: &str = "--minimized";
-
-/// Why start at login could not be turned on or off. Its message is the
-/// sentence the window shows; `CommandError::Autostart` gives it the code
-/// `autostart_failed`. Every variant exists on every platform, although each
-/// OS meets only some, so that the tests hold all the sentences anywhere.
-#[derive(Debug, thiserror::Error)]
-pub enum AutostartError {
-    /// The path of the running executable, which the entry must name, is
-    /// unknown.
-    #[error("Could not turn on start at login: the location of Presently is unknown ({0}).")]
-    ExecutableUnknown(std::io::Error),
-    /// The home folder, under which the entry lives, is unknown.
-    #[error("Could not turn on start at login: your home folder could not be found.")]
-    NoHomeFolder,
-    /// The entry file (XDG desktop entry, LaunchAgent) could not be written.
-    #[error("Could not turn on start at login: writing {} failed ({source}).", path.display())]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// The entry file could not be removed.
-    #[error("Could not turn off start at login: removing {} failed ({source}).", path.display())]
-    Remove {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// Windows refused the `Run` value.
-    #[error("Could not turn on start at login: Windows refused to register Presently ({0}).")]
-    Register(std::io::Error),
-    /// Windows refused to delete the `Run` value.
-    #[error("Could not turn off start at login: Windows refused to remove Presently ({0}).")]
-    Unregister(std::io::Error),
-}
 
 /// Whether Presently is registered to start at login.
 pub fn is_enabled() -> bool {

@@ -635,7 +635,7 @@ mod tests {
     /// as start at login gave it.
     #[test]
     fn start_at_login_errors_keep_their_code_and_sentence() {
-        let e: CommandError = crate::autostart::AutostartError::NoHomeFolder.into();
+        let e: CommandError = crate::error::AutostartError::NoHomeFolder.into();
         assert_eq!(
             serde_json::to_value(&e).unwrap(),
             serde_json::json!({

@@ -3,7 +3,8 @@
 //! that it links no GUI library.
 //!
 //! The map, from the bottom up (each uses only those above it):
-//! - [`error`]: the crate's one error type, `{code, message}` for the window.
+//! - [`error`]: the crate's one error type, `{code, message}` for the window
+//!   (with the start-at-login failures it wraps).
 //! - [`events`]: every event the window gets, with its payload type.
 //! - [`state`]: [`state::AppState`] (the monitor, and what the adapters
 //!   keep from its events, as the tray's model).
