@@ -282,11 +282,12 @@ fn private_file(path: &Path) -> std::io::Result<fs::File> {
     options.open(path)
 }
 
-#[cfg(test)]
+// Private modes are a Unix notion: on Windows the profile's folders are
+// the user's alone already.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
     #[test]
     fn files_are_private_and_writes_never_share_a_temporary_file() {
         use std::os::unix::fs::PermissionsExt;
