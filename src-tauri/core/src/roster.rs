@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::toml_file::{
     create_private_dir, edit_in_place, toml_item, toml_reason, write_atomically, TomlText,
+    Unwritable,
 };
 
 /// The roster's file name inside the config dir.
@@ -439,7 +440,7 @@ impl Roster {
     /// in the file keeps their table (the first, if they were there twice),
     /// rewritten only where something changed; someone new gets a table at
     /// the end; the tables of people no longer on the roster go.
-    fn write_teammates(&self, doc: &mut toml_edit::Table) -> std::result::Result<(), String> {
+    fn write_teammates(&self, doc: &mut toml_edit::Table) -> std::result::Result<(), Unwritable> {
         let taken = doc.get_mut("teammate").map(std::mem::take);
         // `teammate = [{ ... }]` is a roster too; it is written back as tables.
         if taken
@@ -476,14 +477,18 @@ impl Roster {
         for t in &self.teammates {
             let table = match in_file.get(&t.id) {
                 Some(&i) => {
-                    let mut table = tables[i].take().ok_or("a teammate appears twice")?;
+                    let mut table = tables[i]
+                        .take()
+                        .ok_or_else(|| Unwritable::Shape("a teammate appears twice".into()))?;
                     let read = &self.as_read[i];
                     if read != t {
                         edit_in_place(&mut table, &as_toml(read)?, &as_toml(t)?)?;
                     }
                     table
                 }
-                None => new_tables.next().ok_or("a new teammate was not written")?,
+                None => new_tables
+                    .next()
+                    .ok_or_else(|| Unwritable::Shape("a new teammate was not written".into()))?,
             };
             written.push(table);
         }
@@ -625,11 +630,13 @@ impl Roster {
 }
 
 /// A teammate as the keys and values of their table.
-fn as_toml(teammate: &Teammate) -> std::result::Result<toml::Table, String> {
-    match toml::Value::try_from(teammate) {
-        Ok(toml::Value::Table(table)) => Ok(table),
-        Ok(other) => Err(format!("a teammate became {}", other.type_str())),
-        Err(e) => Err(e.to_string()),
+fn as_toml(teammate: &Teammate) -> std::result::Result<toml::Table, Unwritable> {
+    match toml::Value::try_from(teammate)? {
+        toml::Value::Table(table) => Ok(table),
+        other => Err(Unwritable::Shape(format!(
+            "a teammate became {}",
+            other.type_str()
+        ))),
     }
 }
 

@@ -108,8 +108,8 @@ impl TomlText {
     /// The text of the file after `edit` changed a copy of its top-level table.
     pub(crate) fn write(
         &self,
-        edit: impl FnOnce(&mut toml_edit::Table) -> std::result::Result<(), String>,
-    ) -> std::result::Result<String, String> {
+        edit: impl FnOnce(&mut toml_edit::Table) -> std::result::Result<(), Unwritable>,
+    ) -> std::result::Result<String, Unwritable> {
         let mut document = self.document.clone();
         edit(document.as_table_mut())?;
         let body = document.to_string();
@@ -131,6 +131,22 @@ impl TomlText {
     }
 }
 
+/// Why the new text of a TOML file could not be made. The values come from
+/// Presently's own types, so this is a bug, said in the `toml` crates'
+/// words.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Unwritable {
+    /// A value has no TOML form.
+    #[error("{0}")]
+    Value(#[from] toml::ser::Error),
+    /// What the `toml` crate wrote could not be read back.
+    #[error("{0}")]
+    Reread(#[from] toml_edit::TomlError),
+    /// A value is not of the shape its place in the file needs.
+    #[error("{0}")]
+    Shape(String),
+}
+
 /// Makes `table`, part of a TOML document that holds `was`, hold `now`:
 /// only the keys whose values differ are touched, so comments, the order of
 /// keys and the way each unchanged value is written survive. A changed value
@@ -139,7 +155,7 @@ pub(crate) fn edit_in_place(
     table: &mut dyn toml_edit::TableLike,
     was: &toml::Table,
     now: &toml::Table,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Unwritable> {
     for gone in was.keys().filter(|k| !now.contains_key(*k)) {
         table.remove(gone);
     }
@@ -184,10 +200,9 @@ pub(crate) fn edit_in_place(
 pub(crate) fn toml_item(
     key: &str,
     value: &impl serde::Serialize,
-) -> std::result::Result<toml_edit::Item, String> {
-    let text = toml::to_string(&std::collections::BTreeMap::from([(key, value)]))
-        .map_err(|e| e.to_string())?;
-    let mut document: toml_edit::DocumentMut = text.parse().map_err(|e| format!("{e}"))?;
+) -> std::result::Result<toml_edit::Item, Unwritable> {
+    let text = toml::to_string(&std::collections::BTreeMap::from([(key, value)]))?;
+    let mut document: toml_edit::DocumentMut = text.parse()?;
     let mut item = document.remove(key).unwrap_or_default();
     unplace(&mut item);
     Ok(item)
