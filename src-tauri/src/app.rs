@@ -265,6 +265,8 @@ pub async fn forward<R: Runtime>(
             MonitorEvent::Me { account, presence } => {
                 events::me_changed(&app, &TeammateView::me(&account, &presence));
             }
+            // Shown as `Me`; the engine publishes it to MQTT itself.
+            MonitorEvent::OwnPresence(_) => {}
             MonitorEvent::Pause(until) => events::pause_changed(&app, &PauseView::new(until)),
             MonitorEvent::Notify(n) => notify(&app, &n),
             MonitorEvent::Calendar(c) => events::calendar_changed(&app, &(&c).into()),

@@ -127,6 +127,7 @@ impl TrayModel {
                 true
             }
             MonitorEvent::Status(_)
+            | MonitorEvent::OwnPresence(_)
             | MonitorEvent::Notify(_)
             | MonitorEvent::Calendar(_)
             | MonitorEvent::ConfigProblem(_) => false,

@@ -113,6 +113,21 @@ pub struct Account {
 }
 
 impl Account {
+    /// Debra Berger of `organizations` in the global cloud, for tests.
+    #[cfg(test)]
+    pub(crate) fn debra() -> Account {
+        Account {
+            id: "me".into(),
+            display_name: "Debra Berger".into(),
+            username: "debra@contoso.com".into(),
+            cloud: Default::default(),
+            tenant: "organizations".into(),
+            client_id: "client".into(),
+            signed_in_at: Utc::now(),
+            tenant_id: None,
+        }
+    }
+
     /// The tenant to name in MQTT topics and published JSON: its directory
     /// ID when known, which is the same for everyone in it whatever each
     /// configured (`organizations`, a domain, the ID); else the tenant as
@@ -729,16 +744,7 @@ mod tests {
         ] {
             assert_eq!(tenant_id_of(&not_one), None);
         }
-        let account = Account {
-            id: "me".into(),
-            display_name: "Debra Berger".into(),
-            username: "debra@contoso.com".into(),
-            cloud: Default::default(),
-            tenant: "organizations".into(),
-            client_id: "client".into(),
-            signed_in_at: Utc::now(),
-            tenant_id: None,
-        };
+        let account = Account::debra();
         assert_eq!(account.tenant_key(), "organizations");
         let known = Account {
             tenant_id: Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into()),

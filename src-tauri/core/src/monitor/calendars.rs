@@ -6,10 +6,7 @@ use std::sync::Arc;
 use crate::auth::{self, SignInFlow, SignInMethod};
 use crate::calendar::{self, CalendarEvent, CALENDAR_SCOPE};
 use crate::error::{Error, ErrorCode, Result};
-use crate::publish::Whose;
 use crate::roster::Roster;
-
-use super::mqtt::person_json;
 
 use super::{teammate_state, CalendarState, Monitor, MonitorEvent, SignInState};
 
@@ -107,18 +104,6 @@ impl Monitor {
                     let mut state = self.state.lock().unwrap();
                     for c in &changes {
                         state.outlooks.insert(c.id.clone(), c.outlook.clone());
-                    }
-                    if let Some(mqtt) = &state.mqtt {
-                        for c in &changes {
-                            let seen = state.engine.as_ref().and_then(|e| e.last_seen(&c.id));
-                            if let Some((p, at)) = seen {
-                                mqtt.presence(
-                                    &c.id,
-                                    Whose::Teammate,
-                                    &person_json(&state, &p, Whose::Teammate, at),
-                                );
-                            }
-                        }
                     }
                     changes
                         .iter()

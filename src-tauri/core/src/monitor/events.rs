@@ -109,6 +109,11 @@ pub enum MonitorEvent {
         account: Box<Account>,
         presence: Box<Presence>,
     },
+    /// Your own presence as the poller read it, whatever the sign-in shows
+    /// (a sign-in asking for more may be under way): what MQTT publishes.
+    /// Front ends show [`MonitorEvent::Me`], which follows it while signed
+    /// in, and after you set your status.
+    OwnPresence(Box<Presence>),
     /// Notifications are paused until then, or no longer (`None`): on a
     /// pause, a resume, and when a pause runs out by itself.
     Pause(Option<DateTime<Utc>>),

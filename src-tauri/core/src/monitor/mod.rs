@@ -27,6 +27,7 @@ mod roster_file;
 mod settings;
 mod sign_in;
 
+use mqtt::Publishing;
 use roster_file::FileStamp;
 
 pub use events::{
@@ -48,7 +49,6 @@ use crate::graph::GraphClient;
 pub use crate::my_status::MyStatusChange;
 use crate::notify::Notifier;
 use crate::presence::Presence;
-use crate::publish::MqttPublisher;
 use crate::roster::{Roster, Teammate};
 use crate::token_store::TokenStore;
 
@@ -81,7 +81,7 @@ struct State {
     /// A change to your own status waiting for the sign-in that allows it.
     status_after_consent: Option<MyStatusChange>,
     /// Presence published to an MQTT broker (`[mqtt]`), while signed in.
-    mqtt: Option<MqttPublisher>,
+    mqtt: Option<Publishing>,
 }
 
 /// See the module documentation.
@@ -144,7 +144,9 @@ impl Monitor {
         Ok((monitor, rx))
     }
 
+    /// Tells the monitor's listeners (MQTT publishing), then its front ends.
     fn emit(&self, event: MonitorEvent) {
+        self.publish(&event);
         let _ = self.events.send(event);
     }
 

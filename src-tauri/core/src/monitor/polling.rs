@@ -10,9 +10,6 @@ use crate::calendar::{self};
 use crate::engine::{Engine, EngineEvent, EngineOptions, EngineStatus, PresenceChange};
 use crate::graph::GraphClient;
 use crate::notify::Interest;
-use crate::publish::Whose;
-
-use super::mqtt::person_json;
 
 use super::{Monitor, MonitorEvent, SignInState, TeammateState};
 
@@ -106,13 +103,6 @@ impl Monitor {
                         .into_iter()
                         .filter_map(|p| {
                             let t = state.roster.get(&p.id)?;
-                            if let Some(mqtt) = &state.mqtt {
-                                mqtt.presence(
-                                    &p.id,
-                                    Whose::Teammate,
-                                    &person_json(&state, &p, Whose::Teammate, at),
-                                );
-                            }
                             Some(TeammateState {
                                 teammate: t.clone(),
                                 photo: state.photos.get(&t.id).cloned().flatten(),
@@ -134,19 +124,13 @@ impl Monitor {
                 let account = {
                     let mut state = self.state.lock().unwrap();
                     state.notifier.set_own_presence(&presence);
-                    if let Some(mqtt) = &state.mqtt {
-                        mqtt.presence(
-                            &presence.id,
-                            Whose::Mine,
-                            &person_json(&state, &presence, Whose::Mine, Utc::now()),
-                        );
-                    }
                     state.me = Some(presence.clone());
                     match &state.sign_in {
                         SignInState::SignedIn { account } => Some(account.clone()),
                         _ => None,
                     }
                 };
+                self.emit(MonitorEvent::OwnPresence(Box::new(presence.clone())));
                 if let Some(account) = account {
                     self.emit(MonitorEvent::Me {
                         account: Box::new(account),
@@ -184,13 +168,6 @@ impl Monitor {
                 if calendar::triggers_read(&change.presence) {
                     reader.turned_busy(&change.id);
                 }
-            }
-            if let Some(mqtt) = &state.mqtt {
-                mqtt.presence(
-                    &change.id,
-                    Whose::Teammate,
-                    &person_json(&state, &change.presence, Whose::Teammate, change.at),
-                );
             }
             TeammateState {
                 photo: state.photos.get(&t.id).cloned().flatten(),

@@ -98,13 +98,6 @@ pub(super) fn install_roster(state: &mut State, roster: Roster) {
     if let Some(engine) = &state.engine {
         engine.set_ids(roster.ids());
     }
-    if let Some(mqtt) = &state.mqtt {
-        for gone in state.roster.ids() {
-            if roster.get(&gone).is_none() {
-                mqtt.forget(&gone);
-            }
-        }
-    }
     if let Some(reader) = &state.calendar {
         reader.set_people(calendar_people(&roster));
         let ids: std::collections::HashSet<String> = roster.ids().into_iter().collect();
