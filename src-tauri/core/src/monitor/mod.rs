@@ -26,6 +26,8 @@ mod polling;
 mod roster_file;
 mod settings;
 mod sign_in;
+#[cfg(test)]
+mod tests;
 
 use mqtt::Publishing;
 use roster_file::FileStamp;
@@ -37,6 +39,7 @@ pub use events::{
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -95,6 +98,24 @@ pub struct Monitor {
     sign_in_gate: tokio::sync::Mutex<()>,
     /// Wakes the notification task when a change starts a merge window.
     notifications_waiting: tokio::sync::Notify,
+    /// The time of day it goes by.
+    clock: Clock,
+}
+
+/// The time of day the monitor goes by (when a pause ends, when merged
+/// notifications are due): the system's, or in tests one that moves with
+/// tokio's paused clock, so that its timers and its dates agree.
+#[derive(Clone)]
+struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
+
+impl Clock {
+    fn system() -> Clock {
+        Clock(Arc::new(Utc::now))
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.0)()
+    }
 }
 
 impl Monitor {
@@ -104,6 +125,15 @@ impl Monitor {
         settings: Settings,
         store: Arc<dyn TokenStore>,
         notifier: Notifier,
+    ) -> Result<(Arc<Monitor>, mpsc::UnboundedReceiver<MonitorEvent>)> {
+        Monitor::with_clock(settings, store, notifier, Clock::system())
+    }
+
+    fn with_clock(
+        settings: Settings,
+        store: Arc<dyn TokenStore>,
+        notifier: Notifier,
+        clock: Clock,
     ) -> Result<(Arc<Monitor>, mpsc::UnboundedReceiver<MonitorEvent>)> {
         // Only read here: a file that is not a valid roster is left as it
         // is (only an edit under the roster's lock may move it aside).
@@ -140,6 +170,7 @@ impl Monitor {
             events: tx,
             sign_in_gate: tokio::sync::Mutex::new(()),
             notifications_waiting: tokio::sync::Notify::new(),
+            clock,
         });
         Ok((monitor, rx))
     }

@@ -64,7 +64,7 @@ impl Monitor {
                             roster: state.roster.ids().into_iter().collect(),
                         };
                         // Everyone known so far; then each change as it comes.
-                        let now = Utc::now();
+                        let now = me.clock.now();
                         let mut known = Vec::new();
                         if let Some(p) = &state.me {
                             known.push(MonitorEvent::OwnPresence(Box::new(p.clone())));
@@ -150,7 +150,8 @@ impl Monitor {
         let Some(mut publishing) = state.mqtt.take() else {
             return;
         };
-        let publications = Seen::of(&state).publications(&mut publishing.roster, event, Utc::now());
+        let publications =
+            Seen::of(&state).publications(&mut publishing.roster, event, self.clock.now());
         publishing.send(publications);
         state.mqtt = Some(publishing);
     }

@@ -12,7 +12,7 @@ impl Monitor {
     /// The front ends hear of it, and again when the pause runs out.
     pub fn pause_notifications_for(self: &Arc<Self>, length: Duration) -> Option<DateTime<Utc>> {
         let until = (!length.is_zero()).then(|| {
-            Utc::now() + chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX)
+            self.clock.now() + chrono::Duration::from_std(length).unwrap_or(chrono::Duration::MAX)
         });
         let ends = until.and_then(|_| {
             let runtime = tokio::runtime::Handle::try_current().ok()?;
@@ -34,6 +34,10 @@ impl Monitor {
     }
 
     pub fn notifications_paused_until(&self) -> Option<DateTime<Utc>> {
-        self.state.lock().unwrap().notifier.paused_until(Utc::now())
+        self.state
+            .lock()
+            .unwrap()
+            .notifier
+            .paused_until(self.clock.now())
     }
 }

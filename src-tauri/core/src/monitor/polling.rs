@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use tokio::sync::mpsc;
 
 use crate::calendar::{self};
@@ -61,16 +60,16 @@ impl Monitor {
 
     /// Shows merged notifications when their merge window ends: sleeps
     /// until the notifier's deadline, or until a change starts one.
-    async fn announce_when_due(&self) {
+    pub(super) async fn announce_when_due(&self) {
         loop {
             let deadline = self.state.lock().unwrap().notifier.deadline();
             match deadline {
                 None => self.notifications_waiting.notified().await,
                 Some(at) => {
-                    let left = (at - Utc::now()).to_std().unwrap_or_default();
+                    let left = (at - self.clock.now()).to_std().unwrap_or_default();
                     tokio::select! {
                         _ = tokio::time::sleep(left) => {
-                            let due = self.state.lock().unwrap().notifier.due(Utc::now());
+                            let due = self.state.lock().unwrap().notifier.due(self.clock.now());
                             if let Some(n) = due {
                                 self.emit(MonitorEvent::Notify(n));
                             }
@@ -94,7 +93,7 @@ impl Monitor {
         self.stop_calendar();
     }
 
-    fn on_engine_event(&self, event: EngineEvent) {
+    pub(super) fn on_engine_event(&self, event: EngineEvent) {
         match event {
             EngineEvent::Snapshot { at, presences } => {
                 let changed = {
