@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::commands;
 use crate::error::CommandError;
-use crate::events::{self, PauseView, StatusView, TeammateView};
+use crate::events::{self, PauseView, SinceWordsView, StatusView, TeammateView};
 use crate::notifications::notify;
 use crate::state::{AppState, TrayModel};
 use crate::tray;
@@ -264,6 +264,10 @@ pub async fn forward<R: Runtime>(
             MonitorEvent::Status(status) => events::status_changed(&app, &(&status).into()),
             MonitorEvent::Me { account, presence } => {
                 events::me_changed(&app, &TeammateView::me(&account, &presence));
+            }
+            MonitorEvent::SinceWords(changed) => {
+                let views: Vec<SinceWordsView> = changed.iter().map(Into::into).collect();
+                events::since_words_changed(&app, &views);
             }
             // Shown as `Me`; the engine publishes it to MQTT itself.
             MonitorEvent::OwnPresence(_) => {}

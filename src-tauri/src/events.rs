@@ -8,7 +8,9 @@ use presently_core::config::ConfigProblem;
 use presently_core::directory::{initials, Group, Person};
 use presently_core::engine::EngineStatus;
 use presently_core::error::ErrorCode;
-use presently_core::monitor::{CalendarState, CodeShown, SignInState, TeammateState};
+use presently_core::monitor::{
+    CalendarState, CodeShown, SignInState, SinceWordsChange, TeammateState,
+};
 use presently_core::my_status::StatusChoice;
 use presently_core::presence::{OutOfOffice, Presence};
 use presently_core::roster::Teammate;
@@ -19,6 +21,8 @@ use tauri::{AppHandle, Emitter, Runtime};
 pub const SIGN_IN_CHANGED: &str = "sign-in-changed";
 pub const ROSTER_CHANGED: &str = "roster-changed";
 pub const PRESENCE_CHANGED: &str = "presence-changed";
+/// Rows whose words about time changed by themselves: `[{id, sinceWords}]`.
+pub const SINCE_WORDS_CHANGED: &str = "since-words-changed";
 pub const STATUS_CHANGED: &str = "status-changed";
 pub const ME_CHANGED: &str = "me-changed";
 pub const PAUSE_CHANGED: &str = "pause-changed";
@@ -216,6 +220,9 @@ pub struct TeammateView {
     pub status_message: Option<String>,
     pub out_of_office: Option<OutOfOfficeView>,
     pub since: Option<String>,
+    /// What the row says about time after the status: "for 25 min", "as of
+    /// 14:05" while Graph gives no answers, "" while nothing is known.
+    pub since_words: String,
     /// The line under the name: "Busy · In a meeting".
     pub status_text: String,
     /// The dot: available, busy, dnd, away, offline, oof or unknown.
@@ -311,6 +318,7 @@ impl TeammateView {
             status_message: presence.status_message.clone(),
             out_of_office: presence.out_of_office.as_ref().map(Into::into),
             since: t.since.map(rfc3339),
+            since_words: t.since_words.clone(),
             status_text: status::status_text(&presence),
             kind,
             status_rank: kind.rank(),
@@ -330,6 +338,7 @@ impl TeammateView {
             },
             presence: Some(presence.clone()),
             since: None,
+            since_words: String::new(),
             photo: None,
             outlook: None,
         };
@@ -432,6 +441,27 @@ pub fn presence_changed<R: Runtime>(app: &AppHandle<R>, changed: &[TeammateView]
     emit(app, PRESENCE_CHANGED, changed);
 }
 
+/// A row's new words about time, for the window.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SinceWordsView {
+    pub id: String,
+    pub since_words: String,
+}
+
+impl From<&SinceWordsChange> for SinceWordsView {
+    fn from(c: &SinceWordsChange) -> Self {
+        SinceWordsView {
+            id: c.id.clone(),
+            since_words: c.words.clone(),
+        }
+    }
+}
+
+pub fn since_words_changed<R: Runtime>(app: &AppHandle<R>, changed: &[SinceWordsView]) {
+    emit(app, SINCE_WORDS_CHANGED, changed);
+}
+
 pub fn status_changed<R: Runtime>(app: &AppHandle<R>, status: &StatusView) {
     emit(app, STATUS_CHANGED, status);
 }
@@ -532,6 +562,7 @@ mod tests {
                 ..Presence::unknown("a")
             }),
             since: None,
+            since_words: String::new(),
             photo: None,
             outlook: None,
         }

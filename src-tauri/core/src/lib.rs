@@ -3,10 +3,10 @@
 //!
 //! The map, from the bottom up: each line's modules use only those of the
 //! lines above it (`tests/layers.rs` holds the crate to it).
-//! - [`error`], [`secret`], [`text`], [`browser`]: the one error type, with
-//!   stable codes for the UI and scripts; the wrapper that keeps tokens out
-//!   of logs and files; text made safe to show; opening web pages, for both
-//!   front ends.
+//! - [`error`], [`secret`], [`text`], [`how_long`], [`browser`]: the one
+//!   error type, with stable codes for the UI and scripts; the wrapper that
+//!   keeps tokens out of logs and files; text made safe to show; how long,
+//!   in words; opening web pages, for both front ends.
 //! - [`cloud`], [`html_text`], [`http`], [`token_store`], [`toml_file`]:
 //!   which Microsoft cloud; status messages written in HTML, read as text;
 //!   the one HTTP client setup (OS roots, proxies, no redirects, bounded
@@ -56,6 +56,7 @@ pub mod directory;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod how_long;
 pub mod html_text;
 pub mod http;
 pub mod import;

@@ -13,6 +13,7 @@ use chrono::{DateTime, Local, Utc};
 
 use crate::calendar::clock_or_day;
 use crate::engine::PresenceChange;
+use crate::how_long::{how_long, Precision};
 use crate::presence::{Availability, Presence};
 pub use crate::quiet_hours::QuietHours;
 use crate::status::{in_words, Kind};
@@ -133,7 +134,7 @@ impl Notifier {
         let was = in_words(previous);
         let for_how_long = change
             .previous_since
-            .map(|since| format!(" for {}", human_duration(change.at - since)))
+            .map(|since| format!(" for {}", how_long(change.at - since, Precision::Fine)))
             .unwrap_or_default();
         let title = if became_available {
             format!("{} is available", who.display_name)
@@ -208,23 +209,6 @@ impl Notifier {
                 ids,
             },
         })
-    }
-}
-
-/// "40 s", "25 min", "3 h 5 min", "2 days".
-pub fn human_duration(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min", s / 60),
-        3600..=86_399 => match (s % 3600) / 60 {
-            0 => format!("{} h", s / 3600),
-            m => format!("{} h {m} min", s / 3600),
-        },
-        _ => match s / 86_400 {
-            1 => "1 day".into(),
-            n => format!("{n} days"),
-        },
     }
 }
 
@@ -435,14 +419,5 @@ mod tests {
             "{}",
             shown.body
         );
-    }
-
-    #[test]
-    fn durations_read_like_people_say_them() {
-        let d = chrono::Duration::seconds;
-        assert_eq!(human_duration(d(40)), "40 s");
-        assert_eq!(human_duration(d(25 * 60)), "25 min");
-        assert_eq!(human_duration(d(3 * 3600 + 5 * 60)), "3 h 5 min");
-        assert_eq!(human_duration(d(2 * 86_400)), "2 days");
     }
 }

@@ -244,6 +244,17 @@ impl EngineHandle {
     pub fn last_seen(&self, id: &str) -> Option<(Presence, DateTime<Utc>)> {
         self.seen.lock().unwrap().seen(id)
     }
+
+    /// The handle of an engine that has seen `seen` and polls no more, for
+    /// tests of what is built on the engine.
+    #[cfg(test)]
+    pub(crate) fn holding(seen: LastSeen) -> EngineHandle {
+        EngineHandle {
+            ids: Arc::new(watch::channel(Vec::new()).0),
+            interval: Arc::new(watch::channel(Duration::from_secs(30)).0),
+            seen: Arc::new(std::sync::Mutex::new(seen)),
+        }
+    }
 }
 
 /// The poller. See the module documentation.

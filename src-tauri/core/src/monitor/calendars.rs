@@ -109,7 +109,7 @@ impl Monitor {
                         .iter()
                         .filter_map(|c| {
                             let t = state.roster.get(&c.id)?;
-                            Some(teammate_state(&state, t))
+                            Some(teammate_state(&state, t, self.clock.now()))
                         })
                         .collect::<Vec<_>>()
                 };

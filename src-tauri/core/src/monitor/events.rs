@@ -79,11 +79,23 @@ pub struct TeammateState {
     pub presence: Option<Presence>,
     /// When the current presence was first seen.
     pub since: Option<DateTime<Utc>>,
+    /// The words about time on their row: "for 25 min", "as of 14:05"
+    /// while Graph gives no answers, "" while nothing is known (see
+    /// [`crate::how_long::since_words`]); [`MonitorEvent::SinceWords`] tells
+    /// when they change by themselves.
+    pub since_words: String,
     /// Their photo in the photo cache; none (yet) means initials.
     pub photo: Option<PhotoFile>,
     /// What their calendar says, with "when they will be free" on and
     /// their calendar read.
     pub outlook: Option<Outlook>,
+}
+
+/// A row's new words about time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinceWordsChange {
+    pub id: String,
+    pub words: String,
 }
 
 /// A teammate's photo in the photo cache.
@@ -114,6 +126,9 @@ pub enum MonitorEvent {
     /// Front ends show [`MonitorEvent::Me`], which follows it while signed
     /// in, and after you set your status.
     OwnPresence(Box<Presence>),
+    /// These rows' words about time changed, as time passed or Graph
+    /// stopped or started answering.
+    SinceWords(Vec<SinceWordsChange>),
     /// Notifications are paused until then, or no longer (`None`): on a
     /// pause, a resume, and when a pause runs out by itself.
     Pause(Option<DateTime<Utc>>),

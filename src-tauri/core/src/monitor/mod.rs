@@ -26,6 +26,7 @@ mod polling;
 mod roster_file;
 mod settings;
 mod sign_in;
+mod since_words;
 #[cfg(test)]
 mod tests;
 
@@ -33,7 +34,8 @@ use mqtt::Publishing;
 use roster_file::FileStamp;
 
 pub use events::{
-    CalendarState, CodeShown, MonitorEvent, MyStatusOutcome, PhotoFile, SignInState, TeammateState,
+    CalendarState, CodeShown, MonitorEvent, MyStatusOutcome, PhotoFile, SignInState,
+    SinceWordsChange, TeammateState,
 };
 
 use std::collections::HashMap;
@@ -85,6 +87,8 @@ struct State {
     status_after_consent: Option<MyStatusChange>,
     /// Presence published to an MQTT broker (`[mqtt]`), while signed in.
     mqtt: Option<Publishing>,
+    /// The words about time each row was last told, by teammate ID.
+    since_words_told: HashMap<String, String>,
 }
 
 /// See the module documentation.
@@ -98,6 +102,9 @@ pub struct Monitor {
     sign_in_gate: tokio::sync::Mutex<()>,
     /// Wakes the notification task when a change starts a merge window.
     notifications_waiting: tokio::sync::Notify,
+    /// Wakes the task that keeps rows' words about time current when what
+    /// they depend on changed.
+    since_words_waiting: tokio::sync::Notify,
     /// The time of day it goes by.
     clock: Clock,
 }
@@ -166,24 +173,28 @@ impl Monitor {
                 outlooks: HashMap::new(),
                 status_after_consent: None,
                 mqtt: None,
+                since_words_told: HashMap::new(),
             }),
             events: tx,
             sign_in_gate: tokio::sync::Mutex::new(()),
             notifications_waiting: tokio::sync::Notify::new(),
+            since_words_waiting: tokio::sync::Notify::new(),
             clock,
         });
         Ok((monitor, rx))
     }
 
-    /// Tells the monitor's listeners (MQTT publishing), then its front ends.
+    /// Tells the monitor's listeners (MQTT publishing, the rows' words about
+    /// time), then its front ends.
     fn emit(&self, event: MonitorEvent) {
         self.publish(&event);
+        self.note_since_words(&event);
         let _ = self.events.send(event);
     }
 
     /// Everyone on the roster with their latest presence, in roster order.
     pub fn teammates(&self) -> Vec<TeammateState> {
-        everyone(&self.state.lock().unwrap())
+        everyone(&self.state.lock().unwrap(), self.clock.now())
     }
 
     /// Tells the front ends the whole roster.
@@ -194,7 +205,10 @@ impl Monitor {
 
     pub fn teammate(&self, id: &str) -> Option<TeammateState> {
         let state = self.state.lock().unwrap();
-        state.roster.get(id).map(|t| teammate_state(&state, t))
+        state
+            .roster
+            .get(id)
+            .map(|t| teammate_state(&state, t, self.clock.now()))
     }
 
     /// The Graph client of the current sign-in.
@@ -251,25 +265,44 @@ impl Monitor {
     }
 }
 
-/// `t` with the engine's last presence of them (none while signed out)
-/// and their photo.
-fn teammate_state(state: &State, t: &Teammate) -> TeammateState {
-    let seen = state.engine.as_ref().and_then(|e| e.last_seen(&t.id));
-    let (presence, since) = seen.map_or((None, None), |(p, at)| (Some(p), Some(at)));
-    TeammateState {
-        teammate: t.clone(),
-        presence,
-        since,
-        photo: state.photos.get(&t.id).cloned().flatten(),
-        outlook: state.outlooks.get(&t.id).cloned(),
+impl State {
+    /// `t` as the front ends are told of them: `seen` (their presence and
+    /// since when), their photo and outlook, and the words about time on
+    /// their row at `now`.
+    fn shown(
+        &self,
+        t: &Teammate,
+        seen: Option<(Presence, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+    ) -> TeammateState {
+        let (presence, since) = seen.map_or((None, None), |(p, at)| (Some(p), Some(at)));
+        TeammateState {
+            since_words: self.since_words(since, now).text,
+            teammate: t.clone(),
+            presence,
+            since,
+            photo: self.photos.get(&t.id).cloned().flatten(),
+            outlook: self.outlooks.get(&t.id).cloned(),
+        }
+    }
+
+    /// The engine's last presence of `id` and since when; none while
+    /// signed out.
+    fn last_seen(&self, id: &str) -> Option<(Presence, DateTime<Utc>)> {
+        self.engine.as_ref().and_then(|e| e.last_seen(id))
     }
 }
 
-fn everyone(state: &State) -> Vec<TeammateState> {
+/// `t` with the engine's last presence of them.
+fn teammate_state(state: &State, t: &Teammate, now: DateTime<Utc>) -> TeammateState {
+    state.shown(t, state.last_seen(&t.id), now)
+}
+
+fn everyone(state: &State, now: DateTime<Utc>) -> Vec<TeammateState> {
     state
         .roster
         .teammates()
         .iter()
-        .map(|t| teammate_state(state, t))
+        .map(|t| teammate_state(state, t, now))
         .collect()
 }

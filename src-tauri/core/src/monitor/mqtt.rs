@@ -69,7 +69,7 @@ impl Monitor {
                         if let Some(p) = &state.me {
                             known.push(MonitorEvent::OwnPresence(Box::new(p.clone())));
                         }
-                        known.push(MonitorEvent::Presence(everyone(&state)));
+                        known.push(MonitorEvent::Presence(everyone(&state, now)));
                         let seen = Seen::of(&state);
                         for event in &known {
                             let publications =
@@ -268,6 +268,7 @@ mod tests {
             teammate: Teammate::new(id),
             presence: seen.map(|_| busy(id)),
             since: seen,
+            since_words: String::new(),
             photo: None,
             outlook,
         }

@@ -10,7 +10,7 @@ use crate::engine::{Engine, EngineEvent, EngineOptions, EngineStatus, PresenceCh
 use crate::graph::GraphClient;
 use crate::notify::Interest;
 
-use super::{Monitor, MonitorEvent, SignInState, TeammateState};
+use super::{Monitor, MonitorEvent, SignInState};
 
 impl Monitor {
     pub fn status(&self) -> Option<EngineStatus> {
@@ -49,10 +49,12 @@ impl Monitor {
         });
         let me = self.clone();
         let notify = tokio::spawn(async move { me.announce_when_due().await });
+        let me = self.clone();
+        let words = tokio::spawn(async move { me.keep_since_words_current().await });
         {
             let mut state = self.state.lock().unwrap();
             state.engine = Some(handle);
-            state.tasks = vec![run, consume, notify];
+            state.tasks = vec![run, consume, notify, words];
         }
         self.start_calendar();
         self.start_mqtt();
@@ -96,19 +98,14 @@ impl Monitor {
     pub(super) fn on_engine_event(&self, event: EngineEvent) {
         match event {
             EngineEvent::Snapshot { at, presences } => {
+                let now = self.clock.now();
                 let changed = {
                     let state = self.state.lock().unwrap();
                     presences
                         .into_iter()
                         .filter_map(|p| {
                             let t = state.roster.get(&p.id)?;
-                            Some(TeammateState {
-                                teammate: t.clone(),
-                                photo: state.photos.get(&t.id).cloned().flatten(),
-                                outlook: state.outlooks.get(&t.id).cloned(),
-                                presence: Some(p),
-                                since: Some(at),
-                            })
+                            Some(state.shown(t, Some((p, at)), now))
                         })
                         .collect()
                 };
@@ -168,13 +165,7 @@ impl Monitor {
                     reader.turned_busy(&change.id);
                 }
             }
-            TeammateState {
-                photo: state.photos.get(&t.id).cloned().flatten(),
-                teammate: t,
-                presence: Some(change.presence),
-                since: Some(change.at),
-                outlook,
-            }
+            state.shown(&t, Some((change.presence, change.at)), self.clock.now())
         };
         self.emit(MonitorEvent::Presence(vec![changed]));
     }

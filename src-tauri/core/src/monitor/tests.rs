@@ -12,7 +12,9 @@ use tokio::time::Instant;
 
 use super::{Clock, Monitor, MonitorEvent, SignInState};
 use crate::config::{Overrides, Settings, CONFIG_FILE};
-use crate::engine::{EngineEvent, PresenceChange};
+use crate::engine::{
+    EngineEvent, EngineHandle, EngineState, EngineStatus, LastSeen, PresenceChange,
+};
 use crate::error::Error;
 use crate::notify::{Notifier, MERGE_WINDOW};
 use crate::presence::{Availability, Presence};
@@ -296,4 +298,113 @@ async fn a_broken_config_file_is_read_again_until_fixed_telling_each_new_problem
         }))
     );
     assert_eq!(monitor.settings().interval, Duration::from_secs(30));
+}
+
+#[tokio::test(start_paused = true)]
+async fn rows_words_about_time_are_told_again_as_they_change_and_say_as_of_while_graph_is_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (monitor, mut events) = monitor(&dir, &["a", "b"]);
+    let start = monitor.clock.now();
+    let mut seen = LastSeen::new();
+    let ids = |id: &str| vec![id.to_string()];
+    seen.apply(
+        &ids("b"),
+        vec![presence("b", "Away")],
+        start - chrono::Duration::hours(2),
+    );
+    seen.apply(
+        &ids("a"),
+        vec![presence("a", "Available")],
+        start - chrono::Duration::seconds(30),
+    );
+    monitor.state.lock().unwrap().engine = Some(EngineHandle::holding(seen));
+    let keeper = tokio::spawn({
+        let monitor = monitor.clone();
+        async move { monitor.keep_since_words_current().await }
+    });
+
+    assert_eq!(
+        words_told(&said(&mut events).await),
+        [("a", "just now"), ("b", "for 2 h")]
+    );
+    // Each row at its own minute, hour or day; nothing in between.
+    advance(Duration::from_secs(29)).await;
+    assert_eq!(said(&mut events).await, vec![]);
+    advance(Duration::from_secs(1)).await;
+    assert_eq!(words_told(&said(&mut events).await), [("a", "for 1 min")]);
+    advance(Duration::from_secs(59 * 60)).await;
+    assert_eq!(words_told(&said(&mut events).await), [("a", "for 1 h")]);
+    advance(Duration::from_secs(60)).await;
+    assert_eq!(words_told(&said(&mut events).await), [("b", "for 3 h")]);
+
+    // Graph stops answering: every row says "as of" its last answer, and
+    // stays so; then answers again.
+    let last = monitor.clock.now() - chrono::Duration::minutes(5);
+    let status = |state| EngineStatus {
+        state,
+        detail: String::new(),
+        retry_after: None,
+        interval: Duration::from_secs(30),
+        last_answer_at: Some(last),
+    };
+    monitor.on_engine_event(EngineEvent::Status(status(EngineState::Offline)));
+    let as_of = format!(
+        "as of {}",
+        last.with_timezone(&chrono::Local).format("%H:%M")
+    );
+    assert_eq!(
+        words_told(&said(&mut events).await),
+        [("a", as_of.as_str()), ("b", as_of.as_str())]
+    );
+    advance(Duration::from_secs(3 * 3600)).await;
+    assert_eq!(said(&mut events).await, vec![]);
+    monitor.on_engine_event(EngineEvent::Status(status(EngineState::Ok)));
+    assert_eq!(
+        words_told(&said(&mut events).await),
+        [("a", "for 4 h"), ("b", "for 6 h")]
+    );
+    keeper.abort();
+}
+
+#[tokio::test(start_paused = true)]
+async fn words_told_with_a_change_are_not_told_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (monitor, mut events) = monitor(&dir, &["a"]);
+    let keeper = tokio::spawn({
+        let monitor = monitor.clone();
+        async move { monitor.keep_since_words_current().await }
+    });
+    // Nothing known: nothing to say, and nothing to wait for.
+    assert_eq!(said(&mut events).await, vec![]);
+
+    let mut seen = LastSeen::new();
+    seen.apply(
+        &["a".to_string()],
+        vec![presence("a", "Away")],
+        monitor.clock.now(),
+    );
+    monitor.state.lock().unwrap().engine = Some(EngineHandle::holding(seen));
+    monitor.on_engine_event(available(&monitor, "a"));
+    let heard = said(&mut events).await;
+    let [MonitorEvent::Presence(changed)] = heard.as_slice() else {
+        panic!("the change alone: {heard:?}");
+    };
+    assert_eq!(changed[0].since_words, "just now");
+    advance(Duration::from_secs(60)).await;
+    assert_eq!(words_told(&said(&mut events).await), [("a", "for 1 min")]);
+    keeper.abort();
+}
+
+fn words_told(events: &[MonitorEvent]) -> Vec<(&str, &str)> {
+    let mut told = Vec::new();
+    for e in events {
+        match e {
+            MonitorEvent::SinceWords(changed) => {
+                told.extend(changed.iter().map(|c| (c.id.as_str(), c.words.as_str())))
+            }
+            MonitorEvent::Status(_) => {}
+            other => panic!("only words about time were expected, not {other:?}"),
+        }
+    }
+    told
 }
