@@ -5,7 +5,8 @@
 //   s=       signin | revoked | code | browser | declined | expired | consent | blocked |
 //            browser-failed | error | roster (default) | empty
 //   browser=none   no browser opens for the browser sign-in (the window shows the address)
-//   status=  ok | offline | throttled | signed_out | error | starting
+//   status=  ok | offline | throttled | signed_out | error | starting (offline and error:
+//            rows say "as of" the last answer, three minutes before the page opened)
 //   tray=0   no system tray          paused=1   notifications paused
 //   theme=   dark | light (forces the colour scheme by rewriting the media rules)
 //   then=    add | search | team | settings | menu | pause | confirm | copy | filter | report |
@@ -270,10 +271,10 @@
   const statuses = {
     ok: { state: 'ok', detail: null, retryAfterS: null },
     starting: { state: 'starting', detail: null, retryAfterS: null },
-    offline: { state: 'offline', detail: 'Getting presence: could not connect. Check your network connection.', retryAfterS: 20 },
+    offline: { state: 'offline', detail: 'Getting presence: could not connect. Check your network connection.', retryAfterS: 20, lastAnswerAt: ago(3) },
     throttled: { state: 'throttled', detail: null, retryAfterS: 45 },
     signed_out: { state: 'signed_out', detail: 'your sign-in was revoked by an administrator.', retryAfterS: null },
-    error: { state: 'error', detail: 'Microsoft Graph answered 503: Service unavailable', retryAfterS: 30 },
+    error: { state: 'error', detail: 'Microsoft Graph answered 503: Service unavailable', retryAfterS: 30, lastAnswerAt: ago(3) },
   };
   let status = statuses[q.get('status') || 'ok'];
   let pausedUntil = q.get('paused') === '1' ? new Date(now + 47 * 60000).toISOString() : null;
@@ -299,6 +300,55 @@
     return Promise.resolve(() => listeners.get(name).delete(handler));
   }
 
+  // ------------------------------------------------------------------ how long
+  // As the engine does (core's how_long module): each teammate comes with the
+  // words for how long they have had their presence, "for 25 min", or "as of
+  // 14:05" (the last answer) while the engine gets none; '' when it is not
+  // known. The engine keeps them current, and tells the rows whose words
+  // changed with since-words-changed.
+  const MIN = 60000;
+  const stale = () => (status.state === 'offline' || status.state === 'error') && Boolean(status.lastAnswerAt);
+  function sinceWordsOf(since, at) {
+    if (stale()) return 'as of ' + hhmm(Date.parse(status.lastAnswerAt));
+    const start = Date.parse(since || '');
+    if (Number.isNaN(start)) return '';
+    const minutes = Math.floor((at - start) / MIN);
+    if (minutes < 1) return 'just now';
+    if (minutes < 60) return 'for ' + minutes + ' min';
+    const hours = Math.floor(minutes / 60);
+    if (hours < 24) return 'for ' + hours + ' h';
+    const days = Math.floor(hours / 24);
+    return days === 1 ? 'for 1 day' : 'for ' + days + ' days';
+  }
+  function nextSinceChange(since, at) {
+    const start = Date.parse(since || '');
+    if (stale() || Number.isNaN(start)) return Infinity;
+    const elapsed = at - start;
+    if (elapsed < MIN) return start + MIN;
+    const step = elapsed < 60 * MIN ? MIN : elapsed < 24 * 60 * MIN ? 60 * MIN : 24 * 60 * MIN;
+    return start + (Math.floor(elapsed / step) + 1) * step;
+  }
+  const word = (t) => Object.assign(t, { sinceWords: sinceWordsOf(t.since, Date.now()) });
+  let sinceTimer = null;
+  /** Words every teammate's time afresh, tells the changes when `announce`, and waits for the next. */
+  function keepSinceWords(announce) {
+    const at = Date.now();
+    const changed = [];
+    let next = Infinity;
+    for (const t of roster) {
+      const words = sinceWordsOf(t.since, at);
+      if (words !== t.sinceWords) {
+        t.sinceWords = words;
+        changed.push({ id: t.id, sinceWords: words });
+      }
+      next = Math.min(next, nextSinceChange(t.since, at));
+    }
+    if (announce && changed.length > 0) emit('since-words-changed', changed);
+    clearTimeout(sinceTimer);
+    sinceTimer = next === Infinity ? null : setTimeout(() => keepSinceWords(true), next - at);
+  }
+  keepSinceWords(false);
+
   // ------------------------------------------------------------------ commands
   // As the engine does: starting a sign-in, or cancelling, ends the one under
   // way, and only that is announced.
@@ -321,11 +371,12 @@
       const p = directory.find((d) => d.id === id);
       if (!p) unknown.push(id);
       else if (!inRoster(id)) {
-        roster.push(teammate(p.displayName.split(' ')[0], 'Available', 'Available', 0));
+        roster.push(word(teammate(p.displayName.split(' ')[0], 'Available', 'Available', 0)));
         added.push(p.displayName);
       }
     }
     emit('roster-changed', roster);
+    keepSinceWords(true);
     return { added, unknown, roster: view(roster) };
   }
 
@@ -529,8 +580,9 @@
     t.availability = availability;
     t.activity = activity || availability;
     t.since = new Date().toISOString();
-    withStatus(t);
+    word(withStatus(t));
     emit('presence-changed', [t]);
+    keepSinceWords(true);
   }
 
   window.mock = {
@@ -568,8 +620,13 @@
       emit('sign-in-changed', signIn);
     },
     status(name) {
-      status = statuses[name];
+      // The last answer: the one before, while the engine still gets none.
+      const last = stale() ? status.lastAnswerAt : new Date().toISOString();
+      status = Object.assign({}, statuses[name]);
+      if ('lastAnswerAt' in status) status.lastAnswerAt = last;
       emit('status-changed', status);
+      // Offline or back: "as of 14:05" comes or goes.
+      keepSinceWords(true);
     },
     calendar(state, message) {
       calendar = { state, message: message || null };
