@@ -3,7 +3,7 @@
 // the one it was given: `node --test` checks them without a page.
 //
 // Teammates are kept as the engine sends them (with their statusText, kind,
-// statusRank and calendar outlook), in a Map by ID.
+// statusRank, sinceWords and calendar outlook), in a Map by ID.
 
 import { showsSignInChange } from './model.js';
 
@@ -103,6 +103,20 @@ export function presenceChanged(state, list) {
   for (const t of list) {
     const before = roster.get(t.id);
     if (before) roster.set(t.id, { ...before, ...t });
+  }
+  return { ...state, roster };
+}
+
+/**
+ * since-words-changed: new words for how long some have had their presence
+ * ("for 26 min", or "as of 14:05" while the engine gets no answers), which
+ * the engine keeps current; anyone else is not ours (any more).
+ */
+export function sinceWordsChanged(state, list) {
+  const roster = new Map(state.roster);
+  for (const { id, sinceWords } of list ?? []) {
+    const before = roster.get(id);
+    if (before) roster.set(id, { ...before, sinceWords: sinceWords ?? '' });
   }
   return { ...state, roster };
 }

@@ -58,6 +58,24 @@ test('presence changes merge into the roster and say whose words changed', () =>
   assert.equal(s.roster.get('a').statusText, 'Busy · In a meeting', 'the old state is left alone');
 });
 
+test('new words for how long: those teammates only, the rest of each as it was', () => {
+  const s = frozen(S.presenceChanged(loaded(), [teammate('a', 'Busy · In a meeting', { sinceWords: 'for 25 min' }), teammate('b', 'Away', { sinceWords: 'for 3 h' })]));
+  const next = S.sinceWordsChanged(s, [
+    { id: 'a', sinceWords: 'as of 14:05' },
+    { id: 'gone', sinceWords: 'for 1 min' },
+  ]);
+  assert.equal(next.roster.get('a').sinceWords, 'as of 14:05');
+  assert.equal(next.roster.get('a').statusText, 'Busy · In a meeting', 'nothing else changes');
+  assert.equal(next.roster.get('b'), s.roster.get('b'), 'someone not in the event is left alone');
+  assert.equal(next.roster.has('gone'), false, 'someone not in the roster is not added');
+  assert.equal(s.roster.get('a').sinceWords, 'for 25 min', 'the old state is left alone');
+  assert.equal(S.sinceWordsChanged(next, [{ id: 'a', sinceWords: '' }]).roster.get('a').sinceWords, '', 'no presence known: no words');
+  assert.equal(S.sinceWordsChanged(next, [{ id: 'a', sinceWords: null }]).roster.get('a').sinceWords, '');
+  // Kept by what comes next: a presence change without words, a flag.
+  const later = S.flagSet(S.presenceChanged(next, [{ id: 'a', statusText: 'Available' }]), 'a', 'favorite', true);
+  assert.equal(later.roster.get('a').sinceWords, 'as of 14:05');
+});
+
 test('a flag is set at once, then the engine has the last word', () => {
   const s = frozen(loaded());
   const set = S.flagSet(s, 'a', 'favorite', true);
