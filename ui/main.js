@@ -1,8 +1,10 @@
 // Presently's window. It draws what the Rust side sends: one get_state at
 // start (and after each sign-in), then events. No timer here ever calls
-// invoke; the clock (clock.js) only redraws countdowns and durations, when
-// their words change. (The one call the window makes on its own is
-// roster_painted, once per page.)
+// invoke; the clock (clock.js) only redraws countdowns and a teammate's time
+// of day ("22:10 there"), when their words change. How long someone has had
+// their presence ("for 25 min", "as of 14:05") is the engine's to word and
+// to keep current (since-words-changed). (The one call the window makes on
+// its own is roster_painted, once per page.)
 //
 // Every string that comes from Microsoft Graph or from a person (names, job
 // titles, status messages, out-of-office notes, error messages) reaches the
@@ -23,6 +25,7 @@ import {
   pauseChanged,
   presenceChanged,
   rosterReplaced,
+  sinceWordsChanged,
   signInChanged,
   stateLoaded,
   statusChanged,
@@ -39,7 +42,16 @@ import { renderMe } from './views/me.js';
 import { wireMenu } from './views/menu.js';
 import { syncMyStatus, wireMyStatus } from './views/my-status.js';
 import { renderPause, updatePause, wirePause } from './views/pause.js';
-import { highlightRows, nextDurationChange, patchRows, renderRoster, updateDurations, wireRoster } from './views/roster.js';
+import {
+  highlightRows,
+  markRowsStale,
+  nextCalendarClockChange,
+  patchRows,
+  patchSinceWords,
+  renderRoster,
+  updateCalendarClocks,
+  wireRoster,
+} from './views/roster.js';
 import { openSettings, wireSettings } from './views/settings.js';
 import { renderSignIn, signInFocus, updateCodeCountdown, wireSignIn } from './views/signin.js';
 
@@ -75,6 +87,7 @@ async function boot() {
       on(ipc.EVENTS.signInChanged, onSignInChanged),
       on(ipc.EVENTS.rosterChanged, onRosterChanged),
       on(ipc.EVENTS.presenceChanged, onPresenceChanged),
+      on(ipc.EVENTS.sinceWordsChanged, onSinceWordsChanged),
       on(ipc.EVENTS.statusChanged, onStatusChanged),
       on(ipc.EVENTS.meChanged, onMeChanged),
       on(ipc.EVENTS.pauseChanged, onPauseChanged),
@@ -164,12 +177,21 @@ function onPresenceChanged(list) {
   store.update(presenceChanged, list);
 }
 
+// Only the words change: "for 26 min" as time passes, "as of 14:05" while
+// the engine gets no answers. A row not drawn (hidden by the filter) shows
+// the store's words when it is.
+function onSinceWordsChanged(list) {
+  store.update(sinceWordsChanged, list);
+  patchSinceWords(list.map((t) => t.id));
+}
+
 function onStatusChanged(status) {
   const wasStale = M.isStale(store.state.status);
   store.update(statusChanged, status, Date.now());
   renderBanner();
-  // Offline or back: every row's "for 5 min" / "as of 14:05" changes.
-  if (M.isStale(status) !== wasStale || M.isStale(status)) updateDurations(Date.now(), true);
+  // Offline or back: every row dims, or no longer. Their words ("as of
+  // 14:05") follow by since-words-changed.
+  if (M.isStale(status) !== wasStale) markRowsStale(M.isStale(status));
   clock.changed();
 }
 
@@ -223,12 +245,12 @@ function render() {
   clock.changed();
 }
 
-/** Countdowns, "for 25 min" and "(22:10 there)", when the clock says they change. Never calls invoke. */
+/** Countdowns and "(22:10 there)", when the clock says they change. Never calls invoke. */
 function tick(now) {
   const { signIn, status } = store.state;
   if (signIn.state === 'signing_in') updateCodeCountdown(now);
   if (signIn.state === 'signed_in') {
-    updateDurations(now);
+    updateCalendarClocks(now);
     updatePause(now);
   }
   if (status?.retryAfterS != null) updateBannerCountdown(now);
@@ -240,7 +262,7 @@ function nextTick(now) {
   if (signIn.state === 'signing_in' || status?.retryAfterS != null) return now + 1000;
   if (signIn.state !== 'signed_in') return Infinity;
   const pauseEnds = M.isPaused(pausedUntil, now) ? Date.parse(pausedUntil) : Infinity;
-  return Math.min(nextDurationChange(), pauseEnds);
+  return Math.min(nextCalendarClockChange(), pauseEnds);
 }
 
 boot();

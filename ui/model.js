@@ -1,7 +1,9 @@
-// Pure functions of the window: sorting, durations, filtering and the words
+// Pure functions of the window: sorting, filtering, countdowns and the words
 // of its own notices. No DOM and no Tauri here, so `node --test` can check
-// them. A presence in words (statusText), its dot (kind, dotLabel) and its
-// place in a list (statusRank) come from the engine with each teammate.
+// them. A presence in words (statusText), its dot (kind, dotLabel), its
+// place in a list (statusRank) and how long it has lasted (sinceWords: "for
+// 25 min", "as of 14:05" while the engine gets no answers) come from the
+// engine with each teammate, and since-words-changed keeps the last current.
 
 // What localeCompare(b, undefined, options) would use, made once: a roster
 // of 2,000 is sorted with some 20,000 comparisons.
@@ -37,64 +39,12 @@ export function matchesFilter(t, filter) {
   return words.every((w) => haystack.includes(w));
 }
 
-/** "just now", "for 25 min", "for 3 h", "for 2 days" since an RFC 3339 time. */
-export function formatSince(since, nowMs) {
-  if (!since) return '';
-  const start = Date.parse(since);
-  if (Number.isNaN(start)) return '';
-  const minutes = Math.floor((nowMs - start) / 60000);
-  if (minutes < 1) return 'just now';
-  if (minutes < 60) return `for ${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `for ${hours} h`;
-  const days = Math.floor(hours / 24);
-  return days === 1 ? 'for 1 day' : `for ${days} days`;
-}
-
 const MINUTE = 60000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** When formatSince's words for `since` next change after `nowMs` (ms), Infinity for never. */
-export function nextSinceChange(since, nowMs) {
-  const start = Date.parse(since ?? '');
-  if (Number.isNaN(start)) return Infinity;
-  const elapsed = nowMs - start;
-  if (elapsed < MINUTE) return start + MINUTE;
-  const step = elapsed < HOUR ? MINUTE : elapsed < DAY ? HOUR : DAY;
-  return start + (Math.floor(elapsed / step) + 1) * step;
-}
 
 /** States in which the engine is not getting answers: presence shown is old. */
 const STALE_STATES = new Set(['offline', 'error']);
 
-/** The time of the last answer while the engine gets none (rows say "as of" it), else NaN. */
-function lastAnswerWhileStale(status) {
-  return status && STALE_STATES.has(status.state) ? Date.parse(status.lastAnswerAt ?? '') : NaN;
-}
-
-/**
- * What a row says about time: "for 5 min" while presence is current; while
- * the engine gets no answers, "as of 14:05" (the last answer, local time),
- * so that old presence is not shown as current.
- */
-export function sinceText(since, status, nowMs) {
-  const last = lastAnswerWhileStale(status);
-  if (!Number.isNaN(last)) {
-    const at = new Date(last);
-    const hh = String(at.getHours()).padStart(2, '0');
-    const mm = String(at.getMinutes()).padStart(2, '0');
-    return `as of ${hh}:${mm}`;
-  }
-  return formatSince(since, nowMs);
-}
-
-/** When sinceText's words next change after `nowMs` (ms), Infinity for never ("as of 14:05" stays). */
-export function nextSinceTextChange(since, status, nowMs) {
-  return Number.isNaN(lastAnswerWhileStale(status)) ? nextSinceChange(since, nowMs) : Infinity;
-}
-
-/** True while the engine gets no answers and rows show old presence. */
+/** True while the engine gets no answers: the presence rows show is old, and they dim. */
 export function isStale(status) {
   return Boolean(status && STALE_STATES.has(status.state) && status.lastAnswerAt);
 }

@@ -1,5 +1,6 @@
-// The window with a big roster stays idle: the clock wakes only when a
-// "for 5 min" changes and then touches only the labels that changed, a
+// The window with a big roster stays idle: the clock wakes only when a label
+// of its own changes ("22:10 there", a countdown) and leaves "for 5 min" to
+// the engine, whose since-words-changed touches only the labels it names; a
 // presence change redraws its own row, and a burst of events one frame.
 //   node --test tests/ui/
 import { test, afterEach } from 'node:test';
@@ -9,7 +10,6 @@ import { FakeEvent } from './fake-dom.mjs';
 import { openWindow } from './harness.mjs';
 import { freshCopy } from './ui-modules.mjs';
 
-const M = await import(freshCopy('model.js'));
 const { createClock, LONGEST_WAIT_MS } = await import(freshCopy('clock.js'));
 
 let w = null;
@@ -42,29 +42,6 @@ function watch(node) {
 const ago = (ms) => new Date(Date.now() - ms).toISOString();
 const MIN = 60000;
 
-test('the next change of "for N min": the next minute, hour or day of its own, never while "as of"', () => {
-  const since = '2026-11-30T09:00:00.000Z';
-  const start = Date.parse(since);
-  assert.equal(M.nextSinceChange(since, start + 10_000), start + MIN); // "just now" until 1 min
-  assert.equal(M.nextSinceChange(since, start + 5 * MIN + 1), start + 6 * MIN);
-  assert.equal(M.nextSinceChange(since, start + 6 * MIN), start + 7 * MIN);
-  assert.equal(M.nextSinceChange(since, start + 59 * MIN + 59_999), start + 60 * MIN);
-  assert.equal(M.nextSinceChange(since, start + 125 * MIN), start + 180 * MIN); // "for 2 h"
-  assert.equal(M.nextSinceChange(since, start + 30 * 60 * MIN), start + 48 * 60 * MIN); // "for 1 day"
-  assert.equal(M.nextSinceChange(null, start), Infinity);
-  assert.equal(M.nextSinceChange('not a time', start), Infinity);
-  // The words really do change then, and not a millisecond before.
-  for (const elapsed of [10_000, 5 * MIN + 1, 59 * MIN, 125 * MIN, 30 * 60 * MIN]) {
-    const next = M.nextSinceChange(since, start + elapsed);
-    assert.equal(M.formatSince(since, next - 1), M.formatSince(since, start + elapsed), `${elapsed}`);
-    assert.notEqual(M.formatSince(since, next), M.formatSince(since, start + elapsed), `${elapsed}`);
-  }
-  const offline = { state: 'offline', lastAnswerAt: '2026-11-30T09:20:00Z' };
-  assert.equal(M.nextSinceTextChange(since, offline, start + 25 * MIN), Infinity);
-  assert.equal(M.nextSinceTextChange(since, { state: 'ok' }, start + 25 * MIN), start + 26 * MIN);
-  assert.equal(M.nextSinceTextChange(since, { state: 'offline', lastAnswerAt: null }, start + 25 * MIN), start + 26 * MIN);
-});
-
 test('the clock sets one timer for the next change, sooner when told, and waits at most a minute', () => {
   const set = [];
   const cleared = [];
@@ -93,27 +70,89 @@ test('the clock sets one timer for the next change, sooner when told, and waits 
   assert.ok(set[2].ms > LONGEST_WAIT_MS - 1000 && set[2].ms <= LONGEST_WAIT_MS, `${set[2].ms}`);
 });
 
-test('the clock touches only the "for N min" labels whose words changed, when they change', async () => {
+const sinceOf = (li) => li.querySelector('.since').textContent;
+
+test('since-words-changed rewrites the words of the rows it names, and nothing else', async () => {
   await open('');
-  const [first, second, ...rest] = rows();
-  // Two teammates: one whose "just now" becomes "for 1 min" in 300 ms, one
-  // in the middle of a minute.
-  w.mock.emit('presence-changed', [
-    { id: first.dataset.id, since: ago(MIN - 300) },
-    { id: second.dataset.id, since: ago(30_000) },
+  const order = rows();
+  const [first, second, ...rest] = order;
+  const labels = new Map(order.map((li) => [li, watch(li.querySelector('.since'))]));
+  const others = rest.flatMap((li) => ['.status-words', '.name', '.calendar-words'].map((sel) => watch(li.querySelector(sel))));
+  w.mock.emit('since-words-changed', [
+    { id: first.dataset.id, sinceWords: 'for 26 min' },
+    { id: second.dataset.id, sinceWords: 'as of 14:05' },
+    { id: 'someone-not-in-the-roster', sinceWords: 'for 1 h' },
   ]);
   await w.settle(40);
-  const soon = rows().find((li) => li.dataset.id === first.dataset.id);
-  const later = rows().find((li) => li.dataset.id === second.dataset.id);
-  assert.equal(soon.querySelector('.since').textContent, 'just now');
-  assert.equal(later.querySelector('.since').textContent, 'just now');
-  const watched = new Map(rows().map((li) => [li, watch(li.querySelector('.since'))]));
-  await sleep(1500);
-  assert.equal(soon.querySelector('.since').textContent, 'for 1 min');
-  const touched = [...watched].filter(([, seen]) => seen.reads + seen.writes > 0).map(([li]) => li);
-  assert.deepEqual(touched, [soon], 'only the label whose words changed was read or written');
-  assert.equal(watched.get(soon).writes, 1);
-  assert.equal(rest.length + 2, rows().length);
+  assert.equal(sinceOf(first), 'for 26 min');
+  assert.equal(sinceOf(second), 'as of 14:05');
+  const touched = [...labels].filter(([, seen]) => seen.reads + seen.writes > 0).map(([li]) => li);
+  assert.deepEqual(touched, [first, second], 'only the labels named were read or written');
+  assert.equal(labels.get(first).writes, 1);
+  for (const seen of others) assert.equal(seen.reads + seen.writes, 0, 'no other row was redrawn');
+  assert.deepEqual(rows(), order, 'nothing moved');
+  assert.equal(rows().length, 10, 'nobody was added');
+});
+
+test('the store keeps the new words: a later redraw of the row, or of the list, shows them', async () => {
+  await open('');
+  const lee = row('Lee Gu');
+  const megan = row('Megan Bowen');
+  const type = (text) => {
+    w.$('filter').value = text;
+    w.$('filter').dispatchEvent(new FakeEvent('input', { bubbles: true }));
+  };
+  // Megan is hidden by the filter when her words change.
+  type('Lee');
+  w.mock.emit('since-words-changed', [
+    { id: lee.dataset.id, sinceWords: 'for 4 h' },
+    { id: megan.dataset.id, sinceWords: 'as of 14:05' },
+  ]);
+  await w.settle(40);
+  assert.equal(sinceOf(lee), 'for 4 h');
+  // A presence change without new words redraws Lee's row from the store.
+  w.mock.emit('presence-changed', [{ id: lee.dataset.id, statusText: 'Away · Back at 3' }]);
+  await w.settle(40);
+  assert.equal(lee.querySelector('.status-words').textContent, 'Away · Back at 3');
+  assert.equal(sinceOf(lee), 'for 4 h');
+  // The whole list drawn again.
+  type('');
+  assert.equal(rows().length, 10);
+  assert.equal(sinceOf(row('Lee Gu')), 'for 4 h');
+  assert.equal(sinceOf(row('Megan Bowen')), 'as of 14:05');
+  // The engine's next words for them win.
+  w.mock.emit('presence-changed', [{ id: lee.dataset.id, sinceWords: 'just now' }]);
+  await w.settle(40);
+  assert.equal(sinceOf(row('Lee Gu')), 'just now');
+});
+
+test('the window\'s clock leaves "for 25 min" alone: an hour later the words are as the engine gave them', async () => {
+  const realNow = Date.now;
+  try {
+    await open('');
+    const before = rows().map(sinceOf);
+    assert.ok(before.includes('for 25 min'), before.join(', '));
+    // An hour later for the window, a second and a half before a minute turns.
+    const turn = Math.ceil((realNow() + 60 * MIN + 3000) / MIN) * MIN;
+    const skew = turn - 1500 - realNow();
+    Date.now = () => realNow() + skew;
+    // A teammate's time of day there: the clock has a label to move when the minute turns.
+    const lee = row('Lee Gu');
+    const outside = { busyUntil: null, freeAt: null, words: [], outsideWorkingHours: true, utcOffsetMinutes: 540 };
+    w.mock.emit('presence-changed', [{ id: lee.dataset.id, calendar: outside }]);
+    await w.settle(40);
+    const there = (ms) => new Date(ms + 540 * MIN).toISOString().slice(11, 16);
+    assert.equal(lee.querySelector('.calendar-words').textContent, `outside working hours (${there(turn - MIN)} there)`);
+    const labels = rows().map((li) => watch(li.querySelector('.since')));
+    const left = turn - Date.now();
+    assert.ok(left > 100, `${left} ms left: the window took too long`);
+    await sleep(left + 300);
+    assert.equal(lee.querySelector('.calendar-words').textContent, `outside working hours (${there(turn)} there)`, 'the clock ticked');
+    for (const seen of labels) assert.equal(seen.reads + seen.writes, 0, 'no "for 25 min" label was read or written');
+    assert.deepEqual(rows().map(sinceOf), before, 'and "for 25 min" is as it was');
+  } finally {
+    Date.now = realNow;
+  }
 });
 
 test('a presence change redraws its own row only', async () => {

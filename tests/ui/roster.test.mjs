@@ -40,11 +40,64 @@ test('rows show the words and the dot the engine sent', async () => {
   assert.ok(dot('Alex Wilber').classList.contains('dot-available'));
 });
 
+const since = (name) => row(name).querySelector('.since').textContent;
+
+test('rows say how long as the engine words it, as given', async () => {
+  await open('');
+  // The initial roster (get_state).
+  assert.equal(since('Megan Bowen'), 'for 25 min');
+  assert.equal(since('Lee Gu'), 'for 3 h');
+  assert.equal(since('Isaiah Langer'), 'for 1 day');
+  assert.equal(since('Nestor Wilke'), '', 'no presence known: no words');
+  assert.match(row('Megan Bowen').querySelector('.line2').textContent, /^Available.*for 25 min$/);
+  // presence-changed: the words, whatever the time it carries.
+  const lee = row('Lee Gu').dataset.id;
+  w.mock.emit('presence-changed', [{ id: lee, since: new Date().toISOString(), sinceWords: 'as of 14:05' }]);
+  await w.settle(20);
+  assert.equal(since('Lee Gu'), 'as of 14:05');
+  w.mock.emit('presence-changed', [{ id: lee, since: null, sinceWords: 'for 3 days' }]);
+  await w.settle(20);
+  assert.equal(since('Lee Gu'), 'for 3 days');
+  w.mock.emit('presence-changed', [{ id: lee, sinceWords: '' }]);
+  await w.settle(20);
+  assert.equal(since('Lee Gu'), '');
+  // roster-changed, and the words are text, never markup.
+  const someone = (id, displayName, sinceWords) => ({ id, displayName, statusText: 'Away', kind: 'away', statusRank: 3, dotLabel: 'Away', sinceWords });
+  w.mock.emit('roster-changed', [someone('x1', 'Xena', '<b>for 2 h</b>'), someone('x2', 'Yann', 'as of 14:05'), someone('x3', 'Zoe', '')]);
+  await w.settle(20);
+  assert.equal(since('Xena'), '<b>for 2 h</b>');
+  assert.equal(row('Xena').querySelector('.since').children.length, 0);
+  assert.equal(since('Yann'), 'as of 14:05');
+  assert.equal(since('Zoe'), '');
+});
+
+test('offline, rows dim and say "as of" the last answer; back, they say how long again', async () => {
+  const opened = Date.now();
+  await open('status=offline');
+  const rows = () => [...w.$('roster-list').children];
+  // The mock's last answer was three minutes before the page opened.
+  const hhmm = (ms) => new Date(ms).toTimeString().slice(0, 5);
+  const asOf = [opened, Date.now()].map((ms) => `as of ${hhmm(ms - 3 * 60000)}`);
+  assert.ok(asOf.includes(since('Megan Bowen')), since('Megan Bowen'));
+  assert.ok(rows().every((li) => li.classList.contains('stale')), 'every row dims');
+  w.mock.status('ok');
+  await w.settle(20);
+  assert.equal(since('Megan Bowen'), 'for 25 min');
+  assert.equal(since('Nestor Wilke'), '');
+  assert.ok(rows().every((li) => !li.classList.contains('stale')), 'no row dims');
+  // The words come from the engine: without them the row keeps its own.
+  w.mock.emit('status-changed', { state: 'offline', detail: null, retryAfterS: 20, lastAnswerAt: new Date().toISOString() });
+  await w.settle(20);
+  assert.ok(rows().every((li) => li.classList.contains('stale')), 'every row dims');
+  assert.equal(since('Megan Bowen'), 'for 25 min');
+});
+
 test('a change the mock makes carries the words the Rust side would send', async () => {
   await open('');
   w.mock.change('Lee', 'Busy', 'InACall');
   await w.settle(20);
   assert.equal(words('Lee Gu'), 'Busy · In a call');
+  assert.equal(since('Lee Gu'), 'just now');
   w.mock.change('Lee', 'Offline', 'OffWork');
   await w.settle(20);
   assert.equal(words('Lee Gu'), 'Offline · Off work');

@@ -1,6 +1,6 @@
-// The roster: one row per teammate with their status as the engine words
-// it and what their calendar says, the row's buttons and menu, the filter,
-// and removing someone.
+// The roster: one row per teammate with their status and how long they have
+// had it, both as the engine words them, and what their calendar says; the
+// row's buttons and menu, the filter, and removing someone.
 
 import * as ipc from '../ipc.js';
 import * as M from '../model.js';
@@ -69,7 +69,7 @@ function updateRow(r, t, now) {
   setText(r.job, t.jobTitle ?? '');
   r.name.title = [t.displayName, t.jobTitle, t.mail || t.userPrincipalName].filter(Boolean).join('\n');
   setText(r.words, t.statusText);
-  updateSince(r, t, status, now);
+  setText(r.since, t.sinceWords);
   updateCalendar(r, t, now);
   r.li.classList.toggle('stale', M.isStale(status));
 
@@ -102,12 +102,6 @@ function updateRow(r, t, now) {
   // A bell with waves: every change, not only "available".
   const bell = t.notifyEveryChange ? 'bell-ring' : 'bell';
   if (!r.notify.querySelector(`.icon-${bell}`)) r.notify.replaceChildren(icon(bell));
-}
-
-/** The row's "for 5 min" / "as of 14:05", and when its words next change. */
-function updateSince(r, t, status, now) {
-  setText(r.since, M.sinceText(t.since, status, now));
-  r.sinceChangesAt = M.nextSinceTextChange(t.since, status, now);
 }
 
 /** The row's "until 14:30 · outside working hours (22:10 there)", and when its words next change. */
@@ -232,37 +226,41 @@ function reportFirstPaint(visible) {
 }
 
 /**
- * The rows' words that time changes, "for 5 min" and "(22:10 there)": only
- * those whose words have changed by `now`, or every row's "for 5 min" when
- * `all` (the engine's status went offline or came back, so "as of 14:05"
- * comes or goes).
+ * New words for how long `ids` have had their presence ("for 26 min", "as
+ * of 14:05"), already in the store: their rows' words only, nothing moves.
  */
-export function updateDurations(now, all = false) {
-  const { roster, status } = store.state;
-  const stale = M.isStale(status);
-  for (const r of rows.values()) {
-    const sinceDue = all || r.sinceChangesAt <= now;
-    const calendarDue = r.calendarChangesAt <= now;
-    if (!sinceDue && !calendarDue) continue;
-    const t = roster.get(r.id);
-    if (!t) {
-      r.sinceChangesAt = Infinity;
-      r.calendarChangesAt = Infinity;
-    } else {
-      if (sinceDue) updateSince(r, t, status, now);
-      if (calendarDue) updateCalendar(r, t, now);
-    }
-    if (all) r.li.classList.toggle('stale', stale);
+export function patchSinceWords(ids) {
+  const { roster } = store.state;
+  for (const id of ids) {
+    const r = rows.get(id);
+    const t = roster.get(id);
+    if (r && t) setText(r.since, t.sinceWords);
   }
 }
 
-/** When the next row's "for 5 min" or "(22:10 there)" changes (ms), Infinity for none. */
-export function nextDurationChange() {
-  let at = Infinity;
+/** The engine gets no answers, or again: every row dims, or no longer. */
+export function markRowsStale(stale) {
+  for (const r of rows.values()) r.li.classList.toggle('stale', stale);
+}
+
+/**
+ * The rows' words that time changes, their time of day in "(22:10 there)":
+ * only those whose words have changed by `now`.
+ */
+export function updateCalendarClocks(now) {
+  const { roster } = store.state;
   for (const r of rows.values()) {
-    if (r.sinceChangesAt < at) at = r.sinceChangesAt;
-    if (r.calendarChangesAt < at) at = r.calendarChangesAt;
+    if (r.calendarChangesAt > now) continue;
+    const t = roster.get(r.id);
+    if (t) updateCalendar(r, t, now);
+    else r.calendarChangesAt = Infinity;
   }
+}
+
+/** When the next row's "(22:10 there)" changes (ms), Infinity for none. */
+export function nextCalendarClockChange() {
+  let at = Infinity;
+  for (const r of rows.values()) if (r.calendarChangesAt < at) at = r.calendarChangesAt;
   return at;
 }
 
