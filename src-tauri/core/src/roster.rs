@@ -27,9 +27,10 @@
 //!   comments go only with that teammate;
 //! - one person appears once: entries with the same ID (in any letter case)
 //!   are merged, flags OR'ed and the newer non-empty details kept;
-//! - an edit ([`Roster::edit_file`], and the command line's) holds
-//!   [`RosterLock`] from reading the file to replacing it, so that the app and
-//!   `presently roster` never write over each other's change.
+//! - an edit ([`Roster::edit_file`], the window's and the command line's)
+//!   holds [`RosterLock`] from reading the file to replacing it, so that the
+//!   app and `presently roster` never write over each other's change, and
+//!   replaces the file only when the roster it holds changed.
 
 use std::collections::HashMap;
 use std::fs;
@@ -239,6 +240,18 @@ impl RosterLock {
     }
 }
 
+/// What an edit does with a roster file that is not a valid roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfUnreadable {
+    /// Refuse the edit and leave the file as it is: someone may be halfway
+    /// through editing it, and the window can tell them where the mistake is.
+    Refuse,
+    /// Keep the file aside and edit an empty roster instead, with
+    /// [`Roster::recovery`] set to say where the file went (`presently
+    /// roster`, which tells the person and ends with exit code 1).
+    KeepAside,
+}
+
 /// A roster file that could not be read and was kept aside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovery {
@@ -283,6 +296,8 @@ pub struct Roster {
     as_read: Vec<Teammate>,
     recovery: Option<Recovery>,
     merged_on_load: usize,
+    /// True when the file had the old header, replaced in memory.
+    header_renewed: bool,
 }
 
 impl Roster {
@@ -297,6 +312,7 @@ impl Roster {
             as_read: Vec::new(),
             recovery: None,
             merged_on_load: 0,
+            header_renewed: false,
         }
     }
 
@@ -378,17 +394,42 @@ impl Roster {
         config_dir: &Path,
         edit: impl FnOnce(&mut Roster) -> T,
     ) -> Result<(T, Roster)> {
+        Roster::edit_file_with(config_dir, IfUnreadable::Refuse, edit)
+    }
+
+    /// [`Roster::edit_file`], with a file that is not a valid roster
+    /// refused or kept aside as `if_unreadable` says. The file is replaced
+    /// only when the roster differs from what it holds: an edit that changed
+    /// nobody (removing someone who is not there) leaves it untouched, while
+    /// one that changed nobody on a file needing tidying (people listed
+    /// twice, the old header) writes the tidy form.
+    pub fn edit_file_with<T>(
+        config_dir: &Path,
+        if_unreadable: IfUnreadable,
+        edit: impl FnOnce(&mut Roster) -> T,
+    ) -> Result<(T, Roster)> {
         let _lock = RosterLock::acquire(config_dir)?;
         let path = Roster::path_in(config_dir);
-        let mut roster = Roster::parse_file(&path)?.map_err(|reason| {
-            Error::Storage(format!(
-                "The roster file {} could not be read ({reason}), so the change was not made. Fix the file (or move it away), then try again.",
-                path.display()
-            ))
-        })?;
+        let mut roster = match if_unreadable {
+            IfUnreadable::KeepAside => Roster::load_file(&path)?,
+            IfUnreadable::Refuse => Roster::parse_file(&path)?.map_err(|reason| {
+                Error::Storage(format!(
+                    "The roster file {} could not be read ({reason}), so the change was not made. Fix the file (or move it away), then try again.",
+                    path.display()
+                ))
+            })?,
+        };
         let out = edit(&mut roster);
-        roster.save()?;
+        if roster.differs_from_file() {
+            roster.save()?;
+        }
         Ok((out, roster))
+    }
+
+    /// True when the roster is not what its file says as it was read: a
+    /// teammate added, removed or changed, or the file tidied on reading.
+    fn differs_from_file(&self) -> bool {
+        self.header_renewed || self.teammates != self.as_read
     }
 
     /// The roster at `path`, or why its content is not one; `Err` when it
@@ -411,6 +452,7 @@ impl Roster {
         };
         if text.header() == OLD_HEADER {
             text.set_header(HEADER);
+            roster.header_renewed = true;
         }
         roster.text = text;
         roster.as_read = file.teammates.clone();
@@ -826,6 +868,80 @@ mod tests {
         })
         .unwrap();
         assert_eq!(r.to_toml().unwrap(), format!("{HEADER}{body}"));
+    }
+
+    const B: &str = "02bd9fd6-8f93-4758-87c3-1fb73740a315";
+
+    fn file_in(dir: &tempfile::TempDir) -> Option<String> {
+        fs::read_to_string(Roster::path_in(dir.path())).ok()
+    }
+
+    #[test]
+    fn an_edit_that_changes_nobody_leaves_the_file_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let (gone, _) = Roster::edit_file(dir.path(), |r| r.remove(A)).unwrap();
+        assert!(gone.is_none());
+        assert_eq!(file_in(&dir), None, "no roster file was made");
+
+        // A roster Presently would write in another form: any save shows.
+        let inline = format!("teammate = [{{ id = \"{A}\", notify = true }}]\n");
+        fs::write(Roster::path_in(dir.path()), &inline).unwrap();
+        for edit in [
+            (|r: &mut Roster| r.remove(B).is_some()) as fn(&mut Roster) -> bool,
+            |r| r.set_notify(A, true),
+            |r| r.add(Teammate::new(A.to_uppercase())) == Added::New,
+        ] {
+            Roster::edit_file(dir.path(), edit).unwrap();
+            assert_eq!(file_in(&dir).as_deref(), Some(inline.as_str()));
+        }
+
+        let (_, roster) = Roster::edit_file(dir.path(), |r| r.set_favorite(A, true)).unwrap();
+        let written = file_in(&dir).unwrap();
+        assert!(written.contains("[[teammate]]"), "{written}");
+        assert!(roster.get(A).unwrap().favorite);
+    }
+
+    #[test]
+    fn an_edit_writes_a_file_that_needed_tidying_even_when_it_changes_nobody() {
+        let dir = tempfile::tempdir().unwrap();
+        let twice = format!(
+            "[[teammate]]\nid = \"{A}\"\n\n[[teammate]]\nid = \"{}\"\n",
+            A.to_uppercase()
+        );
+        fs::write(Roster::path_in(dir.path()), twice).unwrap();
+        let (gone, roster) = Roster::edit_file(dir.path(), |r| r.remove(B)).unwrap();
+        assert!(gone.is_none());
+        assert_eq!(roster.merged_on_load(), 1);
+        let written = file_in(&dir).unwrap();
+        assert_eq!(written.matches("[[teammate]]").count(), 1, "{written}");
+
+        fs::write(Roster::path_in(dir.path()), OLD_HEADER).unwrap();
+        Roster::edit_file(dir.path(), |r| r.remove(B)).unwrap();
+        assert_eq!(file_in(&dir).as_deref(), Some(HEADER));
+    }
+
+    #[test]
+    fn an_edit_may_keep_an_unreadable_file_aside_and_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let broken = "[[teammate]]\nid = \"unterminated\n";
+        fs::write(Roster::path_in(dir.path()), broken).unwrap();
+        let (added, roster) = Roster::edit_file_with(dir.path(), IfUnreadable::KeepAside, |r| {
+            assert!(r.recovery().is_some(), "the edit can tell the person first");
+            r.add(Teammate::new(B))
+        })
+        .unwrap();
+        assert_eq!(added, Added::New);
+        let recovery = roster.recovery().expect("kept aside");
+        assert!(recovery.reason.contains("line 2"), "{}", recovery.reason);
+        assert_eq!(fs::read_to_string(&recovery.backup).unwrap(), broken);
+        assert_eq!(Roster::load(dir.path()).unwrap().ids(), [B]);
+
+        // Kept aside, nobody added: nothing is written in its place.
+        fs::write(Roster::path_in(dir.path()), broken).unwrap();
+        let (gone, roster) =
+            Roster::edit_file_with(dir.path(), IfUnreadable::KeepAside, |r| r.remove(B)).unwrap();
+        assert!(gone.is_none() && roster.recovery().is_some());
+        assert_eq!(file_in(&dir), None);
     }
 
     #[test]
