@@ -448,12 +448,74 @@ async fn a_corrupt_roster_file_is_left_alone_by_reading_and_kept_aside_by_an_edi
     assert_eq!(run.code, 1, "the file had to be kept aside: {}", run.stderr);
     let kept = backups();
     assert_eq!(kept.len(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("presently: The roster file could not be read (")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("It was kept as "), "{}", run.stderr);
     assert!(run
         .stderr
         .contains(&*kept[0].file_name().unwrap().to_string_lossy()));
+    assert!(
+        run.stderr
+            .contains("Presently started with an empty roster"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(std::fs::read(&kept[0]).unwrap(), broken);
     assert_eq!(ids_of(&listed(&env).await), vec![someone]);
     assert_eq!(std::fs::read(&kept[0]).unwrap(), broken);
+}
+
+/// A removal writes the roster file only when it changes what the file
+/// says; people the file listed twice are told of, and written once.
+#[tokio::test]
+async fn a_removal_writes_the_file_only_when_it_changes_the_roster() {
+    let env = TestEnv::new(config(20)).await;
+    let users = env.sim.users();
+    let (a, b) = (&users[3], &users[4]);
+    let run = env.run(&["roster", "remove", &a.id]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not on your roster"),
+        "{}",
+        run.stderr
+    );
+    assert!(!roster_file(&env).exists(), "no roster file was made");
+
+    // Written in a form Presently would write otherwise: a save would show.
+    let inline = format!("# mine\n\nteammate = [{{ id = \"{}\" }}]\n", a.id);
+    std::fs::write(roster_file(&env), &inline).unwrap();
+    let run = env.run(&["roster", "remove", &b.id]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(roster_file(&env)).unwrap(), inline);
+
+    let twice = format!(
+        "# mine\n\n[[teammate]]\nid = \"{}\"\n\n[[teammate]]\nid = \"{}\"\n\n[[teammate]]\nid = \"{}\"\nfavorite = true\n",
+        a.id,
+        b.id,
+        a.id.to_uppercase()
+    );
+    std::fs::write(roster_file(&env), twice).unwrap();
+    let run = env.run(&["roster", "remove", &b.id]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let line = |said: &str| run.stderr.lines().position(|l| l == said);
+    let note = line("Note: the roster file listed 1 people twice; each is now listed once.");
+    let removed = line(&format!("Removed {}.", b.id));
+    assert!(
+        note.is_some() && note < removed,
+        "the note, then the removal: {}",
+        run.stderr
+    );
+    let text = std::fs::read_to_string(roster_file(&env)).unwrap();
+    assert!(text.starts_with("# mine\n"), "{text}");
+    assert_eq!(text.matches("[[teammate]]").count(), 1, "{text}");
+    let list = listed(&env).await;
+    assert_eq!(ids_of(&list), std::slice::from_ref(&a.id));
+    assert_eq!(list["teammates"][0]["favorite"], true);
 }
 
 #[tokio::test]

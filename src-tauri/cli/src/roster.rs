@@ -25,7 +25,7 @@ use presently_core::directory::{Directory, Person};
 use presently_core::graph::GraphClient;
 use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::presence::{normalize_user_id, Presence, MAX_IDS_PER_REQUEST};
-use presently_core::roster::{Roster, RosterLock, Teammate};
+use presently_core::roster::{IfUnreadable, Roster, Teammate};
 use presently_core::status::in_full;
 use presently_core::token_store::TokenStore;
 use presently_core::watch;
@@ -162,18 +162,15 @@ async fn add(settings: &Settings, store: Arc<dyn TokenStore>, args: AddArgs) -> 
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 
-/// Puts `found` on the roster under the roster's lock, lets `tell` say what
-/// happened, and saves; true when the file had to be kept aside (exit 1).
+/// Puts `found` on the roster, then lets `tell` say what happened; true
+/// when the file had to be kept aside (exit 1).
 fn add_found(
     settings: &Settings,
     found: &Found,
     flags: Flags,
     tell: impl FnOnce(&import::Report, &Roster),
 ) -> Result<bool> {
-    let _lock = RosterLock::acquire(&settings.config_dir)?;
-    let (mut roster, failed) = load_roster(settings)?;
-    let report = import::add_found(&mut roster, found, flags);
-    roster.save()?;
+    let (report, roster) = edit_roster(settings, |roster| import::add_found(roster, found, flags))?;
     tell(&report, &roster);
     if report.skipped > 0 {
         eprintln!(
@@ -181,28 +178,24 @@ fn add_found(
             report.skipped
         );
     }
-    Ok(failed)
+    Ok(roster.recovery().is_some())
 }
 
 fn remove(settings: &Settings, who: &[String]) -> Result<u8> {
-    let _lock = RosterLock::acquire(&settings.config_dir)?;
-    let (mut roster, mut failed) = load_roster(settings)?;
-    let mut removed = false;
-    for key in who {
-        match roster.remove(key) {
-            Some(gone) => {
-                eprintln!("Removed {}.", teammate_label(&gone));
-                removed = true;
-            }
-            None => {
-                eprintln!("presently: \"{}\" is not on your roster.", clean(key));
-                failed = true;
+    let (not_there, roster) = edit_roster(settings, |roster| {
+        let mut not_there = false;
+        for key in who {
+            match roster.remove(key) {
+                Some(gone) => eprintln!("Removed {}.", teammate_label(&gone)),
+                None => {
+                    eprintln!("presently: \"{}\" is not on your roster.", clean(key));
+                    not_there = true;
+                }
             }
         }
-    }
-    if removed {
-        roster.save()?;
-    }
+        not_there
+    })?;
+    let failed = not_there || roster.recovery().is_some();
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 
@@ -411,26 +404,25 @@ async fn directory(settings: &Settings, store: Arc<dyn TokenStore>) -> Result<Di
     Ok(Directory::for_settings(graph, settings))
 }
 
-/// Loads the roster for an edit (under the roster's lock) and says on
-/// stderr if the file was unreadable (and kept aside, the one case where a
-/// roster file is moved) or had duplicates. The flag is true when the
-/// command should end with exit code 1 for it.
-fn load_roster(settings: &Settings) -> Result<(Roster, bool)> {
-    let roster = Roster::load(&settings.config_dir)?;
-    let broken = match roster.recovery() {
-        Some(recovery) => {
+/// Edits the roster file through the engine, as the window does, except
+/// that a file that is not a valid roster is kept aside and the edit goes
+/// on (the one case where a roster file is moved). Before `edit` runs,
+/// says on stderr if the file was kept aside (the command then ends with
+/// exit code 1: the returned roster's [`Roster::recovery`]) or had
+/// duplicates.
+fn edit_roster<T>(settings: &Settings, edit: impl FnOnce(&mut Roster) -> T) -> Result<(T, Roster)> {
+    Roster::edit_file_with(&settings.config_dir, IfUnreadable::KeepAside, |roster| {
+        if let Some(recovery) = roster.recovery() {
             eprintln!("presently: {}", recovery.message());
-            true
         }
-        None => false,
-    };
-    if roster.merged_on_load() > 0 {
-        eprintln!(
-            "Note: the roster file listed {} people twice; each is now listed once.",
-            roster.merged_on_load()
-        );
-    }
-    Ok((roster, broken))
+        if roster.merged_on_load() > 0 {
+            eprintln!(
+                "Note: the roster file listed {} people twice; each is now listed once.",
+                roster.merged_on_load()
+            );
+        }
+        edit(roster)
+    })
 }
 
 /// The presence of `ids` (every valid user ID among them), by ID.
