@@ -431,18 +431,7 @@ pub async fn import_teammates(
     source: String,
     group_id: Option<String>,
 ) -> CommandResult<RosterReport> {
-    let source = match (source.as_str(), group_id) {
-        ("manager", _) => ImportSource::Manager,
-        ("reports", _) => ImportSource::Reports,
-        ("people", _) => ImportSource::People,
-        ("group", Some(id)) => ImportSource::Group(id),
-        ("group", None) => return Err(CommandError::invalid_input("Choose a team to import.")),
-        (other, _) => {
-            return Err(CommandError::invalid_input(format!(
-                "\"{other}\" is not something to import from."
-            )))
-        }
-    };
+    let source = ImportSource::parse(&source, group_id).map_err(presently_core::Error::from)?;
     let me = match state.monitor.sign_in_state() {
         SignInState::SignedIn { account } => account.id,
         _ => String::new(),

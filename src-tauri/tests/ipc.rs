@@ -295,6 +295,24 @@ async fn open_teams_and_verification_page_refuse_what_they_cannot_do() {
 // Multi-threaded: `get_ipc_response` blocks its thread while the simulator
 // must keep answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_from_no_known_source_is_refused_in_words() {
+    let h = Harness::new().await;
+    for (args, said) in [
+        (json!({"source": "group"}), "Choose a team to import."),
+        (
+            json!({"source": "everyone", "groupId": "Design"}),
+            "\"everyone\" is not something to import from.",
+        ),
+    ] {
+        let err = h.invoke("import_teammates", args).unwrap_err();
+        assert_eq!(err["code"], "invalid_input", "{err}");
+        assert_eq!(err["message"], said);
+    }
+}
+
+// Multi-threaded: `get_ipc_response` blocks its thread while the simulator
+// must keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_sign_in_signs_out_with_the_reason_and_keeps_the_roster() {
     let h = Harness::new().await;
     h.sign_in().await;

@@ -116,6 +116,22 @@ pub struct ImportArgs {
     pub group: Option<String>,
 }
 
+impl ImportArgs {
+    /// The flag given, in the words the window uses too: the flags are
+    /// named after the sources (clap lets exactly one through).
+    fn source(self) -> Result<ImportSource> {
+        let kind = [
+            (self.manager, "manager"),
+            (self.reports, "reports"),
+            (self.people, "people"),
+        ]
+        .into_iter()
+        .find_map(|(given, kind)| given.then_some(kind))
+        .unwrap_or("group");
+        Ok(ImportSource::parse(kind, self.group)?)
+    }
+}
+
 /// Runs one `presently roster` command; the exit code, or the error for the
 /// caller to print and map.
 pub async fn run(settings: &Settings, store: Arc<dyn TokenStore>, args: RosterArgs) -> Result<u8> {
@@ -328,20 +344,10 @@ async fn list(
 }
 
 async fn import(settings: &Settings, store: Arc<dyn TokenStore>, args: ImportArgs) -> Result<u8> {
+    let source = args.source()?;
     let session = Session::resume(settings, store).await?;
     let me = session.account().id.clone();
     let directory = Directory::for_settings(GraphClient::new(settings, session)?, settings);
-    let source = if args.manager {
-        ImportSource::Manager
-    } else if args.reports {
-        ImportSource::Reports
-    } else if args.people {
-        ImportSource::People
-    } else if let Some(group) = args.group {
-        ImportSource::Group(group)
-    } else {
-        unreachable!("clap requires one of --manager, --reports, --people, --group")
-    };
     let found = import::gather(&directory, &source, &me).await?;
     let left_out = found.left_out_sentence();
     if found.people.is_empty() {
@@ -614,6 +620,21 @@ mod tests {
             RosterCommand::Search { text } => assert_eq!(text.join(" "), "megan bo"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn each_import_flag_names_its_source() {
+        let source = |args: &[&str]| match parse(args).unwrap() {
+            RosterCommand::Import(import) => import.source().unwrap(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(source(&["import", "--manager"]), ImportSource::Manager);
+        assert_eq!(source(&["import", "--reports"]), ImportSource::Reports);
+        assert_eq!(source(&["import", "--people"]), ImportSource::People);
+        assert_eq!(
+            source(&["import", "--group", "All Company"]),
+            ImportSource::Group("All Company".into())
+        );
     }
 
     #[test]

@@ -25,6 +25,40 @@ pub enum ImportSource {
     Group(String),
 }
 
+impl ImportSource {
+    /// The source named `kind` in the words both front ends use: the
+    /// window's `source` and the command line's flags are "manager",
+    /// "reports", "people" and "group", the last with the group's ID or
+    /// name in `group`.
+    pub fn parse(kind: &str, group: Option<String>) -> Result<ImportSource, NotASource> {
+        match (kind, group) {
+            ("manager", _) => Ok(ImportSource::Manager),
+            ("reports", _) => Ok(ImportSource::Reports),
+            ("people", _) => Ok(ImportSource::People),
+            ("group", Some(group)) => Ok(ImportSource::Group(group)),
+            ("group", None) => Err(NotASource::NoGroup),
+            (other, _) => Err(NotASource::Unknown(other.to_string())),
+        }
+    }
+}
+
+/// Why what was asked for is not a source to import from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotASource {
+    /// "group" without saying which.
+    #[error("Choose a team to import.")]
+    NoGroup,
+    /// A kind that is none of the four, as it was given.
+    #[error("\"{0}\" is not something to import from.")]
+    Unknown(String),
+}
+
+impl From<NotASource> for Error {
+    fn from(e: NotASource) -> Error {
+        Error::InvalidInput(e.to_string())
+    }
+}
+
 /// The people an addition found, and how to speak of them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
@@ -181,5 +215,47 @@ pub async fn find_group(directory: &Directory, wanted: &str) -> Result<Group> {
             clean_text(wanted, 200),
             listing(several)
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_is_parsed_from_the_words_both_front_ends_use() {
+        let group = || Some("Design".to_string());
+        assert_eq!(
+            ImportSource::parse("manager", None),
+            Ok(ImportSource::Manager)
+        );
+        assert_eq!(
+            ImportSource::parse("reports", group()),
+            Ok(ImportSource::Reports),
+            "a group beside another source is not asked for"
+        );
+        assert_eq!(
+            ImportSource::parse("people", None),
+            Ok(ImportSource::People)
+        );
+        assert_eq!(
+            ImportSource::parse("group", group()),
+            Ok(ImportSource::Group("Design".into()))
+        );
+
+        let refused = |kind: &str, group: Option<String>| {
+            let err = Error::from(ImportSource::parse(kind, group).unwrap_err());
+            assert_eq!(err.code(), "invalid_input");
+            err.to_string()
+        };
+        assert_eq!(refused("group", None), "Choose a team to import.");
+        assert_eq!(
+            refused("Manager", None),
+            "\"Manager\" is not something to import from."
+        );
+        assert_eq!(
+            refused("everyone", group()),
+            "\"everyone\" is not something to import from."
+        );
     }
 }
