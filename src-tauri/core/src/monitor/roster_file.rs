@@ -17,12 +17,12 @@ impl Monitor {
         self.state.lock().unwrap().roster_problem.clone()
     }
 
-    /// Changes the roster with `edit`, saves it, and tells the poller and the
-    /// front ends. The edit starts from the file, not the copy in memory
-    /// (`presently roster add` may have changed it while the app ran) and
-    /// holds the roster's lock until the file is replaced. A file that does
-    /// not parse (someone is editing it) is left as it is and the edit
-    /// refused, naming the file and the line.
+    /// Changes the roster with `edit`, saves it when it changed, and tells
+    /// the poller and the front ends. The edit starts from the file, not the
+    /// copy in memory (`presently roster add` may have changed it while the
+    /// app ran) and holds the roster's lock until the file is replaced. A
+    /// file that does not parse (someone is editing it) is left as it is and
+    /// the edit refused, naming the file and the line.
     pub fn edit_roster<T>(self: &Arc<Self>, edit: impl FnOnce(&mut Roster) -> T) -> Result<T> {
         let config_dir = self.state.lock().unwrap().settings.config_dir.clone();
         // Not under the state's lock: waiting for the roster's lock must not
