@@ -12,9 +12,12 @@
 //!
 //! One file a job: [`sign_in`], [`own_status`], [`mqtt`], [`calendars`],
 //! [`polling`] (and notification timing), [`pause`], [`roster_file`],
-//! [`settings`], [`photos`]. This file holds what they share and the
-//! decisions that take in more than one job: what a new sign-in starts,
-//! and what ending it stops.
+//! [`settings`], [`photos`], [`since_words`] (rows' words about time);
+//! [`events`] is what they report. This file holds what they share and the
+//! decisions that take in more than one job: what a new sign-in starts, and
+//! what ending it stops. Listeners (MQTT publishing, the rows' words about
+//! time) hear every event before the front ends do; the coordinator's
+//! decisions in time are tested on paused time ([`tests`]).
 
 mod calendars;
 mod events;
