@@ -327,25 +327,3 @@ export function consentNext(consent, signInState) {
   if (signInState === 'in_browser' || !consent.seen) return 'wait';
   return signInState === 'signed_in' ? 'send' : 'drop';
 }
-
-// ---------------------------------------------------------------- MQTT
-
-/**
- * "Publish to MQTT" in the settings form as save_settings takes it:
- * `{mqtt, problem}`. No broker is off (mqtt null); the password goes only
- * when one was typed, and blank fields are left to the engine's defaults.
- */
-export function mqttSetting(form) {
-  const broker = String(form.broker ?? '').trim();
-  if (!broker) return { mqtt: null, problem: null };
-  if (!/^mqtts?:\/\/[^\s/]+/i.test(broker)) {
-    return { mqtt: null, problem: 'The broker’s address starts with mqtt:// or mqtts://, like mqtt://127.0.0.1:1883.' };
-  }
-  const mqtt = {
-    broker,
-    username: String(form.username ?? '').trim() || null,
-    topicPrefix: String(form.topicPrefix ?? '').trim() || null,
-  };
-  if (form.password) mqtt.password = form.password;
-  return { mqtt, problem: null };
-}

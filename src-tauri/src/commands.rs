@@ -6,13 +6,11 @@ use std::sync::atomic::Ordering;
 
 use chrono::SecondsFormat;
 use presently_core::auth::SignInMethod;
-use presently_core::broker::DEFAULT_TOPIC_PREFIX;
-use presently_core::config::{
-    MqttSetting, QuietHoursSetting, Settings, SettingsChange, CONFIG_FILE,
-};
+use presently_core::config::{self, QuietHoursSetting, Settings, CONFIG_FILE};
 use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::monitor::{MyStatusChange, MyStatusOutcome, SignInState};
 use presently_core::my_status;
+use presently_core::secret::Secret;
 use presently_core::teams::{self, TeamsAction};
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -33,14 +31,17 @@ pub struct QuietHoursView {
     pub end: String,
 }
 
+/// The settings as the window shows them; `save_settings` takes them back
+/// as typed ([`SettingsForm`]), the interval's field as the window's
+/// number field gives it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct SettingsView {
+pub struct SettingsView<Interval = u64> {
     pub cloud: String,
     pub tenant: String,
     pub client_id: String,
     pub quiet_hours: QuietHoursView,
-    pub interval_secs: u64,
+    pub interval_secs: Interval,
     /// Start at login; the OS's own record is the truth, not the config file.
     #[serde(default)]
     pub autostart: bool,
@@ -69,6 +70,49 @@ pub struct MqttView {
     /// another machine without TLS.
     #[serde(default, skip_deserializing)]
     pub plaintext_warning: Option<String>,
+}
+
+/// The settings as typed in the window, for `save_settings`: each field
+/// as the window's field gives it. The engine cleans and checks them
+/// ([`config::SettingsForm`]).
+pub type SettingsForm = SettingsView<Typed>;
+
+/// A field the window sends as typed, or as a number.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Typed {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl SettingsView<Typed> {
+    /// The form for the engine; start at login is the app's own.
+    fn form(&self) -> config::SettingsForm {
+        let q = &self.quiet_hours;
+        let mqtt = self.mqtt.as_ref();
+        let text = |field: Option<&Option<String>>| field.cloned().flatten().unwrap_or_default();
+        config::SettingsForm {
+            cloud: self.cloud.clone(),
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            interval: match &self.interval_secs {
+                Typed::Text(t) => t.clone(),
+                Typed::Number(n) => n.to_string(),
+            },
+            quiet_hours: config::QuietHoursForm {
+                enabled: q.enabled,
+                start: q.start.clone(),
+                end: q.end.clone(),
+            },
+            calendar: self.calendar,
+            mqtt: config::MqttForm {
+                broker: mqtt.map(|m| m.broker.clone()).unwrap_or_default(),
+                username: text(mqtt.map(|m| &m.username)),
+                password: Secret::new(text(mqtt.map(|m| &m.password))),
+                topic_prefix: text(mqtt.map(|m| &m.topic_prefix)),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -331,59 +375,30 @@ pub async fn get_settings(state: State<'_, AppState>) -> CommandResult<SettingsV
     Ok(settings_view(&state.monitor.settings()))
 }
 
-/// Checks and saves the settings. Nothing is written unless every value is
-/// valid, so a typo never loses the settings that worked.
+/// Checks and saves the settings, given as typed. Nothing is written
+/// unless every value is valid, so a typo never loses the settings that
+/// worked.
 #[tauri::command]
 pub async fn save_settings(
     state: State<'_, AppState>,
-    settings: SettingsView,
+    settings: SettingsForm,
 ) -> CommandResult<SettingsView> {
     // The window shows the defaults while the file cannot be used: saving
     // them would write over what the file says (the tenant, the cloud).
     state.settings_usable()?;
-    // Only the file says a password may go in the clear; the window keeps it.
-    let allow_plaintext = state
-        .monitor
-        .settings()
-        .mqtt
-        .is_some_and(|m| m.allow_plaintext);
-    let q = &settings.quiet_hours;
-    let change = SettingsChange {
-        cloud: settings.cloud,
-        tenant: settings.tenant,
-        client_id: settings.client_id,
-        interval_secs: settings.interval_secs,
-        quiet_hours: QuietHoursSetting::parse(q.enabled, &q.start, &q.end)?,
-        calendar: settings.calendar,
-        mqtt: settings
-            .mqtt
-            .as_ref()
-            .filter(|m| !m.broker.trim().is_empty())
-            .map(|m| MqttSetting {
-                broker: m.broker.trim().to_string(),
-                username: m.username.clone().filter(|u| !u.trim().is_empty()),
-                topic_prefix: m
-                    .topic_prefix
-                    .clone()
-                    .filter(|p| !p.trim().is_empty())
-                    .unwrap_or_else(|| DEFAULT_TOPIC_PREFIX.to_string()),
-                allow_plaintext,
-            }),
-    };
+    let current = state.monitor.settings();
+    let asked = settings.form().change(&current)?;
     if settings.autostart && state.demo {
         return Err(CommandError::config(
             "Start at login is not available in the demo.",
         ));
     }
-    change.save(&state.monitor.settings().config_dir)?;
-    if let (Some(setting), Some(password)) = (
-        &change.mqtt,
-        settings
-            .mqtt
-            .and_then(|m| m.password)
-            .filter(|p| !p.is_empty()),
-    ) {
-        state.monitor.keep_mqtt_password(setting, password).await?;
+    asked.change.save(&current.config_dir)?;
+    if let (Some(setting), Some(password)) = (&asked.change.mqtt, asked.mqtt_password) {
+        state
+            .monitor
+            .keep_mqtt_password(setting, password.expose().to_string())
+            .await?;
     }
     if settings.autostart != crate::autostart::is_enabled() {
         crate::autostart::set_enabled(settings.autostart)?;
@@ -582,18 +597,83 @@ mod tests {
     }
 
     #[test]
-    fn quiet_hours_parse_or_say_why() {
+    fn quiet_hours_are_shown_as_hh_mm() {
         let q = QuietHoursSetting::parse(true, "18:00", " 8:30").unwrap();
         assert_eq!(QuietHoursView::from(&q).end, "08:30");
-        assert!(QuietHoursSetting::parse(false, "18:00", "08:00")
-            .unwrap()
-            .hours()
-            .is_none());
-        let err: CommandError = QuietHoursSetting::parse(true, "6pm", "08:00")
-            .unwrap_err()
-            .into();
-        assert_eq!(err.code(), "config");
-        assert!(err.to_string().contains("6pm"));
+    }
+
+    /// The window sends its fields as typed; what `get_settings` gave (a
+    /// number of seconds, no broker) is taken too.
+    #[test]
+    fn the_settings_go_to_the_engine_as_typed() {
+        let typed: SettingsForm = serde_json::from_value(serde_json::json!({
+            "cloud": "global",
+            "tenant": " contoso.com ",
+            "clientId": "14d82eec-204b-4c2f-b7e8-296a70dab67e",
+            "quietHours": {"enabled": false, "start": "", "end": "08:00:00"},
+            "intervalSecs": " 30 ",
+            "autostart": true,
+            "calendar": true,
+            "mqtt": {"broker": " mqtt://broker.lan ", "username": " ", "password": " pw", "topicPrefix": ""},
+        }))
+        .unwrap();
+        let form = typed.form();
+        assert_eq!(
+            (form.tenant.as_str(), form.interval.as_str(), form.calendar),
+            (" contoso.com ", " 30 ", true)
+        );
+        assert_eq!(
+            (
+                form.quiet_hours.start.as_str(),
+                form.quiet_hours.end.as_str()
+            ),
+            ("", "08:00:00")
+        );
+        assert_eq!(
+            (
+                form.mqtt.broker.as_str(),
+                form.mqtt.username.as_str(),
+                form.mqtt.password.expose(),
+                form.mqtt.topic_prefix.as_str()
+            ),
+            (" mqtt://broker.lan ", " ", " pw", "")
+        );
+        assert!(typed.autostart);
+
+        let given_back: SettingsForm = serde_json::from_value(serde_json::json!({
+            "cloud": "global",
+            "tenant": "organizations",
+            "clientId": "14d82eec-204b-4c2f-b7e8-296a70dab67e",
+            "quietHours": {"enabled": false, "start": "18:00", "end": "08:00"},
+            "intervalSecs": 30,
+            "mqtt": null,
+        }))
+        .unwrap();
+        let form = given_back.form();
+        assert_eq!(form.interval, "30");
+        assert_eq!(
+            (form.mqtt.broker.as_str(), form.mqtt.password.expose()),
+            ("", "")
+        );
+        assert!(!given_back.autostart);
+    }
+
+    /// The window points at the field the engine refused.
+    #[test]
+    fn a_refused_field_is_named_beside_the_message() {
+        let e: CommandError = presently_core::Error::FormField {
+            key: "mqtt.broker",
+            reason: "The broker’s address starts with mqtt:// or mqtts://.".into(),
+        }
+        .into();
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({
+                "code": "config",
+                "message": "The broker’s address starts with mqtt:// or mqtts://.",
+                "key": "mqtt.broker"
+            })
+        );
     }
 
     #[test]

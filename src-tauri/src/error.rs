@@ -57,12 +57,22 @@ impl CommandError {
     }
 }
 
+/// `{code, message}`, and `key` when the error is about one field of the
+/// settings form (the setting as `config.toml` names it), for the window
+/// to point at that field.
 impl Serialize for CommandError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut out = s.serialize_struct("CommandError", 2)?;
+        let key = match self {
+            CommandError::Core(e) => e.form_field(),
+            _ => None,
+        };
+        let mut out = s.serialize_struct("CommandError", 2 + usize::from(key.is_some()))?;
         out.serialize_field("code", self.code())?;
         out.serialize_field("message", &self.to_string())?;
+        if let Some(key) = key {
+            out.serialize_field("key", key)?;
+        }
         out.end()
     }
 }

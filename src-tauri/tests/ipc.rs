@@ -201,23 +201,48 @@ async fn presence_changes_arrive_as_events_with_untrusted_text_untouched() {
 async fn bad_settings_are_refused_and_nothing_is_lost() {
     let h = Harness::new().await;
     let mut settings = h.invoke("get_settings", json!({})).unwrap();
-    settings["tenant"] = json!("contoso.onmicrosoft.com");
-    settings["quietHours"] = json!({"enabled": true, "start": "18:00", "end": "08:00"});
+    settings["tenant"] = json!(" contoso.onmicrosoft.com ");
+    settings["intervalSecs"] = json!(" 60 ");
+    settings["quietHours"] = json!({"enabled": true, "start": "18:00", "end": "08:00:00"});
     let saved = h
         .invoke("save_settings", json!({"settings": settings}))
         .unwrap();
     assert_eq!(saved["tenant"], "contoso.onmicrosoft.com");
     assert_eq!(saved["quietHours"]["enabled"], true);
+    assert_eq!(saved["quietHours"]["end"], "08:00");
     let file = std::fs::read_to_string(h.config_dir.join("config.toml")).unwrap();
+    // The harness's flag decides the interval in force; the file has the one typed.
+    assert!(file.contains("interval = 60\n"), "{file}");
 
-    for (key, bad, words) in [
-        ("clientId", json!("not-a-guid"), "client ID"),
-        ("cloud", json!("mars"), "Unknown cloud"),
-        ("intervalSecs", json!(1), "at least 5"),
+    // The window sends its fields as typed; the field the form refuses
+    // itself is named, for the window to point at.
+    for (key, bad, words, field) in [
+        ("clientId", json!("not-a-guid"), "client ID", None),
+        ("cloud", json!("mars"), "Unknown cloud", None),
+        (
+            "intervalSecs",
+            json!(1),
+            "5 seconds or more",
+            Some("interval"),
+        ),
+        (
+            "intervalSecs",
+            json!("thirty"),
+            "5 seconds or more",
+            Some("interval"),
+        ),
+        ("intervalSecs", json!("86401"), "at most 86400", None),
         (
             "quietHours",
             json!({"enabled": true, "start": "25:99", "end": "08:00"}),
             "quiet hours",
+            Some("quiet_hours.start"),
+        ),
+        (
+            "mqtt",
+            json!({"broker": "broker.lan:1883", "username": "", "password": "", "topicPrefix": ""}),
+            "mqtt://",
+            Some("mqtt.broker"),
         ),
     ] {
         let mut s = saved.clone();
@@ -227,6 +252,7 @@ async fn bad_settings_are_refused_and_nothing_is_lost() {
             .unwrap_err();
         assert_eq!(err["code"], "config", "{key}");
         assert!(err["message"].as_str().unwrap().contains(words), "{err}");
+        assert_eq!(err["key"].as_str(), field, "{err}");
         assert_eq!(
             std::fs::read_to_string(h.config_dir.join("config.toml")).unwrap(),
             file

@@ -435,20 +435,47 @@
       return null;
     },
     get_settings: () => settings,
+    // The window sends the form as typed; like the engine, this cleans it,
+    // refuses what the form itself cannot take with the setting's key, then
+    // checks the rest.
     save_settings: ({ settings: next }) => {
-      if (!(next.intervalSecs >= 5)) throw { code: 'config', message: 'The poll interval must be at least 5 seconds.' };
-      if (next.clientId && !/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(next.clientId)) {
+      const field = (key, message) => ({ code: 'config', message, key });
+      const interval = Number(next.intervalSecs);
+      if (!Number.isInteger(interval) || interval < 5) throw field('interval', 'Check presence every 5 seconds or more (a whole number).');
+      const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+      const quiet = next.quietHours;
+      const clock = (which, kept) => {
+        const typed = String(quiet[which] ?? '').slice(0, 5);
+        if (hhmm.test(typed)) return typed;
+        if (quiet.enabled) throw field(`quiet_hours.${which}`, `Enter the ${which} of quiet hours as HH:MM.`);
+        return kept;
+      };
+      const quietHours = { enabled: Boolean(quiet.enabled), start: clock('start', settings.quietHours.start), end: clock('end', settings.quietHours.end) };
+      const typed = next.mqtt ?? {};
+      const broker = String(typed.broker ?? '').trim();
+      if (broker && !/^mqtts?:\/\/[^\s/]+/i.test(broker)) {
+        throw field('mqtt.broker', 'The broker’s address starts with mqtt:// or mqtts://, like mqtt://127.0.0.1:1883.');
+      }
+      const clientId = String(next.clientId ?? '').trim();
+      if (clientId && !/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i.test(clientId)) {
         throw { code: 'config', message: 'The client ID must be a GUID, like 14d82eec-204b-4c2f-b7e8-296a70dab67e.' };
       }
-      const m = next.mqtt && next.mqtt.broker.trim() ? next.mqtt : null;
-      if (m && !/^mqtts?:\/\/[^/:\s]+(:\d+)?\/?$/i.test(m.broker.trim())) {
-        throw { code: 'config', message: 'The MQTT broker must be mqtt://host:port or mqtts://host:port, not `' + m.broker + '`.' };
+      if (broker && !/^mqtts?:\/\/[^/:\s]+(:\d+)?\/?$/i.test(broker)) {
+        throw { code: 'config', message: 'The MQTT broker must be mqtt://host:port or mqtts://host:port, not `' + broker + '`.' };
       }
       // The password goes to the keyring, never back to the window.
-      if (m && m.password) mqttPassword = m.password;
-      settings = Object.assign({}, next, {
-        mqtt: m ? { broker: m.broker.trim(), username: m.username || null, topicPrefix: m.topicPrefix || 'presently' } : null,
-      });
+      if (broker && typed.password) mqttPassword = typed.password;
+      const trimmed = (text) => String(text ?? '').trim();
+      settings = {
+        cloud: next.cloud,
+        tenant: trimmed(next.tenant),
+        clientId,
+        quietHours,
+        autostart: Boolean(next.autostart),
+        calendar: Boolean(next.calendar),
+        intervalSecs: interval,
+        mqtt: broker ? { broker, username: trimmed(typed.username) || null, topicPrefix: trimmed(typed.topicPrefix) || 'presently' } : null,
+      };
       return settings;
     },
     set_my_status: ({ choice, duration }) => {

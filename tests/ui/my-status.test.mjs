@@ -1,5 +1,5 @@
 // Setting your own status and publishing to MQTT: what Save asks of the
-// engine (ui/model.js), the state kept meanwhile (ui/store.js), and the
+// engine (ui/model.js; the settings go as typed, the engine cleans them), the state kept meanwhile (ui/store.js), and the
 // window used as a person would (the real page and modules on a fake DOM,
 // mock-tauri.js as the Rust side: harness.mjs).
 //   node --test tests/ui/
@@ -93,23 +93,6 @@ test('a change waiting for the permission waits for its sign-in, then goes on or
   for (const state of ['declined', 'browser_failed', 'signed_out', 'error', 'consent_required']) assert.equal(M.consentNext(seen, state), 'drop', state);
   // The answer came before the sign-in was seen under way: still signed in is not "through".
   assert.equal(M.consentNext({ rest: [], seen: false }, 'signed_in'), 'wait');
-});
-
-// ------------------------------------------------------------------ MQTT
-
-test('Publish to MQTT: no broker is off; mqtt:// or mqtts:// only; the password only when typed', () => {
-  assert.deepEqual(M.mqttSetting({ broker: '  ' }), { mqtt: null, problem: null });
-  assert.deepEqual(M.mqttSetting({ broker: ' mqtt://127.0.0.1:1883 ', username: ' ', password: '', topicPrefix: '' }), {
-    mqtt: { broker: 'mqtt://127.0.0.1:1883', username: null, topicPrefix: null },
-    problem: null,
-  });
-  const full = M.mqttSetting({ broker: 'MQTTS://broker.example:8883', username: ' debra ', password: ' p w ', topicPrefix: ' home/presently ' });
-  assert.deepEqual(full.mqtt, { broker: 'MQTTS://broker.example:8883', username: 'debra', topicPrefix: 'home/presently', password: ' p w ' });
-  for (const broker of ['127.0.0.1:1883', 'http://broker:1883', 'mqtt://', 'mqtt:/broker', 'tcp://broker:1883']) {
-    const { mqtt, problem } = M.mqttSetting({ broker });
-    assert.equal(mqtt, null, broker);
-    assert.match(problem, /starts with mqtt:\/\/ or mqtts:\/\//, broker);
-  }
 });
 
 // ------------------------------------------------------------------ the store
@@ -398,7 +381,7 @@ test('Publish to MQTT shows what is saved, never the password', async () => {
   w.press('settings-save');
   await w.until(() => !w.$('settings-dialog').open, 'the dialog to close');
   const sent = calls('save_settings')[0].settings.mqtt;
-  assert.deepEqual(sent, { broker: 'mqtt://homeassistant.local:1883', username: 'debra', topicPrefix: 'presently' });
+  assert.deepEqual(sent, { broker: 'mqtt://homeassistant.local:1883', username: 'debra', password: '', topicPrefix: 'presently' });
   assert.equal(w.mock.mqttPassword(), 'secret');
 });
 
@@ -409,24 +392,27 @@ test('a password the config file lets go in the clear is warned of, in the app\'
   assert.match(w.text('mqtt-plaintext-warning'), /^Your MQTT password goes to homeassistant\.local in the clear/);
 });
 
-test('a broker that is not mqtt:// or mqtts:// is refused before saving; a new password is sent once', async () => {
+test('a broker that is not mqtt:// or mqtts:// is refused by the engine, the field pointed at; a new password is sent once', async () => {
   await openSettings('');
   assert.equal(w.$('set-mqtt-broker').value, '', 'off');
   assert.equal(w.$('set-mqtt-password').placeholder, '', 'no password kept');
-  type('set-mqtt-broker', 'broker.lan:1883');
+  type('set-mqtt-broker', ' broker.lan:1883 ');
   w.press('settings-save');
-  assert.match(w.text('settings-error'), /starts with mqtt:\/\/ or mqtts:\/\//);
+  await w.until(() => w.text('settings-error') !== '', 'the error');
+  assert.equal(w.text('settings-error'), 'The broker’s address starts with mqtt:// or mqtts://, like mqtt://127.0.0.1:1883.');
   assert.equal(w.$('set-mqtt-broker').getAttribute('aria-invalid'), 'true');
   assert.equal(w.focused(), 'set-mqtt-broker');
-  await w.settle(100);
-  assert.deepEqual(calls('save_settings'), []);
+  assert.ok(w.$('settings-dialog').open);
+  // Sent as typed, and nothing saved.
+  assert.equal(calls('save_settings')[0].settings.mqtt.broker, ' broker.lan:1883 ');
+  assert.equal(w.mock.mqttPassword(), null);
 
   type('set-mqtt-broker', 'mqtts://broker.lan:8883');
   type('set-mqtt-user', 'debra');
   type('set-mqtt-password', 'hunter2');
   w.press('settings-save');
   await w.until(() => !w.$('settings-dialog').open, 'the dialog to close');
-  assert.deepEqual(calls('save_settings')[0].settings.mqtt, { broker: 'mqtts://broker.lan:8883', username: 'debra', topicPrefix: null, password: 'hunter2' });
+  assert.deepEqual(calls('save_settings')[1].settings.mqtt, { broker: 'mqtts://broker.lan:8883', username: 'debra', password: 'hunter2', topicPrefix: '' });
   assert.equal(w.mock.mqttPassword(), 'hunter2');
 
   // Opened again: the engine's topic prefix, the password kept and not shown.
@@ -440,7 +426,49 @@ test('a broker that is not mqtt:// or mqtts:// is refused before saving; a new p
   type('set-mqtt-broker', '');
   w.press('settings-save');
   await w.until(() => !w.$('settings-dialog').open, 'the dialog to close');
-  assert.equal(calls('save_settings')[1].settings.mqtt, null);
+  assert.deepEqual(calls('save_settings')[2].settings.mqtt, { broker: '', username: 'debra', password: '', topicPrefix: 'presently' });
+  await w.until(() => w.mock.mqttPassword() === 'hunter2', 'the password kept');
+  w.press('settings-button');
+  await w.settle(150);
+  assert.equal(w.$('set-mqtt-user').value, '', 'publishing off');
+});
+
+test('the settings go as typed; the engine says what is wrong and which field, each time afresh', async () => {
+  await openSettings('');
+  type('set-tenant', ' contoso.com ');
+  type('set-interval', '2');
+  w.press('settings-save');
+  await w.until(() => w.text('settings-error') !== '', 'the error');
+  const sent = calls('save_settings')[0].settings;
+  assert.equal(sent.intervalSecs, '2');
+  assert.equal(sent.tenant, ' contoso.com ');
+  assert.deepEqual(sent.quietHours, { enabled: true, start: '18:00', end: '08:00' });
+  assert.equal(w.text('settings-error'), 'Check presence every 5 seconds or more (a whole number).');
+  assert.equal(w.$('set-interval').getAttribute('aria-invalid'), 'true');
+  assert.equal(w.focused(), 'set-interval');
+
+  type('set-interval', '60');
+  type('set-quiet-end', '');
+  w.press('settings-save');
+  await w.until(() => w.$('set-quiet-end').getAttribute('aria-invalid') === 'true', 'the end of quiet hours pointed at');
+  assert.equal(w.text('settings-error'), 'Enter the end of quiet hours as HH:MM.');
+  assert.equal(w.$('set-interval').hasAttribute('aria-invalid'), false, 'only the field refused now');
+  assert.equal(w.focused(), 'set-quiet-end');
+
+  // A refusal about no one field points at none.
+  type('set-quiet-end', '08:00');
+  type('set-client-id', 'not-a-guid');
+  w.press('settings-save');
+  await w.until(() => /client ID/.test(w.text('settings-error')), 'the client ID refused');
+  assert.equal(w.$('settings-form').querySelectorAll('[aria-invalid]').length, 0);
+
+  type('set-client-id', '14d82eec-204b-4c2f-b7e8-296a70dab67e');
+  w.press('settings-save');
+  await w.until(() => !w.$('settings-dialog').open, 'the dialog to close');
+  w.press('settings-button');
+  await w.settle(150);
+  assert.equal(w.$('set-tenant').value, 'contoso.com', 'as the engine saved it');
+  assert.equal(w.$('set-interval').value, '60');
 });
 
 test('what save_settings refuses about MQTT is said as the other errors are', async () => {

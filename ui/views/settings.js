@@ -59,7 +59,7 @@ function fillSettings(s) {
   setText($('mqtt-plaintext-warning'), warning);
   show($('mqtt-plaintext-warning'), Boolean(warning));
   syncQuietFields();
-  for (const input of $('settings-form').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  clearInvalid();
 }
 
 function syncQuietFields() {
@@ -68,47 +68,42 @@ function syncQuietFields() {
   $('set-quiet-end').disabled = !on;
 }
 
-function invalid(input, message) {
-  input.setAttribute('aria-invalid', 'true');
-  setText($('settings-error'), message);
-  input.focus();
-  return null;
-}
-
+/** The form as typed: the engine cleans and checks it, and says what is wrong. */
 function readSettings() {
-  for (const input of $('settings-form').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
-  const interval = Number($('set-interval').value);
-  if (!Number.isInteger(interval) || interval < 5) return invalid($('set-interval'), 'Check presence every 5 seconds or more (a whole number).');
-  const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
-  const quiet = $('set-quiet').checked;
-  const start = $('set-quiet-start').value.slice(0, 5);
-  const end = $('set-quiet-end').value.slice(0, 5);
-  if (quiet && !hhmm.test(start)) return invalid($('set-quiet-start'), 'Enter the start of quiet hours as HH:MM.');
-  if (quiet && !hhmm.test(end)) return invalid($('set-quiet-end'), 'Enter the end of quiet hours as HH:MM.');
-  const { mqtt, problem } = M.mqttSetting({
-    broker: $('set-mqtt-broker').value,
-    username: $('set-mqtt-user').value,
-    password: $('set-mqtt-password').value,
-    topicPrefix: $('set-mqtt-prefix').value,
-  });
-  if (problem) return invalid($('set-mqtt-broker'), problem);
-  const base = store.state.settings ?? {};
   return {
-    ...base,
     cloud: $('set-cloud').value,
-    tenant: $('set-tenant').value.trim(),
-    clientId: $('set-client-id').value.trim(),
+    tenant: $('set-tenant').value,
+    clientId: $('set-client-id').value,
     quietHours: {
-      ...(base.quietHours ?? {}),
-      enabled: quiet,
-      start: hhmm.test(start) ? start : base.quietHours?.start ?? '18:00',
-      end: hhmm.test(end) ? end : base.quietHours?.end ?? '08:00',
+      enabled: $('set-quiet').checked,
+      start: $('set-quiet-start').value,
+      end: $('set-quiet-end').value,
     },
     autostart: $('set-autostart').checked,
     calendar: $('set-calendar').checked,
-    intervalSecs: interval,
-    mqtt,
+    intervalSecs: $('set-interval').value,
+    mqtt: {
+      broker: $('set-mqtt-broker').value,
+      username: $('set-mqtt-user').value,
+      password: $('set-mqtt-password').value,
+      topicPrefix: $('set-mqtt-prefix').value,
+    },
   };
+}
+
+function clearInvalid() {
+  for (const input of $('settings-form').querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+/** The engine's words, and the field they are about (its `key`, the input's data-setting) marked and focused. */
+function showSaveError(err) {
+  setText($('settings-error'), M.errorMessage(err));
+  const key = err?.key;
+  if (!key) return;
+  const input = [...$('settings-form').querySelectorAll('[data-setting]')].find((i) => i.getAttribute('data-setting') === key);
+  if (!input) return;
+  input.setAttribute('aria-invalid', 'true');
+  input.focus();
 }
 
 export function wireSettings() {
@@ -120,15 +115,14 @@ export function wireSettings() {
   $('settings-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     setText($('settings-error'), '');
-    const settings = readSettings();
-    if (!settings) return;
+    clearInvalid();
     const save = $('settings-save');
     save.disabled = true;
     try {
-      store.update(settingsLoaded, await ipc.saveSettings(settings));
+      store.update(settingsLoaded, await ipc.saveSettings(readSettings()));
       $('settings-dialog').close();
     } catch (err) {
-      setText($('settings-error'), M.errorMessage(err));
+      showSaveError(err);
     } finally {
       save.disabled = false;
     }

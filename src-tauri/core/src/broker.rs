@@ -1,11 +1,13 @@
 //! MQTT broker addresses and topic prefixes, checked where they are read:
-//! `presently publish`'s flags and the config file's `[mqtt]` table, which
-//! is read here too ([`MqttSetting`]).
+//! `presently publish`'s flags, the config file's `[mqtt]` table and the
+//! window's "Publish to MQTT" form, which are read here too
+//! ([`MqttSetting`], [`MqttForm`]).
 
 use url::Url;
 
 use crate::config_file::ConfigFile;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 
 /// The topic prefix unless `--topic-prefix` or the config file replaces it.
 pub const DEFAULT_TOPIC_PREFIX: &str = "presently";
@@ -163,6 +165,38 @@ impl MqttSetting {
         plaintext_warning(&url, self.username.as_deref(), self.allow_plaintext)
     }
 
+    /// The setting "Publish to MQTT" asks for, from what was typed: each
+    /// field trimmed, no broker is off, a blank user name is none and a
+    /// blank topic prefix the default. `allow_plaintext` is the file's: the
+    /// window has no say in it. The address is checked in full when the
+    /// change is saved ([`MqttSetting::check`]); here only that it names a
+    /// broker at all, in the window's words.
+    pub fn from_form(form: &MqttForm, allow_plaintext: bool) -> Result<Option<MqttSetting>> {
+        let broker = form.broker.trim();
+        if broker.is_empty() {
+            return Ok(None);
+        }
+        if !names_a_broker(broker) {
+            return Err(Error::FormField {
+                key: "mqtt.broker",
+                reason: "The broker’s address starts with mqtt:// or mqtts://, like mqtt://127.0.0.1:1883.".into(),
+            });
+        }
+        let username = form.username.trim();
+        let topic_prefix = form.topic_prefix.trim();
+        Ok(Some(MqttSetting {
+            broker: broker.to_string(),
+            username: (!username.is_empty()).then(|| username.to_string()),
+            topic_prefix: if topic_prefix.is_empty() {
+                DEFAULT_TOPIC_PREFIX
+            } else {
+                topic_prefix
+            }
+            .to_string(),
+            allow_plaintext,
+        }))
+    }
+
     pub(crate) fn from_file(file: &ConfigFile) -> Result<Option<MqttSetting>> {
         let key = Self::KEY;
         let table = match file.table().get(key) {
@@ -213,5 +247,122 @@ impl MqttSetting {
         check_topic_prefix(&setting.topic_prefix)
             .map_err(|e| file.explain(&[key, "topic_prefix"], e))?;
         Ok(Some(setting))
+    }
+}
+
+/// "Publish to MQTT" in the window's settings, as typed: nothing trimmed,
+/// blank fields blank. [`MqttSetting::from_form`] makes the setting of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttForm {
+    pub broker: String,
+    pub username: String,
+    /// A new password for `username`; blank keeps the one in the keyring.
+    pub password: Secret,
+    pub topic_prefix: String,
+}
+
+impl MqttForm {
+    /// The new password, when one was typed (as typed: spaces are part of
+    /// a password), and only with a broker to use it for.
+    pub fn new_password(&self) -> Option<Secret> {
+        let typed = !self.password.expose().is_empty();
+        (typed && !self.broker.trim().is_empty()).then(|| self.password.clone())
+    }
+}
+
+/// `mqtt://` or `mqtts://` (any case) and something of a host after it.
+fn names_a_broker(address: &str) -> bool {
+    let lower = address.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("mqtt://")
+        .or_else(|| lower.strip_prefix("mqtts://"));
+    rest.and_then(|r| r.chars().next())
+        .is_some_and(|c| c != '/' && !c.is_whitespace())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(broker: &str, username: &str, password: &str, topic_prefix: &str) -> MqttForm {
+        MqttForm {
+            broker: broker.into(),
+            username: username.into(),
+            password: Secret::new(password),
+            topic_prefix: topic_prefix.into(),
+        }
+    }
+
+    #[test]
+    fn the_form_is_trimmed_and_blank_fields_are_left_to_the_defaults() {
+        assert_eq!(
+            MqttSetting::from_form(&form("  ", "debra", "pw", "home"), false).unwrap(),
+            None,
+            "no broker is off"
+        );
+        assert_eq!(form("  ", "debra", "pw", "home").new_password(), None);
+        let blank = form(" mqtt://127.0.0.1:1883 ", " ", "", "");
+        assert_eq!(
+            MqttSetting::from_form(&blank, false).unwrap(),
+            Some(MqttSetting {
+                broker: "mqtt://127.0.0.1:1883".into(),
+                username: None,
+                topic_prefix: DEFAULT_TOPIC_PREFIX.into(),
+                allow_plaintext: false,
+            })
+        );
+        assert_eq!(blank.new_password(), None, "no password typed");
+        let full = form(
+            "MQTTS://broker.example:8883",
+            " debra ",
+            " p w ",
+            " home/presently ",
+        );
+        assert_eq!(
+            MqttSetting::from_form(&full, true).unwrap(),
+            Some(MqttSetting {
+                broker: "MQTTS://broker.example:8883".into(),
+                username: Some("debra".into()),
+                topic_prefix: "home/presently".into(),
+                allow_plaintext: true,
+            })
+        );
+        assert_eq!(
+            full.new_password().map(|p| p.expose().to_string()),
+            Some(" p w ".into()),
+            "a password as typed"
+        );
+    }
+
+    #[test]
+    fn a_broker_without_mqtt_or_mqtts_is_refused_in_the_windows_words() {
+        for broker in [
+            "127.0.0.1:1883",
+            "http://broker:1883",
+            "mqtt://",
+            "mqtt:/broker",
+            "tcp://broker:1883",
+            "mqtt:// broker",
+            "mqtts:///broker",
+        ] {
+            let e = MqttSetting::from_form(&form(broker, "", "", ""), false).unwrap_err();
+            assert_eq!(e.form_field(), Some("mqtt.broker"), "{broker}");
+            assert_eq!(e.code(), "config", "{broker}");
+            assert_eq!(
+                e.to_string(),
+                "The broker’s address starts with mqtt:// or mqtts://, like mqtt://127.0.0.1:1883.",
+                "{broker}"
+            );
+        }
+        // The rest of the address is checked when the change is saved.
+        let path = MqttSetting::from_form(&form("mqtt://broker.lan/x/y", "", "", ""), false)
+            .unwrap()
+            .unwrap();
+        let e = path.check().unwrap_err();
+        assert!(
+            e.to_string().contains("must be only a host and a port"),
+            "{e}"
+        );
+        assert_eq!(e.form_field(), None);
     }
 }

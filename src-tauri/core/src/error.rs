@@ -78,6 +78,12 @@ pub enum Error {
     #[error("{0}")]
     ConfigFile(ConfigProblem),
 
+    /// A value typed in the window's settings cannot be used: `key` names
+    /// the setting as `config.toml` does (`interval`, `quiet_hours.start`,
+    /// `mqtt.broker`), for the window to point at the field.
+    #[error("{reason}")]
+    FormField { key: &'static str, reason: String },
+
     /// Nobody is signed in, or the sign-in was lost (revoked, expired).
     #[error("{0}")]
     SignInNeeded(String),
@@ -173,7 +179,7 @@ impl Error {
     /// The kind of error, for the window and for scripts.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Config(_) | Error::ConfigFile(_) => ErrorCode::Config,
+            Error::Config(_) | Error::ConfigFile(_) | Error::FormField { .. } => ErrorCode::Config,
             Error::SignInNeeded(_) | Error::InteractionRequired { .. } => ErrorCode::SignedOut,
             Error::SignInDeclined => ErrorCode::SignInDeclined,
             Error::SignInExpired => ErrorCode::SignInExpired,
@@ -203,6 +209,15 @@ impl Error {
             Error::ConsentRenewal { said, .. } | Error::InteractionRequired { said, .. } => {
                 Some(said.clone())
             }
+            _ => None,
+        }
+    }
+
+    /// The setting of the window's form that this error is about, as
+    /// `config.toml` names it; none for any other error.
+    pub fn form_field(&self) -> Option<&'static str> {
+        match self {
+            Error::FormField { key, .. } => Some(key),
             _ => None,
         }
     }

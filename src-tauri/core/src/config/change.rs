@@ -42,11 +42,12 @@ impl SettingsChange {
 
     /// Writes the change to the config file in `config_dir`. Nothing is
     /// written unless every value is valid, so a typo never loses settings
-    /// that worked; a file that cannot be read is left as it is.
+    /// that worked; a file that cannot be read is left as it is. The values
+    /// are taken as they are: the window's form cleans what was typed
+    /// ([`SettingsForm::change`](super::SettingsForm::change)).
     pub fn save(&self, config_dir: &Path) -> Result<()> {
         let cloud: Cloud = self.cloud.parse()?;
-        let tenant = self.tenant.trim();
-        let client_id = self.client_id.trim();
+        let (tenant, client_id) = (self.tenant.as_str(), self.client_id.as_str());
         validate_tenant(tenant)?;
         validate_client_id(client_id)?;
         let interval = interval_from_secs(self.interval_secs)?;
@@ -75,14 +76,9 @@ impl SettingsChange {
                     Some(toml::Value::Table(t)) => t.clone(),
                     _ => toml::Table::new(),
                 };
-                table.insert("broker".into(), m.broker.trim().into());
-                match m
-                    .username
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|u| !u.is_empty())
-                {
-                    Some(user) => table.insert("username".into(), user.into()),
+                table.insert("broker".into(), m.broker.as_str().into());
+                match &m.username {
+                    Some(user) => table.insert("username".into(), user.as_str().into()),
                     None => table.remove("username"),
                 };
                 table.insert("topic_prefix".into(), m.topic_prefix.as_str().into());

@@ -12,7 +12,9 @@
 //! - `defaults`: the defaults, the poll interval's bounds and the scopes;
 //! - `checks`: values checked, each problem in words;
 //! - `settings`: [`Overrides`] and [`Settings`], resolved;
-//! - `change`: [`SettingsChange`] and [`save_calendar`], written back.
+//! - `change`: [`SettingsChange`] and [`save_calendar`], written back;
+//! - `form`: [`SettingsForm`], the window's settings as typed, made into a
+//!   change (the `[mqtt]` part by [`MqttForm`]).
 //!
 //! The file itself is [`ConfigFile`]; the `[quiet_hours]` and `[mqtt]`
 //! tables are read beside what they set up ([`QuietHoursSetting`],
@@ -21,6 +23,7 @@
 mod change;
 mod checks;
 mod defaults;
+mod form;
 mod settings;
 
 pub use change::{save_calendar, SettingsChange};
@@ -29,9 +32,10 @@ pub use defaults::{
     DEFAULT_CLIENT_ID, DEFAULT_INTERVAL, DEFAULT_TENANT, GROUP_SCOPE, MAX_INTERVAL, MIN_INTERVAL,
     SCOPES,
 };
+pub use form::{FormChange, QuietHoursForm, SettingsForm};
 pub use settings::{default_config_dir, Overrides, Settings, CALENDAR_KEY};
 
-pub use crate::broker::MqttSetting;
+pub use crate::broker::{MqttForm, MqttSetting};
 pub use crate::config_file::{ConfigFile, CONFIG_FILE};
 pub use crate::error::ConfigProblem;
 pub use crate::quiet_hours::QuietHoursSetting;
