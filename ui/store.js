@@ -39,9 +39,11 @@ export function initialState() {
     // Where "when they will be free" stands: {state: off | needs_permission | on | problem, message}.
     calendar: CALENDAR_OFF,
     // The statuses you may set yourself ([{word, label}], Teams' words), and
-    // whether you may here at all (not in the China cloud).
+    // whether you may here at all (not in the China cloud), and if not why,
+    // in the engine's words.
     statusChoices: [],
     canSetStatus: false,
+    cannotSetStatus: null,
     // A change to your own status waiting for the browser sign-in that
     // allows it: {url, opened, rest (what is left to send then), seen (that
     // sign-in has been seen under way)}, or null.
@@ -81,6 +83,7 @@ export function stateLoaded(state, app, now) {
     calendar: app.calendar ?? CALENDAR_OFF,
     statusChoices: app.statusChoices ?? [],
     canSetStatus: app.canSetStatus === true,
+    cannotSetStatus: app.cannotSetStatus ?? null,
   };
 }
 

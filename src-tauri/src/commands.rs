@@ -131,6 +131,8 @@ pub struct AppStateView {
     pub status_choices: Vec<StatusChoiceView>,
     /// False where Graph cannot set a status (the China cloud).
     pub can_set_status: bool,
+    /// Why not, in the engine's words, where you cannot; none where you can.
+    pub cannot_set_status: Option<String>,
     /// Set when the roster file could not be read and was kept aside.
     pub roster_problem: Option<String>,
     /// Set while the config file cannot be used: the app runs on the
@@ -214,6 +216,9 @@ fn image_type(content_type: &str) -> &str {
 #[tauri::command]
 pub async fn get_state(state: State<'_, AppState>) -> CommandResult<AppStateView> {
     let monitor = &state.monitor;
+    let cannot_set_status = my_status::check_cloud(&monitor.settings())
+        .err()
+        .map(|why| why.to_string());
     Ok(AppStateView {
         sign_in: (&monitor.sign_in_state()).into(),
         roster: state.roster_views(),
@@ -230,7 +235,8 @@ pub async fn get_state(state: State<'_, AppState>) -> CommandResult<AppStateView
         me: state.me_view(),
         calendar: (&monitor.calendar_state()).into(),
         status_choices: events::status_choices(),
-        can_set_status: my_status::check_cloud(&monitor.settings()).is_ok(),
+        can_set_status: cannot_set_status.is_none(),
+        cannot_set_status,
         roster_problem: monitor.roster_recovery(),
         config_problem: state
             .config_problem

@@ -29,6 +29,26 @@ async fn a_fresh_start_is_signed_out_with_default_settings() {
     assert_eq!(state["settings"]["intervalSecs"], 5);
     assert_eq!(state["trayAvailable"], false);
     assert_eq!(state["me"], Value::Null);
+    assert_eq!(state["canSetStatus"], true);
+    assert_eq!(state["cannotSetStatus"], Value::Null);
+}
+
+/// Where Graph cannot set a status, the window is told why in the
+/// engine's words, the ones `set_my_status` refuses with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_your_status_cannot_be_set_the_window_is_told_why() {
+    let h = Harness::with_config(Some("cloud = \"china\"\n")).await;
+    let state = h.invoke("get_state", json!({})).unwrap();
+    assert_eq!(state["canSetStatus"], false);
+    let why = state["cannotSetStatus"].as_str().unwrap();
+    assert!(
+        why.starts_with("Setting your own status is not available in the China (21Vianet) cloud"),
+        "{why}"
+    );
+    let refused = h
+        .invoke("set_my_status", json!({"choice": "busy"}))
+        .unwrap_err();
+    assert_eq!(refused["message"], why);
 }
 
 // Multi-threaded: `get_ipc_response` blocks its thread while the simulator

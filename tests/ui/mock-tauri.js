@@ -205,6 +205,7 @@
   let statusGranted = q.get('mystatus') !== 'consent';
   let statusAfterConsent = null;
   const mqttOn = q.get('mqtt') === 'on' || q.get('mqtt') === 'plain';
+  const CANNOT_SET_STATUS = 'Setting your own status is not available in the China (21Vianet) cloud: Microsoft Graph does not offer it there. Set it in Teams instead.';
   let mqttPassword = mqttOn ? 'secret' : null;
   const account = {
     displayName: 'Debra Berger',
@@ -394,6 +395,7 @@
       calendar,
       statusChoices: STATUS_CHOICES,
       canSetStatus: account.cloud !== 'china',
+      cannotSetStatus: account.cloud === 'china' ? CANNOT_SET_STATUS : null,
     }),
     start_sign_in: () => {
       endSignInUnderWay();
@@ -550,7 +552,7 @@
   // As the engine does: the first time, a browser sign-in asks for the
   // permission, and the change is made once through.
   function changeMyStatus(change) {
-    if (account.cloud === 'china') throw { code: 'invalid_input', message: 'Setting your status is not available in this cloud.' };
+    if (account.cloud === 'china') throw { code: 'invalid_input', message: CANNOT_SET_STATUS };
     if (signIn.state !== 'signed_in') throw { code: 'sign_in_needed', message: 'Sign in first.' };
     if (!statusGranted) {
       signIn = signInView('in_browser', { browserUrl: BROWSER_URL + '%20Presence.ReadWrite' });

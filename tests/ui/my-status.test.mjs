@@ -100,13 +100,15 @@ test('a change waiting for the permission waits for its sign-in, then goes on or
 const signedIn = { state: 'signed_in', message: null, account: null, code: null, browserUrl: null };
 const inBrowser = { ...signedIn, state: 'in_browser', browserUrl: 'https://login.example/x' };
 
-test('get_state says which statuses you may set, and whether you may here', () => {
+test('get_state says which statuses you may set, and whether you may here, and if not why', () => {
   const choices = [{ word: 'busy', label: 'Busy' }, { word: 'reset', label: 'Reset status' }];
   const s = S.stateLoaded(S.initialState(), { signIn: signedIn, statusChoices: choices, canSetStatus: true }, 0);
   assert.deepEqual(s.statusChoices, choices);
   assert.equal(s.canSetStatus, true);
-  const china = S.stateLoaded(S.initialState(), { signIn: signedIn, statusChoices: choices, canSetStatus: false }, 0);
+  assert.equal(s.cannotSetStatus, null);
+  const china = S.stateLoaded(S.initialState(), { signIn: signedIn, statusChoices: choices, canSetStatus: false, cannotSetStatus: 'Not here.' }, 0);
   assert.equal(china.canSetStatus, false);
+  assert.equal(china.cannotSetStatus, 'Not here.');
   // An app that does not say offers nothing.
   const old = S.stateLoaded(S.initialState(), { signIn: signedIn }, 0);
   assert.deepEqual(old.statusChoices, []);
@@ -353,7 +355,8 @@ test('where Microsoft does not let you set your status, your status is only word
   assert.ok(!w.shown('me-status-button'));
   assert.equal(w.text('me-status-plain'), 'Available');
   assert.match(w.text('me-status'), /^Available · debra@/);
-  assert.match(w.$('me-status').title, /Setting your status is not available in this cloud\./);
+  // Why, in the engine's words.
+  assert.match(w.$('me-status').title, /\nSetting your own status is not available in the China \(21Vianet\) cloud: Microsoft Graph does not offer it there\. Set it in Teams instead\.$/);
 });
 
 // ------------------------------------------------------------------ settings: MQTT

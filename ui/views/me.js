@@ -30,7 +30,7 @@ export function renderMe() {
   const user = account?.username ?? '';
   setText($('me-user'), user && (canSet || words) ? ` · ${user}` : user);
   const line = [words, user].filter(Boolean).join(' · ');
-  $('me-status').title = [line, me?.statusMessage, canSet ? null : 'Setting your status is not available in this cloud.'].filter(Boolean).join('\n');
+  $('me-status').title = [line, me?.statusMessage, canSet ? null : store.state.cannotSetStatus].filter(Boolean).join('\n');
   // Another cloud than the global one is worth a glance: tokens do not cross clouds.
   const national = account?.cloud && account.cloud !== 'global';
   show($('me-cloud'), national);
