@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::commands;
 use crate::error::CommandError;
-use crate::events::{self, PauseView, SinceWordsView, StatusView, TeammateView};
+use crate::events::{self, PauseView, StatusView, TeammateView, TimeWordsView};
 use crate::notifications::notify;
 use crate::state::{AppState, TrayModel};
 use crate::tray;
@@ -265,9 +265,9 @@ pub async fn forward<R: Runtime>(
             MonitorEvent::Me { account, presence } => {
                 events::me_changed(&app, &TeammateView::me(&account, &presence));
             }
-            MonitorEvent::SinceWords(changed) => {
-                let views: Vec<SinceWordsView> = changed.iter().map(Into::into).collect();
-                events::since_words_changed(&app, &views);
+            MonitorEvent::TimeWords(changed) => {
+                let views: Vec<TimeWordsView> = changed.iter().map(Into::into).collect();
+                events::time_words_changed(&app, &views);
             }
             // Shown as `Me`; the engine publishes it to MQTT itself.
             MonitorEvent::OwnPresence(_) => {}

@@ -1,15 +1,15 @@
 //! Every event the app sends to the window, with its payload type. The names
 //! and the camelCase fields are the UI's contract: add, never rename.
 
-use chrono::{DateTime, Local, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use presently_core::auth::Account;
-use presently_core::calendar::{self, Outlook};
+use presently_core::calendar::Outlook;
 use presently_core::config::ConfigProblem;
 use presently_core::directory::{initials, Group, Person};
 use presently_core::engine::EngineStatus;
 use presently_core::error::ErrorCode;
 use presently_core::monitor::{
-    CalendarState, CodeShown, SignInState, SinceWordsChange, TeammateState,
+    CalendarState, CodeShown, SignInState, TeammateState, TimeWordsChange,
 };
 use presently_core::my_status::StatusChoice;
 use presently_core::presence::{OutOfOffice, Presence};
@@ -21,8 +21,9 @@ use tauri::{AppHandle, Emitter, Runtime};
 pub const SIGN_IN_CHANGED: &str = "sign-in-changed";
 pub const ROSTER_CHANGED: &str = "roster-changed";
 pub const PRESENCE_CHANGED: &str = "presence-changed";
-/// Rows whose words about time changed by themselves: `[{id, sinceWords}]`.
-pub const SINCE_WORDS_CHANGED: &str = "since-words-changed";
+/// Rows whose words about time changed by themselves:
+/// `[{id, sinceWords, calendarWords}]`.
+pub const TIME_WORDS_CHANGED: &str = "time-words-changed";
 pub const STATUS_CHANGED: &str = "status-changed";
 pub const ME_CHANGED: &str = "me-changed";
 pub const PAUSE_CHANGED: &str = "pause-changed";
@@ -243,23 +244,21 @@ pub struct TeammateView {
 pub struct CalendarView {
     pub busy_until: Option<String>,
     pub free_at: Option<String>,
-    /// "until 14:30", "free at 15:00", in this machine's time zone.
+    /// "until 14:30", "free at 15:00", "outside working hours (22:10
+    /// there)", in this machine's time zone: the row shows them as given.
     pub words: Vec<String>,
     pub outside_working_hours: bool,
     /// Their UTC offset, for "outside working hours (22:10 there)".
     pub utc_offset_minutes: Option<i32>,
 }
 
-impl From<&Outlook> for CalendarView {
-    fn from(o: &Outlook) -> Self {
-        let times_only = Outlook {
-            outside_working_hours: false,
-            ..o.clone()
-        };
+impl CalendarView {
+    /// `o` with its words as the engine worded them.
+    fn new(o: &Outlook, words: &[String]) -> Self {
         CalendarView {
             busy_until: o.busy_until.map(rfc3339),
             free_at: o.free_at.map(rfc3339),
-            words: calendar::in_words(&times_only, &Local::now()),
+            words: words.to_vec(),
             outside_working_hours: o.outside_working_hours,
             utc_offset_minutes: o.utc_offset_minutes,
         }
@@ -323,7 +322,10 @@ impl TeammateView {
             kind,
             status_rank: kind.rank(),
             dot_label: status::dot_label(&presence),
-            calendar: t.outlook.as_ref().map(Into::into),
+            calendar: t
+                .outlook
+                .as_ref()
+                .map(|o| CalendarView::new(o, &t.calendar_words)),
         }
     }
 
@@ -339,6 +341,7 @@ impl TeammateView {
             presence: Some(presence.clone()),
             since: None,
             since_words: String::new(),
+            calendar_words: Vec::new(),
             photo: None,
             outlook: None,
         };
@@ -444,22 +447,24 @@ pub fn presence_changed<R: Runtime>(app: &AppHandle<R>, changed: &[TeammateView]
 /// A row's new words about time, for the window.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct SinceWordsView {
+pub struct TimeWordsView {
     pub id: String,
     pub since_words: String,
+    pub calendar_words: Vec<String>,
 }
 
-impl From<&SinceWordsChange> for SinceWordsView {
-    fn from(c: &SinceWordsChange) -> Self {
-        SinceWordsView {
+impl From<&TimeWordsChange> for TimeWordsView {
+    fn from(c: &TimeWordsChange) -> Self {
+        TimeWordsView {
             id: c.id.clone(),
-            since_words: c.words.clone(),
+            since_words: c.since_words.clone(),
+            calendar_words: c.calendar_words.clone(),
         }
     }
 }
 
-pub fn since_words_changed<R: Runtime>(app: &AppHandle<R>, changed: &[SinceWordsView]) {
-    emit(app, SINCE_WORDS_CHANGED, changed);
+pub fn time_words_changed<R: Runtime>(app: &AppHandle<R>, changed: &[TimeWordsView]) {
+    emit(app, TIME_WORDS_CHANGED, changed);
 }
 
 pub fn status_changed<R: Runtime>(app: &AppHandle<R>, status: &StatusView) {
@@ -563,6 +568,7 @@ mod tests {
             }),
             since: None,
             since_words: String::new(),
+            calendar_words: Vec::new(),
             photo: None,
             outlook: None,
         }

@@ -128,7 +128,7 @@ impl TrayModel {
             }
             MonitorEvent::Status(_)
             | MonitorEvent::OwnPresence(_)
-            | MonitorEvent::SinceWords(_)
+            | MonitorEvent::TimeWords(_)
             | MonitorEvent::Notify(_)
             | MonitorEvent::Calendar(_)
             | MonitorEvent::ConfigProblem(_) => false,

@@ -81,7 +81,7 @@ impl Harness {
             events::SIGN_IN_CHANGED,
             events::ROSTER_CHANGED,
             events::PRESENCE_CHANGED,
-            events::SINCE_WORDS_CHANGED,
+            events::TIME_WORDS_CHANGED,
             events::STATUS_CHANGED,
             events::ME_CHANGED,
             events::PAUSE_CHANGED,

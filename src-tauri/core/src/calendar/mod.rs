@@ -78,7 +78,7 @@ pub use once::read_once;
 pub use outlook::{Schedule, ShowAs, Span, WorkingHours, MIN_FREE_STRETCH};
 pub use reader::{spawn, spawn_with, CalendarHandle, CalendarOptions};
 pub use wire::{parse_answer, UnreadableSchedule};
-pub use words::{clock_or_day, in_words, summary};
+pub use words::{clock_or_day, in_words, summary, words_change_at};
 
 /// Most schedules `getSchedule` takes in one request.
 pub const MAX_SCHEDULES_PER_REQUEST: usize = 20;

@@ -4,7 +4,7 @@
 
 use std::fmt::Display;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 
 use super::Outlook;
 
@@ -28,6 +28,33 @@ where
         });
     }
     words
+}
+
+/// When [`in_words`]'s words for `outlook` next change by themselves after
+/// `now`: at the next minute while they show the time of day there; at the
+/// next midnight in `now`'s zone while they show a time ("Tue 8 Dec 09:00"
+/// becomes "09:00" on the day); else never (`None`).
+pub fn words_change_at<Tz: TimeZone>(
+    outlook: &Outlook,
+    now: &DateTime<Tz>,
+) -> Option<DateTime<Utc>> {
+    let utc = now.to_utc();
+    if outlook.outside_working_hours && outlook.utc_offset_minutes.is_some() {
+        // Offsets are whole minutes: their minute turns when UTC's does.
+        let into_minute = Duration::seconds(utc.timestamp().rem_euclid(60))
+            + Duration::nanoseconds(utc.timestamp_subsec_nanos().into());
+        return Some(utc - into_minute + Duration::minutes(1));
+    }
+    if outlook.busy_until.is_none() && outlook.free_at.is_none() {
+        return None;
+    }
+    let midnight = now.date_naive().succ_opt()?.and_time(NaiveTime::MIN);
+    let zone = now.timezone();
+    Some(match zone.from_local_datetime(&midnight).earliest() {
+        Some(at) => at.to_utc(),
+        // No midnight there that day (a clock change at 00:00): an hour on.
+        None => utc + Duration::hours(1),
+    })
 }
 
 /// The outlook in one line for a terminal: its words joined, or "free in
@@ -106,5 +133,39 @@ mod tests {
         assert!(in_words(&Outlook::default(), &now).is_empty());
         assert_eq!(summary(&Outlook::default(), &now), "free in their calendar");
         assert_eq!(summary(&busy, &now), "until 14:30, free at 15:00");
+    }
+
+    #[test]
+    fn the_words_change_at_the_next_minute_there_or_at_midnight_here() {
+        let paris = FixedOffset::east_opt(3600).unwrap();
+        let now = at("2026-12-07T21:10:30.250Z").with_timezone(&paris);
+        let far = Outlook {
+            outside_working_hours: true,
+            utc_offset_minutes: Some(-480),
+            busy_until: Some(at("2026-12-08T09:00:00Z")),
+            ..Outlook::default()
+        };
+        assert_eq!(
+            words_change_at(&far, &now),
+            Some(at("2026-12-07T21:11:00Z"))
+        );
+        let until = Outlook {
+            busy_until: Some(at("2026-12-08T09:00:00Z")),
+            ..Outlook::default()
+        };
+        // Midnight in Paris is 23:00 UTC.
+        assert_eq!(
+            words_change_at(&until, &now),
+            Some(at("2026-12-07T23:00:00Z"))
+        );
+        let before = in_words(&until, &(at("2026-12-07T22:59:59Z").with_timezone(&paris)));
+        let after = in_words(&until, &(at("2026-12-07T23:00:00Z").with_timezone(&paris)));
+        assert_ne!(before, after, "{before:?}");
+        let unknown_zone = Outlook {
+            outside_working_hours: true,
+            ..Outlook::default()
+        };
+        assert_eq!(words_change_at(&unknown_zone, &now), None);
+        assert_eq!(words_change_at(&Outlook::default(), &now), None);
     }
 }

@@ -81,9 +81,13 @@ pub struct TeammateState {
     pub since: Option<DateTime<Utc>>,
     /// The words about time on their row: "for 25 min", "as of 14:05"
     /// while Graph gives no answers, "" while nothing is known (see
-    /// [`crate::how_long::since_words`]); [`MonitorEvent::SinceWords`] tells
+    /// [`crate::how_long::since_words`]); [`MonitorEvent::TimeWords`] tells
     /// when they change by themselves.
     pub since_words: String,
+    /// Their outlook in words, here and now: "until 14:30", "outside
+    /// working hours (22:10 there)" (see [`crate::calendar::in_words`]);
+    /// empty without one.
+    pub calendar_words: Vec<String>,
     /// Their photo in the photo cache; none (yet) means initials.
     pub photo: Option<PhotoFile>,
     /// What their calendar says, with "when they will be free" on and
@@ -92,10 +96,13 @@ pub struct TeammateState {
 }
 
 /// A row's new words about time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SinceWordsChange {
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TimeWordsChange {
     pub id: String,
-    pub words: String,
+    /// See [`TeammateState::since_words`].
+    pub since_words: String,
+    /// See [`TeammateState::calendar_words`].
+    pub calendar_words: Vec<String>,
 }
 
 /// A teammate's photo in the photo cache.
@@ -126,9 +133,10 @@ pub enum MonitorEvent {
     /// Front ends show [`MonitorEvent::Me`], which follows it while signed
     /// in, and after you set your status.
     OwnPresence(Box<Presence>),
-    /// These rows' words about time changed, as time passed or Graph
-    /// stopped or started answering.
-    SinceWords(Vec<SinceWordsChange>),
+    /// These rows' words about time changed by themselves: as time passed
+    /// (how long, their time of day there, a day turning) or Graph stopped
+    /// or started answering.
+    TimeWords(Vec<TimeWordsChange>),
     /// Notifications are paused until then, or no longer (`None`): on a
     /// pause, a resume, and when a pause runs out by itself.
     Pause(Option<DateTime<Utc>>),

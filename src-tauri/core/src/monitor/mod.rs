@@ -12,7 +12,7 @@
 //!
 //! One file a job: [`sign_in`], [`own_status`], [`mqtt`], [`calendars`],
 //! [`polling`] (and notification timing), [`pause`], [`roster_file`],
-//! [`settings`], [`photos`], [`since_words`] (rows' words about time);
+//! [`settings`], [`photos`], [`time_words`] (rows' words about time);
 //! [`events`] is what they report. This file holds what they share and the
 //! decisions that take in more than one job: what a new sign-in starts, and
 //! what ending it stops. Listeners (MQTT publishing, the rows' words about
@@ -29,16 +29,16 @@ mod polling;
 mod roster_file;
 mod settings;
 mod sign_in;
-mod since_words;
 #[cfg(test)]
 mod tests;
+mod time_words;
 
 use mqtt::Publishing;
 use roster_file::FileStamp;
 
 pub use events::{
-    CalendarState, CodeShown, MonitorEvent, MyStatusOutcome, PhotoFile, SignInState,
-    SinceWordsChange, TeammateState,
+    CalendarState, CodeShown, MonitorEvent, MyStatusOutcome, PhotoFile, SignInState, TeammateState,
+    TimeWordsChange,
 };
 
 use std::collections::HashMap;
@@ -91,7 +91,7 @@ struct State {
     /// Presence published to an MQTT broker (`[mqtt]`), while signed in.
     mqtt: Option<Publishing>,
     /// The words about time each row was last told, by teammate ID.
-    since_words_told: HashMap<String, String>,
+    time_words_told: HashMap<String, TimeWordsChange>,
 }
 
 /// See the module documentation.
@@ -107,7 +107,7 @@ pub struct Monitor {
     notifications_waiting: tokio::sync::Notify,
     /// Wakes the task that keeps rows' words about time current when what
     /// they depend on changed.
-    since_words_waiting: tokio::sync::Notify,
+    time_words_waiting: tokio::sync::Notify,
     /// The time of day it goes by.
     clock: Clock,
 }
@@ -176,12 +176,12 @@ impl Monitor {
                 outlooks: HashMap::new(),
                 status_after_consent: None,
                 mqtt: None,
-                since_words_told: HashMap::new(),
+                time_words_told: HashMap::new(),
             }),
             events: tx,
             sign_in_gate: tokio::sync::Mutex::new(()),
             notifications_waiting: tokio::sync::Notify::new(),
-            since_words_waiting: tokio::sync::Notify::new(),
+            time_words_waiting: tokio::sync::Notify::new(),
             clock,
         });
         Ok((monitor, rx))
@@ -191,7 +191,7 @@ impl Monitor {
     /// time), then its front ends.
     fn emit(&self, event: MonitorEvent) {
         self.publish(&event);
-        self.note_since_words(&event);
+        self.note_time_words(&event);
         let _ = self.events.send(event);
     }
 
@@ -279,8 +279,10 @@ impl State {
         now: DateTime<Utc>,
     ) -> TeammateState {
         let (presence, since) = seen.map_or((None, None), |(p, at)| (Some(p), Some(at)));
+        let words = self.time_words(t, since, now);
         TeammateState {
-            since_words: self.since_words(since, now).text,
+            since_words: words.since_words,
+            calendar_words: words.calendar_words,
             teammate: t.clone(),
             presence,
             since,

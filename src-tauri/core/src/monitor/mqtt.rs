@@ -269,6 +269,7 @@ mod tests {
             presence: seen.map(|_| busy(id)),
             since: seen,
             since_words: String::new(),
+            calendar_words: Vec::new(),
             photo: None,
             outlook,
         }

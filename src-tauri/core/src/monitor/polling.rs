@@ -50,7 +50,7 @@ impl Monitor {
         let me = self.clone();
         let notify = tokio::spawn(async move { me.announce_when_due().await });
         let me = self.clone();
-        let words = tokio::spawn(async move { me.keep_since_words_current().await });
+        let words = tokio::spawn(async move { me.keep_time_words_current().await });
         {
             let mut state = self.state.lock().unwrap();
             state.engine = Some(handle);

@@ -11,6 +11,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
 use super::{Clock, Monitor, MonitorEvent, SignInState};
+use crate::calendar::Outlook;
 use crate::config::{Overrides, Settings, CONFIG_FILE};
 use crate::engine::{
     EngineEvent, EngineHandle, EngineState, EngineStatus, LastSeen, PresenceChange,
@@ -320,7 +321,7 @@ async fn rows_words_about_time_are_told_again_as_they_change_and_say_as_of_while
     monitor.state.lock().unwrap().engine = Some(EngineHandle::holding(seen));
     let keeper = tokio::spawn({
         let monitor = monitor.clone();
-        async move { monitor.keep_since_words_current().await }
+        async move { monitor.keep_time_words_current().await }
     });
 
     assert_eq!(
@@ -372,7 +373,7 @@ async fn words_told_with_a_change_are_not_told_again() {
     let (monitor, mut events) = monitor(&dir, &["a"]);
     let keeper = tokio::spawn({
         let monitor = monitor.clone();
-        async move { monitor.keep_since_words_current().await }
+        async move { monitor.keep_time_words_current().await }
     });
     // Nothing known: nothing to say, and nothing to wait for.
     assert_eq!(said(&mut events).await, vec![]);
@@ -399,12 +400,74 @@ fn words_told(events: &[MonitorEvent]) -> Vec<(&str, &str)> {
     let mut told = Vec::new();
     for e in events {
         match e {
-            MonitorEvent::SinceWords(changed) => {
-                told.extend(changed.iter().map(|c| (c.id.as_str(), c.words.as_str())))
-            }
+            MonitorEvent::TimeWords(changed) => told.extend(
+                changed
+                    .iter()
+                    .map(|c| (c.id.as_str(), c.since_words.as_str())),
+            ),
             MonitorEvent::Status(_) => {}
             other => panic!("only words about time were expected, not {other:?}"),
         }
     }
     told
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_time_of_day_there_is_told_again_each_minute_and_a_calendar_turned_off_is_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let (monitor, mut events) = monitor(&dir, &["far"]);
+    let start = monitor.clock.now();
+    let far = Outlook {
+        outside_working_hours: true,
+        // Their clock is 8 h 30 min behind UTC: 00:30 when it is 09:00.
+        utc_offset_minutes: Some(-510),
+        ..Outlook::default()
+    };
+    monitor
+        .state
+        .lock()
+        .unwrap()
+        .outlooks
+        .insert("far".into(), far);
+    let keeper = tokio::spawn({
+        let monitor = monitor.clone();
+        async move { monitor.keep_time_words_current().await }
+    });
+    let calendar_told = |events: Vec<MonitorEvent>| -> Vec<Vec<String>> {
+        events
+            .into_iter()
+            .flat_map(|e| match e {
+                MonitorEvent::TimeWords(changed) => changed
+                    .into_iter()
+                    .map(|c| c.calendar_words)
+                    .collect::<Vec<_>>(),
+                other => panic!("only words about time were expected, not {other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(start.format("%H:%M").to_string(), "09:00");
+    assert_eq!(
+        calendar_told(said(&mut events).await),
+        [["outside working hours (00:30 there)"]]
+    );
+    advance(Duration::from_secs(59)).await;
+    assert_eq!(said(&mut events).await, vec![]);
+    advance(Duration::from_secs(1)).await;
+    assert_eq!(
+        calendar_told(said(&mut events).await),
+        [["outside working hours (00:31 there)"]]
+    );
+
+    // The calendar turned off: the roster is told again without outlooks,
+    // and the minute's tick says nothing more.
+    monitor.state.lock().unwrap().outlooks.clear();
+    monitor.emit_roster();
+    let heard = said(&mut events).await;
+    let [MonitorEvent::Roster(everyone)] = heard.as_slice() else {
+        panic!("the roster alone: {heard:?}");
+    };
+    assert!(everyone[0].calendar_words.is_empty());
+    advance(Duration::from_secs(120)).await;
+    assert_eq!(said(&mut events).await, vec![]);
+    keeper.abort();
 }
