@@ -2,7 +2,7 @@
 // changes by itself (a teammate's "22:10 there" becoming "22:11 there", a
 // countdown's next second, a pause running out), instead of waking every
 // second to find out. ("for 5 min" becoming "for 6 min" is the engine's:
-// since-words-changed.)
+// time-words-changed.)
 // main.js says what to redraw and when that next moment is; whatever changes
 // that moment (an event, a render) calls `clock.changed()`.
 

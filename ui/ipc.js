@@ -19,7 +19,7 @@ export const EVENTS = Object.freeze({
   signInChanged: 'sign-in-changed',
   rosterChanged: 'roster-changed',
   presenceChanged: 'presence-changed',
-  sinceWordsChanged: 'since-words-changed',
+  timeWordsChanged: 'time-words-changed',
   statusChanged: 'status-changed',
   meChanged: 'me-changed',
   pauseChanged: 'pause-changed',

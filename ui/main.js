@@ -3,7 +3,7 @@
 // invoke; the clock (clock.js) only redraws countdowns and a teammate's time
 // of day ("22:10 there"), when their words change. How long someone has had
 // their presence ("for 25 min", "as of 14:05") is the engine's to word and
-// to keep current (since-words-changed). (The one call the window makes on
+// to keep current (time-words-changed). (The one call the window makes on
 // its own is roster_painted, once per page.)
 //
 // Every string that comes from Microsoft Graph or from a person (names, job
@@ -25,12 +25,12 @@ import {
   pauseChanged,
   presenceChanged,
   rosterReplaced,
-  sinceWordsChanged,
   signInChanged,
   stateLoaded,
   statusChanged,
   statusTextChanged,
   store,
+  timeWordsChanged,
 } from './store.js';
 import { forgetAddPeople, wireAddPeople } from './views/add.js';
 import { renderBanner, updateBannerCountdown } from './views/banner.js';
@@ -47,7 +47,7 @@ import {
   markRowsStale,
   nextCalendarClockChange,
   patchRows,
-  patchSinceWords,
+  patchTimeWords,
   renderRoster,
   updateCalendarClocks,
   wireRoster,
@@ -87,7 +87,7 @@ async function boot() {
       on(ipc.EVENTS.signInChanged, onSignInChanged),
       on(ipc.EVENTS.rosterChanged, onRosterChanged),
       on(ipc.EVENTS.presenceChanged, onPresenceChanged),
-      on(ipc.EVENTS.sinceWordsChanged, onSinceWordsChanged),
+      on(ipc.EVENTS.timeWordsChanged, onTimeWordsChanged),
       on(ipc.EVENTS.statusChanged, onStatusChanged),
       on(ipc.EVENTS.meChanged, onMeChanged),
       on(ipc.EVENTS.pauseChanged, onPauseChanged),
@@ -177,12 +177,12 @@ function onPresenceChanged(list) {
   store.update(presenceChanged, list);
 }
 
-// Only the words change: "for 26 min" as time passes, "as of 14:05" while
-// the engine gets no answers. A row not drawn (hidden by the filter) shows
-// the store's words when it is.
-function onSinceWordsChanged(list) {
-  store.update(sinceWordsChanged, list);
-  patchSinceWords(list.map((t) => t.id));
+// Only the words about time change: "for 26 min" as time passes, "as of
+// 14:05" while the engine gets no answers, a calendar's "until 14:30". A row
+// not drawn (hidden by the filter) shows the store's words when it is.
+function onTimeWordsChanged(list) {
+  store.update(timeWordsChanged, list);
+  patchTimeWords(list.map((t) => t.id));
 }
 
 function onStatusChanged(status) {
@@ -190,7 +190,7 @@ function onStatusChanged(status) {
   store.update(statusChanged, status, Date.now());
   renderBanner();
   // Offline or back: every row dims, or no longer. Their words ("as of
-  // 14:05") follow by since-words-changed.
+  // 14:05") follow by time-words-changed.
   if (M.isStale(status) !== wasStale) markRowsStale(M.isStale(status));
   clock.changed();
 }

@@ -3,7 +3,7 @@
 // them. A presence in words (statusText), its dot (kind, dotLabel), its
 // place in a list (statusRank) and how long it has lasted (sinceWords: "for
 // 25 min", "as of 14:05" while the engine gets no answers) come from the
-// engine with each teammate, and since-words-changed keeps the last current.
+// engine with each teammate, and time-words-changed keeps the last current.
 
 // What localeCompare(b, undefined, options) would use, made once: a roster
 // of 2,000 is sorted with some 20,000 comparisons.

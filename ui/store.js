@@ -111,15 +111,22 @@ export function presenceChanged(state, list) {
 }
 
 /**
- * since-words-changed: new words for how long some have had their presence
- * ("for 26 min", or "as of 14:05" while the engine gets no answers), which
- * the engine keeps current; anyone else is not ours (any more).
+ * time-words-changed: new words about time for some teammates, which the
+ * engine keeps current: how long they have had their presence ("for 26
+ * min", or "as of 14:05" while the engine gets no answers), and every part
+ * of what their calendar says ("until 14:30", "outside working hours (22:10
+ * there)"; null for none). A teammate without a calendar outlook does not
+ * get one from here: that comes with the teammate. Anyone not in the roster
+ * is not ours (any more).
  */
-export function sinceWordsChanged(state, list) {
+export function timeWordsChanged(state, list) {
   const roster = new Map(state.roster);
-  for (const { id, sinceWords } of list ?? []) {
+  for (const { id, sinceWords, calendarWords } of list ?? []) {
     const before = roster.get(id);
-    if (before) roster.set(id, { ...before, sinceWords: sinceWords ?? '' });
+    if (!before) continue;
+    const next = { ...before, sinceWords: sinceWords ?? '' };
+    if (before.calendar) next.calendar = { ...before.calendar, words: calendarWords ?? [] };
+    roster.set(id, next);
   }
   return { ...state, roster };
 }

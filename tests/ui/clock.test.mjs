@@ -1,6 +1,6 @@
 // The window with a big roster stays idle: the clock wakes only when a label
 // of its own changes ("22:10 there", a countdown) and leaves "for 5 min" to
-// the engine, whose since-words-changed touches only the labels it names; a
+// the engine, whose time-words-changed touches only the labels it names; a
 // presence change redraws its own row, and a burst of events one frame.
 //   node --test tests/ui/
 import { test, afterEach } from 'node:test';
@@ -72,13 +72,13 @@ test('the clock sets one timer for the next change, sooner when told, and waits 
 
 const sinceOf = (li) => li.querySelector('.since').textContent;
 
-test('since-words-changed rewrites the words of the rows it names, and nothing else', async () => {
+test('time-words-changed rewrites the words of the rows it names, and nothing else', async () => {
   await open('');
   const order = rows();
   const [first, second, ...rest] = order;
   const labels = new Map(order.map((li) => [li, watch(li.querySelector('.since'))]));
   const others = rest.flatMap((li) => ['.status-words', '.name', '.calendar-words'].map((sel) => watch(li.querySelector(sel))));
-  w.mock.emit('since-words-changed', [
+  w.mock.emit('time-words-changed', [
     { id: first.dataset.id, sinceWords: 'for 26 min' },
     { id: second.dataset.id, sinceWords: 'as of 14:05' },
     { id: 'someone-not-in-the-roster', sinceWords: 'for 1 h' },
@@ -104,7 +104,7 @@ test('the store keeps the new words: a later redraw of the row, or of the list, 
   };
   // Megan is hidden by the filter when her words change.
   type('Lee');
-  w.mock.emit('since-words-changed', [
+  w.mock.emit('time-words-changed', [
     { id: lee.dataset.id, sinceWords: 'for 4 h' },
     { id: megan.dataset.id, sinceWords: 'as of 14:05' },
   ]);

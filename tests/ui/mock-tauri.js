@@ -306,7 +306,7 @@
   // words for how long they have had their presence, "for 25 min", or "as of
   // 14:05" (the last answer) while the engine gets none; '' when it is not
   // known. The engine keeps them current, and tells the rows whose words
-  // changed with since-words-changed.
+  // changed with time-words-changed.
   const MIN = 60000;
   const stale = () => (status.state === 'offline' || status.state === 'error') && Boolean(status.lastAnswerAt);
   function sinceWordsOf(since, at) {
@@ -340,11 +340,11 @@
       const words = sinceWordsOf(t.since, at);
       if (words !== t.sinceWords) {
         t.sinceWords = words;
-        changed.push({ id: t.id, sinceWords: words });
+        changed.push({ id: t.id, sinceWords: words, calendarWords: t.calendar ? t.calendar.words : null });
       }
       next = Math.min(next, nextSinceChange(t.since, at));
     }
-    if (announce && changed.length > 0) emit('since-words-changed', changed);
+    if (announce && changed.length > 0) emit('time-words-changed', changed);
     clearTimeout(sinceTimer);
     sinceTimer = next === Infinity ? null : setTimeout(() => keepSinceWords(true), next - at);
   }

@@ -58,22 +58,50 @@ test('presence changes merge into the roster and say whose words changed', () =>
   assert.equal(s.roster.get('a').statusText, 'Busy · In a meeting', 'the old state is left alone');
 });
 
-test('new words for how long: those teammates only, the rest of each as it was', () => {
-  const s = frozen(S.presenceChanged(loaded(), [teammate('a', 'Busy · In a meeting', { sinceWords: 'for 25 min' }), teammate('b', 'Away', { sinceWords: 'for 3 h' })]));
-  const next = S.sinceWordsChanged(s, [
-    { id: 'a', sinceWords: 'as of 14:05' },
-    { id: 'gone', sinceWords: 'for 1 min' },
+test('new words about time: those teammates only, the rest of each as it was', () => {
+  const outlook = { busyUntil: null, freeAt: null, words: ['until 14:30'], outsideWorkingHours: true, utcOffsetMinutes: 60 };
+  const s = frozen(
+    S.presenceChanged(loaded(), [
+      teammate('a', 'Busy · In a meeting', { sinceWords: 'for 25 min', calendar: outlook }),
+      teammate('b', 'Away', { sinceWords: 'for 3 h' }),
+    ]),
+  );
+  const next = S.timeWordsChanged(s, [
+    { id: 'a', sinceWords: 'as of 14:05', calendarWords: ['until 14:30', 'outside working hours (22:10 there)'] },
+    { id: 'gone', sinceWords: 'for 1 min', calendarWords: null },
   ]);
-  assert.equal(next.roster.get('a').sinceWords, 'as of 14:05');
-  assert.equal(next.roster.get('a').statusText, 'Busy · In a meeting', 'nothing else changes');
+  const a = next.roster.get('a');
+  assert.equal(a.sinceWords, 'as of 14:05');
+  assert.deepEqual(a.calendar.words, ['until 14:30', 'outside working hours (22:10 there)']);
+  assert.deepEqual(a.calendar, { ...outlook, words: a.calendar.words }, 'the outlook keeps its other fields');
+  assert.equal(a.statusText, 'Busy · In a meeting', 'nothing else changes');
   assert.equal(next.roster.get('b'), s.roster.get('b'), 'someone not in the event is left alone');
   assert.equal(next.roster.has('gone'), false, 'someone not in the roster is not added');
   assert.equal(s.roster.get('a').sinceWords, 'for 25 min', 'the old state is left alone');
-  assert.equal(S.sinceWordsChanged(next, [{ id: 'a', sinceWords: '' }]).roster.get('a').sinceWords, '', 'no presence known: no words');
-  assert.equal(S.sinceWordsChanged(next, [{ id: 'a', sinceWords: null }]).roster.get('a').sinceWords, '');
+  assert.deepEqual(s.roster.get('a').calendar.words, ['until 14:30']);
+  assert.equal(S.timeWordsChanged(next, [{ id: 'a', sinceWords: '', calendarWords: [] }]).roster.get('a').sinceWords, '', 'no presence known: no words');
+  assert.equal(S.timeWordsChanged(next, [{ id: 'a', sinceWords: null, calendarWords: [] }]).roster.get('a').sinceWords, '');
   // Kept by what comes next: a presence change without words, a flag.
   const later = S.flagSet(S.presenceChanged(next, [{ id: 'a', statusText: 'Available' }]), 'a', 'favorite', true);
   assert.equal(later.roster.get('a').sinceWords, 'as of 14:05');
+  assert.deepEqual(later.roster.get('a').calendar.words, ['until 14:30', 'outside working hours (22:10 there)']);
+});
+
+test('null calendar words clear them; a teammate without a calendar outlook does not get one', () => {
+  const outlook = { busyUntil: null, freeAt: null, words: ['until 14:30'], outsideWorkingHours: false, utcOffsetMinutes: null };
+  const s = frozen(
+    S.presenceChanged(loaded(), [teammate('a', 'Busy', { calendar: outlook }), teammate('b', 'Away', { sinceWords: 'for 3 h', calendar: null })]),
+  );
+  const cleared = S.timeWordsChanged(s, [{ id: 'a', sinceWords: 'for 1 h', calendarWords: null }]);
+  assert.deepEqual(cleared.roster.get('a').calendar, { ...outlook, words: [] });
+  // The calendar comes with the teammate (roster-changed, presence-changed),
+  // never from words about time alone.
+  const words = ['outside working hours (22:10 there)'];
+  const b = S.timeWordsChanged(s, [{ id: 'b', sinceWords: 'for 4 h', calendarWords: words }]).roster.get('b');
+  assert.equal(b.calendar, null);
+  assert.equal(b.sinceWords, 'for 4 h', 'their words for how long still change');
+  const none = S.rosterReplaced(s, [teammate('c', 'Away')]);
+  assert.equal('calendar' in S.timeWordsChanged(none, [{ id: 'c', sinceWords: '', calendarWords: words }]).roster.get('c'), false);
 });
 
 test('a flag is set at once, then the engine has the last word', () => {

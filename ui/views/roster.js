@@ -226,15 +226,18 @@ function reportFirstPaint(visible) {
 }
 
 /**
- * New words for how long `ids` have had their presence ("for 26 min", "as
- * of 14:05"), already in the store: their rows' words only, nothing moves.
+ * New words about time for `ids` ("for 26 min", "as of 14:05", their
+ * calendar's), already in the store: those rows' words only, nothing moves.
  */
-export function patchSinceWords(ids) {
+export function patchTimeWords(ids) {
   const { roster } = store.state;
+  const now = Date.now();
   for (const id of ids) {
     const r = rows.get(id);
     const t = roster.get(id);
-    if (r && t) setText(r.since, t.sinceWords);
+    if (!r || !t) continue;
+    setText(r.since, t.sinceWords);
+    updateCalendar(r, t, now);
   }
 }
 
