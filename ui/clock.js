@@ -1,8 +1,8 @@
 // The window's clock: one timer, set for the next moment something shown
-// changes by itself (a teammate's "22:10 there" becoming "22:11 there", a
-// countdown's next second, a pause running out), instead of waking every
-// second to find out. ("for 5 min" becoming "for 6 min" is the engine's:
-// time-words-changed.)
+// changes by itself (a countdown's next second, a pause running out),
+// instead of waking every second to find out. (A teammate's words about
+// time, "for 5 min" becoming "for 6 min" or "22:10 there" becoming "22:11
+// there", are the engine's: time-words-changed.)
 // main.js says what to redraw and when that next moment is; whatever changes
 // that moment (an event, a render) calls `clock.changed()`.
 

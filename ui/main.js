@@ -1,10 +1,12 @@
 // Presently's window. It draws what the Rust side sends: one get_state at
 // start (and after each sign-in), then events. No timer here ever calls
-// invoke; the clock (clock.js) only redraws countdowns and a teammate's time
-// of day ("22:10 there"), when their words change. How long someone has had
-// their presence ("for 25 min", "as of 14:05") is the engine's to word and
-// to keep current (time-words-changed). (The one call the window makes on
-// its own is roster_painted, once per page.)
+// invoke; the clock (clock.js) only redraws countdowns (a sign-in code's, a
+// retry's) and the pause chip, when they change. Every phrase about a
+// teammate's time, how long they have had their presence ("for 25 min", "as
+// of 14:05") and what their calendar says ("until 14:30", "outside working
+// hours (22:10 there)"), is the engine's to word and to keep current
+// (time-words-changed): the window shows it as given. (The one call the
+// window makes on its own is roster_painted, once per page.)
 //
 // Every string that comes from Microsoft Graph or from a person (names, job
 // titles, status messages, out-of-office notes, error messages) reaches the
@@ -45,11 +47,9 @@ import { renderPause, updatePause, wirePause } from './views/pause.js';
 import {
   highlightRows,
   markRowsStale,
-  nextCalendarClockChange,
   patchRows,
   patchTimeWords,
   renderRoster,
-  updateCalendarClocks,
   wireRoster,
 } from './views/roster.js';
 import { openSettings, wireSettings } from './views/settings.js';
@@ -178,8 +178,9 @@ function onPresenceChanged(list) {
 }
 
 // Only the words about time change: "for 26 min" as time passes, "as of
-// 14:05" while the engine gets no answers, a calendar's "until 14:30". A row
-// not drawn (hidden by the filter) shows the store's words when it is.
+// 14:05" while the engine gets no answers, a calendar's "(22:11 there)" each
+// minute, its "until Tue 8 Dec 09:00" becoming "until 09:00" at midnight. A
+// row not drawn (hidden by the filter) shows the store's words when it is.
 function onTimeWordsChanged(list) {
   store.update(timeWordsChanged, list);
   patchTimeWords(list.map((t) => t.id));
@@ -245,14 +246,11 @@ function render() {
   clock.changed();
 }
 
-/** Countdowns and "(22:10 there)", when the clock says they change. Never calls invoke. */
+/** The countdowns and the pause, when the clock says they change. Never calls invoke. */
 function tick(now) {
   const { signIn, status } = store.state;
   if (signIn.state === 'signing_in') updateCodeCountdown(now);
-  if (signIn.state === 'signed_in') {
-    updateCalendarClocks(now);
-    updatePause(now);
-  }
+  if (signIn.state === 'signed_in') updatePause(now);
   if (status?.retryAfterS != null) updateBannerCountdown(now);
 }
 
@@ -261,8 +259,7 @@ function nextTick(now) {
   const { signIn, status, pausedUntil } = store.state;
   if (signIn.state === 'signing_in' || status?.retryAfterS != null) return now + 1000;
   if (signIn.state !== 'signed_in') return Infinity;
-  const pauseEnds = M.isPaused(pausedUntil, now) ? Date.parse(pausedUntil) : Infinity;
-  return Math.min(nextCalendarClockChange(), pauseEnds);
+  return M.isPaused(pausedUntil, now) ? Date.parse(pausedUntil) : Infinity;
 }
 
 boot();

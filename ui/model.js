@@ -1,9 +1,11 @@
 // Pure functions of the window: sorting, filtering, countdowns and the words
 // of its own notices. No DOM and no Tauri here, so `node --test` can check
 // them. A presence in words (statusText), its dot (kind, dotLabel), its
-// place in a list (statusRank) and how long it has lasted (sinceWords: "for
-// 25 min", "as of 14:05" while the engine gets no answers) come from the
-// engine with each teammate, and time-words-changed keeps the last current.
+// place in a list (statusRank), how long it has lasted (sinceWords: "for 25
+// min", "as of 14:05" while the engine gets no answers) and what their
+// calendar says (calendar.words: "until 14:30", "outside working hours
+// (22:10 there)") come from the engine with each teammate, and
+// time-words-changed keeps the last two current.
 
 // What localeCompare(b, undefined, options) would use, made once: a roster
 // of 2,000 is sorted with some 20,000 comparisons.
@@ -78,33 +80,14 @@ export function formatClock(iso, nowMs) {
   return `${day} ${hm}`;
 }
 
-/** "22:10": the time of day now where the clock is `offsetMinutes` ahead of UTC. */
-function clockAtOffset(offsetMinutes, nowMs) {
-  const there = new Date(nowMs + offsetMinutes * MINUTE);
-  return `${pad2(there.getUTCHours())}:${pad2(there.getUTCMinutes())}`;
-}
-
-const hasOffset = (calendar) => Number.isInteger(calendar?.utcOffsetMinutes);
-
 /**
- * A row's calendar outlook: the engine's words ("until 14:30", "free at
- * 15:00"), then "outside working hours (22:10 there)". Their time of day is
- * the window's to work out, as it moves on by itself; '' for no outlook.
+ * A row's calendar outlook: every part as the engine words it and keeps it
+ * current ("until 14:30", "free at 15:00", "outside working hours (22:10
+ * there)"), one after the other; '' for no outlook.
  */
-export function calendarText(calendar, nowMs) {
-  if (!calendar) return '';
-  const parts = (calendar.words ?? []).filter(Boolean);
-  if (calendar.outsideWorkingHours) {
-    parts.push(hasOffset(calendar) ? `outside working hours (${clockAtOffset(calendar.utcOffsetMinutes, nowMs)} there)` : 'outside working hours');
-  }
-  return parts.join(' · ');
-}
-
-/** When calendarText's words next change after `nowMs` (ms): the next minute while it shows their time of day, else Infinity. */
-export function nextCalendarTextChange(calendar, nowMs) {
-  if (!calendar?.outsideWorkingHours || !hasOffset(calendar)) return Infinity;
-  // Offsets are whole minutes: their minute turns when UTC's does.
-  return (Math.floor(nowMs / MINUTE) + 1) * MINUTE;
+export function calendarText(calendar) {
+  if (!calendar || !Array.isArray(calendar.words)) return '';
+  return calendar.words.filter(Boolean).join(' · ');
 }
 
 /** True while a pause is in force. */

@@ -1,6 +1,8 @@
-// "When they will be free": the words of a row's calendar outlook and of the
-// calendar banner (ui/model.js), and the window showing them (the real page
-// and modules on a fake DOM, mock-tauri.js as the Rust side: harness.mjs).
+// "When they will be free": a row's calendar outlook in the engine's words,
+// shown as given, and the words of the calendar banner (ui/model.js), and
+// the window showing them (the real page and modules on a fake DOM,
+// mock-tauri.js as the Rust side: harness.mjs). How the engine words an
+// outlook, and when those words change, is tested in core.
 //   node --test tests/ui/
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,49 +14,30 @@ const M = await import(freshCopy('model.js'));
 
 const MIN = 60000;
 const outlook = (extra = {}) => ({ busyUntil: null, freeAt: null, words: [], outsideWorkingHours: false, utcOffsetMinutes: null, ...extra });
-const utc = (text) => Date.parse(`${text}Z`);
 
 // ------------------------------------------------------------------ words
 
-test('a row says the engine\'s words for their calendar, one after the other', () => {
-  const now = utc('2026-12-01T12:00:00');
-  assert.equal(M.calendarText(null, now), '');
-  assert.equal(M.calendarText(undefined, now), '');
-  assert.equal(M.calendarText(outlook(), now), '', 'nothing to say');
-  assert.equal(M.calendarText(outlook({ words: ['until 14:30'] }), now), 'until 14:30');
-  assert.equal(M.calendarText(outlook({ words: ['until 14:30', 'free at 15:00'], utcOffsetMinutes: 60 }), now), 'until 14:30 · free at 15:00');
+test('a row says every part of their calendar the engine gives, one after the other', () => {
+  assert.equal(M.calendarText(null), '');
+  assert.equal(M.calendarText(undefined), '');
+  assert.equal(M.calendarText(outlook()), '', 'nothing to say');
+  assert.equal(M.calendarText({ busyUntil: null }), '', 'no words at all');
+  assert.equal(M.calendarText(outlook({ words: ['until 14:30'] })), 'until 14:30');
+  assert.equal(
+    M.calendarText(outlook({ words: ['until 14:30', 'free at 15:00', 'outside working hours (22:10 there)'], outsideWorkingHours: true, utcOffsetMinutes: 60 })),
+    'until 14:30 · free at 15:00 · outside working hours (22:10 there)',
+  );
+  assert.equal(M.calendarText(outlook({ words: ['outside working hours'], outsideWorkingHours: true })), 'outside working hours');
+  assert.equal(M.calendarText(outlook({ words: ['', 'free at Wed 2 Dec 09:00', ''] })), 'free at Wed 2 Dec 09:00', 'empty parts are left out');
 });
 
-test('outside working hours, with their time of day there', () => {
-  const outside = (utcOffsetMinutes, words = []) => outlook({ outsideWorkingHours: true, utcOffsetMinutes, words });
-  assert.equal(M.calendarText(outside(60), utc('2026-12-01T21:10:00')), 'outside working hours (22:10 there)');
-  assert.equal(M.calendarText(outside(0), utc('2026-12-01T21:10:59')), 'outside working hours (21:10 there)');
-  // Behind UTC, across midnight backwards.
-  assert.equal(M.calendarText(outside(-300), utc('2026-12-01T03:30:00')), 'outside working hours (22:30 there)');
-  assert.equal(M.calendarText(outside(-480), utc('2026-12-01T00:05:00')), 'outside working hours (16:05 there)');
-  // Half and three-quarter hours, across midnight forwards.
-  assert.equal(M.calendarText(outside(330), utc('2026-12-01T20:00:00')), 'outside working hours (01:30 there)');
-  assert.equal(M.calendarText(outside(345), utc('2026-12-01T18:20:00')), 'outside working hours (00:05 there)');
-  assert.equal(M.calendarText(outside(-570), utc('2026-12-01T08:00:00')), 'outside working hours (22:30 there)');
-  // Their offset unknown: no time.
-  assert.equal(M.calendarText(outside(null), utc('2026-12-01T21:10:00')), 'outside working hours');
-  assert.equal(M.calendarText(outside(undefined), utc('2026-12-01T21:10:00')), 'outside working hours');
-  // After the engine's words.
-  assert.equal(M.calendarText(outside(-300, ['free at Wed 2 Dec 09:00']), utc('2026-12-01T23:15:00')), 'free at Wed 2 Dec 09:00 · outside working hours (18:15 there)');
-});
-
-test('their time of day next changes on the minute, and nothing else does by itself', () => {
-  const outside = outlook({ outsideWorkingHours: true, utcOffsetMinutes: 330, words: ['until 14:30'] });
-  const now = utc('2026-12-01T20:00:12.345');
-  const next = M.nextCalendarTextChange(outside, now);
-  assert.equal(next, utc('2026-12-01T20:01:00'));
-  assert.equal(M.nextCalendarTextChange(outside, next), utc('2026-12-01T20:02:00'));
-  // The words really do change then, and not a millisecond before.
-  assert.equal(M.calendarText(outside, next - 1), M.calendarText(outside, now));
-  assert.notEqual(M.calendarText(outside, next), M.calendarText(outside, now));
-  assert.equal(M.nextCalendarTextChange(outlook({ words: ['until 14:30'], utcOffsetMinutes: 60 }), now), Infinity);
-  assert.equal(M.nextCalendarTextChange(outlook({ outsideWorkingHours: true }), now), Infinity, 'no time shown');
-  assert.equal(M.nextCalendarTextChange(null, now), Infinity);
+test('the window adds no words of its own: outside working hours and their offset are the engine\'s to word', () => {
+  // Their time of day is not worked out here, nor "outside working hours" added.
+  assert.equal(M.calendarText(outlook({ outsideWorkingHours: true, utcOffsetMinutes: 60 })), '');
+  const given = outlook({ words: ['free at 09:00', 'outside working hours (22:10 there)'], outsideWorkingHours: true, utcOffsetMinutes: -300 });
+  assert.equal(M.calendarText(given), 'free at 09:00 · outside working hours (22:10 there)', 'as given, whatever the time and the offset');
+  assert.equal(M.calendarText.length, 1, 'no clock to be given');
+  for (const gone of ['nextCalendarTextChange', 'clockAtOffset']) assert.equal(M[gone], undefined, gone);
 });
 
 test('the calendar banner: an offer to allow, a problem in the engine\'s words, else nothing', () => {
@@ -88,7 +71,8 @@ test('rows say when they will be free, after their status, as text', async () =>
   await open('calendar=on');
   assert.match(calendarOf('Alex Wilber'), /^until \d\d:\d\d · free at \d\d:\d\d$/);
   assert.match(calendarOf('Adele Vance'), /^until \d\d:\d\d$/);
-  assert.equal(calendarOf('Lee Gu'), `outside working hours (${clockThere(540)} there)`);
+  // As the mock words them, as the engine will: their time of day there, from their offset.
+  assert.ok([clockThere(540), clockThere(540, Date.now() - 1000)].map((hm) => `outside working hours (${hm} there)`).includes(calendarOf('Lee Gu')), calendarOf('Lee Gu'));
   assert.equal(calendarOf('Isaiah Langer'), 'outside working hours');
   assert.match(calendarOf('Lynne Robbins'), /^free at \d\d:\d\d · outside working hours \(\d\d:\d\d there\)$/);
   assert.equal(calendarOf('Megan Bowen'), '', 'a free calendar says nothing');
@@ -99,10 +83,16 @@ test('rows say when they will be free, after their status, as text', async () =>
   assert.match(line2.textContent, /^Busy · In a meeting.*until \d\d:\d\d/);
   const described = alex.querySelector('.btn-chat').getAttribute('aria-describedby').split(' ');
   assert.deepEqual(described.map((id) => w.$(id).className), ['status-words', 'calendar-words']);
-  // The engine's words are text, never markup.
-  w.mock.emit('presence-changed', [{ id: alex.dataset.id, calendar: outlook({ words: ['<img src=x onerror=alert(1)>'] }) }]);
+  // Every part as given, the last one too, whatever the outlook's other fields say.
+  const words = ['until Tue 8 Dec 14:30', 'free at Tue 8 Dec 15:00', 'outside working hours (22:10 there)'];
+  w.mock.emit('presence-changed', [{ id: alex.dataset.id, calendar: outlook({ words, outsideWorkingHours: true, utcOffsetMinutes: -300 }) }]);
   await w.settle(40);
-  assert.equal(calendarOf('Alex Wilber'), '<img src=x onerror=alert(1)>');
+  assert.equal(calendarOf('Alex Wilber'), 'until Tue 8 Dec 14:30 · free at Tue 8 Dec 15:00 · outside working hours (22:10 there)');
+  assert.equal(alex.querySelector('.calendar-words').title, calendarOf('Alex Wilber'), 'the whole line in its title');
+  // The engine's words are text, never markup.
+  w.mock.emit('presence-changed', [{ id: alex.dataset.id, calendar: outlook({ words: ['<img src=x onerror=alert(1)>', '<b>outside working hours</b>'] }) }]);
+  await w.settle(40);
+  assert.equal(calendarOf('Alex Wilber'), '<img src=x onerror=alert(1)> · <b>outside working hours</b>');
   assert.equal(alex.querySelector('.calendar-words').children.length, 0);
   // Turned off: the outlooks go.
   w.mock.calendar('off');
@@ -130,27 +120,36 @@ function watch(node) {
   return seen;
 }
 
-test('their time of day there moves on with the minute, in their rows only', async () => {
+test('their time of day there moves on with the minute as the engine words it, in their rows only', async () => {
   const realNow = Date.now;
-  // The window's clock, two seconds before a minute turns.
-  const turn = Math.ceil((realNow() + 2 * MIN) / MIN) * MIN;
+  // The window's clock (and the mock engine's), two seconds before a minute
+  // turns; not midnight, when "until" words change too.
+  let turn = Math.ceil((realNow() + 2 * MIN) / MIN) * MIN;
+  if (new Date(turn).getHours() === 0 && new Date(turn).getMinutes() === 0) turn += MIN;
   const skew = turn - 2000 - realNow();
   Date.now = () => realNow() + skew;
   try {
     await open('calendar=on');
-    const lee = row('Lee Gu');
-    w.mock.emit('presence-changed', [{ id: lee.dataset.id, calendar: outlook({ outsideWorkingHours: true, utcOffsetMinutes: -150 }) }]);
-    await w.settle(40);
+    const told = [];
+    w.afterEvent((name, payload) => told.push([name, payload]));
     const left = turn - Date.now();
     assert.ok(left > 100, `${left} ms left: the window took too long to open`);
-    assert.equal(calendarOf('Lee Gu'), `outside working hours (${clockThere(-150, turn - MIN)} there)`);
-    // Lynne's time moves on too; nobody else's words change by themselves.
+    assert.equal(calendarOf('Lee Gu'), `outside working hours (${clockThere(540, turn - MIN)} there)`);
+    // Only Lee's and Lynne's words move on; nobody else's row is touched.
     const others = rows().filter((li) => !['Lee Gu', 'Lynne Robbins'].includes(li.querySelector('.name').textContent));
-    const seen = others.map((li) => watch(li.querySelector('.calendar-words')));
+    const seen = others.map((li) => [watch(li.querySelector('.calendar-words')), watch(li.querySelector('.since'))]);
     await sleep(left + 300);
-    assert.equal(calendarOf('Lee Gu'), `outside working hours (${clockThere(-150, turn)} there)`);
-    assert.match(calendarOf('Lynne Robbins'), new RegExp(`\\(${clockThere(-330, turn)} there\\)$`));
-    for (const s of seen) assert.equal(s.reads + s.writes, 0, 'no other row was redrawn');
+    assert.equal(calendarOf('Lee Gu'), `outside working hours (${clockThere(540, turn)} there)`);
+    assert.match(calendarOf('Lynne Robbins'), new RegExp(`^free at \\d\\d:\\d\\d · outside working hours \\(${clockThere(-330, turn)} there\\)$`));
+    for (const [calendar, since] of seen) assert.equal(calendar.reads + calendar.writes + since.reads + since.writes, 0, 'no other row was redrawn');
+    // Told by the engine, in one time-words-changed for the two of them.
+    const timeWords = told.filter(([name]) => name === 'time-words-changed');
+    assert.equal(timeWords.length, 1, told.map(([name]) => name).join(', '));
+    const named = timeWords[0][1];
+    assert.deepEqual(named.map((t) => t.id).sort(), [row('Lee Gu').dataset.id, row('Lynne Robbins').dataset.id].sort());
+    const lee = named.find((t) => t.id === row('Lee Gu').dataset.id);
+    assert.deepEqual(lee.calendarWords, [`outside working hours (${clockThere(540, turn)} there)`]);
+    assert.equal(lee.sinceWords, 'for 3 h');
   } finally {
     Date.now = realNow;
   }

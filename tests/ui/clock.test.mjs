@@ -1,7 +1,8 @@
-// The window with a big roster stays idle: the clock wakes only when a label
-// of its own changes ("22:10 there", a countdown) and leaves "for 5 min" to
-// the engine, whose time-words-changed touches only the labels it names; a
-// presence change redraws its own row, and a burst of events one frame.
+// The window with a big roster stays idle: the clock wakes only when a
+// countdown of its own changes and leaves every word about a teammate's time
+// ("for 5 min", "outside working hours (22:10 there)") to the engine, whose
+// time-words-changed touches only the labels it names; a presence change
+// redraws its own row, and a burst of events one frame.
 //   node --test tests/ui/
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,7 +40,6 @@ function watch(node) {
   return seen;
 }
 
-const ago = (ms) => new Date(Date.now() - ms).toISOString();
 const MIN = 60000;
 
 test('the clock sets one timer for the next change, sooner when told, and waits at most a minute', () => {
@@ -71,31 +71,49 @@ test('the clock sets one timer for the next change, sooner when told, and waits 
 });
 
 const sinceOf = (li) => li.querySelector('.since').textContent;
+const calendarOf = (li) => li.querySelector('.calendar-words').textContent;
+const outlook = (words, extra = {}) => ({ busyUntil: null, freeAt: null, words, outsideWorkingHours: false, utcOffsetMinutes: null, ...extra });
 
-test('time-words-changed rewrites the words of the rows it names, and nothing else', async () => {
-  await open('');
+/**
+ * Opens the roster with calendars (calendar=on) away from a minute's turn,
+ * when the mock, as the engine, words Lee's and Lynne's time of day there
+ * afresh (time-words-changed) and would redraw their rows.
+ */
+async function openWithCalendars() {
+  const left = MIN - (Date.now() % MIN);
+  if (left < 3000) await sleep(left + 100);
+  return open('calendar=on');
+}
+
+test('time-words-changed rewrites the since and calendar words of the rows it names, and nothing else', async () => {
+  await openWithCalendars();
   const order = rows();
-  const [first, second, ...rest] = order;
-  const labels = new Map(order.map((li) => [li, watch(li.querySelector('.since'))]));
-  const others = rest.flatMap((li) => ['.status-words', '.name', '.calendar-words'].map((sel) => watch(li.querySelector(sel))));
+  const alex = row('Alex Wilber');
+  const lee = row('Lee Gu');
+  const labels = new Map(order.flatMap((li) => ['.since', '.calendar-words'].map((sel) => [li.querySelector(sel), watch(li.querySelector(sel))])));
+  const others = order.filter((li) => li !== alex && li !== lee).flatMap((li) => ['.status-words', '.name'].map((sel) => watch(li.querySelector(sel))));
   w.mock.emit('time-words-changed', [
-    { id: first.dataset.id, sinceWords: 'for 26 min' },
-    { id: second.dataset.id, sinceWords: 'as of 14:05' },
-    { id: 'someone-not-in-the-roster', sinceWords: 'for 1 h' },
+    { id: alex.dataset.id, sinceWords: 'for 41 min', calendarWords: ['until Tue 8 Dec 14:30', 'free at Tue 8 Dec 15:00'] },
+    { id: lee.dataset.id, sinceWords: 'as of 14:05', calendarWords: ['outside working hours (03:07 there)'] },
+    { id: 'someone-not-in-the-roster', sinceWords: 'for 1 h', calendarWords: ['until 14:30'] },
   ]);
   await w.settle(40);
-  assert.equal(sinceOf(first), 'for 26 min');
-  assert.equal(sinceOf(second), 'as of 14:05');
-  const touched = [...labels].filter(([, seen]) => seen.reads + seen.writes > 0).map(([li]) => li);
-  assert.deepEqual(touched, [first, second], 'only the labels named were read or written');
-  assert.equal(labels.get(first).writes, 1);
+  assert.equal(sinceOf(alex), 'for 41 min');
+  assert.equal(calendarOf(alex), 'until Tue 8 Dec 14:30 · free at Tue 8 Dec 15:00');
+  assert.equal(alex.querySelector('.calendar-words').title, 'until Tue 8 Dec 14:30 · free at Tue 8 Dec 15:00');
+  assert.equal(sinceOf(lee), 'as of 14:05');
+  assert.equal(calendarOf(lee), 'outside working hours (03:07 there)');
+  const touched = [...labels].filter(([, seen]) => seen.reads + seen.writes > 0).map(([node]) => node);
+  const named = [alex, lee].flatMap((li) => [li.querySelector('.since'), li.querySelector('.calendar-words')]);
+  assert.deepEqual(touched, named, 'only the labels named were read or written');
+  for (const node of named) assert.equal(labels.get(node).writes, 1);
   for (const seen of others) assert.equal(seen.reads + seen.writes, 0, 'no other row was redrawn');
   assert.deepEqual(rows(), order, 'nothing moved');
   assert.equal(rows().length, 10, 'nobody was added');
 });
 
 test('the store keeps the new words: a later redraw of the row, or of the list, shows them', async () => {
-  await open('');
+  await openWithCalendars();
   const lee = row('Lee Gu');
   const megan = row('Megan Bowen');
   const type = (text) => {
@@ -105,51 +123,93 @@ test('the store keeps the new words: a later redraw of the row, or of the list, 
   // Megan is hidden by the filter when her words change.
   type('Lee');
   w.mock.emit('time-words-changed', [
-    { id: lee.dataset.id, sinceWords: 'for 4 h' },
-    { id: megan.dataset.id, sinceWords: 'as of 14:05' },
+    { id: lee.dataset.id, sinceWords: 'for 4 h', calendarWords: ['outside working hours (03:07 there)'] },
+    { id: megan.dataset.id, sinceWords: 'as of 14:05', calendarWords: ['until 16:00'] },
   ]);
   await w.settle(40);
   assert.equal(sinceOf(lee), 'for 4 h');
+  assert.equal(calendarOf(lee), 'outside working hours (03:07 there)');
   // A presence change without new words redraws Lee's row from the store.
   w.mock.emit('presence-changed', [{ id: lee.dataset.id, statusText: 'Away · Back at 3' }]);
   await w.settle(40);
   assert.equal(lee.querySelector('.status-words').textContent, 'Away · Back at 3');
   assert.equal(sinceOf(lee), 'for 4 h');
+  assert.equal(calendarOf(lee), 'outside working hours (03:07 there)');
   // The whole list drawn again.
   type('');
   assert.equal(rows().length, 10);
   assert.equal(sinceOf(row('Lee Gu')), 'for 4 h');
+  assert.equal(calendarOf(row('Lee Gu')), 'outside working hours (03:07 there)');
   assert.equal(sinceOf(row('Megan Bowen')), 'as of 14:05');
-  // The engine's next words for them win.
-  w.mock.emit('presence-changed', [{ id: lee.dataset.id, sinceWords: 'just now' }]);
+  assert.equal(calendarOf(row('Megan Bowen')), 'until 16:00');
+  // The engine's next words for them win, whichever way they come.
+  w.mock.emit('presence-changed', [{ id: lee.dataset.id, sinceWords: 'just now', calendar: outlook(['free at 09:00']) }]);
   await w.settle(40);
   assert.equal(sinceOf(row('Lee Gu')), 'just now');
+  assert.equal(calendarOf(row('Lee Gu')), 'free at 09:00');
 });
 
-test('the window\'s clock leaves "for 25 min" alone: an hour later the words are as the engine gave them', async () => {
+test('null calendar words clear the row\'s calendar line, and a redraw leaves it clear', async () => {
+  await openWithCalendars();
+  const lynne = row('Lynne Robbins');
+  assert.notEqual(calendarOf(lynne), '');
+  w.mock.emit('time-words-changed', [{ id: lynne.dataset.id, sinceWords: 'for 8 min', calendarWords: null }]);
+  await w.settle(40);
+  assert.equal(calendarOf(lynne), '');
+  assert.equal(lynne.querySelector('.calendar-words').title, '');
+  assert.equal(sinceOf(lynne), 'for 8 min');
+  w.mock.emit('presence-changed', [{ id: lynne.dataset.id, statusText: 'Busy · Presenting' }]);
+  await w.settle(40);
+  assert.equal(calendarOf(row('Lynne Robbins')), '');
+  // Words again, for the calendar she still has.
+  w.mock.emit('time-words-changed', [{ id: lynne.dataset.id, sinceWords: 'for 9 min', calendarWords: ['free at 15:00'] }]);
+  await w.settle(40);
+  assert.equal(calendarOf(row('Lynne Robbins')), 'free at 15:00');
+});
+
+test('calendar words for a teammate without a calendar outlook grow no calendar line', async () => {
+  // Calendars off: nobody has an outlook.
+  await open('');
+  const lee = row('Lee Gu');
+  w.mock.emit('time-words-changed', [{ id: lee.dataset.id, sinceWords: 'for 4 h', calendarWords: ['outside working hours (03:07 there)'] }]);
+  await w.settle(40);
+  assert.equal(sinceOf(lee), 'for 4 h', 'their words for how long still change');
+  assert.equal(calendarOf(lee), '');
+  // Nor does a later redraw of the row, or of the list, find one.
+  w.mock.emit('presence-changed', [{ id: lee.dataset.id, statusText: 'Away · Back at 3' }]);
+  await w.settle(40);
+  assert.equal(calendarOf(row('Lee Gu')), '');
+  w.$('filter').value = 'x';
+  w.$('filter').dispatchEvent(new FakeEvent('input', { bubbles: true }));
+  w.$('filter').value = '';
+  w.$('filter').dispatchEvent(new FakeEvent('input', { bubbles: true }));
+  assert.equal(calendarOf(row('Lee Gu')), '');
+  assert.equal(sinceOf(row('Lee Gu')), 'for 4 h');
+});
+
+test('the window\'s clock changes no words about time: an hour later, with the clock ticking, they are as the engine gave them', async () => {
   const realNow = Date.now;
   try {
     await open('');
-    const before = rows().map(sinceOf);
-    assert.ok(before.includes('for 25 min'), before.join(', '));
-    // An hour later for the window, a second and a half before a minute turns.
-    const turn = Math.ceil((realNow() + 60 * MIN + 3000) / MIN) * MIN;
-    const skew = turn - 1500 - realNow();
-    Date.now = () => realNow() + skew;
-    // A teammate's time of day there: the clock has a label to move when the minute turns.
+    // An outlook saying their time of day, given by an event the mock engine
+    // does not know of, so that only the window could change its words.
     const lee = row('Lee Gu');
-    const outside = { busyUntil: null, freeAt: null, words: [], outsideWorkingHours: true, utcOffsetMinutes: 540 };
-    w.mock.emit('presence-changed', [{ id: lee.dataset.id, calendar: outside }]);
+    const words = ['until 14:30', 'outside working hours (22:10 there)'];
+    w.mock.emit('presence-changed', [{ id: lee.dataset.id, calendar: outlook(words, { outsideWorkingHours: true, utcOffsetMinutes: 540 }) }]);
     await w.settle(40);
-    const there = (ms) => new Date(ms + 540 * MIN).toISOString().slice(11, 16);
-    assert.equal(lee.querySelector('.calendar-words').textContent, `outside working hours (${there(turn - MIN)} there)`);
-    const labels = rows().map((li) => watch(li.querySelector('.since')));
-    const left = turn - Date.now();
-    assert.ok(left > 100, `${left} ms left: the window took too long`);
-    await sleep(left + 300);
-    assert.equal(lee.querySelector('.calendar-words').textContent, `outside working hours (${there(turn)} there)`, 'the clock ticked');
-    for (const seen of labels) assert.equal(seen.reads + seen.writes, 0, 'no "for 25 min" label was read or written');
-    assert.deepEqual(rows().map(sinceOf), before, 'and "for 25 min" is as it was');
+    const before = rows().map((li) => [sinceOf(li), calendarOf(li)]);
+    assert.ok(before.some(([since]) => since === 'for 25 min'), before.join(', '));
+    assert.equal(calendarOf(lee), 'until 14:30 · outside working hours (22:10 there)');
+    const labels = rows().flatMap((li) => [watch(li.querySelector('.since')), watch(li.querySelector('.calendar-words'))]);
+    // An hour later for the window, and a countdown, so that its clock ticks every second.
+    const skew = 60 * MIN;
+    Date.now = () => realNow() + skew;
+    w.mock.emit('status-changed', { state: 'throttled', detail: null, retryAfterS: 3 });
+    assert.equal(w.text('banner'), 'Microsoft is throttling requests — next update in 3 s');
+    await sleep(2300);
+    assert.match(w.text('banner'), /next update in 1 s$/, 'the clock ticked');
+    for (const seen of labels) assert.equal(seen.reads + seen.writes, 0, 'no since or calendar label was read or written');
+    assert.deepEqual(rows().map((li) => [sinceOf(li), calendarOf(li)]), before, 'and every word is as it was');
   } finally {
     Date.now = realNow;
   }

@@ -18,7 +18,8 @@
 //   config=bad     the config file has a problem (the banner with "Open config file")
 //   roster=broken  the roster file could not be read at start and was kept aside
 //   calendar=      off (default) | permission (the banner with "Allow") | on (rows say
-//                  when they will be free) | problem
+//                  when they will be free, "(22:10 there)" moving on each minute by
+//                  time-words-changed) | problem
 //   mystatus=consent  the first set_my_status / set_my_message answers "consent": a browser
 //                  sign-in asks for Presence.ReadWrite (mock.approve() lets it through, and the
 //                  change waiting for it is made); cloud=china: setting your status is refused
@@ -34,7 +35,8 @@
   const scenario = q.get('s') || 'roster';
   const PHOTO = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAAD6UlEQVR42t2WWU9TURSFz3/RBzVxSIwx8cEHJQ4x4BQTQ2RQnEBFjVITBFRAm9hSpdDb2xmVqFEqCMhQWgdQcQbH+Gp8MvojXMmNx0Yot2efLXhNvhit56z1rRbaik/3OxyN+JhJOBrnD/iQSTga8SGdcDTifTrhaJw/4N1I3NE4f8DbkTgXk6nY4BV3Z4vLOFPlc1V4TpbjT/wdj+Bx/C9jl0S8TcU1SQYaGqt2lhSsXLd43szgDE7ivH6pREym4jQmhmNGQ1XZ+lW23lPBLdxFArldQhzQFWg4tL2AoJ4NEpCjOwBPgyrXvK5defzA5ANykEZwkCgPGEi49Z/7P14HZNIHvBmOKRFoqNywdD7jAKQhU1VDojzg4olyRnsLZGoMGIopEahnfgXAkR3rVDUk4vVQTIn+uLtqWwH7i5AMnlU1sRCEO1c9bO9Cksqta4kDXg1GCfhO7dWXLly+IPufN1tPE0yIA06VbdZR37dx1fXmQ2mzLvtBZFIGvByMEihasUgWn91d9ONxBw3clTnIJJiIlwNRVXrCTdnP3PjVZvIA3M2OQrKqjHgxEFUl1HQ0+4eBbG+BBJmGZFUZygCvq0JWGq4yzQFIkGlIVh7w/F5EFffx35XpUJ3mACTINCSrylAGeGr2yMrPva2aA5Ag05CsPODZvYgqZlO1rPw2GtccgASZhmRVGfGsP6JK0myUlZr2Fr+/UJiNqjJivD9CoPDX5wDjK4BMgglxQE1pEfvvADJnb0DnpVr2dyFkUgY87QvTOLBlDePnANJoGvQBN9rqGT+JkUYc8KQvTOb8sVKW70LIITuIJ71hHU6WFGl+G0WCjoB43BvWBAaZUD3BHrdwV7OdYQAI1B38kjKV7HEet/SrxdjdEAupDvf3sUSe9jiJ8yy9bAPAxEDkayZia48zOMlVKkbvhhgZ7wvZv/P0cTaK0Z4QL7YDeOvEo54QL7YDeOucP+Bht8mL7QDeOucPeNBt8mI7gLfuPxhwx+TFfgBrnbh/x+TFdgBvHcOATDLYbrRXn2strPYtLfUuKLYBZ3AS53ELd3UHIIIMDPbUXl5ebi+dC9xFgrWEBnFAc4t/42Ef2XsqSEMmZUA6GVSixd/Gq/7HDOQr+Yh0VzBPujuNitrLf0k9G7SgK08rMdIVzAf8mBZU+mbB3gJdaMxHLK8BF3xty0q9s2ZvgUb02g9I3TZmpsnrX1g82/YW6EX7zHo2Azyt/iUlc2NvgXY4zDRg+LaRi0S0ffX+ljm0t4ADTHJJiuFbRi6Kay7Nub0FTHJJiqFbxrSc8/j/EXsL+EzrOf2A3huBTUd8/9QA+MBqqupPdOObpPMgikUAAAAASUVORK5CYII=';
   const now = Date.now();
-  const ago = (min) => new Date(now - min * 60000).toISOString();
+  const MIN = 60000;
+  const ago = (min) => new Date(now - min * MIN).toISOString();
   const guid = (n) => '00000000-0000-4000-8000-' + String(n).padStart(12, '0');
 
   const directory = [
@@ -136,13 +138,48 @@
   ];
   if (scenario === 'empty') roster = [];
 
-  // "When they will be free", as the engine words it (in this machine's
-  // time zone) and what the window needs for their time of day.
+  // "When they will be free", as the engine words it (core's calendar
+  // words, in this machine's time zone): every part, "outside working hours
+  // (22:10 there)" too, which the engine keeps current (time-words-changed).
+  const pad2 = (n) => String(n).padStart(2, '0');
   const hhmm = (ms) => {
     const d = new Date(ms);
-    return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+    return pad2(d.getHours()) + ':' + pad2(d.getMinutes());
   };
-  const inMinutes = (min) => Math.ceil((now + min * 60000) / 1800000) * 1800000;
+  const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  /** "14:30" on the day of `at`, "Tue 8 Dec 14:30" on another. */
+  function clockOrDay(ms, at) {
+    const d = new Date(ms);
+    if (d.toDateString() === new Date(at).toDateString()) return hhmm(ms);
+    return DAYS[d.getDay()] + ' ' + d.getDate() + ' ' + MONTHS[d.getMonth()] + ' ' + hhmm(ms);
+  }
+  /** "22:10": the time of day at `at` where the clock is `offset` minutes ahead of UTC. */
+  function clockThere(offset, at) {
+    const there = new Date(at + offset * MIN);
+    return pad2(there.getUTCHours()) + ':' + pad2(there.getUTCMinutes());
+  }
+  const knowsOffset = (c) => Number.isInteger(c.utcOffsetMinutes);
+  function calendarWordsOf(c, at) {
+    const words = [];
+    if (c.busyUntil) words.push('until ' + clockOrDay(Date.parse(c.busyUntil), at));
+    if (c.freeAt && c.freeAt !== c.busyUntil) words.push('free at ' + clockOrDay(Date.parse(c.freeAt), at));
+    if (c.outsideWorkingHours) {
+      words.push(knowsOffset(c) ? 'outside working hours (' + clockThere(c.utcOffsetMinutes, at) + ' there)' : 'outside working hours');
+    }
+    return words;
+  }
+  /** When those words next change: the next minute while they say their time of day, else midnight here while they say a time. */
+  function nextCalendarChange(c, at) {
+    if (!c) return Infinity;
+    // Offsets are whole minutes: their minute turns when UTC's does.
+    if (c.outsideWorkingHours && knowsOffset(c)) return (Math.floor(at / MIN) + 1) * MIN;
+    if (!c.busyUntil && !c.freeAt) return Infinity;
+    const midnight = new Date(at);
+    midnight.setHours(24, 0, 0, 0);
+    return midnight.getTime();
+  }
+  const inMinutes = (min) => Math.ceil((now + min * MIN) / 1800000) * 1800000;
   const outlooks = {
     Alex: { busyUntil: inMinutes(20), freeAt: inMinutes(50), offset: 60 },
     Adele: { busyUntil: inMinutes(10), freeAt: null, offset: 60 },
@@ -151,16 +188,15 @@
     Lynne: { busyUntil: null, freeAt: inMinutes(40), outside: true, offset: -330 },
   };
   function outlook(o) {
-    const words = [];
-    if (o.busyUntil) words.push('until ' + hhmm(o.busyUntil));
-    if (o.freeAt && o.freeAt !== o.busyUntil) words.push('free at ' + hhmm(o.freeAt));
-    return {
+    const c = {
       busyUntil: o.busyUntil ? new Date(o.busyUntil).toISOString() : null,
       freeAt: o.freeAt ? new Date(o.freeAt).toISOString() : null,
-      words,
+      words: [],
       outsideWorkingHours: Boolean(o.outside),
       utcOffsetMinutes: o.offset,
     };
+    c.words = calendarWordsOf(c, Date.now());
+    return c;
   }
   function readCalendars(on) {
     for (const t of roster) {
@@ -301,13 +337,13 @@
     return Promise.resolve(() => listeners.get(name).delete(handler));
   }
 
-  // ------------------------------------------------------------------ how long
+  // ------------------------------------------------------------------ words about time
   // As the engine does (core's how_long module): each teammate comes with the
   // words for how long they have had their presence, "for 25 min", or "as of
   // 14:05" (the last answer) while the engine gets none; '' when it is not
-  // known. The engine keeps them current, and tells the rows whose words
-  // changed with time-words-changed.
-  const MIN = 60000;
+  // known. The engine keeps them current, and their calendar's words (above),
+  // and tells the rows whose words changed with time-words-changed:
+  // [{id, sinceWords, calendarWords}], calendarWords null for no calendar.
   const stale = () => (status.state === 'offline' || status.state === 'error') && Boolean(status.lastAnswerAt);
   function sinceWordsOf(since, at) {
     if (stale()) return 'as of ' + hhmm(Date.parse(status.lastAnswerAt));
@@ -329,26 +365,33 @@
     const step = elapsed < 60 * MIN ? MIN : elapsed < 24 * 60 * MIN ? 60 * MIN : 24 * 60 * MIN;
     return start + (Math.floor(elapsed / step) + 1) * step;
   }
-  const word = (t) => Object.assign(t, { sinceWords: sinceWordsOf(t.since, Date.now()) });
-  let sinceTimer = null;
+  function word(t) {
+    const at = Date.now();
+    t.sinceWords = sinceWordsOf(t.since, at);
+    if (t.calendar) t.calendar.words = calendarWordsOf(t.calendar, at);
+    return t;
+  }
+  let timeWordsTimer = null;
   /** Words every teammate's time afresh, tells the changes when `announce`, and waits for the next. */
-  function keepSinceWords(announce) {
+  function keepTimeWords(announce) {
     const at = Date.now();
     const changed = [];
     let next = Infinity;
     for (const t of roster) {
-      const words = sinceWordsOf(t.since, at);
-      if (words !== t.sinceWords) {
-        t.sinceWords = words;
-        changed.push({ id: t.id, sinceWords: words, calendarWords: t.calendar ? t.calendar.words : null });
+      const sinceWords = sinceWordsOf(t.since, at);
+      const calendarWords = t.calendar ? calendarWordsOf(t.calendar, at) : null;
+      if (sinceWords !== t.sinceWords || (t.calendar && calendarWords.join('\n') !== t.calendar.words.join('\n'))) {
+        t.sinceWords = sinceWords;
+        if (t.calendar) t.calendar.words = calendarWords;
+        changed.push({ id: t.id, sinceWords, calendarWords });
       }
-      next = Math.min(next, nextSinceChange(t.since, at));
+      next = Math.min(next, nextSinceChange(t.since, at), nextCalendarChange(t.calendar, at));
     }
     if (announce && changed.length > 0) emit('time-words-changed', changed);
-    clearTimeout(sinceTimer);
-    sinceTimer = next === Infinity ? null : setTimeout(() => keepSinceWords(true), next - at);
+    clearTimeout(timeWordsTimer);
+    timeWordsTimer = next === Infinity ? null : setTimeout(() => keepTimeWords(true), next - at);
   }
-  keepSinceWords(false);
+  keepTimeWords(false);
 
   // ------------------------------------------------------------------ commands
   // As the engine does: starting a sign-in, or cancelling, ends the one under
@@ -377,7 +420,7 @@
       }
     }
     emit('roster-changed', roster);
-    keepSinceWords(true);
+    keepTimeWords(true);
     return { added, unknown, roster: view(roster) };
   }
 
@@ -611,7 +654,7 @@
     t.since = new Date().toISOString();
     word(withStatus(t));
     emit('presence-changed', [t]);
-    keepSinceWords(true);
+    keepTimeWords(true);
   }
 
   window.mock = {
@@ -633,6 +676,8 @@
         emit('calendar-changed', calendar);
         readCalendars(true);
         emit('presence-changed', roster);
+        // Their time of day there moves on from now.
+        keepTimeWords(false);
       }
     },
     decline() {
@@ -655,13 +700,14 @@
       if ('lastAnswerAt' in status) status.lastAnswerAt = last;
       emit('status-changed', status);
       // Offline or back: "as of 14:05" comes or goes.
-      keepSinceWords(true);
+      keepTimeWords(true);
     },
     calendar(state, message) {
       calendar = { state, message: message || null };
       readCalendars(state === 'on');
       emit('calendar-changed', calendar);
       emit('roster-changed', roster);
+      keepTimeWords(false);
     },
     mqttPassword: () => mqttPassword,
     configProblem(problem) {

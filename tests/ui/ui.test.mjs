@@ -1,8 +1,8 @@
 // Tests of the window's pure functions (ui/model.js) and of the rules the UI
 // files must keep (no markup from strings, nothing the CSP would block). How
 // a presence reads (statusText, kind) is the Rust side's: core/src/status.rs
-// tests it; so are the words for how long it has lasted (sinceWords), tested
-// in core too.
+// tests it; so are the words for how long it has lasted (sinceWords) and
+// those of a calendar outlook (calendar.words), tested in core too.
 //   node --test tests/ui/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,10 +1,9 @@
-// The roster: one row per teammate with their status and how long they have
-// had it, both as the engine words them, and what their calendar says; the
+// The roster: one row per teammate with their status, how long they have
+// had it and what their calendar says, all as the engine words them; the
 // row's buttons and menu, the filter, and removing someone.
 
 import * as ipc from '../ipc.js';
 import * as M from '../model.js';
-import { clock } from '../clock.js';
 import { $, avatar, el, redraw, setText, show } from '../dom.js';
 import { icon, statusDot } from '../icons.js';
 import { filterChanged, flagSet, rosterReplaced, store, teammateUpdated } from '../store.js';
@@ -57,7 +56,7 @@ function createRow(id) {
   return r;
 }
 
-function updateRow(r, t, now) {
+function updateRow(r, t) {
   const { status } = store.state;
   const kind = t.kind ?? 'unknown';
   if (redraw(r.avatarWrap, [t.photo, t.initials, t.displayName, kind, t.dotLabel])) {
@@ -70,7 +69,7 @@ function updateRow(r, t, now) {
   r.name.title = [t.displayName, t.jobTitle, t.mail || t.userPrincipalName].filter(Boolean).join('\n');
   setText(r.words, t.statusText);
   setText(r.since, t.sinceWords);
-  updateCalendar(r, t, now);
+  updateCalendar(r, t);
   r.li.classList.toggle('stale', M.isStale(status));
 
   const message = (t.statusMessage ?? '').trim();
@@ -104,20 +103,18 @@ function updateRow(r, t, now) {
   if (!r.notify.querySelector(`.icon-${bell}`)) r.notify.replaceChildren(icon(bell));
 }
 
-/** The row's "until 14:30 · outside working hours (22:10 there)", and when its words next change. */
-function updateCalendar(r, t, now) {
-  const text = M.calendarText(t.calendar, now);
+/** The row's "until 14:30 · outside working hours (22:10 there)", as the engine words it. */
+function updateCalendar(r, t) {
+  const text = M.calendarText(t.calendar);
   setText(r.calendar, text);
   // The line ends in an ellipsis when the row is narrow.
   if (r.calendar.title !== text) r.calendar.title = text;
-  r.calendarChangesAt = M.nextCalendarTextChange(t.calendar, now);
 }
 
 export function renderRoster() {
   const { signIn, roster, filter } = store.state;
   if (signIn.state !== 'signed_in') return;
   const list = $('roster-list');
-  const now = Date.now();
   const active = document.activeElement;
   const activeRow = list.contains(active) ? active.closest('li.row') : null;
   const everyone = M.sortRoster([...roster.values()]);
@@ -135,7 +132,7 @@ export function renderRoster() {
       r = createRow(t.id);
       rows.set(t.id, r);
     }
-    updateRow(r, t, now);
+    updateRow(r, t);
     const here = list.children[i];
     if (here !== r.li) list.insertBefore(r.li, here ?? null);
   });
@@ -157,7 +154,6 @@ export function renderRoster() {
   const available = everyone.filter((t) => t.kind === 'available').length;
   setText($('roster-count'), empty ? '' : `${available} of ${everyone.length} available`);
   reportFirstPaint(visible);
-  clock.changed();
 }
 
 /**
@@ -169,7 +165,6 @@ export function patchRows(ids) {
   const { signIn, roster, filter } = store.state;
   if (signIn.state !== 'signed_in') return;
   const list = $('roster-list');
-  const now = Date.now();
   const patched = [];
   for (const id of ids) {
     const t = roster.get(id);
@@ -181,7 +176,7 @@ export function patchRows(ids) {
     }
     if (r) patched.push([r, t]);
   }
-  for (const [r, t] of patched) updateRow(r, t, now);
+  for (const [r, t] of patched) updateRow(r, t);
   // The list was in order before; it still is if every patched row is in
   // order with its neighbours.
   const inOrder = ([r, t]) => {
@@ -200,7 +195,6 @@ export function patchRows(ids) {
   for (const t of roster.values()) if (t.kind === 'available') available += 1;
   setText($('roster-count'), roster.size === 0 ? '' : `${available} of ${roster.size} available`);
   if (!paintReported) reportFirstPaint(M.sortRoster([...roster.values()]).filter((t) => M.matchesFilter(t, filter)));
-  clock.changed();
 }
 
 /** Lights up the rows of `ids` for a moment: their status just changed. */
@@ -231,40 +225,18 @@ function reportFirstPaint(visible) {
  */
 export function patchTimeWords(ids) {
   const { roster } = store.state;
-  const now = Date.now();
   for (const id of ids) {
     const r = rows.get(id);
     const t = roster.get(id);
     if (!r || !t) continue;
     setText(r.since, t.sinceWords);
-    updateCalendar(r, t, now);
+    updateCalendar(r, t);
   }
 }
 
 /** The engine gets no answers, or again: every row dims, or no longer. */
 export function markRowsStale(stale) {
   for (const r of rows.values()) r.li.classList.toggle('stale', stale);
-}
-
-/**
- * The rows' words that time changes, their time of day in "(22:10 there)":
- * only those whose words have changed by `now`.
- */
-export function updateCalendarClocks(now) {
-  const { roster } = store.state;
-  for (const r of rows.values()) {
-    if (r.calendarChangesAt > now) continue;
-    const t = roster.get(r.id);
-    if (t) updateCalendar(r, t, now);
-    else r.calendarChangesAt = Infinity;
-  }
-}
-
-/** When the next row's "(22:10 there)" changes (ms), Infinity for none. */
-export function nextCalendarClockChange() {
-  let at = Infinity;
-  for (const r of rows.values()) if (r.calendarChangesAt < at) at = r.calendarChangesAt;
-  return at;
 }
 
 function showRowError(id, message) {
