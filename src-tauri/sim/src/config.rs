@@ -31,7 +31,8 @@ pub struct SimConfig {
     pub device_code_lifetime: Duration,
     /// The device-code `interval`: polls closer together get `slow_down`.
     pub poll_interval: Duration,
-    /// `getPresencesByUserId` requests allowed per `rate_window`, per tenant.
+    /// `getPresencesByUserId` requests allowed per `rate_window`, per app
+    /// (client id) in the tenant, whoever's token the app sends.
     pub rate_limit: u32,
     pub rate_window: Duration,
     /// Presence changes by itself like a working day.

@@ -40,7 +40,8 @@
 //! nobody's id is left out of `getPresencesByUserId`'s `value`; an id that is
 //! not a GUID fails the whole request with 400; duplicate ids are answered
 //! once. The throttling window counts every `getPresencesByUserId` request
-//! with a valid token (a request needs one to be charged to a tenant),
+//! with a valid token (a request needs one to be charged to an app in the
+//! tenant),
 //! including those inside `$batch` and those answered 429, but not those an
 //! injected fault answered. Faults match top-level requests only.
 //! `getSchedule` knows one time zone, UTC, for the times it is asked about

@@ -12,7 +12,7 @@ use crate::directory::Directory;
 use crate::faults::FaultBook;
 use crate::log::{Arrival, LogDetail, RequestLog};
 use crate::presence::PresenceBoard;
-use crate::throttle::SlidingWindow;
+use crate::throttle::Budgets;
 use crate::tokens::Minter;
 
 /// Everything behind one simulator. The directory never changes, so it needs
@@ -40,7 +40,7 @@ pub(crate) struct State {
     pub presence: PresenceBoard,
     pub auth: Auth,
     pub faults: FaultBook,
-    pub throttle: SlidingWindow,
+    pub throttle: Budgets,
     /// False makes presence endpoints answer 404, like a cloud without presence.
     pub presence_available: bool,
     /// Users (by index) whose photo is served padded to this many bytes.
@@ -72,7 +72,7 @@ impl Shared {
             presence: PresenceBoard::new(&directory, config.seed),
             auth,
             faults: FaultBook::default(),
-            throttle: SlidingWindow::new(config.rate_limit, config.rate_window),
+            throttle: Budgets::new(config.rate_limit, config.rate_window),
             presence_available: true,
             photo_sizes: HashMap::new(),
         };

@@ -1,12 +1,15 @@
-//! Graph's throttling of `getPresencesByUserId`: a sliding window per tenant.
+//! Graph's throttling of `getPresencesByUserId`: a sliding window per app
+//! per tenant, as Microsoft documents the limit ("per application per
+//! tenant"). An app's people and the app itself share it: the window counts
+//! the client id a token was issued to, whoever it acts for.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// The limit of `getPresencesByUserId` for one tenant. Public so that the
-/// fleet simulation (`presently-core`'s `examples/fleet.rs`) charges its
+/// The limit of `getPresencesByUserId` for one app in one tenant. Public so
+/// that the fleet simulation (`presently-core`'s `examples/fleet.rs`) charges its
 /// requests to this very limiter.
 #[derive(Debug)]
 pub struct SlidingWindow {
@@ -52,6 +55,36 @@ impl SlidingWindow {
     }
 }
 
+/// One [`SlidingWindow`] per app, made when the app's first request comes.
+#[derive(Debug)]
+pub(crate) struct Budgets {
+    limit: u32,
+    window: Duration,
+    /// By client id, lower case; tokens that belong to no app (minted by
+    /// `issue_tokens`) under "".
+    apps: HashMap<String, SlidingWindow>,
+}
+
+impl Budgets {
+    pub fn new(limit: u32, window: Duration) -> Budgets {
+        Budgets {
+            limit,
+            window,
+            apps: HashMap::new(),
+        }
+    }
+
+    /// [`SlidingWindow::admit`] in the window of the app `client_id`.
+    pub fn admit(&mut self, client_id: Option<&str>, now: Instant) -> Result<(), Duration> {
+        let key = client_id.unwrap_or_default().to_lowercase();
+        let (limit, window) = (self.limit, self.window);
+        self.apps
+            .entry(key)
+            .or_insert_with(|| SlidingWindow::new(limit, window))
+            .admit(now)
+    }
+}
+
 /// Whole seconds for a `Retry-After` header: rounded up, at least one.
 pub fn retry_after_seconds(wait: Duration) -> u64 {
     wait.as_secs_f64().ceil().max(1.0) as u64
@@ -89,6 +122,20 @@ mod tests {
         let wait = w.admit(t0 + s(2)).unwrap_err();
         assert_eq!(wait, s(9));
         assert!(w.admit(t0 + s(2) + wait).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_app_has_its_own_budget() {
+        let mut b = Budgets::new(1, Duration::from_secs(10));
+        let t0 = Instant::now();
+        assert!(b.admit(Some("app-a"), t0).is_ok());
+        assert!(
+            b.admit(Some("APP-A"), t0).is_err(),
+            "client ids in any case"
+        );
+        assert!(b.admit(Some("app-b"), t0).is_ok());
+        assert!(b.admit(None, t0).is_ok());
+        assert!(b.admit(None, t0).is_err());
     }
 
     #[test]

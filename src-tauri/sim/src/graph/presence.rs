@@ -30,7 +30,7 @@ pub(super) fn presences(ctx: &mut Ctx<'_>, grant: &Grant, req: &GraphRequest<'_>
     }
     // Every request that reaches the service counts against the budget,
     // including the ones it refuses.
-    if let Err(wait) = ctx.st.throttle.admit(ctx.now) {
+    if let Err(wait) = ctx.st.throttle.admit(grant.client_id.as_deref(), ctx.now) {
         let seconds = retry_after_seconds(wait);
         return Err(with_detail(
             error(
