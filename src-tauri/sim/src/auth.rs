@@ -1,6 +1,8 @@
 //! Entra ID's side of sign-in: device codes and authorization requests
 //! waiting for a person, the authorization codes a person's approval turns
-//! into, and the access and refresh tokens they all end in.
+//! into, and the access and refresh tokens they all end in; and the access
+//! tokens of apps that sign in as themselves (whose credentials
+//! `credentials` checks).
 //!
 //! Strict where Entra ID is strict, and stricter where the facts sheet asks
 //! for the strict reading: polling faster than `interval` answers `slow_down`
@@ -21,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::error::{Result, SimError};
 use crate::scopes::{grant, OIDC_SCOPES};
-use crate::tokens::Minter;
+use crate::tokens::{AppAuth, Minter};
 
 /// A token pair minted by [`crate::Sim::issue_tokens`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,11 +99,17 @@ struct DeviceCode {
     state: CodeState,
 }
 
+/// What an access or refresh token grants.
 #[derive(Debug, Clone)]
 pub(crate) struct Grant {
-    pub user: usize,
+    /// The person the token acts for; `None` for an app's own token (the
+    /// client credentials grant), which acts for nobody.
+    pub user: Option<usize>,
     /// `None` for tokens minted by `issue_tokens`: any client may use them.
     pub client_id: Option<String>,
+    /// A person's token: the delegated permissions (`scp`). An app's: the
+    /// application permissions its tenant's administrator consented to
+    /// (`roles`).
     pub scopes: Vec<&'static str>,
     pub expires: Instant,
 }
@@ -109,6 +117,11 @@ pub(crate) struct Grant {
 impl Grant {
     pub fn has_any(&self, wanted: &[&str]) -> bool {
         self.scopes.iter().any(|s| wanted.contains(s))
+    }
+
+    /// An app's own token, not a person's.
+    pub fn is_app(&self) -> bool {
+        self.user.is_none()
     }
 }
 
@@ -175,6 +188,8 @@ pub(crate) struct NewCode {
 pub(crate) struct Auth {
     minter: Minter,
     access_lifetime: Duration,
+    /// Of an app's own tokens, which Entra ID gives a second less.
+    app_lifetime: Duration,
     code_lifetime: Duration,
     poll_interval: Duration,
     codes: Vec<DeviceCode>,
@@ -243,12 +258,14 @@ impl Auth {
     pub fn new(
         minter: Minter,
         access_lifetime: Duration,
+        app_lifetime: Duration,
         code_lifetime: Duration,
         poll_interval: Duration,
     ) -> Auth {
         Auth {
             minter,
             access_lifetime,
+            app_lifetime,
             code_lifetime,
             poll_interval,
             codes: Vec::new(),
@@ -466,7 +483,12 @@ impl Auth {
                 "The provided authorization code or refresh token has expired due to inactivity or reuse. Refresh tokens rotate: use the newest one. Send a new interactive authorization request for this user and resource.",
             ));
         }
-        let Some(held) = self.refresh.get(refresh_token).cloned() else {
+        // App tokens come with no refresh token: a held one is a person's.
+        let Some((held, user)) = self
+            .refresh
+            .get(refresh_token)
+            .and_then(|g| Some((g.clone(), g.user?)))
+        else {
             return Err(EntraError::new(
                 "invalid_grant",
                 9002313,
@@ -532,7 +554,6 @@ impl Auth {
                 }
             }
         }
-        let user = held.user;
         self.refresh.remove(refresh_token);
         self.spent.insert(refresh_token.to_owned());
         self.refresh_stats.redeemed += 1;
@@ -696,7 +717,7 @@ impl Auth {
             self.minter
                 .access_token(user, client_id.as_deref(), &scopes, self.access_lifetime);
         let grant = Grant {
-            user,
+            user: Some(user),
             client_id,
             scopes: scopes.clone(),
             expires: now + self.access_lifetime,
@@ -723,6 +744,40 @@ impl Auth {
 
     pub fn access_lifetime(&self) -> Duration {
         self.access_lifetime
+    }
+
+    /// An app's own access token (the client credentials grant), once
+    /// `credentials` has checked how the app proved itself: `roles` for the
+    /// application permissions consented, and no refresh token, as Entra ID
+    /// gives none to an app, which can always ask again.
+    pub fn mint_app(
+        &mut self,
+        client_id: &str,
+        roles: Vec<&'static str>,
+        auth: AppAuth,
+        now: Instant,
+    ) -> String {
+        if self.access.len() > 10_000 {
+            self.access.retain(|_, g| g.expires > now);
+        }
+        let client_id = client_id.to_lowercase();
+        let access_token =
+            self.minter
+                .app_access_token(&client_id, &roles, auth, self.app_lifetime);
+        self.access.insert(
+            access_token.clone(),
+            Grant {
+                user: None,
+                client_id: Some(client_id),
+                scopes: roles,
+                expires: now + self.app_lifetime,
+            },
+        );
+        access_token
+    }
+
+    pub fn app_lifetime(&self) -> Duration {
+        self.app_lifetime
     }
 
     /// The grant behind a bearer token, if it is known and unexpired.
@@ -757,6 +812,7 @@ mod tests {
                 1_600,
             ),
             Duration::from_secs(3600),
+            Duration::from_secs(3599),
             Duration::from_secs(900),
             Duration::from_secs(5),
         )

@@ -28,6 +28,9 @@ pub struct SimConfig {
     /// The tenant's domain, used in user principal names.
     pub tenant_domain: String,
     pub access_token_lifetime: Duration,
+    /// Lifetime of an app's own access token (the client credentials
+    /// grant): its `expires_in`. Entra ID answers 3599.
+    pub app_token_lifetime: Duration,
     pub device_code_lifetime: Duration,
     /// The device-code `interval`: polls closer together get `slow_down`.
     pub poll_interval: Duration,
@@ -92,6 +95,7 @@ impl SimConfig {
         }
         let zero = [
             ("access_token_lifetime", self.access_token_lifetime),
+            ("app_token_lifetime", self.app_token_lifetime),
             ("device_code_lifetime", self.device_code_lifetime),
             ("rate_window", self.rate_window),
             ("presence_tick", self.presence_tick),
@@ -113,6 +117,7 @@ impl Default for SimConfig {
             tenant_id: SimConfig::tenant_id_for_seed(42),
             tenant_domain: "contoso.onmicrosoft.com".to_owned(),
             access_token_lifetime: Duration::from_secs(3600),
+            app_token_lifetime: Duration::from_secs(3599),
             device_code_lifetime: Duration::from_secs(900),
             poll_interval: Duration::from_secs(5),
             rate_limit: 1500,

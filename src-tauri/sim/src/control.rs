@@ -103,6 +103,18 @@ impl Shared {
         })
     }
 
+    pub fn add_app_secret(&self, client_id: &str) -> Result<String> {
+        self.state().apps.add_secret(client_id)
+    }
+
+    pub fn add_app_certificate(&self, client_id: &str, pem: &str) -> Result<String> {
+        self.state().apps.add_certificate(client_id, pem)
+    }
+
+    pub fn set_admin_consent(&self, client_id: &str, permissions: &[&str]) -> Result<()> {
+        self.state().apps.set_consent(client_id, permissions)
+    }
+
     pub fn inject(&self, fault: Fault) {
         self.state().faults.inject(fault);
     }

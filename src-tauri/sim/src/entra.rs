@@ -1,7 +1,8 @@
 //! Entra ID's HTTP endpoints for the device authorization grant and the
 //! token endpoint of every grant: `/{tenant}/oauth2/v2.0/devicecode` and
 //! `/{tenant}/oauth2/v2.0/token` (device code, authorization code, refresh
-//! token). The authorization endpoint is in `authorize`.
+//! token, client credentials). The authorization endpoint is in
+//! `authorize`.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use crate::auth::{EntraError, Issued};
+use crate::credentials::{Credential, ASSERTION_TYPE};
 use crate::directory::is_guid;
 use crate::log::LogDetail;
 use crate::state::Shared;
@@ -192,6 +194,12 @@ fn redeem(
         return error_response(shared, &missing("grant_type"));
     };
     let now = Instant::now();
+    if grant_type == "client_credentials" {
+        return match client_credentials(shared, tenant, client_id, form, now) {
+            Ok(body) => (StatusCode::OK, no_store(), Json(body)).into_response(),
+            Err(e) => error_response(shared, &e),
+        };
+    }
     let result = match grant_type {
         DEVICE_CODE_GRANT => match field(form, "device_code") {
             None => Err(missing("device_code")),
@@ -232,6 +240,132 @@ fn redeem(
             .into_response(),
         Err(e) => error_response(shared, &e),
     }
+}
+
+/// The client credentials grant: an app signs in as itself, proving it
+/// with a secret or a certificate's signed assertion, for Graph's
+/// application permissions its tenant's administrator consented to. The
+/// answer has no `scope`, no refresh token and no ID token, as Entra ID's.
+fn client_credentials(
+    shared: &Shared,
+    tenant: &str,
+    client_id: &str,
+    form: &[(String, String)],
+    now: Instant,
+) -> Result<Value, EntraError> {
+    // An app acts in one tenant, which the request must name.
+    if tenant.eq_ignore_ascii_case("organizations") || tenant.eq_ignore_ascii_case("common") {
+        return Err(EntraError::new(
+            "invalid_request",
+            50059,
+            "No tenant-identifying information found in either the request or implied by any provided credentials.",
+        ));
+    }
+    let scope = field(form, "scope").ok_or_else(|| missing("scope"))?;
+    check_app_scope(shared, scope)?;
+    let credential = match (
+        field(form, "client_secret"),
+        field(form, "client_assertion"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(EntraError::new(
+                "invalid_request",
+                9_002_313,
+                "Invalid request. Request is malformed or invalid. It carries both 'client_secret' and 'client_assertion': send one.",
+            ))
+        }
+        (None, None) => {
+            return Err(EntraError::new(
+                "invalid_client",
+                7_000_218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            ))
+        }
+        (Some(secret), None) => Credential::Secret(secret),
+        (None, Some(assertion)) => match field(form, "client_assertion_type") {
+            None => return Err(missing("client_assertion_type")),
+            Some(ASSERTION_TYPE) => Credential::Assertion(assertion),
+            Some(other) => {
+                return Err(EntraError::new(
+                    "invalid_request",
+                    90100,
+                    format!("The parameter 'client_assertion_type' is empty or not valid: '{other}'. Use '{ASSERTION_TYPE}'."),
+                ))
+            }
+        },
+    };
+    // The token endpoint, in each way of naming the tenant: an assertion's `aud`.
+    let audiences: Vec<String> = [
+        shared.config.tenant_id.to_string(),
+        shared.config.tenant_domain.clone(),
+    ]
+    .iter()
+    .map(|t| format!("{}/{t}/oauth2/v2.0/token", shared.base_url))
+    .collect();
+    let wall = chrono::Utc::now().timestamp();
+    let mut st = shared.state();
+    let auth = st
+        .apps
+        .authenticate(client_id, credential, &audiences, wall)?;
+    let roles = st.apps.roles(client_id);
+    let access_token = st.auth.mint_app(client_id, roles, auth, now);
+    let lifetime = st.auth.app_lifetime().as_secs();
+    Ok(json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": access_token,
+    }))
+}
+
+/// The scope of the client credentials grant: one resource's `.default`,
+/// Graph's, as Entra ID requires (the application permissions come from
+/// the administrator's consent, not from the request).
+fn check_app_scope(shared: &Shared, scope: &str) -> Result<(), EntraError> {
+    let invalid = |code, description: String| EntraError::new("invalid_scope", code, description);
+    let mut resources: Vec<&str> = Vec::new();
+    for s in scope.split_whitespace() {
+        // ASCII lower case keeps every byte where it was.
+        let Some(resource_end) = s
+            .to_ascii_lowercase()
+            .strip_suffix("/.default")
+            .map(|r| r.len())
+        else {
+            return Err(invalid(
+                1_002_012,
+                format!("The provided value for scope {s} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+            ));
+        };
+        match s[..resource_end].trim_end_matches('/') {
+            "" => {
+                return Err(invalid(
+                    70011,
+                    format!("The provided value for the input parameter 'scope' is not valid. The scope {s} is not valid: it names no resource, as https://graph.microsoft.com/.default does."),
+                ))
+            }
+            r if !resources.iter().any(|known| known.eq_ignore_ascii_case(r)) => resources.push(r),
+            _ => {}
+        }
+    }
+    let is_graph = |r: &str| {
+        crate::scopes::GRAPH_RESOURCES
+            .iter()
+            .chain(std::iter::once(&shared.base_url.as_str()))
+            .any(|g| g.eq_ignore_ascii_case(r))
+    };
+    if let Some(other) = resources.iter().find(|r| !is_graph(r)) {
+        return Err(invalid(
+            70011,
+            format!("The provided value for the input parameter 'scope' is not valid. The scope {other}/.default is not valid."),
+        ));
+    }
+    if resources.len() > 1 {
+        return Err(invalid(
+            700_022,
+            format!("The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid."),
+        ));
+    }
+    Ok(())
 }
 
 fn token_body(shared: &Shared, client_id: &str, issued: &Issued) -> Value {

@@ -34,6 +34,11 @@ pub enum SimError {
     /// A configuration the simulator refuses to start with.
     #[error("invalid simulator configuration: {0}")]
     InvalidConfig(String),
+    /// An app registration the simulator refuses: a client id that is no
+    /// GUID, a PEM that is no RSA certificate, a permission Graph has no
+    /// application permission by.
+    #[error("invalid app registration: {0}")]
+    InvalidAppRegistration(String),
 }
 
 impl SimError {
@@ -51,6 +56,7 @@ impl SimError {
             SimError::InvalidWorkingHours(_) => "invalid_working_hours",
             SimError::Examples(_) => "examples",
             SimError::InvalidConfig(_) => "invalid_config",
+            SimError::InvalidAppRegistration(_) => "invalid_app_registration",
         }
     }
 }
@@ -88,6 +94,10 @@ mod tests {
             ),
             (SimError::Examples("e".into()), "examples"),
             (SimError::InvalidConfig("c".into()), "invalid_config"),
+            (
+                SimError::InvalidAppRegistration("a".into()),
+                "invalid_app_registration",
+            ),
         ];
         for (error, code) in &all {
             assert_eq!(error.code(), *code, "{error:?}");

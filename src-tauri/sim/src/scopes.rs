@@ -1,5 +1,5 @@
-//! The delegated permissions the simulator knows, and how a requested
-//! `scope` is granted and written back, as Entra ID does.
+//! The permissions the simulator knows, delegated and application, and
+//! how a requested `scope` is granted and written back, as Entra ID does.
 
 use std::collections::HashSet;
 
@@ -22,6 +22,44 @@ pub(crate) const GRAPH_SCOPES: &[&str] = &[
     "Calendars.Read",
 ];
 pub(crate) const OIDC_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access"];
+
+/// Application permissions of Graph the simulator knows, in Microsoft's
+/// spelling: what a tenant's administrator can consent to for an app that
+/// signs in as itself, and what its tokens carry as `roles`.
+/// `User.ReadBasic.All` is one on paper that no request of the simulator
+/// (nor, people report, of Graph) accepts from an app.
+pub(crate) const GRAPH_APP_ROLES: &[&str] = &[
+    "Presence.Read.All",
+    "Presence.ReadWrite.All",
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "Directory.Read.All",
+    "People.Read.All",
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Team.ReadBasic.All",
+    "Calendars.ReadBasic",
+    "Calendars.Read",
+];
+
+/// The names Microsoft Graph goes by as a resource, in a scope such as
+/// `https://graph.microsoft.com/.default`: each cloud's Graph and Graph's
+/// application id. The simulator's own URL counts too (see `entra`).
+pub(crate) const GRAPH_RESOURCES: &[&str] = &[
+    "https://graph.microsoft.com",
+    "https://graph.microsoft.us",
+    "https://dod-graph.microsoft.us",
+    "https://microsoftgraph.chinacloudapi.cn",
+    "00000003-0000-0000-c000-000000000000",
+];
+
+/// An application permission by name, in any case, in Microsoft's spelling.
+pub(crate) fn app_role(name: &str) -> Option<&'static str> {
+    GRAPH_APP_ROLES
+        .iter()
+        .find(|r| r.eq_ignore_ascii_case(name.trim()))
+        .copied()
+}
 
 /// The scopes granted for a requested `scope` string. Fully qualified names
 /// (`https://graph.microsoft.com/Presence.Read.All`) count by their last
@@ -75,5 +113,14 @@ mod tests {
             grant("https://graph.microsoft.com/.default").len(),
             GRAPH_SCOPES.len()
         );
+    }
+
+    #[test]
+    fn application_permissions_are_known_by_name_in_any_case() {
+        assert_eq!(app_role("presence.read.all"), Some("Presence.Read.All"));
+        assert_eq!(app_role(" Calendars.Read "), Some("Calendars.Read"));
+        // Delegated only: no app can be given these.
+        assert_eq!(app_role("User.Read"), None);
+        assert_eq!(app_role("Presence.ReadWrite"), None);
     }
 }

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use crate::auth::Auth;
 use crate::config::SimConfig;
+use crate::credentials::Apps;
 use crate::directory::Directory;
 use crate::faults::FaultBook;
 use crate::log::{Arrival, LogDetail, RequestLog};
@@ -39,6 +40,9 @@ pub(crate) struct Shared {
 pub(crate) struct State {
     pub presence: PresenceBoard,
     pub auth: Auth,
+    /// The apps registered in the tenant: their secrets, certificates and
+    /// the application permissions consented to.
+    pub apps: Apps,
     pub faults: FaultBook,
     pub throttle: Budgets,
     /// False makes presence endpoints answer 404, like a cloud without presence.
@@ -64,6 +68,7 @@ impl Shared {
         let mut auth = Auth::new(
             minter,
             config.access_token_lifetime,
+            config.app_token_lifetime,
             config.device_code_lifetime,
             config.poll_interval,
         );
@@ -71,6 +76,7 @@ impl Shared {
         let state = State {
             presence: PresenceBoard::new(&directory, config.seed),
             auth,
+            apps: Apps::default(),
             faults: FaultBook::default(),
             throttle: Budgets::new(config.rate_limit, config.rate_window),
             presence_available: true,

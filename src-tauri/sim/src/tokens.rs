@@ -1,5 +1,5 @@
 //! What the simulator's tokens look like: access tokens shaped like Entra
-//! ID's JWTs, opaque refresh tokens and authorization codes, each as long as
+//! ID's JWTs (a person's, or an app's own), opaque refresh tokens and authorization codes, each as long as
 //! the real ones get, so that a client meets real sizes (a keyring's limits,
 //! header sizes) here first.
 //!
@@ -32,10 +32,27 @@ const AUTHORIZATION_CODE_CHARS: usize = 880;
 /// Microsoft Graph's resource, the audience of every access token here.
 const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
 
+/// How an app that signs in as itself proved it: a token's `appidacr`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AppAuth {
+    Secret,
+    Certificate,
+}
+
+impl AppAuth {
+    fn appidacr(self) -> &'static str {
+        match self {
+            AppAuth::Secret => "1",
+            AppAuth::Certificate => "2",
+        }
+    }
+}
+
 /// Writes tokens for one simulator.
 #[derive(Debug)]
 pub(crate) struct Minter {
     directory: Arc<Directory>,
+    tenant: uuid::Uuid,
     tenant_id: String,
     /// `iss` of access tokens: the simulator's own base URL.
     issuer: String,
@@ -54,10 +71,12 @@ impl Minter {
         access_chars: usize,
         refresh_chars: usize,
     ) -> Minter {
+        let tenant = tenant_id;
         let tenant_id = tenant_id.to_string();
         Minter {
             directory,
             issuer: format!("{base_url}/{tenant_id}/"),
+            tenant,
             tenant_id,
             key_id: opaque(27),
             access_chars,
@@ -74,6 +93,67 @@ impl Minter {
         scopes: &[&'static str],
         lifetime: Duration,
     ) -> String {
+        let claims = self.claims(user, client_id, scopes, lifetime);
+        self.write(claims, true)
+    }
+
+    /// An access token for the app `client_id` itself (the client
+    /// credentials grant), as Entra ID writes one for Graph: `roles` for the
+    /// application permissions consented (none when there are none),
+    /// `idtyp` "app", the app's service principal as `oid` and `sub`, and no
+    /// `scp`, no person, no groups. Exactly `access_chars` long, like the
+    /// others, unless the claims need more.
+    pub fn app_access_token(
+        &self,
+        client_id: &str,
+        roles: &[&'static str],
+        auth: AppAuth,
+        lifetime: Duration,
+    ) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let exp = now + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+        let principal = self.service_principal(client_id);
+        let mut claims = json!({
+            "aud": GRAPH_AUDIENCE,
+            "iss": self.issuer,
+            "iat": now,
+            "nbf": now - 300,
+            "exp": exp,
+            "app_displayname": "Presently",
+            "appid": client_id,
+            "appidacr": auth.appidacr(),
+            "idp": self.issuer,
+            "idtyp": "app",
+            "oid": principal,
+            "rh": format!("1.AQ{}.", opaque(62)),
+            "sub": principal,
+            "tenant_region_scope": "EU",
+            "tid": self.tenant_id,
+            "uti": opaque(22),
+            "ver": "1.0",
+            "wids": ["0997a1d0-0d1d-4acb-b408-d5ca73121e90"],
+            "xms_tcdt": 1_600_000_000,
+        });
+        if !roles.is_empty() {
+            claims["roles"] = json!(roles);
+        }
+        match claims {
+            Value::Object(map) => self.write(map, false),
+            _ => unreachable!("json! of an object literal is an object"),
+        }
+    }
+
+    /// The object id of the app's service principal in this tenant: the
+    /// same for one app every time, different across apps and tenants.
+    pub fn service_principal(&self, client_id: &str) -> String {
+        let name = format!("servicePrincipal/{}", client_id.to_lowercase());
+        uuid::Uuid::new_v5(&self.tenant, name.as_bytes()).to_string()
+    }
+
+    /// `header.claims.signature`, each part base64url, exactly
+    /// `access_chars` long unless the claims need more; a person's token
+    /// makes up the length with group ids, as a member of many groups gets.
+    fn write(&self, claims: Map<String, Value>, groups: bool) -> String {
         let header = json!({
             "typ": "JWT",
             "nonce": opaque(43),
@@ -82,7 +162,6 @@ impl Minter {
             "kid": self.key_id,
         });
         let header = URL_SAFE_NO_PAD.encode(header.to_string().as_bytes());
-        let claims = self.claims(user, client_id, scopes, lifetime);
         // The claims part can have any length but 4n+1 (no byte string
         // encodes to that); a signature one byte longer makes up for it.
         let mut signature_bytes = SIGNATURE_BYTES;
@@ -95,7 +174,7 @@ impl Minter {
         } else {
             room
         };
-        let claims = fill(claims, claims_chars * 3 / 4);
+        let claims = fill(claims, claims_chars * 3 / 4, groups);
         let mut signature = vec![0u8; signature_bytes];
         rand::thread_rng().fill(&mut signature[..]);
         format!(
@@ -187,14 +266,14 @@ fn encoded_len(bytes: usize) -> usize {
 }
 
 /// The claims as JSON of exactly `target` bytes, made up with group ids (as
-/// a member of many groups gets) and the `aio` claim; as short as they can
-/// be if `target` is too small for them.
-fn fill(mut claims: Map<String, Value>, target: usize) -> String {
+/// a member of many groups gets; with `groups`) and the `aio` claim; as
+/// short as they can be if `target` is too small for them.
+fn fill(mut claims: Map<String, Value>, target: usize, groups: bool) -> String {
     claims.insert("aio".into(), Value::String(opaque(MIN_AIO)));
     let base = serde_json::to_string(&claims).expect("claims serialise");
     let mut spare = target.saturating_sub(base.len());
     // `,"groups":[...]` costs 11 bytes, then 39 per group id (with its comma).
-    if spare >= 11 + 39 {
+    if groups && spare >= 11 + 39 {
         let groups = ((spare - 11) / 39).min(MAX_GROUP_CLAIMS);
         let ids: Vec<Value> = (0..groups)
             .map(|_| Value::String(uuid::Uuid::new_v4().to_string()))
@@ -284,6 +363,42 @@ mod tests {
             decode(token.split('.').nth(1).unwrap())["appid"],
             uuid::Uuid::nil().to_string()
         );
+    }
+
+    #[test]
+    fn app_tokens_carry_roles_and_no_person() {
+        for chars in [2_400, 2_401, 8_192] {
+            let m = minter(chars, 1_600);
+            let token = m.app_access_token(
+                "client",
+                &["Presence.Read.All"],
+                AppAuth::Certificate,
+                Duration::from_secs(3599),
+            );
+            assert_eq!(token.len(), chars);
+            let claims = decode(token.split('.').nth(1).unwrap());
+            assert_eq!(claims["roles"], json!(["Presence.Read.All"]));
+            assert_eq!(
+                (claims["idtyp"].as_str(), claims["appidacr"].as_str()),
+                (Some("app"), Some("2"))
+            );
+            assert_eq!(claims["appid"], "client");
+            assert_eq!(claims["oid"], m.service_principal("CLIENT").as_str());
+            assert_eq!(claims["sub"], claims["oid"]);
+            for absent in ["scp", "upn", "name", "groups", "family_name"] {
+                assert!(claims.get(absent).is_none(), "{absent} in {claims}");
+            }
+            assert_eq!(
+                claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+                3599
+            );
+        }
+        let m = minter(2_400, 1_600);
+        let none = m.app_access_token("client", &[], AppAuth::Secret, Duration::from_secs(60));
+        let claims = decode(none.split('.').nth(1).unwrap());
+        assert!(claims.get("roles").is_none(), "no consent, no roles claim");
+        assert_eq!(claims["appidacr"], "1");
+        assert_ne!(m.service_principal("a"), m.service_principal("b"));
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub(super) fn member_of(
     req: &GraphRequest<'_>,
     params: &Params,
 ) -> Handled {
-    require(grant, GROUP_MEMBERS)?;
+    require(grant, &GROUP_MEMBERS)?;
     let i = resolve(ctx, grant, who)?;
     let size = query::top(params, 100, 999).map_err(query_error)?;
     let groups = &ctx.shared.directory.member_of[i];
@@ -51,7 +51,7 @@ pub(super) fn member_of(
 }
 
 pub(super) fn joined_teams(ctx: &Ctx<'_>, grant: &Grant, who: &Who) -> Handled {
-    require(grant, TEAMS)?;
+    require(grant, &TEAMS)?;
     let i = resolve(ctx, grant, who)?;
     let directory = &ctx.shared.directory;
     let value: Vec<Value> = directory.member_of[i]
@@ -76,7 +76,7 @@ pub(super) fn joined_teams(ctx: &Ctx<'_>, grant: &Grant, who: &Who) -> Handled {
 }
 
 pub(super) fn group(ctx: &Ctx<'_>, grant: &Grant, id: &str) -> Handled {
-    require(grant, GROUP_MEMBERS)?;
+    require(grant, &GROUP_MEMBERS)?;
     let g = ctx
         .shared
         .directory
@@ -101,7 +101,7 @@ pub(super) fn group_members(
     req: &GraphRequest<'_>,
     params: &Params,
 ) -> Handled {
-    require(grant, GROUP_MEMBERS)?;
+    require(grant, &GROUP_MEMBERS)?;
     let g = ctx
         .shared
         .directory

@@ -4,6 +4,10 @@
 //! resource. The same [`handle`] serves a request from the network and a
 //! request carried inside `$batch`, so both behave alike, throttling included.
 //!
+//! A person's token and an app's own token (the client credentials grant)
+//! are told apart as Graph does: each request accepts the delegated or the
+//! application permissions its page lists, and `/me` is nobody for an app.
+//!
 //! The map: this file routes, authenticates and checks permissions; each
 //! resource has its file: `presence.rs`, `users.rs` (users, manager, reports,
 //! people, and the paging every list uses), `groups.rs`, `photos.rs`,
@@ -50,32 +54,98 @@ pub use schedule::MAX_SCHEDULES;
 pub(crate) const JSON_CONTENT_TYPE: &str =
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
-// Permissions that satisfy each kind of request, least privileged first.
-const PRESENCE_ALL: &[&str] = &["Presence.Read.All"];
-const PRESENCE_ME: &[&str] = &["Presence.Read", "Presence.ReadWrite", "Presence.Read.All"];
-const PRESENCE_WRITE: &[&str] = &["Presence.ReadWrite"];
-const USER_ME: &[&str] = &[
-    "User.Read",
-    "User.ReadWrite",
-    "User.ReadBasic.All",
-    "User.Read.All",
-    "Directory.Read.All",
-];
-const USERS: &[&str] = &["User.ReadBasic.All", "User.Read.All", "Directory.Read.All"];
-const CALENDARS: &[&str] = &["Calendars.ReadBasic", "Calendars.Read"];
-const PEOPLE_ME: &[&str] = &["People.Read", "People.Read.All"];
-const PEOPLE_OTHERS: &[&str] = &["People.Read.All"];
-const GROUP_MEMBERS: &[&str] = &[
-    "GroupMember.Read.All",
-    "Group.Read.All",
-    "Directory.Read.All",
-];
-const TEAMS: &[&str] = &[
-    "Team.ReadBasic.All",
-    "Group.Read.All",
-    "Directory.Read.All",
-    "User.Read.All",
-];
+/// The permissions that satisfy one kind of request, least privileged
+/// first, as Graph's permission tables list them: delegated ones in a
+/// person's token (`scp`), application ones in an app's own token
+/// (`roles`). An empty list: Graph does not serve that kind of token there.
+struct Permissions {
+    delegated: &'static [&'static str],
+    application: &'static [&'static str],
+}
+
+const PRESENCE_ALL: Permissions = Permissions {
+    delegated: &["Presence.Read.All"],
+    application: &["Presence.Read.All", "Presence.ReadWrite.All"],
+};
+const PRESENCE_ME: Permissions = Permissions {
+    delegated: &["Presence.Read", "Presence.ReadWrite", "Presence.Read.All"],
+    application: &[],
+};
+/// `setUserPreferredPresence` and `clearUserPreferredPresence`.
+const PRESENCE_WRITE: Permissions = Permissions {
+    delegated: &["Presence.ReadWrite"],
+    application: &["Presence.ReadWrite.All"],
+};
+/// `setStatusMessage`: a person's own words, never an app's.
+const STATUS_MESSAGE: Permissions = Permissions {
+    delegated: &["Presence.ReadWrite"],
+    application: &[],
+};
+const USER_ME: Permissions = Permissions {
+    delegated: &[
+        "User.Read",
+        "User.ReadWrite",
+        "User.ReadBasic.All",
+        "User.Read.All",
+        "Directory.Read.All",
+    ],
+    application: &[],
+};
+/// `User.ReadBasic.All` is an application permission on paper that reads
+/// no user (Graph answers 403), so it is not in `application`.
+const USERS: Permissions = Permissions {
+    delegated: &["User.ReadBasic.All", "User.Read.All", "Directory.Read.All"],
+    application: &["User.Read.All", "Directory.Read.All"],
+};
+const CALENDARS: Permissions = Permissions {
+    delegated: &["Calendars.ReadBasic", "Calendars.Read"],
+    application: &["Calendars.ReadBasic", "Calendars.Read"],
+};
+const PEOPLE_ME: Permissions = Permissions {
+    delegated: &["People.Read", "People.Read.All"],
+    application: &[],
+};
+const PEOPLE_OTHERS: Permissions = Permissions {
+    delegated: &["People.Read.All"],
+    application: &["People.Read.All"],
+};
+const GROUP_MEMBERS: Permissions = Permissions {
+    delegated: &[
+        "GroupMember.Read.All",
+        "Group.Read.All",
+        "Directory.Read.All",
+    ],
+    application: &[
+        "GroupMember.Read.All",
+        "Group.Read.All",
+        "Directory.Read.All",
+    ],
+};
+const TEAMS: Permissions = Permissions {
+    delegated: &[
+        "Team.ReadBasic.All",
+        "Group.Read.All",
+        "Directory.Read.All",
+        "User.Read.All",
+    ],
+    application: &[
+        "Team.ReadBasic.All",
+        "Group.Read.All",
+        "Directory.Read.All",
+        "User.Read.All",
+    ],
+};
+
+impl Permissions {
+    /// Whether the token carries one of the permissions of its kind.
+    fn allow(&self, grant: &Grant) -> bool {
+        grant.has_any(if grant.is_app() {
+            self.application
+        } else {
+            self.delegated
+        })
+    }
+}
 
 /// A Graph request, from the network or from inside a `$batch`.
 #[derive(Debug)]
@@ -222,6 +292,30 @@ enum Route {
     Schedule(Who),
 }
 
+impl Route {
+    /// Whom a path under `/me` or `/users/{id}` is about.
+    fn who(&self) -> Option<&Who> {
+        match self {
+            Route::User(w)
+            | Route::Presence(w)
+            | Route::PresenceAction(w, _)
+            | Route::Manager(w)
+            | Route::DirectReports(w)
+            | Route::People(w)
+            | Route::MemberOf(w)
+            | Route::JoinedTeams(w)
+            | Route::PhotoInfo(w)
+            | Route::Photo(w)
+            | Route::Schedule(w) => Some(w),
+            Route::Batch
+            | Route::Presences
+            | Route::Users
+            | Route::Group(_)
+            | Route::GroupMembers(_) => None,
+        }
+    }
+}
+
 fn route(segments: &[&str]) -> Result<(Method, Route), String> {
     let who = |s: &str| {
         if s == "me" {
@@ -318,6 +412,9 @@ pub(crate) fn handle(
             )
         }
     };
+    if grant.is_app() && route.who() == Some(&Who::Me) {
+        return me_is_delegated();
+    }
     if req.method != method {
         return error(
             405,
@@ -395,33 +492,43 @@ fn authenticate(ctx: &Ctx<'_>, headers: &HeaderMap) -> Result<Grant, GraphRespon
     })
 }
 
-fn require(grant: &Grant, wanted: &[&str]) -> Result<(), GraphResponse> {
-    if grant.has_any(wanted) {
+fn require(grant: &Grant, wanted: &Permissions) -> Result<(), GraphResponse> {
+    if wanted.allow(grant) {
         Ok(())
     } else {
         Err(forbidden())
     }
 }
 
+/// Graph's answer to `/me` with an app's own token, which is nobody.
+fn me_is_delegated() -> GraphResponse {
+    error(
+        400,
+        "BadRequest",
+        "/me request is only valid with delegated authentication flow.",
+    )
+}
+
 /// The directory index of `who`; 404 when nobody has that id or UPN.
 fn resolve(ctx: &Ctx<'_>, grant: &Grant, who: &Who) -> Result<usize, GraphResponse> {
     match who {
-        Who::Me => Ok(grant.user),
+        Who::Me => grant.user.ok_or_else(me_is_delegated),
         Who::User(key) => ctx.shared.directory.find(key).ok_or_else(|| not_found(key)),
     }
 }
 
-/// Checks the permission for reading `who`: `own` suffices for oneself.
+/// Checks the permission for reading `who`: `own` suffices for oneself
+/// (a person's token only: an app is nobody).
 fn require_for(
     ctx: &Ctx<'_>,
     grant: &Grant,
     who: &Who,
-    own: &[&str],
-    others: &[&str],
+    own: &Permissions,
+    others: &Permissions,
 ) -> Result<usize, GraphResponse> {
     let is_me = match who {
         Who::Me => true,
-        Who::User(key) => ctx.shared.directory.find(key) == Some(grant.user),
+        Who::User(key) => grant.user.is_some() && ctx.shared.directory.find(key) == grant.user,
     };
     require(grant, if is_me { own } else { others })?;
     resolve(ctx, grant, who)

@@ -6,7 +6,7 @@ use super::*;
 pub(super) const PHOTO_SIZE: u32 = 96;
 
 pub(super) fn photo(ctx: &Ctx<'_>, grant: &Grant, who: &Who, bytes: bool) -> Handled {
-    let i = require_for(ctx, grant, who, USER_ME, USERS)?;
+    let i = require_for(ctx, grant, who, &USER_ME, &USERS)?;
     if !ctx.shared.directory.users[i].has_photo {
         return Err(error(
             404,

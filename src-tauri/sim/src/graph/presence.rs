@@ -41,7 +41,7 @@ pub(super) fn presences(ctx: &mut Ctx<'_>, grant: &Grant, req: &GraphRequest<'_>
             .with_header(header::RETRY_AFTER, seconds.to_string()),
         ));
     }
-    require(grant, PRESENCE_ALL).map_err(with_detail)?;
+    require(grant, &PRESENCE_ALL).map_err(with_detail)?;
     if !has_json_content_type(req.headers) || parsed.is_none() {
         return Err(with_detail(unreadable_body()));
     }
@@ -85,7 +85,7 @@ pub(super) fn presences(ctx: &mut Ctx<'_>, grant: &Grant, req: &GraphRequest<'_>
         .map(|i| {
             ctx.st
                 .presence
-                .graph_json_for(i, &directory.users[i].id, i == grant.user)
+                .graph_json_for(i, &directory.users[i].id, Some(i) == grant.user)
         })
         .collect();
     Ok(with_detail(GraphResponse::ok(json!({
@@ -98,9 +98,9 @@ pub(super) fn one_presence(ctx: &Ctx<'_>, grant: &Grant, who: &Who) -> Handled {
     if !ctx.st.presence_available {
         return Err(presence_missing("presence"));
     }
-    let i = require_for(ctx, grant, who, PRESENCE_ME, PRESENCE_ALL)?;
+    let i = require_for(ctx, grant, who, &PRESENCE_ME, &PRESENCE_ALL)?;
     let id = &ctx.shared.directory.users[i].id;
-    let mut body = ctx.st.presence.graph_json_for(i, id, i == grant.user);
+    let mut body = ctx.st.presence.graph_json_for(i, id, Some(i) == grant.user);
     body["@odata.context"] = json!(format!(
         "{}/v1.0/$metadata#users('{id}')/presence/$entity",
         ctx.shared.base_url
@@ -108,21 +108,24 @@ pub(super) fn one_presence(ctx: &Ctx<'_>, grant: &Grant, who: &Who) -> Handled {
     Ok(GraphResponse::ok(body))
 }
 
-/// Checks what every write to one's own presence needs: presence in this
-/// cloud, `Presence.ReadWrite`, and that the user is the caller (delegated
-/// permissions let nobody set someone else's status). The user's index.
-fn own_presence(
+/// Checks what every write to one's presence needs: presence in this
+/// cloud, the permission (`Presence.ReadWrite` for a person, and then only
+/// for themselves, as delegated permissions let nobody set someone else's
+/// status; `Presence.ReadWrite.All` for an app, where `wanted` offers it).
+/// The user's index.
+fn presence_to_write(
     ctx: &Ctx<'_>,
     grant: &Grant,
     who: &Who,
     action: &str,
+    wanted: &Permissions,
 ) -> Result<usize, GraphResponse> {
     if !ctx.st.presence_available {
         return Err(presence_missing(action));
     }
-    require(grant, PRESENCE_WRITE)?;
+    require(grant, wanted)?;
     let i = resolve(ctx, grant, who)?;
-    if i != grant.user {
+    if grant.user.is_some_and(|me| me != i) {
         return Err(forbidden());
     }
     Ok(i)
@@ -141,7 +144,7 @@ pub(super) fn set_preferred_presence(
     who: &Who,
     req: &GraphRequest<'_>,
 ) -> Handled {
-    let i = own_presence(ctx, grant, who, "setUserPreferredPresence")?;
+    let i = presence_to_write(ctx, grant, who, "setUserPreferredPresence", &PRESENCE_WRITE)?;
     let body = json_body(req)?;
     let text = |key: &str| body.get(key).and_then(Value::as_str);
     let (Some(availability), Some(activity)) = (text("availability"), text("activity")) else {
@@ -177,7 +180,13 @@ pub(super) fn set_preferred_presence(
 }
 
 pub(super) fn clear_preferred_presence(ctx: &mut Ctx<'_>, grant: &Grant, who: &Who) -> Handled {
-    let i = own_presence(ctx, grant, who, "clearUserPreferredPresence")?;
+    let i = presence_to_write(
+        ctx,
+        grant,
+        who,
+        "clearUserPreferredPresence",
+        &PRESENCE_WRITE,
+    )?;
     ctx.st.presence.clear_preferred(i);
     Ok(no_content())
 }
@@ -188,7 +197,7 @@ pub(super) fn set_status_message(
     who: &Who,
     req: &GraphRequest<'_>,
 ) -> Handled {
-    let i = own_presence(ctx, grant, who, "setStatusMessage")?;
+    let i = presence_to_write(ctx, grant, who, "setStatusMessage", &STATUS_MESSAGE)?;
     let body = json_body(req)?;
     let Some(status) = body.get("statusMessage").and_then(Value::as_object) else {
         return Err(bad_request("statusMessage is required."));

@@ -142,11 +142,13 @@ pub(super) fn get_schedule(
     who: &Who,
     req: &GraphRequest<'_>,
 ) -> Handled {
-    if !grant.has_any(CALENDARS) {
+    if !CALENDARS.allow(grant) {
         return Err(access_denied());
     }
-    if resolve(ctx, grant, who)? != grant.user {
-        // Delegated free/busy is asked of one's own calendar.
+    let asker = resolve(ctx, grant, who)?;
+    if grant.user.is_some_and(|me| me != asker) {
+        // Delegated free/busy is asked of one's own calendar; an app asks
+        // of any mailbox's.
         return Err(access_denied());
     }
     let body = json_body(req)?;
@@ -198,7 +200,7 @@ pub(super) fn get_schedule(
     };
     let value: Vec<Value> = schedules
         .iter()
-        .map(|address| schedule_information(ctx, grant, address, &window))
+        .map(|address| schedule_information(ctx, asker, address, &window))
         .collect();
     let mut resp = GraphResponse::ok(json!({
         "@odata.context": format!(
@@ -225,8 +227,10 @@ fn schedule_error(address: &str, code: &str, message: String) -> Value {
 }
 
 /// One `scheduleInformation`: the person's items in the window, the
-/// availability view they make, and their working hours.
-fn schedule_information(ctx: &Ctx<'_>, grant: &Grant, address: &str, w: &Window) -> Value {
+/// availability view they make, and their working hours. `asker` is the
+/// mailbox whose calendar is asked: its own schedule is
+/// always readable.
+fn schedule_information(ctx: &Ctx<'_>, asker: usize, address: &str, w: &Window) -> Value {
     let board = &ctx.st.presence;
     let Some(i) = ctx.shared.directory.find_mail(address) else {
         return schedule_error(
@@ -235,7 +239,7 @@ fn schedule_information(ctx: &Ctx<'_>, grant: &Grant, address: &str, w: &Window)
             format!("The mailbox '{address}' was not found: no user in this organisation has that e-mail address."),
         );
     };
-    if i != grant.user && board.schedule_hidden(i) {
+    if i != asker && board.schedule_hidden(i) {
         return schedule_error(
             address,
             "ErrorNoFreeBusyAccess",

@@ -63,7 +63,7 @@ pub(super) fn entity_context(ctx: &Ctx<'_>, set: &str, select: &[&str], params: 
 }
 
 pub(super) fn get_user(ctx: &Ctx<'_>, grant: &Grant, who: &Who, params: &Params) -> Handled {
-    let i = require_for(ctx, grant, who, USER_ME, USERS)?;
+    let i = require_for(ctx, grant, who, &USER_ME, &USERS)?;
     let select = query::user_selection(params).map_err(query_error)?;
     let mut body = Map::new();
     body.insert(
@@ -164,7 +164,7 @@ pub(super) fn list_users(
     req: &GraphRequest<'_>,
     params: &Params,
 ) -> Handled {
-    require(grant, USERS)?;
+    require(grant, &USERS)?;
     let search = match params.get("$search") {
         None => None,
         Some(_) if !eventual_consistency(req.headers) => {
@@ -213,7 +213,7 @@ pub(super) fn list_users(
 }
 
 pub(super) fn manager(ctx: &Ctx<'_>, grant: &Grant, who: &Who, params: &Params) -> Handled {
-    require(grant, USERS)?;
+    require(grant, &USERS)?;
     let i = resolve(ctx, grant, who)?;
     let select = query::user_selection(params).map_err(query_error)?;
     let Some(m) = ctx.shared.directory.manager[i] else {
@@ -238,7 +238,7 @@ pub(super) fn direct_reports(
     req: &GraphRequest<'_>,
     params: &Params,
 ) -> Handled {
-    require(grant, USERS)?;
+    require(grant, &USERS)?;
     let i = resolve(ctx, grant, who)?;
     let select = query::user_selection(params).map_err(query_error)?;
     let size = query::top(params, 100, 999).map_err(query_error)?;
@@ -261,7 +261,7 @@ pub(super) fn people(
     req: &GraphRequest<'_>,
     params: &Params,
 ) -> Handled {
-    let i = require_for(ctx, grant, who, PEOPLE_ME, PEOPLE_OTHERS)?;
+    let i = require_for(ctx, grant, who, &PEOPLE_ME, &PEOPLE_OTHERS)?;
     let size = query::top(params, 10, 1000).map_err(query_error)?;
     let skip = match params.get("$skip") {
         None => 0,
