@@ -219,6 +219,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/decline", post(decline))
         .route("/_sim/revoke", post(revoke))
         .route("/_sim/tokens", post(tokens))
+        .route("/_sim/app_secret", post(app_secret))
+        .route("/_sim/app_certificate", post(app_certificate))
+        .route("/_sim/admin_consent", post(admin_consent))
         .route("/_sim/faults", post(inject).delete(clear_faults))
         .route("/_sim/presence_available", post(presence_available))
         .route("/_sim/advance", post(advance))
@@ -287,6 +290,9 @@ async fn index() -> Json<Value> {
             "POST /_sim/decline {\"user_code\"}",
             "POST /_sim/revoke {}",
             "POST /_sim/tokens {\"user\",\"scopes\"}",
+            "POST /_sim/app_secret {\"client_id\"} (answers {\"secret\"})",
+            "POST /_sim/app_certificate {\"client_id\",\"certificate\": PEM} (answers {\"thumbprint\"})",
+            "POST /_sim/admin_consent {\"client_id\",\"permissions\": [\"Presence.Read.All\", ...]}",
             "POST /_sim/faults {\"kind\":\"status\"|\"slow\"|\"malformed\"|\"drop\"|\"redirect\"|\"answer\",\"status\"?,\"retry_after\"?,\"delay_ms\"?,\"location\"?,\"headers\"?,\"body\"?,\"path\"?,\"count\"?}",
             "DELETE /_sim/faults",
             "POST /_sim/presence_available {\"available\"}",
@@ -412,6 +418,60 @@ async fn tokens(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match shared.issue_tokens(&b.user, &b.scopes) {
         Ok(t) => Json(t).into_response(),
         Err(e) => refused(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppBody {
+    #[serde(alias = "clientId")]
+    client_id: String,
+}
+
+async fn app_secret(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<AppBody>("POST /_sim/app_secret", &body) {
+        Ok(b) => match shared.add_app_secret(&b.client_id) {
+            Ok(secret) => Json(json!({ "secret": secret })).into_response(),
+            Err(e) => refused(e),
+        },
+        Err(message) => bad_request(message),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificateBody {
+    #[serde(alias = "clientId")]
+    client_id: String,
+    /// PEM, the certificate alone.
+    certificate: String,
+}
+
+async fn app_certificate(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<CertificateBody>("POST /_sim/app_certificate", &body) {
+        Ok(b) => match shared.add_app_certificate(&b.client_id, &b.certificate) {
+            Ok(thumbprint) => Json(json!({ "thumbprint": thumbprint })).into_response(),
+            Err(e) => refused(e),
+        },
+        Err(message) => bad_request(message),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentGrantBody {
+    #[serde(alias = "clientId")]
+    client_id: String,
+    permissions: Vec<String>,
+}
+
+async fn admin_consent(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse::<ConsentGrantBody>("POST /_sim/admin_consent", &body) {
+        Ok(b) => {
+            let permissions: Vec<&str> = b.permissions.iter().map(String::as_str).collect();
+            done(shared.set_admin_consent(&b.client_id, &permissions))
+        }
+        Err(message) => bad_request(message),
     }
 }
 

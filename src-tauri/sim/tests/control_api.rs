@@ -391,3 +391,85 @@ async fn bad_switch_input_is_a_400_that_says_why() {
         assert!(message.contains(says), "{path} {body}: {message}");
     }
 }
+
+#[tokio::test]
+async fn an_app_is_registered_and_consented_over_http() {
+    const APP: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
+    let sim = start(config()).await;
+    let (status, answer) = control(
+        &sim,
+        "POST",
+        "/_sim/app_secret",
+        Some(json!({"client_id": APP})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let secret = answer["secret"].as_str().unwrap().to_owned();
+    let cert = include_str!("fixtures/app.pem");
+    let (status, answer) = control(
+        &sim,
+        "POST",
+        "/_sim/app_certificate",
+        Some(json!({"client_id": APP, "certificate": cert})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["thumbprint"].as_str().map(str::len), Some(40));
+    let (status, answer) = control(
+        &sim,
+        "POST",
+        "/_sim/admin_consent",
+        Some(json!({"client_id": APP, "permissions": ["Presence.Read.All"]})),
+    )
+    .await;
+    assert_eq!((status, answer["ok"].as_bool()), (200, Some(true)));
+
+    let url = format!("{}/{}/oauth2/v2.0/token", sim.url(), sim.tenant_id());
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", APP),
+        ("client_secret", secret.as_str()),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
+    let resp = client().post(url).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    let ids = vec![sim.users()[1].id.clone()];
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(presences(&sim, token, &ids).await.status(), 200);
+
+    // What Entra ID would not take is refused with a code to match on.
+    for (path, body) in [
+        ("/_sim/app_secret", json!({"client_id": "relay"})),
+        (
+            "/_sim/app_certificate",
+            json!({"client_id": APP, "certificate": include_str!("fixtures/app.key")}),
+        ),
+        (
+            "/_sim/admin_consent",
+            json!({"client_id": APP, "permissions": ["Presence.ReadWrite"]}),
+        ),
+    ] {
+        let (status, answer) = control(&sim, "POST", path, Some(body)).await;
+        assert_eq!(status, 400, "{path}");
+        assert_eq!(
+            answer["code"], "invalid_app_registration",
+            "{path}: {answer}"
+        );
+    }
+    let (status, answer) = control(
+        &sim,
+        "POST",
+        "/_sim/admin_consent",
+        Some(json!({"client_id": APP})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `permissions`"),
+        "{answer}"
+    );
+}
