@@ -177,21 +177,6 @@ export function calendarNotice(calendar, signInState) {
   }
 }
 
-/** The words for an add or import: "Added 2 people: A, B. Not found: x." */
-export function reportSummary(report) {
-  const added = report?.added ?? [];
-  const unknown = report?.unknown ?? [];
-  const leftOut = report?.leftOut ?? 0;
-  const parts = [];
-  if (added.length === 0) {
-    parts.push(leftOut > 0 ? 'No one new to add.' : 'No one new to add: they are all in your list already.');
-  } else if (added.length === 1) parts.push(`Added ${added[0]}.`);
-  else parts.push(`Added ${added.length} people: ${added.join(', ')}.`);
-  if (unknown.length > 0) parts.push(`Not found: ${unknown.join(', ')}.`);
-  if (report?.leftOutNote) parts.push(report.leftOutNote);
-  return parts.join(' ');
-}
-
 /** Up to two initials from a name, for people the engine sent none for. */
 export function initialsOf(name) {
   const words = String(name ?? '').trim().split(/\s+/).filter(Boolean);

@@ -151,6 +151,9 @@ pub struct RosterReport {
     /// contacts, entries without an ID), and the sentence that says so.
     pub left_out: usize,
     pub left_out_note: Option<String>,
+    /// All of it in one line, as the window shows it: "Added 2 people: A,
+    /// B. Not found: x."
+    pub summary: String,
     pub roster: Vec<TeammateView>,
 }
 
@@ -471,6 +474,7 @@ fn add_found(state: &AppState, found: Found) -> CommandResult<RosterReport> {
         added: report.added.iter().map(|p| p.name().to_string()).collect(),
         left_out: found.left_out,
         left_out_note: found.left_out_sentence(),
+        summary: report.summary(&found),
         unknown: found.unknown,
         roster: state.roster_views(),
     })

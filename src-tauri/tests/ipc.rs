@@ -133,7 +133,23 @@ async fn roster_commands_add_report_unknown_people_and_flag() {
     assert_eq!(report["added"], json!([users[3].display_name]));
     assert_eq!(report["unknown"], json!(["nobody@contoso.onmicrosoft.com"]));
     assert_eq!(report["roster"][0]["id"], users[3].id.as_str());
+    // The window shows the engine's one line as given.
+    assert_eq!(
+        report["summary"],
+        format!(
+            "Added {}. Not found: nobody@contoso.onmicrosoft.com.",
+            users[3].display_name
+        )
+    );
     assert!(h.config_dir.join("roster.toml").exists(), "saved at once");
+    let again = h
+        .invoke("add_teammates", json!({"ids": [users[3].id]}))
+        .unwrap();
+    assert_eq!(again["added"], json!([]));
+    assert_eq!(
+        again["summary"],
+        "No one new to add: they are all in your list already."
+    );
 
     let t = h
         .invoke(

@@ -421,7 +421,21 @@
     }
     emit('roster-changed', roster);
     keepTimeWords(true);
-    return { added, unknown, roster: view(roster) };
+    return { added, unknown, summary: summary(added, unknown), roster: view(roster) };
+  }
+
+  // What an add or import did, in one line, as the engine words it
+  // (import::Report::summary; the mock's imports leave nothing out).
+  function summary(added, unknown) {
+    const parts = [
+      added.length === 0
+        ? 'No one new to add: they are all in your list already.'
+        : added.length === 1
+          ? `Added ${added[0]}.`
+          : `Added ${added.length} people: ${added.join(', ')}.`,
+    ];
+    if (unknown.length > 0) parts.push(`Not found: ${unknown.join(', ')}.`);
+    return parts.join(' ');
   }
 
   const commands = {
@@ -553,7 +567,10 @@
       if (source === 'group' && !groupId) throw { code: 'invalid_input', message: 'Pick a team first.' };
       if (source === 'group') ids.push('not-a-guid');
       const report = addIds(ids);
-      if (source === 'group') report.unknown = ['Former employee (no longer in the directory)'];
+      if (source === 'group') {
+        report.unknown = ['Former employee (no longer in the directory)'];
+        report.summary = summary(report.added, report.unknown);
+      }
       return report;
     },
     remove_teammate: ({ id }) => {

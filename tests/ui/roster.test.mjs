@@ -170,3 +170,17 @@ test('opening the config file can fail, and says why', async () => {
   await w.until(() => w.text('config-problem-error') !== '', 'the error');
   assert.match(w.text('config-problem-error'), /Could not reach/);
 });
+
+test('an add or import says what it did in the engine\'s words, as given', async () => {
+  await open('');
+  w.press('add-button');
+  const importing = (source) => w.$('add-dialog').querySelector(`[data-import="${source}"]`);
+  w.press(importing('reports'));
+  await w.until(() => w.text('add-report').startsWith('Added'), 'the report');
+  assert.equal(w.text('add-report'), 'Added 3 people: Allan Deyoung, Emily Braun, Henrietta Mueller.');
+  assert.equal(w.$('add-report').className, 'report ok');
+  assert.ok(row('Emily Braun'), 'on the roster at once');
+  w.press(importing('reports'));
+  await w.until(() => w.text('add-report').startsWith('No one'), 'the second report');
+  assert.equal(w.text('add-report'), 'No one new to add: they are all in your list already.');
+});

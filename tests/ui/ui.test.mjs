@@ -2,7 +2,8 @@
 // files must keep (no markup from strings, nothing the CSP would block). How
 // a presence reads (statusText, kind) is the Rust side's: core/src/status.rs
 // tests it; so are the words for how long it has lasted (sinceWords) and
-// those of a calendar outlook (calendar.words), tested in core too.
+// those of a calendar outlook (calendar.words) and what an add or import
+// did (import::Report::summary), tested in core too.
 //   node --test tests/ui/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -100,16 +101,6 @@ test('the filter looks at name, UPN, mail and job title, ignoring case and accen
   assert.equal(M.matchesFilter(t, 'engineer senior'), true);
   assert.equal(M.matchesFilter(t, 'engineer manager'), false);
   assert.equal(M.matchesFilter({ displayName: 'Ann', jobTitle: null }, 'ann'), true);
-});
-
-test('add and import results in words', () => {
-  assert.equal(M.reportSummary({ added: ['Megan Bowen'], unknown: [] }), 'Added Megan Bowen.');
-  assert.equal(M.reportSummary({ added: ['A', 'B'], unknown: ['x'] }), 'Added 2 people: A, B. Not found: x.');
-  assert.equal(M.reportSummary({ added: [], unknown: [] }), 'No one new to add: they are all in your list already.');
-  // An import that met groups or contacts says so, in the engine's words.
-  const note = 'Left out 2 entries of the members of Design that are not people in your organisation (groups, contacts, or entries without a user ID and sign-in name).';
-  assert.equal(M.reportSummary({ added: ['A'], unknown: [], leftOut: 2, leftOutNote: note }), `Added A. ${note}`);
-  assert.equal(M.reportSummary({ added: [], unknown: [], leftOut: 2, leftOutNote: note }), `No one new to add. ${note}`);
 });
 
 test('avatars: stable colours, initials when none came', () => {

@@ -1,5 +1,5 @@
 // The Add people dialog: search the directory, import your manager, reports,
-// frequent contacts or a team, and what was added.
+// frequent contacts or a team, and what was added, in the engine's words.
 
 import * as ipc from '../ipc.js';
 import * as M from '../model.js';
@@ -81,7 +81,7 @@ function applyReport(report) {
     store.update(rosterReplaced, report.roster);
     renderRoster();
   }
-  showReport(M.reportSummary(report), false);
+  showReport(report?.summary, false);
 }
 
 async function addPeople(ids, button) {

@@ -109,6 +109,28 @@ pub struct Report {
     pub skipped: usize,
 }
 
+impl Report {
+    /// What an addition did, in one line, as the window says it: who came
+    /// ("Added Megan Bowen.", "Added 2 people: A, B." or "No one new to add:
+    /// they are all in your list already."), who was not found, and what
+    /// `found` left out. The command line says it person by person instead.
+    pub fn summary(&self, found: &Found) -> String {
+        let names: Vec<&str> = self.added.iter().map(Person::name).collect();
+        let mut parts = vec![match names.as_slice() {
+            // The sentence about what was left out says why.
+            [] if found.left_out > 0 => "No one new to add.".to_string(),
+            [] => "No one new to add: they are all in your list already.".to_string(),
+            [one] => format!("Added {one}."),
+            all => format!("Added {} people: {}.", all.len(), all.join(", ")),
+        }];
+        if !found.unknown.is_empty() {
+            parts.push(format!("Not found: {}.", found.unknown.join(", ")));
+        }
+        parts.extend(found.left_out_sentence());
+        parts.join(" ")
+    }
+}
+
 /// The people named by `keys` (user IDs, sign-in names or mail addresses).
 pub async fn look_up(directory: &Directory, keys: &[String]) -> Result<Found> {
     if keys.iter().all(|k| k.trim().is_empty()) {
@@ -221,6 +243,70 @@ pub async fn find_group(directory: &Directory, wanted: &str) -> Result<Group> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn person(name: &str) -> Person {
+        Person {
+            id: format!("id-{name}"),
+            display_name: name.into(),
+            ..Person::default()
+        }
+    }
+
+    fn found(unknown: &[&str], left_out: usize) -> Found {
+        Found {
+            people: Vec::new(),
+            what: "the members of Design".into(),
+            label: Some("Design".into()),
+            unknown: unknown.iter().map(|u| u.to_string()).collect(),
+            left_out,
+        }
+    }
+
+    #[test]
+    fn an_addition_is_summed_up_in_the_windows_words() {
+        let added = |names: &[&str]| Report {
+            added: names.iter().map(|n| person(n)).collect(),
+            merged: vec![person("Already There")],
+            skipped: 0,
+        };
+        assert_eq!(
+            added(&["Megan Bowen"]).summary(&found(&[], 0)),
+            "Added Megan Bowen."
+        );
+        assert_eq!(
+            added(&["A", "B"]).summary(&found(&["x"], 0)),
+            "Added 2 people: A, B. Not found: x."
+        );
+        assert_eq!(
+            added(&[]).summary(&found(&[], 0)),
+            "No one new to add: they are all in your list already."
+        );
+        assert_eq!(
+            added(&[]).summary(&found(&["nobody@contoso.com", "x"], 0)),
+            "No one new to add: they are all in your list already. Not found: nobody@contoso.com, x."
+        );
+        // Someone without a display name is named as the directory knows them.
+        let unnamed = Report {
+            added: vec![Person {
+                id: "id-1".into(),
+                user_principal_name: "adele@contoso.com".into(),
+                ..Person::default()
+            }],
+            ..Report::default()
+        };
+        assert_eq!(unnamed.summary(&found(&[], 0)), "Added adele@contoso.com.");
+
+        // An import that met groups or contacts says so, in one sentence.
+        let note = "Left out 2 entries of the members of Design that are not people in your organisation (groups, contacts, or entries without a user ID and sign-in name).";
+        assert_eq!(
+            added(&["A"]).summary(&found(&[], 2)),
+            format!("Added A. {note}")
+        );
+        assert_eq!(
+            added(&[]).summary(&found(&[], 2)),
+            format!("No one new to add. {note}")
+        );
+    }
 
     #[test]
     fn a_source_is_parsed_from_the_words_both_front_ends_use() {
