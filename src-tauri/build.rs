@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "allow_calendar",
     "set_my_status",
     "set_my_message",
+    "save_my_status",
 ];
 
 fn main() {

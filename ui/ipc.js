@@ -44,6 +44,12 @@ export const signOut = () => invoke('sign_out');
 // url, opened}: "consent" is a browser sign-in asking for the permission first.
 export const setMyStatus = (choice, duration) => invoke('set_my_status', { choice, duration });
 export const setMyMessage = (text, duration) => invoke('set_my_message', { text, duration });
+// Save in "Set your status": the form as typed, {choice, duration, message,
+// messageDuration} ('' for no change or the default, durations also "today").
+// The engine makes what changed and answers as above, with `rest`: the calls
+// left after one that waits for the permission, {kind: "status", choice,
+// duration} or {kind: "message", text, duration}, for the two above.
+export const saveMyStatus = (form) => invoke('save_my_status', { form });
 
 export const pauseNotifications = (minutes) => invoke('pause_notifications', { minutes });
 

@@ -216,12 +216,10 @@ export function safePhoto(photo) {
 
 // ---------------------------------------------------------------- your own status
 
-/** The longest status message Microsoft keeps. */
-export const MESSAGE_MAX = 280;
-
-// How long a status you set lasts. '' is Microsoft's default (a day for
-// Busy and Do not disturb, 7 days for the others); 'today' is until midnight
-// here, worked out when you save.
+// How long a status you set lasts, as the engine reads it. '' is
+// Microsoft's default (a day for Busy and Do not disturb, 7 days for the
+// others); 'today' is until midnight here, which the engine works out when
+// you save.
 export const STATUS_DURATIONS = Object.freeze([
   { value: '', label: 'Microsoft’s default' },
   { value: '30m', label: '30 minutes' },
@@ -245,44 +243,6 @@ export const MESSAGE_DURATIONS = Object.freeze([
 
 /** The choice that gives your status back to Teams (it works it out from your activity). */
 export const RESET_STATUS = 'reset';
-
-/**
- * A duration option as the engine takes it ("30m", "1h", "7d"), null for
- * the default. "Today" is the minutes left until local midnight after
- * `nowMs`, at least one.
- */
-export function durationValue(value, nowMs) {
-  if (!value) return null;
-  if (value !== 'today') return value;
-  const midnight = new Date(nowMs);
-  midnight.setHours(24, 0, 0, 0);
-  return `${Math.max(1, Math.ceil((midnight.getTime() - nowMs) / MINUTE))}m`;
-}
-
-/**
- * What Save in "Set your status" asks of the engine, given the form
- * (`{choice, duration, message, messageDuration}`: '' choice for no change)
- * and your presence as shown (`me`): `{calls, problem}`. Only what changed
- * is sent, the status before the message; `problem` (with nothing to send)
- * when the form cannot be saved as it is.
- */
-export function myStatusPlan(form, me, nowMs) {
-  const calls = [];
-  const text = String(form.message ?? '').trim();
-  if ([...text].length > MESSAGE_MAX) {
-    return { calls, problem: `A status message is at most ${MESSAGE_MAX} characters: this one has ${[...text].length}.` };
-  }
-  if (form.choice) {
-    const reset = form.choice === RESET_STATUS;
-    calls.push({ kind: 'status', choice: form.choice, duration: reset ? null : durationValue(form.duration, nowMs) });
-  }
-  const before = String(me?.statusMessage ?? '').trim();
-  // The same words again are a change when they are now to expire.
-  if (text !== before || (text && form.messageDuration)) {
-    calls.push(text ? { kind: 'message', text, duration: durationValue(form.messageDuration, nowMs) } : { kind: 'message', text: null, duration: null });
-  }
-  return { calls, problem: null };
-}
 
 /**
  * What a status change that waits for Microsoft's permission does when the

@@ -227,9 +227,10 @@ export function browserUrlToggled(state) {
 // ------------------------------------------------------------ your own status
 
 /**
- * set_my_status or set_my_message answered "consent": the engine signs in
- * again in the browser asking for the permission, and makes that change
- * once through; `rest` waits for it too.
+ * save_my_status, set_my_status or set_my_message answered "consent": the
+ * engine signs in again in the browser asking for the permission, and
+ * makes that change once through; `rest`, what it left to make after it,
+ * waits for it too.
  */
 export function myStatusConsentBegun(state, answer, rest) {
   const consent = { url: answer?.url ?? null, opened: answer?.opened !== false, rest, seen: state.signIn.state === 'in_browser' };

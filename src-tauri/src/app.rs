@@ -52,6 +52,7 @@ pub fn invoke_handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         commands::allow_calendar,
         commands::set_my_status,
         commands::set_my_message,
+        commands::save_my_status,
     ]
 }
 

@@ -9,7 +9,7 @@ use presently_core::auth::SignInMethod;
 use presently_core::config::{self, QuietHoursSetting, Settings, CONFIG_FILE};
 use presently_core::import::{self, Flags, Found, ImportSource};
 use presently_core::monitor::{MyStatusChange, MyStatusOutcome, SignInState};
-use presently_core::my_status;
+use presently_core::my_status::{self, MyStatusForm};
 use presently_core::secret::Secret;
 use presently_core::teams::{self, TeamsAction};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,8 @@ use tauri::State;
 use crate::error::{CommandError, CommandResult};
 use crate::events::{
     self, BrowserSignInView, CalendarStateView, ConfigProblemView, DeviceCodeView, GroupView,
-    MyStatusView, PauseView, PersonView, SignInView, StatusChoiceView, StatusView, TeammateView,
+    MyStatusSavedView, MyStatusView, PauseView, PersonView, SignInView, StatusChoiceView,
+    StatusView, TeammateView,
 };
 use crate::state::AppState;
 
@@ -306,33 +307,56 @@ pub async fn allow_calendar(state: State<'_, AppState>) -> CommandResult<Browser
 }
 
 /// Makes a change to your own status; the first time, through the browser
-/// sign-in that allows it.
+/// sign-in that allows it, which this opens. None when it is made, else
+/// what the window shows while it waits for that sign-in.
 async fn change_my_status(
     monitor: &std::sync::Arc<presently_core::monitor::Monitor>,
     change: MyStatusChange,
-) -> CommandResult<MyStatusView> {
+) -> CommandResult<Option<MyStatusView>> {
     match monitor
         .change_my_status(change, SignInMethod::Browser)
         .await?
     {
-        MyStatusOutcome::Done => Ok(MyStatusView {
-            state: "done",
-            url: None,
-            opened: false,
-        }),
+        MyStatusOutcome::Done => Ok(None),
         MyStatusOutcome::Consent(waiting) => {
             let url = match waiting {
                 SignInState::InBrowser { url } => url,
                 other => unreachable!("a browser sign-in shows a page, not {other:?}"),
             };
             let opened = open_url(&url).is_ok();
-            Ok(MyStatusView {
+            Ok(Some(MyStatusView {
                 state: "consent",
                 url: Some(url),
                 opened,
-            })
+            }))
         }
     }
+}
+
+/// Save in "Set your status", with the form as typed: the engine makes
+/// what changed from your status as the window shows it, the status
+/// before the message. When one waits for the permission, the answer says
+/// so, with the changes left for the window to make with `set_my_status`
+/// and `set_my_message` once that sign-in is through.
+#[tauri::command]
+pub async fn save_my_status(
+    state: State<'_, AppState>,
+    form: MyStatusForm,
+) -> CommandResult<MyStatusSavedView> {
+    let before = state.me_view().and_then(|me| me.status_message);
+    let changes = form.changes(before.as_deref(), &chrono::Local::now())?;
+    for (made, change) in changes.iter().enumerate() {
+        if let Some(waiting) = change_my_status(&state.monitor, change.clone()).await? {
+            return Ok(MyStatusSavedView {
+                outcome: waiting,
+                rest: changes[made + 1..].iter().map(Into::into).collect(),
+            });
+        }
+    }
+    Ok(MyStatusSavedView {
+        outcome: MyStatusView::done(),
+        rest: Vec::new(),
+    })
 }
 
 /// Sets your presence (`choice`: a word of [`status_choices`], `reset`
@@ -345,7 +369,8 @@ pub async fn set_my_status(
     duration: Option<String>,
 ) -> CommandResult<MyStatusView> {
     let change = MyStatusChange::presence(&choice, duration.as_deref())?;
-    change_my_status(&state.monitor, change).await
+    let waiting = change_my_status(&state.monitor, change).await?;
+    Ok(waiting.unwrap_or_else(MyStatusView::done))
 }
 
 /// Sets your status message for `duration` (none: until changed); no text
@@ -357,7 +382,8 @@ pub async fn set_my_message(
     duration: Option<String>,
 ) -> CommandResult<MyStatusView> {
     let change = MyStatusChange::message(text, duration.as_deref())?;
-    change_my_status(&state.monitor, change).await
+    let waiting = change_my_status(&state.monitor, change).await?;
+    Ok(waiting.unwrap_or_else(MyStatusView::done))
 }
 
 /// Opens the page of the sign-in under way again: the code's verification

@@ -57,9 +57,9 @@ impl CommandError {
     }
 }
 
-/// `{code, message}`, and `key` when the error is about one field of the
-/// settings form (the setting as `config.toml` names it), for the window
-/// to point at that field.
+/// `{code, message}`, and `key` when the error is about one field of a
+/// form (in the settings, the setting as `config.toml` names it), for the
+/// window to point at that field.
 impl Serialize for CommandError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;

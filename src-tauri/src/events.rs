@@ -11,7 +11,7 @@ use presently_core::error::ErrorCode;
 use presently_core::monitor::{
     CalendarState, CodeShown, SignInState, TeammateState, TimeWordsChange,
 };
-use presently_core::my_status::StatusChoice;
+use presently_core::my_status::{self, MyStatusChange, StatusChoice};
 use presently_core::presence::{OutOfOffice, Presence};
 use presently_core::roster::Teammate;
 use presently_core::status::{self, Kind};
@@ -518,6 +518,67 @@ pub struct MyStatusView {
     pub opened: bool,
 }
 
+impl MyStatusView {
+    pub fn done() -> MyStatusView {
+        MyStatusView {
+            state: "done",
+            url: None,
+            opened: false,
+        }
+    }
+}
+
+/// What became of Save in "Set your status": as [`MyStatusView`] says,
+/// and, when a change waits for the permission, the changes left after it
+/// (`rest`), for the window to make once that sign-in is through.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MyStatusSavedView {
+    #[serde(flatten)]
+    pub outcome: MyStatusView,
+    pub rest: Vec<MyStatusCallView>,
+}
+
+/// A change to your own status as `set_my_status` (`kind: "status"`) or
+/// `set_my_message` (`kind: "message"`) takes it; a duration in minutes
+/// ("150m"), none for the default.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum MyStatusCallView {
+    Status {
+        choice: &'static str,
+        duration: Option<String>,
+    },
+    Message {
+        text: Option<String>,
+        duration: Option<String>,
+    },
+}
+
+impl From<&MyStatusChange> for MyStatusCallView {
+    fn from(change: &MyStatusChange) -> Self {
+        let typed = |d: &Option<std::time::Duration>| d.map(my_status::as_typed);
+        match change {
+            MyStatusChange::Set { choice, duration } => MyStatusCallView::Status {
+                choice: choice.word(),
+                duration: typed(duration),
+            },
+            MyStatusChange::Reset => MyStatusCallView::Status {
+                choice: RESET_STATUS,
+                duration: None,
+            },
+            MyStatusChange::Message { text, duration } => MyStatusCallView::Message {
+                text: Some(text.clone()),
+                duration: typed(duration),
+            },
+            MyStatusChange::ClearMessage => MyStatusCallView::Message {
+                text: None,
+                duration: None,
+            },
+        }
+    }
+}
+
 /// A status the window offers: the word to send back and its label.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -631,5 +692,48 @@ mod tests {
         assert_eq!(v["statusText"], "Do not disturb · Presenting");
         assert_eq!(v["kind"], "dnd");
         assert_eq!(v["dotLabel"], "Do not disturb");
+    }
+
+    /// What waits for the permission goes back to the window as
+    /// `set_my_status` and `set_my_message` take it.
+    #[test]
+    fn changes_left_go_back_as_the_commands_take_them() {
+        let calls: Vec<Value> = [
+            MyStatusChange::Set {
+                choice: StatusChoice::Busy,
+                duration: Some(std::time::Duration::from_secs(150 * 60)),
+            },
+            MyStatusChange::Set {
+                choice: StatusChoice::Offline,
+                duration: None,
+            },
+            MyStatusChange::Reset,
+            MyStatusChange::Message {
+                text: "Lunch".into(),
+                duration: Some(std::time::Duration::from_secs(3600)),
+            },
+            MyStatusChange::ClearMessage,
+        ]
+        .iter()
+        .map(|c| serde_json::to_value(MyStatusCallView::from(c)).unwrap())
+        .collect();
+        assert_eq!(
+            calls,
+            [
+                json!({"kind": "status", "choice": "busy", "duration": "150m"}),
+                json!({"kind": "status", "choice": "offline", "duration": null}),
+                json!({"kind": "status", "choice": "reset", "duration": null}),
+                json!({"kind": "message", "text": "Lunch", "duration": "60m"}),
+                json!({"kind": "message", "text": null, "duration": null}),
+            ]
+        );
+        let done = MyStatusSavedView {
+            outcome: MyStatusView::done(),
+            rest: Vec::new(),
+        };
+        assert_eq!(
+            serde_json::to_value(done).unwrap(),
+            json!({"state": "done", "url": null, "opened": false, "rest": []})
+        );
     }
 }

@@ -51,6 +51,111 @@ async fn where_your_status_cannot_be_set_the_window_is_told_why() {
     assert_eq!(refused["message"], why);
 }
 
+/// Save in "Set your status" sends the form as typed: the engine refuses a
+/// message too long beside its field, makes only what changed, and the
+/// first time leaves what comes after the status for the window to send
+/// once the permission is given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_your_status_goes_as_typed_and_the_engine_makes_what_changed() {
+    browser_played_by_the_test();
+    let h = Harness::new().await;
+    h.sign_in().await;
+    h.sim.set_auto_approve(true);
+    let me = h.sim.users()[0].clone();
+    // A status shows only while one has a Teams session: online.
+    h.sim
+        .set_presence(
+            &me.id,
+            PresenceUpdate {
+                availability: "Available".into(),
+                activity: "Available".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let sent = |h: &Harness, action: &str| {
+        h.sim
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with(&format!("/presence/{action}")))
+            .count()
+    };
+    let save = |choice: &str, duration: &str, message: &str| {
+        h.invoke(
+            "save_my_status",
+            json!({"form": {"choice": choice, "duration": duration, "message": message, "messageDuration": ""}}),
+        )
+    };
+
+    let refused = save("busy", "1h", &"x".repeat(281)).unwrap_err();
+    assert_eq!(
+        refused,
+        json!({
+            "code": "invalid_input",
+            "message": "A status message is at most 280 characters: this one has 281.",
+            "key": "message"
+        })
+    );
+
+    // The first time: the status waits for the permission, the message
+    // after it.
+    let answer = save("busy", "today", "In a workshop").unwrap();
+    assert_eq!(answer["state"], "consent");
+    assert_eq!(answer["opened"], true);
+    assert_eq!(
+        answer["rest"],
+        json!([{"kind": "message", "text": "In a workshop", "duration": null}])
+    );
+    assert_eq!(sent(&h, "setUserPreferredPresence"), 0);
+    let url = answer["url"].as_str().unwrap();
+    assert!(url.contains("Presence.ReadWrite"), "{url}");
+    let page = reqwest::get(url).await.unwrap().text().await.unwrap();
+    assert!(page.contains("You are signed in"), "{page}");
+    h.until("your status set once through", |h| {
+        h.events_named(events::ME_CHANGED)
+            .iter()
+            .any(|me| me["availability"] == "Busy")
+    })
+    .await;
+    assert_eq!(
+        sent(&h, "setStatusMessage"),
+        0,
+        "the message is the window's to send"
+    );
+    let done = h
+        .invoke(
+            "set_my_message",
+            json!({"text": "In a workshop", "duration": null}),
+        )
+        .unwrap();
+    assert_eq!(done["state"], "done");
+    h.until("your message shown", |h| {
+        h.invoke("get_state", json!({})).unwrap()["me"]["statusMessage"] == "In a workshop"
+    })
+    .await;
+
+    // From then on at once, and only what changed: the same message
+    // (spaces aside) is not sent again.
+    let answer = save("reset", "4h", " In a workshop ").unwrap();
+    assert_eq!(
+        answer,
+        json!({"state": "done", "url": null, "opened": false, "rest": []})
+    );
+    assert_eq!(sent(&h, "clearUserPreferredPresence"), 1);
+    assert_eq!(sent(&h, "setStatusMessage"), 1);
+    // Nothing changed: nothing made.
+    let answer = save("", "", "In a workshop").unwrap();
+    assert_eq!(answer["state"], "done");
+    assert_eq!(
+        (
+            sent(&h, "setUserPreferredPresence"),
+            sent(&h, "clearUserPreferredPresence"),
+            sent(&h, "setStatusMessage")
+        ),
+        (1, 1, 1)
+    );
+}
+
 // Multi-threaded: `get_ipc_response` blocks its thread while the simulator
 // must keep answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -591,6 +696,18 @@ async fn a_bad_config_file_is_shown_and_taken_in_once_fixed() {
     );
 }
 
+/// The "browser" does nothing: the test plays it. Windows has no `true`:
+/// this test program, given the address as the name of a test to run, runs
+/// none.
+fn browser_played_by_the_test() {
+    let browser = if cfg!(windows) {
+        format!("\"{}\" --exact", std::env::current_exe().unwrap().display())
+    } else {
+        "true".to_string()
+    };
+    std::env::set_var("BROWSER", browser);
+}
+
 /// The loopback port a browser sign-in's page sends the browser back to.
 fn redirect_port(sign_in_url: &str) -> u16 {
     let url = url::Url::parse(sign_in_url).unwrap();
@@ -607,15 +724,7 @@ fn redirect_port(sign_in_url: &str) -> u16 {
 // must keep answering.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_sign_in_click_replaces_the_first() {
-    // The "browser" does nothing: the test plays it below. Windows has no
-    // `true`: this test program, given the address as the name of a test
-    // to run, runs none.
-    let browser = if cfg!(windows) {
-        format!("\"{}\" --exact", std::env::current_exe().unwrap().display())
-    } else {
-        "true".to_string()
-    };
-    std::env::set_var("BROWSER", browser);
+    browser_played_by_the_test();
     let h = Harness::new().await;
     h.sim.set_auto_approve(true);
     let mut urls = Vec::new();

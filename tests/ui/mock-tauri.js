@@ -20,7 +20,7 @@
 //   calendar=      off (default) | permission (the banner with "Allow") | on (rows say
 //                  when they will be free, "(22:10 there)" moving on each minute by
 //                  time-words-changed) | problem
-//   mystatus=consent  the first set_my_status / set_my_message answers "consent": a browser
+//   mystatus=consent  the first save_my_status (or set_my_status / set_my_message) answers "consent": a browser
 //                  sign-in asks for Presence.ReadWrite (mock.approve() lets it through, and the
 //                  change waiting for it is made); cloud=china: setting your status is refused
 //   mqtt=on        settings have a broker, a user name (its password kept) and a topic prefix
@@ -537,6 +537,29 @@
       };
       return settings;
     },
+    // As the engine does (my_status::MyStatusForm): the form as typed, a
+    // message too long refused beside its field, only what changed made,
+    // the status before the message; what comes after a change that waits
+    // for the permission goes back as `rest`.
+    save_my_status: ({ form }) => {
+      const text = String(form.message ?? '').trim();
+      const chars = [...text].length;
+      if (chars > 280) throw { code: 'invalid_input', message: `A status message is at most 280 characters: this one has ${chars}.`, key: 'message' };
+      const changes = [];
+      if (form.choice) {
+        if (!CHOSEN[form.choice]) throw { code: 'invalid_input', message: '`' + form.choice + '` is not a status to set.' };
+        changes.push({ kind: 'status', choice: form.choice, duration: form.choice === 'reset' ? null : asMinutes(form.duration) });
+      }
+      const before = signIn.state === 'signed_in' ? String(me.statusMessage ?? '').trim() : '';
+      if (text !== before || (text && form.messageDuration)) {
+        changes.push(text ? { kind: 'message', text, duration: asMinutes(form.messageDuration) } : { kind: 'message', text: null, duration: null });
+      }
+      for (const [i, change] of changes.entries()) {
+        const answer = changeMyStatus(change);
+        if (answer.state === 'consent') return { ...answer, rest: changes.slice(i + 1) };
+      }
+      return { state: 'done', url: null, opened: false, rest: [] };
+    },
     set_my_status: ({ choice, duration }) => {
       if (!CHOSEN[choice]) throw { code: 'invalid_input', message: '`' + choice + '` is not a status you can set.' };
       return changeMyStatus({ kind: 'status', choice, duration: choice === 'reset' ? null : checkDuration(duration) });
@@ -607,6 +630,19 @@
     if (d == null || d === '') return null;
     if (!/^\d+[mhd]$/.test(d)) throw { code: 'invalid_input', message: '`' + d + '` is not a duration: write a number and m, h or d, such as 30m, 1h, 8h or 7d.' };
     return d;
+  }
+
+  // A duration of the form in minutes, as the engine hands it back: "today"
+  // is until midnight here, at least a minute.
+  function asMinutes(d) {
+    if (d === 'today') {
+      const midnight = new Date();
+      midnight.setHours(24, 0, 0, 0);
+      return `${Math.max(1, Math.ceil((midnight.getTime() - Date.now()) / 60000))}m`;
+    }
+    const typed = checkDuration(d);
+    if (typed == null) return null;
+    return `${Number(typed.slice(0, -1)) * { m: 1, h: 60, d: 1440 }[typed.slice(-1)]}m`;
   }
 
   // As the engine does: the first time, a browser sign-in asks for the

@@ -1,7 +1,9 @@
-// Setting your own status and publishing to MQTT: what Save asks of the
-// engine (ui/model.js; the settings go as typed, the engine cleans them), the state kept meanwhile (ui/store.js), and the
-// window used as a person would (the real page and modules on a fake DOM,
-// mock-tauri.js as the Rust side: harness.mjs).
+// Setting your own status and publishing to MQTT: the window's own menus
+// (ui/model.js; what Save makes of the form is the engine's, tested in
+// core's my_status.rs, and the settings go as typed, the engine cleans
+// them), the state kept meanwhile (ui/store.js), and the window used as a
+// person would (the real page and modules on a fake DOM, mock-tauri.js as
+// the Rust side: harness.mjs).
 //   node --test tests/ui/
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,37 +14,23 @@ import { freshCopy } from './ui-modules.mjs';
 const M = await import(freshCopy('model.js'));
 const S = await import(freshCopy('store.js'));
 
-const at = (hh, mm, ss = 0) => new Date(2026, 11, 5, hh, mm, ss).getTime();
-const form = (extra = {}) => ({ choice: '', duration: '', message: '', messageDuration: '', ...extra });
-const me = (statusMessage = null) => ({ id: 'me', statusText: 'Available', statusMessage });
-
 // ------------------------------------------------------------------ durations
 
-test('durations as the engine takes them; "Today" is until midnight here', () => {
-  assert.equal(M.durationValue('', at(9, 0)), null, "Microsoft's default");
-  assert.equal(M.durationValue(null, at(9, 0)), null);
-  assert.equal(M.durationValue('30m', at(9, 0)), '30m');
-  assert.equal(M.durationValue('7d', at(9, 0)), '7d');
-  assert.equal(M.durationValue('today', at(21, 30)), '150m');
-  assert.equal(M.durationValue('today', at(0, 0)), '1440m');
-  assert.equal(M.durationValue('today', at(23, 59, 30)), '1m', 'never nothing');
-  assert.equal(M.durationValue('today', at(23, 58, 59)), '2m', 'the minute under way counts');
-});
-
-test('the duration options: the default first, then values the engine understands', () => {
-  const engine = /^\d+[mhd]$/;
+test('the duration options: the default first, then durations as the engine reads them', () => {
+  // my_status::parse_duration's words, or "today" (until midnight, worked out by the engine).
+  const engine = /^(\d+)([mhd])$/;
   for (const [list, first] of [
     [M.STATUS_DURATIONS, 'Microsoft’s default'],
     [M.MESSAGE_DURATIONS, 'Until I change it'],
   ]) {
     assert.deepEqual(list[0], { value: '', label: first });
     for (const { value, label } of list.slice(1)) {
-      const sent = M.durationValue(value, at(12, 0));
-      assert.match(sent, engine, label);
+      if (value === 'today') continue;
+      const [, n, unit] = value.match(engine) ?? assert.fail(`${label}: ${value}`);
       // At most 7 days, as the engine allows.
-      const [, n, unit] = sent.match(/^(\d+)([mhd])$/);
       assert.ok(Number(n) * { m: 1, h: 60, d: 1440 }[unit] <= 7 * 1440, label);
     }
+    assert.ok(list.some((o) => o.value === 'today' && o.label === 'Today'));
     assert.equal(new Set(list.map((o) => o.label)).size, list.length, 'no label twice');
   }
   assert.deepEqual(
@@ -50,39 +38,6 @@ test('the duration options: the default first, then values the engine understand
     ['Microsoft’s default', '30 minutes', '1 hour', '2 hours', '4 hours', 'Today', '1 day', '7 days'],
   );
   assert.deepEqual(M.MESSAGE_DURATIONS.map((o) => o.label), ['Until I change it', '1 hour', '4 hours', 'Today', '1 day', '7 days']);
-});
-
-// ------------------------------------------------------------------ what Save sends
-
-test('Save sends only what changed, the status before the message', () => {
-  const now = at(12, 0);
-  const plan = (f, m = me('In Lisbon')) => M.myStatusPlan(form(f), m, now);
-  assert.deepEqual(plan({ message: 'In Lisbon' }), { calls: [], problem: null }, 'nothing changed: nothing sent');
-  assert.deepEqual(plan({ message: '  In Lisbon ' }).calls, [], 'spaces around are no change');
-  assert.deepEqual(plan({ choice: 'busy', duration: '1h', message: 'In Lisbon' }).calls, [{ kind: 'status', choice: 'busy', duration: '1h' }]);
-  assert.deepEqual(plan({ choice: 'dnd', message: 'In Lisbon' }).calls, [{ kind: 'status', choice: 'dnd', duration: null }], "Microsoft's default");
-  assert.deepEqual(plan({ choice: 'reset', duration: '4h', message: 'In Lisbon' }).calls, [{ kind: 'status', choice: 'reset', duration: null }], 'a reset has no duration');
-  assert.deepEqual(plan({ message: 'Back at 3 ' }).calls, [{ kind: 'message', text: 'Back at 3', duration: null }]);
-  assert.deepEqual(plan({ message: 'Back at 3', messageDuration: '4h' }).calls, [{ kind: 'message', text: 'Back at 3', duration: '4h' }]);
-  assert.deepEqual(plan({ message: 'In Lisbon', messageDuration: '1d' }).calls, [{ kind: 'message', text: 'In Lisbon', duration: '1d' }], 'the same words, now to expire');
-  assert.deepEqual(plan({ message: '' }).calls, [{ kind: 'message', text: null, duration: null }], 'cleared');
-  assert.deepEqual(plan({ message: '   ', messageDuration: '1h' }).calls, [{ kind: 'message', text: null, duration: null }], 'blank is cleared');
-  assert.deepEqual(plan({ message: '' }, me(null)).calls, [], 'no message before, none now');
-  assert.deepEqual(plan({ message: '', messageDuration: '1h' }, me(null)).calls, []);
-  assert.deepEqual(plan({ message: 'x' }, null).calls, [{ kind: 'message', text: 'x', duration: null }], 'your presence not known yet');
-  assert.deepEqual(
-    plan({ choice: 'away', duration: 'today', message: 'Lunch', messageDuration: '1h' }).calls.map((c) => [c.kind, c.duration]),
-    [['status', '720m'], ['message', '1h']],
-  );
-});
-
-test('a message over 280 characters is not sent', () => {
-  const long = 'é'.repeat(281);
-  const plan = M.myStatusPlan(form({ choice: 'busy', message: long }), me(), at(12, 0));
-  assert.deepEqual(plan.calls, []);
-  assert.equal(plan.problem, 'A status message is at most 280 characters: this one has 281.');
-  // Characters, not UTF-16 units: 280 emoji are fine.
-  assert.equal(M.myStatusPlan(form({ message: '🙂'.repeat(280) }), me(), at(12, 0)).problem, null);
 });
 
 test('a change waiting for the permission waits for its sign-in, then goes on or is given up', () => {
@@ -139,6 +94,7 @@ test('a change waiting for the permission is kept, with what is left to send, un
 
 let w = null;
 const open = async (query) => (w = await openWindow(query));
+const form = (typed = {}) => ({ choice: '', duration: '', message: '', messageDuration: '', ...typed });
 afterEach(() => w?.close());
 
 const calls = (cmd) => w.mock.calls.filter(([c]) => c === cmd).map(([, args]) => args);
@@ -201,8 +157,7 @@ test('your status in the header opens "Set your status", filled in with your sta
   assert.equal(dialogOpen(), false);
   assert.equal(w.focused(), 'me-status-button');
   await w.settle(100);
-  assert.deepEqual(calls('set_my_status'), []);
-  assert.deepEqual(calls('set_my_message'), []);
+  assert.deepEqual(w.invoked().filter((c) => /my_(status|message)/.test(c)), []);
 });
 
 test('Save sets the status for as long as chosen, and the header shows it', async () => {
@@ -211,9 +166,10 @@ test('Save sets the status for as long as chosen, and the header shows it', asyn
   choose('my-status-duration', '1h');
   w.press('my-status-save');
   await w.until(() => !dialogOpen(), 'the dialog to close');
-  assert.deepEqual(calls('set_my_status'), [{ choice: 'busy', duration: '1h' }]);
-  assert.deepEqual(calls('set_my_message'), [], 'the message did not change');
+  assert.deepEqual(calls('save_my_status'), [{ form: form({ choice: 'busy', duration: '1h', message: 'Working from Lisbon this week' }) }], 'the form as typed');
+  assert.deepEqual(calls('set_my_message'), [], 'nothing else');
   await w.until(() => w.text('me-status-words') === 'Busy', 'your new status in the header');
+  assert.match(w.$('me-status').title, /Working from Lisbon this week/, 'the message as it was');
   assert.equal(w.focused(), 'me-status-button');
 });
 
@@ -223,9 +179,9 @@ test('a new message, with when it clears; Clear message clears it', async () => 
   choose('my-message-duration', '4h');
   w.press('my-status-save');
   await w.until(() => !dialogOpen(), 'the dialog to close');
-  assert.deepEqual(calls('set_my_message'), [{ text: 'Back at 3', duration: '4h' }]);
-  assert.deepEqual(calls('set_my_status'), [], 'the status did not change');
+  assert.deepEqual(calls('save_my_status'), [{ form: form({ message: 'Back at 3', messageDuration: '4h' }) }]);
   await w.until(() => /Back at 3/.test(w.$('me-status').title), 'the new message');
+  assert.equal(w.text('me-status-words'), 'Available', 'the status as it was');
 
   w.press('me-status-button');
   assert.equal(w.$('my-message').value, 'Back at 3', 'filled in with the message as it is now');
@@ -236,29 +192,26 @@ test('a new message, with when it clears; Clear message clears it', async () => 
   assert.equal(w.$('my-message-duration').disabled, true, 'no message, nothing to clear later');
   w.press('my-status-save');
   await w.until(() => !dialogOpen(), 'the dialog to close');
-  assert.deepEqual(calls('set_my_message').at(-1), { text: null, duration: null });
+  assert.deepEqual(calls('save_my_status').at(-1), { form: form() });
+  await w.until(() => !/Back at 3/.test(w.$('me-status').title), 'the message gone');
 });
 
-test('both at once: the status, then the message; nothing changed sends nothing', async () => {
+test('both at once, in one Save; Save with nothing changed just closes', async () => {
   await openDialog();
   w.press('my-status-save');
   await w.until(() => !dialogOpen(), 'Save with nothing changed to just close');
+  assert.equal(w.text('me-status-words'), 'Available');
   w.press('me-status-button');
   choose('my-status-choice', 'dnd');
   type('my-message', 'Focusing on the report');
   w.press('my-status-save');
   await w.until(() => !dialogOpen(), 'the dialog to close');
-  assert.deepEqual(
-    w.mock.calls.filter(([c]) => c.startsWith('set_my_')),
-    [
-      ['set_my_status', { choice: 'dnd', duration: null }],
-      ['set_my_message', { text: 'Focusing on the report', duration: null }],
-    ],
-  );
+  assert.deepEqual(calls('save_my_status').at(-1), { form: form({ choice: 'dnd', message: 'Focusing on the report' }) });
+  await w.until(() => w.text('me-status-words') === 'Do not disturb' && /Focusing on the report/.test(w.$('me-status').title), 'both in the header');
 });
 
 test('what the engine refuses is said in the dialog, which stays open', async () => {
-  await openDialog('fail=set_my_status');
+  await openDialog('fail=save_my_status');
   choose('my-status-choice', 'away');
   type('my-message', 'Lunch');
   w.press('my-status-save');
@@ -266,12 +219,18 @@ test('what the engine refuses is said in the dialog, which stays open', async ()
   assert.match(w.text('my-status-error'), /could not connect/);
   assert.ok(dialogOpen());
   assert.equal(w.$('my-status-save').disabled, false, 'Save can be tried again');
-  assert.deepEqual(calls('set_my_message'), [], 'nothing after a failure');
-  // A message too long for Microsoft is not sent at all.
+  assert.equal(w.$('my-message').hasAttribute('aria-invalid'), false, 'not about the message');
+  assert.notEqual(w.focused(), 'my-message');
+  w.press('my-status-cancel');
+  // A message too long for Microsoft: the engine's words, the field pointed at.
+  w.close();
+  await openDialog('');
   type('my-message', 'x'.repeat(300));
-  choose('my-status-choice', '');
   w.press('my-status-save');
-  assert.match(w.text('my-status-error'), /at most 280 characters/);
+  await w.until(() => w.text('my-status-error') !== '', 'the refusal');
+  assert.equal(w.text('my-status-error'), 'A status message is at most 280 characters: this one has 300.');
+  assert.equal(calls('save_my_status')[0].form.message, 'x'.repeat(300), 'sent as typed');
+  assert.ok(dialogOpen());
   assert.equal(w.$('my-message').getAttribute('aria-invalid'), 'true');
   assert.equal(w.focused(), 'my-message');
   // Opened again, it starts afresh.
@@ -294,7 +253,7 @@ test('the first time: allow it in the browser, and the change is made once throu
   assert.equal(w.text('my-status-cancel'), 'Close');
   assert.ok(!w.shown('my-status-url-box'), 'a browser has the address');
   assert.equal(w.focused(), 'my-status-cancel');
-  assert.deepEqual(calls('set_my_status'), [{ choice: 'busy', duration: '2h' }]);
+  assert.deepEqual(calls('save_my_status'), [{ form: form({ choice: 'busy', duration: '2h', message: 'In a workshop' }) }]);
   assert.deepEqual(calls('set_my_message'), [], 'the message waits: another call now would start another sign-in');
   // Behind the dialog, the sign-in in the browser as for any other.
   assert.ok(w.shown('signin-browser'));

@@ -1,8 +1,9 @@
 // "Set your status": your presence and how long it lasts, your status
 // message and when it clears, opened from your status in the header. Save
-// sends only what changed. The first time, Microsoft asks in the browser for
-// the permission to set it: the dialog says so and waits for that sign-in,
-// which makes the change once through.
+// sends the form as typed; the engine makes only what changed. The first
+// time, Microsoft asks in the browser for the permission to set it: the
+// dialog says so and waits for that sign-in, which makes the change once
+// through, and then sends what the engine left to make after it.
 
 import * as ipc from '../ipc.js';
 import * as M from '../model.js';
@@ -81,7 +82,17 @@ function readForm() {
   };
 }
 
-/** Sends `calls` in order; true when all were made, false when one waits for the permission (or failed, said in `errorNode`). */
+/** True when the engine made all it was asked; false when a change waits for the permission, `rest` (what comes after it) with it. */
+function answered(answer, rest) {
+  if (answer?.state !== 'consent') return true;
+  // The rest would start another sign-in: it waits for this one.
+  store.update(myStatusConsentBegun, answer, rest);
+  store.update(browserOpened, answer);
+  renderAll();
+  return false;
+}
+
+/** Sends what the engine left to make, in order; true when all were made, false when one waits for the permission (or failed, said in `errorNode`). */
 async function send(calls, errorNode) {
   for (const [i, call] of calls.entries()) {
     let answer;
@@ -91,32 +102,30 @@ async function send(calls, errorNode) {
       setText(errorNode, M.errorMessage(err));
       return false;
     }
-    if (answer?.state === 'consent') {
-      // The rest would start another sign-in: it waits for this one.
-      store.update(myStatusConsentBegun, answer, calls.slice(i + 1));
-      store.update(browserOpened, answer);
-      renderAll();
-      return false;
-    }
+    if (!answered(answer, calls.slice(i + 1))) return false;
   }
   return true;
+}
+
+/** The engine's refusal; the message marked and focused when it is about the message. */
+function refused(err) {
+  setText($('my-status-error'), M.errorMessage(err));
+  if (err?.key !== 'message') return;
+  $('my-message').setAttribute('aria-invalid', 'true');
+  $('my-message').focus();
 }
 
 async function save() {
   const dialog = $('my-status-dialog');
   setText($('my-status-error'), '');
   $('my-message').removeAttribute('aria-invalid');
-  const plan = M.myStatusPlan(readForm(), store.state.me, Date.now());
-  if (plan.problem) {
-    $('my-message').setAttribute('aria-invalid', 'true');
-    setText($('my-status-error'), plan.problem);
-    $('my-message').focus();
-    return;
-  }
   const button = $('my-status-save');
   button.disabled = true;
   try {
-    if (await send(plan.calls, $('my-status-error'))) dialog.close();
+    const answer = await ipc.saveMyStatus(readForm());
+    if (answered(answer, answer?.rest ?? [])) dialog.close();
+  } catch (err) {
+    refused(err);
   } finally {
     button.disabled = false;
   }

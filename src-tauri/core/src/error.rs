@@ -84,6 +84,12 @@ pub enum Error {
     #[error("{reason}")]
     FormField { key: &'static str, reason: String },
 
+    /// A value typed in another of the window's forms makes no sense as
+    /// given: `key` names the field (`message` in "Set your status"), for
+    /// the window to point at it.
+    #[error("{reason}")]
+    InvalidField { key: &'static str, reason: String },
+
     /// Nobody is signed in, or the sign-in was lost (revoked, expired).
     #[error("{0}")]
     SignInNeeded(String),
@@ -194,7 +200,7 @@ impl Error {
             Error::Malformed(_) => ErrorCode::Malformed,
             Error::Storage(_) => ErrorCode::Storage,
             Error::NotFound(_) => ErrorCode::NotFound,
-            Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::InvalidInput(_) | Error::InvalidField { .. } => ErrorCode::InvalidInput,
             Error::PermissionNeeded { .. } => ErrorCode::PermissionNeeded,
         }
     }
@@ -213,11 +219,12 @@ impl Error {
         }
     }
 
-    /// The setting of the window's form that this error is about, as
-    /// `config.toml` names it; none for any other error.
+    /// The field of the window's form that this error is about: a setting
+    /// as `config.toml` names it, or another form's field; none for any
+    /// other error.
     pub fn form_field(&self) -> Option<&'static str> {
         match self {
-            Error::FormField { key, .. } => Some(key),
+            Error::FormField { key, .. } | Error::InvalidField { key, .. } => Some(key),
             _ => None,
         }
     }

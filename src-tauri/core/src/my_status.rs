@@ -13,12 +13,13 @@
 //!
 //! A choice and a duration are parsed here ([`StatusChoice::parse`],
 //! [`parse_duration`]) so that the command line and the window accept and
-//! refuse the same words.
+//! refuse the same words, and the window's "Set your status" form is
+//! turned into the changes it asks for here ([`MyStatusForm::changes`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -158,6 +159,35 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
         )));
     }
     Ok(duration)
+}
+
+/// A duration as [`parse_duration`] reads it back: whole minutes, `150m`
+/// (a part of a minute counts as one).
+pub fn as_typed(duration: Duration) -> String {
+    format!("{}m", duration.as_secs().div_ceil(60))
+}
+
+/// The duration the window's menus call "Today": until midnight where you
+/// are ([`until_midnight`]), worked out when the form is saved.
+pub const TODAY_WORD: &str = "today";
+
+/// From `now` to the next midnight in its time zone, in minutes (the
+/// minute under way counts), at least one. Where the clock skips midnight
+/// (summer time that begins at 00:00), the day begins an hour later.
+pub fn until_midnight<Tz: TimeZone>(now: &DateTime<Tz>) -> Duration {
+    let zone = now.timezone();
+    let midnight = now
+        .date_naive()
+        .succ_opt()
+        .map(|day| day.and_time(NaiveTime::MIN));
+    let next_day = midnight.and_then(|m| {
+        zone.from_local_datetime(&m).earliest().or_else(|| {
+            zone.from_local_datetime(&(m + chrono::TimeDelta::hours(1)))
+                .earliest()
+        })
+    });
+    let millis = next_day.map_or(0, |day| (day - now.clone()).num_milliseconds());
+    Duration::from_secs(60 * u64::try_from(millis).unwrap_or(0).div_ceil(60_000).max(1))
 }
 
 /// A duration as ISO 8601 writes it for Graph's `expirationDuration`:
@@ -308,23 +338,40 @@ impl MyStatusChange {
     /// [`RESET_WORD`]), for `duration` as typed ("30m", "1h", "7d"; none or
     /// blank: Microsoft's default).
     pub fn presence(word: &str, duration: Option<&str>) -> Result<MyStatusChange> {
-        if word.trim().eq_ignore_ascii_case(RESET_WORD) {
-            return Ok(MyStatusChange::Reset);
-        }
-        Ok(MyStatusChange::Set {
-            choice: StatusChoice::parse(word)?,
-            duration: typed_duration(duration)?,
-        })
+        MyStatusChange::presence_for(word, || typed_duration(duration))
     }
 
     /// A status message as typed (none or blank: remove it), for `duration`
     /// as typed (none or blank: until it is changed).
     pub fn message(text: Option<String>, duration: Option<&str>) -> Result<MyStatusChange> {
+        MyStatusChange::message_for(text, || typed_duration(duration))
+    }
+
+    /// [`MyStatusChange::presence`], its duration read only for a status
+    /// that lasts.
+    fn presence_for(
+        word: &str,
+        duration: impl FnOnce() -> Result<Option<Duration>>,
+    ) -> Result<MyStatusChange> {
+        if word.trim().eq_ignore_ascii_case(RESET_WORD) {
+            return Ok(MyStatusChange::Reset);
+        }
+        Ok(MyStatusChange::Set {
+            choice: StatusChoice::parse(word)?,
+            duration: duration()?,
+        })
+    }
+
+    /// [`MyStatusChange::message`], its duration read only for a message.
+    fn message_for(
+        text: Option<String>,
+        duration: impl FnOnce() -> Result<Option<Duration>>,
+    ) -> Result<MyStatusChange> {
         Ok(match text.filter(|t| !t.trim().is_empty()) {
             None => MyStatusChange::ClearMessage,
             Some(text) => MyStatusChange::Message {
                 text,
-                duration: typed_duration(duration)?,
+                duration: duration()?,
             },
         })
     }
@@ -335,6 +382,94 @@ fn typed_duration(text: Option<&str>) -> Result<Option<Duration>> {
     text.filter(|d| !d.trim().is_empty())
         .map(parse_duration)
         .transpose()
+}
+
+/// Where a status message was written: a message too long is said in the
+/// words of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageWritten {
+    /// In the window's "Set your status", beside the field:
+    /// [`Error::InvalidField`] naming `message`.
+    InTheForm,
+    /// On its own, as a command's argument (`presently status message`, or
+    /// a front end's command that sets only the message): the command
+    /// line's own sentence.
+    AsAnArgument,
+}
+
+/// A status message as Teams takes it: `text` trimmed, of at most
+/// [`MAX_MESSAGE_CHARS`] characters; a longer one is refused in the words
+/// of where it was `written`.
+pub fn checked_message(text: &str, written: MessageWritten) -> Result<&str> {
+    let text = text.trim();
+    let chars = text.chars().count();
+    if chars <= MAX_MESSAGE_CHARS {
+        return Ok(text);
+    }
+    Err(match written {
+        MessageWritten::InTheForm => Error::InvalidField {
+            key: "message",
+            reason: format!(
+                "A status message is at most {MAX_MESSAGE_CHARS} characters: this one has {chars}."
+            ),
+        },
+        MessageWritten::AsAnArgument => Error::InvalidInput(format!(
+            "The status message has {chars} characters; Teams takes at most {MAX_MESSAGE_CHARS}."
+        )),
+    })
+}
+
+/// "Set your status" as the window's form has it when Save is pressed,
+/// each field as typed or chosen: the status by its word (blank: no
+/// change; [`RESET_WORD`] gives it back to Teams), how long it lasts
+/// (blank: Microsoft's default), the message (blank: none), and how long
+/// the message lasts (blank: until it is changed). A duration is one
+/// [`parse_duration`] reads or [`TODAY_WORD`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct MyStatusForm {
+    pub choice: String,
+    pub duration: String,
+    pub message: String,
+    pub message_duration: String,
+}
+
+impl MyStatusForm {
+    /// The changes Save makes, in order: the status before the message,
+    /// each only when it changes what you have (`message_before`: your
+    /// message as shown; the same words again are a change when they are
+    /// now to expire). None when nothing changed. "Today" lasts until
+    /// midnight in `now`'s time zone. A message too long is refused first,
+    /// as [`Error::InvalidField`] naming `message`.
+    pub fn changes<Tz: TimeZone>(
+        &self,
+        message_before: Option<&str>,
+        now: &DateTime<Tz>,
+    ) -> Result<Vec<MyStatusChange>> {
+        let text = checked_message(&self.message, MessageWritten::InTheForm)?;
+        let lasting = |typed: &str| {
+            let typed = typed.trim();
+            if typed.eq_ignore_ascii_case(TODAY_WORD) {
+                Ok(Some(until_midnight(now)))
+            } else {
+                typed_duration(Some(typed))
+            }
+        };
+        let mut changes = Vec::new();
+        if !self.choice.trim().is_empty() {
+            changes.push(MyStatusChange::presence_for(&self.choice, || {
+                lasting(&self.duration)
+            })?);
+        }
+        let before = message_before.unwrap_or_default().trim();
+        let to_expire = !self.message_duration.trim().is_empty();
+        if text != before || (!text.is_empty() && to_expire) {
+            changes.push(MyStatusChange::message_for(Some(text.to_string()), || {
+                lasting(&self.message_duration)
+            })?);
+        }
+        Ok(changes)
+    }
 }
 
 /// Sets, clears and reads the signed-in user's own status.
@@ -387,12 +522,7 @@ impl OwnStatus {
                 "The status message is empty: write one, or clear it with `presently status message --clear`.".into(),
             ));
         }
-        let chars = text.chars().count();
-        if chars > MAX_MESSAGE_CHARS {
-            return Err(Error::InvalidInput(format!(
-                "The status message has {chars} characters; Teams takes at most {MAX_MESSAGE_CHARS}."
-            )));
-        }
+        let text = checked_message(text, MessageWritten::AsAnArgument)?;
         let mut status = json!({ "message": { "content": text, "contentType": "text" } });
         if let Some(d) = duration {
             let d = chrono::Duration::from_std(checked(d)?).unwrap_or(chrono::Duration::MAX);
@@ -512,6 +642,7 @@ impl DateTimeTimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn a_status_change_is_read_once_for_every_front_end() {
@@ -553,6 +684,272 @@ mod tests {
             );
         }
     }
+
+    /// Saturday 5 December 2026 at `h:m:s`, an hour ahead of UTC.
+    fn at(h: u32, m: u32, s: u32) -> DateTime<chrono::FixedOffset> {
+        chrono::FixedOffset::east_opt(3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 12, 5, h, m, s)
+            .unwrap()
+    }
+
+    fn minutes(m: u64) -> Duration {
+        Duration::from_secs(m * 60)
+    }
+
+    #[test]
+    fn today_lasts_until_midnight_where_you_are() {
+        assert_eq!(until_midnight(&at(21, 30, 0)), minutes(150));
+        assert_eq!(until_midnight(&at(0, 0, 0)), minutes(1440));
+        assert_eq!(until_midnight(&at(23, 59, 30)), minutes(1), "never nothing");
+        assert_eq!(
+            until_midnight(&at(23, 58, 59)),
+            minutes(2),
+            "the minute under way counts"
+        );
+        // Midnight here, not in UTC (22:30 UTC is 23:30 here).
+        assert_eq!(
+            until_midnight(&at(23, 30, 0).with_timezone(&Utc)),
+            minutes(90)
+        );
+        assert_eq!(until_midnight(&at(23, 30, 0)), minutes(30));
+        assert_eq!(as_typed(until_midnight(&at(12, 0, 0))), "720m");
+        // São Paulo, 3 November 2018 at 23:00 (-03:00): summer time began
+        // at midnight, so the next day began at 01:00 (-02:00), an hour on.
+        let late = SaoPaulo2018
+            .with_ymd_and_hms(2018, 11, 3, 23, 0, 0)
+            .unwrap();
+        assert_eq!(until_midnight(&late), minutes(60));
+    }
+
+    /// São Paulo's clocks around 4 November 2018, when 00:00 became 01:00.
+    #[derive(Debug, Clone, Copy)]
+    struct SaoPaulo2018;
+
+    impl SaoPaulo2018 {
+        fn summer_time_begins() -> NaiveDateTime {
+            chrono::NaiveDate::from_ymd_opt(2018, 11, 4)
+                .unwrap()
+                .and_time(NaiveTime::MIN)
+        }
+
+        fn hours_from_utc(hours: i32) -> chrono::FixedOffset {
+            chrono::FixedOffset::east_opt(hours * 3600).unwrap()
+        }
+    }
+
+    impl TimeZone for SaoPaulo2018 {
+        type Offset = chrono::FixedOffset;
+
+        fn from_offset(_: &chrono::FixedOffset) -> Self {
+            SaoPaulo2018
+        }
+
+        fn offset_from_local_date(
+            &self,
+            local: &chrono::NaiveDate,
+        ) -> chrono::LocalResult<chrono::FixedOffset> {
+            self.offset_from_local_datetime(&local.and_time(NaiveTime::MIN))
+        }
+
+        fn offset_from_local_datetime(
+            &self,
+            local: &NaiveDateTime,
+        ) -> chrono::LocalResult<chrono::FixedOffset> {
+            let begins = Self::summer_time_begins();
+            if *local < begins {
+                chrono::LocalResult::Single(Self::hours_from_utc(-3))
+            } else if *local < begins + chrono::TimeDelta::hours(1) {
+                chrono::LocalResult::None
+            } else {
+                chrono::LocalResult::Single(Self::hours_from_utc(-2))
+            }
+        }
+
+        fn offset_from_utc_date(&self, utc: &chrono::NaiveDate) -> chrono::FixedOffset {
+            self.offset_from_utc_datetime(&utc.and_time(NaiveTime::MIN))
+        }
+
+        fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> chrono::FixedOffset {
+            let begins = Self::summer_time_begins() + chrono::TimeDelta::hours(3);
+            Self::hours_from_utc(if *utc < begins { -3 } else { -2 })
+        }
+    }
+
+    fn form(choice: &str, duration: &str, message: &str, message_duration: &str) -> MyStatusForm {
+        MyStatusForm {
+            choice: choice.into(),
+            duration: duration.into(),
+            message: message.into(),
+            message_duration: message_duration.into(),
+        }
+    }
+
+    #[test]
+    fn save_makes_only_what_changed_the_status_before_the_message() {
+        let lisbon = Some("In Lisbon");
+        let set = |choice: &str, duration: Option<Duration>| MyStatusChange::Set {
+            choice: StatusChoice::parse(choice).unwrap(),
+            duration,
+        };
+        let message = |text: &str, duration: Option<Duration>| MyStatusChange::Message {
+            text: text.into(),
+            duration,
+        };
+        let clear = MyStatusChange::ClearMessage;
+        for (typed, before, made, why) in [
+            (
+                form("", "", "In Lisbon", ""),
+                lisbon,
+                vec![],
+                "nothing changed",
+            ),
+            (
+                form("", "", "  In Lisbon ", ""),
+                Some(" In Lisbon\n"),
+                vec![],
+                "spaces around are no change",
+            ),
+            (
+                form("busy", "1h", "In Lisbon", ""),
+                lisbon,
+                vec![set("busy", Some(minutes(60)))],
+                "the status alone",
+            ),
+            (
+                form("dnd", "", "In Lisbon", ""),
+                lisbon,
+                vec![set("dnd", None)],
+                "Microsoft's default",
+            ),
+            (
+                form("reset", "4h", "In Lisbon", ""),
+                lisbon,
+                vec![MyStatusChange::Reset],
+                "a reset has no duration",
+            ),
+            (
+                form("", "", "Back at 3 ", ""),
+                lisbon,
+                vec![message("Back at 3", None)],
+                "the message alone, trimmed",
+            ),
+            (
+                form("", "", "Back at 3", "4h"),
+                lisbon,
+                vec![message("Back at 3", Some(minutes(240)))],
+                "a message to expire",
+            ),
+            (
+                form("", "", "In Lisbon", "1d"),
+                lisbon,
+                vec![message("In Lisbon", Some(minutes(1440)))],
+                "the same words, now to expire",
+            ),
+            (form("", "", "", ""), lisbon, vec![clear.clone()], "cleared"),
+            (
+                form("", "", "   ", "1h"),
+                lisbon,
+                vec![clear.clone()],
+                "blank is cleared",
+            ),
+            (
+                form("", "", "", ""),
+                None,
+                vec![],
+                "no message before, none now",
+            ),
+            (
+                form("", "", "", "1h"),
+                None,
+                vec![],
+                "none now, for no time",
+            ),
+            (
+                form("", "", "x", ""),
+                None,
+                vec![message("x", None)],
+                "your presence not known yet",
+            ),
+            (
+                form("away", "today", "Lunch", "1h"),
+                lisbon,
+                vec![
+                    set("away", Some(minutes(720))),
+                    message("Lunch", Some(minutes(60))),
+                ],
+                "the status, then the message",
+            ),
+            (
+                form(" Busy ", "", "Lunch", "Today"),
+                lisbon,
+                vec![set("busy", None), message("Lunch", Some(minutes(720)))],
+                "words in any case",
+            ),
+        ] {
+            assert_eq!(typed.changes(before, &at(12, 0, 0)).unwrap(), made, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_message_too_long_is_refused_beside_its_field_before_anything_is_made() {
+        let long = "é".repeat(281);
+        let e = form("busy", "1h", &long, "")
+            .changes(None, &at(12, 0, 0))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "A status message is at most 280 characters: this one has 281."
+        );
+        assert_eq!(
+            (e.code(), e.form_field()),
+            (ErrorCode::InvalidInput, Some("message"))
+        );
+        // Characters, not bytes or UTF-16 units: 280 emoji are fine, and
+        // the spaces around do not count.
+        let emoji = format!("  {}  ", "🙂".repeat(280));
+        assert_eq!(
+            form("", "", &emoji, "")
+                .changes(None, &at(12, 0, 0))
+                .unwrap(),
+            [MyStatusChange::Message {
+                text: "🙂".repeat(280),
+                duration: None
+            }]
+        );
+        // A message given to a command on its own is refused in the
+        // command line's words, as before.
+        let e = checked_message(&long, MessageWritten::AsAnArgument).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "The status message has 281 characters; Teams takes at most 280."
+        );
+        assert_eq!((e.code(), e.form_field()), (ErrorCode::InvalidInput, None));
+    }
+
+    #[test]
+    fn what_the_form_cannot_take_is_said_in_the_users_words() {
+        let refused = |f: MyStatusForm| f.changes(Some("Lunch"), &at(12, 0, 0)).unwrap_err();
+        for (f, said) in [
+            (
+                form("sleepy", "", "Lunch", ""),
+                "`sleepy` is not a status to set: choose one of available, busy, dnd, brb, away, offline.",
+            ),
+            (
+                form("busy", "soon", "Lunch", ""),
+                "`soon` is not a duration: write a number and m, h or d, such as 30m, 1h, 8h or 7d.",
+            ),
+            (
+                form("", "", "Back at 3", "8d"),
+                "`8d` is too long: at most 7 days (7d).",
+            ),
+        ] {
+            let e = refused(f);
+            assert_eq!(e.to_string(), said);
+            assert_eq!((e.code(), e.form_field()), (ErrorCode::InvalidInput, None));
+        }
+    }
+
     use proptest::prelude::*;
 
     #[test]
@@ -637,6 +1034,7 @@ mod tests {
         fn every_duration_in_bounds_survives_the_trip(minutes in 1u64..=7 * 1440) {
             let d = Duration::from_secs(minutes * 60);
             prop_assert_eq!(parse_duration(&format!("{minutes}m")).unwrap(), d);
+            prop_assert_eq!(parse_duration(&as_typed(d)).unwrap(), d);
             // Graph reads back the same number of minutes.
             let iso = iso8601(d);
             let (date, time) = iso[1..].split_once('T').unwrap_or((&iso[1..], ""));
