@@ -3,34 +3,21 @@
 //! many pages, the permission a group needs, and the photo cache.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use presently_core::auth::AccessTokens;
-use presently_core::config::{Overrides, Settings};
 use presently_core::directory::{Directory, Listing, Photo, MAX_PHOTO};
 use presently_core::graph::{GraphClient, GraphOptions};
 use presently_core::roster::{Roster, Teammate};
-use presently_core::{Error, Result, Secret};
+use presently_core::Error;
 use presently_sim::{Fault, LoggedRequest, Sim, SimConfig, SimUser};
+
+mod common;
+use common::{settings_for, FixedToken};
 
 const ALL_SCOPES: &str =
     "User.Read Presence.Read.All User.ReadBasic.All People.Read GroupMember.Read.All";
 /// What `presently login` asks for: no group permission.
 const SIGN_IN_SCOPES: &str = "User.Read Presence.Read.All User.ReadBasic.All People.Read";
-
-/// A fixed access token, as a test's stand-in for a signed-in session.
-struct FixedToken(Secret);
-
-impl AccessTokens for FixedToken {
-    fn access_token(&self) -> BoxFuture<'_, Result<Secret>> {
-        Box::pin(async move { Ok(self.0.clone()) })
-    }
-    fn token_rejected(&self) -> BoxFuture<'_, Result<Secret>> {
-        Box::pin(async { Err(Error::SignInNeeded("the test token was rejected".into())) })
-    }
-}
 
 struct Setup {
     sim: Sim,
@@ -55,23 +42,21 @@ async fn setup(users: usize, scopes: &str) -> Setup {
     }
 }
 
+/// The directory as the simulator's first user sees it, with `scopes`.
 fn directory_for(sim: &Sim, config_dir: &std::path::Path, scopes: &str) -> Directory {
-    let settings = Settings::resolve(&Overrides {
-        login_url: Some(sim.url()),
-        graph_url: Some(sim.url()),
-        config_dir: Some(config_dir.to_path_buf()),
-        ..Default::default()
-    })
-    .unwrap();
-    let me = sim.users()[0].id.clone();
-    let token = sim.issue_tokens(&me, scopes).access_token;
+    directory_as(&sim.users()[0].id, sim, config_dir, scopes)
+}
+
+/// The directory as `user` sees it, with `scopes` (the simulator signs
+/// tokens for anyone).
+fn directory_as(user: &str, sim: &Sim, config_dir: &std::path::Path, scopes: &str) -> Directory {
+    let settings = settings_for(sim, config_dir);
+    let token = sim.issue_tokens(user, scopes).access_token;
     let options = GraphOptions {
         retry_delay: Duration::from_millis(10),
         ..Default::default()
     };
-    let graph =
-        GraphClient::with_options(&settings, Arc::new(FixedToken(Secret::new(token))), options)
-            .unwrap();
+    let graph = GraphClient::with_options(&settings, FixedToken::new(token), options).unwrap();
     Directory::for_settings(graph, &settings)
 }
 
@@ -290,17 +275,7 @@ async fn the_top_of_the_tree_has_no_manager() {
         .find(|u| u.manager_id.is_none())
         .unwrap();
     let settings_dir = tempfile::tempdir().unwrap();
-    // The simulator signs tokens for anyone; ask as the CEO.
-    let settings = Settings::resolve(&Overrides {
-        graph_url: Some(s.sim.url()),
-        login_url: Some(s.sim.url()),
-        config_dir: Some(settings_dir.path().to_path_buf()),
-        ..Default::default()
-    })
-    .unwrap();
-    let token = s.sim.issue_tokens(&ceo.id, SIGN_IN_SCOPES).access_token;
-    let graph = GraphClient::new(&settings, Arc::new(FixedToken(Secret::new(token)))).unwrap();
-    let dir = Directory::for_settings(graph, &settings);
+    let dir = directory_as(&ceo.id, &s.sim, settings_dir.path(), SIGN_IN_SCOPES);
     assert_eq!(dir.manager().await.unwrap(), Listing::default());
 }
 

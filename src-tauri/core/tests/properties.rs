@@ -19,12 +19,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
-use futures::future::BoxFuture;
-use presently_core::auth::{AccessTokens, SignInFlow};
+use presently_core::auth::SignInFlow;
 use presently_core::calendar::zones::Zone;
 use presently_core::calendar::{
     parse_answer as parse_calendar_answer, ReadWindow, Schedule, ShowAs, Span, UnreadableSchedule,
@@ -53,6 +51,9 @@ use presently_core::{Error, Secret};
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use serde_json::{json, Value};
+
+mod common;
+use common::FixedToken;
 
 // ------------------------------------------------------------------ set-up
 
@@ -3306,7 +3307,8 @@ fn json_arrays_are_refused_for_every_other_answer() {
             ),
         ])
         .await;
-        let client = GraphClient::new(&graph.settings(dir.path()), Arc::new(FixedToken)).unwrap();
+        let client =
+            GraphClient::new(&graph.settings(dir.path()), FixedToken::new("token")).unwrap();
         let directory = Directory::new(client, dir.path().join("photos"));
         let reports = directory.direct_reports().await;
         assert!(matches!(reports, Err(Error::Malformed(_))), "{reports:?}");
@@ -3327,18 +3329,6 @@ fn json_arrays_are_refused_for_every_other_answer() {
             other => panic!("{other:?}"),
         }
     });
-}
-
-/// A fixed access token, for Graph requests to a canned server.
-struct FixedToken;
-
-impl AccessTokens for FixedToken {
-    fn access_token(&self) -> BoxFuture<'_, presently_core::Result<Secret>> {
-        Box::pin(async { Ok(Secret::new("token".to_string())) })
-    }
-    fn token_rejected(&self) -> BoxFuture<'_, presently_core::Result<Secret>> {
-        Box::pin(async { Err(Error::SignInNeeded("the test token was rejected".into())) })
-    }
 }
 
 /// Fixed, kept as a regression test. A file saved as "UTF-8 with BOM" (Windows PowerShell 5's `Set-Content

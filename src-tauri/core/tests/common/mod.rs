@@ -4,9 +4,11 @@
 
 use std::sync::Arc;
 
-use presently_core::auth::{self, Prompt, SignInFlow, SignInMethod};
+use futures::future::BoxFuture;
+use presently_core::auth::{self, AccessTokens, Prompt, SignInFlow, SignInMethod};
 use presently_core::config::{Overrides, Settings};
 use presently_core::token_store::TokenStore;
+use presently_core::{Error, Result, Secret};
 use presently_sim::Sim;
 
 /// Settings for `sim` in `cloud` (default: global), with a config dir and an
@@ -41,4 +43,24 @@ pub async fn sign_in(flow: SignInFlow, store: Arc<dyn TokenStore>) -> auth::Stor
     let stored = started.finish(store).await.unwrap();
     assert_eq!(browser.await.unwrap(), 200);
     stored
+}
+
+/// A fixed access token, as a test's stand-in for a signed-in session:
+/// every request carries it, and a refusal of it is the end of the
+/// sign-in.
+pub struct FixedToken(Secret);
+
+impl FixedToken {
+    pub fn new(token: impl Into<String>) -> Arc<FixedToken> {
+        Arc::new(FixedToken(Secret::new(token)))
+    }
+}
+
+impl AccessTokens for FixedToken {
+    fn access_token(&self) -> BoxFuture<'_, Result<Secret>> {
+        Box::pin(async move { Ok(self.0.clone()) })
+    }
+    fn token_rejected(&self) -> BoxFuture<'_, Result<Secret>> {
+        Box::pin(async { Err(Error::SignInNeeded("the test token was rejected".into())) })
+    }
 }

@@ -10,30 +10,14 @@
 //! left out, never a teammate.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use presently_core::auth::AccessTokens;
-use presently_core::config::{Overrides, Settings};
 use presently_core::directory::{Directory, Person};
 use presently_core::graph::GraphClient;
-use presently_core::{Error, Result, Secret};
 use presently_sim::{Examples, Sim, SimConfig};
 use serde_json::Value;
 
+use crate::common::{settings_for, FixedToken};
 use crate::{corpus, entries};
-
-/// A fixed access token: the fixtures answer before any token is checked.
-struct FixedToken(Secret);
-
-impl AccessTokens for FixedToken {
-    fn access_token(&self) -> BoxFuture<'_, Result<Secret>> {
-        Box::pin(async move { Ok(self.0.clone()) })
-    }
-    fn token_rejected(&self) -> BoxFuture<'_, Result<Secret>> {
-        Box::pin(async { Err(Error::SignInNeeded("the test token was rejected".into())) })
-    }
-}
 
 struct Tenant {
     sim: Sim,
@@ -51,13 +35,7 @@ async fn tenant() -> Tenant {
     .await
     .unwrap();
     let config_dir = tempfile::tempdir().unwrap();
-    let settings = Settings::resolve(&Overrides {
-        login_url: Some(sim.url()),
-        graph_url: Some(sim.url()),
-        config_dir: Some(config_dir.path().to_path_buf()),
-        ..Default::default()
-    })
-    .unwrap();
+    let settings = settings_for(&sim, config_dir.path());
     let me = sim.users()[0].id.clone();
     let token = sim
         .issue_tokens(
@@ -65,7 +43,7 @@ async fn tenant() -> Tenant {
             "User.Read User.ReadBasic.All People.Read GroupMember.Read.All",
         )
         .access_token;
-    let graph = GraphClient::new(&settings, Arc::new(FixedToken(Secret::new(token)))).unwrap();
+    let graph = GraphClient::new(&settings, FixedToken::new(token)).unwrap();
     Tenant {
         examples: Examples::open(corpus()).unwrap(),
         directory: Directory::for_settings(graph, &settings),

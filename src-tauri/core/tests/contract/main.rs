@@ -5,6 +5,8 @@
 //! the code that reads it, and what that code must read is checked against
 //! the answer itself: one module per endpoint, or family of endpoints.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod directory;
 mod errors;
 mod presence;
