@@ -1,9 +1,12 @@
 //! The presence engine against the simulator, over loopback. The simulator's
 //! request log is the witness: what was sent, when, with which IDs.
 //!
-//! Real time, short intervals: sockets are involved, so time is not paused.
-//! Every timing assertion is a lower bound ("not before"), which a slow,
-//! loaded machine can only make easier to meet.
+//! On paused time: the simulator runs on the test's own runtime and stamps
+//! its log with the same clock, and tokio moves a paused clock on only when
+//! no task can run and no socket is ready. A request written to loopback is
+//! ready on the other side at once, so the simulator always answers before
+//! a timer fires early; a wait of the engine's costs no real time, and the
+//! gaps in the log are the engine's own waits.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -310,7 +313,7 @@ fn gap(later: &LoggedRequest, earlier: &LoggedRequest) -> Duration {
 
 // ------------------------------------------------------- 1. batching
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn one_poll_sends_ceil_n_over_650_requests_covering_each_valid_id_once() {
     let sim = sim(1400).await;
     let mut roster = ids(&sim);
@@ -380,7 +383,7 @@ async fn one_poll_sends_ceil_n_over_650_requests_covering_each_valid_id_once() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_batch_refused_with_400_is_split_and_only_the_refused_id_is_dropped() {
     let sim = sim(3).await;
     // The whole batch is refused, then the first half of the split: that
@@ -423,7 +426,7 @@ async fn a_batch_refused_with_400_is_split_and_only_the_refused_id_is_dropped() 
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_passing_400_drops_nobody_and_the_next_poll_is_back_to_two_requests() {
     let sim = sim(700).await;
     sim.inject(Fault::status(400, None).on(PRESENCE));
@@ -455,7 +458,7 @@ async fn a_passing_400_drops_nobody_and_the_next_poll_is_back_to_two_requests() 
     assert_eq!(first_poll.len(), 700);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn when_graph_refuses_every_id_alone_nobody_is_dropped() {
     let sim = sim(2).await;
     sim.inject(Fault::status(400, None).on(PRESENCE).times(3));
@@ -473,7 +476,7 @@ async fn when_graph_refuses_every_id_alone_nobody_is_dropped() {
 
 // ------------------------------------------------------- 2. throttling
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn no_presence_request_goes_out_before_retry_after_runs_out() {
     let sim = sim(1300).await;
     let mut run = start_one_request_at_a_time(&sim);
@@ -529,7 +532,7 @@ async fn no_presence_request_goes_out_before_retry_after_runs_out() {
     assert_eq!((after[0].status, after[1].status), (200, 200));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retry_after_as_an_http_date_is_obeyed() {
     let sim = sim(3).await;
     let graph = client(&sim);
@@ -566,7 +569,7 @@ async fn retry_after_as_an_http_date_is_obeyed() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_closed_gate_holds_back_every_request_of_the_client() {
     let sim = sim(3).await;
     let graph = client(&sim);
@@ -607,7 +610,7 @@ async fn a_closed_gate_holds_back_every_request_of_the_client() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn server_busy_answers_are_retried_like_the_sdk_does() {
     let sim = sim(2).await;
     let graph = client(&sim);
@@ -645,7 +648,7 @@ async fn server_busy_answers_are_retried_like_the_sdk_does() {
     assert_eq!(presence_requests(&sim).len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn sustained_throttling_slows_polling_to_a_pace_the_budget_allows() {
     // A budget of 2 requests per second, which polling every 400 ms exceeds.
     let sim = sim_with(SimConfig {
@@ -711,7 +714,7 @@ async fn sustained_throttling_slows_polling_to_a_pace_the_budget_allows() {
 
 // ------------------------------------------------ network and server trouble
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn network_loss_and_timeouts_back_off_and_recover_by_themselves() {
     let sim = sim(3).await;
     let graph = client_with(
@@ -771,7 +774,7 @@ async fn network_loss_and_timeouts_back_off_and_recover_by_themselves() {
         .await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn server_errors_are_reported_once_and_recovered_from() {
     let sim = sim(3).await;
     let mut run = start(client(&sim), ids(&sim), quick_engine());
@@ -792,7 +795,7 @@ async fn server_errors_are_reported_once_and_recovered_from() {
     assert!(changes(&seen).is_empty(), "a failed poll changes nobody");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn presence_missing_from_the_cloud_is_said_plainly() {
     let sim = sim(2).await;
     sim.set_presence_available(false);
@@ -821,7 +824,7 @@ async fn presence_missing_from_the_cloud_is_said_plainly() {
 
 // ------------------------------------------------------- 3. changes
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_first_poll_is_a_snapshot_then_one_change_per_real_change() {
     let sim = sim(8).await;
     let roster = ids(&sim);
@@ -907,7 +910,7 @@ async fn the_first_poll_is_a_snapshot_then_one_change_per_real_change() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_malformed_answer_changes_nothing_and_is_reported() {
     let sim = sim(4).await;
     let roster = ids(&sim);
@@ -941,7 +944,7 @@ async fn a_malformed_answer_changes_nothing_and_is_reported() {
         .any(|r| r.fault.as_deref() == Some("malformed")));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_roster_can_change_while_running() {
     let sim = sim(6).await;
     let all = ids(&sim);
@@ -987,7 +990,7 @@ async fn the_roster_can_change_while_running() {
 
 // ----------------------------------------- 5. no request it need not send
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_roster_edit_polls_only_the_added_ids_and_a_flag_toggle_sends_nothing() {
     let sim = sim(8).await;
     let all = ids(&sim);
@@ -1027,7 +1030,7 @@ async fn a_roster_edit_polls_only_the_added_ids_and_a_flag_toggle_sends_nothing(
     assert!(gap(added, &first_poll[0]) >= Duration::from_millis(500));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn own_presence_rides_along_in_the_rosters_requests() {
     let sim = sim(3).await;
     let me = sim.users()[0].id.clone();
@@ -1058,7 +1061,7 @@ async fn own_presence_rides_along_in_the_rosters_requests() {
     assert!(sim.requests().iter().all(|r| r.path != "/v1.0/me/presence"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_batch_graph_refuses_over_and_over_costs_a_bounded_number_of_requests() {
     let sim = sim(650).await;
     sim.inject(Fault::status(400, None).on(PRESENCE).times(10_000));
@@ -1089,7 +1092,7 @@ async fn a_batch_graph_refuses_over_and_over_costs_a_bounded_number_of_requests(
 
 // ------------------------------------------------------------ sign-in
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_expired_token_is_refreshed_quietly_and_a_revoked_sign_in_ends_the_run() {
     let sim = sim_with(SimConfig {
         users: 3,
@@ -1186,7 +1189,7 @@ fn is_utc_rfc3339(v: &Value) -> bool {
         .is_some_and(|s| s.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(s).is_ok())
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn watch_prints_json_lines_and_ends_with_sign_in_needed() {
     let sim = sim(4).await;
     let roster = ids(&sim);
@@ -1243,7 +1246,7 @@ async fn watch_prints_json_lines_and_ends_with_sign_in_needed() {
 
 // ------------------------------------------------------ directory helpers
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn directory_helpers_follow_next_links_and_batch_by_twenty() {
     let sim = sim(35).await;
     let graph = client(&sim);
@@ -1320,7 +1323,7 @@ async fn endless_answer(head: &'static str, body_len: usize) -> url::Url {
     url
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_answer_far_too_large_is_not_read_and_the_engine_goes_on() {
     let sim = sim(2).await;
     for head in [
@@ -1382,7 +1385,7 @@ async fn presence_requests_once(sim: &Sim, n: usize, deadline: Duration) -> Vec<
 /// is sent then, as soon as the minimum interval allows, not after the
 /// minute the interval asks for. It is one poll: then the interval holds
 /// again.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_resume_from_suspend_polls_at_once_instead_of_waiting_out_the_interval() {
     let sim = sim(2).await;
     let options = EngineOptions {
@@ -1422,7 +1425,7 @@ async fn a_resume_from_suspend_polls_at_once_instead_of_waiting_out_the_interval
 
 /// A resume while Graph's `Retry-After` is still in force moves the next
 /// poll earlier, but no request is sent before `Retry-After` ends.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_resume_from_suspend_still_waits_for_retry_after() {
     let sim = sim(2).await;
     sim.inject(Fault::status(429, Some("8")).on(PRESENCE));
