@@ -1,5 +1,10 @@
 //! Sign-in against the simulated tenant: the device-code flow and each of its
 //! endings, silent refresh with rotating refresh tokens, and revocation.
+//!
+//! The device-code flow's waits run on paused time (see the engine's tests
+//! for why the simulator allows it). A renewal is due by the wall clock, as
+//! a sign-in's expiry is a date kept in the keyring: the tests of renewal
+//! wait in real time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,7 +45,7 @@ async fn sign_in(sim: &Sim, settings: &Settings, store: Arc<dyn TokenStore>) -> 
     flow.complete(tokens, store).await.unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn device_code_flow_signs_in_and_stores_the_sign_in() {
     let sim = Sim::start(quick_sim_config()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -92,7 +97,7 @@ async fn device_code_flow_signs_in_and_stores_the_sign_in() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_busy_service_is_waited_out_while_the_code_is_polled() {
     let sim = Sim::start(quick_sim_config()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -118,7 +123,7 @@ async fn a_busy_service_is_waited_out_while_the_code_is_polled() {
     assert!(polls >= 4, "{polls} polls");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn declined_expired_and_consent_required_each_end_the_flow() {
     let sim = Sim::start(SimConfig {
         device_code_lifetime: Duration::from_secs(2),
