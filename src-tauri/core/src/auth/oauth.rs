@@ -803,7 +803,7 @@ mod tests {
     /// keeps only `error` and the description: the refusal is read in full
     /// all the same, so that a Conditional Access code that is not the
     /// first of `error_codes` still names the browser as the way in.
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_device_code_refusal_is_read_with_every_code() {
         let code = device_code_answer();
         let refused = serde_json::json!({
@@ -870,7 +870,7 @@ mod tests {
 
     /// While a device code is polled, a token answer past the limit is one
     /// failed poll, not the end of the sign-in: the next poll signs in.
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_device_code_sign_in_goes_on_past_an_answer_too_large() {
         let code = device_code_answer();
         let url = crate::http::canned::service(

@@ -438,7 +438,7 @@ mod tests {
         (url, rx)
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn after_an_outage_each_person_gets_their_latest_state_once() {
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
         let down = Arc::new(AtomicBool::new(true));
