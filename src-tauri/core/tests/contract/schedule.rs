@@ -271,6 +271,7 @@ fn every_published_schedule_is_read_item_for_item() {
 #[test]
 fn what_presently_says_of_the_published_day() {
     const FILE: &str = "getschedule-response-1.json";
+    /// What Presently says of one person at one instant.
     struct Said {
         id: &'static str,
         at: &'static str,
@@ -279,78 +280,56 @@ fn what_presently_says_of_the_published_day() {
         free_at: Option<&'static str>,
         outside_working_hours: bool,
     }
+    impl Said {
+        fn free(id: &'static str, at: &'static str) -> Said {
+            Said::shown(ShowAs::Free, id, at)
+        }
+        fn tentative(id: &'static str, at: &'static str) -> Said {
+            Said::shown(ShowAs::Tentative, id, at)
+        }
+        fn shown(show_as: ShowAs, id: &'static str, at: &'static str) -> Said {
+            Said {
+                id,
+                at,
+                show_as,
+                busy_until: None,
+                free_at: None,
+                outside_working_hours: false,
+            }
+        }
+        /// Busy until `until`, and free again then.
+        fn busy(id: &'static str, at: &'static str, until: &'static str) -> Said {
+            Said {
+                busy_until: Some(until),
+                free_at: Some(until),
+                ..Said::shown(ShowAs::Busy, id, at)
+            }
+        }
+        fn outside_working_hours(self) -> Said {
+            Said {
+                outside_working_hours: true,
+                ..self
+            }
+        }
+    }
+    const ADELE: &str = "adelev@contoso.onmicrosoft.com";
+    const MEGAN: &str = "meganb@contoso.onmicrosoft.com";
     let said = [
         // Adele: lunch, busy 12:00-14:00.
-        Said {
-            id: "adelev@contoso.onmicrosoft.com",
-            at: "2019-03-15T18:00:00Z",
-            show_as: ShowAs::Free,
-            busy_until: None,
-            free_at: None,
-            outside_working_hours: false,
-        },
-        Said {
-            id: "adelev@contoso.onmicrosoft.com",
-            at: "2019-03-15T19:30:00Z",
-            show_as: ShowAs::Busy,
-            busy_until: Some("2019-03-15T21:00:00Z"),
-            free_at: Some("2019-03-15T21:00:00Z"),
-            outside_working_hours: false,
-        },
-        Said {
-            id: "adelev@contoso.onmicrosoft.com",
-            at: "2019-03-16T00:30:00Z",
-            show_as: ShowAs::Free,
-            busy_until: None,
-            free_at: None,
-            outside_working_hours: true,
-        },
+        Said::free(ADELE, "2019-03-15T18:00:00Z"),
+        Said::busy(ADELE, "2019-03-15T19:30:00Z", "2019-03-15T21:00:00Z"),
+        Said::free(ADELE, "2019-03-16T00:30:00Z").outside_working_hours(),
         // Megan: busy 08:30-09:30; the view's 09:00 slot says busy, but
         // no item holds 09:45.
-        Said {
-            id: "meganb@contoso.onmicrosoft.com",
-            at: "2019-03-15T16:15:00Z",
-            show_as: ShowAs::Busy,
-            busy_until: Some("2019-03-15T16:30:00Z"),
-            free_at: Some("2019-03-15T16:30:00Z"),
-            outside_working_hours: false,
-        },
-        Said {
-            id: "meganb@contoso.onmicrosoft.com",
-            at: "2019-03-15T16:45:00Z",
-            show_as: ShowAs::Free,
-            busy_until: None,
-            free_at: None,
-            outside_working_hours: false,
-        },
+        Said::busy(MEGAN, "2019-03-15T16:15:00Z", "2019-03-15T16:30:00Z"),
+        Said::free(MEGAN, "2019-03-15T16:45:00Z"),
         // Busy 12:00-14:00 with tentative 12:00-13:00 inside it and busy
         // 13:00-14:00 over it: busy, and free at 14:00.
-        Said {
-            id: "meganb@contoso.onmicrosoft.com",
-            at: "2019-03-15T19:30:00Z",
-            show_as: ShowAs::Busy,
-            busy_until: Some("2019-03-15T21:00:00Z"),
-            free_at: Some("2019-03-15T21:00:00Z"),
-            outside_working_hours: false,
-        },
-        Said {
-            id: "meganb@contoso.onmicrosoft.com",
-            at: "2019-03-15T20:30:00Z",
-            show_as: ShowAs::Busy,
-            busy_until: Some("2019-03-15T21:00:00Z"),
-            free_at: Some("2019-03-15T21:00:00Z"),
-            outside_working_hours: false,
-        },
+        Said::busy(MEGAN, "2019-03-15T19:30:00Z", "2019-03-15T21:00:00Z"),
+        Said::busy(MEGAN, "2019-03-15T20:30:00Z", "2019-03-15T21:00:00Z"),
         // Tentative 16:00-17:00, when her day ends: not free again before
         // the window does.
-        Said {
-            id: "meganb@contoso.onmicrosoft.com",
-            at: "2019-03-15T23:30:00Z",
-            show_as: ShowAs::Tentative,
-            busy_until: None,
-            free_at: None,
-            outside_working_hours: false,
-        },
+        Said::tentative(MEGAN, "2019-03-15T23:30:00Z"),
     ];
     let body = read(FILE);
     let read = parse_answer(&body, &asked_for(FILE)).unwrap();
