@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use presently_core::auth::{self, Session, SignInFlow, StoredSignIn};
 use presently_core::config::{Overrides, Settings};
-use presently_core::token_store::{MemoryStore, TokenStore};
+use presently_core::token_store::TokenStore;
 use presently_core::Error;
 use presently_sim::{Fault, FaultKind, Sim, SimConfig};
 
 mod common;
-use common::settings_for;
+use common::{fresh_install, settings_for};
 
 fn quick_sim_config() -> SimConfig {
     SimConfig {
@@ -48,9 +48,7 @@ async fn sign_in(sim: &Sim, settings: &Settings, store: Arc<dyn TokenStore>) -> 
 #[tokio::test(start_paused = true)]
 async fn device_code_flow_signs_in_and_stores_the_sign_in() {
     let sim = Sim::start(quick_sim_config()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
 
     let flow = SignInFlow::new(&settings).unwrap();
     let code = flow.start().await.unwrap();
@@ -188,9 +186,7 @@ async fn tokens_are_renewed_before_they_expire_and_refresh_tokens_rotate() {
     })
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     let first = sign_in(&sim, &settings, store.clone()).await;
 
     let session = Session::resume(&settings, store.clone()).await.unwrap();
@@ -233,9 +229,7 @@ async fn tokens_are_renewed_before_they_expire_and_refresh_tokens_rotate() {
 #[tokio::test]
 async fn a_revoked_sign_in_signs_out_with_the_reason_and_removes_the_tokens() {
     let sim = Sim::start(quick_sim_config()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     sign_in(&sim, &settings, store.clone()).await;
     let session = Session::resume(&settings, store.clone()).await.unwrap();
 
@@ -262,9 +256,7 @@ async fn two_processes_sharing_a_sign_in_do_not_sign_each_other_out() {
     })
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     sign_in(&sim, &settings, store.clone()).await;
     // The tray app and `presently watch` both start from the same keyring entry.
     let tray = Session::resume(&settings, store.clone()).await.unwrap();
@@ -282,9 +274,7 @@ async fn two_processes_sharing_a_sign_in_do_not_sign_each_other_out() {
 #[tokio::test]
 async fn a_locked_keyring_is_a_clear_error_and_nothing_is_lost() {
     let sim = Sim::start(quick_sim_config()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     sign_in(&sim, &settings, store.clone()).await;
     store.set_locked(true);
     let err = Session::resume(&settings, store.clone()).await.unwrap_err();
@@ -296,9 +286,7 @@ async fn a_locked_keyring_is_a_clear_error_and_nothing_is_lost() {
 #[tokio::test]
 async fn tokens_never_show_in_debug_output() {
     let sim = Sim::start(quick_sim_config()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     let stored = sign_in(&sim, &settings, store.clone()).await;
     let session = Session::resume(&settings, store.clone()).await.unwrap();
     let access = stored.tokens.access_token.expose().to_string();

@@ -8,7 +8,7 @@
 //! gaps in the simulator's log are the reader's own.
 
 mod common;
-use common::sign_in;
+use common::{fresh_install, sign_in};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ use presently_core::config::Settings;
 use presently_core::error::ErrorCode;
 use presently_core::graph::GraphClient;
 use presently_core::presence::Activity;
-use presently_core::token_store::{MemoryStore, TokenStore};
+use presently_core::token_store::TokenStore;
 use presently_sim::{Fault, LoggedRequest, Sim, SimConfig, SimUser};
 use tokio::sync::mpsc;
 
@@ -39,10 +39,6 @@ async fn approving_sim(users: usize) -> Sim {
     })
     .await
     .unwrap()
-}
-
-fn settings(sim: &Sim, dir: &std::path::Path) -> Settings {
-    common::settings(sim, dir, None)
 }
 
 /// Signed in, then "when they will be free" turned on: the permission is
@@ -122,9 +118,7 @@ async fn outlooks_until(
 #[tokio::test(start_paused = true)]
 async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
     let sim = approving_sim(45).await;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(&sim, dir.path());
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     let graph = consented(&sim, &settings, store).await;
     let users: Vec<SimUser> = sim.users().into_iter().skip(1).collect();
 
@@ -284,9 +278,7 @@ async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
 #[tokio::test(start_paused = true)]
 async fn turning_busy_reads_again_once_per_gap() {
     let sim = approving_sim(5).await;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(&sim, dir.path());
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     let graph = consented(&sim, &settings, store).await;
     let users: Vec<SimUser> = sim.users().into_iter().skip(1).collect();
     for u in &users {
@@ -338,9 +330,7 @@ async fn turning_busy_reads_again_once_per_gap() {
 #[tokio::test(start_paused = true)]
 async fn without_the_permission_the_reader_tells_a_problem() {
     let sim = approving_sim(5).await;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(&sim, dir.path());
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     sign_in(SignInFlow::new(&settings).unwrap(), store.clone()).await;
     let Access::NeedsConsent(_) = calendar::access(&settings, store.clone()).await.unwrap() else {
         panic!("{CALENDAR_SCOPE} was not asked for");
@@ -366,9 +356,7 @@ async fn without_the_permission_the_reader_tells_a_problem() {
 #[tokio::test(start_paused = true)]
 async fn a_429_is_waited_out_and_presence_is_not_held_back() {
     let sim = approving_sim(5).await;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(&sim, dir.path());
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     let graph = consented(&sim, &settings, store).await;
     let users: Vec<SimUser> = sim.users().into_iter().skip(1).collect();
     for u in &users {

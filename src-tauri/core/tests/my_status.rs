@@ -3,7 +3,7 @@
 //! follow and expire, and the China cloud refused before anything is sent.
 
 mod common;
-use common::{settings, sign_in};
+use common::{fresh_install, settings, sign_in};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,9 +71,7 @@ async fn consented(
 #[tokio::test]
 async fn the_permission_is_asked_for_once_and_kept_with_the_ones_before() {
     let sim = approving_sim().await;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(&sim, dir.path(), None);
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     let session = consented(&sim, &settings, store.clone()).await;
     let granted = session.granted().await;
     assert!(auth::grants(&granted, PRESENCE_WRITE_SCOPE), "{granted}");
@@ -97,9 +95,7 @@ async fn the_permission_is_asked_for_once_and_kept_with_the_ones_before() {
 #[tokio::test]
 async fn a_chosen_presence_and_message_show_and_expire() {
     let sim = approving_sim().await;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings(&sim, dir.path(), None);
-    let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     let session = consented(&sim, &settings, store).await;
     let account = session.account().clone();
     let own = OwnStatus::new(GraphClient::new(&settings, session).unwrap(), &account);

@@ -13,7 +13,7 @@ use presently_core::token_store::{MemoryStore, TokenStore, MAX_ENTRY_UNITS};
 use presently_sim::{Fault, FaultKind, Sim, SimConfig};
 
 mod common;
-use common::settings_for;
+use common::{fresh_install, settings_for};
 
 fn sim_config() -> SimConfig {
     SimConfig {
@@ -252,9 +252,7 @@ async fn the_browser_flow_gives_up_after_five_minutes() {
 #[tokio::test]
 async fn a_sign_in_for_one_more_permission_must_come_back_as_the_same_account() {
     let sim = Sim::start(sim_config()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     let flow = SignInFlow::new(&settings).unwrap();
     let code = flow.start().await.unwrap();
     sim.approve(&code.user_code, None).unwrap();
@@ -332,9 +330,7 @@ async fn a_device_code_blocked_by_conditional_access_names_the_browser() {
 #[tokio::test]
 async fn consent_asked_again_on_refresh_keeps_the_sign_in_and_names_the_permission() {
     let sim = approving_sim(sim_config()).await;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     browser_sign_in(&settings, store.clone()).await;
     let session = Session::resume(&settings, store.clone()).await.unwrap();
 
@@ -372,9 +368,7 @@ async fn a_renewal_that_needs_the_person_asks_to_sign_in_again_once() {
         (53003, "Conditional Access"),
         (50158, "security check"),
     ] {
-        let dir = tempfile::tempdir().unwrap();
-        let settings = settings_for(&sim, dir.path());
-        let store = Arc::new(MemoryStore::new());
+        let (_dir, settings, store) = fresh_install(&sim);
         browser_sign_in(&settings, store.clone()).await;
         let session = Session::resume(&settings, store.clone()).await.unwrap();
 
@@ -505,9 +499,7 @@ async fn a_stored_sign_in_is_never_sent_to_other_hosts() {
 async fn the_token_endpoint_is_not_followed_through_a_redirect() {
     let sim = approving_sim(sim_config()).await;
     let elsewhere = Sim::start(sim_config()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     browser_sign_in(&settings, store.clone()).await;
     let session = Session::resume(&settings, store.clone()).await.unwrap();
 
@@ -535,9 +527,7 @@ async fn sessions_sharing_a_sign_in_never_redeem_a_refresh_token_twice() {
         ..sim_config()
     })
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let store = Arc::new(MemoryStore::new());
+    let (_dir, settings, store) = fresh_install(&sim);
     browser_sign_in(&settings, store.clone()).await;
     let sessions: Vec<_> = resume_many(&settings, &store, 4).await;
     for _ in 0..3 {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use presently_core::auth::{self, AccessTokens, Prompt, SignInFlow, SignInMethod};
 use presently_core::config::{Overrides, Settings};
-use presently_core::token_store::TokenStore;
+use presently_core::token_store::{MemoryStore, TokenStore};
 use presently_core::{Error, Result, Secret};
 use presently_sim::Sim;
 
@@ -30,6 +30,14 @@ pub fn settings(sim: &Sim, dir: &std::path::Path, cloud: Option<&str>) -> Settin
 /// tests running side by side never meet.
 pub fn settings_for(sim: &Sim, dir: &std::path::Path) -> Settings {
     settings(sim, dir, None)
+}
+
+/// What a test signs in with: a config dir of its own, settings for `sim`
+/// there (as [`settings_for`]) and an empty keyring.
+pub fn fresh_install(sim: &Sim) -> (tempfile::TempDir, Settings, Arc<MemoryStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings_for(sim, dir.path());
+    (dir, settings, Arc::new(MemoryStore::new()))
 }
 
 /// A sign-in in the "browser" (which follows the simulator's redirect).
