@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use presently_core::auth::{self, AccessTokens, Session, SignInFlow, StoredSignIn};
+use presently_core::auth::{self, AccessTokens, BrowserSignIn, Session, SignInFlow, StoredSignIn};
 use presently_core::config::{Overrides, Settings};
 use presently_core::token_store::{MemoryStore, TokenStore, MAX_ENTRY_UNITS};
 use presently_sim::{Fault, FaultKind, Sim, SimConfig};
@@ -63,6 +63,22 @@ async fn browser_sign_in(settings: &Settings, store: Arc<dyn TokenStore>) -> Sto
     assert_eq!(status, 200);
     assert!(page.contains("You are signed in"), "{page}");
     flow.complete(tokens, store).await.unwrap()
+}
+
+/// A browser sign-in with `sim`, started, with its config dir in `dir`: the
+/// flow, the sign-in waiting for the browser, and the loopback port the
+/// browser comes back to.
+async fn start_browser_sign_in(
+    sim: &Sim,
+    dir: &std::path::Path,
+) -> (SignInFlow, BrowserSignIn, u16) {
+    let flow = SignInFlow::new(&settings_for(sim, dir)).unwrap();
+    let pending = flow.start_browser().await.unwrap();
+    let port = url::Url::parse(pending.redirect_uri())
+        .unwrap()
+        .port()
+        .unwrap();
+    (flow, pending, port)
 }
 
 #[tokio::test]
@@ -123,13 +139,7 @@ async fn the_browser_flow_signs_in_with_pkce_on_a_loopback_redirect() {
 async fn idle_local_connections_do_not_hold_the_browsers_answer_back() {
     let sim = approving_sim(sim_config()).await;
     let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let flow = SignInFlow::new(&settings).unwrap();
-    let pending = flow.start_browser().await.unwrap();
-    let port = url::Url::parse(pending.redirect_uri())
-        .unwrap()
-        .port()
-        .unwrap();
+    let (flow, pending, port) = start_browser_sign_in(&sim, dir.path()).await;
     // Connections that send nothing, as any local program can open; read
     // one after another, 10 s each, they held the answer for 100 s.
     let mut idle = Vec::new();
@@ -158,12 +168,7 @@ async fn idle_local_connections_do_not_hold_the_browsers_answer_back() {
 async fn a_refusal_in_the_browser_ends_the_flow_and_shows_microsofts_words() {
     let sim = Sim::start(sim_config()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let flow = SignInFlow::new(&settings_for(&sim, dir.path())).unwrap();
-    let pending = flow.start_browser().await.unwrap();
-    let port = url::Url::parse(pending.redirect_uri())
-        .unwrap()
-        .port()
-        .unwrap();
+    let (flow, pending, port) = start_browser_sign_in(&sim, dir.path()).await;
     let state = url::Url::parse(pending.url())
         .unwrap()
         .query_pairs()
@@ -197,13 +202,7 @@ async fn a_refusal_in_the_browser_ends_the_flow_and_shows_microsofts_words() {
 async fn a_refusal_without_state_is_shown_but_does_not_end_the_sign_in() {
     let sim = approving_sim(sim_config()).await;
     let dir = tempfile::tempdir().unwrap();
-    let settings = settings_for(&sim, dir.path());
-    let flow = SignInFlow::new(&settings).unwrap();
-    let pending = flow.start_browser().await.unwrap();
-    let port = url::Url::parse(pending.redirect_uri())
-        .unwrap()
-        .port()
-        .unwrap();
+    let (flow, pending, port) = start_browser_sign_in(&sim, dir.path()).await;
     let url = pending.url().to_string();
     let waiting = tokio::spawn(async move {
         let stateless = format!(
