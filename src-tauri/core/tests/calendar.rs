@@ -8,7 +8,7 @@
 //! gaps in the simulator's log are the reader's own.
 
 mod common;
-use common::{fresh_install, sign_in};
+use common::{consent_to, fresh_install, sign_in};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,18 +45,8 @@ async fn approving_sim(users: usize) -> Sim {
 /// asked for and kept. A Graph client on that session.
 async fn consented(sim: &Sim, settings: &Settings, store: Arc<dyn TokenStore>) -> GraphClient {
     sign_in(SignInFlow::new(settings).unwrap(), store.clone()).await;
-    let Access::NeedsConsent(flow) = calendar::access(settings, store.clone()).await.unwrap()
-    else {
-        panic!("the first sign-in did not ask for {CALENDAR_SCOPE}");
-    };
-    sim.clear_log();
-    let stored = sign_in(*flow, store.clone()).await;
-    let asked = sim
-        .requests()
-        .into_iter()
-        .find(|r| r.path.ends_with("/authorize"))
-        .expect("an authorization request");
-    assert!(asked.query.unwrap_or_default().contains(CALENDAR_SCOPE));
+    let access = calendar::access(settings, store.clone()).await.unwrap();
+    let stored = consent_to(sim, access, CALENDAR_SCOPE, store.clone()).await;
     let session = calendar::after_consent(settings, store.clone(), stored).unwrap();
     assert!(matches!(
         calendar::access(settings, store).await.unwrap(),
@@ -64,6 +54,20 @@ async fn consented(sim: &Sim, settings: &Settings, store: Arc<dyn TokenStore>) -
     ));
     sim.clear_log();
     GraphClient::new(settings, session).unwrap()
+}
+
+/// A tenant of `users` people, signed in as the first with "when they will
+/// be free" on: the simulator, a Graph client, everyone else (their
+/// calendars can all be read), and the config dir.
+async fn readable_calendars(users: usize) -> (Sim, GraphClient, Vec<SimUser>, tempfile::TempDir) {
+    let sim = approving_sim(users).await;
+    let (dir, settings, store) = fresh_install(&sim);
+    let graph = consented(&sim, &settings, store).await;
+    let others: Vec<SimUser> = sim.users().into_iter().skip(1).collect();
+    for u in &others {
+        sim.hide_schedule(&u.id, false).unwrap();
+    }
+    (sim, graph, others, dir)
 }
 
 fn fast() -> CalendarOptions {
@@ -117,16 +121,10 @@ async fn outlooks_until(
 
 #[tokio::test(start_paused = true)]
 async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
-    let sim = approving_sim(45).await;
-    let (_dir, settings, store) = fresh_install(&sim);
-    let graph = consented(&sim, &settings, store).await;
-    let users: Vec<SimUser> = sim.users().into_iter().skip(1).collect();
+    let (sim, graph, users, _dir) = readable_calendars(45).await;
 
     let hidden = &users[0];
     sim.hide_schedule(&hidden.id, true).unwrap();
-    for u in &users[1..] {
-        sim.hide_schedule(&u.id, false).unwrap();
-    }
     // Away all day, every day but today, in Seattle.
     let away = &users[1];
     let pacific = Zone::named("Pacific Standard Time").unwrap();
@@ -277,13 +275,7 @@ async fn outlooks_arrive_for_everyone_whose_calendar_can_be_read() {
 
 #[tokio::test(start_paused = true)]
 async fn turning_busy_reads_again_once_per_gap() {
-    let sim = approving_sim(5).await;
-    let (_dir, settings, store) = fresh_install(&sim);
-    let graph = consented(&sim, &settings, store).await;
-    let users: Vec<SimUser> = sim.users().into_iter().skip(1).collect();
-    for u in &users {
-        sim.hide_schedule(&u.id, false).unwrap();
-    }
+    let (sim, graph, users, _dir) = readable_calendars(5).await;
     let people: Vec<Person> = users[..3].iter().map(person).collect();
     let (handle, mut events) = calendar::spawn_with(graph, people, fast());
     let mut seen = HashMap::new();
@@ -355,13 +347,7 @@ async fn without_the_permission_the_reader_tells_a_problem() {
 
 #[tokio::test(start_paused = true)]
 async fn a_429_is_waited_out_and_presence_is_not_held_back() {
-    let sim = approving_sim(5).await;
-    let (_dir, settings, store) = fresh_install(&sim);
-    let graph = consented(&sim, &settings, store).await;
-    let users: Vec<SimUser> = sim.users().into_iter().skip(1).collect();
-    for u in &users {
-        sim.hide_schedule(&u.id, false).unwrap();
-    }
+    let (sim, graph, users, _dir) = readable_calendars(5).await;
     sim.inject(Fault::status(429, Some("3")).on(SCHEDULE));
     let people: Vec<Person> = users.iter().map(person).collect();
     let (handle, mut events) = calendar::spawn_with(graph.clone(), people, fast());

@@ -3,7 +3,7 @@
 //! follow and expire, and the China cloud refused before anything is sent.
 
 mod common;
-use common::{fresh_install, settings, sign_in};
+use common::{consent_to, fresh_install, settings, sign_in};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,22 +49,8 @@ async fn consented(
         store.clone(),
     )
     .await;
-    let Access::NeedsConsent(flow) = my_status::access(settings, store.clone()).await.unwrap()
-    else {
-        panic!("the first sign-in did not ask for {PRESENCE_WRITE_SCOPE}");
-    };
-    sim.clear_log();
-    let stored = sign_in(*flow, store.clone()).await;
-    let asked = sim
-        .requests()
-        .into_iter()
-        .find(|r| r.path.ends_with("/authorize"))
-        .expect("an authorization request");
-    assert!(asked
-        .query
-        .as_deref()
-        .unwrap_or_default()
-        .contains("Presence.ReadWrite"));
+    let access = my_status::access(settings, store.clone()).await.unwrap();
+    let stored = consent_to(sim, access, PRESENCE_WRITE_SCOPE, store.clone()).await;
     my_status::after_consent(settings, store, stored).unwrap()
 }
 

@@ -72,3 +72,26 @@ impl AccessTokens for FixedToken {
         Box::pin(async { Err(Error::SignInNeeded("the test token was rejected".into())) })
     }
 }
+
+/// The second sign-in that one more permission needs, given in the
+/// "browser": `access` must ask for it, and the sign-in page must be asked
+/// for `scope`. The sign-in that results.
+pub async fn consent_to(
+    sim: &Sim,
+    access: auth::Access,
+    scope: &str,
+    store: Arc<dyn TokenStore>,
+) -> auth::StoredSignIn {
+    let auth::Access::NeedsConsent(flow) = access else {
+        panic!("the first sign-in did not ask for {scope}");
+    };
+    sim.clear_log();
+    let stored = sign_in(*flow, store).await;
+    let asked = sim
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/authorize"))
+        .expect("an authorization request");
+    assert!(asked.query.unwrap_or_default().contains(scope));
+    stored
+}
