@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use presently_core::directory::{Directory, Person};
+use presently_core::directory::{Directory, Listing, Person};
 use presently_core::graph::GraphClient;
 use presently_sim::{Examples, Sim, SimConfig};
 use serde_json::Value;
@@ -52,6 +52,14 @@ async fn tenant() -> Tenant {
     }
 }
 
+impl Tenant {
+    /// The simulator answers the next request to `path` with the
+    /// published answer `file`.
+    fn answers_with(&self, file: &str, path: &str) {
+        self.sim.inject(self.examples.answer(file, path).unwrap());
+    }
+}
+
 /// The published entries of a list answer, or the one object of a single
 /// answer.
 fn published_entries(body: &Value) -> Vec<Value> {
@@ -88,6 +96,14 @@ fn expected(file: &str) -> (Vec<String>, usize) {
     (ids, left_out)
 }
 
+/// `listing` is what `file` must give: its people, in order, each once,
+/// and everything else counted as left out.
+fn read_as_published(file: &str, listing: &Listing) {
+    let (want, left_out) = expected(file);
+    assert_eq!(ids(&listing.people), want, "{file}");
+    assert_eq!(listing.left_out, left_out, "{file}");
+}
+
 fn ids(people: &[Person]) -> Vec<String> {
     people.iter().map(|p| p.id.clone()).collect()
 }
@@ -112,15 +128,13 @@ async fn every_published_member_list_gives_its_users_and_counts_the_rest() {
     assert!(files.len() >= 4, "{files:?}");
     for file in files {
         let prefix = format!("/v1.0/groups/{group}/members");
-        t.sim.inject(t.examples.answer(&file, &prefix).unwrap());
+        t.answers_with(&file, &prefix);
         let listing = t
             .directory
             .group_members(group)
             .await
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let (want, left_out) = expected(&file);
-        assert_eq!(ids(&listing.people), want, "{file}");
-        assert_eq!(listing.left_out, left_out, "{file}");
+        read_as_published(&file, &listing);
     }
 }
 
@@ -128,16 +142,13 @@ async fn every_published_member_list_gives_its_users_and_counts_the_rest() {
 async fn every_published_list_of_direct_reports_gives_its_users_and_counts_the_rest() {
     let t = tenant().await;
     for file in files(&["GET /me/directReports"]) {
-        t.sim
-            .inject(t.examples.answer(&file, "/v1.0/me/directReports").unwrap());
+        t.answers_with(&file, "/v1.0/me/directReports");
         let listing = t
             .directory
             .direct_reports()
             .await
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let (want, left_out) = expected(&file);
-        assert_eq!(ids(&listing.people), want, "{file}");
-        assert_eq!(listing.left_out, left_out, "{file}");
+        read_as_published(&file, &listing);
         // Both published lists hold only an ID or a placeholder: nobody.
         assert!(listing.people.is_empty() && listing.left_out == 1, "{file}");
     }
@@ -147,16 +158,13 @@ async fn every_published_list_of_direct_reports_gives_its_users_and_counts_the_r
 async fn the_published_manager_is_read_as_a_person() {
     let t = tenant().await;
     for file in files(&["GET /users/{id | userPrincipalName}/manager"]) {
-        t.sim
-            .inject(t.examples.answer(&file, "/v1.0/me/manager").unwrap());
+        t.answers_with(&file, "/v1.0/me/manager");
         let listing = t
             .directory
             .manager()
             .await
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let (want, left_out) = expected(&file);
-        assert_eq!(ids(&listing.people), want, "{file}");
-        assert_eq!(listing.left_out, left_out, "{file}");
+        read_as_published(&file, &listing);
         let published: Value = serde_json::from_slice(&crate::read(&file)).unwrap();
         if let Some(manager) = listing.people.first() {
             assert_eq!(manager.display_name, published["displayName"], "{file}");
@@ -186,8 +194,7 @@ async fn every_published_user_list_searched_gives_only_users() {
     ]);
     assert!(files.len() >= 10, "{files:?}");
     for file in files {
-        t.sim
-            .inject(t.examples.answer(&file, "/v1.0/users").unwrap());
+        t.answers_with(&file, "/v1.0/users");
         let found = t
             .directory
             .search("contoso", 50)
