@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-pub use presently_sim::{Sim, SimConfig};
+pub use presently_sim::{PresenceUpdate, Sim, SimConfig};
 
 #[path = "webdriver.rs"]
 pub mod webdriver;
@@ -125,6 +125,16 @@ fn built(variable: &str, name: &str) -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// A presence as Teams sets one: an availability and an activity, with no
+/// message and no out-of-office note.
+pub fn presence(availability: &str, activity: &str) -> PresenceUpdate {
+    PresenceUpdate {
+        availability: availability.into(),
+        activity: activity.into(),
+        ..Default::default()
+    }
 }
 
 /// A loopback TCP port that was free a moment ago.

@@ -8,8 +8,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use presently_e2e::{OutputLines, Run, SimConfig, TestEnv};
-use presently_sim::{PresenceUpdate, Sim, SimUser};
+use presently_e2e::{presence, OutputLines, Run, SimConfig, TestEnv};
+use presently_sim::{Sim, SimUser};
 use serde_json::{json, Value};
 
 const ALL_DAYS: [&str; 7] = [
@@ -428,14 +428,7 @@ async fn login_with_calendar_then_watch_prints_a_schedule_line_for_everyone_and_
         .set_working_hours(&who.id, &ALL_DAYS, "08:00", "17:00", Some(&zone))
         .unwrap();
     env.sim
-        .set_presence(
-            &who.id,
-            PresenceUpdate {
-                availability: "Busy".into(),
-                activity: "InAMeeting".into(),
-                ..Default::default()
-            },
-        )
+        .set_presence(&who.id, presence("Busy", "InAMeeting"))
         .unwrap();
     let changed = out
         .json_until(Duration::from_secs(120), |v| {
@@ -531,14 +524,7 @@ async fn watch_calendar_without_the_permission_says_so_and_goes_on_with_presence
     let users = env.sim.users();
     let (a, b) = (users[1].id.clone(), users[2].id.clone());
     env.sim
-        .set_presence(
-            &a,
-            PresenceUpdate {
-                availability: "Available".into(),
-                activity: "Available".into(),
-                ..Default::default()
-            },
-        )
+        .set_presence(&a, presence("Available", "Available"))
         .unwrap();
     let mut child = env
         .command(&[
@@ -566,14 +552,7 @@ async fn watch_calendar_without_the_permission_says_so_and_goes_on_with_presence
         .await;
     assert_eq!(snapshot["presences"].as_array().unwrap().len(), 2);
     env.sim
-        .set_presence(
-            &a,
-            PresenceUpdate {
-                availability: "Busy".into(),
-                activity: "InAMeeting".into(),
-                ..Default::default()
-            },
-        )
+        .set_presence(&a, presence("Busy", "InAMeeting"))
         .unwrap();
     let changed = out
         .json_until(Duration::from_secs(30), |v| v["event"] == "changed")

@@ -4,23 +4,15 @@
 
 use std::time::Duration;
 
-use presently_e2e::{wait_for, PrivateSession, TestEnv};
+use presently_e2e::{presence, wait_for, PrivateSession, TestEnv};
 use presently_sim::PresenceUpdate;
 
 fn busy() -> PresenceUpdate {
-    PresenceUpdate {
-        availability: "Busy".into(),
-        activity: "InAMeeting".into(),
-        ..Default::default()
-    }
+    presence("Busy", "InAMeeting")
 }
 
 fn available() -> PresenceUpdate {
-    PresenceUpdate {
-        availability: "Available".into(),
-        activity: "Available".into(),
-        ..Default::default()
-    }
+    presence("Available", "Available")
 }
 
 fn presence_polls(env: &TestEnv) -> usize {

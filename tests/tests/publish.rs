@@ -28,10 +28,8 @@ fn start_publish(env: &TestEnv, targets: &[&str], teammate: &str) -> Child {
 
 fn presence(availability: &str, activity: &str, note: Option<&str>) -> PresenceUpdate {
     PresenceUpdate {
-        availability: availability.into(),
-        activity: activity.into(),
         status_message: note.map(str::to_string),
-        out_of_office: None,
+        ..presently_e2e::presence(availability, activity)
     }
 }
 

@@ -3,10 +3,10 @@
 //! keyring of a private session.
 
 use presently_e2e::{
-    files_containing, linux_only, native_path, platform, session_home, under_wine, Platform, Run,
-    SimConfig, TestEnv,
+    files_containing, linux_only, native_path, platform, presence, session_home, under_wine,
+    Platform, Run, SimConfig, TestEnv,
 };
-use presently_sim::{PresenceUpdate, SimUser};
+use presently_sim::SimUser;
 use serde_json::Value;
 
 fn roster_file(env: &TestEnv) -> std::path::PathBuf {
@@ -182,24 +182,10 @@ async fn list_shows_current_presence_when_signed_in_and_the_roster_without_it_ot
     let users = env.sim.users();
     let (busy, free) = (&users[8], &users[9]);
     env.sim
-        .set_presence(
-            &busy.id,
-            PresenceUpdate {
-                availability: "Busy".into(),
-                activity: "InACall".into(),
-                ..Default::default()
-            },
-        )
+        .set_presence(&busy.id, presence("Busy", "InACall"))
         .unwrap();
     env.sim
-        .set_presence(
-            &free.id,
-            PresenceUpdate {
-                availability: "Available".into(),
-                activity: "Available".into(),
-                ..Default::default()
-            },
-        )
+        .set_presence(&free.id, presence("Available", "Available"))
         .unwrap();
     let run = env.run(&["roster", "add", &busy.id, &free.id]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -4,18 +4,13 @@
 
 use std::time::Duration;
 
-use presently_e2e::{OutputLines, Run, TestEnv};
-use presently_sim::PresenceUpdate;
+use presently_e2e::{presence, OutputLines, Run, TestEnv};
 use serde_json::Value;
 
 /// `users()[0]` (who signs in) at work: a chosen presence shows only while
 /// one has a Teams session, and the simulated day sends people home.
 fn at_work(env: &TestEnv) {
-    let update = PresenceUpdate {
-        availability: "Available".into(),
-        activity: "Available".into(),
-        ..Default::default()
-    };
+    let update = presence("Available", "Available");
     env.sim
         .set_presence(&env.sim.users()[0].id, update)
         .unwrap();

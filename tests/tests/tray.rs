@@ -8,10 +8,9 @@
 use std::time::Duration;
 
 use presently_e2e::{
-    app_logs, close_window, curl_browser, wait_for, window_shown, MenuEntry, PrivateSession,
-    TestEnv, TrayIcon,
+    app_logs, close_window, curl_browser, presence, wait_for, window_shown, MenuEntry,
+    PrivateSession, TestEnv, TrayIcon,
 };
-use presently_sim::PresenceUpdate;
 
 const LONG: Duration = Duration::from_secs(60);
 const SHORT: Duration = Duration::from_secs(20);
@@ -28,14 +27,6 @@ const SIGN_OUT: &str = "Sign out";
 /// Signed in only (and not in the China cloud): your own status.
 const SET_STATUS: &str = "Set my status";
 const QUIT: &str = "Quit";
-
-fn presence(availability: &str, activity: &str) -> PresenceUpdate {
-    PresenceUpdate {
-        availability: availability.into(),
-        activity: activity.into(),
-        ..Default::default()
-    }
-}
 
 /// A private session with a tray in it: the app started in it sees one.
 fn session_with_tray(env: &TestEnv) -> PrivateSession {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use presently_e2e::{OutputLines, Run, TestEnv};
+use presently_e2e::{presence, OutputLines, Run, TestEnv};
 use presently_sim::PresenceUpdate;
 use serde_json::Value;
 
@@ -47,14 +47,7 @@ async fn json_lines_snapshot_then_changes_and_exit_3_when_signed_out() {
     );
 
     env.sim
-        .set_presence(
-            &a,
-            PresenceUpdate {
-                availability: "DoNotDisturb".into(),
-                activity: "Presenting".into(),
-                ..Default::default()
-            },
-        )
+        .set_presence(&a, presence("DoNotDisturb", "Presenting"))
         .unwrap();
     let changed = lines
         .json_until(PATIENCE, |v| v["event"] == "changed")

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use presently_e2e::webdriver::Driver;
-use presently_e2e::{curl_browser, desktop_bin, files_containing, PrivateSession, TestEnv};
+use presently_e2e::{
+    curl_browser, desktop_bin, files_containing, presence, PrivateSession, TestEnv,
+};
 use presently_sim::PresenceUpdate;
 
 const EVIL: &str = "<img src=x onerror=alert(1)>";
@@ -25,14 +27,7 @@ async fn sign_in_add_a_teammate_and_see_their_status_change() {
     std::fs::write(env.config_dir.path().join("config.toml"), "interval = 5\n").unwrap();
     let who = env.sim.users()[3].clone();
     env.sim
-        .set_presence(
-            &who.id,
-            PresenceUpdate {
-                availability: "Available".into(),
-                activity: "Available".into(),
-                ..Default::default()
-            },
-        )
+        .set_presence(&who.id, presence("Available", "Available"))
         .unwrap();
 
     let state_home = session.home.path().join("state");
