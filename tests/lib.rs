@@ -268,38 +268,28 @@ impl TestEnv {
 
     /// `presently ARGS` (a login), approving its code as `approve` does.
     pub async fn login_args_with(&self, args: &[&str], approve: impl FnOnce(&Sim, &str)) -> Run {
-        let child = self.command(args).spawn().expect("presently runs");
-        let code = self.pending_code().await;
-        approve(&self.sim, &code);
-        Run::wait(child).await
+        answer_login(self.command(args), &self.sim, approve).await
     }
 
     /// `presently login --no-browser` in `session`'s keyring, approved.
     pub async fn login_in(&self, session: &PrivateSession) {
         let mut login = self.command(&["login", "--no-browser"]);
         session.apply(&mut login);
-        let child = login.spawn().unwrap();
-        let code = self.pending_code().await;
-        self.sim.approve(&code, None).unwrap();
-        assert_eq!(Run::wait(child).await.code, 0);
+        let run = answer_login(login, &self.sim, approve).await;
+        assert_eq!(run.code, 0, "login failed: {}", run.stderr);
     }
 
+    /// `presently login --no-browser`, approved: signed in as the first user.
     pub async fn login(&self) -> Run {
-        let run = self
-            .login_with(|sim, code| sim.approve(code, None).unwrap())
-            .await;
+        self.login_args(&["login", "--no-browser"]).await
+    }
+
+    /// `presently ARGS` (a login by code), approved: signed in as the first
+    /// user.
+    pub async fn login_args(&self, args: &[&str]) -> Run {
+        let run = self.login_args_with(args, approve).await;
         assert_eq!(run.code, 0, "login failed: {}", run.stderr);
         run
-    }
-
-    pub async fn pending_code(&self) -> String {
-        for _ in 0..400 {
-            if let Some(code) = self.sim.pending_codes().into_iter().next() {
-                return code;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("presently never asked for a device code");
     }
 
     /// The keyring entry name for this test's sign-in: cloud, tenant,
@@ -353,15 +343,46 @@ impl TestEnv {
         entries
     }
 
-    /// `presently login` in the browser: the "browser" is `curl`, which
-    /// follows the simulator's redirect back to Presently's loopback port,
-    /// as a browser does once the person has signed in.
-    pub fn browser_login_command(&self) -> tokio::process::Command {
+    /// `presently login` in the browser, approved: the "browser" is `curl`,
+    /// which follows the simulator's redirect back to Presently's loopback
+    /// port, as a browser does once the person has signed in.
+    pub async fn browser_login(&self) -> Run {
         self.sim.set_auto_approve(true);
         let mut cmd = self.command(&["login"]);
         cmd.env("BROWSER", curl_browser(None));
-        cmd
+        let run = Run::of(cmd).await;
+        assert_eq!(run.code, 0, "login failed: {}", run.stderr);
+        run
     }
+}
+
+/// Runs `login`, a `presently login` by device code against `sim`, and
+/// answers the code it asks for as `approve` does (approve, decline, ...).
+pub async fn answer_login(
+    mut login: tokio::process::Command,
+    sim: &Sim,
+    approve: impl FnOnce(&Sim, &str),
+) -> Run {
+    let child = login.spawn().expect("presently runs");
+    let code = pending_code(sim).await;
+    approve(sim, &code);
+    Run::wait(child).await
+}
+
+/// Approves `code` as the person who signs in, `sim`'s first user.
+pub fn approve(sim: &Sim, code: &str) {
+    sim.approve(code, None).unwrap();
+}
+
+/// The device code someone asked `sim` for, once there is one.
+pub async fn pending_code(sim: &Sim) -> String {
+    for _ in 0..400 {
+        if let Some(code) = sim.pending_codes().into_iter().next() {
+            return code;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("presently never asked for a device code");
 }
 
 /// A `BROWSER` value that fetches the page and follows its redirects,

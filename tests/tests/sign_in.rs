@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use presently_e2e::{
-    curl_browser, files_containing, keyring_lookup, linux_only, native_path, presently_bin,
-    session_home, windows, OutputLines, Run, Sim, SimConfig, TestEnv,
+    answer_login, approve, curl_browser, files_containing, keyring_lookup, linux_only, native_path,
+    presently_bin, session_home, windows, OutputLines, Run, Sim, SimConfig, TestEnv,
 };
 
 #[tokio::test]
@@ -180,10 +180,7 @@ async fn cloud_and_tenant_come_from_flag_then_environment_then_config_file() {
         "contoso.onmicrosoft.com",
     ]);
     cmd.env("PRESENTLY_CLOUD", "global");
-    let child = cmd.spawn().unwrap();
-    let code = env.pending_code().await;
-    env.sim.approve(&code, None).unwrap();
-    assert_eq!(Run::wait(child).await.code, 0);
+    assert_eq!(answer_login(cmd, &env.sim, approve).await.code, 0);
     let mut cmd = env.command(&["whoami", "--json", "--cloud", "global"]);
     cmd.env("PRESENTLY_TENANT", "contoso.onmicrosoft.com");
     assert_eq!(Run::of(cmd).await.code, 0);
@@ -272,8 +269,7 @@ async fn a_locked_keyring_is_a_clear_error_within_the_timeout() {
 #[tokio::test]
 async fn login_signs_in_through_the_browser_by_default() {
     let env = TestEnv::new(TestEnv::quick()).await;
-    let run = Run::of(env.browser_login_command()).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = env.browser_login().await;
     // The address it opened stands on a line of its own, for a person or a
     // script to open when no browser starts.
     let authorize = format!("{}/organizations/oauth2/v2.0/authorize?", env.sim.url());
@@ -299,9 +295,7 @@ async fn a_blocked_device_code_says_to_use_the_browser() {
     let env = TestEnv::new(TestEnv::quick()).await;
     env.sim.set_device_code_blocked(true);
     let run = env
-        .login_args_with(&["login", "--device-code"], |sim, code| {
-            sim.approve(code, None).unwrap()
-        })
+        .login_args_with(&["login", "--device-code"], approve)
         .await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("AADSTS53003"), "{}", run.stderr);
@@ -311,8 +305,7 @@ async fn a_blocked_device_code_says_to_use_the_browser() {
         run.stderr
     );
     // ... and the browser does work there.
-    let run = Run::of(env.browser_login_command()).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    env.browser_login().await;
 }
 
 #[tokio::test]
@@ -323,8 +316,7 @@ async fn the_largest_real_world_tokens_are_stored_in_entries_that_fit_windows() 
         ..TestEnv::quick()
     })
     .await;
-    let run = Run::of(env.browser_login_command()).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    env.browser_login().await;
     let (blob, entries) = env.keyring_sign_in().expect("stored");
     assert!(blob["access_token"].as_str().unwrap().len() >= 8_192);
     assert!(blob["refresh_token"].as_str().unwrap().len() >= 4_096);
@@ -390,15 +382,7 @@ async fn a_sign_in_is_never_sent_to_another_host() {
     let mut cmd = env.command(&["login", "--no-browser"]);
     cmd.env("PRESENTLY_LOGIN_URL", other.url())
         .env("PRESENTLY_GRAPH_URL", other.url());
-    let child = cmd.spawn().unwrap();
-    let code = loop {
-        if let Some(code) = other.pending_codes().into_iter().next() {
-            break code;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    };
-    other.approve(&code, None).unwrap();
-    assert_eq!(Run::wait(child).await.code, 0);
+    assert_eq!(answer_login(cmd, &other, approve).await.code, 0);
     assert_eq!(
         env.run(&["whoami"]).await.code,
         0,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use presently_e2e::{presence, OutputLines, Run, TestEnv};
+use presently_e2e::{approve, presence, OutputLines, Run, TestEnv};
 use serde_json::Value;
 
 /// `users()[0]` (who signs in) at work: a chosen presence shows only while
@@ -55,9 +55,7 @@ async fn consented(env: &TestEnv, args: &[&str]) -> Run {
     );
     let mut with_code = args.to_vec();
     with_code.push("--device-code");
-    let run = env
-        .login_args_with(&with_code, |sim, code| sim.approve(code, None).unwrap())
-        .await;
+    let run = env.login_args_with(&with_code, approve).await;
     ok(&run);
     assert!(run.stderr.contains("Presence.ReadWrite"), "{}", run.stderr);
     let stored = env.keyring_sign_in().unwrap().0;
