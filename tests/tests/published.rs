@@ -7,26 +7,59 @@
 //!
 //! `/me/people` has no published answer, so it is not among them.
 
-use presently_e2e::{Run, SimConfig, TestEnv};
+use presently_e2e::{approve, Run, SimConfig, TestEnv};
 use presently_sim::Examples;
 use serde_json::Value;
 
-fn examples() -> Examples {
-    Examples::open(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../src-tauri/core/tests/graph-examples"),
-    )
-    .expect("the corpus")
+/// A tenant of 30 people whose simulator answers with Microsoft's
+/// published examples when asked to.
+struct Published {
+    env: TestEnv,
+    examples: Examples,
 }
 
-async fn signed_in() -> TestEnv {
-    let env = TestEnv::new(SimConfig {
-        users: 30,
-        ..TestEnv::quick()
-    })
-    .await;
-    env.login().await;
-    env
+impl Published {
+    async fn start() -> Published {
+        let examples = Examples::open(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../src-tauri/core/tests/graph-examples"),
+        )
+        .expect("the corpus");
+        let env = TestEnv::new(SimConfig {
+            users: 30,
+            ..TestEnv::quick()
+        })
+        .await;
+        Published { env, examples }
+    }
+
+    /// Started, and signed in with `presently login --no-browser`.
+    async fn signed_in() -> Published {
+        let t = Published::start().await;
+        t.env.login().await;
+        t
+    }
+
+    /// The simulator answers the next request to `path` with the published
+    /// answer `file`.
+    fn answers_with(&self, file: &str, path: &str) {
+        self.env
+            .sim
+            .inject(self.examples.answer(file, path).unwrap());
+    }
+
+    /// The published answer `file`, as JSON.
+    fn body(&self, file: &str) -> Value {
+        serde_json::from_slice(&self.examples.canned(file).unwrap().body).unwrap()
+    }
+
+    /// The published files of `endpoints` of `kind` ("response", "error").
+    fn files(&self, endpoints: &[&str], kind: &str) -> Vec<String> {
+        endpoints
+            .iter()
+            .flat_map(|e| self.examples.files(e, kind))
+            .collect()
+    }
 }
 
 /// The IDs on the roster, as `roster list --json` gives them.
@@ -50,23 +83,18 @@ fn clean_sentence(run: &Run) {
 
 #[tokio::test]
 async fn published_presence_reaches_the_roster_list() {
-    let env = signed_in().await;
-    let examples = examples();
+    let t = Published::signed_in().await;
     let file = "getpresencesbyuserid-response-1.json";
-    let published: Value = serde_json::from_slice(&examples.canned(file).unwrap().body).unwrap();
+    let published = t.body(file);
     let people = published["value"].as_array().unwrap();
     let roster: String = people
         .iter()
         .map(|p| format!("[[teammate]]\nid = \"{}\"\n\n", p["id"].as_str().unwrap()))
         .collect();
-    std::fs::write(env.config_dir.path().join("roster.toml"), roster).unwrap();
+    std::fs::write(t.env.config_dir.path().join("roster.toml"), roster).unwrap();
 
-    env.sim.inject(
-        examples
-            .answer(file, "/v1.0/communications/getPresencesByUserId")
-            .unwrap(),
-    );
-    let run = env.run(&["roster", "list", "--json"]).await;
+    t.answers_with(file, "/v1.0/communications/getPresencesByUserId");
+    let run = t.env.run(&["roster", "list", "--json"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let list = run.json();
     for (teammate, person) in list["teammates"].as_array().unwrap().iter().zip(people) {
@@ -78,28 +106,24 @@ async fn published_presence_reaches_the_roster_list() {
 
 #[tokio::test]
 async fn published_user_lists_found_by_search_hold_only_users() {
-    let env = signed_in().await;
-    let examples = examples();
-    let lists: Vec<String> = [
-        "GET /users",
-        "GET /users?$search=",
-        "GET /users?$search= OR ",
-        "GET /users?$filter=startswith&$top=1",
-        "GET /users?$filter=endsWith(userPrincipalName,'%23EXT%23@...')",
-        "GET /users?$select=ext...",
-    ]
-    .iter()
-    .flat_map(|e| examples.files(e, "response"))
-    .collect();
+    let t = Published::signed_in().await;
+    let lists = t.files(
+        &[
+            "GET /users",
+            "GET /users?$search=",
+            "GET /users?$search= OR ",
+            "GET /users?$filter=startswith&$top=1",
+            "GET /users?$filter=endsWith(userPrincipalName,'%23EXT%23@...')",
+            "GET /users?$select=ext...",
+        ],
+        "response",
+    );
     let mut shown = 0;
     for file in lists {
-        env.sim
-            .inject(examples.answer(&file, "/v1.0/users").unwrap());
-        let run = env.run(&["roster", "search", "contoso"]).await;
+        t.answers_with(&file, "/v1.0/users");
+        let run = t.env.run(&["roster", "search", "contoso"]).await;
         assert_eq!(run.code, 0, "{file}: {}", run.stderr);
-        let published: Value =
-            serde_json::from_slice(&examples.canned(&file).unwrap().body).unwrap();
-        for item in published["value"].as_array().unwrap() {
+        for item in t.body(&file)["value"].as_array().unwrap() {
             let Some(upn) = item["userPrincipalName"].as_str() else {
                 continue;
             };
@@ -122,30 +146,22 @@ async fn published_user_lists_found_by_search_hold_only_users() {
 
 #[tokio::test]
 async fn published_members_that_are_not_people_are_left_out_and_counted() {
-    let env = TestEnv::new(SimConfig {
-        users: 30,
-        ..TestEnv::quick()
-    })
-    .await;
-    let login = env
-        .login_args_with(&["login", "--no-browser", "--groups"], |sim, code| {
-            sim.approve(code, None).unwrap()
-        })
+    let t = Published::start().await;
+    t.env
+        .login_args(&["login", "--no-browser", "--groups"])
         .await;
-    assert_eq!(login.code, 0, "{}", login.stderr);
-    let examples = examples();
-    let lists = [
-        "GET /groups/{id}/members",
-        "GET /groups/{id}/members?$filter=",
-    ]
-    .iter()
-    .flat_map(|e| examples.files(e, "response"))
-    .collect::<Vec<_>>();
+    let lists = t.files(
+        &[
+            "GET /groups/{id}/members",
+            "GET /groups/{id}/members?$filter=",
+        ],
+        "response",
+    );
     assert!(lists.len() >= 3, "{lists:?}");
     for file in lists {
-        env.sim
-            .inject(examples.answer(&file, "/v1.0/groups/").unwrap());
-        let run = env
+        t.answers_with(&file, "/v1.0/groups/");
+        let run = t
+            .env
             .run(&["roster", "import", "--group", "All Company"])
             .await;
         assert_eq!(run.code, 0, "{file}: {}", run.stderr);
@@ -162,18 +178,16 @@ async fn published_members_that_are_not_people_are_left_out_and_counted() {
             "{file}: {}",
             run.stderr
         );
-        assert!(roster_ids(&env).await.is_empty(), "{file}: nothing added");
+        assert!(roster_ids(&t.env).await.is_empty(), "{file}: nothing added");
     }
 }
 
 #[tokio::test]
 async fn published_reports_and_manager_import_only_people() {
-    let env = signed_in().await;
-    let examples = examples();
-    for file in examples.files("GET /me/directReports", "response") {
-        env.sim
-            .inject(examples.answer(&file, "/v1.0/me/directReports").unwrap());
-        let run = env.run(&["roster", "import", "--reports"]).await;
+    let t = Published::signed_in().await;
+    for file in t.files(&["GET /me/directReports"], "response") {
+        t.answers_with(&file, "/v1.0/me/directReports");
+        let run = t.env.run(&["roster", "import", "--reports"]).await;
         assert_eq!(run.code, 0, "{file}: {}", run.stderr);
         assert!(
             run.stderr
@@ -181,15 +195,21 @@ async fn published_reports_and_manager_import_only_people() {
             "{file}: {}",
             run.stderr
         );
-        assert!(roster_ids(&env).await.is_empty(), "{file}: {}", run.stderr);
+        assert!(
+            roster_ids(&t.env).await.is_empty(),
+            "{file}: {}",
+            run.stderr
+        );
     }
     let file = "manager-response-1.json";
-    env.sim
-        .inject(examples.answer(file, "/v1.0/me/manager").unwrap());
-    let run = env.run(&["roster", "import", "--manager"]).await;
+    t.answers_with(file, "/v1.0/me/manager");
+    let run = t.env.run(&["roster", "import", "--manager"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let published: Value = serde_json::from_slice(&examples.canned(file).unwrap().body).unwrap();
-    assert_eq!(roster_ids(&env).await, [published["id"].as_str().unwrap()]);
+    let published = t.body(file);
+    assert_eq!(
+        roster_ids(&t.env).await,
+        [published["id"].as_str().unwrap()]
+    );
     assert!(
         run.stderr
             .contains(published["displayName"].as_str().unwrap()),
@@ -201,16 +221,14 @@ async fn published_reports_and_manager_import_only_people() {
 
 #[tokio::test]
 async fn published_batch_answers_give_a_clear_error_and_change_nothing() {
-    let env = signed_in().await;
-    let examples = examples();
-    let users = env.sim.users();
+    let t = Published::signed_in().await;
+    let users = t.env.sim.users();
     let keys: Vec<&str> = users[1..6].iter().map(|u| u.id.as_str()).collect();
-    for file in examples.files("POST /$batch", "response") {
-        env.sim
-            .inject(examples.answer(&file, "/v1.0/$batch").unwrap());
+    for file in t.files(&["POST /$batch"], "response") {
+        t.answers_with(&file, "/v1.0/$batch");
         let mut args = vec!["roster", "add"];
         args.extend(&keys);
-        let run = env.run(&args).await;
+        let run = t.env.run(&args).await;
         // The published batches answer other requests than these look-ups:
         // a clear refusal, one line, and the roster as it was.
         assert_eq!(run.code, 1, "{file}: {}", run.stderr);
@@ -225,42 +243,30 @@ async fn published_batch_answers_give_a_clear_error_and_change_nothing() {
             "{file}: {}",
             run.stderr
         );
-        assert!(roster_ids(&env).await.is_empty(), "{file}");
+        assert!(roster_ids(&t.env).await.is_empty(), "{file}");
     }
 }
 
 #[tokio::test]
 async fn published_token_errors_are_told_in_one_clean_sentence() {
-    let examples = examples();
-    let errors: Vec<String> = [
-        "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (authorization_code grant)",
-        "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (refresh_token grant)",
-        "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (ROPC via HDInsight gateway)",
-        "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (jwt-bearer on_behalf_of grant)",
-        "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (client_credentials grant)",
-        "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-    ]
-    .iter()
-    .flat_map(|e| examples.files(e, "error"))
-    .collect();
+    let t = Published::start().await;
+    let errors = t.files(
+        &[
+            "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (authorization_code grant)",
+            "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (refresh_token grant)",
+            "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (ROPC via HDInsight gateway)",
+            "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (jwt-bearer on_behalf_of grant)",
+            "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (client_credentials grant)",
+            "POST https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+        ],
+        "error",
+    );
     assert!(errors.len() >= 8, "{errors:?}");
-    let env = TestEnv::new(SimConfig {
-        users: 10,
-        ..TestEnv::quick()
-    })
-    .await;
     for file in errors {
-        let published: Value =
-            serde_json::from_slice(&examples.canned(&file).unwrap().body).unwrap();
-        env.sim.inject(
-            examples
-                .answer(&file, "/organizations/oauth2/v2.0/token")
-                .unwrap(),
-        );
+        let published = t.body(&file);
+        t.answers_with(&file, "/organizations/oauth2/v2.0/token");
         // The code is approved: the refusal is the token endpoint's own.
-        let run = env
-            .login_with(|sim, code| sim.approve(code, None).unwrap())
-            .await;
+        let run = t.env.login_with(approve).await;
         assert_ne!(run.code, 0, "{file}: {}", run.stderr);
         clean_sentence(&run);
         let first_code = published["error_codes"][0].as_u64().unwrap();
@@ -270,7 +276,7 @@ async fn published_token_errors_are_told_in_one_clean_sentence() {
             run.stderr
         );
         assert_eq!(
-            env.run(&["whoami"]).await.code,
+            t.env.run(&["whoami"]).await.code,
             3,
             "{file}: nobody signed in"
         );
