@@ -1067,7 +1067,12 @@ impl Broker {
 /// A running program's output (stdout or stderr), read a line at a time
 /// with bounded waits, and every line kept for the failure message.
 pub struct OutputLines {
-    lines: tokio::io::Lines<tokio::io::BufReader<Box<dyn tokio::io::AsyncRead + Unpin + Send>>>,
+    reader: tokio::io::BufReader<Box<dyn tokio::io::AsyncRead + Unpin + Send>>,
+    /// What has come of a line that has not ended yet: kept when a wait
+    /// runs out, so that nothing is lost.
+    partial: Vec<u8>,
+    /// Everything read so far, as written.
+    written: Vec<u8>,
     /// Every line read so far, in order.
     pub seen: Vec<String>,
 }
@@ -1084,9 +1089,10 @@ impl OutputLines {
     }
 
     fn of(stream: Box<dyn tokio::io::AsyncRead + Unpin + Send>) -> OutputLines {
-        use tokio::io::AsyncBufReadExt;
         OutputLines {
-            lines: tokio::io::BufReader::new(stream).lines(),
+            reader: tokio::io::BufReader::new(stream),
+            partial: Vec::new(),
+            written: Vec::new(),
             seen: Vec::new(),
         }
     }
@@ -1094,13 +1100,33 @@ impl OutputLines {
     /// The next line, or `None` when `limit` passes first. The program
     /// ending before it is a failure.
     pub async fn next_within(&mut self, limit: Duration) -> Option<String> {
-        let line = tokio::time::timeout(limit, self.lines.next_line())
+        use tokio::io::AsyncBufReadExt;
+        tokio::time::timeout(limit, self.reader.read_until(b'\n', &mut self.partial))
             .await
             .ok()?
-            .unwrap()
-            .unwrap_or_else(|| panic!("the program ended early; it wrote: {:#?}", self.seen));
+            .unwrap();
+        if self.partial.is_empty() {
+            panic!("the program ended early; it wrote: {:#?}", self.seen);
+        }
+        let raw = std::mem::take(&mut self.partial);
+        self.written.extend_from_slice(&raw);
+        let text = String::from_utf8(raw).expect("the program writes UTF-8");
+        let line = text
+            .strip_suffix('\n')
+            .map_or(&*text, |l| l.strip_suffix('\r').unwrap_or(l))
+            .to_string();
         self.seen.push(line.clone());
         Some(line)
+    }
+
+    /// Everything the program wrote, once it has ended: what was read
+    /// before and the rest, exactly as written (the last line's ending, or
+    /// its lack, too).
+    pub async fn to_end(&mut self) -> String {
+        use tokio::io::AsyncReadExt;
+        self.written.append(&mut self.partial);
+        self.reader.read_to_end(&mut self.written).await.unwrap();
+        String::from_utf8(self.written.clone()).expect("the program writes UTF-8")
     }
 
     /// Reads lines until one satisfies `wanted`, for at most `limit`.

@@ -164,26 +164,13 @@ async fn ctrl_c_ends_watch_with_every_line_whole() {
         .collect::<Vec<_>>()
         .join(",");
     let mut watch = env.interruptible(&["watch", "--json", "--interval", "5", "--ids", &ids]);
-    let mut out = tokio::io::BufReader::new(watch.child.stdout.take().unwrap());
-    let mut printed = String::new();
-    let snapshot = async {
-        use tokio::io::AsyncBufReadExt;
-        while !printed.contains("\"snapshot\"") {
-            let n = out.read_line(&mut printed).await.unwrap();
-            assert!(n > 0, "watch ended before its snapshot: {printed}");
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(60), snapshot)
-        .await
-        .expect("a snapshot within 60 s");
+    let mut out = OutputLines::stdout(&mut watch.child);
+    out.text_until(Duration::from_secs(60), |l| l.contains("\"snapshot\""))
+        .await;
 
     watch.ctrl_c().await;
-    let rest = async {
-        use tokio::io::AsyncReadExt;
-        out.read_to_string(&mut printed).await.unwrap();
-        watch.child.wait().await.unwrap()
-    };
-    let exit = tokio::time::timeout(Duration::from_secs(30), rest)
+    let rest = async { (out.to_end().await, watch.child.wait().await.unwrap()) };
+    let (printed, exit) = tokio::time::timeout(Duration::from_secs(30), rest)
         .await
         .expect("Ctrl-C ended watch within 30 s");
     assert_eq!(exit.code(), Some(0), "{printed}");
