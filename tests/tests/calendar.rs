@@ -179,7 +179,9 @@ struct Hours {
 }
 
 impl Hours {
-    fn set(sim: &Sim, inside: SimUser, after_work: SimUser, day_off: SimUser) -> Hours {
+    /// The hours of `people`'s first three: at work, after work, on a day off.
+    fn set(sim: &Sim, people: &[SimUser]) -> Hours {
+        let [inside, after_work, day_off] = [0, 1, 2].map(|i| people[i].clone());
         let now = unix_now();
         let (zone, zone_offset) = noon_zone(now);
         let today = weekday_there(now, zone_offset);
@@ -350,12 +352,7 @@ async fn login_with_calendar_then_watch_prints_a_schedule_line_for_everyone_and_
     assert_eq!(whoami.json()["signed_in"], true);
 
     let users = env.sim.users();
-    let hours = Hours::set(
-        &env.sim,
-        users[1].clone(),
-        users[2].clone(),
-        users[3].clone(),
-    );
+    let hours = Hours::set(&env.sim, &users[1..=3]);
     let (busy, busy_item_end) =
         someone_in_a_busy_item(&env.sim, &[&users[1].id, &users[2].id, &users[3].id]).await;
     let ids = [
@@ -481,12 +478,7 @@ async fn watch_for_people_says_when_they_will_be_free_by_name() {
     let env = TestEnv::new(config(60)).await;
     login_with_calendar(&env).await;
     let users = env.sim.users();
-    let hours = Hours::set(
-        &env.sim,
-        users[4].clone(),
-        users[5].clone(),
-        users[6].clone(),
-    );
+    let hours = Hours::set(&env.sim, &users[4..=6]);
     let who = &hours.after_work;
     let run = env.run(&["roster", "add", &who.id]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -601,12 +593,7 @@ async fn roster_list_has_calendar_fields_with_the_flag_or_calendar_true() {
     let env = TestEnv::new(config(60)).await;
     login_with_calendar(&env).await;
     let users = env.sim.users();
-    let hours = Hours::set(
-        &env.sim,
-        users[7].clone(),
-        users[8].clone(),
-        users[9].clone(),
-    );
+    let hours = Hours::set(&env.sim, &users[7..=9]);
     let ids = [&hours.inside.id, &hours.after_work.id, &hours.day_off.id];
     let run = env.run(&["roster", "add", ids[0], ids[1], ids[2]]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
