@@ -384,38 +384,37 @@ fn typed_duration(text: Option<&str>) -> Result<Option<Duration>> {
         .transpose()
 }
 
-/// Where a status message was written: a message too long is said in the
-/// words of each.
+/// Where a status message was written, for how a message too long is
+/// refused: the same sentence either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageWritten {
     /// In the window's "Set your status", beside the field:
-    /// [`Error::InvalidField`] naming `message`.
+    /// [`Error::InvalidField`] naming `message`, so the window marks it.
     InTheForm,
     /// On its own, as a command's argument (`presently status message`, or
-    /// a front end's command that sets only the message): the command
-    /// line's own sentence.
+    /// a front end's command that sets only the message):
+    /// [`Error::InvalidInput`].
     AsAnArgument,
 }
 
 /// A status message as Teams takes it: `text` trimmed, of at most
-/// [`MAX_MESSAGE_CHARS`] characters; a longer one is refused in the words
-/// of where it was `written`.
+/// [`MAX_MESSAGE_CHARS`] characters; a longer one is refused, as fits where
+/// it was `written`.
 pub fn checked_message(text: &str, written: MessageWritten) -> Result<&str> {
     let text = text.trim();
     let chars = text.chars().count();
     if chars <= MAX_MESSAGE_CHARS {
         return Ok(text);
     }
+    let reason = format!(
+        "A status message is at most {MAX_MESSAGE_CHARS} characters: this one has {chars}."
+    );
     Err(match written {
         MessageWritten::InTheForm => Error::InvalidField {
             key: "message",
-            reason: format!(
-                "A status message is at most {MAX_MESSAGE_CHARS} characters: this one has {chars}."
-            ),
+            reason,
         },
-        MessageWritten::AsAnArgument => Error::InvalidInput(format!(
-            "The status message has {chars} characters; Teams takes at most {MAX_MESSAGE_CHARS}."
-        )),
+        MessageWritten::AsAnArgument => Error::InvalidInput(reason),
     })
 }
 
@@ -917,12 +916,12 @@ mod tests {
                 duration: None
             }]
         );
-        // A message given to a command on its own is refused in the
-        // command line's words, as before.
+        // A message given to a command on its own is refused in the same
+        // words, without a field to mark.
         let e = checked_message(&long, MessageWritten::AsAnArgument).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "The status message has 281 characters; Teams takes at most 280."
+            "A status message is at most 280 characters: this one has 281."
         );
         assert_eq!((e.code(), e.form_field()), (ErrorCode::InvalidInput, None));
     }
