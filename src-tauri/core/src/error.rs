@@ -90,6 +90,12 @@ pub enum Error {
     #[error("{reason}")]
     InvalidField { key: &'static str, reason: String },
 
+    /// The app's own credential for signing in as itself (a certificate
+    /// and its key, or a client secret) cannot be used: which file or
+    /// variable, and why, never what it holds.
+    #[error("{0}")]
+    AppCredential(CredentialProblem),
+
     /// Nobody is signed in, or the sign-in was lost (revoked, expired).
     #[error("{0}")]
     SignInNeeded(String),
@@ -185,7 +191,10 @@ impl Error {
     /// The kind of error, for the window and for scripts.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Config(_) | Error::ConfigFile(_) | Error::FormField { .. } => ErrorCode::Config,
+            Error::Config(_)
+            | Error::ConfigFile(_)
+            | Error::FormField { .. }
+            | Error::AppCredential(_) => ErrorCode::Config,
             Error::SignInNeeded(_) | Error::InteractionRequired { .. } => ErrorCode::SignedOut,
             Error::SignInDeclined => ErrorCode::SignInDeclined,
             Error::SignInExpired => ErrorCode::SignInExpired,
@@ -253,6 +262,33 @@ impl Error {
         };
         Error::Network(format!("{context}: {why}. Check your network connection."))
     }
+}
+
+/// Why the app's credential for signing in as itself cannot be used
+/// (`auth::AppCredential`). `from` names the file or the environment
+/// variable; nothing of a key or a secret is ever part of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialProblem {
+    #[error("Could not read {from}: {why}.")]
+    Unreadable { from: String, why: String },
+    #[error("{from} holds no certificate: expected a PEM file with a \"-----BEGIN CERTIFICATE-----\" block, the certificate uploaded to the app registration.")]
+    NotACertificate { from: String },
+    #[error("{from} holds no private key: expected a PEM file with a \"-----BEGIN PRIVATE KEY-----\" (PKCS #8) or \"-----BEGIN RSA PRIVATE KEY-----\" block.")]
+    NoPrivateKey { from: String },
+    #[error("The private key in {from} is encrypted: Presently needs it without a passphrase (`openssl pkcs8 -in KEY -nocrypt -out KEY.pem`), in a file only the relay's account can read.")]
+    EncryptedKey { from: String },
+    #[error("The private key in {from} is not an RSA key that can sign: Microsoft Entra ID takes RSA certificates for an app's sign-in.")]
+    NotRsa { from: String },
+    #[error("The private key in {key} does not belong to the certificate in {certificate}.")]
+    KeyMismatch { key: String, certificate: String },
+    #[error(
+        "The environment variable {var}, which should hold the app's client secret, is not set."
+    )]
+    SecretUnset { var: String },
+    #[error(
+        "The environment variable {var}, which should hold the app's client secret, is empty."
+    )]
+    SecretEmpty { var: String },
 }
 
 /// What is wrong with the config file: which file, which key (dotted, as

@@ -22,7 +22,8 @@
 //! - [`config`]: which cloud, tenant and app, and where files live.
 //! - `args`, [`auth`], [`roster`]: the flags both front ends take (feature
 //!   `args`); sign-in in the browser (PKCE) or with a device code on the
-//!   `oauth2` crate, and silent refresh with rotating refresh tokens; the
+//!   `oauth2` crate, and silent refresh with rotating refresh tokens, or
+//!   the app signing in as itself (a relay's client credentials); the
 //!   teammates to watch, kept in a file.
 //! - `demo`, [`graph`], [`teams`]: both front ends against a simulated
 //!   tenant (feature `demo`); requests to Microsoft Graph with retries and

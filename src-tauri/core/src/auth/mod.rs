@@ -15,9 +15,13 @@
 //! - [`lock`] is the file lock that lets one process at a time read, renew
 //!   and save the shared sign-in, so that no refresh token is spent twice.
 //! - [`Session`] hands out access tokens afterwards and renews them.
+//! - [`app`] is the other way in, for a relay: the app signs in as itself
+//!   (client credentials, with a certificate or a secret) and
+//!   [`AppTokens`] hands out its tokens, asked for again before they end.
 //!
 //! Tokens travel only as [`Secret`]s and rest only in a [`TokenStore`].
 
+pub mod app;
 mod browser;
 mod device;
 mod lock;
@@ -37,6 +41,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token_store::TokenStore;
 
+pub use app::{AppCertificate, AppCredential, AppTokens};
 pub use browser::{BrowserAnswer, BrowserSignIn, BROWSER_TIMEOUT};
 pub use device::DeviceCode;
 pub use oauth::Refusal;
