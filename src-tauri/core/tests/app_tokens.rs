@@ -18,6 +18,8 @@ use presently_sim::{Sim, SimConfig};
 const APP: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
 const CERT: &str = include_str!("../../sim/tests/fixtures/app.pem");
 const KEY: &str = include_str!("../../sim/tests/fixtures/app.key");
+/// `app.pem`'s SHA-1 thumbprint, as the Entra admin center shows it.
+const THUMBPRINT: &str = "504B3D57E66C2080CA2EAEC7859B7DD5997C2AD7";
 const OTHER_CERT: &str = include_str!("../../sim/tests/fixtures/app-other.pem");
 const OTHER_KEY: &str = include_str!("../../sim/tests/fixtures/app-other.key");
 
@@ -122,7 +124,10 @@ async fn without_admin_consent_graph_refuses_in_words() {
     match graph.presences_by_user_id(&ids(&sim)).await {
         Err(e @ Error::Graph { status: 403, .. }) => {
             let said = e.to_string();
-            assert!(said.starts_with("Microsoft Graph answered 403"), "{said}");
+            assert_eq!(
+                said,
+                "Microsoft Graph answered 403: Insufficient privileges to complete the operation."
+            );
         }
         other => panic!("not refused: {other:?}"),
     }
@@ -215,6 +220,22 @@ async fn a_new_token_comes_before_the_old_one_ends_and_not_on_every_request() {
 }
 
 #[tokio::test]
+async fn requests_at_once_share_one_new_token() {
+    let Tenant {
+        sim,
+        settings,
+        _dir,
+        ..
+    } = tenant(SimConfig::default(), &["Presence.Read.All"]).await;
+    let tokens = AppTokens::new(&settings, certificate()).unwrap();
+    let graph = GraphClient::new(&settings, tokens).unwrap();
+    let ids = ids(&sim);
+    let answers = futures::future::join_all((0..8).map(|_| graph.presences_by_user_id(&ids))).await;
+    assert!(answers.iter().all(Result::is_ok));
+    assert_eq!(grants(&sim), 1);
+}
+
+#[tokio::test]
 async fn no_secret_key_or_token_is_ever_shown() {
     let Tenant {
         sim: _sim,
@@ -264,8 +285,13 @@ fn credentials_that_cannot_be_used_are_refused_in_words() {
     };
 
     let both = write("both.pem", &format!("{CERT}{KEY}"));
-    assert!(AppCredential::from_certificate_files(&cert, &key).is_ok());
-    assert!(AppCredential::from_certificate_files(&both, &both).is_ok());
+    let pkcs1 = write("pkcs1.key", include_str!("fixtures/app-pkcs1.key"));
+    for (cert, key) in [(&cert, &key), (&both, &both), (&cert, &pkcs1)] {
+        match AppCredential::from_certificate_files(cert, key) {
+            Ok(AppCredential::Certificate(c)) => assert_eq!(c.thumbprint(), THUMBPRINT),
+            other => panic!("{key:?}: {other:?}"),
+        }
+    }
 
     let missing = dir.path().join("nowhere.pem");
     match problem(AppCredential::from_certificate_files(&missing, &key)) {
@@ -291,6 +317,10 @@ fn credentials_that_cannot_be_used_are_refused_in_words() {
         problem(AppCredential::from_certificate_files(&cert, &encrypted)),
         CredentialProblem::EncryptedKey { .. }
     ));
+    let ec = write("ec.key", include_str!("fixtures/ec.key"));
+    let p = problem(AppCredential::from_certificate_files(&cert, &ec));
+    assert!(matches!(p, CredentialProblem::NotRsa { .. }), "{p:?}");
+    assert!(p.to_string().contains("ec.key is not an RSA key"), "{p}");
     let other_key = write("other.key", OTHER_KEY);
     let p = problem(AppCredential::from_certificate_files(&cert, &other_key));
     assert!(matches!(p, CredentialProblem::KeyMismatch { .. }), "{p:?}");
