@@ -305,6 +305,9 @@ impl AppTokens {
                 ));
             }
         }
+        // Its life is counted from before the request: the token was issued
+        // while the answer was on its way.
+        let asked_at = Instant::now();
         let resp = self
             .http
             .post(token_url)
@@ -313,7 +316,6 @@ impl AppTokens {
             .await
             .map_err(|e| Error::network("Could not reach the sign-in service", e))?;
         let status = resp.status();
-        let asked_at = Instant::now();
         let body = crate::http::read_limited(resp, oauth::MAX_ANSWER)
             .await
             .map_err(|e| Error::network("Could not read the sign-in service's answer", e))?
