@@ -64,6 +64,17 @@ fn monitor(
     .unwrap()
 }
 
+/// One of the monitor's jobs, running on its own task as polling runs it.
+fn running<F>(
+    monitor: &Arc<Monitor>,
+    job: impl FnOnce(Arc<Monitor>) -> F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(job(monitor.clone()))
+}
+
 /// Lets every task that can run do so, without moving the clock.
 async fn settle() {
     for _ in 0..20 {
@@ -168,10 +179,7 @@ async fn a_new_pause_replaces_the_old_ones_end_and_zero_resumes_at_once() {
 async fn changes_in_one_merge_window_make_one_notification_when_it_ends() {
     let dir = tempfile::tempdir().unwrap();
     let (monitor, mut events) = monitor(&dir, &["a", "b", "c"]);
-    let announcer = tokio::spawn({
-        let monitor = monitor.clone();
-        async move { monitor.announce_when_due().await }
-    });
+    let announcer = running(&monitor, |m| async move { m.announce_when_due().await });
     settle().await;
 
     monitor.on_engine_event(available(&monitor, "a"));
@@ -207,10 +215,7 @@ async fn changes_in_one_merge_window_make_one_notification_when_it_ends() {
 async fn changes_while_paused_are_shown_but_not_announced() {
     let dir = tempfile::tempdir().unwrap();
     let (monitor, mut events) = monitor(&dir, &["a"]);
-    let announcer = tokio::spawn({
-        let monitor = monitor.clone();
-        async move { monitor.announce_when_due().await }
-    });
+    let announcer = running(&monitor, |m| async move { m.announce_when_due().await });
     monitor.pause_notifications_for(Duration::from_secs(600));
     settle().await;
     monitor.on_engine_event(available(&monitor, "a"));
@@ -319,10 +324,10 @@ async fn rows_words_about_time_are_told_again_as_they_change_and_say_as_of_while
         start - chrono::Duration::seconds(30),
     );
     monitor.state.lock().unwrap().engine = Some(EngineHandle::holding(seen));
-    let keeper = tokio::spawn({
-        let monitor = monitor.clone();
-        async move { monitor.keep_time_words_current().await }
-    });
+    let keeper = running(
+        &monitor,
+        |m| async move { m.keep_time_words_current().await },
+    );
 
     assert_eq!(
         words_told(&said(&mut events).await),
@@ -371,10 +376,10 @@ async fn rows_words_about_time_are_told_again_as_they_change_and_say_as_of_while
 async fn words_told_with_a_change_are_not_told_again() {
     let dir = tempfile::tempdir().unwrap();
     let (monitor, mut events) = monitor(&dir, &["a"]);
-    let keeper = tokio::spawn({
-        let monitor = monitor.clone();
-        async move { monitor.keep_time_words_current().await }
-    });
+    let keeper = running(
+        &monitor,
+        |m| async move { m.keep_time_words_current().await },
+    );
     // Nothing known: nothing to say, and nothing to wait for.
     assert_eq!(said(&mut events).await, vec![]);
 
@@ -429,10 +434,10 @@ async fn the_time_of_day_there_is_told_again_each_minute_and_a_calendar_turned_o
         .unwrap()
         .outlooks
         .insert("far".into(), far);
-    let keeper = tokio::spawn({
-        let monitor = monitor.clone();
-        async move { monitor.keep_time_words_current().await }
-    });
+    let keeper = running(
+        &monitor,
+        |m| async move { m.keep_time_words_current().await },
+    );
     let calendar_told = |events: Vec<MonitorEvent>| -> Vec<Vec<String>> {
         events
             .into_iter()
